@@ -1,0 +1,37 @@
+/* Small string, encoding and file helpers used across modules. */
+#ifndef TM_CORE_STR_H
+#define TM_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+bool tm_str_starts_with(const char *s, const char *prefix);
+bool tm_str_ends_with(const char *s, const char *suffix);
+/* ASCII case-insensitive equality. */
+bool tm_str_ieq(const char *a, const char *b);
+/* strdup that accepts NULL (returns NULL). */
+char *tm_strdup(const char *s);
+char *tm_strndup(const char *s, size_t n);
+/* Zeroes a NUL-terminated secret and frees it; accepts NULL. */
+void tm_secret_free(char *s);
+
+/* Lower-case hex of len bytes. */
+TM_MUST_CHECK int tm_hex_encode(struct tm_buf *out, const unsigned char *data, size_t len);
+
+/* RFC 3986 percent-encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) stay, everything else is
+ * %XX with upper-case hex; '/' stays when keep_slash is true (URI paths). */
+TM_MUST_CHECK int tm_uri_encode(struct tm_buf *out, const char *s, size_t len, bool keep_slash);
+/* Decodes %XX; '+' becomes a space when plus_is_space (form bodies). Rejects malformed escapes. */
+TM_MUST_CHECK int tm_uri_decode(struct tm_buf *out, const char *s, size_t len, bool plus_is_space);
+
+/* Reads a whole file, refusing files over max_bytes. On error, errmsg (if not NULL, errmsg_len
+ * bytes) names the file and the reason. */
+TM_MUST_CHECK int tm_file_read(struct tm_buf *out, const char *path, size_t max_bytes, char *errmsg, size_t errmsg_len);
+/* Writes a file atomically (temporary file in the same directory, fsync, rename) with the given mode. */
+TM_MUST_CHECK int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *errmsg,
+                                       size_t errmsg_len);
+
+#endif

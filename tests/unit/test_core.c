@@ -1,0 +1,130 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/str.h"
+
+static void test_buf_cap_refuses_overflow(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 8);
+    assert_int_equal(tm_buf_append_str(&b, "12345678"), TM_OK);
+    assert_int_equal(tm_buf_append_char(&b, 'x'), TM_ERR_TOO_BIG);
+    assert_true(b.toobig);
+    assert_string_equal(tm_buf_str(&b), "12345678");
+    assert_int_equal(tm_buf_appendf(&b, "%d", 1), TM_ERR_TOO_BIG);
+    tm_buf_clean_up(&b);
+}
+
+static void test_buf_appendf_grows(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(tm_buf_appendf(&b, "%04d", i), TM_OK);
+    assert_int_equal(b.len, 4000);
+    assert_memory_equal(b.data + 3996, "0999", 4);
+    char *s = tm_buf_detach(&b);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), 4000);
+    free(s);
+    assert_null(b.data);
+    s = tm_buf_detach(&b);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+static void test_uri_encode(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    const char *in = "a b/c~d=é";
+    assert_int_equal(tm_uri_encode(&b, in, strlen(in), false), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "a%20b%2Fc~d%3D%C3%A9");
+    tm_buf_reset(&b);
+    assert_int_equal(tm_uri_encode(&b, in, strlen(in), true), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "a%20b/c~d%3D%C3%A9");
+    tm_buf_clean_up(&b);
+}
+
+static void test_uri_decode(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_uri_decode(&b, "a+b%2Fc%7e", 10, true), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "a b/c~");
+    tm_buf_reset(&b);
+    assert_int_equal(tm_uri_decode(&b, "a+b", 3, false), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "a+b");
+    tm_buf_reset(&b);
+    assert_int_equal(tm_uri_decode(&b, "bad%2", 5, false), TM_ERR_PARSE);
+    tm_buf_reset(&b);
+    assert_int_equal(tm_uri_decode(&b, "bad%zz", 6, false), TM_ERR_PARSE);
+    tm_buf_reset(&b);
+    assert_int_equal(tm_uri_decode(&b, "%", 1, false), TM_ERR_PARSE);
+    tm_buf_clean_up(&b);
+}
+
+static void test_file_atomic_write_and_read(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tmscan-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/out.json", dir);
+    char err[256] = "";
+    assert_int_equal(tm_file_write_atomic(path, "{}\n", 3, 0600, err, sizeof(err)), TM_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_file_read(&b, path, 100, err, sizeof(err)), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "{}\n");
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, path, 2, err, sizeof(err)), TM_ERR_TOO_BIG);
+    assert_non_null(strstr(err, "out.json"));
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, "/nonexistent/x", 100, err, sizeof(err)), TM_ERR_NOT_FOUND);
+    assert_non_null(strstr(err, "/nonexistent/x"));
+    tm_buf_clean_up(&b);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_str_helpers(void **state) {
+    (void)state;
+    assert_true(tm_str_ieq("ListBuckets", "listbuckets"));
+    assert_false(tm_str_ieq("List", "ListBuckets"));
+    assert_true(tm_str_starts_with("GetObject", "Get"));
+    assert_true(tm_str_ends_with("file.json", ".json"));
+    assert_false(tm_str_ends_with("n", ".json"));
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    const unsigned char bytes[] = {0x00, 0xab, 0xff};
+    assert_int_equal(tm_hex_encode(&b, bytes, 3), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "00abff");
+    tm_buf_clean_up(&b);
+    assert_string_equal(tm_error_str(TM_ERR_READ_ONLY), "refused: not a read-only operation");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_cap_refuses_overflow),
+        cmocka_unit_test(test_buf_appendf_grows),
+        cmocka_unit_test(test_uri_encode),
+        cmocka_unit_test(test_uri_decode),
+        cmocka_unit_test(test_file_atomic_write_and_read),
+        cmocka_unit_test(test_str_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
