@@ -8,12 +8,18 @@
 
 const char *tm_severity_str(enum tm_severity sev) {
     switch (sev) {
-        case TM_SEV_INFO: return "info";
-        case TM_SEV_LOW: return "low";
-        case TM_SEV_MEDIUM: return "medium";
-        case TM_SEV_HIGH: return "high";
-        case TM_SEV_CRITICAL: return "critical";
-        default: return "info";
+        case TM_SEV_INFO:
+            return "info";
+        case TM_SEV_LOW:
+            return "low";
+        case TM_SEV_MEDIUM:
+            return "medium";
+        case TM_SEV_HIGH:
+            return "high";
+        case TM_SEV_CRITICAL:
+            return "critical";
+        default:
+            return "info";
     }
 }
 
@@ -29,10 +35,14 @@ int tm_severity_parse(const char *s, enum tm_severity *out) {
 
 const char *tm_finding_status_str(enum tm_finding_status st) {
     switch (st) {
-        case TM_STATUS_NEW: return "new";
-        case TM_STATUS_RECOGNISED: return "recognised";
-        case TM_STATUS_SUPPRESSED: return "suppressed";
-        default: return "new";
+        case TM_STATUS_NEW:
+            return "new";
+        case TM_STATUS_RECOGNISED:
+            return "recognised";
+        case TM_STATUS_SUPPRESSED:
+            return "suppressed";
+        default:
+            return "new";
     }
 }
 
@@ -300,8 +310,7 @@ cJSON *tm_finding_to_json(const struct tm_finding *f) {
             break;
         }
         ok = s_add_str(e, "from", s->from) && s_add_str(e, "to", s->to) && s_add_str(e, "kind", s->kind) &&
-             s_add_str(e, "evidence", s->evidence) &&
-             (!s->unknown || cJSON_AddTrueToObject(e, "unknown"));
+             s_add_str(e, "evidence", s->evidence) && (!s->unknown || cJSON_AddTrueToObject(e, "unknown"));
     }
     if (ok && f->status == TM_STATUS_RECOGNISED) {
         cJSON *r = cJSON_AddObjectToObject(o, "recognised");

@@ -33,30 +33,30 @@ const char *tm_finding_status_str(enum tm_finding_status st);
 
 /* One step of a path: from a node to a node, with what allows it. */
 struct tm_path_step {
-    char *from;      /* node id: ARN, or a pseudo-principal: "internet", "any-aws-account", "account:999999999999" */
-    char *to;        /* node id */
-    char *kind;      /* edge kind: can-invoke, can-read, can-write, can-assume, can-pass, holds-token-of, ... */
-    char **actions;  /* e.g. "s3:GetObject"; may be empty */
+    char *from;     /* node id: ARN, or a pseudo-principal: "internet", "any-aws-account", "account:999999999999" */
+    char *to;       /* node id */
+    char *kind;     /* edge kind: can-invoke, can-read, can-write, can-assume, can-pass, holds-token-of, ... */
+    char **actions; /* e.g. "s3:GetObject"; may be empty */
     size_t n_actions;
-    char *evidence;  /* where it comes from, e.g. "bucket policy statement 0 (Sid PublicRead)"; may be NULL */
-    bool unknown;    /* the edge exists because a fact could not be read */
+    char *evidence; /* where it comes from, e.g. "bucket policy statement 0 (Sid PublicRead)"; may be NULL */
+    bool unknown;   /* the edge exists because a fact could not be read */
 };
 
 struct tm_finding {
-    char id[17];            /* 16 lower-case hex characters */
-    char *rule;             /* e.g. "aws-s3-public-policy" */
-    char *category;         /* public-exposure, cross-account, privilege-escalation, token-abuse, coverage-gap, ... */
+    char id[17];    /* 16 lower-case hex characters */
+    char *rule;     /* e.g. "aws-s3-public-policy" */
+    char *category; /* public-exposure, cross-account, privilege-escalation, token-abuse, coverage-gap, ... */
     enum tm_severity severity;
     enum tm_finding_status status;
-    char *resource;         /* the exposed resource, escalating principal, or compute whose token is abused */
-    char *entry;            /* the pseudo-principal or external account it is reachable from, or NULL */
-    char *title;            /* plain words, one line */
-    char *explanation;      /* plain words for a developer, no jargon */
-    char *fix;              /* concrete: which statement, which setting */
-    char **stride;          /* STRIDE categories: "Spoofing", "Tampering", "Repudiation", "Information disclosure",
-                               "Denial of service", "Elevation of privilege" */
+    char *resource;    /* the exposed resource, escalating principal, or compute whose token is abused */
+    char *entry;       /* the pseudo-principal or external account it is reachable from, or NULL */
+    char *title;       /* plain words, one line */
+    char *explanation; /* plain words for a developer, no jargon */
+    char *fix;         /* concrete: which statement, which setting */
+    char **stride;     /* STRIDE categories: "Spoofing", "Tampering", "Repudiation", "Information disclosure",
+                          "Denial of service", "Elevation of privilege" */
     size_t n_stride;
-    char **attack;          /* MITRE ATT&CK technique ids, e.g. "T1530" */
+    char **attack; /* MITRE ATT&CK technique ids, e.g. "T1530" */
     size_t n_attack;
     struct tm_path_step *path;
     size_t path_len;
@@ -87,8 +87,7 @@ TM_MUST_CHECK int tm_finding_add_stride(struct tm_finding *f, const char *catego
 TM_MUST_CHECK int tm_finding_add_attack(struct tm_finding *f, const char *technique);
 /* Appends a step; actions may be NULL when n_actions is 0. */
 TM_MUST_CHECK int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
-                                      const char *const *actions, size_t n_actions, const char *evidence,
-                                      bool unknown);
+                                      const char *const *actions, size_t n_actions, const char *evidence, bool unknown);
 
 /* Computes f->id from rule, resource, entry and the path's node ids (call after the path is complete). */
 TM_MUST_CHECK int tm_finding_compute_id(struct tm_finding *f);

@@ -32,8 +32,8 @@ static void s_mark(struct s_scan *s) {
         s->found = true;
         return;
     }
-    if (n >= s->best_len && strncmp(s->path, s->want, n) == 0 &&
-        (n == 0 || s->want[n] == '.' || s->want[n] == '[') && !s->found) {
+    if (n >= s->best_len && strncmp(s->path, s->want, n) == 0 && (n == 0 || s->want[n] == '.' || s->want[n] == '[') &&
+        !s->found) {
         s->best_line = s->line;
         s->best_len = n;
     }
@@ -111,9 +111,12 @@ static bool s_value(struct s_scan *s, int depth) {
         return false;
     s_mark(s);
     switch (*s->p) {
-        case '{': return s_container(s, depth, true);
-        case '[': return s_container(s, depth, false);
-        case '"': return s_string(s, NULL, 0);
+        case '{':
+            return s_container(s, depth, true);
+        case '[':
+            return s_container(s, depth, false);
+        case '"':
+            return s_string(s, NULL, 0);
         default:
             while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
                 s->p++;

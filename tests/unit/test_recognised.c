@@ -12,19 +12,20 @@
 #include "analyzers/recognised.h"
 #include "core/jsonpos.h"
 
-static const char s_good[] = "{\n"
-                             "  \"recognised\": [\n"
-                             "    {\"resource\": \"arn:aws:s3:::public-*\", \"from\": \"internet\",\n"
-                             "     \"owner\": \"web-team\", \"reason\": \"static site\", \"expires\": \"2027-01-31\"},\n"
-                             "    {\"resource\": \"arn:aws:iam::111122223333:role/vendor\",\n"
-                             "     \"from\": \"account:999999999999\", \"owner\": \"sec\", \"reason\": \"vendor audit\"},\n"
-                             "    {\"resource\": \"arn:aws:sqs:*\", \"from\": \"*\", \"owner\": \"x\", \"reason\": \"y\",\n"
-                             "     \"expires\": \"2020-01-01\"}\n"
-                             "  ],\n"
-                             "  \"suppressed\": [\n"
-                             "    {\"rule\": \"aws-iam-access-key\", \"resource\": \"*\", \"reason\": \"break-glass\"}\n"
-                             "  ]\n"
-                             "}\n";
+static const char s_good[] =
+    "{\n"
+    "  \"recognised\": [\n"
+    "    {\"resource\": \"arn:aws:s3:::public-*\", \"from\": \"internet\",\n"
+    "     \"owner\": \"web-team\", \"reason\": \"static site\", \"expires\": \"2027-01-31\"},\n"
+    "    {\"resource\": \"arn:aws:iam::111122223333:role/vendor\",\n"
+    "     \"from\": \"account:999999999999\", \"owner\": \"sec\", \"reason\": \"vendor audit\"},\n"
+    "    {\"resource\": \"arn:aws:sqs:*\", \"from\": \"*\", \"owner\": \"x\", \"reason\": \"y\",\n"
+    "     \"expires\": \"2020-01-01\"}\n"
+    "  ],\n"
+    "  \"suppressed\": [\n"
+    "    {\"rule\": \"aws-iam-access-key\", \"resource\": \"*\", \"reason\": \"break-glass\"}\n"
+    "  ]\n"
+    "}\n";
 
 static struct tm_recognised *s_parse_ok(const char *text) {
     struct tm_recognised *rec = NULL;
@@ -100,8 +101,8 @@ static void test_match_and_expiry(void **state) {
     assert_true(expired);
     /* Wrong entry point. */
     assert_null(tm_recognised_match(rec, "arn:aws:s3:::public-site", "any-aws-account", "2026-11-22", &expired));
-    assert_null(tm_recognised_match(rec, "arn:aws:iam::111122223333:role/vendor", "account:888888888888",
-                                    "2026-11-22", &expired));
+    assert_null(tm_recognised_match(rec, "arn:aws:iam::111122223333:role/vendor", "account:888888888888", "2026-11-22",
+                                    &expired));
     assert_non_null(tm_recognised_match(rec, "arn:aws:iam::111122223333:role/vendor", "account:999999999999",
                                         "2026-11-22", &expired));
     /* "*" from, but expired long ago. */
@@ -181,9 +182,12 @@ static void test_jsonpos(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_errors_name_line_and_field),
-        cmocka_unit_test(test_match_and_expiry), cmocka_unit_test(test_apply),
-        cmocka_unit_test(test_glob),         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_errors_name_line_and_field),
+        cmocka_unit_test(test_match_and_expiry),
+        cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_dates),
         cmocka_unit_test(test_jsonpos),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
