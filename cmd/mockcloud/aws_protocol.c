@@ -94,6 +94,7 @@ static const char s_token_msg[] = "The security token included in the request is
 static struct s_error s_query_error(enum tm__mock_error err, const char *service) {
     switch (err) {
         case TM__MOCK_ERR_BAD_SIGNATURE:
+        case TM__MOCK_ERR_HASH_MISMATCH:
             return (struct s_error){403, "SignatureDoesNotMatch", s_sig_msg, true};
         case TM__MOCK_ERR_UNKNOWN_KEY:
         case TM__MOCK_ERR_BAD_TOKEN:
@@ -131,6 +132,7 @@ static struct s_error s_query_error(enum tm__mock_error err, const char *service
 static struct s_error s_ec2_error(enum tm__mock_error err) {
     switch (err) {
         case TM__MOCK_ERR_BAD_SIGNATURE:
+        case TM__MOCK_ERR_HASH_MISMATCH:
             return (struct s_error){403, "SignatureDoesNotMatch", s_sig_msg, true};
         case TM__MOCK_ERR_UNKNOWN_KEY:
         case TM__MOCK_ERR_BAD_TOKEN:
@@ -165,6 +167,7 @@ static struct s_error s_json_error(enum tm__mock_error err, const char *service,
     /* JSON protocols answer auth failures with their own names; REST-JSON ones with 403. */
     switch (err) {
         case TM__MOCK_ERR_BAD_SIGNATURE:
+        case TM__MOCK_ERR_HASH_MISMATCH:
             return (struct s_error){rest ? 403 : 400, "InvalidSignatureException", s_sig_msg, true};
         case TM__MOCK_ERR_UNKNOWN_KEY:
         case TM__MOCK_ERR_BAD_TOKEN:
@@ -211,6 +214,10 @@ static struct s_error s_json_error(enum tm__mock_error err, const char *service,
 
 static struct s_error s_s3_error(enum tm__mock_error err, const char *path) {
     switch (err) {
+        case TM__MOCK_ERR_HASH_MISMATCH:
+            return (struct s_error){400, "XAmzContentSHA256Mismatch",
+                                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                                    true};
         case TM__MOCK_ERR_BAD_SIGNATURE:
             return (struct s_error){403, "SignatureDoesNotMatch",
                                     "The request signature we calculated does not match the signature you provided. "

@@ -330,7 +330,7 @@ int tm__mock_fixture_parse(struct tm__mock_fixture *out, const char *name, const
     }
     if (!blank) {
         s_fail(errmsg, errmsg_len, "%s:%zu: missing blank line: the match lines end with an empty line, then the body",
-               name, line_no + (len == 0));
+               name, line_no + 1);
         goto out;
     }
     f.body_len = len - pos;

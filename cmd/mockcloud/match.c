@@ -203,7 +203,10 @@ int tm__mock_request_init(struct tm__mock_request *req, const struct tm__mock_ht
                                                                    strcmp(req->params[i].name + 6, "Credential") == 0))
                 any = true;
         }
-        if (any) {
+        if (!any && s_param(req, "AWSAccessKeyId") && s_param(req, "Signature")) {
+            req->signed_request = true;
+            req->auth_error = "Signature Version 2 is not supported: sign requests with AWS4-HMAC-SHA256.";
+        } else if (any) {
             req->signed_request = true;
             req->presigned = true;
             if (!cred)

@@ -191,6 +191,7 @@ enum tm__mock_error {
     TM__MOCK_ERR_DENIED,
     TM__MOCK_ERR_UNKNOWN_OPERATION,
     TM__MOCK_ERR_NOT_FOUND,
+    TM__MOCK_ERR_HASH_MISMATCH, /* S3: XAmzContentSHA256Mismatch; elsewhere a bad signature */
 };
 
 struct tm__mock_response {

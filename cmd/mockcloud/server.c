@@ -260,6 +260,29 @@ static int s_frame(struct s_conn *c, const struct tm__mock_http_request *http, i
     return rc;
 }
 
+/* The query as sent, with signature and session-token values replaced: logs never carry secrets. */
+static int s_redacted_query(struct tm_buf *out, const char *q) {
+    static const char *const secret[] = {"X-Amz-Signature", "X-Amz-Security-Token", "Signature"};
+    int rc = TM_OK;
+    while (*q && !rc) {
+        size_t n = strcspn(q, "&");
+        size_t name_len = strcspn(q, "=&");
+        bool hide = false;
+        for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+            hide |= strlen(secret[i]) == name_len && strncmp(q, secret[i], name_len) == 0;
+        if (hide && name_len < n)
+            rc = tm_buf_appendf(out, "%.*s=REDACTED", (int)name_len, q);
+        else
+            rc = tm_buf_append(out, q, n);
+        q += n;
+        if (*q == '&' && !rc) {
+            rc = tm_buf_append_char(out, '&');
+            q++;
+        }
+    }
+    return rc;
+}
+
 static void s_log(struct tm_mock_server *srv, uint64_t seq, const struct tm__mock_request *req, const char *service,
                   const char *region, const char *operation, const struct tm__mock_fixture *f, int status,
                   const char *auth, enum tm__mock_fault fault, uint32_t delay_ms) {
@@ -271,7 +294,11 @@ static void s_log(struct tm_mock_server *srv, uint64_t seq, const struct tm__moc
     cJSON_AddNumberToObject(o, "seq", (double)seq);
     cJSON_AddStringToObject(o, "method", req->http->method);
     cJSON_AddStringToObject(o, "path", req->http->path);
-    cJSON_AddStringToObject(o, "query", req->http->query);
+    struct tm_buf q;
+    tm_buf_init(&q, 0);
+    if (s_redacted_query(&q, req->http->query) == TM_OK)
+        cJSON_AddStringToObject(o, "query", tm_buf_str(&q));
+    tm_buf_clean_up(&q);
     if (service)
         cJSON_AddStringToObject(o, "service", service);
     else
@@ -369,9 +396,11 @@ static int s_handle(struct s_conn *c, const struct tm__mock_http_request *http) 
             case TM__MOCK_AUTH_MALFORMED:
                 auth_err = TM__MOCK_ERR_INCOMPLETE_AUTH;
                 break;
+            case TM__MOCK_AUTH_HASH_MISMATCH:
+                auth_err = TM__MOCK_ERR_HASH_MISMATCH;
+                break;
             case TM__MOCK_AUTH_BAD_SIGNATURE:
             case TM__MOCK_AUTH_EXPIRED:
-            case TM__MOCK_AUTH_HASH_MISMATCH:
             default:
                 auth_err = TM__MOCK_ERR_BAD_SIGNATURE;
                 break;
