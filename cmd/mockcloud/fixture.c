@@ -333,6 +333,10 @@ int tm__mock_fixture_parse(struct tm__mock_fixture *out, const char *name, const
                name, line_no + 1);
         goto out;
     }
+    if (f.service && f.operation) {
+        const struct tm__mock_service *svc = tm__mock_service_find(f.service);
+        f.op_in_request = svc && svc->protocol != TM__MOCK_PROTO_REST_JSON && svc->protocol != TM__MOCK_PROTO_REST_XML;
+    }
     f.body_len = len - pos;
     f.body = malloc(f.body_len + 1);
     f.file = tm_strdup(name);

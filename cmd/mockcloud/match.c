@@ -290,7 +290,8 @@ bool tm__mock_fixture_matches(const struct tm__mock_fixture *f, const struct tm_
     }
     if (f->access_key && (!req->access_key || strcmp(f->access_key, req->access_key) != 0))
         return false;
-    if (f->operation && req->operation && strcmp(f->operation, req->operation) != 0)
+    /* Query and JSON requests name their operation; REST ones are told apart by method and path. */
+    if (f->operation && (req->operation ? strcmp(f->operation, req->operation) != 0 : f->op_in_request))
         return false;
     if (f->method && strcmp(f->method, req->http->method) != 0)
         return false;

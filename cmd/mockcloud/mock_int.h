@@ -76,6 +76,7 @@ struct tm__mock_fixture {
     size_t n_headers;
     char *access_key;
     bool auth_none;
+    bool op_in_request; /* service speaks query/EC2/JSON: the request itself must name the operation */
     unsigned n_match; /* match lines present: the specificity */
     /* response */
     int status;
