@@ -140,8 +140,8 @@ static void test_rate_limit_parse(void **state) {
     free(op);
     assert_int_equal(tm__mock_rate_limit_parse(NULL, &rps, &burst, "50"), TM_OK);
     assert_true(rps == 50 && burst == 50);
-    const char *bad[] = {"ListRoles", "=5", "ListRoles=0", "ListRoles=-1", "ListRoles=x", "ListRoles=5:0.5",
-                         "ListRoles=5:", "ListRoles=inf", "ListRoles=nan", "ListRoles=5:7:8"};
+    const char *bad[] = {"ListRoles",       "=5",           "ListRoles=0",   "ListRoles=-1",  "ListRoles=x",
+                         "ListRoles=5:0.5", "ListRoles=5:", "ListRoles=inf", "ListRoles=nan", "ListRoles=5:7:8"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         op = NULL;
         assert_int_equal(tm__mock_rate_limit_parse(&op, &rps, &burst, bad[i]), TM_ERR_INVALID);
