@@ -265,6 +265,24 @@ static void test_catalogue_invariants(void **state) {
     tm_privesc_catalog_destroy(cat);
 }
 
+/* policies/privesc.md documents every technique; a new one without its row fails here. */
+static void test_every_technique_is_documented(void **state) {
+    struct tm_privesc_catalog *cat = s_load_real(*state);
+    char path[4096], err[512];
+    s_path(path, sizeof(path), "policies/privesc.md");
+    struct tm_buf md;
+    tm_buf_init(&md, 0);
+    assert_int_equal(tm_file_read(&md, path, 0, err, sizeof(err)), TM_OK);
+    for (size_t i = 0; i < tm_privesc_catalog_count(cat); i++) {
+        char needle[128];
+        snprintf(needle, sizeof(needle), "| `%s` |", tm_privesc_catalog_get(cat, i)->id);
+        if (!strstr(tm_buf_str(&md), needle))
+            fail_msg("%s is not in policies/privesc.md", tm_privesc_catalog_get(cat, i)->id);
+    }
+    tm_buf_clean_up(&md);
+    tm_privesc_catalog_destroy(cat);
+}
+
 static void test_enum_names_round_trip(void **state) {
     (void)state;
     assert_string_equal(tm_privesc_kind_name(TM_PRIVESC_KIND_EXISTING_PASSROLE), "existing-passrole");
@@ -508,6 +526,7 @@ int main(void) {
         cmocka_unit_test(test_required_techniques_are_present),
         cmocka_unit_test(test_technique_structures),
         cmocka_unit_test(test_catalogue_invariants),
+        cmocka_unit_test(test_every_technique_is_documented),
         cmocka_unit_test(test_enum_names_round_trip),
         cmocka_unit_test(test_rejects_bad_content),
         cmocka_unit_test(test_accepts_minimal_and_resolves_defaults),
