@@ -36,8 +36,7 @@ int tm_analyze_coverage(struct tm_analysis *analysis, struct tm_findings *out) {
             f->severity = TM_SEV_HIGH;
         char title[512], expl[1024];
         snprintf(title, sizeof(title), "Could not read %s %s in %s (%s)", service, op, region, code);
-        snprintf(expl, sizeof(expl),
-                 "The call %s:%s%s%s failed with %s: %s (after %d attempt%s). %s", service, op,
+        snprintf(expl, sizeof(expl), "The call %s:%s%s%s failed with %s: %s (after %d attempt%s). %s", service, op,
                  s_is_listing(e) ? "" : " for ", s_is_listing(e) ? "" : resource, code, msg,
                  (int)tm_json_num(e, "attempts", 1), tm_json_num(e, "attempts", 1) == 1 ? "" : "s",
                  s_is_listing(e) ? "Every resource this listing would have returned is missing from the threat model."

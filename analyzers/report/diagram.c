@@ -178,7 +178,7 @@ static int s_label(struct tm_buf *out, const char *node, bool mermaid) {
 /* Writes the nodes grouped by boundary; `open`/`close` format the group. */
 static int s_groups(struct tm_buf *out, const struct s_model *m, const cJSON *accounts, bool mermaid) {
     int rc = TM_OK;
-    char (*b)[64] = calloc(m->n_nodes + 1, sizeof(*b));
+    char(*b)[64] = calloc(m->n_nodes + 1, sizeof(*b));
     bool *done = calloc(m->n_nodes + 1, sizeof(*done));
     if (!b || !done) {
         rc = TM_ERR_NOMEM;
@@ -200,8 +200,9 @@ static int s_groups(struct tm_buf *out, const struct s_model *m, const cJSON *ac
                 if (mermaid)
                     TRY(tm_buf_appendf(out, "  n%zu((\"", i));
                 else
-                    TRY(tm_buf_appendf(out, "  n%zu [shape=doubleoctagon, style=filled, fillcolor=\"#ffd6d6\", "
-                                            "label=\"",
+                    TRY(tm_buf_appendf(out,
+                                       "  n%zu [shape=doubleoctagon, style=filled, fillcolor=\"#ffd6d6\", "
+                                       "label=\"",
                                        i));
                 TRY(s_escape(out, m->nodes[i], mermaid));
                 TRY(tm_buf_append_str(out, mermaid ? "\"))\n" : "\"];\n"));
@@ -247,8 +248,8 @@ static int s_write(struct tm_buf *out, const struct tm_report_input *in, bool me
         const struct s_edge *e = &m.edges[i];
         size_t a = s_index(&m, e->from), b = s_index(&m, e->to);
         if (mermaid)
-            TRY(tm_buf_appendf(out, "  n%zu %s|%s%s| n%zu\n", a, e->unknown || e->recognised ? "-.->" : "-->",
-                               e->kind, e->unknown ? " (unknown)" : "", b));
+            TRY(tm_buf_appendf(out, "  n%zu %s|%s%s| n%zu\n", a, e->unknown || e->recognised ? "-.->" : "-->", e->kind,
+                               e->unknown ? " (unknown)" : "", b));
         else
             TRY(tm_buf_appendf(out, "  n%zu -> n%zu [label=\"%s%s\"%s%s];\n", a, b, e->kind,
                                e->unknown ? " (unknown)" : "", e->unknown ? ", style=dotted" : "",

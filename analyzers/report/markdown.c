@@ -74,8 +74,9 @@ static int s_scope(struct tm_buf *out, const struct tm_report_input *in) {
 static int s_summary(struct tm_buf *out, const struct tm_report_input *in) {
     struct tm_report_counts c;
     tm_report_count(in, &c);
-    TRY(tm_buf_appendf(out, "\n## Summary\n\n%zu resource%s read, %zu finding%s: %zu new, %zu recognised, %zu "
-                            "suppressed.\n\n",
+    TRY(tm_buf_appendf(out,
+                       "\n## Summary\n\n%zu resource%s read, %zu finding%s: %zu new, %zu recognised, %zu "
+                       "suppressed.\n\n",
                        c.resources, c.resources == 1 ? "" : "s", c.total, c.total == 1 ? "" : "s",
                        c.by_status[TM_STATUS_NEW], c.by_status[TM_STATUS_RECOGNISED],
                        c.by_status[TM_STATUS_SUPPRESSED]));
@@ -85,8 +86,9 @@ static int s_summary(struct tm_buf *out, const struct tm_report_input *in) {
         TRY(tm_buf_appendf(out, "| %zu ", c.by_severity[s]));
     TRY(tm_buf_append_str(out, "|\n"));
     if (c.coverage_gaps)
-        TRY(tm_buf_appendf(out, "\n**The scan is incomplete**: %zu calls failed, so some facts are unknown "
-                                "(see Coverage gaps). An unknown fact is never assumed to be private.\n",
+        TRY(tm_buf_appendf(out,
+                           "\n**The scan is incomplete**: %zu calls failed, so some facts are unknown "
+                           "(see Coverage gaps). An unknown fact is never assumed to be private.\n",
                            c.coverage_gaps));
     return TM_OK;
 }

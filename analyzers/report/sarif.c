@@ -13,23 +13,33 @@
 /* GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low (< 4). */
 static const char *s_security_severity(enum tm_severity sev) {
     switch (sev) {
-        case TM_SEV_CRITICAL: return "9.5";
-        case TM_SEV_HIGH: return "8.0";
-        case TM_SEV_MEDIUM: return "5.5";
-        case TM_SEV_LOW: return "3.0";
-        case TM_SEV_INFO: return "1.0";
-        default: return "1.0";
+        case TM_SEV_CRITICAL:
+            return "9.5";
+        case TM_SEV_HIGH:
+            return "8.0";
+        case TM_SEV_MEDIUM:
+            return "5.5";
+        case TM_SEV_LOW:
+            return "3.0";
+        case TM_SEV_INFO:
+            return "1.0";
+        default:
+            return "1.0";
     }
 }
 
 static const char *s_level(enum tm_severity sev) {
     switch (sev) {
         case TM_SEV_CRITICAL:
-        case TM_SEV_HIGH: return "error";
-        case TM_SEV_MEDIUM: return "warning";
+        case TM_SEV_HIGH:
+            return "error";
+        case TM_SEV_MEDIUM:
+            return "warning";
         case TM_SEV_LOW:
-        case TM_SEV_INFO: return "note";
-        default: return "note";
+        case TM_SEV_INFO:
+            return "note";
+        default:
+            return "note";
     }
 }
 

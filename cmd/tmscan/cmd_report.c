@@ -10,9 +10,12 @@
 int tm_cmd_report(struct tm_cli *cli, int argc, char **argv) {
     struct tm_cli_report_opts o = {0};
     static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-        {"policy", required_argument, NULL, 'p'},   {"fail-on", required_argument, NULL, 'F'},
-        {"today", required_argument, NULL, 'T'},    {"policies-dir", required_argument, NULL, 'P'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"policy", required_argument, NULL, 'p'},
+        {"fail-on", required_argument, NULL, 'F'},
+        {"today", required_argument, NULL, 'T'},
+        {"policies-dir", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -20,14 +23,28 @@ int tm_cmd_report(struct tm_cli *cli, int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, ":f:o:", longopts, NULL)) != -1) {
         switch (c) {
-            case 'f': o.format = optarg; break;
-            case 'o': o.output = optarg; break;
-            case 'p': o.policy_file = optarg; break;
-            case 'F': o.fail_on = optarg; break;
-            case 'T': o.today = optarg; break;
-            case 'P': o.policies_dir = optarg; break;
-            case ':': return tm_cli_usage_error(cli, "report", "option '%s' needs a value", argv[optind - 1]);
-            default: return tm_cli_usage_error(cli, "report", "unknown option '%s'", argv[optind - 1]);
+            case 'f':
+                o.format = optarg;
+                break;
+            case 'o':
+                o.output = optarg;
+                break;
+            case 'p':
+                o.policy_file = optarg;
+                break;
+            case 'F':
+                o.fail_on = optarg;
+                break;
+            case 'T':
+                o.today = optarg;
+                break;
+            case 'P':
+                o.policies_dir = optarg;
+                break;
+            case ':':
+                return tm_cli_usage_error(cli, "report", "option '%s' needs a value", argv[optind - 1]);
+            default:
+                return tm_cli_usage_error(cli, "report", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1)

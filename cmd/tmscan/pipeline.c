@@ -68,8 +68,7 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
                      opts->policies_dir ? ": " : "", opts->policies_dir ? opts->policies_dir : "");
         goto out;
     }
-    if (tm_cli_policy_file(path, sizeof(path), dir, "rules.json") ||
-        tm_rules_load(&rules, path, err, sizeof(err))) {
+    if (tm_cli_policy_file(path, sizeof(path), dir, "rules.json") || tm_rules_load(&rules, path, err, sizeof(err))) {
         tm_log_error(&cli->log, "%s: %s", command, err);
         goto out;
     }
@@ -86,8 +85,8 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
         goto out;
     }
     if (policy)
-        tm_log_debug(&cli->log, "recognised exposure from %s: %zu entries, %zu suppressions", policy,
-                     rec->n_recognised, rec->n_suppressed);
+        tm_log_debug(&cli->log, "recognised exposure from %s: %zu entries, %zu suppressions", policy, rec->n_recognised,
+                     rec->n_suppressed);
 
     struct tm_analysis analysis = {.snap = snap, .rules = rules, .actions = actions, .today = today};
     if (tm_analyze(&analysis, &findings)) {

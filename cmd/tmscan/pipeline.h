@@ -18,12 +18,12 @@ struct tm_cli_report_opts {
 
 /* The options every reporting command accepts, for getopt_long tables and usage texts. */
 #define TM_CLI_REPORT_USAGE                                                                                            \
-    "  -f, --format FMT       json, sarif, md, dot or mermaid (default md)\n"                                         \
-    "  -o, --output FILE      write the report to FILE (default: standard output)\n"                                  \
-    "  --policy FILE          recognised-exposure file (default: ./tmscan.policy.json when present)\n"                \
-    "  --fail-on SEVERITY     exit 1 when a new finding is at or above it: critical, high, medium, low,\n"            \
-    "                         info, or none (default high)\n"                                                         \
-    "  --today YYYY-MM-DD     the date expiries are checked against (default: today, UTC; or $TMSCAN_TODAY)\n"        \
+    "  -f, --format FMT       json, sarif, md, dot or mermaid (default md)\n"                                          \
+    "  -o, --output FILE      write the report to FILE (default: standard output)\n"                                   \
+    "  --policy FILE          recognised-exposure file (default: ./tmscan.policy.json when present)\n"                 \
+    "  --fail-on SEVERITY     exit 1 when a new finding is at or above it: critical, high, medium, low,\n"             \
+    "                         info, or none (default high)\n"                                                          \
+    "  --today YYYY-MM-DD     the date expiries are checked against (default: today, UTC; or $TMSCAN_TODAY)\n"         \
     "  --policies-dir DIR     tmscan's data files (default: found next to the binary; or $TMSCAN_POLICIES_DIR)\n"
 
 /* Analyses the snapshot and writes the report. Returns an exit code: 0, 1 (new findings at or above
