@@ -1,0 +1,1102 @@
+#!/usr/bin/python3
+"""Render the demo account (fixtures/aws/demo) into mockcloud response files.
+
+The account is described once, as data, in the ACCOUNT SPEC section below; the renderers turn it
+into one wire-accurate response per API call a scanner makes (fixtures/README.md is the file
+format, the botocore models in Debian's python3-botocore are the reference for every name), plus
+scenario.json, flaws.json (the planted flaws, safe look-alikes and coverage gaps, for the
+analyzers' tests) and README.md (the same list for people).
+
+Deterministic: no clock, no randomness; identifiers that the spec does not fix are derived from
+a hash of what they identify. Run it with Debian's interpreter:
+
+    /usr/bin/python3 scripts/gen_demo_fixtures.py [--out DIR]
+
+Without --out it rewrites fixtures/aws/demo in place (removing response files it no longer
+produces). tests/integration/fixtures_botocore.sh regenerates into a temporary directory and
+fails if the committed fixtures differ.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import sys
+import urllib.parse
+import uuid
+from xml.sax.saxutils import escape as xml_escape
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# =================================================================================================
+# Identity of the scenario
+# =================================================================================================
+
+ACCOUNT = "111122223333"
+ALIAS = "acme-demo"
+HOME_REGIONS = ["us-east-1", "eu-west-1"]
+
+ORG_ID = "o-a1b2c3d4e5"
+ORG_ROOT = "r-a1b2"
+ORG_OU = "ou-a1b2-f9k3x7q2"
+ORG_MGMT = "444455556666"  # the organization's management account
+ORG_BACKUP = "555566667777"  # a member account: backups
+ORG_LOGS = "666677778888"  # a member account: log archive
+EXT_PARTNER = "999988887777"  # outside the organization: a business partner
+EXT_VENDOR = "210987654321"  # outside the organization: a monitoring vendor (uses an ExternalId)
+
+# The credentials mockcloud accepts: a session of the tmscan-audit role (SecurityAudit-like).
+SCAN_ACCESS_KEY = "ASIAQDEMOTMSCAN00001"
+SCAN_SECRET_KEY = "tmscanDemoSecretKey/K7MDENG+bPxRfiCY0001"
+SCAN_SESSION_TOKEN = (
+    "IQoJb3JpZ2luX2VjEDEaCXVzLWVhc3QtMSJHMEUCIQD6demoTmscanAuditSessionTokenNotARealToken0AiBx"
+    "Kf2demoFakeSessionTokenForMockcloudOnlyq7ZWxzZSBpcyBhIGZha2UgdG9rZW4gZm9yIHRlc3Rz"
+)
+
+# Every region of the commercial partition, with its opt-in status for this account. Regions
+# that need no opt-in are always enabled: an account cannot disable them. None of the opt-in
+# regions is opted in, so the enabled regions are exactly the seventeen standard ones.
+STANDARD_REGIONS = [
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
+    "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2",
+    "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+]
+OPT_IN_REGIONS = [
+    "af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ca-west-1",
+    "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1",
+]
+EMPTY_REGIONS = [r for r in STANDARD_REGIONS if r not in HOME_REGIONS]
+
+S3_OWNER_ID = hashlib.sha256(b"acme-demo canonical user").hexdigest()
+S3_OWNER_NAME = "aws-acme-demo"
+
+# =================================================================================================
+# Deterministic identifiers
+# =================================================================================================
+
+
+def digest(*parts):
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+
+
+def unique_id(prefix, *parts):
+    """An IAM-style unique id (AROA..., AIDA..., ANPA...): prefix and 17 base32 characters."""
+    return prefix + base64.b32encode(digest(prefix, *parts)).decode()[:17]
+
+
+def hexid(n, *parts):
+    return digest(*parts).hex()[:n]
+
+
+def request_id(*parts):
+    return str(uuid.UUID(bytes=digest("request", *parts)[:16], version=4))
+
+
+def token(*parts, n=48):
+    """An opaque pagination token, the way services make them (base64 of something private)."""
+    return base64.b64encode(digest("token", *parts) + digest("token2", *parts)).decode()[:n]
+
+
+def s3_request_id(*parts):
+    return hexid(16, "s3req", *parts).upper()
+
+
+def s3_host_id(*parts):
+    return base64.b64encode(digest("s3host", *parts) + digest("s3host2", *parts)[:28]).decode()
+
+
+# =================================================================================================
+# Rendering helpers
+# =================================================================================================
+
+
+def el(tag, content=None, **attrs):
+    """An XML element: content is text (str/int/bool), a list of elements, or None (empty)."""
+    return (tag, attrs, content)
+
+
+def text_of(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_xml(node, indent, level=0):
+    tag, attrs, content = node
+    attr_text = "".join(f' {k.replace("__", ":")}="{xml_escape(v, {chr(34): "&quot;"})}"' for k, v in attrs.items())
+    pad = "" if indent is None else "\n" + " " * (indent * level)
+    if content is None or (isinstance(content, list) and not content):
+        return f"{pad}<{tag}{attr_text}/>"
+    if isinstance(content, list):
+        inner = "".join(render_xml(c, indent, level + 1) for c in content)
+        close = "" if indent is None else "\n" + " " * (indent * level)
+        return f"{pad}<{tag}{attr_text}>{inner}{close}</{tag}>"
+    return f"{pad}<{tag}{attr_text}>{xml_escape(text_of(content), {chr(34): '&quot;'})}</{tag}>"
+
+
+def xml_doc(root, indent=None, declaration=None, trailing_newline=False):
+    body = render_xml(root, indent)
+    if indent is not None:
+        body = body.lstrip("\n")
+    if declaration:
+        body = declaration + ("\n" if indent is not None else "") + body
+    return body + ("\n" if trailing_newline else "")
+
+
+def members(tag, items, item_tag="member"):
+    """A query-protocol list: <Tag><member>...</member>...</Tag>."""
+    return el(tag, [el(item_tag, i) if not isinstance(i, tuple) else el(item_tag, [i]) for i in items])
+
+
+def compact(doc):
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def pretty4(doc):
+    """A policy as the IAM console saves it: four-space indent."""
+    return json.dumps(doc, indent=4)
+
+
+def jackson(doc, level=0):
+    """A policy as Secrets Manager and ECR return it (Jackson's default pretty printer)."""
+    pad = "  " * level
+    if isinstance(doc, dict):
+        if not doc:
+            return "{ }"
+        items = [f'{pad}  {json.dumps(k)} : {jackson(v, level + 1)}' for k, v in doc.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(doc, list):
+        if not doc:
+            return "[ ]"
+        return "[ " + ", ".join(jackson(v, level) for v in doc) + " ]"
+    return json.dumps(doc)
+
+
+def iam_encode(document_text):
+    """IAM returns policy documents URL-encoded (RFC 3986)."""
+    return urllib.parse.quote(document_text, safe="")
+
+
+def apigw_policy(doc):
+    """API Gateway returns a REST API's policy with its quotes and slashes backslash-escaped."""
+    return compact(doc).replace('"', '\\"').replace("/", "\\/")
+
+
+# =================================================================================================
+# The fixture set being built
+# =================================================================================================
+
+
+class Fixtures:
+    def __init__(self):
+        self.files = {}
+
+    def add(self, rel, comment, match, body, status=200, content_type=None, headers=()):
+        if rel in self.files:
+            raise SystemExit(f"gen_demo_fixtures: {rel} produced twice")
+        lines = [f"# {c}" for c in ([comment] if isinstance(comment, str) else comment)]
+        for key, value in match:
+            if value is None:
+                continue
+            lines.append(f"{key}: {value}")
+        lines.append(f"status: {status}")
+        if content_type:
+            lines.append(f"content-type: {content_type}")
+        for name, value in headers:
+            lines.append(f"response-header: {name}: {value}")
+        self.files[rel] = "\n".join(lines) + "\n\n" + body
+
+    # -- per protocol --------------------------------------------------------------------------
+
+    def query(self, service, ns, region, op, result_children, slug=None, params=(), comment=None,
+              indent=2, declaration=None, trailing_newline=True, dirregion=None):
+        """A query-protocol (IAM, STS, SQS, SNS, RDS) success response."""
+        rid = request_id(service, region, op, slug, params)
+        children = []
+        if result_children is not None:
+            children.append(el(f"{op}Result", result_children))
+        children.append(el("ResponseMetadata", [el("RequestId", rid)]))
+        body = xml_doc(el(f"{op}Response", children, xmlns=ns), indent, declaration, trailing_newline)
+        match = [("service", service), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += [("param", p) for p in params]
+        rel = f"{service}/{dirregion or region or 'global'}/{op}{'--' + slug if slug else ''}.http"
+        self.add(rel, comment or f"{service} {op}", match, body, content_type="text/xml",
+                 headers=[("x-amzn-RequestId", rid)])
+
+    def query_error(self, service, ns, region, op, status, code, message, slug, params=(), comment=None):
+        rid = request_id(service, region, op, slug, params, code)
+        body = xml_doc(el("ErrorResponse", [
+            el("Error", [el("Type", "Sender"), el("Code", code), el("Message", message)]),
+            el("RequestId", rid)], xmlns=ns), None, None, True)
+        match = [("service", service), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += [("param", p) for p in params]
+        self.add(f"{service}/{region or 'global'}/{op}--{slug}.http", comment or f"{service} {op}: {code}", match, body,
+                 status=status, content_type="text/xml", headers=[("x-amzn-RequestId", rid)])
+
+    def ec2(self, region, op, children, slug=None, params=(), comment=None):
+        rid = request_id("ec2", region, op, slug, params)
+        body = xml_doc(el(f"{op}Response", [el("requestId", rid)] + children,
+                          xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"),
+                       4, '<?xml version="1.0" encoding="UTF-8"?>', True)
+        match = [("service", "ec2"), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += [("param", p) for p in params]
+        self.add(f"ec2/{region}/{op}{'--' + slug if slug else ''}.http", comment or f"ec2 {op}", match, body,
+                 content_type="text/xml;charset=UTF-8", headers=[("x-amzn-RequestId", rid)])
+
+    def json(self, service, target_version, region, op, doc, slug=None, params=(), comment=None, status=200):
+        rid = request_id(service, region, op, slug, params, status)
+        match = [("service", service), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += [("param", p) for p in params]
+        self.add(f"{service}/{region}/{op}{'--' + slug if slug else ''}.http", comment or f"{service} {op}", match,
+                 compact(doc), status=status, content_type=f"application/x-amz-json-{target_version}",
+                 headers=[("x-amzn-RequestId", rid)])
+
+    def rest_json(self, service, region, op, method, path, doc, slug=None, params=(), comment=None, status=200,
+                  error_type=None, dirname=None):
+        rid = request_id(service, region, op, path, params, status)
+        match = [("service", service), ("region", region), ("operation", op), ("method", method), ("path", path)]
+        match += [("param", p) for p in params]
+        headers = [("x-amzn-RequestId", rid)]
+        if error_type:
+            headers.append(("x-amzn-ErrorType", error_type))
+        self.add(f"{dirname or service}/{region}/{op}{'--' + slug if slug else ''}.http", comment or f"{service} {op}",
+                 match, compact(doc), status=status, content_type="application/json", headers=headers)
+
+    def s3(self, region, op, path, params, root, slug, comment=None, status=200, headers=(), body_text=None,
+           content_type="application/xml", dirregion=None, extra_match=(), top="s3"):
+        rid = s3_request_id(op, path, params)
+        hid = s3_host_id(op, path, params)
+        if body_text is None:
+            body_text = xml_doc(root, None, '<?xml version="1.0" encoding="UTF-8"?>', False).replace("?>", "?>\n", 1)
+        match = [("service", "s3"), ("region", region), ("operation", op), ("method", "GET"), ("path", path)]
+        match += list(extra_match)
+        match += [("param", p) for p in params]
+        self.add(f"{top}/{dirregion or region or 'global'}/{op}{'--' + slug if slug else ''}.http",
+                 comment or f"s3 {op}", match, body_text, status=status, content_type=content_type,
+                 headers=[("x-amz-id-2", hid), ("x-amz-request-id", rid)] + list(headers))
+
+    def s3_error(self, region, op, path, params, status, code, message, slug, extra=(), comment=None,
+                 dirregion=None, extra_match=(), top="s3"):
+        rid = s3_request_id(op, path, params, code)
+        hid = s3_host_id(op, path, params, code)
+        root = el("Error", [el("Code", code), el("Message", message)] + [el(k, v) for k, v in extra]
+                  + [el("RequestId", rid), el("HostId", hid)])
+        body = xml_doc(root, None, '<?xml version="1.0" encoding="UTF-8"?>', False).replace("?>", "?>\n", 1)
+        match = [("service", "s3"), ("region", region), ("operation", op), ("method", "GET"), ("path", path)]
+        match += list(extra_match)
+        match += [("param", p) for p in params]
+        self.add(f"{top}/{dirregion or region or 'global'}/{op}--{slug}.http", comment or f"s3 {op}: {code}", match,
+                 body, status=status, content_type="application/xml",
+                 headers=[("x-amz-id-2", hid), ("x-amz-request-id", rid)])
+
+    def write(self, out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        keep = set(self.files)
+        for dirpath, dirnames, filenames in os.walk(out_dir):
+            for name in filenames:
+                rel = os.path.relpath(os.path.join(dirpath, name), out_dir)
+                if rel.endswith(".http") and rel not in keep:
+                    os.remove(os.path.join(dirpath, name))
+        for dirpath, dirnames, filenames in sorted(os.walk(out_dir, topdown=False)):
+            if dirpath != out_dir and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+        for rel, content in sorted(self.files.items()):
+            path = os.path.join(out_dir, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", newline="\n") as f:
+                f.write(content)
+
+
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+SQS_NS = "http://queue.amazonaws.com/doc/2012-11-05/"
+SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
+RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+S3C_NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
+
+# =================================================================================================
+# ACCOUNT SPEC: policy documents
+# =================================================================================================
+
+
+def P(*statements, version="2012-10-17", pid=None):
+    doc = {"Version": version}
+    if pid:
+        doc["Id"] = pid
+    doc["Statement"] = list(statements)
+    return doc
+
+
+def S(effect, action=None, resource=None, sid=None, principal=None, condition=None, not_action=None):
+    st = {}
+    if sid is not None:
+        st["Sid"] = sid
+    st["Effect"] = effect
+    if principal is not None:
+        st["Principal"] = principal
+    if action is not None:
+        st["Action"] = action
+    if not_action is not None:
+        st["NotAction"] = not_action
+    if resource is not None:
+        st["Resource"] = resource
+    if condition is not None:
+        st["Condition"] = condition
+    return st
+
+
+def role_arn(name, path="/"):
+    return f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
+
+
+def user_arn(name, path="/"):
+    return f"arn:aws:iam::{ACCOUNT}:user{path}{name}"
+
+
+def policy_arn(name, path="/"):
+    return f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
+
+
+def aws_policy_arn(name, path="/"):
+    return f"arn:aws:iam::aws:policy{path}{name}"
+
+
+def bucket_arn(name):
+    return f"arn:aws:s3:::{name}"
+
+
+def fn_arn(region, name):
+    return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+
+
+def secret_arn(region, name):
+    return f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-{SECRET_SUFFIX[name]}"
+
+
+OIDC_GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+SAML_OKTA = f"arn:aws:iam::{ACCOUNT}:saml-provider/okta"
+
+# Secrets Manager appends six random characters to a secret's name in its ARN.
+SECRET_SUFFIX = {
+    "prod/payments/stripe-api-key": "Xq3vZp",
+    "prod/customers-db/credentials": "a8KfR2",
+    "shared/partner-api-token": "mT7wQe",
+    "shared/org-config": "Lp4sNd",
+    "analytics/warehouse-credentials": "c2VhRz",
+}
+
+TRUST_LAMBDA = P(S("Allow", "sts:AssumeRole", principal={"Service": "lambda.amazonaws.com"}))
+TRUST_EC2 = P(S("Allow", "sts:AssumeRole", principal={"Service": "ec2.amazonaws.com"}))
+TRUST_GLUE = P(S("Allow", "sts:AssumeRole", principal={"Service": "glue.amazonaws.com"}))
+TRUST_SAML = P(S("Allow", "sts:AssumeRoleWithSAML", principal={"Federated": SAML_OKTA},
+                 condition={"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}))
+
+# The AWS managed policies attached in this account, with their default version as AWS publishes it.
+AWS_MANAGED = {
+    "AdministratorAccess": dict(
+        path="/", id="ANPAIWMBCKSKIEE64ZLYK", version="v1", created="2015-02-06T18:39:46Z",
+        updated="2015-02-06T18:39:46Z", description="Provides full access to AWS services and resources.",
+        doc=P(S("Allow", "*", "*"))),
+    "AWSLambdaBasicExecutionRole": dict(
+        path="/service-role/", id="ANPAJNCQGXC42545SKXIK", version="v1", created="2015-04-09T15:03:43Z",
+        updated="2015-04-09T15:03:43Z", description="Provides write permissions to CloudWatch Logs.",
+        doc=P(S("Allow", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"))),
+    "AWSLambdaSQSQueueExecutionRole": dict(
+        path="/service-role/", id="ANPAJFWJZI6JNND4TSELK", version="v2", created="2016-11-21T20:28:52Z",
+        updated="2021-12-03T19:47:38Z",
+        description="Provides receive message, delete message, and read attribute access to SQS queues, "
+                    "and write permissions to CloudWatch logs.",
+        doc=P(S("Allow", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                          "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"))),
+    "AWSSupportAccess": dict(
+        path="/", id="ANPAJSNKQX2OW67GF4S7E", version="v1", created="2015-02-06T18:41:11Z",
+        updated="2015-02-06T18:41:11Z", description="Allow users to access the AWS Support Center.",
+        doc=P(S("Allow", ["support:*"], "*"))),
+}
+
+# Customer managed policies: name -> versions (oldest first; the last one listed is the default
+# unless "default" says otherwise), how the document was written (console: 4-space JSON; IaC: compact).
+CUSTOMER_MANAGED = {
+    "TmscanReadOnly": dict(
+        created="2023-09-04T08:00:00Z", style="compact", description="Read-only calls tmscan makes.",
+        versions=[P(S("Allow", [
+            "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
+            "iam:GetOpenIDConnectProvider", "iam:ListSAMLProviders", "s3:ListAllMyBuckets", "s3:GetBucketLocation",
+            "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock",
+            "s3:GetAccountPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketWebsite",
+            "s3:ListAccessPoints", "s3:GetAccessPointPolicy", "lambda:ListFunctions", "lambda:GetPolicy",
+            "lambda:GetFunctionUrlConfig", "lambda:ListEventSourceMappings", "lambda:ListAliases", "apigateway:GET",
+            "sqs:ListQueues", "sqs:GetQueueAttributes", "sns:ListTopics", "sns:GetTopicAttributes",
+            "sns:ListSubscriptions", "ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute",
+            "ec2:DescribeImages", "ec2:DescribeImageAttribute", "rds:DescribeDBInstances",
+            "rds:DescribeDBSnapshots", "rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshots",
+            "rds:DescribeDBClusterSnapshotAttributes", "kms:ListKeys", "kms:DescribeKey", "kms:GetKeyPolicy",
+            "secretsmanager:ListSecrets", "secretsmanager:GetResourcePolicy", "ecr:DescribeRepositories",
+            "ecr:GetRepositoryPolicy", "organizations:DescribeOrganization", "organizations:ListAccounts",
+            "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy"],
+            "*", sid="TmscanReadOnly"))]),
+    "DeveloperBaseline": dict(
+        created="2021-02-15T10:20:00Z", style="console", description="Read access for every developer.",
+        versions=[P(S("Allow", ["lambda:Get*", "lambda:List*", "logs:Describe*", "logs:Get*", "logs:FilterLogEvents",
+                                "cloudwatch:GetMetricData"], "*", sid="ReadOnlyObservability"))]),
+    "DeveloperAccess": dict(
+        created="2021-02-15T10:24:00Z", style="console", description="What the developer role may do.",
+        versions=[
+            P(S("Allow", ["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:Get*", "lambda:List*"], "*",
+                sid="Lambda"),
+              S("Allow", "logs:*", "*", sid="Logs")),
+            P(S("Allow", ["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:Get*", "lambda:List*"], "*",
+                sid="Lambda"),
+              S("Allow", "lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{ACCOUNT}:function:dev-*",
+                sid="UpdateOwnFunctions"),
+              S("Allow", ["iam:PassRole", "iam:GetRole", "iam:ListRoles"], "*", sid="ChooseExecutionRole"),
+              S("Allow", "logs:*", "*", sid="Logs")),
+        ]),
+    "ContractorBoundary": dict(
+        created="2022-07-01T12:00:00Z", style="console", description="Permissions boundary for contractors.",
+        versions=[P(S("Allow", ["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:Get*", "lambda:List*",
+                                "logs:*"], "*", sid="LambdaAndLogsOnly"),
+                    S("Allow", "s3:GetObject", "arn:aws:s3:::demo-etl-staging/*", sid="StagingRead"))]),
+    "DataEngineerAccess": dict(
+        created="2022-03-08T09:00:00Z", style="compact", description="ETL development.",
+        versions=[P(
+            S("Allow", "iam:PassRole", role_arn("etl-lambda-exec"), sid="PassOnlyTheEtlRoleToLambda",
+              condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
+            S("Allow", ["lambda:CreateFunction", "lambda:InvokeFunction", "lambda:UpdateFunctionCode",
+                        "lambda:GetFunction"], f"arn:aws:lambda:*:{ACCOUNT}:function:etl-*", sid="EtlFunctions"),
+            S("Allow", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::demo-etl-staging/*", sid="StagingObjects"),
+            S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-etl-staging", sid="StagingList"),
+            S("Allow", "logs:*", "*", sid="Logs"))]),
+    "IamPolicyAutomation": dict(
+        created="2020-11-02T14:30:00Z", style="compact", description="Rolls out policy updates from CI.",
+        versions=[
+            P(S("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"], "*", sid="Read")),
+            P(S("Allow", ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"], "*", sid="Read"),
+              S("Allow", ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion"], "*", sid="RollOut")),
+        ]),
+    "InfraDeployer": dict(
+        created="2022-05-19T16:45:00Z", style="compact", description="Static site deployment from GitHub Actions.",
+        versions=[P(
+            S("Allow", ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"],
+              ["arn:aws:s3:::demo-public-assets/*", "arn:aws:s3:::demo-marketing-site/*"], sid="SiteObjects"),
+            S("Allow", "s3:ListBucket", ["arn:aws:s3:::demo-public-assets", "arn:aws:s3:::demo-marketing-site"],
+              sid="SiteList"),
+            S("Allow", "cloudfront:CreateInvalidation", "*", sid="Invalidate"))]),
+    "VendorMonitoringRead": dict(
+        created="2021-09-13T11:00:00Z", style="console", description="Metrics read access for the vendor.",
+        versions=[P(S("Allow", ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "ec2:DescribeInstances",
+                                "tag:GetResources"], "*", sid="Metrics"))]),
+    "OrgConfigRead": dict(
+        created="2022-01-10T08:30:00Z", style="compact", description="Shared configuration for the organization.",
+        versions=[P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-org-shared-config/*", sid="Read"))]),
+    "AnalyticsDeployer": dict(
+        created="2021-06-21T13:15:00Z", style="console", description="Glue development endpoints for analytics.",
+        versions=[P(S("Allow", "iam:PassRole", "*", sid="PassGlueRoles"),
+                    S("Allow", ["glue:CreateDevEndpoint", "glue:GetDevEndpoint", "glue:GetDevEndpoints",
+                                "glue:DeleteDevEndpoint"], "*", sid="DevEndpoints"),
+                    S("Allow", "s3:GetObject", "arn:aws:s3:::demo-etl-staging/*", sid="StagingRead"))]),
+}
+
+LAMBDA_BASIC = ("AWSLambdaBasicExecutionRole", "aws")
+
+USERS = [
+    dict(name="alice", path="/", created="2019-06-11T09:12:44Z", groups=["admins"], tags=[("team", "platform")]),
+    dict(name="bob", path="/", created="2021-02-15T10:31:07Z", groups=["developers"], tags=[("team", "orders")]),
+    dict(name="ci-deploy", path="/service/", created="2020-02-17T15:02:33Z", groups=[], tags=[("owner", "platform")],
+         inline={
+             "assume-policy-automation": P(S("Allow", "sts:AssumeRole", role_arn("iam-policy-automation"))),
+             "deploy-artifacts": P(S("Allow", ["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::demo-build-artifacts/*"),
+                                   S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-build-artifacts")),
+         },
+         keys=[dict(id="AKIAQDEMOCIDEPLOY001", status="Active", created="2020-02-17T15:04:10Z",
+                    last_used="2024-06-09T22:41:00Z", service="sts", region="us-east-1")]),
+    dict(name="legacy-backup", path="/service/", created="2018-05-02T07:45:19Z", groups=[],
+         tags=[("owner", "data")],
+         inline={"backup-read": P(S("Allow", ["s3:GetObject", "s3:ListBucket"],
+                                    ["arn:aws:s3:::demo-customer-data", "arn:aws:s3:::demo-customer-data/*"]))},
+         keys=[dict(id="AKIAQDEMOLEGACYBKP01", status="Inactive", created="2018-05-02T07:46:02Z",
+                    last_used="2022-11-30T03:12:00Z", service="s3", region="us-east-1")]),
+]
+
+GROUPS = [
+    dict(name="admins", created="2019-06-11T09:10:02Z", managed=[("AdministratorAccess", "aws")]),
+    dict(name="developers", created="2021-02-15T10:28:40Z", managed=[("DeveloperBaseline", "customer")],
+         inline={"assume-developer": P(S("Allow", "sts:AssumeRole", role_arn("developer")))}),
+]
+
+ROLES = [
+    dict(name="OrganizationAccountAccessRole", created="2019-06-10T18:02:11Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{ORG_MGMT}:root"})),
+         managed=[("AdministratorAccess", "aws")], last_used=("2024-05-28T09:14:00Z", "us-east-1")),
+    dict(name="tmscan-audit", created="2023-09-04T08:02:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{ORG_MGMT}:root"})),
+         managed=[("TmscanReadOnly", "customer")], last_used=("2024-06-10T06:00:00Z", "us-east-1"),
+         description="Read-only role tmscan scans with"),
+    dict(name="github-actions-deploy", created="2022-05-19T16:50:00Z",
+         trust=P(S("Allow", "sts:AssumeRoleWithWebIdentity", principal={"Federated": OIDC_GITHUB},
+                   condition={"StringEquals": {
+                       "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                       "token.actions.githubusercontent.com:sub": "repo:acme-corp/storefront:ref:refs/heads/main"}})),
+         inline={"deploy-storefront": P(
+             S("Allow", "lambda:UpdateFunctionCode", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:storefront-api"),
+             S("Allow", "s3:PutObject", "arn:aws:s3:::demo-public-assets/storefront/*"))},
+         last_used=("2024-06-07T13:22:00Z", "eu-west-1")),
+    dict(name="github-actions-infra", created="2022-05-19T16:47:00Z",
+         trust=P(S("Allow", "sts:AssumeRoleWithWebIdentity", principal={"Federated": OIDC_GITHUB},
+                   condition={"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}})),
+         managed=[("InfraDeployer", "customer")], last_used=("2024-06-08T17:03:00Z", "us-east-1")),
+    dict(name="vendor-monitoring", created="2021-09-13T11:05:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{EXT_VENDOR}:root"},
+                   condition={"StringEquals": {"sts:ExternalId": "acme-demo-7Fq2Lw9x"}})),
+         managed=[("VendorMonitoringRead", "customer")], last_used=("2024-06-10T05:55:00Z", "us-east-1")),
+    dict(name="partner-data-exchange", created="2020-08-24T10:00:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{EXT_PARTNER}:root"})),
+         inline={"exchange-bucket": P(
+             S("Allow", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::demo-partner-exchange/*"),
+             S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-partner-exchange"))},
+         last_used=("2024-06-03T02:18:00Z", "eu-west-1")),
+    dict(name="legacy-support-access", created="2018-03-14T12:00:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": "*"})),
+         managed=[("AWSSupportAccess", "aws")],
+         inline={"support-diagnostics": P(
+             S("Allow", ["ec2:Describe*", "logs:GetLogEvents"], "*"),
+             S("Allow", "s3:GetObject", "arn:aws:s3:::demo-customer-data/*"))},
+         last_used=("2023-01-19T16:40:00Z", "us-east-1")),
+    dict(name="org-readonly-access", created="2022-01-10T08:35:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": "*"},
+                   condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}})),
+         managed=[("OrgConfigRead", "customer")], last_used=("2024-06-09T11:11:00Z", "eu-west-1")),
+    dict(name="developer", created="2021-02-15T10:26:00Z", trust=TRUST_SAML, max_session=43200,
+         managed=[("DeveloperAccess", "customer")], last_used=("2024-06-10T08:30:00Z", "us-east-1")),
+    dict(name="contractor-dev", created="2022-07-01T12:05:00Z", trust=TRUST_SAML,
+         managed=[("DeveloperAccess", "customer")], boundary="ContractorBoundary",
+         last_used=("2024-06-06T14:02:00Z", "us-east-1")),
+    dict(name="data-engineer", created="2022-03-08T09:05:00Z", trust=TRUST_SAML,
+         managed=[("DataEngineerAccess", "customer")], last_used=("2024-06-10T07:45:00Z", "eu-west-1")),
+    dict(name="analytics-deployer", created="2021-06-21T13:20:00Z", trust=TRUST_SAML,
+         managed=[("AnalyticsDeployer", "customer")], last_used=("2024-04-02T10:12:00Z", "eu-west-1")),
+    dict(name="iam-policy-automation", created="2020-11-02T14:35:00Z",
+         trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": user_arn("ci-deploy", "/service/")})),
+         managed=[("IamPolicyAutomation", "customer")], last_used=("2024-06-09T22:41:00Z", "us-east-1")),
+    dict(name="ops-automation-role", created="2019-11-20T09:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[("AdministratorAccess", "aws")], last_used=("2024-06-10T03:00:00Z", "us-east-1")),
+    dict(name="glue-etl-service", created="2021-06-21T13:25:00Z", trust=TRUST_GLUE, path="/service-role/",
+         inline={"etl-data": P(
+             S("Allow", "s3:*", ["arn:aws:s3:::demo-customer-data", "arn:aws:s3:::demo-customer-data/*",
+                                 "arn:aws:s3:::demo-etl-staging", "arn:aws:s3:::demo-etl-staging/*"]),
+             S("Allow", ["glue:*", "logs:*"], "*"))},
+         last_used=("2024-03-28T21:00:00Z", "eu-west-1")),
+    dict(name="web-instance-role", created="2020-04-07T10:00:00Z", trust=TRUST_EC2, profile="web-instance-profile",
+         inline={"web-app-data": P(
+             S("Allow", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "arn:aws:s3:::demo-customer-data/*"),
+             S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-customer-data"),
+             S("Allow", "secretsmanager:GetSecretValue",
+               f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod/customers-db/credentials-*"))},
+         last_used=("2024-06-10T09:58:00Z", "us-east-1")),
+    dict(name="api-instance-role", created="2023-02-20T10:00:00Z", trust=TRUST_EC2, profile="api-instance-profile",
+         inline={"api-data": P(
+             S("Allow", "s3:GetObject", "arn:aws:s3:::demo-customer-data/*"),
+             S("Allow", "secretsmanager:GetSecretValue",
+               f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod/customers-db/credentials-*"))},
+         last_used=("2024-06-10T09:59:00Z", "us-east-1")),
+    dict(name="orders-api-lambda-role", created="2021-03-01T12:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC],
+         inline={"read-stripe-key": P(S("Allow", "secretsmanager:GetSecretValue",
+                                        secret_arn("us-east-1", "prod/payments/stripe-api-key")),
+                                      S("Allow", ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                                                  "ec2:DeleteNetworkInterface"], "*"))},
+         last_used=("2024-06-10T09:59:30Z", "us-east-1")),
+    dict(name="legacy-webhook-role", created="2019-08-12T08:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC], last_used=("2024-06-10T09:40:00Z", "us-east-1")),
+    dict(name="partner-callback-role", created="2020-10-05T08:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC], last_used=("2024-06-09T18:20:00Z", "us-east-1")),
+    dict(name="internal-reports-role", created="2023-01-16T08:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC],
+         inline={"read-reports": P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-finance-reports/*"))},
+         last_used=("2024-06-10T07:00:00Z", "us-east-1")),
+    dict(name="image-resize-role", created="2021-07-22T08:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC],
+         inline={"images": P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-image-uploads/*"),
+                             S("Allow", "s3:PutObject", "arn:aws:s3:::demo-public-assets/thumbnails/*"))},
+         last_used=("2024-06-10T09:12:00Z", "us-east-1")),
+    dict(name="order-events-consumer-role", created="2021-03-01T12:05:00Z", trust=TRUST_LAMBDA,
+         path="/service-role/", managed=[LAMBDA_BASIC, ("AWSLambdaSQSQueueExecutionRole", "aws")],
+         last_used=("2024-06-10T09:59:50Z", "us-east-1")),
+    dict(name="etl-lambda-exec", created="2022-03-08T09:10:00Z", trust=TRUST_LAMBDA,
+         managed=[LAMBDA_BASIC],
+         inline={"staging": P(S("Allow", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::demo-etl-staging/*"),
+                              S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-etl-staging"))},
+         last_used=("2024-06-10T04:00:00Z", "eu-west-1")),
+    dict(name="storefront-api-role", created="2022-05-19T17:00:00Z", trust=TRUST_LAMBDA, path="/service-role/",
+         managed=[LAMBDA_BASIC], last_used=("2024-06-10T09:59:59Z", "eu-west-1")),
+]
+
+# GetAccountAuthorizationDetails answers in two pages: the first ends after this many roles.
+GAAD_PAGE1_ROLES = 12
+
+# =================================================================================================
+# ACCOUNT SPEC: S3
+# =================================================================================================
+
+ACCOUNT_BPA = dict(BlockPublicAcls=True, IgnorePublicAcls=False, BlockPublicPolicy=False, RestrictPublicBuckets=False)
+BPA_ALL = dict(BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=True, RestrictPublicBuckets=True)
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+
+BUCKETS = [
+    dict(name="demo-public-assets", region="us-east-1", created="2020-04-07T09:31:12.000Z", ownership="BucketOwnerEnforced",
+         policy=P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-public-assets/*", sid="PublicReadGetObject",
+                    principal="*")),
+         policy_public=True, bpa=None, website=("index.html", "error.html")),
+    dict(name="demo-marketing-site", region="us-east-1", created="2021-05-12T14:02:55.000Z",
+         ownership="BucketOwnerEnforced",
+         policy=P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-marketing-site/*", sid="PublicReadGetObject",
+                    principal="*")),
+         policy_public=True, bpa=BPA_ALL, website=("index.html", "404.html")),
+    dict(name="demo-legacy-downloads", region="us-east-1", created="2016-09-30T11:20:41.000Z", ownership="ObjectWriter",
+         acl=[(ALL_USERS, "READ")], bpa=None),
+    dict(name="demo-build-artifacts", region="us-east-1", created="2018-01-22T16:45:03.000Z", ownership="ObjectWriter",
+         acl=[(AUTH_USERS, "READ")], bpa=None),
+    dict(name="demo-access-logs", region="us-east-1", created="2017-03-08T08:12:19.000Z", ownership="ObjectWriter",
+         acl=[(LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")], bpa=BPA_ALL),
+    dict(name="demo-old-press-kit", region="us-east-1", created="2015-11-04T10:05:33.000Z", ownership="ObjectWriter",
+         acl=[(ALL_USERS, "READ")],
+         bpa=dict(BlockPublicAcls=True, IgnorePublicAcls=True, BlockPublicPolicy=False, RestrictPublicBuckets=False)),
+    dict(name="demo-customer-data", region="us-east-1", created="2019-06-12T13:44:27.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL, policy_public=False,
+         policy=P(
+             S("Deny", "s3:*", ["arn:aws:s3:::demo-customer-data", "arn:aws:s3:::demo-customer-data/*"],
+               sid="DenyInsecureTransport", principal="*", condition={"Bool": {"aws:SecureTransport": "false"}}),
+             S("Allow", "*", ["arn:aws:s3:::demo-customer-data", "arn:aws:s3:::demo-customer-data/*"],
+               sid="DelegateToAccessPoints", principal={"AWS": "*"},
+               condition={"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}}))),
+    dict(name="demo-cloudtrail-logs", region="us-east-1", created="2019-06-12T13:50:02.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL, policy_public=False,
+         policy=P(
+             S("Allow", "s3:GetBucketAcl", "arn:aws:s3:::demo-cloudtrail-logs", sid="AWSCloudTrailAclCheck",
+               principal={"Service": "cloudtrail.amazonaws.com"},
+               condition={"StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-trail"}}),
+             S("Allow", "s3:PutObject", f"arn:aws:s3:::demo-cloudtrail-logs/AWSLogs/{ACCOUNT}/*",
+               sid="AWSCloudTrailWrite", principal={"Service": "cloudtrail.amazonaws.com"},
+               condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                           "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-trail"}}))),
+    dict(name="demo-finance-reports", region="us-east-1", created="2022-01-31T09:00:00.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL, policy="AccessDenied", policy_public=False),
+    dict(name="demo-image-uploads", region="us-east-1", created="2021-07-22T07:58:10.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL),
+    dict(name="demo-partner-exchange", region="eu-west-1", created="2020-08-24T09:55:41.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL, policy_public=False,
+         policy=P(
+             S("Allow", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::demo-partner-exchange/*",
+               sid="PartnerObjects", principal={"AWS": f"arn:aws:iam::{EXT_PARTNER}:root"}),
+             S("Allow", "s3:ListBucket", "arn:aws:s3:::demo-partner-exchange", sid="PartnerList",
+               principal={"AWS": f"arn:aws:iam::{EXT_PARTNER}:root"}))),
+    dict(name="demo-org-shared-config", region="eu-west-1", created="2022-01-10T08:20:15.000Z",
+         ownership="BucketOwnerEnforced", bpa=None, policy_public=False,
+         policy=P(S("Allow", "s3:GetObject", "arn:aws:s3:::demo-org-shared-config/*", sid="OrganizationRead",
+                    principal="*", condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}))),
+    dict(name="demo-etl-staging", region="eu-west-1", created="2022-03-08T08:50:00.000Z",
+         ownership="BucketOwnerEnforced", bpa=BPA_ALL),
+]
+
+ACCESS_POINTS = [
+    dict(name="customer-data-analytics", region="us-east-1", bucket="demo-customer-data", origin="VPC",
+         vpc="vpc-0c2d9e4f8a1b3c5d7",
+         policy=P(S("Allow", "s3:GetObject",
+                    f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/customer-data-analytics/object/*",
+                    principal={"AWS": role_arn("data-engineer")}))),
+    dict(name="marketing-uploads", region="us-east-1", bucket="demo-marketing-site", origin="Internet", policy=None),
+]
+
+
+# =================================================================================================
+# Renderers: STS, IAM
+# =================================================================================================
+
+IAM_REGION = "us-east-1"  # IAM and Organizations are global: requests are signed for us-east-1
+
+
+def iam_sort(items):
+    return sorted(items, key=lambda x: x["name"].lower())
+
+
+def add_days(stamp, days):
+    import datetime
+
+    base = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+    return (base + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def policy_text(doc, style):
+    if style == "console":
+        return pretty4(doc)
+    if style == "aws":
+        return json.dumps(doc, indent=2)
+    return compact(doc)
+
+
+def managed_arn(ref):
+    name, kind = ref
+    if kind == "aws":
+        return aws_policy_arn(name, AWS_MANAGED[name]["path"])
+    return policy_arn(name)
+
+
+def render_sts(fx):
+    role = next(r for r in ROLES if r["name"] == "tmscan-audit")
+    rid = unique_id("AROA", "role", role["name"])
+    fx.query("sts", STS_NS, None, "GetCallerIdentity", [
+        el("Arn", f"arn:aws:sts::{ACCOUNT}:assumed-role/tmscan-audit/tmscan"),
+        el("UserId", f"{rid}:tmscan"),
+        el("Account", ACCOUNT),
+    ], comment="STS GetCallerIdentity: the scan runs as a session of the tmscan-audit role")
+    # mockcloud answers per identity: this file is for the scan credentials of scenario.json.
+    path = "sts/global/GetCallerIdentity.http"
+    head, body = fx.files[path].split("\n\n", 1)
+    head = head.replace("operation: GetCallerIdentity", f"operation: GetCallerIdentity\naccess-key: {SCAN_ACCESS_KEY}")
+    fx.files[path] = head + "\n\n" + body
+
+
+def inline_list(tag, inline):
+    return el(tag, [el("member", [el("PolicyName", name), el("PolicyDocument", iam_encode(compact(doc)))])
+                    for name, doc in sorted((inline or {}).items())])
+
+
+def attached_list(refs):
+    return el("AttachedManagedPolicies", [el("member", [el("PolicyName", n), el("PolicyArn", managed_arn((n, k)))])
+                                          for n, k in sorted(refs or [], key=lambda r: r[0].lower())])
+
+
+def tags_list(tags):
+    return el("Tags", [el("member", [el("Key", k), el("Value", v)]) for k, v in tags or []])
+
+
+def role_core(r):
+    path = r.get("path", "/")
+    return [
+        el("Path", path),
+        el("RoleName", r["name"]),
+        el("RoleId", unique_id("AROA", "role", r["name"])),
+        el("Arn", role_arn(r["name"], path)),
+        el("CreateDate", r["created"]),
+        el("AssumeRolePolicyDocument", iam_encode(compact(r["trust"]))),
+    ]
+
+
+def instance_profile(r):
+    name = r["profile"]
+    return el("member", [
+        el("Path", "/"),
+        el("InstanceProfileName", name),
+        el("InstanceProfileId", unique_id("AIPA", "profile", name)),
+        el("Arn", f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}"),
+        el("CreateDate", r["created"]),
+        el("Roles", [el("member", role_core(r))]),
+    ])
+
+
+def user_detail(u):
+    return el("member", [
+        el("Path", u["path"]),
+        el("UserName", u["name"]),
+        el("UserId", unique_id("AIDA", "user", u["name"])),
+        el("Arn", user_arn(u["name"], u["path"])),
+        el("CreateDate", u["created"]),
+        inline_list("UserPolicyList", u.get("inline")),
+        el("GroupList", [el("member", g) for g in u["groups"]]),
+        attached_list(u.get("managed")),
+        tags_list(u.get("tags")),
+    ])
+
+
+def group_detail(g):
+    return el("member", [
+        el("Path", "/"),
+        el("GroupName", g["name"]),
+        el("GroupId", unique_id("AGPA", "group", g["name"])),
+        el("Arn", f"arn:aws:iam::{ACCOUNT}:group/{g['name']}"),
+        el("CreateDate", g["created"]),
+        inline_list("GroupPolicyList", g.get("inline")),
+        attached_list(g.get("managed")),
+    ])
+
+
+def role_detail(r):
+    children = role_core(r)
+    children.append(el("InstanceProfileList", [instance_profile(r)] if r.get("profile") else []))
+    children.append(inline_list("RolePolicyList", r.get("inline")))
+    children.append(attached_list(r.get("managed")))
+    if r.get("boundary"):
+        children.append(el("PermissionsBoundary", [
+            el("PermissionsBoundaryType", "PermissionsBoundaryPolicy"),
+            el("PermissionsBoundaryArn", policy_arn(r["boundary"]))]))
+    children.append(tags_list(r.get("tags")))
+    if r.get("last_used"):
+        children.append(el("RoleLastUsed", [el("LastUsedDate", r["last_used"][0]), el("Region", r["last_used"][1])]))
+    return el("member", children)
+
+
+def attachment_counts():
+    counts = {}
+    for entity in USERS + GROUPS + ROLES:
+        for ref in entity.get("managed", []):
+            counts[ref] = counts.get(ref, 0) + 1
+    return counts
+
+
+def managed_policy_details():
+    counts = attachment_counts()
+    boundaries = {}
+    for r in ROLES:
+        if r.get("boundary"):
+            boundaries[r["boundary"]] = boundaries.get(r["boundary"], 0) + 1
+    out = []
+    for name, p in AWS_MANAGED.items():
+        n = counts.get((name, "aws"), 0)
+        if not n:
+            continue
+        out.append((name, el("member", [
+            el("PolicyName", name), el("PolicyId", p["id"]), el("Arn", aws_policy_arn(name, p["path"])),
+            el("Path", p["path"]), el("DefaultVersionId", p["version"]), el("AttachmentCount", n),
+            el("PermissionsBoundaryUsageCount", 0), el("IsAttachable", True), el("Description", p["description"]),
+            el("CreateDate", p["created"]), el("UpdateDate", p["updated"]),
+            el("PolicyVersionList", [el("member", [
+                el("Document", iam_encode(policy_text(p["doc"], "aws"))), el("VersionId", p["version"]),
+                el("IsDefaultVersion", True), el("CreateDate", p["updated"])])]),
+        ])))
+    for name, p in CUSTOMER_MANAGED.items():
+        versions = p["versions"]
+        default = len(versions)
+        stamps = [add_days(p["created"], 97 * i) for i in range(len(versions))]
+        out.append((name, el("member", [
+            el("PolicyName", name), el("PolicyId", unique_id("ANPA", "policy", name)), el("Arn", policy_arn(name)),
+            el("Path", "/"), el("DefaultVersionId", f"v{default}"),
+            el("AttachmentCount", counts.get((name, "customer"), 0)),
+            el("PermissionsBoundaryUsageCount", boundaries.get(name, 0)), el("IsAttachable", True),
+            el("Description", p["description"]),
+            el("CreateDate", p["created"]), el("UpdateDate", stamps[-1]),
+            el("PolicyVersionList", [el("member", [
+                el("Document", iam_encode(policy_text(doc, p["style"]))), el("VersionId", f"v{i + 1}"),
+                el("IsDefaultVersion", i + 1 == default), el("CreateDate", stamps[i])])
+                for i, doc in reversed(list(enumerate(versions)))]),
+        ])))
+    return [m for _, m in sorted(out, key=lambda x: x[0].lower())]
+
+
+def render_iam(fx):
+    roles = iam_sort(ROLES)
+    marker = token("iam", "gaad", "page2", n=64)
+    page1 = [
+        el("UserDetailList", [user_detail(u) for u in iam_sort(USERS)]),
+        el("GroupDetailList", [group_detail(g) for g in iam_sort(GROUPS)]),
+        el("RoleDetailList", [role_detail(r) for r in roles[:GAAD_PAGE1_ROLES]]),
+        el("Policies", []),
+        el("IsTruncated", True),
+        el("Marker", marker),
+    ]
+    page2 = [
+        el("UserDetailList", []),
+        el("GroupDetailList", []),
+        el("RoleDetailList", [role_detail(r) for r in roles[GAAD_PAGE1_ROLES:]]),
+        el("Policies", managed_policy_details()),
+        el("IsTruncated", False),
+    ]
+    fx.query("iam", IAM_NS, IAM_REGION, "GetAccountAuthorizationDetails", page1, slug="page1",
+             comment="IAM GetAccountAuthorizationDetails, page 1 of 2 (users, groups, first roles)")
+    fx.query("iam", IAM_NS, IAM_REGION, "GetAccountAuthorizationDetails", page2, slug="page2",
+             params=[f"Marker={marker}"],
+             comment="IAM GetAccountAuthorizationDetails, page 2 of 2 (remaining roles, managed policies)")
+
+    for u in USERS:
+        keys = u.get("keys", [])
+        fx.query("iam", IAM_NS, IAM_REGION, "ListAccessKeys", [
+            el("AccessKeyMetadata", [el("member", [el("UserName", u["name"]), el("AccessKeyId", k["id"]),
+                                                   el("Status", k["status"]), el("CreateDate", k["created"])])
+                                     for k in keys]),
+            el("IsTruncated", False),
+        ], slug=u["name"], params=[f"UserName={u['name']}"], comment=f"IAM ListAccessKeys for {u['name']}")
+        for k in keys:
+            fx.query("iam", IAM_NS, IAM_REGION, "GetAccessKeyLastUsed", [
+                el("UserName", u["name"]),
+                el("AccessKeyLastUsed", [el("LastUsedDate", k["last_used"]), el("ServiceName", k["service"]),
+                                         el("Region", k["region"])]),
+            ], slug=k["id"], params=[f"AccessKeyId={k['id']}"],
+                comment=f"IAM GetAccessKeyLastUsed for {u['name']}'s {k['status'].lower()} key")
+
+    fx.query("iam", IAM_NS, IAM_REGION, "ListAccountAliases", [
+        el("AccountAliases", [el("member", ALIAS)]), el("IsTruncated", False)])
+    fx.query("iam", IAM_NS, IAM_REGION, "ListOpenIDConnectProviders", [
+        el("OpenIDConnectProviderList", [el("member", [el("Arn", OIDC_GITHUB)])])])
+    fx.query("iam", IAM_NS, IAM_REGION, "GetOpenIDConnectProvider", [
+        el("ClientIDList", [el("member", "sts.amazonaws.com")]),
+        el("ThumbprintList", [el("member", "6938fd4d98bab03faadb97b34396831e3780aea1"),
+                              el("member", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")]),
+        el("CreateDate", "2022-05-19T16:40:12Z"),
+        el("Url", "token.actions.githubusercontent.com"),
+        el("Tags", []),
+    ], slug="github", params=[f"OpenIDConnectProviderArn={OIDC_GITHUB}"],
+        comment="IAM GetOpenIDConnectProvider: GitHub Actions")
+    fx.query("iam", IAM_NS, IAM_REGION, "ListSAMLProviders", [
+        el("SAMLProviderList", [el("member", [el("Arn", SAML_OKTA), el("ValidUntil", "2119-06-11T09:00:00Z"),
+                                             el("CreateDate", "2019-06-11T09:00:00Z")])])])
+
+
+# =================================================================================================
+# Renderers: S3 and S3 Control
+# =================================================================================================
+
+
+def acl_grant(grantee, permission):
+    if grantee == "owner":
+        g = el("Grantee", [el("ID", S3_OWNER_ID), el("DisplayName", S3_OWNER_NAME)],
+               xmlns__xsi="http://www.w3.org/2001/XMLSchema-instance", xsi__type="CanonicalUser")
+    else:
+        g = el("Grantee", [el("URI", grantee)], xmlns__xsi="http://www.w3.org/2001/XMLSchema-instance",
+               xsi__type="Group")
+    return el("Grant", [g, el("Permission", permission)])
+
+
+def bpa_xml(cfg, ns):
+    return el("PublicAccessBlockConfiguration", [el(k, cfg[k]) for k in (
+        "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")], xmlns=ns)
+
+
+def render_s3(fx):
+    fx.s3(None, "ListBuckets", "/", [], el("ListAllMyBucketsResult", [
+        el("Owner", [el("ID", S3_OWNER_ID), el("DisplayName", S3_OWNER_NAME)]),
+        el("Buckets", [el("Bucket", [el("Name", b["name"]), el("CreationDate", b["created"])])
+                       for b in sorted(BUCKETS, key=lambda b: b["name"])]),
+    ], xmlns=S3_NS), slug=None, comment="S3 ListBuckets")
+
+    for b in BUCKETS:
+        name, region, path = b["name"], b["region"], "/" + b["name"]
+        loc = None if region == "us-east-1" else region
+        fx.s3(None, "GetBucketLocation", path, ["location"], el("LocationConstraint", loc, xmlns=S3_NS), slug=name,
+              comment=f"S3 GetBucketLocation {name} ({region})")
+
+        policy = b.get("policy")
+        if policy == "AccessDenied":
+            fx.s3_error(region, "GetBucketPolicy", path, ["policy"], 403, "AccessDenied", "Access Denied", name,
+                        comment=f"S3 GetBucketPolicy {name}: its own policy denies reading the policy to all but "
+                                "the finance administrators, so the scan cannot see it (a coverage gap)")
+        elif policy is None:
+            fx.s3_error(region, "GetBucketPolicy", path, ["policy"], 404, "NoSuchBucketPolicy",
+                        "The bucket policy does not exist", name, extra=[("BucketName", name)])
+        else:
+            fx.s3(region, "GetBucketPolicy", path, ["policy"], None, name, body_text=compact(policy),
+                  content_type="application/json", comment=f"S3 GetBucketPolicy {name}")
+        if policy is None:
+            fx.s3_error(region, "GetBucketPolicyStatus", path, ["policyStatus"], 404, "NoSuchBucketPolicy",
+                        "The bucket policy does not exist", name, extra=[("BucketName", name)])
+        else:
+            fx.s3(region, "GetBucketPolicyStatus", path, ["policyStatus"],
+                  el("PolicyStatus", [el("IsPublic", b["policy_public"])], xmlns=S3_NS), name)
+
+        grants = [acl_grant("owner", "FULL_CONTROL")] + [acl_grant(g, p) for g, p in b.get("acl", [])]
+        fx.s3(region, "GetBucketAcl", path, ["acl"], el("AccessControlPolicy", [
+            el("Owner", [el("ID", S3_OWNER_ID), el("DisplayName", S3_OWNER_NAME)]),
+            el("AccessControlList", grants)], xmlns=S3_NS), name)
+
+        if b.get("bpa"):
+            fx.s3(region, "GetPublicAccessBlock", path, ["publicAccessBlock"], bpa_xml(b["bpa"], S3_NS), name)
+        else:
+            fx.s3_error(region, "GetPublicAccessBlock", path, ["publicAccessBlock"], 404,
+                        "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found",
+                        name, extra=[("BucketName", name)])
+
+        if b.get("ownership"):
+            fx.s3(region, "GetBucketOwnershipControls", path, ["ownershipControls"], el("OwnershipControls", [
+                el("Rule", [el("ObjectOwnership", b["ownership"])])], xmlns=S3_NS), name)
+        else:
+            fx.s3_error(region, "GetBucketOwnershipControls", path, ["ownershipControls"], 404,
+                        "OwnershipControlsNotFoundError", "The bucket ownership controls were not found", name,
+                        extra=[("BucketName", name)])
+
+        if b.get("website"):
+            index, error = b["website"]
+            fx.s3(region, "GetBucketWebsite", path, ["website"], el("WebsiteConfiguration", [
+                el("IndexDocument", [el("Suffix", index)]), el("ErrorDocument", [el("Key", error)])], xmlns=S3_NS),
+                name)
+        else:
+            fx.s3_error(region, "GetBucketWebsite", path, ["website"], 404, "NoSuchWebsiteConfiguration",
+                        "The specified bucket does not have a website configuration", name,
+                        extra=[("BucketName", name)])
+
+    # S3 Control: the account's Block Public Access and the access points of each region.
+    account_header = [("header", f"x-amz-account-id={ACCOUNT}")]
+    fx.s3(None, "GetPublicAccessBlock", "/v20180820/configuration/publicAccessBlock", [],
+          bpa_xml(ACCOUNT_BPA, S3C_NS), slug="account", dirregion="global", extra_match=account_header, top="s3control",
+          comment="S3 Control GetPublicAccessBlock for the account: only BlockPublicAcls is on")
+    for region in STANDARD_REGIONS:
+        aps = [a for a in ACCESS_POINTS if a["region"] == region]
+        items = []
+        for a in aps:
+            kids = [el("Name", a["name"]), el("NetworkOrigin", a["origin"])]
+            if a["origin"] == "VPC":
+                kids.append(el("VpcConfiguration", [el("VpcId", a["vpc"])]))
+            kids += [el("Bucket", a["bucket"]),
+                     el("AccessPointArn", f"arn:aws:s3:{region}:{ACCOUNT}:accesspoint/{a['name']}"),
+                     el("Alias", f"{a['name']}-{hexid(34, 'alias', a['name'])}-s3alias")]
+            items.append(el("AccessPoint", kids))
+        fx.s3(region, "ListAccessPoints", "/v20180820/accesspoint", [], el("ListAccessPointsResult", [
+            el("AccessPointList", items)], xmlns=S3C_NS), slug=None, extra_match=account_header, top="s3control",
+            comment=f"S3 Control ListAccessPoints in {region}")
+        for a in aps:
+            path = f"/v20180820/accesspoint/{a['name']}/policy"
+            if a["policy"]:
+                fx.s3(region, "GetAccessPointPolicy", path, [], el("GetAccessPointPolicyResult", [
+                    el("Policy", compact(a["policy"]))], xmlns=S3C_NS), slug=a["name"], extra_match=account_header,
+                    top="s3control", comment=f"S3 Control GetAccessPointPolicy {a['name']}")
+            else:
+                fx.s3_error(region, "GetAccessPointPolicy", path, [], 404, "NoSuchAccessPointPolicy",
+                            "The specified accesspoint does not have an accesspoint policy", a["name"],
+                            extra_match=account_header, top="s3control")
+
+
+# =================================================================================================
+# Output
+# =================================================================================================
+
+
+def scenario_json():
+    return json.dumps({
+        "account": ACCOUNT,
+        "regions": HOME_REGIONS,
+        "credentials": [{"access_key_id": SCAN_ACCESS_KEY, "secret_access_key": SCAN_SECRET_KEY,
+                         "session_token": SCAN_SESSION_TOKEN}],
+    }, indent=2) + "\n"
+
+
+RENDERERS = [render_sts, render_iam, render_s3]
+
+
+def main(argv):
+    out = os.path.join(ROOT, "fixtures", "aws", "demo")
+    args = argv[1:]
+    if args[:1] == ["--out"] and len(args) == 2:
+        out = args[1]
+    elif args:
+        print("usage: gen_demo_fixtures.py [--out DIR]", file=sys.stderr)
+        return 2
+    fx = Fixtures()
+    for render in RENDERERS:
+        render(fx)
+    fx.write(out)
+    with open(os.path.join(out, "scenario.json"), "w") as f:
+        f.write(scenario_json())
+    for extra in EXTRA_OUTPUTS:
+        extra(out)
+    print(f"gen_demo_fixtures: {len(fx.files)} responses in {os.path.relpath(out, os.getcwd())}")
+    return 0
+
+
+EXTRA_OUTPUTS = []
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
