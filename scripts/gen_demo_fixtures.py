@@ -716,6 +716,287 @@ ACCESS_POINTS = [
 
 
 # =================================================================================================
+# ACCOUNT SPEC: network identifiers shared by EC2, Lambda, RDS and API Gateway
+# =================================================================================================
+
+VPC_PROD = "vpc-0c2d9e4f8a1b3c5d7"
+SUBNET_PUBLIC_A = "subnet-0a1f2e3d4c5b6a798"
+SUBNET_PUBLIC_B = "subnet-0b2e3d4c5f6a7b809"
+SUBNET_PRIVATE_A = "subnet-0c3d4e5f6a7b8c91a"
+SUBNET_PRIVATE_B = "subnet-0d4e5f6a7b8c9d02b"
+VPC_EU = "vpc-0e5f6a7b8c9d0e13c"
+SUBNET_EU_A = "subnet-0f6a7b8c9d0e1f24d"
+SUBNET_EU_B = "subnet-01a7b8c9d0e1f235e"
+VPCE_EXECUTE_API = "vpce-0a1b2c3d4e5f60789"
+
+SG = {
+    "web-public": "sg-0b51e8a2c7d94f310",
+    "alb-public": "sg-0c62f9b3d8ea50421",
+    "api-from-alb": "sg-0d73a0c4e9fb61532",
+    "orders-db-public": "sg-0e84b1d5fa0c72643",
+    "customers-db-private": "sg-0f95c2e60b1d83754",
+    "lambda-vpc": "sg-01a6d3f71c2e94865",
+    "ssh-open-unused": "sg-02b7e4082d3fa5976",
+    "vpce-execute-api": "sg-03c8f5193e40b6a87",
+    "etl-runner": "sg-04d9a62a4f51c7b98",
+    "analytics-db": "sg-05eab73b5062d8ca9",
+}
+
+# =================================================================================================
+# ACCOUNT SPEC: Lambda
+# =================================================================================================
+
+
+def lambda_permission(sid, principal, fn, condition=None, action="lambda:InvokeFunction"):
+    return S("Allow", action, fn, sid=sid, principal=principal, condition=condition)
+
+
+def fn_policy(*statements):
+    return P(*statements, pid="default")
+
+
+ORDERS_API = "a1b2c3d4e5"
+INVENTORY_API = "p9q8r7s6t5"
+STOREFRONT_API = "h7t8p9a0b1"
+
+FUNCTIONS = [
+    dict(name="orders-api", region="us-east-1", runtime="nodejs18.x", handler="index.handler", memory=512, timeout=15,
+         role=role_arn("orders-api-lambda-role", "/service-role/"), code_size=2481337,
+         modified="2024-05-30T14:12:09.117+0000", description="Orders REST API backend",
+         env={"TABLE_NAME": "orders", "STRIPE_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:"
+              "prod/payments/stripe-api-key-Xq3vZp", "LOG_LEVEL": "info"},
+         vpc=([SUBNET_PRIVATE_A, SUBNET_PRIVATE_B], [SG["lambda-vpc"]], VPC_PROD),
+         layers=[(f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:shared-deps:7", 1843211)],
+         policy=lambda f: fn_policy(lambda_permission(
+             "apigw-orders-get", {"Service": "apigateway.amazonaws.com"}, f,
+             {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{ORDERS_API}/*/GET/orders"}}),
+             lambda_permission(
+             "apigw-orders-post", {"Service": "apigateway.amazonaws.com"}, f,
+             {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{ORDERS_API}/*/POST/orders"}}),
+             lambda_permission(
+             "apigw-orders-get-one", {"Service": "apigateway.amazonaws.com"}, f,
+             {"ArnLike": {"AWS:SourceArn":
+                          f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{ORDERS_API}/*/GET/orders/*"}}))),
+    dict(name="legacy-webhook", region="us-east-1", runtime="python3.9", handler="app.handler", memory=256, timeout=30,
+         role=role_arn("legacy-webhook-role", "/service-role/"), code_size=48213,
+         modified="2022-03-17T09:44:51.902+0000", description="Receives payment provider webhooks (legacy)",
+         # Secret-looking values, as careless deployments really carry them. A scan must record the
+         # names only; none of these values may reach a snapshot or a report.
+         env={"DB_HOST": "customers-db.c9akciq32rlm.us-east-1.rds.amazonaws.com", "DB_USER": "webhook",
+              "DB_PASSWORD": "Wq8#Lz2!vRt6-legacy-webhook", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+              "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+              "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+              "SIGNING_SECRET": "whsec_demo_5f4dcc3b5aa765d61d8327deb882cf99"},
+         url=dict(auth="NONE", id="7v2kq4xm3rbn5dzg6hpw8yjc2t9sfl4e", created="2022-03-17T09:50:12.301558Z",
+                  cors=dict(AllowOrigins=["*"], AllowMethods=["POST"], MaxAge=300)),
+         policy=lambda f: fn_policy(lambda_permission(
+             "FunctionURLAllowPublicAccess", "*", f, {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
+             action="lambda:InvokeFunctionUrl"))),
+    dict(name="internal-reports", region="us-east-1", runtime="python3.9", handler="reports.main", memory=1024,
+         timeout=120, role=role_arn("internal-reports-role", "/service-role/"), code_size=91822,
+         modified="2023-01-16T08:30:00.000+0000", description="Monthly finance reports for employees",
+         env={"REPORT_BUCKET": "demo-finance-reports"},
+         url=dict(auth="AWS_IAM", id="3m8nq2zr6tkx4bvc9wdy5hfs7gj2pl1a", created="2023-01-16T08:41:27.118204Z",
+                  cors=None),
+         policy=None),
+    dict(name="partner-callback", region="us-east-1", runtime="nodejs16.x", handler="index.handler", memory=128,
+         timeout=10, role=role_arn("partner-callback-role", "/service-role/"), code_size=15220,
+         modified="2020-10-05T08:20:00.000+0000", description="Partners call this after settling a batch",
+         env={"LOG_LEVEL": "warn"},
+         policy=lambda f: fn_policy(lambda_permission("partner-invoke", "*", f))),
+    dict(name="image-resize", region="us-east-1", runtime="python3.9", handler="resize.handler", memory=1536,
+         timeout=60, role=role_arn("image-resize-role", "/service-role/"), code_size=18234567,
+         modified="2023-11-02T16:05:41.000+0000", description="Thumbnails for uploaded images",
+         env={"THUMBNAIL_BUCKET": "demo-public-assets", "THUMBNAIL_PREFIX": "thumbnails/"},
+         policy=lambda f: fn_policy(lambda_permission(
+             "s3-image-uploads", {"Service": "s3.amazonaws.com"}, f,
+             {"StringEquals": {"AWS:SourceAccount": ACCOUNT},
+              "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::demo-image-uploads"}}))),
+    dict(name="order-events-consumer", region="us-east-1", runtime="java11", handler="com.acme.orders.Consumer::handle",
+         memory=1024, timeout=60, role=role_arn("order-events-consumer-role", "/service-role/"), code_size=14328011,
+         modified="2024-02-12T10:00:00.000+0000", description="Consumes order events from SQS",
+         env={"JAVA_TOOL_OPTIONS": "-XX:+TieredCompilation -XX:TieredStopAtLevel=1"}, policy=None),
+    dict(name="ops-automation", region="us-east-1", runtime="python3.9", handler="ops.handler", memory=256,
+         timeout=300, role=role_arn("ops-automation-role", "/service-role/"), code_size=33107,
+         modified="2023-06-30T07:15:00.000+0000", description="Nightly clean-up and alarm responses",
+         env={"DRY_RUN": "false"},
+         policy=lambda f: fn_policy(
+             lambda_permission("events-nightly-cleanup", {"Service": "events.amazonaws.com"}, f,
+                               {"ArnLike": {"AWS:SourceArn":
+                                            f"arn:aws:events:us-east-1:{ACCOUNT}:rule/nightly-cleanup"}}),
+             lambda_permission("sns-alarms", {"Service": "sns.amazonaws.com"}, f,
+                               {"ArnLike": {"AWS:SourceArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms"}}))),
+    dict(name="etl-transform", region="eu-west-1", runtime="python3.9", handler="transform.run", memory=3008,
+         timeout=900, role=role_arn("etl-lambda-exec"), code_size=40122880, arch="arm64",
+         modified="2024-06-01T04:00:00.000+0000", description="Nightly transform of staged data",
+         env={"STAGING_BUCKET": "demo-etl-staging"}, policy=None),
+    dict(name="storefront-api", region="eu-west-1", runtime="nodejs18.x", handler="dist/handler.main", memory=512,
+         timeout=10, role=role_arn("storefront-api-role", "/service-role/"), code_size=3120455,
+         modified="2024-06-07T13:25:02.551+0000", description="Storefront HTTP API",
+         env={"NODE_OPTIONS": "--enable-source-maps"}, policy=None,
+         aliases=[dict(name="live", version="7", description="Production traffic",
+                       policy=lambda a: fn_policy(lambda_permission(
+                           "apigw-storefront", {"Service": "apigateway.amazonaws.com"}, a,
+                           {"ArnLike": {"AWS:SourceArn":
+                                        f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:{STOREFRONT_API}/*"}})))]),
+]
+
+LAMBDA_PAGE_SIZE = 4  # ListFunctions answers us-east-1 in two pages
+
+EVENT_SOURCE_MAPPINGS = [
+    dict(region="us-east-1", uuid="6f0c4b3e-9b5d-4e2a-8c1f-2d7a9e3b5c40", function="order-events-consumer",
+         source=f"arn:aws:sqs:us-east-1:{ACCOUNT}:order-events", batch=10, modified=1707732000.0),
+]
+
+# =================================================================================================
+# ACCOUNT SPEC: API Gateway
+# =================================================================================================
+
+
+def lambda_uri(region, fn):
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn(region, fn)}/invocations"
+
+
+def proxy_integration(region, fn, cache_ns):
+    return {"type": "AWS_PROXY", "httpMethod": "POST", "uri": lambda_uri(region, fn),
+            "passthroughBehavior": "WHEN_NO_MATCH", "timeoutInMillis": 29000, "cacheNamespace": cache_ns,
+            "cacheKeyParameters": []}
+
+
+CORS_HEADERS = ["Access-Control-Allow-Headers", "Access-Control-Allow-Methods", "Access-Control-Allow-Origin"]
+
+
+def mock_cors_integration(cache_ns):
+    return {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "passthroughBehavior": "WHEN_NO_MATCH", "timeoutInMillis": 29000, "cacheNamespace": cache_ns,
+            "cacheKeyParameters": [],
+            "integrationResponses": {"200": {"statusCode": "200", "responseParameters": {
+                "method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+                "method.response.header.Access-Control-Allow-Methods": "'GET,POST,OPTIONS'",
+                "method.response.header.Access-Control-Allow-Origin": "'https://shop.example.com'"},
+                "responseTemplates": {"application/json": ""}}}}
+
+
+def method(http_method, auth, integration, authorizer=None, api_key=False, scopes=None, responses=None):
+    m = {"httpMethod": http_method, "authorizationType": auth}
+    if authorizer:
+        m["authorizerId"] = authorizer
+    m["apiKeyRequired"] = api_key
+    if scopes:
+        m["authorizationScopes"] = scopes
+    if responses:
+        m["methodResponses"] = responses
+    m["methodIntegration"] = integration
+    return m
+
+
+CORS_METHOD_RESPONSES = {"200": {"statusCode": "200", "responseParameters": {
+    f"method.response.header.{h}": False for h in CORS_HEADERS}, "responseModels": {"application/json": "Empty"}}}
+
+REST_APIS = [
+    dict(id=ORDERS_API, name="orders-api", region="us-east-1", created=1614600000,
+         description="Public orders API for the web shop", endpoint=["REGIONAL"], policy=None,
+         resources=[
+             dict(id="8zq2rvb1x9", path="/", methods={}),
+             dict(id="k3j9v2", path="/orders", methods={
+                 "GET": method("GET", "NONE", proxy_integration("us-east-1", "orders-api", "k3j9v2")),
+                 "OPTIONS": method("OPTIONS", "NONE", mock_cors_integration("k3j9v2"),
+                                   responses=CORS_METHOD_RESPONSES),
+                 "POST": method("POST", "COGNITO_USER_POOLS", proxy_integration("us-east-1", "orders-api", "k3j9v2"),
+                                authorizer="c0gn1t", scopes=["orders/write"]),
+             }),
+             dict(id="w7x8y9", path="/orders/{orderId}", methods={
+                 "GET": method("GET", "COGNITO_USER_POOLS", proxy_integration("us-east-1", "orders-api", "w7x8y9"),
+                               authorizer="c0gn1t"),
+             }),
+             dict(id="q1r2s3", path="/admin", methods={}),
+             dict(id="t4u5v6", path="/admin/reports", methods={
+                 "GET": method("GET", "AWS_IAM", {
+                     "type": "HTTP_PROXY", "httpMethod": "GET",
+                     "uri": "https://internal-reports.corp.example.com/reports", "connectionType": "INTERNET",
+                     "passthroughBehavior": "WHEN_NO_MATCH", "timeoutInMillis": 29000, "cacheNamespace": "t4u5v6",
+                     "cacheKeyParameters": []}),
+             }),
+         ],
+         authorizers=[{"id": "c0gn1t", "name": "orders-users", "type": "COGNITO_USER_POOLS",
+                       "providerARNs": [f"arn:aws:cognito-idp:us-east-1:{ACCOUNT}:userpool/us-east-1_Q8rT2vXyZ"],
+                       "identitySource": "method.request.header.Authorization", "authorizerResultTtlInSeconds": 300}],
+         stages=[{"deploymentId": "d3pl0y", "stageName": "prod", "description": "Production",
+                  "cacheClusterEnabled": False, "cacheClusterStatus": "NOT_AVAILABLE",
+                  "methodSettings": {"*/*": {"metricsEnabled": True, "loggingLevel": "ERROR", "dataTraceEnabled": False,
+                                             "throttlingBurstLimit": 500, "throttlingRateLimit": 1000.0,
+                                             "cachingEnabled": False, "cacheTtlInSeconds": 300,
+                                             "cacheDataEncrypted": False,
+                                             "requireAuthorizationForCacheControl": True,
+                                             "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER"}},
+                  "tracingEnabled": True,
+                  "webAclArn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/orders-api-acl/"
+                               "2f8e4c1a-6b3d-4e9f-a7c5-1d0b8e6f4a23",
+                  "createdDate": 1614600500, "lastUpdatedDate": 1717077129}]),
+    dict(id=INVENTORY_API, name="internal-inventory", region="us-east-1", created=1676887200,
+         description="Inventory lookups, reachable only through the VPC endpoint", endpoint=["PRIVATE"],
+         vpce=[VPCE_EXECUTE_API],
+         policy=P(
+             S("Deny", "execute-api:Invoke", f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{INVENTORY_API}/*",
+               principal="*", condition={"StringNotEquals": {"aws:SourceVpce": VPCE_EXECUTE_API}}),
+             S("Allow", "execute-api:Invoke", f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{INVENTORY_API}/*",
+               principal="*")),
+         resources=[
+             dict(id="z0y9x8w7v6", path="/", methods={}),
+             dict(id="m5n6o7", path="/items", methods={
+                 "GET": method("GET", "NONE", {
+                     "type": "HTTP_PROXY", "httpMethod": "GET", "uri": "http://inventory.internal.example.com/items",
+                     "connectionType": "VPC_LINK", "connectionId": "vl8k2m", "passthroughBehavior": "WHEN_NO_MATCH",
+                     "timeoutInMillis": 29000, "cacheNamespace": "m5n6o7", "cacheKeyParameters": []}),
+             }),
+         ],
+         authorizers=[],
+         stages=[{"deploymentId": "inv3nt", "stageName": "v1", "cacheClusterEnabled": False,
+                  "cacheClusterStatus": "NOT_AVAILABLE", "methodSettings": {}, "tracingEnabled": False,
+                  "createdDate": 1676887800, "lastUpdatedDate": 1676887800}]),
+]
+
+APIGW_RESOURCES_PAGE = 3  # GetResources answers orders-api in two pages
+
+USAGE_PLANS = [
+    {"id": "x9y8z7", "name": "partner-basic", "description": "Throttling for partner integrations",
+     "apiStages": [{"apiId": ORDERS_API, "stage": "prod"}],
+     "throttle": {"burstLimit": 200, "rateLimit": 100.0}, "quota": {"limit": 100000, "offset": 0, "period": "MONTH"}},
+]
+
+HTTP_APIS = [
+    dict(id=STOREFRONT_API, name="storefront-http", region="eu-west-1", created="2022-05-19T17:05:31Z",
+         routes=[
+             {"apiKeyRequired": False, "authorizationType": "NONE", "routeId": "r0ut3a1",
+              "routeKey": "POST /orders", "target": "integrations/1nt3gr8"},
+             {"apiKeyRequired": False, "authorizationScopes": ["storefront/account.read"], "authorizationType": "JWT",
+              "authorizerId": "jwt4u7h", "routeId": "r0ut3b2", "routeKey": "GET /account",
+              "target": "integrations/1nt3gr8"},
+         ],
+         integrations=[
+             {"connectionType": "INTERNET", "integrationId": "1nt3gr8", "integrationMethod": "POST",
+              "integrationType": "AWS_PROXY", "integrationUri": fn_arn("eu-west-1", "storefront-api") + ":live",
+              "payloadFormatVersion": "2.0", "timeoutInMillis": 30000},
+         ],
+         authorizers=[
+             {"authorizerId": "jwt4u7h", "authorizerType": "JWT",
+              "identitySource": ["$request.header.Authorization"],
+              "jwtConfiguration": {"audience": ["6q1v8r3k2m9n4b7c5x0z1a2s3d"],
+                                   "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Zk9Lm2Np4"},
+              "name": "storefront-users"},
+         ],
+         stages=[
+             {"autoDeploy": True, "createdDate": "2022-05-19T17:05:40Z", "defaultRouteSettings": {
+                 "detailedMetricsEnabled": False, "throttlingBurstLimit": 1000, "throttlingRateLimit": 500.0},
+              "deploymentId": "dp7x2k", "lastDeploymentStatusMessage": "Successfully deployed stage with deployment "
+                                                                      "ID 'dp7x2k'",
+              "lastUpdatedDate": "2024-06-07T13:25:09Z", "routeSettings": {}, "stageName": "$default",
+              "stageVariables": {}, "tags": {}},
+         ]),
+]
+
+
+# =================================================================================================
 # Renderers: STS, IAM
 # =================================================================================================
 
@@ -1060,6 +1341,185 @@ def render_s3(fx):
 
 
 # =================================================================================================
+# Renderers: Lambda
+# =================================================================================================
+
+LAMBDA_NOT_FOUND = {"Type": "User", "Message": "The resource you requested does not exist."}
+
+
+def function_config(f):
+    arn = fn_arn(f["region"], f["name"])
+    cfg = {
+        "FunctionName": f["name"], "FunctionArn": arn, "Runtime": f["runtime"], "Role": f["role"],
+        "Handler": f["handler"], "CodeSize": f["code_size"], "Description": f["description"],
+        "Timeout": f["timeout"], "MemorySize": f["memory"], "LastModified": f["modified"],
+        "CodeSha256": base64.b64encode(digest("code", f["name"])).decode(), "Version": "$LATEST",
+    }
+    if f.get("vpc"):
+        subnets, sgs, vpc = f["vpc"]
+        cfg["VpcConfig"] = {"SubnetIds": subnets, "SecurityGroupIds": sgs, "VpcId": vpc}
+    if f.get("env"):
+        cfg["Environment"] = {"Variables": f["env"]}
+    cfg["TracingConfig"] = {"Mode": "PassThrough"}
+    cfg["RevisionId"] = str(uuid.UUID(bytes=digest("revision", f["name"])[:16], version=4))
+    if f.get("layers"):
+        cfg["Layers"] = [{"Arn": a, "CodeSize": n} for a, n in f["layers"]]
+    cfg["PackageType"] = "Zip"
+    cfg["Architectures"] = [f.get("arch", "x86_64")]
+    cfg["EphemeralStorage"] = {"Size": 512}
+    cfg["SnapStart"] = {"ApplyOn": "None", "OptimizationStatus": "Off"}
+    return cfg
+
+
+def lambda_get(fx, region, op, path, doc, slug, params=(), comment=None, status=200, error_type=None):
+    fx.rest_json("lambda", region, op, "GET", path, doc, slug=slug, params=params, comment=comment, status=status,
+                 error_type=error_type)
+
+
+def render_lambda(fx):
+    for region in STANDARD_REGIONS:
+        fns = [f for f in FUNCTIONS if f["region"] == region]
+        pages = [fns[i:i + LAMBDA_PAGE_SIZE] for i in range(0, len(fns), LAMBDA_PAGE_SIZE)] or [[]]
+        marker = None
+        for n, page in enumerate(pages, 1):
+            doc = {}
+            next_marker = token("lambda", region, "page", n + 1, n=56) if n < len(pages) else None
+            if next_marker:
+                doc["NextMarker"] = next_marker
+            doc["Functions"] = [function_config(f) for f in page]
+            lambda_get(fx, region, "ListFunctions", "/2015-03-31/functions/", doc,
+                       slug=f"page{n}" if len(pages) > 1 else None,
+                       params=[f"Marker={marker}"] if marker else (),
+                       comment=f"Lambda ListFunctions in {region}" + (f", page {n} of {len(pages)}"
+                                                                       if len(pages) > 1 else ""))
+            marker = next_marker
+
+        mappings = [m for m in EVENT_SOURCE_MAPPINGS if m["region"] == region]
+        lambda_get(fx, region, "ListEventSourceMappings", "/2015-03-31/event-source-mappings/", {
+            "EventSourceMappings": [{
+                "UUID": m["uuid"], "BatchSize": m["batch"], "MaximumBatchingWindowInSeconds": 0,
+                "EventSourceArn": m["source"], "FunctionArn": fn_arn(region, m["function"]),
+                "LastModified": m["modified"], "State": "Enabled", "StateTransitionReason": "USER_INITIATED",
+                "FunctionResponseTypes": []} for m in mappings]}, slug=None,
+            comment=f"Lambda ListEventSourceMappings in {region} (every mapping of the region)")
+
+        for f in fns:
+            name = f["name"]
+            arn = fn_arn(region, name)
+            base = f"/2015-03-31/functions/{name}"
+            if f["policy"]:
+                lambda_get(fx, region, "GetPolicy", base + "/policy", {
+                    "Policy": compact(f["policy"](arn)),
+                    "RevisionId": str(uuid.UUID(bytes=digest("revision", name)[:16], version=4))}, slug=name,
+                    comment=f"Lambda GetPolicy {name}")
+            else:
+                lambda_get(fx, region, "GetPolicy", base + "/policy", LAMBDA_NOT_FOUND, slug=name, status=404,
+                           error_type="ResourceNotFoundException", comment=f"Lambda GetPolicy {name}: no policy")
+            url = f.get("url")
+            if url:
+                doc = {"FunctionUrl": f"https://{url['id']}.lambda-url.{region}.on.aws/", "FunctionArn": arn,
+                       "AuthType": url["auth"]}
+                if url["cors"]:
+                    doc["Cors"] = url["cors"]
+                doc["CreationTime"] = url["created"]
+                doc["LastModifiedTime"] = url["created"]
+                fx.rest_json("lambda", region, "GetFunctionUrlConfig", "GET", f"/2021-10-31/functions/{name}/url", doc,
+                             slug=name, comment=f"Lambda GetFunctionUrlConfig {name}: AuthType {url['auth']}")
+            else:
+                fx.rest_json("lambda", region, "GetFunctionUrlConfig", "GET", f"/2021-10-31/functions/{name}/url",
+                             LAMBDA_NOT_FOUND, slug=name, status=404, error_type="ResourceNotFoundException",
+                             comment=f"Lambda GetFunctionUrlConfig {name}: no function URL")
+            aliases = f.get("aliases", [])
+            lambda_get(fx, region, "ListAliases", base + "/aliases", {"Aliases": [{
+                "AliasArn": f"{arn}:{a['name']}", "Name": a["name"], "FunctionVersion": a["version"],
+                "Description": a["description"],
+                "RevisionId": str(uuid.UUID(bytes=digest("revision", name, a["name"])[:16], version=4))}
+                for a in aliases]}, slug=name, comment=f"Lambda ListAliases {name}")
+            for a in aliases:
+                alias_arn = f"{arn}:{a['name']}"
+                lambda_get(fx, region, "GetPolicy", base + "/policy", {
+                    "Policy": compact(a["policy"](alias_arn)),
+                    "RevisionId": str(uuid.UUID(bytes=digest("revision", name, a["name"])[:16], version=4))},
+                    slug=f"{name}--{a['name']}", params=[f"Qualifier={a['name']}"],
+                    comment=f"Lambda GetPolicy {name}:{a['name']} (the alias has its own policy)")
+
+
+# =================================================================================================
+# Renderers: API Gateway (REST v1 and HTTP v2)
+# =================================================================================================
+
+
+def apigw(fx, region, op, path, doc, slug=None, params=(), comment=None, v2=False):
+    fx.rest_json("apigateway", region, op, "GET", path, doc, slug=slug, params=params, comment=comment,
+                 dirname="apigatewayv2" if v2 else "apigateway")
+
+
+def render_apigateway(fx):
+    for region in STANDARD_REGIONS:
+        apis = [a for a in REST_APIS if a["region"] == region]
+        items = []
+        for a in apis:
+            item = {"id": a["id"], "name": a["name"], "description": a["description"], "createdDate": a["created"],
+                    "apiKeySource": "HEADER", "endpointConfiguration": {"types": a["endpoint"]}}
+            if a.get("vpce"):
+                item["endpointConfiguration"]["vpcEndpointIds"] = a["vpce"]
+            if a["policy"]:
+                item["policy"] = apigw_policy(a["policy"])
+            item["disableExecuteApiEndpoint"] = False
+            items.append(item)
+        apigw(fx, region, "GetRestApis", "/restapis", {"item": items}, comment=f"API Gateway GetRestApis in {region}")
+        plans = USAGE_PLANS if region == "us-east-1" else []
+        apigw(fx, region, "GetUsagePlans", "/usageplans", {"item": plans},
+              comment=f"API Gateway GetUsagePlans in {region}")
+        for a in apis:
+            base = f"/restapis/{a['id']}"
+            by_path = {r["path"]: r for r in a["resources"]}
+            resources = []
+            for r in a["resources"]:
+                item = {"id": r["id"]}
+                if r["path"] != "/":
+                    parent = r["path"].rsplit("/", 1)[0] or "/"
+                    item["parentId"] = by_path[parent]["id"]
+                    item["pathPart"] = r["path"].rsplit("/", 1)[1]
+                item["path"] = r["path"]
+                if r["methods"]:
+                    item["resourceMethods"] = {m: r["methods"][m] for m in sorted(r["methods"])}
+                resources.append(item)
+            pages = [resources[i:i + APIGW_RESOURCES_PAGE] for i in range(0, len(resources), APIGW_RESOURCES_PAGE)]
+            position = None
+            for n, page in enumerate(pages, 1):
+                doc = {}
+                next_position = token("apigw", a["id"], n + 1, n=24) if n < len(pages) else None
+                if next_position:
+                    doc["position"] = next_position
+                doc["item"] = page
+                params = ["embed=methods"] + ([f"position={position}"] if position else [])
+                apigw(fx, region, "GetResources", base + "/resources", doc,
+                      slug=f"{a['name']}" + (f"--page{n}" if len(pages) > 1 else ""), params=params,
+                      comment=f"API Gateway GetResources {a['name']} with methods embedded"
+                              + (f", page {n} of {len(pages)}" if len(pages) > 1 else ""))
+                position = next_position
+            apigw(fx, region, "GetAuthorizers", base + "/authorizers", {"item": a["authorizers"]}, slug=a["name"],
+                  comment=f"API Gateway GetAuthorizers {a['name']}")
+            apigw(fx, region, "GetStages", base + "/stages", {"item": a["stages"]}, slug=a["name"],
+                  comment=f"API Gateway GetStages {a['name']}")
+
+        http_apis = [a for a in HTTP_APIS if a["region"] == region]
+        apigw(fx, region, "GetApis", "/v2/apis", {"items": [{
+            "apiEndpoint": f"https://{a['id']}.execute-api.{region}.amazonaws.com", "apiId": a["id"],
+            "apiKeySelectionExpression": "$request.header.x-api-key", "createdDate": a["created"],
+            "disableExecuteApiEndpoint": False, "name": a["name"], "protocolType": "HTTP",
+            "routeSelectionExpression": "$request.method $request.path", "tags": {}} for a in http_apis]},
+            v2=True, comment=f"API Gateway v2 GetApis in {region}")
+        for a in http_apis:
+            base = f"/v2/apis/{a['id']}"
+            for op, key in (("GetRoutes", "routes"), ("GetIntegrations", "integrations"),
+                            ("GetAuthorizers", "authorizers"), ("GetStages", "stages")):
+                apigw(fx, region, op, f"{base}/{key}", {"items": a[key]}, slug=a["name"], v2=True,
+                      comment=f"API Gateway v2 {op} {a['name']}")
+
+
+# =================================================================================================
 # Output
 # =================================================================================================
 
@@ -1073,7 +1533,7 @@ def scenario_json():
     }, indent=2) + "\n"
 
 
-RENDERERS = [render_sts, render_iam, render_s3]
+RENDERERS = [render_sts, render_iam, render_s3, render_lambda, render_apigateway]
 
 
 def main(argv):
