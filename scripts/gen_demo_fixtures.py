@@ -241,7 +241,7 @@ class Fixtures:
                        4, '<?xml version="1.0" encoding="UTF-8"?>', True)
         match = [("service", "ec2"), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
         match += [("param", p) for p in params]
-        self.add(f"ec2/{region}/{op}{'--' + slug if slug else ''}.http", comment or f"ec2 {op}", match, body,
+        self.add(f"ec2/{region or 'global'}/{op}{'--' + slug if slug else ''}.http", comment or f"ec2 {op}", match, body,
                  content_type="text/xml;charset=UTF-8", headers=[("x-amzn-RequestId", rid)])
 
     def json(self, service, target_version, region, op, doc, slug=None, params=(), comment=None, status=200):
@@ -997,6 +997,372 @@ HTTP_APIS = [
 
 
 # =================================================================================================
+# ACCOUNT SPEC: SQS and SNS
+# =================================================================================================
+
+
+def queue_arn(region, name):
+    return f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
+
+
+def topic_arn(region, name):
+    return f"arn:aws:sns:{region}:{ACCOUNT}:{name}"
+
+
+QUEUES = [
+    dict(name="email-jobs", region="us-east-1", created=1614605000, kms="alias/aws/sqs", policy=None),
+    dict(name="image-jobs", region="us-east-1", created=1626940800, sse=True,
+         policy=P(S("Allow", "sqs:SendMessage", queue_arn("us-east-1", "image-jobs"), sid="s3-image-uploads",
+                    principal={"Service": "s3.amazonaws.com"},
+                    condition={"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::demo-image-uploads"},
+                               "StringEquals": {"aws:SourceAccount": ACCOUNT}}),
+                  pid=f"{queue_arn('us-east-1', 'image-jobs')}/SQSDefaultPolicy")),
+    dict(name="order-events", region="us-east-1", created=1614604800, sse=True, visibility=360,
+         redrive=("order-events-dlq", 5),
+         policy=P(S("Allow", "sqs:SendMessage", queue_arn("us-east-1", "order-events"), sid="topic-order-events",
+                    principal={"AWS": "*"},
+                    condition={"ArnEquals": {"aws:SourceArn": topic_arn("us-east-1", "order-events")}}),
+                  pid=f"{queue_arn('us-east-1', 'order-events')}/SQSDefaultPolicy")),
+    dict(name="order-events-dlq", region="us-east-1", created=1614604700, sse=True, retention=1209600,
+         redrive_allow=("byQueue", ["order-events"]), policy=None),
+    dict(name="partner-inbound", region="us-east-1", created=1601894400, sse=True,
+         policy=P(S("Allow", ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                    queue_arn("us-east-1", "partner-inbound"), sid="partners", principal="*"),
+                  pid=f"{queue_arn('us-east-1', 'partner-inbound')}/SQSDefaultPolicy")),
+    dict(name="audit-events", region="eu-west-1", created=1646726400, kms="alias/aws/sqs", policy=None),
+]
+
+SQS_PAGE_SIZE = 3  # ListQueues with MaxResults answers us-east-1 in two pages
+
+
+def sns_default_statement(region, topic):
+    return S("Allow", ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
+                       "SNS:Publish"], topic_arn(region, topic), sid="__default_statement_ID",
+             principal={"AWS": "*"}, condition={"StringEquals": {"AWS:SourceOwner": ACCOUNT}})
+
+
+def sns_policy(region, topic, *extra):
+    return P(sns_default_statement(region, topic), *extra, version="2008-10-17", pid="__default_policy_ID")
+
+
+TOPICS = [
+    dict(name="alarms", region="us-east-1", display="", policy=sns_policy("us-east-1", "alarms")),
+    dict(name="customer-notifications", region="us-east-1", display="Acme notifications",
+         policy=sns_policy("us-east-1", "customer-notifications",
+                           S("Allow", ["SNS:Subscribe", "SNS:Receive", "SNS:Publish"],
+                             topic_arn("us-east-1", "customer-notifications"), sid="partner-integration",
+                             principal={"AWS": "*"}))),
+    dict(name="order-events", region="us-east-1", display="", policy=sns_policy("us-east-1", "order-events")),
+    dict(name="audit-alerts", region="eu-west-1", display="", kms="alias/aws/sns",
+         policy=sns_policy("eu-west-1", "audit-alerts")),
+]
+
+SUBSCRIPTIONS = [
+    dict(topic="order-events", region="us-east-1", protocol="sqs", endpoint=queue_arn("us-east-1", "order-events"),
+         owner=ACCOUNT),
+    dict(topic="order-events", region="us-east-1", protocol="email", endpoint="orders-team@example.com",
+         owner=ACCOUNT),
+    dict(topic="alarms", region="us-east-1", protocol="lambda", endpoint=fn_arn("us-east-1", "ops-automation"),
+         owner=ACCOUNT),
+    dict(topic="customer-notifications", region="us-east-1", protocol="https",
+         endpoint="https://hooks.partner.example.com/acme/notifications", owner=ACCOUNT),
+    # Subscribed from outside the organization: the public Subscribe grant at work.
+    dict(topic="customer-notifications", region="us-east-1", protocol="sqs",
+         endpoint=f"arn:aws:sqs:us-east-1:{EXT_PARTNER}:acme-notifications-mirror", owner=EXT_PARTNER),
+    dict(topic="audit-alerts", region="eu-west-1", protocol="email", endpoint="security@example.com", owner=ACCOUNT,
+         pending=True),
+]
+
+# =================================================================================================
+# ACCOUNT SPEC: EC2
+# =================================================================================================
+
+
+def ingress(proto, port=None, cidrs=(), groups=(), cidrs6=(), to_port=None):
+    return dict(proto=proto, port=port, to_port=to_port if to_port is not None else port, cidrs=list(cidrs),
+                groups=list(groups), cidrs6=list(cidrs6))
+
+
+EGRESS_ALL = [ingress("-1", cidrs=[("0.0.0.0/0", None)])]
+
+
+def default_vpc(region):
+    return "vpc-" + hexid(17, "default-vpc", region)
+
+
+def default_sg(region):
+    return "sg-" + hexid(17, "default-sg", region)
+
+
+def default_sg_spec(region, vpc=None):
+    sid = default_sg(region) if vpc is None else "sg-" + hexid(17, "default-sg", region, vpc)
+    return dict(id=sid, name="default", description="default VPC security group", vpc=vpc or default_vpc(region),
+                ingress=[ingress("-1", groups=[sid])], egress=EGRESS_ALL)
+
+
+SECURITY_GROUPS = {
+    "us-east-1": [
+        default_sg_spec("us-east-1"),
+        default_sg_spec("us-east-1", VPC_PROD),
+        dict(id=SG["web-public"], name="web-public", description="Legacy web server", vpc=VPC_PROD,
+             ingress=[ingress("tcp", 22, cidrs=[("0.0.0.0/0", "admin ssh")]),
+                      ingress("tcp", 80, cidrs=[("0.0.0.0/0", None)]),
+                      ingress("tcp", 443, cidrs=[("0.0.0.0/0", None)], cidrs6=[("::/0", None)])],
+             egress=EGRESS_ALL),
+        dict(id=SG["alb-public"], name="alb-public", description="Internet-facing load balancer", vpc=VPC_PROD,
+             ingress=[ingress("tcp", 443, cidrs=[("0.0.0.0/0", "HTTPS from anywhere")], cidrs6=[("::/0", None)])],
+             egress=EGRESS_ALL),
+        dict(id=SG["api-from-alb"], name="api-from-alb", description="API servers behind the load balancer",
+             vpc=VPC_PROD, ingress=[ingress("tcp", 443, groups=[SG["alb-public"]])], egress=EGRESS_ALL),
+        dict(id=SG["orders-db-public"], name="orders-db-public", description="orders-db (temporary access)",
+             vpc=VPC_PROD, ingress=[ingress("tcp", 5432, cidrs=[("0.0.0.0/0", "temporary: migration")])],
+             egress=EGRESS_ALL),
+        dict(id=SG["customers-db-private"], name="customers-db-private", description="customers-db",
+             vpc=VPC_PROD, ingress=[ingress("tcp", 5432, groups=[SG["api-from-alb"], SG["lambda-vpc"]])],
+             egress=EGRESS_ALL),
+        dict(id=SG["lambda-vpc"], name="lambda-vpc", description="Lambda functions in the VPC", vpc=VPC_PROD,
+             ingress=[], egress=EGRESS_ALL),
+        dict(id=SG["ssh-open-unused"], name="ssh-open-unused", description="old bastion, not attached",
+             vpc=VPC_PROD, ingress=[ingress("tcp", 22, cidrs=[("0.0.0.0/0", None)])], egress=EGRESS_ALL),
+        dict(id=SG["vpce-execute-api"], name="vpce-execute-api", description="execute-api interface endpoint",
+             vpc=VPC_PROD, ingress=[ingress("tcp", 443, cidrs=[("10.20.0.0/16", None)])], egress=EGRESS_ALL),
+    ],
+    "eu-west-1": [
+        default_sg_spec("eu-west-1"),
+        default_sg_spec("eu-west-1", VPC_EU),
+        dict(id=SG["etl-runner"], name="etl-runner", description="ETL batch runner", vpc=VPC_EU, ingress=[],
+             egress=EGRESS_ALL),
+        dict(id=SG["analytics-db"], name="analytics-db", description="analytics cluster", vpc=VPC_EU,
+             ingress=[ingress("tcp", 5432, cidrs=[("10.30.0.0/16", None)])], egress=EGRESS_ALL),
+    ],
+}
+
+INSTANCES = [
+    dict(id="i-0a1b2c3d4e5f60718", name="web-1", region="us-east-1", az="us-east-1a", type="t3.small",
+         state="running", ami="ami-0a1b2c3d4e5f67890", subnet=SUBNET_PUBLIC_A, vpc=VPC_PROD,
+         private_ip="10.20.1.15", public_ip="203.0.113.10", sgs=["web-public"], profile="web-instance-profile",
+         http_tokens="optional", key="legacy-admin", launched="2023-08-14T09:12:45.000Z",
+         eni="eni-0a11b22c33d44e556"),
+    dict(id="i-0b2c3d4e5f6a71829", name="api-1", region="us-east-1", az="us-east-1b", type="m6i.large",
+         state="running", ami="ami-0b2c3d4e5f6a78901", subnet=SUBNET_PRIVATE_B, vpc=VPC_PROD,
+         private_ip="10.20.11.20", public_ip=None, sgs=["api-from-alb"], profile="api-instance-profile",
+         http_tokens="required", key=None, launched="2024-02-20T11:03:19.000Z", eni="eni-0b22c33d44e55f667"),
+    dict(id="i-0c3d4e5f6a7b8293a", name="batch-1", region="us-east-1", az="us-east-1a", type="c5.xlarge",
+         state="stopped", ami="ami-0b2c3d4e5f6a78901", subnet=SUBNET_PRIVATE_A, vpc=VPC_PROD,
+         private_ip="10.20.10.31", public_ip=None, sgs=["lambda-vpc"], profile=None, http_tokens="optional",
+         key=None, launched="2023-11-30T22:00:04.000Z", eni="eni-0c33d44e55f66a778"),
+    dict(id="i-0d4e5f6a7b8c9304b", name="etl-runner", region="eu-west-1", az="eu-west-1a", type="r6g.large",
+         state="running", ami="ami-0e5f6a7b8c9d01234", subnet=SUBNET_EU_A, vpc=VPC_EU, arch="arm64",
+         private_ip="10.30.1.40", public_ip=None, sgs=["etl-runner"], profile=None, http_tokens="required",
+         key=None, launched="2024-05-02T04:00:11.000Z", eni="eni-0d44e55f66a77b889"),
+]
+
+# Interfaces that belong to no instance: load balancer, database, Lambda and endpoint interfaces.
+SERVICE_ENIS = [
+    dict(id="eni-0e55f66a77b88c99a", region="us-east-1", az="us-east-1a", subnet=SUBNET_PUBLIC_A, vpc=VPC_PROD,
+         private_ip="10.20.1.100", public_ip="203.0.113.21", sgs=["alb-public"], requester="amazon-elb",
+         description="ELB app/api-alb/50dc6c495c0c9188", type="interface", ip_owner="amazon"),
+    dict(id="eni-0f66a77b88c99d0ab", region="us-east-1", az="us-east-1b", subnet=SUBNET_PUBLIC_B, vpc=VPC_PROD,
+         private_ip="10.20.2.100", public_ip="203.0.113.22", sgs=["alb-public"], requester="amazon-elb",
+         description="ELB app/api-alb/50dc6c495c0c9188", type="interface", ip_owner="amazon"),
+    dict(id="eni-01a77b88c99d0e1bc", region="us-east-1", az="us-east-1a", subnet=SUBNET_PUBLIC_A, vpc=VPC_PROD,
+         private_ip="10.20.1.50", public_ip="203.0.113.30", sgs=["orders-db-public"], requester="amazon-rds",
+         description="RDSNetworkInterface", type="interface", ip_owner="amazon"),
+    dict(id="eni-02b88c99d0e1f2cd", region="us-east-1", az="us-east-1b", subnet=SUBNET_PRIVATE_B, vpc=VPC_PROD,
+         private_ip="10.20.11.60", public_ip=None, sgs=["customers-db-private"], requester="amazon-rds",
+         description="RDSNetworkInterface", type="interface"),
+    dict(id="eni-03c99d0e1f2a3de", region="us-east-1", az="us-east-1a", subnet=SUBNET_PRIVATE_A, vpc=VPC_PROD,
+         private_ip="10.20.10.77", public_ip=None, sgs=["lambda-vpc"], requester=None, type="lambda",
+         description="AWS Lambda VPC ENI-orders-api-2c6a1e9f-4b3d-4f8a-9e7c-5d1b0a2f3e4c"),
+    dict(id="eni-04d0e1f2a3b4ef0", region="us-east-1", az="us-east-1b", subnet=SUBNET_PRIVATE_B, vpc=VPC_PROD,
+         private_ip="10.20.11.88", public_ip=None, sgs=["vpce-execute-api"], requester=None, type="vpc_endpoint",
+         description=f"VPC Endpoint Interface {VPCE_EXECUTE_API}"),
+    dict(id="eni-05e1f2a3b4c5f01", region="eu-west-1", az="eu-west-1b", subnet=SUBNET_EU_B, vpc=VPC_EU,
+         private_ip="10.30.2.15", public_ip=None, sgs=["analytics-db"], requester="amazon-rds",
+         description="RDSNetworkInterface", type="interface"),
+]
+
+SNAPSHOTS = [
+    dict(id="snap-0a1b2c3d4e5f60711", region="us-east-1", volume="vol-0a1b2c3d4e5f60722", size=30,
+         description="web-1 root volume before upgrade", started="2023-08-14T08:55:02.000Z", encrypted=False,
+         shared=["all"]),
+    dict(id="snap-0b2c3d4e5f6a71822", region="us-east-1", volume="vol-0b2c3d4e5f6a71833", size=100,
+         description="api-1 data volume nightly", started="2024-06-09T03:00:11.000Z", encrypted=True, shared=[]),
+    dict(id="snap-0c3d4e5f6a7b82933", region="us-east-1", volume="vol-ffffffff", size=30,
+         description="Created by CreateImage(i-0b2c3d4e5f6a71829) for ami-0b2c3d4e5f6a78901",
+         started="2024-02-20T10:40:00.000Z", encrypted=True, shared=[]),
+    dict(id="snap-0d4e5f6a7b8c93a44", region="us-east-1", volume="vol-ffffffff", size=30,
+         description="Created by CreateImage(i-0a1b2c3d4e5f60718) for ami-0a1b2c3d4e5f67890",
+         started="2023-08-14T09:00:00.000Z", encrypted=False, shared=[]),
+    dict(id="snap-0e5f6a7b8c9d04b55", region="eu-west-1", volume="vol-0e5f6a7b8c9d04b66", size=200,
+         description="etl-runner scratch volume", started="2024-06-01T05:00:00.000Z", encrypted=True, shared=[]),
+]
+
+IMAGES = [
+    dict(id="ami-0a1b2c3d4e5f67890", region="us-east-1", name="web-golden-2023-08",
+         description="Web server image with application and configuration", created="2023-08-14T09:00:00.000Z",
+         snapshot="snap-0d4e5f6a7b8c93a44", encrypted=False, public=True),
+    dict(id="ami-0b2c3d4e5f6a78901", region="us-east-1", name="api-golden-2024-02",
+         description="API server image", created="2024-02-20T10:40:00.000Z", snapshot="snap-0c3d4e5f6a7b82933",
+         encrypted=True, public=False),
+]
+
+# =================================================================================================
+# ACCOUNT SPEC: RDS
+# =================================================================================================
+
+DB_INSTANCES = [
+    dict(id="orders-db", region="us-east-1", engine="postgres", version="14.10", cls="db.t3.medium", public=True,
+         sg="orders-db-public", subnets=[SUBNET_PUBLIC_A, SUBNET_PUBLIC_B], subnet_group="public-db-subnets",
+         az="us-east-1a", encrypted=False, created="2020-02-03T10:15:00.000Z", storage=100, dbname="orders"),
+    dict(id="customers-db", region="us-east-1", engine="postgres", version="15.5", cls="db.r6g.large", public=False,
+         sg="customers-db-private", subnets=[SUBNET_PRIVATE_A, SUBNET_PRIVATE_B],
+         subnet_group="private-db-subnets", az="us-east-1b", encrypted=True, kms="customer-data",
+         created="2019-06-12T14:00:00.000Z", storage=500, dbname="customers", multi_az=True),
+    dict(id="analytics-cluster-instance-1", region="eu-west-1", engine="aurora-postgresql", version="15.4",
+         cls="db.r6g.xlarge", public=False, sg="analytics-db", subnets=[SUBNET_EU_A, SUBNET_EU_B],
+         subnet_group="analytics-subnets", az="eu-west-1b", encrypted=False, created="2022-03-08T10:00:00.000Z",
+         storage=1, cluster="analytics-cluster"),
+]
+
+DB_SNAPSHOTS = [
+    dict(id="orders-db-pre-migration", region="us-east-1", db="orders-db", type="manual",
+         created="2023-10-01T02:00:00.000Z", restore=["all"]),
+    dict(id="customers-db-weekly-2024-06-02", region="us-east-1", db="customers-db", type="manual",
+         created="2024-06-02T03:00:00.000Z", restore=[ORG_BACKUP]),
+    dict(id="rds:orders-db-2024-06-09-04-12", region="us-east-1", db="orders-db", type="automated",
+         created="2024-06-09T04:12:33.000Z", restore=[]),
+]
+
+CLUSTER_SNAPSHOTS = [
+    dict(id="analytics-cluster-manual-2024-05-01", region="eu-west-1", cluster="analytics-cluster", type="manual",
+         created="2024-05-01T01:00:00.000Z", restore=[]),
+    dict(id="analytics-cluster-share-2024-03-15", region="eu-west-1", cluster="analytics-cluster", type="manual",
+         created="2024-03-15T01:00:00.000Z", restore=[EXT_PARTNER]),
+    dict(id="rds:analytics-cluster-2024-06-09-03-05", region="eu-west-1", cluster="analytics-cluster",
+         type="automated", created="2024-06-09T03:05:44.000Z", restore=[]),
+]
+
+# =================================================================================================
+# ACCOUNT SPEC: KMS, Secrets Manager, ECR
+# =================================================================================================
+
+
+def key_arn(region, key_id):
+    return f"arn:aws:kms:{region}:{ACCOUNT}:key/{key_id}"
+
+
+ROOT_PRINCIPAL = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+
+KEYS = [
+    dict(alias="customer-data", id="0d7f9a1c-2b3e-4f5a-8c6d-7e8f9a0b1c2d", region="us-east-1",
+         description="Customer data at rest", created=1560347000.512, style="console",
+         policy=P(S("Allow", "kms:*", "*", sid="Enable IAM User Permissions", principal=ROOT_PRINCIPAL),
+                  S("Allow", ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], "*",
+                    sid="Allow the backup account to restore shared snapshots",
+                    principal={"AWS": f"arn:aws:iam::{ORG_BACKUP}:root"}),
+                  pid="key-consolepolicy-3")),
+    dict(alias="partner-share", id="1e8a0b2d-3c4f-4a6b-9d7e-8f9a0b1c2d3e", region="us-east-1",
+         description="Files exchanged with the partner", created=1598263200.104, style="console",
+         policy=P(S("Allow", "kms:*", "*", sid="Enable IAM User Permissions", principal=ROOT_PRINCIPAL),
+                  S("Allow", ["kms:Decrypt", "kms:DescribeKey"], "*", sid="Allow use of the key by the partner",
+                    principal={"AWS": f"arn:aws:iam::{EXT_PARTNER}:root"}),
+                  pid="key-consolepolicy-3")),
+    dict(alias="secrets-cmk", id="2f9b1c3e-4d5a-4b7c-8e9f-9a0b1c2d3e4f", region="us-east-1",
+         description="Secrets Manager secrets", created=1614590000.771, style="console",
+         policy=P(S("Allow", "kms:*", "*", sid="Enable IAM User Permissions", principal=ROOT_PRINCIPAL),
+                  S("Allow", ["kms:Decrypt", "kms:DescribeKey"], "*",
+                    sid="Allow use through Secrets Manager for principals in the account", principal={"AWS": "*"},
+                    condition={"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
+                                                "kms:CallerAccount": ACCOUNT}}),
+                  pid="key-consolepolicy-3")),
+    dict(alias="aws/secretsmanager", id="3a0c2d4f-5e6b-4c8d-9f0a-0b1c2d3e4f5a", region="us-east-1",
+         description="Default key that protects my Secrets Manager data when no other key is defined",
+         created=1560350000.0, style="jackson", manager="AWS",
+         policy=P(S("Allow", ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant", "kms:DescribeKey"],
+                    "*", sid="Allow access through AWS Secrets Manager for all principals in the account that are "
+                              "authorized to use AWS Secrets Manager", principal={"AWS": "*"},
+                    condition={"StringEquals": {"kms:CallerAccount": ACCOUNT,
+                                                "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}),
+                  S("Allow", "kms:GenerateDataKey*", "*",
+                    sid="Allow access through AWS Secrets Manager for all principals in the account that are "
+                        "authorized to use AWS Secrets Manager", principal={"AWS": "*"},
+                    condition={"StringEquals": {"kms:CallerAccount": ACCOUNT},
+                               "StringLike": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}),
+                  S("Allow", ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "*",
+                    sid="Allow direct access to key metadata to the account", principal=ROOT_PRINCIPAL),
+                  pid="auto-secretsmanager-2")),
+    dict(alias="audit-logs", id="4b1d3e5a-6f7c-4d9e-8a1b-1c2d3e4f5a6b", region="eu-west-1", denied=True,
+         description=None, created=None, policy=None),
+    dict(alias="etl-staging", id="5c2e4f6b-7a8d-4e0f-9b2c-2d3e4f5a6b7c", region="eu-west-1",
+         description="ETL staging data", created=1646729000.305, style="jackson",
+         policy=P(S("Allow", "kms:*", "*", sid="Enable IAM User Permissions", principal=ROOT_PRINCIPAL),
+                  pid="key-default-1")),
+]
+
+SECRETS = [
+    dict(name="prod/payments/stripe-api-key", region="us-east-1", description="Payment provider API key",
+         kms="secrets-cmk", created=1614591000.118, changed=1704067200.0, accessed=1717977600.0, policy=None),
+    dict(name="prod/customers-db/credentials", region="us-east-1", description="customers-db master credentials",
+         kms=None, created=1560351000.442, changed=1717200000.0, accessed=1717977600.0, policy=None),
+    dict(name="shared/partner-api-token", region="us-east-1", description="Token partners use to call the orders API",
+         kms=None, created=1601899200.02, changed=1601899200.02, accessed=1717891200.0,
+         policy=P(S("Allow", "secretsmanager:GetSecretValue", "*", sid="PartnersRead", principal={"AWS": "*"}))),
+    dict(name="shared/org-config", region="us-east-1", description="Configuration shared with the organization",
+         kms=None, created=1641803400.9, changed=1708000000.0, accessed=1717977600.0,
+         policy=P(S("Allow", ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "*",
+                    sid="OrganizationRead", principal={"AWS": "*"},
+                    condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}))),
+    dict(name="analytics/warehouse-credentials", region="eu-west-1", description="Warehouse login for ETL",
+         kms=None, created=1646729500.0, changed=1714521600.0, accessed=1717977600.0, policy=None),
+]
+
+REPOSITORIES = [
+    dict(name="lambda-images", region="us-east-1", created=1688000000.0,
+         policy=P(S("Allow", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], sid="LambdaECRImageRetrievalPolicy",
+                    principal={"Service": "lambda.amazonaws.com"},
+                    condition={"StringLike": {"aws:sourceArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:*"}}))),
+    dict(name="public-base-images", region="us-east-1", created=1621500000.0,
+         policy=P(S("Allow", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    sid="AllowPull", principal="*"))),
+    dict(name="shared-tools", region="us-east-1", created=1643000000.0,
+         policy=P(S("Allow", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    sid="OrganizationPull", principal="*",
+                    condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}))),
+    dict(name="web-app", region="us-east-1", created=1585000000.0, policy=None),
+    dict(name="etl-jobs", region="eu-west-1", created=1646730000.0, policy=None),
+]
+
+# =================================================================================================
+# ACCOUNT SPEC: Organizations
+# =================================================================================================
+
+FULL_AWS_ACCESS = dict(id="p-FullAWSAccess", name="FullAWSAccess", aws=True,
+                       arn="arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
+                       description="Allows access to every operation",
+                       content=json.dumps(P(S("Allow", "*", "*")), indent=2))
+GUARDRAILS = dict(id="p-7k2m9q4x", name="workload-guardrails", aws=False,
+                  arn=f"arn:aws:organizations::{ORG_MGMT}:policy/{ORG_ID}/service_control_policy/p-7k2m9q4x",
+                  description="Guardrails for workload accounts",
+                  content=pretty4(P(
+                      S("Deny", "organizations:LeaveOrganization", "*", sid="DenyLeavingTheOrganization"),
+                      S("Deny", ["glue:CreateDevEndpoint", "glue:UpdateDevEndpoint"], "*",
+                        sid="DenyGlueDevelopmentEndpoints"),
+                      S("Deny", ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"], "*",
+                        sid="DenyBucketPolicyChangesOutsideHomeRegions",
+                        condition={"StringNotEquals": {"aws:RequestedRegion": HOME_REGIONS}}))))
+SCP_TARGETS = {ACCOUNT: [FULL_AWS_ACCESS], ORG_OU: [FULL_AWS_ACCESS, GUARDRAILS], ORG_ROOT: [FULL_AWS_ACCESS]}
+ORG_PARENTS = {ACCOUNT: (ORG_OU, "ORGANIZATIONAL_UNIT"), ORG_OU: (ORG_ROOT, "ROOT")}
+ORG_ACCOUNTS = [
+    (ORG_MGMT, "acme-management", "aws-root@example.com", "INVITED", 1560000000.0),
+    (ACCOUNT, "acme-demo", "aws-demo@example.com", "CREATED", 1560170000.0),
+    (ORG_BACKUP, "acme-backup", "aws-backup@example.com", "CREATED", 1575000000.0),
+    (ORG_LOGS, "acme-log-archive", "aws-logs@example.com", "CREATED", 1575000100.0),
+]
+
+
+# =================================================================================================
 # Renderers: STS, IAM
 # =================================================================================================
 
@@ -1520,6 +1886,651 @@ def render_apigateway(fx):
 
 
 # =================================================================================================
+# Renderers: SQS and SNS
+# =================================================================================================
+
+
+def sqs(fx, region, op, children, slug=None, params=(), comment=None):
+    fx.query("sqs", SQS_NS, region, op, children, slug=slug, params=params, comment=comment, indent=None,
+             declaration='<?xml version="1.0"?>', trailing_newline=False)
+
+
+def queue_url(region, name):
+    return f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}"
+
+
+def queue_attributes(q):
+    region = q["region"]
+    attrs = [
+        ("QueueArn", queue_arn(region, q["name"])),
+        ("ApproximateNumberOfMessages", "0"),
+        ("ApproximateNumberOfMessagesNotVisible", "0"),
+        ("ApproximateNumberOfMessagesDelayed", "0"),
+        ("CreatedTimestamp", str(q["created"])),
+        ("LastModifiedTimestamp", str(q["created"] + 86400)),
+        ("VisibilityTimeout", str(q.get("visibility", 30))),
+        ("MaximumMessageSize", "262144"),
+        ("MessageRetentionPeriod", str(q.get("retention", 345600))),
+        ("DelaySeconds", "0"),
+    ]
+    if q["policy"]:
+        attrs.append(("Policy", compact(q["policy"])))
+    if q.get("redrive"):
+        dlq, count = q["redrive"]
+        attrs.append(("RedrivePolicy", compact({"deadLetterTargetArn": queue_arn(region, dlq),
+                                                "maxReceiveCount": count})))
+    if q.get("redrive_allow"):
+        permission, sources = q["redrive_allow"]
+        attrs.append(("RedriveAllowPolicy", compact({"redrivePermission": permission,
+                                                     "sourceQueueArns": [queue_arn(region, x) for x in sources]})))
+    attrs.append(("ReceiveMessageWaitTimeSeconds", "0"))
+    if q.get("kms"):
+        attrs.append(("KmsMasterKeyId", q["kms"]))
+        attrs.append(("KmsDataKeyReusePeriodSeconds", "300"))
+    else:
+        attrs.append(("SqsManagedSseEnabled", "true" if q.get("sse") else "false"))
+    return attrs
+
+
+def render_sqs(fx):
+    for region in STANDARD_REGIONS:
+        queues = sorted((q for q in QUEUES if q["region"] == region), key=lambda q: q["name"])
+        urls = [queue_url(region, q["name"]) for q in queues]
+        sqs(fx, region, "ListQueues", [el("QueueUrl", u) for u in urls],
+            comment=f"SQS ListQueues in {region} (without MaxResults SQS returns every queue, up to 1000)")
+        if len(urls) > SQS_PAGE_SIZE:
+            next_token = token("sqs", region, "page2", n=88)
+            sqs(fx, region, "ListQueues", [el("QueueUrl", u) for u in urls[:SQS_PAGE_SIZE]]
+                + [el("NextToken", next_token)], slug="page1", params=["MaxResults"],
+                comment=f"SQS ListQueues in {region} with MaxResults, page 1 of 2")
+            sqs(fx, region, "ListQueues", [el("QueueUrl", u) for u in urls[SQS_PAGE_SIZE:]], slug="page2",
+                params=["MaxResults", f"NextToken={next_token}"],
+                comment=f"SQS ListQueues in {region} with MaxResults, page 2 of 2")
+        for q in queues:
+            sqs(fx, region, "GetQueueAttributes", [
+                el("Attribute", [el("Name", k), el("Value", v)]) for k, v in queue_attributes(q)],
+                slug=q["name"], params=[f"QueueUrl={queue_url(region, q['name'])}", "AttributeName.1=All"],
+                comment=f"SQS GetQueueAttributes {q['name']} (AttributeName.1=All)")
+
+
+def sns(fx, region, op, children, slug=None, params=(), comment=None):
+    fx.query("sns", SNS_NS, region, op, children, slug=slug, params=params, comment=comment)
+
+
+SNS_DELIVERY_POLICY = compact({"http": {"defaultHealthyRetryPolicy": {
+    "minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 3, "numMaxDelayRetries": 0, "numNoDelayRetries": 0,
+    "numMinDelayRetries": 0, "backoffFunction": "linear"}, "disableSubscriptionOverrides": False,
+    "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"}}})
+
+
+def subscription_arn(sub):
+    if sub.get("pending"):
+        return "PendingConfirmation"
+    return topic_arn(sub["region"], sub["topic"]) + ":" + str(uuid.UUID(bytes=digest("sub", sub["endpoint"],
+                                                                                     sub["topic"])[:16], version=4))
+
+
+def render_sns(fx):
+    for region in STANDARD_REGIONS:
+        topics = sorted((t for t in TOPICS if t["region"] == region), key=lambda t: t["name"])
+        sns(fx, region, "ListTopics", [el("Topics", [el("member", [el("TopicArn", topic_arn(region, t["name"]))])
+                                                     for t in topics])], comment=f"SNS ListTopics in {region}")
+        subs = [x for x in SUBSCRIPTIONS if x["region"] == region]
+        sns(fx, region, "ListSubscriptions", [el("Subscriptions", [el("member", [
+            el("SubscriptionArn", subscription_arn(x)), el("Owner", x["owner"]), el("Protocol", x["protocol"]),
+            el("Endpoint", x["endpoint"]), el("TopicArn", topic_arn(region, x["topic"]))]) for x in subs])],
+            comment=f"SNS ListSubscriptions in {region}")
+        for t in topics:
+            arn = topic_arn(region, t["name"])
+            mine = [x for x in subs if x["topic"] == t["name"]]
+            attrs = [("Policy", compact(t["policy"])), ("Owner", ACCOUNT),
+                     ("SubscriptionsPending", str(sum(1 for x in mine if x.get("pending")))),
+                     ("TopicArn", arn), ("EffectiveDeliveryPolicy", SNS_DELIVERY_POLICY),
+                     ("SubscriptionsConfirmed", str(sum(1 for x in mine if not x.get("pending")))),
+                     ("DisplayName", t["display"]), ("SubscriptionsDeleted", "0")]
+            if t.get("kms"):
+                attrs.append(("KmsMasterKeyId", t["kms"]))
+            sns(fx, region, "GetTopicAttributes", [el("Attributes", [
+                el("entry", [el("key", k), el("value", v)]) for k, v in attrs])],
+                slug=t["name"], params=[f"TopicArn={arn}"], comment=f"SNS GetTopicAttributes {t['name']}")
+
+
+# =================================================================================================
+# Renderers: EC2
+# =================================================================================================
+
+
+def tag_set(tags):
+    return el("tagSet", [el("item", [el("key", k), el("value", v)]) for k, v in tags])
+
+
+def group_set(region, names):
+    sgs = {g["id"]: g for g in SECURITY_GROUPS.get(region, [])}
+    return el("groupSet", [el("item", [el("groupId", SG[n]), el("groupName", sgs[SG[n]]["name"])]) for n in names])
+
+
+def permission(rule):
+    kids = [el("ipProtocol", rule["proto"])]
+    if rule["port"] is not None:
+        kids.append(el("fromPort", rule["port"]))
+        kids.append(el("toPort", rule["to_port"]))
+    kids.append(el("groups", [el("item", [el("userId", ACCOUNT), el("groupId", g)]) for g in rule["groups"]]))
+    kids.append(el("ipRanges", [el("item", [el("cidrIp", c)] + ([el("description", d)] if d else []))
+                                for c, d in rule["cidrs"]]))
+    kids.append(el("ipv6Ranges", [el("item", [el("cidrIpv6", c)] + ([el("description", d)] if d else []))
+                                  for c, d in rule["cidrs6"]]))
+    kids.append(el("prefixListIds", []))
+    return el("item", kids)
+
+
+def public_dns(region, ip):
+    host = "ec2-" + ip.replace(".", "-")
+    return f"{host}.compute-1.amazonaws.com" if region == "us-east-1" else f"{host}.{region}.compute.amazonaws.com"
+
+
+def private_dns(region, ip):
+    host = "ip-" + ip.replace(".", "-")
+    return f"{host}.ec2.internal" if region == "us-east-1" else f"{host}.{region}.compute.internal"
+
+
+def mac(eni):
+    h = hexid(12, "mac", eni)
+    return "0e:" + ":".join(h[i:i + 2] for i in range(2, 12, 2))
+
+
+def instance_item(i):
+    region = i["region"]
+    running = i["state"] == "running"
+    assoc = []
+    if i["public_ip"] and running:
+        assoc = [el("association", [el("publicIp", i["public_ip"]),
+                                    el("publicDnsName", public_dns(region, i["public_ip"])),
+                                    el("ipOwnerId", "amazon")])]
+    eni = el("item", [
+        *assoc,
+        el("attachment", [el("attachTime", i["launched"]), el("attachmentId", "eni-attach-" + hexid(17, i["eni"])),
+                          el("deleteOnTermination", True), el("deviceIndex", 0), el("status", "attached"),
+                          el("networkCardIndex", 0)]),
+        el("description", ""),
+        group_set(region, i["sgs"]),
+        el("ipv6AddressesSet", []),
+        el("macAddress", mac(i["eni"])),
+        el("networkInterfaceId", i["eni"]),
+        el("ownerId", ACCOUNT),
+        el("privateDnsName", private_dns(region, i["private_ip"])),
+        el("privateIpAddress", i["private_ip"]),
+        el("privateIpAddressesSet", [el("item", [
+            *assoc, el("primary", True), el("privateDnsName", private_dns(region, i["private_ip"])),
+            el("privateIpAddress", i["private_ip"])])]),
+        el("sourceDestCheck", True),
+        el("status", "in-use"),
+        el("subnetId", i["subnet"]),
+        el("vpcId", i["vpc"]),
+        el("interfaceType", "interface"),
+    ])
+    kids = [
+        el("instanceId", i["id"]),
+        el("imageId", i["ami"]),
+        el("instanceState", [el("code", 16 if running else 80), el("name", i["state"])]),
+        el("privateDnsName", private_dns(region, i["private_ip"])),
+        el("dnsName", public_dns(region, i["public_ip"]) if i["public_ip"] and running else None),
+        el("reason", None if running else "User initiated (2024-01-15 10:00:00 GMT)"),
+    ]
+    if i.get("key"):
+        kids.append(el("keyName", i["key"]))
+    kids += [
+        el("amiLaunchIndex", 0),
+        el("productCodes", []),
+        el("instanceType", i["type"]),
+        el("launchTime", i["launched"]),
+        el("placement", [el("availabilityZone", i["az"]), el("groupName", None), el("tenancy", "default")]),
+        el("monitoring", [el("state", "disabled")]),
+        el("subnetId", i["subnet"]),
+        el("vpcId", i["vpc"]),
+        el("privateIpAddress", i["private_ip"]),
+    ]
+    if i["public_ip"] and running:
+        kids.append(el("ipAddress", i["public_ip"]))
+    kids += [
+        el("sourceDestCheck", True),
+        group_set(region, i["sgs"]),
+    ]
+    if not running:
+        kids.append(el("stateReason", [el("code", "Client.UserInitiatedShutdown"),
+                                       el("message", "Client.UserInitiatedShutdown: User initiated shutdown")]))
+    kids += [
+        el("architecture", i.get("arch", "x86_64")),
+        el("rootDeviceType", "ebs"),
+        el("rootDeviceName", "/dev/xvda"),
+        el("blockDeviceMapping", [el("item", [el("deviceName", "/dev/xvda"), el("ebs", [
+            el("volumeId", "vol-" + hexid(17, "root", i["id"])), el("status", "attached"),
+            el("attachTime", i["launched"]), el("deleteOnTermination", True)])])]),
+        el("virtualizationType", "hvm"),
+        el("clientToken", str(uuid.UUID(bytes=digest("client", i["id"])[:16], version=4))),
+        tag_set([("Name", i["name"])]),
+        el("hypervisor", "xen" if i["type"].startswith("t3") else "nitro" if False else "xen"),
+        el("networkInterfaceSet", [eni]),
+    ]
+    if i.get("profile"):
+        kids.append(el("iamInstanceProfile", [
+            el("arn", f"arn:aws:iam::{ACCOUNT}:instance-profile/{i['profile']}"),
+            el("id", unique_id("AIPA", "profile", i["profile"]))]))
+    kids += [
+        el("ebsOptimized", not i["type"].startswith("t3")),
+        el("enaSupport", True),
+        el("cpuOptions", [el("coreCount", 1 if i["type"].endswith("small") else 2), el("threadsPerCore", 2)]),
+        el("capacityReservationSpecification", [el("capacityReservationPreference", "open")]),
+        el("hibernationOptions", [el("configured", False)]),
+        el("metadataOptions", [el("state", "applied"), el("httpTokens", i["http_tokens"]),
+                               el("httpPutResponseHopLimit", 1 if i["http_tokens"] == "optional" else 2),
+                               el("httpEndpoint", "enabled"), el("httpProtocolIpv6", "disabled"),
+                               el("instanceMetadataTags", "disabled")]),
+        el("enclaveOptions", [el("enabled", False)]),
+        el("platformDetails", "Linux/UNIX"),
+        el("usageOperation", "RunInstances"),
+        el("usageOperationUpdateTime", i["launched"]),
+        el("privateDnsNameOptions", [el("hostnameType", "ip-name"), el("enableResourceNameDnsARecord", False),
+                                     el("enableResourceNameDnsAAAARecord", False)]),
+        el("maintenanceOptions", [el("autoRecovery", "default")]),
+    ]
+    return el("item", kids)
+
+
+def eni_item(e, region):
+    assoc = []
+    if e.get("public_ip"):
+        assoc = [el("association", [el("ipOwnerId", e.get("ip_owner", ACCOUNT)),
+                                    el("publicDnsName", public_dns(region, e["public_ip"])),
+                                    el("publicIp", e["public_ip"])])]
+    attach = []
+    if e.get("instance"):
+        attach = [el("attachment", [el("attachTime", e["attached"]),
+                                    el("attachmentId", "eni-attach-" + hexid(17, e["id"])),
+                                    el("deleteOnTermination", True), el("deviceIndex", 0),
+                                    el("networkCardIndex", 0), el("instanceId", e["instance"]),
+                                    el("instanceOwnerId", ACCOUNT), el("status", "attached")])]
+    elif e.get("requester"):
+        attach = [el("attachment", [el("attachTime", "2023-02-20T10:00:00.000Z"),
+                                    el("attachmentId", "ela-attach-" + hexid(8, e["id"])),
+                                    el("deleteOnTermination", False), el("deviceIndex", 1),
+                                    el("networkCardIndex", 0), el("instanceOwnerId", e["requester"]),
+                                    el("status", "attached")])]
+    kids = [
+        *assoc,
+        *attach,
+        el("availabilityZone", e["az"]),
+        el("description", e["description"]),
+        group_set(region, e["sgs"]),
+        el("interfaceType", e["type"]),
+        el("ipv6AddressesSet", []),
+        el("macAddress", mac(e["id"])),
+        el("networkInterfaceId", e["id"]),
+        el("ownerId", ACCOUNT),
+        el("privateDnsName", private_dns(region, e["private_ip"])),
+        el("privateIpAddress", e["private_ip"]),
+        el("privateIpAddressesSet", [el("item", [
+            *assoc, el("primary", True), el("privateDnsName", private_dns(region, e["private_ip"])),
+            el("privateIpAddress", e["private_ip"])])]),
+        el("ipv4PrefixSet", []),
+        el("ipv6PrefixSet", []),
+    ]
+    if e.get("requester"):
+        kids.append(el("requesterId", e["requester"]))
+    kids += [
+        el("requesterManaged", bool(e.get("requester")) or e["type"] in ("lambda", "vpc_endpoint")),
+        el("sourceDestCheck", True),
+        el("status", "in-use"),
+        el("subnetId", e["subnet"]),
+        tag_set([]),
+        el("vpcId", e["vpc"]),
+    ]
+    return el("item", kids)
+
+
+def instance_enis(region):
+    out = []
+    for i in INSTANCES:
+        if i["region"] != region:
+            continue
+        out.append(dict(id=i["eni"], az=i["az"], subnet=i["subnet"], vpc=i["vpc"], private_ip=i["private_ip"],
+                        public_ip=i["public_ip"] if i["state"] == "running" else None, sgs=i["sgs"],
+                        description="", type="interface", instance=i["id"], attached=i["launched"],
+                        ip_owner="amazon"))
+    return out
+
+
+def render_ec2(fx):
+    def region_item(name):
+        status = "opt-in-not-required" if name in STANDARD_REGIONS else "not-opted-in"
+        return el("item", [el("regionName", name), el("regionEndpoint", f"ec2.{name}.amazonaws.com"),
+                           el("optInStatus", status)])
+
+    fx.ec2(None, "DescribeRegions", [el("regionInfo", [region_item(r) for r in sorted(STANDARD_REGIONS)])],
+           comment="EC2 DescribeRegions: the regions enabled for the account")
+    fx.ec2(None, "DescribeRegions", [el("regionInfo", [region_item(r) for r in
+                                                        sorted(STANDARD_REGIONS + OPT_IN_REGIONS)])],
+           slug="all", params=["AllRegions=true"],
+           comment="EC2 DescribeRegions AllRegions=true: every region with its opt-in status")
+
+    for region in STANDARD_REGIONS:
+        reservations = [el("item", [
+            el("reservationId", "r-" + hexid(17, "reservation", i["id"])),
+            el("ownerId", ACCOUNT),
+            el("groupSet", []),
+            el("instancesSet", [instance_item(i)]),
+        ]) for i in INSTANCES if i["region"] == region]
+        fx.ec2(region, "DescribeInstances", [el("reservationSet", reservations)],
+               comment=f"EC2 DescribeInstances in {region}")
+
+        groups = SECURITY_GROUPS.get(region, [default_sg_spec(region)])
+        fx.ec2(region, "DescribeSecurityGroups", [el("securityGroupInfo", [el("item", [
+            el("ownerId", ACCOUNT), el("groupId", g["id"]), el("groupName", g["name"]),
+            el("groupDescription", g["description"]), el("vpcId", g["vpc"]),
+            el("ipPermissions", [permission(r) for r in g["ingress"]]),
+            el("ipPermissionsEgress", [permission(r) for r in g["egress"]]),
+        ]) for g in groups])], comment=f"EC2 DescribeSecurityGroups in {region}")
+
+        enis = instance_enis(region) + [e for e in SERVICE_ENIS if e["region"] == region]
+        fx.ec2(region, "DescribeNetworkInterfaces", [el("networkInterfaceSet", [
+            eni_item(e, region) for e in sorted(enis, key=lambda e: e["id"])])],
+            comment=f"EC2 DescribeNetworkInterfaces in {region}")
+
+        snaps = [x for x in SNAPSHOTS if x["region"] == region]
+        fx.ec2(region, "DescribeSnapshots", [el("snapshotSet", [el("item", [
+            el("snapshotId", x["id"]), el("volumeId", x["volume"]), el("status", "completed"),
+            el("startTime", x["started"]), el("progress", "100%"), el("ownerId", ACCOUNT),
+            el("volumeSize", x["size"]), el("description", x["description"]), el("encrypted", x["encrypted"]),
+            *([el("kmsKeyId", key_arn(region, KEYS[0]["id"] if region == "us-east-1" else KEYS[5]["id"]))]
+              if x["encrypted"] else []),
+            el("storageTier", "standard"),
+        ]) for x in snaps])], params=["Owner.1=self"], comment=f"EC2 DescribeSnapshots OwnerIds=self in {region}")
+        for x in snaps:
+            fx.ec2(region, "DescribeSnapshotAttribute", [
+                el("snapshotId", x["id"]),
+                el("createVolumePermission", [el("item", [el("group", "all")]) if a == "all" else
+                                              el("item", [el("userId", a)]) for a in x["shared"]]),
+            ], slug=x["id"], params=["Attribute=createVolumePermission", f"SnapshotId={x['id']}"],
+                comment=f"EC2 DescribeSnapshotAttribute createVolumePermission {x['id']}")
+
+        images = [m for m in IMAGES if m["region"] == region]
+        fx.ec2(region, "DescribeImages", [el("imagesSet", [el("item", [
+            el("imageId", m["id"]), el("imageLocation", f"{ACCOUNT}/{m['name']}"), el("imageState", "available"),
+            el("imageOwnerId", ACCOUNT), el("creationDate", m["created"]), el("isPublic", m["public"]),
+            el("architecture", "x86_64"), el("imageType", "machine"), el("sriovNetSupport", "simple"),
+            el("name", m["name"]), el("description", m["description"]), el("rootDeviceType", "ebs"),
+            el("rootDeviceName", "/dev/xvda"),
+            el("blockDeviceMapping", [el("item", [el("deviceName", "/dev/xvda"), el("ebs", [
+                el("snapshotId", m["snapshot"]), el("volumeSize", 30), el("deleteOnTermination", True),
+                el("volumeType", "gp3"), el("iops", 3000), el("throughput", 125), el("encrypted", m["encrypted"])])])]),
+            el("virtualizationType", "hvm"), tag_set([("Name", m["name"])]), el("hypervisor", "xen"),
+            el("enaSupport", True), el("platformDetails", "Linux/UNIX"), el("usageOperation", "RunInstances"),
+        ]) for m in images])], params=["Owner.1=self"], comment=f"EC2 DescribeImages Owners=self in {region}")
+        for m in images:
+            fx.ec2(region, "DescribeImageAttribute", [
+                el("imageId", m["id"]),
+                el("launchPermission", [el("item", [el("group", "all")])] if m["public"] else []),
+            ], slug=m["id"], params=["Attribute=launchPermission", f"ImageId={m['id']}"],
+                comment=f"EC2 DescribeImageAttribute launchPermission {m['id']}")
+
+
+# =================================================================================================
+# Renderers: RDS
+# =================================================================================================
+
+
+def rds(fx, region, op, children, slug=None, params=(), comment=None):
+    fx.query("rds", RDS_NS, region, op, children, slug=slug, params=params, comment=comment)
+
+
+def rds_host(db, region):
+    return f"{db}.{hexid(12, 'rds-host', region)}.{region}.rds.amazonaws.com"
+
+
+def rds_key(region, name):
+    k = next(k for k in KEYS if k["alias"] == name and k["region"] == region)
+    return key_arn(region, k["id"])
+
+
+def db_instance(d):
+    region = d["region"]
+    sg = next(g for g in SECURITY_GROUPS[region] if g["id"] == SG[d["sg"]])
+    vpc = sg["vpc"]
+    kids = [
+        el("DBInstanceIdentifier", d["id"]), el("DBInstanceClass", d["cls"]), el("Engine", d["engine"]),
+        el("DBInstanceStatus", "available"), el("MasterUsername", "postgres"),
+    ]
+    if d.get("dbname"):
+        kids.append(el("DBName", d["dbname"]))
+    kids += [
+        el("Endpoint", [el("Address", rds_host(d["id"], region)), el("Port", 5432),
+                        el("HostedZoneId", "Z2R2ITUGPM61AM" if region == "us-east-1" else "Z29XKXDKYMONMX")]),
+        el("AllocatedStorage", d["storage"]), el("InstanceCreateTime", d["created"]),
+        el("PreferredBackupWindow", "04:00-04:30"), el("BackupRetentionPeriod", 7),
+        el("DBSecurityGroups", []),
+        el("VpcSecurityGroups", [el("VpcSecurityGroupMembership", [
+            el("VpcSecurityGroupId", SG[d["sg"]]), el("Status", "active")])]),
+        el("DBParameterGroups", [el("DBParameterGroup", [
+            el("DBParameterGroupName", f"default.{d['engine']}{d['version'].split('.')[0]}"),
+            el("ParameterApplyStatus", "in-sync")])]),
+        el("AvailabilityZone", d["az"]),
+        el("DBSubnetGroup", [
+            el("DBSubnetGroupName", d["subnet_group"]), el("DBSubnetGroupDescription", d["subnet_group"]),
+            el("VpcId", vpc), el("SubnetGroupStatus", "Complete"),
+            el("Subnets", [el("Subnet", [el("SubnetIdentifier", sn), el("SubnetAvailabilityZone", [
+                el("Name", f"{region}{'ab'[n]}")]), el("SubnetOutpost", []), el("SubnetStatus", "Active")])
+                for n, sn in enumerate(d["subnets"])])]),
+        el("PreferredMaintenanceWindow", "sun:05:00-sun:05:30"),
+        el("PendingModifiedValues", []),
+        el("LatestRestorableTime", "2024-06-10T09:55:00Z"),
+        el("MultiAZ", d.get("multi_az", False)), el("EngineVersion", d["version"]),
+        el("AutoMinorVersionUpgrade", True), el("ReadReplicaDBInstanceIdentifiers", []),
+        el("LicenseModel", "postgresql-license"),
+        el("OptionGroupMemberships", [el("OptionGroupMembership", [
+            el("OptionGroupName", f"default:{d['engine']}-{d['version'].split('.')[0]}"), el("Status", "in-sync")])]),
+        el("PubliclyAccessible", d["public"]), el("StorageType", "gp3" if not d.get("cluster") else "aurora"),
+        el("DbInstancePort", 0),
+    ]
+    if d.get("cluster"):
+        kids.append(el("DBClusterIdentifier", d["cluster"]))
+    kids.append(el("StorageEncrypted", d["encrypted"]))
+    if d["encrypted"]:
+        kids.append(el("KmsKeyId", rds_key(region, d["kms"])))
+    kids += [
+        el("DbiResourceId", "db-" + base64.b32encode(digest("dbi", d["id"])).decode()[:26]),
+        el("CACertificateIdentifier", "rds-ca-rsa2048-g1"), el("DomainMemberships", []),
+        el("CopyTagsToSnapshot", True), el("MonitoringInterval", 0),
+        el("DBInstanceArn", f"arn:aws:rds:{region}:{ACCOUNT}:db:{d['id']}"),
+        el("IAMDatabaseAuthenticationEnabled", False), el("PerformanceInsightsEnabled", False),
+        el("DeletionProtection", True), el("AssociatedRoles", []), el("TagList", []),
+        el("CustomerOwnedIpEnabled", False), el("BackupTarget", "region"), el("NetworkType", "IPV4"),
+    ]
+    return el("DBInstance", kids)
+
+
+def render_rds(fx):
+    for region in STANDARD_REGIONS:
+        dbs = [d for d in DB_INSTANCES if d["region"] == region]
+        rds(fx, region, "DescribeDBInstances", [el("DBInstances", [db_instance(d) for d in dbs])],
+            comment=f"RDS DescribeDBInstances in {region}")
+
+        snaps = [x for x in DB_SNAPSHOTS if x["region"] == region]
+        db_by_id = {d["id"]: d for d in DB_INSTANCES}
+        items = []
+        for x in snaps:
+            d = db_by_id[x["db"]]
+            vpc = next(g for g in SECURITY_GROUPS[region] if g["id"] == SG[d["sg"]])["vpc"]
+            kids = [
+                el("DBSnapshotIdentifier", x["id"]), el("DBInstanceIdentifier", d["id"]),
+                el("SnapshotCreateTime", x["created"]), el("Engine", d["engine"]),
+                el("AllocatedStorage", d["storage"]), el("Status", "available"), el("Port", 5432),
+                el("AvailabilityZone", d["az"]), el("VpcId", vpc), el("InstanceCreateTime", d["created"]),
+                el("MasterUsername", "postgres"), el("EngineVersion", d["version"]),
+                el("LicenseModel", "postgresql-license"), el("SnapshotType", x["type"]),
+                el("OptionGroupName", f"default:{d['engine']}-{d['version'].split('.')[0]}"),
+                el("PercentProgress", 100), el("StorageType", "gp3"), el("Encrypted", d["encrypted"]),
+            ]
+            if d["encrypted"]:
+                kids.append(el("KmsKeyId", rds_key(region, d["kms"])))
+            kids += [
+                el("DBSnapshotArn", f"arn:aws:rds:{region}:{ACCOUNT}:snapshot:{x['id']}"),
+                el("IAMDatabaseAuthenticationEnabled", False), el("ProcessorFeatures", []),
+                el("DbiResourceId", "db-" + base64.b32encode(digest("dbi", d["id"])).decode()[:26]),
+                el("TagList", []), el("OriginalSnapshotCreateTime", x["created"]),
+                el("SnapshotTarget", "region"),
+            ]
+            items.append(el("DBSnapshot", kids))
+        rds(fx, region, "DescribeDBSnapshots", [el("DBSnapshots", items)],
+            comment=f"RDS DescribeDBSnapshots in {region}")
+        for x in snaps:
+            rds(fx, region, "DescribeDBSnapshotAttributes", [el("DBSnapshotAttributesResult", [
+                el("DBSnapshotIdentifier", x["id"]),
+                el("DBSnapshotAttributes", [el("DBSnapshotAttribute", [
+                    el("AttributeName", "restore"),
+                    el("AttributeValues", [el("AttributeValue", v) for v in x["restore"]])])])])],
+                slug=x["id"].replace(":", "_"), params=[f"DBSnapshotIdentifier={x['id']}"],
+                comment=f"RDS DescribeDBSnapshotAttributes {x['id']}")
+
+        csnaps = [x for x in CLUSTER_SNAPSHOTS if x["region"] == region]
+        rds(fx, region, "DescribeDBClusterSnapshots", [el("DBClusterSnapshots", [el("DBClusterSnapshot", [
+            el("AvailabilityZones", [el("AvailabilityZone", f"{region}{z}") for z in "abc"]),
+            el("DBClusterSnapshotIdentifier", x["id"]), el("DBClusterIdentifier", x["cluster"]),
+            el("SnapshotCreateTime", x["created"]), el("Engine", "aurora-postgresql"), el("EngineMode", "provisioned"),
+            el("AllocatedStorage", 0), el("Status", "available"), el("Port", 0), el("VpcId", VPC_EU),
+            el("ClusterCreateTime", "2022-03-08T09:55:00.000Z"), el("MasterUsername", "postgres"),
+            el("EngineVersion", "15.4"), el("LicenseModel", "postgresql-license"), el("SnapshotType", x["type"]),
+            el("PercentProgress", 100), el("StorageEncrypted", False),
+            el("DBClusterSnapshotArn", f"arn:aws:rds:{region}:{ACCOUNT}:cluster-snapshot:{x['id']}"),
+            el("IAMDatabaseAuthenticationEnabled", False), el("TagList", []),
+        ]) for x in csnaps])], comment=f"RDS DescribeDBClusterSnapshots in {region}")
+        for x in csnaps:
+            rds(fx, region, "DescribeDBClusterSnapshotAttributes", [el("DBClusterSnapshotAttributesResult", [
+                el("DBClusterSnapshotIdentifier", x["id"]),
+                el("DBClusterSnapshotAttributes", [el("DBClusterSnapshotAttribute", [
+                    el("AttributeName", "restore"),
+                    el("AttributeValues", [el("AttributeValue", v) for v in x["restore"]])])])])],
+                slug=x["id"].replace(":", "_"), params=[f"DBClusterSnapshotIdentifier={x['id']}"],
+                comment=f"RDS DescribeDBClusterSnapshotAttributes {x['id']}")
+
+
+# =================================================================================================
+# Renderers: KMS, Secrets Manager, ECR, Organizations
+# =================================================================================================
+
+
+def render_kms(fx):
+    for region in STANDARD_REGIONS:
+        keys = sorted((k for k in KEYS if k["region"] == region), key=lambda k: k["id"])
+        fx.json("kms", "1.1", region, "ListKeys", {"Keys": [{"KeyArn": key_arn(region, k["id"]), "KeyId": k["id"]}
+                                                            for k in keys], "Truncated": False},
+                comment=f"KMS ListKeys in {region}")
+        for k in keys:
+            arn = key_arn(region, k["id"])
+            if k.get("denied"):
+                for op, action in (("DescribeKey", "kms:DescribeKey"), ("GetKeyPolicy", "kms:GetKeyPolicy")):
+                    params = [f"KeyId={k['id']}"] + (["PolicyName=default"] if op == "GetKeyPolicy" else [])
+                    fx.json("kms", "1.1", region, op, {
+                        "__type": "AccessDeniedException",
+                        "message": f"User: arn:aws:sts::{ACCOUNT}:assumed-role/tmscan-audit/tmscan is not authorized "
+                                   f"to perform: {action} on resource: {arn} because no resource-based policy "
+                                   f"allows the {action} action"},
+                        slug=k["alias"].replace("/", "_"), params=params, status=400,
+                        comment=f"KMS {op} {k['alias']}: the key policy does not let the account in (a coverage gap)")
+                continue
+            manager = k.get("manager", "CUSTOMER")
+            fx.json("kms", "1.1", region, "DescribeKey", {"KeyMetadata": {
+                "AWSAccountId": ACCOUNT, "KeyId": k["id"], "Arn": arn, "CreationDate": k["created"], "Enabled": True,
+                "Description": k["description"], "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": "Enabled",
+                "Origin": "AWS_KMS", "KeyManager": manager, "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+                "KeySpec": "SYMMETRIC_DEFAULT", "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": False}},
+                slug=k["alias"].replace("/", "_"), params=[f"KeyId={k['id']}"],
+                comment=f"KMS DescribeKey {k['alias']}")
+            text = jackson(k["policy"]) if k["style"] == "jackson" else pretty4(k["policy"])
+            fx.json("kms", "1.1", region, "GetKeyPolicy", {"Policy": text}, slug=k["alias"].replace("/", "_"),
+                    params=[f"KeyId={k['id']}", "PolicyName=default"], comment=f"KMS GetKeyPolicy {k['alias']}")
+
+
+def render_secretsmanager(fx):
+    for region in STANDARD_REGIONS:
+        secrets = sorted((x for x in SECRETS if x["region"] == region), key=lambda x: x["name"])
+        entries = []
+        for x in secrets:
+            entry = {"ARN": secret_arn(region, x["name"]), "Name": x["name"], "Description": x["description"]}
+            if x["kms"]:
+                entry["KmsKeyId"] = rds_key(region, x["kms"])
+            entry.update({"LastChangedDate": x["changed"], "LastAccessedDate": x["accessed"], "Tags": [],
+                          "SecretVersionsToStages": {str(uuid.UUID(bytes=digest("version", x["name"])[:16],
+                                                                   version=4)): ["AWSCURRENT"]},
+                          "CreatedDate": x["created"]})
+            entries.append(entry)
+        fx.json("secretsmanager", "1.1", region, "ListSecrets", {"SecretList": entries},
+                comment=f"Secrets Manager ListSecrets in {region}")
+        for x in secrets:
+            arn = secret_arn(region, x["name"])
+            doc = {"ARN": arn, "Name": x["name"]}
+            if x["policy"]:
+                doc["ResourcePolicy"] = jackson(x["policy"])
+            fx.json("secretsmanager", "1.1", region, "GetResourcePolicy", doc, slug=x["name"].replace("/", "_"),
+                    params=[f"SecretId={arn}"],
+                    comment=f"Secrets Manager GetResourcePolicy {x['name']}" + ("" if x["policy"] else
+                                                                                ": no resource policy"))
+
+
+def render_ecr(fx):
+    for region in STANDARD_REGIONS:
+        repos = sorted((r for r in REPOSITORIES if r["region"] == region), key=lambda r: r["name"])
+        fx.json("ecr", "1.1", region, "DescribeRepositories", {"repositories": [{
+            "repositoryArn": f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{r['name']}", "registryId": ACCOUNT,
+            "repositoryName": r["name"], "repositoryUri": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{r['name']}",
+            "createdAt": r["created"], "imageTagMutability": "MUTABLE",
+            "imageScanningConfiguration": {"scanOnPush": r["name"] != "public-base-images"},
+            "encryptionConfiguration": {"encryptionType": "AES256"}} for r in repos]},
+            comment=f"ECR DescribeRepositories in {region}")
+        for r in repos:
+            if r["policy"]:
+                fx.json("ecr", "1.1", region, "GetRepositoryPolicy", {
+                    "registryId": ACCOUNT, "repositoryName": r["name"], "policyText": jackson(r["policy"])},
+                    slug=r["name"], params=[f"repositoryName={r['name']}"],
+                    comment=f"ECR GetRepositoryPolicy {r['name']}")
+            else:
+                fx.json("ecr", "1.1", region, "GetRepositoryPolicy", {
+                    "__type": "RepositoryPolicyNotFoundException",
+                    "message": f"Repository policy does not exist for the repository with name '{r['name']}' in the "
+                               f"registry with id '{ACCOUNT}'"}, slug=r["name"], status=400,
+                    params=[f"repositoryName={r['name']}"], comment=f"ECR GetRepositoryPolicy {r['name']}: none")
+
+
+def render_organizations(fx):
+    def org(op, doc, slug=None, params=(), comment=None):
+        fx.json("organizations", "1.1", IAM_REGION, op, doc, slug=slug, params=params, comment=comment)
+
+    org("DescribeOrganization", {"Organization": {
+        "Id": ORG_ID, "Arn": f"arn:aws:organizations::{ORG_MGMT}:organization/{ORG_ID}", "FeatureSet": "ALL",
+        "MasterAccountArn": f"arn:aws:organizations::{ORG_MGMT}:account/{ORG_ID}/{ORG_MGMT}",
+        "MasterAccountId": ORG_MGMT, "MasterAccountEmail": "aws-root@example.com",
+        "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}},
+        comment="Organizations DescribeOrganization")
+    org("ListAccounts", {"Accounts": [{
+        "Id": a, "Arn": f"arn:aws:organizations::{ORG_MGMT}:account/{ORG_ID}/{a}", "Email": email, "Name": name,
+        "Status": "ACTIVE", "JoinedMethod": method_, "JoinedTimestamp": joined}
+        for a, name, email, method_, joined in ORG_ACCOUNTS]},
+        comment="Organizations ListAccounts (the account is a delegated administrator for Organizations)")
+    for child, (parent, kind) in ORG_PARENTS.items():
+        org("ListParents", {"Parents": [{"Id": parent, "Type": kind}]}, slug=child, params=[f"ChildId={child}"],
+            comment=f"Organizations ListParents of {child}")
+    for target, policies in SCP_TARGETS.items():
+        org("ListPoliciesForTarget", {"Policies": [{
+            "Id": p["id"], "Arn": p["arn"], "Name": p["name"], "Description": p["description"],
+            "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": p["aws"]} for p in policies]}, slug=target,
+            params=[f"TargetId={target}", "Filter=SERVICE_CONTROL_POLICY"],
+            comment=f"Organizations ListPoliciesForTarget {target} (service control policies)")
+    for p in (FULL_AWS_ACCESS, GUARDRAILS):
+        org("DescribePolicy", {"Policy": {"PolicySummary": {
+            "Id": p["id"], "Arn": p["arn"], "Name": p["name"], "Description": p["description"],
+            "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": p["aws"]}, "Content": p["content"]}},
+            slug=p["id"], params=[f"PolicyId={p['id']}"], comment=f"Organizations DescribePolicy {p['name']}")
+
+
+# =================================================================================================
 # Output
 # =================================================================================================
 
@@ -1533,7 +2544,8 @@ def scenario_json():
     }, indent=2) + "\n"
 
 
-RENDERERS = [render_sts, render_iam, render_s3, render_lambda, render_apigateway]
+RENDERERS = [render_sts, render_iam, render_s3, render_lambda, render_apigateway, render_sqs, render_sns, render_ec2,
+             render_rds, render_kms, render_secretsmanager, render_ecr, render_organizations]
 
 
 def main(argv):

@@ -106,6 +106,10 @@ UNMODELLED_ERRORS = {
 }
 
 
+# A match line "param: NAME" with no value: the parameter is present with any value.
+PRESENT = object()
+
+
 class CheckError(Exception):
     """One wire-accuracy failure: the file and the field at fault."""
 
@@ -275,7 +279,7 @@ class Checker:
     def _typed(member, value, where):
         t = member.type_name
         if value is None:
-            raise CheckError(where, "a presence-only param must be a literal of the request URI")
+            return PRESENT
         if t in ("integer", "long"):
             if not re.fullmatch(r"-?[0-9]+", value):
                 raise CheckError(where, f"{value!r} is not an integer")
@@ -346,6 +350,7 @@ class Checker:
                     if rest:
                         raise CheckError(f"param {name}", f"{head} is not a list or structure")
                     params[member_name] = self._typed(member, value, f"param {name}")
+            params = {k: v for k, v in params.items() if v is not PRESENT}
             for member_name, items in lists.items():
                 if sorted(items) != list(range(1, len(items) + 1)):
                     raise CheckError(f"param {member_name}", "list indexes must run 1..N")
@@ -362,6 +367,10 @@ class Checker:
             raise CheckError("service", f"unsupported protocol {protocol}")
         return params
 
+    @staticmethod
+    def _drop_presence(params):
+        return {k: v for k, v in params.items() if v is not PRESENT and v != [PRESENT]}
+
     def check_request(self, fx, model, op):
         protocol = model.metadata["protocol"]
         method = fx.one("method")
@@ -371,7 +380,7 @@ class Checker:
             raise CheckError("method", f"{op.name} is {op.http['method']}, not {method}")
         if fx.one("path") is None:
             raise CheckError("path", "every AWS fixture names the request path")
-        params = self.request_params(fx, model, op)
+        params = self._drop_presence(self.request_params(fx, model, op))
         if op.input_shape is not None:
             report = botocore.validate.ParamValidator().validate(params, op.input_shape)
             if report.has_errors():
@@ -404,6 +413,8 @@ class Checker:
                 raise CheckError("operation", "Action differs")
             body.pop("Version")
             for k, v in fx_params.items():
+                if v is None:
+                    continue  # presence-only: the SDK sends it when the caller sets it
                 if body.get(k) != v:
                     raise CheckError(f"param {k}", f"the SDK sends {body.get(k)!r}, the fixture says {v!r}")
         elif protocol == "json":
@@ -412,6 +423,8 @@ class Checker:
             if target.rsplit(".", 1)[-1] != op.name:
                 raise CheckError("operation", f"X-Amz-Target {target!r} does not name {op.name}")
             for k, v in fx_params.items():
+                if v is None:
+                    continue
                 if str(body.get(k)) != v and not (isinstance(body.get(k), bool) and str(body.get(k)).lower() == v):
                     raise CheckError(f"param {k}", f"the SDK sends {body.get(k)!r}, the fixture says {v!r}")
 
