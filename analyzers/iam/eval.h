@@ -147,8 +147,8 @@ bool tm_iam_statement_applies(const struct tm_iam_policy *policy, size_t stmt, c
 /* ---- `tmscan policy eval`: one JSON line in, one JSON line out ---- */
 
 /* Evaluates one input line of the `policy eval` protocol and writes the answer line (no newline) to
- * out, which the caller frees. Input errors become {"id":..,"error":".."}: the return is TM_OK for
- * those too; only TM_ERR_NOMEM is returned as an error. */
-TM_MUST_CHECK int tm_iam_eval_json_line(char **out, const char *line, size_t len);
+ * out, which the caller frees with free(). Input errors become {"id":..,"error":".."} and set
+ * *was_error (may be NULL): the return is TM_OK for those too; only TM_ERR_NOMEM is an error. */
+TM_MUST_CHECK int tm_iam_eval_json_line(char **out, bool *was_error, const char *line, size_t len);
 
 #endif

@@ -10,6 +10,7 @@
 static const struct tm_command s_commands[] = {
     {"help", tm_cmd_help, "show help for a command", "usage: tmscan help [COMMAND]\n"},
     {"version", tm_cmd_version, "print the version", "usage: tmscan version\n"},
+    {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
     {NULL, NULL, NULL, NULL},
 };
 
