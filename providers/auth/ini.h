@@ -36,7 +36,7 @@ struct tm_ini {
 };
 
 /* Parses `len` bytes of text. `path` names the file in error messages ("<path>:<line>: <why>"). On
- * error `out` holds nothing to free. Errors: TM_ERR_PARSE, TM_ERR_NOMEM. */
+ * error `out` holds nothing to free. Errors: TM_ERR_PARSE, TM_ERR_TOO_BIG (over TM_INI_MAX_BYTES), TM_ERR_NOMEM. */
 TM_MUST_CHECK int tm_ini_parse(struct tm_ini *out, const char *path, const char *text, size_t len, char *errmsg,
                                size_t errmsg_len);
 
