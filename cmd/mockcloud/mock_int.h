@@ -77,7 +77,7 @@ struct tm__mock_fixture {
     char *access_key;
     bool auth_none;
     bool op_in_request; /* service speaks query/EC2/JSON: the request itself must name the operation */
-    unsigned n_match; /* match lines present: the specificity */
+    unsigned n_match;   /* match lines present: the specificity */
     /* response */
     int status;
     char *content_type;

@@ -143,9 +143,10 @@ static void test_scenario(void **state) {
     (void)state;
     struct tm__mock_fixture_set set;
     memset(&set, 0, sizeof(set));
-    const char *ok = "{\"account\":\"111122223333\",\"regions\":[\"us-east-1\"],\"credentials\":[{\"access_key_id\":\"AKIA1\","
-                     "\"secret_access_key\":\"s1\"},{\"access_key_id\":\"ASIA2\",\"secret_access_key\":\"s2\","
-                     "\"session_token\":\"t2\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/r/s\"}],\"note\":\"x\"}";
+    const char *ok =
+        "{\"account\":\"111122223333\",\"regions\":[\"us-east-1\"],\"credentials\":[{\"access_key_id\":\"AKIA1\","
+        "\"secret_access_key\":\"s1\"},{\"access_key_id\":\"ASIA2\",\"secret_access_key\":\"s2\","
+        "\"session_token\":\"t2\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/r/s\"}],\"note\":\"x\"}";
     assert_int_equal(tm__mock_scenario_parse(&set, "scenario.json", ok, strlen(ok), s_err, sizeof(s_err)), TM_OK);
     assert_string_equal(set.account, "111122223333");
     assert_int_equal(set.n_regions, 1);

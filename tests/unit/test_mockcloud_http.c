@@ -34,7 +34,8 @@ static void test_simple_get(void **state) {
     struct tm__mock_http_request req;
     size_t consumed;
     int status;
-    const char *t = "GET /latest/meta-data/?a=1&b HTTP/1.1\r\nHost: 169.254.169.254\r\nX-Thing:  spaced value \t\r\n\r\n";
+    const char *t =
+        "GET /latest/meta-data/?a=1&b HTTP/1.1\r\nHost: 169.254.169.254\r\nX-Thing:  spaced value \t\r\n\r\n";
     assert_int_equal(s_parse(&req, &consumed, &status, t), TM__MOCK_HTTP_COMPLETE);
     assert_int_equal(consumed, strlen(t));
     assert_string_equal(req.method, "GET");
@@ -55,8 +56,9 @@ static void test_connection_semantics(void **state) {
     struct tm__mock_http_request req;
     size_t consumed;
     int status;
-    assert_int_equal(s_parse(&req, &consumed, &status, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n"),
-                     TM__MOCK_HTTP_COMPLETE);
+    assert_int_equal(
+        s_parse(&req, &consumed, &status, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n"),
+        TM__MOCK_HTTP_COMPLETE);
     assert_false(req.keep_alive);
     tm__mock_http_request_clean_up(&req);
     assert_int_equal(s_parse(&req, &consumed, &status, "GET / HTTP/1.0\r\n\r\n"), TM__MOCK_HTTP_COMPLETE);
@@ -83,8 +85,9 @@ static void test_every_truncation_needs_more(void **state) {
         assert_int_equal(tm__mock_http_parse(&req, &consumed, &status, t, i, &s_lim), TM__MOCK_HTTP_NEED_MORE);
         assert_int_equal(consumed, 0);
     }
-    const char *c = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\n"
-                    "Trailer: x\r\n\r\n";
+    const char *c =
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\n"
+        "Trailer: x\r\n\r\n";
     n = strlen(c);
     for (size_t i = 0; i < n; i++) {
         struct tm__mock_http_request req;
@@ -100,8 +103,9 @@ static void test_chunked_body(void **state) {
     struct tm__mock_http_request req;
     size_t consumed;
     int status;
-    const char *c = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n4;ext=1\r\nWiki\r\nA\r\npedia in \r\n"
-                    "0\r\nTrailer: x\r\n\r\nGET";
+    const char *c =
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n4;ext=1\r\nWiki\r\nA\r\npedia in \r\n"
+        "0\r\nTrailer: x\r\n\r\nGET";
     assert_int_equal(s_parse(&req, &consumed, &status, c), TM__MOCK_HTTP_COMPLETE);
     assert_int_equal(consumed, strlen(c) - 3);
     assert_int_equal(req.body.len, 14);
@@ -113,13 +117,13 @@ static void test_bad_chunked(void **state) {
     (void)state;
     const char *h = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
     const char *bodies[] = {
-        "zz\r\nab\r\n0\r\n\r\n",                 /* not hex */
-        "2\r\nabX\r\n0\r\n\r\n",                 /* no CRLF after the data */
-        "2 junk\r\nab\r\n0\r\n\r\n",             /* junk after the size */
-        "\r\nab\r\n0\r\n\r\n",                   /* empty size */
-        "ffffffffffffffffff\r\n",                /* size overflow */
-        "-1\r\nab\r\n0\r\n\r\n",                 /* negative */
-        "0\r\nbad trailer\r\n\r\n",              /* trailer without a colon */
+        "zz\r\nab\r\n0\r\n\r\n",     /* not hex */
+        "2\r\nabX\r\n0\r\n\r\n",     /* no CRLF after the data */
+        "2 junk\r\nab\r\n0\r\n\r\n", /* junk after the size */
+        "\r\nab\r\n0\r\n\r\n",       /* empty size */
+        "ffffffffffffffffff\r\n",    /* size overflow */
+        "-1\r\nab\r\n0\r\n\r\n",     /* negative */
+        "0\r\nbad trailer\r\n\r\n",  /* trailer without a colon */
     };
     char buf[512];
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
@@ -131,8 +135,8 @@ static void test_bad_chunked(void **state) {
     snprintf(buf, sizeof(buf), "%s20\r\n%032d\r\n21\r\n", h, 0); /* 32 + 33 > 64 */
     assert_int_equal(s_error_of(buf), 413);
     assert_int_equal(s_error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
-    assert_int_equal(s_error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
-                     400);
+    assert_int_equal(
+        s_error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"), 400);
 }
 
 static void test_content_length(void **state) {
@@ -202,7 +206,8 @@ static void test_pipelined(void **state) {
     assert_string_equal(req.path, "/b");
     tm__mock_http_request_clean_up(&req);
     off += consumed;
-    assert_int_equal(tm__mock_http_parse(&req, &consumed, &status, t + off, len - off, &s_lim), TM__MOCK_HTTP_NEED_MORE);
+    assert_int_equal(tm__mock_http_parse(&req, &consumed, &status, t + off, len - off, &s_lim),
+                     TM__MOCK_HTTP_NEED_MORE);
 }
 
 static void test_expect_continue(void **state) {

@@ -64,16 +64,19 @@ static const struct s_named s_files[] = {
     {"iam/ListRoles-3.http", "service: iam\nregion: us-east-1\noperation: ListRoles\nparam: Marker=tok2\n\np3"},
     {"imds/role.http", "service: imds\nmethod: GET\npath: /latest/meta-data/iam/security-credentials/\n"
                        "header: X-aws-ec2-metadata-token=TOKEN\nauth: none\n\nrole"},
-    {"imds/token.http", "service: imds\nmethod: PUT\npath: /latest/api/token\nheader: X-aws-ec2-metadata-token-ttl-seconds\n"
-                        "auth: none\n\ntoken"},
+    {"imds/token.http",
+     "service: imds\nmethod: PUT\npath: /latest/api/token\nheader: X-aws-ec2-metadata-token-ttl-seconds\n"
+     "auth: none\n\ntoken"},
     {"imds/z401.http", "service: imds\nmethod: GET\nauth: none\nstatus: 401\n\n"},
     {"kms/ListKeys-1.http", "service: kms\noperation: ListKeys\n\nk1"},
     {"kms/ListKeys-2.http", "service: kms\noperation: ListKeys\nparam: Marker=m2\n\nk2"},
     {"kms/ListKeys-limit.http", "service: kms\noperation: ListKeys\nparam: Limit=50\n\nklimit"},
     {"s3/GetBucketAcl.http", "service: s3\noperation: GetBucketAcl\nmethod: GET\npath: /b1\nparam: acl\n\nacl"},
-    {"s3/GetBucketPolicy.http", "service: s3\noperation: GetBucketPolicy\nmethod: GET\npath: /b1\nparam: policy\n\npol"},
+    {"s3/GetBucketPolicy.http",
+     "service: s3\noperation: GetBucketPolicy\nmethod: GET\npath: /b1\nparam: policy\n\npol"},
     {"s3/HeadBucket.http", "service: s3\noperation: HeadBucket\nmethod: HEAD\npath: /b1\n\n"},
-    {"s3/ListObjects.http", "service: s3\noperation: ListObjectsV2\nmethod: GET\npath: /b1\nparam: list-type=2\n\nlist"},
+    {"s3/ListObjects.http",
+     "service: s3\noperation: ListObjectsV2\nmethod: GET\npath: /b1\nparam: list-type=2\n\nlist"},
     {"s3/z-any-region.http", "service: s3\nregion: *\noperation: ListBuckets\nmethod: GET\npath: /\n\nbuckets"},
     {"sts/a.http", "service: sts\noperation: GetCallerIdentity\n\nwho-a"},
     {"sts/b.http", "service: sts\noperation: GetCallerIdentity\n\nwho-b"},
@@ -89,8 +92,9 @@ static void test_pagination_query_and_form(void **state) {
     (void)state;
     struct tm__mock_fixture_set *set = s_standard();
 #define FORM                                                                                                           \
-    "POST / HTTP/1.1\r\nHost: h\r\n" SIGN("iam", "us-east-1")                                                           \
-    "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s"
+    "POST / HTTP/1.1\r\nHost: h\r\n" SIGN(                                                                             \
+        "iam",                                                                                                         \
+        "us-east-1") "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s"
     char raw[1024];
     const char *body = "Action=ListRoles&Version=2010-05-08";
     snprintf(raw, sizeof(raw), FORM, strlen(body), body);
@@ -107,9 +111,9 @@ static void test_pagination_query_and_form(void **state) {
     snprintf(raw, sizeof(raw), FORM, strlen(body), body);
     assert_string_equal(s_choose(set, raw), "iam/ListRoles-1.http");
     /* The same in the query string (GET). */
-    assert_string_equal(s_choose(set, "GET /?Action=ListRoles&Marker=tok2 HTTP/1.1\r\nHost: h\r\n" SIGN("iam", "us-east-1")
-                                       "\r\n"),
-                        "iam/ListRoles-3.http");
+    assert_string_equal(
+        s_choose(set, "GET /?Action=ListRoles&Marker=tok2 HTTP/1.1\r\nHost: h\r\n" SIGN("iam", "us-east-1") "\r\n"),
+        "iam/ListRoles-3.http");
     /* Region and service come from the credential scope. */
     assert_string_equal(s_choose(set, "GET /?Action=ListRoles HTTP/1.1\r\nHost: h\r\n" SIGN("iam", "eu-west-1") "\r\n"),
                         "(none)");
@@ -123,8 +127,8 @@ static void test_json_body_params(void **state) {
     struct tm__mock_fixture_set *set = s_standard();
 #define JSONREQ                                                                                                        \
     "POST / HTTP/1.1\r\nHost: h\r\n" SIGN("kms", "us-east-1") "X-Amz-Target: TrentService.ListKeys\r\n"                \
-                                                               "Content-Type: application/x-amz-json-1.1\r\n"         \
-                                                               "Content-Length: %zu\r\n\r\n%s"
+                                                              "Content-Type: application/x-amz-json-1.1\r\n"           \
+                                                              "Content-Length: %zu\r\n\r\n%s"
     char raw[1024];
     const char *bodies[][2] = {
         {"{}", "kms/ListKeys-1.http"},
@@ -147,7 +151,7 @@ static void test_json_body_params(void **state) {
     /* The operation comes from X-Amz-Target: another one matches nothing here. */
     snprintf(raw, sizeof(raw),
              "POST / HTTP/1.1\r\nHost: h\r\n" SIGN("kms", "us-east-1") "X-Amz-Target: TrentService.ListAliases\r\n"
-                                                                        "Content-Length: 2\r\n\r\n{}");
+                                                                       "Content-Length: 2\r\n\r\n{}");
     assert_string_equal(s_choose(set, raw), "(none)");
     assert_false(tm__mock_set_has_operation(set, "kms", "ListAliases"));
     assert_true(tm__mock_set_has_operation(set, "kms", "ListKeys"));
@@ -164,8 +168,9 @@ static void test_s3_presence_params(void **state) {
                         "s3/GetBucketPolicy.http");
     assert_string_equal(s_choose(set, "GET /b1?acl HTTP/1.1\r\nHost: h\r\n" SIGN("s3", "us-east-1") "\r\n"),
                         "s3/GetBucketAcl.http");
-    assert_string_equal(s_choose(set, "GET /b1?list-type=2&prefix=a HTTP/1.1\r\nHost: h\r\n" SIGN("s3", "eu-west-1") "\r\n"),
-                        "s3/ListObjects.http");
+    assert_string_equal(
+        s_choose(set, "GET /b1?list-type=2&prefix=a HTTP/1.1\r\nHost: h\r\n" SIGN("s3", "eu-west-1") "\r\n"),
+        "s3/ListObjects.http");
     assert_string_equal(s_choose(set, "GET /b1?list-type=1 HTTP/1.1\r\nHost: h\r\n" SIGN("s3", "us-east-1") "\r\n"),
                         "(none)");
     assert_string_equal(s_choose(set, "HEAD /b1 HTTP/1.1\r\nHost: h\r\n" SIGN("s3", "us-east-1") "\r\n"),
@@ -185,7 +190,7 @@ static void test_ties_and_access_key(void **state) {
     (void)state;
     struct tm__mock_fixture_set *set = s_standard();
 #define WHO                                                                                                            \
-    "POST / HTTP/1.1\r\nHost: h\r\n"                                                                                    \
+    "POST / HTTP/1.1\r\nHost: h\r\n"                                                                                   \
     "Authorization: AWS4-HMAC-SHA256 Credential=%s/20240101/us-east-1/sts/aws4_request, "                              \
     "SignedHeaders=host, Signature=00\r\nContent-Type: application/x-www-form-urlencoded\r\n"                          \
     "Content-Length: 24\r\n\r\nAction=GetCallerIdentity"
@@ -213,8 +218,8 @@ static void test_unsigned_and_headers(void **state) {
                         "imds/z401.http");
     assert_string_equal(s_choose(set, "GET /latest/meta-data/ HTTP/1.1\r\nHost: h\r\n\r\n"), "imds/z401.http");
     /* Unsigned requests never reach sigv4 fixtures; auth: none ones take a query Action too. */
-    assert_string_equal(s_choose(set, "POST /?Action=GetCallerIdentity HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"),
-                        "(none)");
+    assert_string_equal(
+        s_choose(set, "POST /?Action=GetCallerIdentity HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"), "(none)");
     assert_string_equal(s_choose(set, "POST /?Action=AssumeRoleWithWebIdentity&RoleArn=x HTTP/1.1\r\nHost: h\r\n"
                                       "Content-Length: 0\r\n\r\n"),
                         "sts/web.http");
@@ -313,12 +318,9 @@ static void test_index_agrees_on_a_large_set(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pagination_query_and_form),
-        cmocka_unit_test(test_json_body_params),
-        cmocka_unit_test(test_s3_presence_params),
-        cmocka_unit_test(test_ties_and_access_key),
-        cmocka_unit_test(test_unsigned_and_headers),
-        cmocka_unit_test(test_request_fields),
+        cmocka_unit_test(test_pagination_query_and_form),   cmocka_unit_test(test_json_body_params),
+        cmocka_unit_test(test_s3_presence_params),          cmocka_unit_test(test_ties_and_access_key),
+        cmocka_unit_test(test_unsigned_and_headers),        cmocka_unit_test(test_request_fields),
         cmocka_unit_test(test_index_agrees_on_a_large_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
