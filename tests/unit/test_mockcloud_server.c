@@ -238,7 +238,7 @@ static void test_signed_requests(void **state) {
     struct tm_buf in;
 
     char *req =
-        s_signed("sts", body, "AKIAMOCKTEST00000001", "mocktest/secret/key/0000000000000000000001", NULL, "close");
+        s_signed("sts", body, "AKIAMOCKTEST00000001", "mocktest/secret/key/00000000000000000001", NULL, "close");
     assert_int_equal(s_exchange(&in, &env.loop, port, req, strlen(req), NULL), UV_EOF);
     assert_non_null(strstr(tm_buf_str(&in), "HTTP/1.1 200 OK\r\n"));
     assert_non_null(strstr(tm_buf_str(&in), "<Arn>arn:aws:iam::111122223333:user/mocktest</Arn>"));
@@ -253,14 +253,14 @@ static void test_signed_requests(void **state) {
     tm_buf_clean_up(&in);
     free(req);
 
-    req = s_signed("sts", body, "ASIAMOCKTEST00000001", "mocktest/session/secret/000000000000000001",
+    req = s_signed("sts", body, "ASIAMOCKTEST00000001", "mocktest/session/secret/0000000000000001",
                    "IQoJb3JpZ2luX2VjEMOCKTESTSESSIONTOKEN0001", "close");
     assert_int_equal(s_exchange(&in, &env.loop, port, req, strlen(req), NULL), UV_EOF);
     assert_non_null(strstr(tm_buf_str(&in), "assumed-role/mocktest-web/session"));
     tm_buf_clean_up(&in);
     free(req);
 
-    req = s_signed("sts", body, "ASIAMOCKTEST00000001", "mocktest/session/secret/000000000000000001", "stale-token",
+    req = s_signed("sts", body, "ASIAMOCKTEST00000001", "mocktest/session/secret/0000000000000001", "stale-token",
                    "close");
     assert_int_equal(s_exchange(&in, &env.loop, port, req, strlen(req), NULL), UV_EOF);
     assert_non_null(strstr(tm_buf_str(&in), "<Code>InvalidClientTokenId</Code>"));
@@ -268,8 +268,8 @@ static void test_signed_requests(void **state) {
     free(req);
 
     /* A signed call nobody answers: the service's "unknown operation". */
-    req = s_signed("sts", "Action=GetSessionToken", "AKIAMOCKTEST00000001",
-                   "mocktest/secret/key/0000000000000000000001", NULL, "close");
+    req = s_signed("sts", "Action=GetSessionToken", "AKIAMOCKTEST00000001", "mocktest/secret/key/00000000000000000001",
+                   NULL, "close");
     assert_int_equal(s_exchange(&in, &env.loop, port, req, strlen(req), NULL), UV_EOF);
     assert_non_null(strstr(tm_buf_str(&in), "HTTP/1.1 400 Bad Request\r\n"));
     assert_non_null(strstr(tm_buf_str(&in), "<Code>InvalidAction</Code>"));
@@ -296,7 +296,7 @@ static void test_signed_requests(void **state) {
 
 static char *s_sts_call(void) {
     return s_signed("sts", "Action=GetCallerIdentity", "AKIAMOCKTEST00000001",
-                    "mocktest/secret/key/0000000000000000000001", NULL, "close");
+                    "mocktest/secret/key/00000000000000000001", NULL, "close");
 }
 
 static void test_faults_on_the_wire(void **state) {
