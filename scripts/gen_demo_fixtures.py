@@ -21,7 +21,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import sys
 import urllib.parse
 import uuid
@@ -210,7 +209,7 @@ class Fixtures:
     # -- per protocol --------------------------------------------------------------------------
 
     def query(self, service, ns, region, op, result_children, slug=None, params=(), comment=None,
-              indent=2, declaration=None, trailing_newline=True, dirregion=None):
+              indent=2, declaration=None, trailing_newline=True, dirregion=None, extra_match=()):
         """A query-protocol (IAM, STS, SQS, SNS, RDS) success response."""
         rid = request_id(service, region, op, slug, params)
         children = []
@@ -219,6 +218,7 @@ class Fixtures:
         children.append(el("ResponseMetadata", [el("RequestId", rid)]))
         body = xml_doc(el(f"{op}Response", children, xmlns=ns), indent, declaration, trailing_newline)
         match = [("service", service), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += list(extra_match)
         match += [("param", p) for p in params]
         rel = f"{service}/{dirregion or region or 'global'}/{op}{'--' + slug if slug else ''}.http"
         self.add(rel, comment or f"{service} {op}", match, body, content_type="text/xml",
@@ -534,8 +534,7 @@ ROLES = [
          managed=[("AdministratorAccess", "aws")], last_used=("2024-05-28T09:14:00Z", "us-east-1")),
     dict(name="tmscan-audit", created="2023-09-04T08:02:00Z",
          trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{ORG_MGMT}:root"})),
-         managed=[("TmscanReadOnly", "customer")], last_used=("2024-06-10T06:00:00Z", "us-east-1"),
-         description="Read-only role tmscan scans with"),
+         managed=[("TmscanReadOnly", "customer")], last_used=("2024-06-10T06:00:00Z", "us-east-1")),
     dict(name="github-actions-deploy", created="2022-05-19T16:50:00Z",
          trust=P(S("Allow", "sts:AssumeRoleWithWebIdentity", principal={"Federated": OIDC_GITHUB},
                    condition={"StringEquals": {
@@ -570,7 +569,7 @@ ROLES = [
          trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": "*"},
                    condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}})),
          managed=[("OrgConfigRead", "customer")], last_used=("2024-06-09T11:11:00Z", "eu-west-1")),
-    dict(name="developer", created="2021-02-15T10:26:00Z", trust=TRUST_SAML, max_session=43200,
+    dict(name="developer", created="2021-02-15T10:26:00Z", trust=TRUST_SAML,
          managed=[("DeveloperAccess", "customer")], last_used=("2024-06-10T08:30:00Z", "us-east-1")),
     dict(name="contractor-dev", created="2022-07-01T12:05:00Z", trust=TRUST_SAML,
          managed=[("DeveloperAccess", "customer")], boundary="ContractorBoundary",
@@ -1409,12 +1408,9 @@ def render_sts(fx):
         el("Arn", f"arn:aws:sts::{ACCOUNT}:assumed-role/tmscan-audit/tmscan"),
         el("UserId", f"{rid}:tmscan"),
         el("Account", ACCOUNT),
-    ], comment="STS GetCallerIdentity: the scan runs as a session of the tmscan-audit role")
-    # mockcloud answers per identity: this file is for the scan credentials of scenario.json.
-    path = "sts/global/GetCallerIdentity.http"
-    head, body = fx.files[path].split("\n\n", 1)
-    head = head.replace("operation: GetCallerIdentity", f"operation: GetCallerIdentity\naccess-key: {SCAN_ACCESS_KEY}")
-    fx.files[path] = head + "\n\n" + body
+    ], comment="STS GetCallerIdentity: the scan runs as a session of the tmscan-audit role",
+        # mockcloud answers per identity: this file is for the scan credentials of scenario.json.
+        extra_match=[("access-key", SCAN_ACCESS_KEY)])
 
 
 def inline_list(tag, inline):
