@@ -1,0 +1,494 @@
+/* Snapshot → graph, part three: the entry points, i.e. edges from outside the account (the internet,
+ * any AWS account, named external accounts, organisations, identity providers) into it. Resource and
+ * trust policies are classified by the policy engine's reach analysis (analyzers/iam/reach.h); network
+ * exposure, sharing attributes, API Gateway authorisation and Lambda function URLs are read from
+ * attributes here. An unknown fact gives an unknown edge, never no edge. */
+#include "analyzers/graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analyzers/graph_int.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+static const cJSON *s_attrs(const cJSON *res) {
+    return res ? cJSON_GetObjectItemCaseSensitive(res, "attrs") : NULL;
+}
+
+static const cJSON *s_attr(const cJSON *res, const char *key) {
+    const cJSON *a = s_attrs(res);
+    return a ? cJSON_GetObjectItemCaseSensitive(a, key) : NULL;
+}
+
+static uint32_t s_internet(const struct tm_graph *g) {
+    return tm__graph_lookup(g, TM_GRAPH_ID_INTERNET);
+}
+
+static int s_entry(struct tm_graph *g, uint32_t from, uint32_t to, enum tm_graph_edge_kind kind, unsigned flags,
+                   const char *const *actions, size_t n_actions, const char *conditions, const char *source,
+                   const char *holder, const char *text) {
+    struct tm__graph_edge_spec e = {
+        .from = from,
+        .to = to,
+        .kind = kind,
+        .flags = flags,
+        .actions = actions,
+        .n_actions = n_actions,
+        .conditions = conditions,
+        .ev = {source, holder, NULL, -1, NULL, text},
+    };
+    return tm__graph_edge(g, &e);
+}
+
+/* ---- network: security groups open to the world on things with public addresses ---- */
+
+static bool s_cidr_world(const cJSON *v) {
+    const char *c = NULL;
+    if (cJSON_IsString(v))
+        c = v->valuestring;
+    else if (cJSON_IsObject(v))
+        c = tm_json_str(v, "cidr_ip",
+                        tm_json_str(v, "CidrIp", tm_json_str(v, "cidr_ipv6", tm_json_str(v, "CidrIpv6", NULL))));
+    return c && (strcmp(c, "0.0.0.0/0") == 0 || strcmp(c, "::/0") == 0);
+}
+
+/* "tcp/22", "tcp/8000-8080", "all traffic". */
+static const char *s_ports(struct tm_graph *g, const cJSON *rule) {
+    const char *proto = tm_json_str(rule, "ip_protocol", "-1");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(rule, "from_port");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(rule, "to_port");
+    if (strcmp(proto, "-1") == 0 || strcmp(proto, "all") == 0)
+        return "all traffic";
+    if (!cJSON_IsNumber(from) || !cJSON_IsNumber(to) || (from->valueint <= 0 && to->valueint >= 65535))
+        return tm__graph_printf(g, "%s/all ports", proto);
+    if (from->valueint == to->valueint)
+        return tm__graph_printf(g, "%s/%d", proto, from->valueint);
+    return tm__graph_printf(g, "%s/%d-%d", proto, from->valueint, to->valueint);
+}
+
+static bool s_port_in(const cJSON *rule, int port) {
+    const char *proto = tm_json_str(rule, "ip_protocol", "-1");
+    if (strcmp(proto, "-1") == 0 || strcmp(proto, "all") == 0)
+        return true;
+    if (port <= 0)
+        return true;
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(rule, "from_port");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(rule, "to_port");
+    if (!cJSON_IsNumber(from) || !cJSON_IsNumber(to))
+        return true;
+    return strcmp(proto, "tcp") == 0 && from->valueint <= port && port <= to->valueint;
+}
+
+/* The security groups of a resource: attrs.security_group_ids plus protected-by links. */
+static size_t s_groups(struct tm_graph *g, const struct tm_graph_node *n, const char **out, size_t max) {
+    size_t k = 0;
+    const cJSON *ids = s_attr(n->resource, "security_group_ids");
+    const char *region = tm_json_str(n->resource, "region", "");
+    for (const cJSON *i = cJSON_IsArray(ids) ? ids->child : NULL; i && k < max; i = i->next) {
+        if (!cJSON_IsString(i))
+            continue;
+        const char *id = strncmp(i->valuestring, "arn:", 4) == 0
+                             ? i->valuestring
+                             : tm__graph_printf(g, "arn:aws:ec2:%s:%s:security-group/%s", region,
+                                                n->account ? n->account : "", i->valuestring);
+        if (id)
+            out[k++] = id;
+    }
+    const cJSON *links = cJSON_GetObjectItemCaseSensitive(n->resource, "links");
+    for (const cJSON *l = cJSON_IsArray(links) ? links->child : NULL; l && k < max; l = l->next) {
+        const char *to = tm_json_str(l, "to", NULL);
+        if (!to || strcmp(tm_json_str(l, "kind", ""), "protected-by") != 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(out[j], to) == 0;
+        if (!seen)
+            out[k++] = to;
+    }
+    return k;
+}
+
+/* Edges internet → node for each security group that lets the world in (on port, or any port when 0). */
+static int s_open_groups(struct tm_graph *g, uint32_t node, int port, const char *why) {
+    const char *groups[64];
+    size_t ng = s_groups(g, &g->nodes[node], groups, 64);
+    uint32_t internet = s_internet(g);
+    for (size_t i = 0; i < ng; i++) {
+        const cJSON *sg = tm_snapshot_find(g->snap, groups[i]);
+        const cJSON *ingress = sg ? s_attr(sg, "ingress") : NULL;
+        const char *sg_name = sg ? tm_json_str(sg, "name", groups[i]) : groups[i];
+        int rc;
+        if (!sg || tm_snapshot_is_unknown(ingress)) {
+            /* The group's rules are unknown: the world may be let in. */
+            if ((rc = s_entry(
+                     g, internet, node, TM_GRAPH_EDGE_ROUTES_TO, TM_GRAPH_EDGE_UNKNOWN, NULL, 0, NULL, "network",
+                     groups[i],
+                     tm__graph_printf(g, "%s; the rules of security group %s could not be read", why, sg_name))))
+                return rc;
+            continue;
+        }
+        const char *ports[64];
+        size_t np = 0;
+        for (const cJSON *rule = cJSON_IsArray(ingress) ? ingress->child : NULL; rule && np < 64; rule = rule->next) {
+            bool world = false;
+            const cJSON *v4 = cJSON_GetObjectItemCaseSensitive(rule, "ipv4_ranges");
+            const cJSON *v6 = cJSON_GetObjectItemCaseSensitive(rule, "ipv6_ranges");
+            for (const cJSON *c = cJSON_IsArray(v4) ? v4->child : NULL; c && !world; c = c->next)
+                world = s_cidr_world(c);
+            for (const cJSON *c = cJSON_IsArray(v6) ? v6->child : NULL; c && !world; c = c->next)
+                world = s_cidr_world(c);
+            if (!world || !s_port_in(rule, port))
+                continue;
+            const char *p = s_ports(g, rule);
+            if (!p)
+                return TM_ERR_NOMEM;
+            bool seen = false;
+            for (size_t j = 0; j < np && !seen; j++)
+                seen = strcmp(ports[j], p) == 0;
+            if (!seen)
+                ports[np++] = p;
+        }
+        if (!np)
+            continue;
+        const char **acts = tm__graph_alloc(g, np * sizeof(*acts));
+        if (!acts)
+            return TM_ERR_NOMEM;
+        memcpy(acts, ports, np * sizeof(*acts));
+        struct tm_buf b;
+        tm_buf_init(&b, 4096);
+        for (size_t j = 0; j < np; j++)
+            if (tm_buf_appendf(&b, "%s%s", j ? ", " : "", ports[j]))
+                break;
+        const char *text = tm__graph_printf(g, "%s; security group %s allows %s from anywhere (0.0.0.0/0)", why,
+                                            sg_name, tm_buf_str(&b));
+        tm_buf_clean_up(&b);
+        if ((rc = s_entry(g, internet, node, TM_GRAPH_EDGE_ROUTES_TO, 0, acts, np, NULL, "network", groups[i], text)))
+            return rc;
+    }
+    return TM_OK;
+}
+
+static bool s_present_string(const cJSON *v) {
+    return cJSON_IsString(v) && v->valuestring[0];
+}
+
+static int s_network_pass(struct tm_graph *g) {
+    size_t n = 0;
+    const uint32_t *inst = tm_graph_nodes_of_type(g, "aws:ec2:instance", &n);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *res = g->nodes[inst[i]].resource;
+        const char *state = tm_json_str(s_attrs(res), "state", "running");
+        if (strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0)
+            continue;
+        const cJSON *ip = s_attr(res, "public_ip");
+        bool unknown = tm_snapshot_is_unknown(ip);
+        if (!unknown && !s_present_string(ip))
+            continue;
+        const char *why = unknown ? "the instance's public address could not be read"
+                                  : tm__graph_printf(g, "the instance has the public address %s", ip->valuestring);
+        int rc = s_open_groups(g, inst[i], 0, why);
+        if (rc)
+            return rc;
+    }
+    const uint32_t *dbs = tm_graph_nodes_of_type(g, "aws:rds:db", &n);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *res = g->nodes[dbs[i]].resource;
+        const cJSON *pub = s_attr(res, "publicly_accessible");
+        bool unknown = tm_snapshot_is_unknown(pub);
+        if (!unknown && !cJSON_IsTrue(pub))
+            continue;
+        int port = (int)tm_json_num(s_attrs(res), "port", 0);
+        const char *why = unknown ? "whether the database is publicly accessible could not be read"
+                                  : "the database is publicly accessible (it has a public address)";
+        int rc = s_open_groups(g, dbs[i], port, why);
+        if (rc)
+            return rc;
+    }
+    return TM_OK;
+}
+
+/* ---- sharing attributes: public and shared snapshots and images ---- */
+
+/* One entry of createVolumePermission / launchPermission: "all" (public), an account id, or NULL. */
+static const char *s_permission(const cJSON *e, bool *all) {
+    *all = false;
+    if (cJSON_IsString(e)) {
+        *all = strcmp(e->valuestring, "all") == 0;
+        return e->valuestring;
+    }
+    const char *grp = tm_json_str(e, "group", tm_json_str(e, "Group", NULL));
+    if (grp && strcmp(grp, "all") == 0) {
+        *all = true;
+        return "all";
+    }
+    return tm_json_str(e, "user_id", tm_json_str(e, "UserId", NULL));
+}
+
+static int s_shared(struct tm_graph *g, uint32_t node, const cJSON *perms, bool public_flag, const char *action,
+                    const char *what) {
+    uint32_t internet = s_internet(g);
+    const char *id = g->nodes[node].id;
+    const char *const *acts = tm__graph_one(g, action);
+    if (!acts)
+        return TM_ERR_NOMEM;
+    if (tm_snapshot_is_unknown(perms))
+        return s_entry(g, internet, node, TM_GRAPH_EDGE_CAN_READ, TM_GRAPH_EDGE_UNKNOWN, acts, 1, NULL, "permission",
+                       id, tm__graph_printf(g, "who the %s is shared with could not be read", what));
+    bool is_public = public_flag;
+    for (const cJSON *e = cJSON_IsArray(perms) ? perms->child : NULL; e; e = e->next) {
+        bool all = false;
+        const char *who = s_permission(e, &all);
+        if (all) {
+            is_public = true;
+            continue;
+        }
+        if (!who || (g->nodes[node].account && strcmp(who, g->nodes[node].account) == 0))
+            continue;
+        uint32_t acct = tm_graph_is_home_account(g, who) ? TM_GRAPH_NONE : tm__graph_account_node(g, who);
+        if (acct == TM_GRAPH_NONE)
+            continue;
+        int rc = s_entry(g, acct, node, TM_GRAPH_EDGE_CAN_READ, 0, acts, 1, NULL, "permission", id,
+                         tm__graph_printf(g, "the %s is shared with account %s", what, who));
+        if (rc)
+            return rc;
+    }
+    if (is_public)
+        return s_entry(g, internet, node, TM_GRAPH_EDGE_CAN_READ, 0, acts, 1, NULL, "permission", id,
+                       tm__graph_printf(g, "the %s is public: shared with every AWS account (group \"all\")", what));
+    return TM_OK;
+}
+
+static int s_sharing_pass(struct tm_graph *g) {
+    static const struct {
+        const char *type, *attr, *action, *what;
+    } kinds[] = {
+        {"aws:ec2:snapshot", "create_volume_permissions", "ec2:CreateVolume", "EBS snapshot"},
+        {"aws:ec2:image", "launch_permissions", "ec2:RunInstances", "machine image (AMI)"},
+        {"aws:rds:snapshot", "restore", "rds:RestoreDBInstanceFromDBSnapshot", "database snapshot"},
+        {"aws:rds:cluster-snapshot", "restore", "rds:RestoreDBClusterFromSnapshot", "database cluster snapshot"},
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        size_t n = 0;
+        const uint32_t *nodes = tm_graph_nodes_of_type(g, kinds[k].type, &n);
+        for (size_t i = 0; i < n; i++) {
+            const cJSON *res = g->nodes[nodes[i]].resource;
+            const cJSON *perms = s_attr(res, kinds[k].attr);
+            bool pub = cJSON_IsTrue(s_attr(res, "public"));
+            if (!perms && !pub)
+                continue;
+            int rc = s_shared(g, nodes[i], perms, pub, kinds[k].action, kinds[k].what);
+            if (rc)
+                return rc;
+        }
+    }
+    return TM_OK;
+}
+
+/* ---- API Gateway: methods and routes callable without authorisation ---- */
+
+static bool s_has_string(const cJSON *arr, const char *s) {
+    for (const cJSON *i = cJSON_IsArray(arr) ? arr->child : NULL; i; i = i->next)
+        if (cJSON_IsString(i) && strcmp(i->valuestring, s) == 0)
+            return true;
+    return false;
+}
+
+/* Does the API's resource policy let an anonymous caller invoke the method? API Gateway requires an explicit
+ * Allow once a policy exists. Returns 1 allowed, 2 allowed under conditions, 0 not, -1 unknown. */
+static int s_api_policy_allows(struct tm_graph *g, uint32_t api, const char *method_arn, const char **conditions) {
+    *conditions = NULL;
+    if (api == TM_GRAPH_NONE)
+        return 1;
+    bool unknown = false;
+    const struct tm_iam_policy *pol = tm_graph_resource_policy(g, api, &unknown);
+    if (unknown)
+        return -1;
+    if (!pol)
+        return 1;
+    struct tm_iam_policy_set set = {.resource = pol};
+    struct tm_iam_request req = {.principal = "anonymous",
+                                 .action = "execute-api:Invoke",
+                                 .resource = method_arn,
+                                 .context = tm__graph_context(g, tm_json_str(g->nodes[api].resource, "region", NULL))};
+    struct tm_iam_result r;
+    tm_iam_result_init(&r);
+    int rc = tm_iam_evaluate(&r, &req, &set, true);
+    int out = 0;
+    if (rc == TM_OK && r.decision == TM_IAM_ALLOWED) {
+        out = 1;
+    } else if (rc == TM_OK && r.decision == TM_IAM_IMPLICIT_DENY) {
+        /* Allowed only under conditions the default context does not meet (a source network)? */
+        size_t ns = tm_iam_policy_statement_count(pol);
+        for (size_t s = 0; s < ns && !out; s++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(pol, s, &v) || v.effect != TM_IAM_ALLOW || !v.n_conditions)
+                continue;
+            struct tm_iam_principal_view pv;
+            bool anyone = false;
+            for (size_t k = 0; k < v.n_principals && !anyone; k++)
+                anyone = tm_iam_policy_principal(pol, s, k, &pv) == TM_OK &&
+                         (pv.type == TM_IAM_PTYPE_ANY || (pv.type == TM_IAM_PTYPE_AWS && strcmp(pv.value, "*") == 0));
+            bool vpce = false;
+            for (size_t c = 0; c < v.n_conditions && !vpce; c++) {
+                struct tm_iam_condition_view cv;
+                vpce = tm_iam_policy_condition(pol, s, c, &cv) == TM_OK &&
+                       (strcasecmp(cv.key, "aws:SourceVpce") == 0 || strcasecmp(cv.key, "aws:SourceVpc") == 0);
+            }
+            if (anyone && !vpce) {
+                *conditions = tm__graph_conditions_text(g, pol, s, v.n_conditions);
+                out = 2;
+            }
+        }
+    }
+    tm_iam_result_clean_up(&r);
+    return out;
+}
+
+static int s_api_entry(struct tm_graph *g, uint32_t m, const char *api_id) {
+    const cJSON *res = g->nodes[m].resource;
+    const char *auth = tm_json_str(s_attrs(res), "authorization_type", NULL);
+    const cJSON *auth_v = s_attr(res, "authorization_type");
+    uint32_t api = tm__graph_lookup(g, api_id);
+    const cJSON *api_res = api != TM_GRAPH_NONE ? g->nodes[api].resource : NULL;
+    const cJSON *disabled = api_res ? s_attr(api_res, "disable_execute_api_endpoint") : NULL;
+    if (cJSON_IsTrue(disabled))
+        return TM_OK; /* only reachable through a custom domain, which tmscan does not read: no default URL */
+    const cJSON *types = api_res ? s_attr(api_res, "endpoint_types") : NULL;
+    bool private_api = s_has_string(types, "PRIVATE");
+    uint32_t internet = s_internet(g);
+    const char *const *acts = tm__graph_one(g, "execute-api:Invoke");
+    if (!acts)
+        return TM_ERR_NOMEM;
+    if (tm_snapshot_is_unknown(auth_v))
+        return s_entry(g, internet, m, TM_GRAPH_EDGE_CAN_INVOKE, TM_GRAPH_EDGE_UNKNOWN, acts, 1, NULL, "authorizer",
+                       g->nodes[m].id, "the method's authorisation setting could not be read");
+    if (!auth)
+        return TM_OK;
+    if (strcmp(auth, "NONE") == 0) {
+        const char *conditions = NULL;
+        int allowed = s_api_policy_allows(g, api, g->nodes[m].id, &conditions);
+        if (allowed == 0)
+            return TM_OK;
+        if (private_api) {
+            /* A private API is reached through VPC endpoints; its policy says whose. With no restriction
+             * to named endpoints, any AWS account can create one that reaches it. */
+            if (allowed == 1 && api != TM_GRAPH_NONE && tm_graph_resource_policy(g, api, NULL))
+                return s_entry(g, tm__graph_lookup(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT), m, TM_GRAPH_EDGE_CAN_INVOKE, 0,
+                               acts, 1, NULL, "resource", g->nodes[api].id,
+                               "private API whose resource policy does not restrict the VPC endpoints that reach it");
+            return TM_OK;
+        }
+        unsigned flags = allowed == -1 ? TM_GRAPH_EDGE_UNKNOWN : allowed == 2 ? TM_GRAPH_EDGE_CONDITIONAL : 0u;
+        const char *text = allowed == -1 ? "the method requires no authorisation; the API's resource policy could "
+                                           "not be read"
+                                         : "the method requires no authorisation (authorization type NONE)";
+        return s_entry(g, internet, m, TM_GRAPH_EDGE_CAN_INVOKE, flags, acts, 1, conditions, "authorizer",
+                       g->nodes[m].id, text);
+    }
+    if (private_api || strcmp(auth, "AWS_IAM") == 0)
+        return TM_OK; /* IAM callers come from identity grants and the API's policy (reach) */
+    /* CUSTOM, COGNITO_USER_POOLS, JWT: the internet can call it, with credentials the authorizer accepts. */
+    const cJSON *az = s_attr(res, "authorizer");
+    const char *name = cJSON_IsObject(az) ? tm_json_str(az, "name", tm_json_str(az, "id", "?")) : "?";
+    return s_entry(g, internet, m, TM_GRAPH_EDGE_CAN_INVOKE, TM_GRAPH_EDGE_CONDITIONAL, acts, 1,
+                   tm__graph_printf(g, "caller must pass the %s authorizer %s", auth, name), "authorizer",
+                   g->nodes[m].id, tm__graph_printf(g, "the method is protected by the %s authorizer %s", auth, name));
+}
+
+static int s_api_pass(struct tm_graph *g) {
+    size_t n = 0;
+    const uint32_t *methods = tm_graph_nodes_of_type(g, "aws:apigateway:method", &n);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *res = g->nodes[methods[i]].resource;
+        const char *api = tm_json_str(s_attrs(res), "api_id", NULL);
+        const char *region = tm_json_str(res, "region", "");
+        const char *api_arn = api ? tm__graph_printf(g, "arn:aws:apigateway:%s::/restapis/%s", region, api) : NULL;
+        int rc = s_api_entry(g, methods[i], api_arn ? api_arn : "");
+        if (rc)
+            return rc;
+    }
+    const uint32_t *routes = tm_graph_nodes_of_type(g, "aws:apigatewayv2:route", &n);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *res = g->nodes[routes[i]].resource;
+        const char *api = tm_json_str(s_attrs(res), "api_id", NULL);
+        const char *region = tm_json_str(res, "region", "");
+        const char *api_arn = api ? tm__graph_printf(g, "arn:aws:apigateway:%s::/apis/%s", region, api) : NULL;
+        int rc = s_api_entry(g, routes[i], api_arn ? api_arn : "");
+        if (rc)
+            return rc;
+    }
+    return TM_OK;
+}
+
+/* ---- Lambda function URLs ---- */
+
+static int s_url_pass(struct tm_graph *g) {
+    static const char *const types[] = {"aws:lambda:function", "aws:lambda:alias"};
+    uint32_t internet = s_internet(g);
+    for (size_t t = 0; t < 2; t++) {
+        size_t n = 0;
+        const uint32_t *fns = tm_graph_nodes_of_type(g, types[t], &n);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t f = fns[i];
+            const cJSON *url = s_attr(g->nodes[f].resource, "url");
+            const char *const *acts = tm__graph_one(g, "lambda:InvokeFunctionUrl");
+            if (!acts)
+                return TM_ERR_NOMEM;
+            int rc = TM_OK;
+            if (tm_snapshot_is_unknown(url)) {
+                rc = s_entry(g, internet, f, TM_GRAPH_EDGE_CAN_INVOKE, TM_GRAPH_EDGE_UNKNOWN, acts, 1, NULL, "url",
+                             g->nodes[f].id, "whether the function has a public URL could not be read");
+            } else if (cJSON_IsObject(url) && strcmp(tm_json_str(url, "auth_type", ""), "NONE") == 0) {
+                /* AuthType NONE still needs the function's policy to allow lambda:InvokeFunctionUrl to "*". */
+                bool unknown = false;
+                const struct tm_iam_policy *pol = tm_graph_resource_policy(g, f, &unknown);
+                struct tm_iam_context ctx;
+                tm_iam_context_init(&ctx);
+                int allowed = unknown ? -1 : 0;
+                if (!unknown && pol && tm_iam_context_set(&ctx, "lambda:FunctionUrlAuthType", "NONE") == TM_OK) {
+                    struct tm_iam_policy_set set = {.resource = pol};
+                    struct tm_iam_request req = {.principal = "anonymous",
+                                                 .action = "lambda:InvokeFunctionUrl",
+                                                 .resource = g->nodes[f].id,
+                                                 .context = &ctx};
+                    struct tm_iam_result r;
+                    tm_iam_result_init(&r);
+                    if (tm_iam_evaluate(&r, &req, &set, false) == TM_OK && r.decision == TM_IAM_ALLOWED)
+                        allowed = 1;
+                    tm_iam_result_clean_up(&r);
+                }
+                tm_iam_context_clean_up(&ctx);
+                const char *fu = tm_json_str(url, "function_url", "");
+                if (allowed)
+                    rc = s_entry(g, internet, f, TM_GRAPH_EDGE_CAN_INVOKE, allowed < 0 ? TM_GRAPH_EDGE_UNKNOWN : 0u,
+                                 acts, 1, NULL, "url", g->nodes[f].id,
+                                 allowed < 0
+                                     ? tm__graph_printf(g,
+                                                        "function URL %s has auth type NONE; the function's policy "
+                                                        "could not be read",
+                                                        fu)
+                                     : tm__graph_printf(g,
+                                                        "function URL %s has auth type NONE and the function's "
+                                                        "policy lets anyone call it",
+                                                        fu));
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    return TM_OK;
+}
+
+int tm__graph_build_reach(struct tm_graph *g, char *err, size_t errlen) {
+    int rc;
+    const char *what = "network";
+    if ((rc = s_network_pass(g)) || (what = "sharing", rc = s_sharing_pass(g)) ||
+        (what = "API Gateway", rc = s_api_pass(g)) || (what = "function URLs", rc = s_url_pass(g))) {
+        snprintf(err, errlen, "graph: %s: %s", what, tm_error_str(rc));
+        return rc;
+    }
+    return TM_OK;
+}
