@@ -21,6 +21,8 @@ static const struct tm_command s_commands[] = {
      "error; 3 nothing to fail on, but the snapshot is incomplete (some facts are unknown).\n"},
     {"version", tm_cmd_version, "print the version", "usage: tmscan version\n"},
     {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
+    {"blast", tm_cmd_blast, "everything a principal, key, resource or entry point reaches", tm_cmd_blast_usage},
+    {"query", tm_cmd_query, "can a principal do an action on a resource; who can", tm_cmd_query_usage},
     {NULL, NULL, NULL, NULL},
 };
 
