@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzers/graph_int.h"
+#include "core/json.h"
 
 #define ARENA_CHUNK_BYTES ((size_t)64 * 1024)
 
@@ -566,6 +567,20 @@ bool tm_graph_is_home_account(const struct tm_graph *g, const char *account) {
     return false;
 }
 
+bool tm__graph_in_organization(const struct tm_graph *g, const char *account) {
+    for (size_t i = 0; account && i < g->n_accounts; i++) {
+        const struct tm__graph_account *a = &g->accounts[i];
+        if (a->management && strcmp(a->management, account) == 0)
+            return true;
+        for (const cJSON *m = a->org_accounts ? a->org_accounts->child : NULL; m; m = m->next) {
+            const char *id = cJSON_IsString(m) ? m->valuestring : cJSON_IsObject(m) ? tm_json_str(m, "id", NULL) : NULL;
+            if (id && strcmp(id, account) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 size_t tm_graph_edge_count(const struct tm_graph *g) {
     return g ? g->n_edges : 0;
 }
@@ -828,6 +843,80 @@ int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_n
             return rc;
     }
     return TM_OK;
+}
+
+/* ---- crown jewels ---- */
+
+struct s_jewel {
+    const char *type;
+    const char *const *read;  /* actions that read its data */
+    const char *const *write; /* actions that change its data or who can read it */
+};
+
+static const char *const s_s3_read[] = {"s3:GetObject", "s3:GetObjectVersion", NULL};
+static const char *const s_s3_write[] = {"s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+                                         NULL};
+static const char *const s_sm_read[] = {"secretsmanager:GetSecretValue", NULL};
+static const char *const s_sm_write[] = {"secretsmanager:PutSecretValue", "secretsmanager:PutResourcePolicy",
+                                         "secretsmanager:DeleteSecret", NULL};
+static const char *const s_db_read[] = {"rds-db:connect", "rds:CreateDBSnapshot", NULL};
+static const char *const s_db_write[] = {"rds:ModifyDBInstance", "rds:DeleteDBInstance", NULL};
+static const char *const s_rsnap_read[] = {"rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBClusterFromSnapshot",
+                                           "rds:CopyDBSnapshot", "rds:CopyDBClusterSnapshot", NULL};
+static const char *const s_rsnap_write[] = {"rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute",
+                                            "rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot", NULL};
+static const char *const s_ebs_read[] = {"ec2:CreateVolume", "ec2:CopySnapshot", NULL};
+static const char *const s_ebs_write[] = {"ec2:ModifySnapshotAttribute", "ec2:DeleteSnapshot", NULL};
+static const char *const s_ddb_read[] = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
+                                         NULL};
+static const char *const s_ddb_write[] = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                          "dynamodb:BatchWriteItem", NULL};
+
+static const struct s_jewel s_jewels[] = {
+    {"aws:s3:bucket", s_s3_read, s_s3_write},
+    {"aws:secretsmanager:secret", s_sm_read, s_sm_write},
+    {"aws:rds:db", s_db_read, s_db_write},
+    {"aws:rds:cluster", s_db_read, s_db_write},
+    {"aws:rds:snapshot", s_rsnap_read, s_rsnap_write},
+    {"aws:rds:cluster-snapshot", s_rsnap_read, s_rsnap_write},
+    {"aws:ec2:snapshot", s_ebs_read, s_ebs_write},
+    {"aws:dynamodb:table", s_ddb_read, s_ddb_write},
+};
+
+static const struct s_jewel *s_jewel_of(const struct tm_graph_node *n) {
+    for (size_t i = 0; n->type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
+        if (strcmp(s_jewels[i].type, n->type) == 0)
+            return &s_jewels[i];
+    return NULL;
+}
+
+bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
+    if (!g || node >= g->n_nodes)
+        return false;
+    const struct tm_graph_node *n = &g->nodes[node];
+    if (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN))
+        return true;
+    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(n))
+        return false;
+    /* A bucket served as a static website holds content meant for the public. */
+    const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
+    const cJSON *web = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "website") : NULL;
+    return !(strcmp(n->type, "aws:s3:bucket") == 0 && cJSON_IsObject(web));
+}
+
+bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
+                                bool want_write) {
+    if (!g || !e || node >= g->n_nodes)
+        return false;
+    const struct s_jewel *j = s_jewel_of(&g->nodes[node]);
+    if (!j || !tm__graph_edge_covers(g, e, node))
+        return false;
+    const char *const *acts = want_write ? j->write : j->read;
+    for (size_t a = 0; a < e->n_actions; a++)
+        for (size_t k = 0; acts[k]; k++)
+            if (tm__graph_glob(e->actions[a], acts[k], true))
+                return true;
+    return false;
 }
 
 /* ---- the policy engine ---- */

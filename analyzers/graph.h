@@ -63,10 +63,11 @@ enum tm_graph_group {
 };
 
 /* Node flags. */
-#define TM_GRAPH_NODE_IN_SNAPSHOT 0x01u    /* a resource of the snapshot (else pseudo, or only named by a policy) */
-#define TM_GRAPH_NODE_IS_ADMIN 0x02u       /* a principal whose effective permissions are full control */
-#define TM_GRAPH_NODE_EXTERNAL 0x04u       /* belongs to an account outside the snapshot's scope */
-#define TM_GRAPH_NODE_POLICY_UNKNOWN 0x08u /* some policy of this node could not be read */
+#define TM_GRAPH_NODE_IN_SNAPSHOT 0x01u     /* a resource of the snapshot (else pseudo, or only named by a policy) */
+#define TM_GRAPH_NODE_IS_ADMIN 0x02u        /* a principal whose effective permissions are full control */
+#define TM_GRAPH_NODE_EXTERNAL 0x04u        /* belongs to an account outside the snapshot's scope */
+#define TM_GRAPH_NODE_POLICY_UNKNOWN 0x08u  /* some policy of this node could not be read */
+#define TM_GRAPH_NODE_IN_ORGANIZATION 0x10u /* an "account:…" node of the scanned account's own organization */
 
 struct tm_graph_node {
     const char *id;        /* ARN, or a pseudo-principal name ("internet", "account:999999999999", ...) */
@@ -197,6 +198,17 @@ TM_MUST_CHECK int tm_graph_sets_containing(const struct tm_graph *g, uint32_t no
                                            void *user_data);
 /* Every node of a snapshot type ("aws:iam:role"), in node order: a slice of node indices. */
 const uint32_t *tm_graph_nodes_of_type(const struct tm_graph *g, const char *type, size_t *n);
+
+/* ---- what matters: crown jewels ---- */
+
+/* Crown jewels are what an attacker is after: the data of buckets, secrets, databases, tables and snapshots,
+ * and administrator control (the admin pseudo-node and principals flagged TM_GRAPH_NODE_IS_ADMIN). */
+bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node);
+/* Does an edge (to the node, or to a set containing it) carry an action that reads (want_write false) or
+ * changes (true) the data of a data store (a jewel's type, website buckets included), e.g. s3:GetObject on a bucket or
+ * secretsmanager:GetSecretValue on a secret? ec2:CreateNetworkInterface on "*" touches no snapshot's data. */
+bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
+                                bool want_write);
 
 /* ---- the policy engine, for one request ---- */
 

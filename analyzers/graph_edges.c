@@ -136,8 +136,11 @@ uint32_t tm__graph_pseudo_node(struct tm_graph *g, enum tm_graph_node_kind kind,
     const char *type = tm_graph_node_kind_name(kind);
     n = tm__graph_node_add(g, buf, false, kind, type,
                            kind == TM_GRAPH_NODE_ACCOUNT ? tm__graph_strdup(g, value) : NULL);
-    if (n != TM_GRAPH_NONE && kind == TM_GRAPH_NODE_ACCOUNT)
+    if (n != TM_GRAPH_NONE && kind == TM_GRAPH_NODE_ACCOUNT) {
         g->nodes[n].flags |= TM_GRAPH_NODE_EXTERNAL;
+        if (tm__graph_in_organization(g, value))
+            g->nodes[n].flags |= TM_GRAPH_NODE_IN_ORGANIZATION;
+    }
     return n;
 }
 
@@ -966,29 +969,6 @@ static const char *s_attr_str(const cJSON *res, const char *key) {
     return attrs ? tm_json_str(attrs, key, NULL) : NULL;
 }
 
-/* The roles of an instance profile: its has-identity links, or attrs.roles. */
-static int s_profile_roles(struct tm_graph *g, const char *profile, uint32_t from, const char *text) {
-    const cJSON *pr = tm_snapshot_find(g->snap, profile);
-    if (!pr)
-        return TM_OK;
-    const cJSON *links = cJSON_GetObjectItemCaseSensitive(pr, "links");
-    for (const cJSON *l = cJSON_IsArray(links) ? links->child : NULL; l; l = l->next) {
-        const char *kind = tm_json_str(l, "kind", ""), *to = tm_json_str(l, "to", NULL);
-        int rc;
-        if (to && strcmp(kind, "has-identity") == 0 &&
-            (rc = s_link_edge(g, from, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, text)))
-            return rc;
-    }
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(pr, "attrs");
-    const cJSON *roles = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "roles") : NULL;
-    for (const cJSON *r = cJSON_IsArray(roles) ? roles->child : NULL; r; r = r->next) {
-        int rc;
-        if (cJSON_IsString(r) && (rc = s_link_edge(g, from, r->valuestring, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, text)))
-            return rc;
-    }
-    return TM_OK;
-}
-
 static int s_links_of(struct tm_graph *g, uint32_t node) {
     const cJSON *res = g->nodes[node].resource;
     const char *type = g->nodes[node].type;
@@ -1004,12 +984,10 @@ static int s_links_of(struct tm_graph *g, uint32_t node) {
             rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
                              "runs with the credentials of its execution role");
         } else if (strcmp(kind, "has-identity") == 0) {
-            if (is_instance) {
-                const char *text = tm__graph_printf(g, "runs with the credentials of instance profile %s", to);
-                rc = s_profile_roles(g, to, node, text);
-            } else {
-                rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, "runs with the credentials of this role");
-            }
+            rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
+                             is_instance ? "the instance metadata service hands out the credentials of its instance "
+                                           "profile"
+                                         : "runs with the credentials of this role");
         } else if (strcmp(kind, "integrates-with") == 0) {
             rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_ROUTES_TO, "the integration forwards each request");
         } else if (strcmp(kind, "triggered-by") == 0) {
@@ -1035,11 +1013,9 @@ static int s_links_of(struct tm_graph *g, uint32_t node) {
     if (is_function && s_attr_str(res, "role"))
         rc = s_link_edge(g, node, s_attr_str(res, "role"), TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
                          "runs with the credentials of its execution role");
-    if (!rc && is_instance && s_attr_str(res, "instance_profile")) {
-        const char *prof = s_attr_str(res, "instance_profile");
-        rc = s_profile_roles(g, prof, node,
-                             tm__graph_printf(g, "runs with the credentials of instance profile %s", prof));
-    }
+    if (!rc && is_instance && s_attr_str(res, "instance_profile"))
+        rc = s_link_edge(g, node, s_attr_str(res, "instance_profile"), TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
+                         "the instance metadata service hands out the credentials of its instance profile");
     if (!rc && strcmp(type, "aws:iam:instance-profile") == 0) {
         const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
         const cJSON *roles = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "roles") : NULL;

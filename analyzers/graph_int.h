@@ -31,8 +31,11 @@ struct tm__graph_account {
     const char *id;
     struct tm__graph_org_policies scps;
     struct tm__graph_org_policies rcps;
-    bool is_management; /* SCPs do not apply to the management account */
-    const cJSON *pab;   /* account-level S3 Block Public Access object, NULL when not configured */
+    bool is_management;        /* SCPs do not apply to the management account */
+    const cJSON *pab;          /* account-level S3 Block Public Access object, NULL when not configured */
+    const char *org_id;        /* the organization's id, or NULL */
+    const char *management;    /* the organization's management account, or NULL */
+    const cJSON *org_accounts; /* member account ids (array), NULL when not read */
     bool pab_unknown;
     uint32_t admin_node; /* "admin:ACCOUNT" */
 };
@@ -160,6 +163,9 @@ const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struc
                                       size_t len);
 /* The default context for requests on a resource of a region (NULL region: the scope's first). */
 const struct tm_iam_context *tm__graph_context(const struct tm_graph *g, const char *region);
+/* Is this account one of the organisation's own (a member, or its management account) for any scanned
+ * account? */
+bool tm__graph_in_organization(const struct tm_graph *g, const char *account);
 /* Is the member covered by the edge (re-evaluating with the engine when the edge is not exact or the
  * member has Deny statements)? */
 bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member);

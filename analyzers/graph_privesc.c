@@ -27,7 +27,6 @@ static const char *const s_probes[] = {
     "kms:Decrypt",
     "lambda:UpdateFunctionCode",
     "secretsmanager:GetSecretValue",
-    "organizations:LeaveOrganization",
     NULL,
 };
 
@@ -240,12 +239,13 @@ static const struct tm__graph_principal *s_principal_of(const struct tm_graph *g
     return i == TM_GRAPH_NONE ? NULL : &g->principals[i];
 }
 
-static bool s_any_policy(const struct s_ctx *c, const struct tm_privesc_requirement *r,
-                         const struct tm__graph_principal *owner) {
+/* The first customer managed policy of owner the requirement's action is allowed on, or NULL. */
+static const char *s_any_policy(const struct s_ctx *c, const struct tm_privesc_requirement *r,
+                                const struct tm__graph_principal *owner) {
     for (size_t i = 0; owner && i < owner->n_managed; i++)
         if (s_can(c, r, owner->managed[i]))
-            return true;
-    return false;
+            return owner->managed[i];
+    return NULL;
 }
 
 static bool s_self_group(const struct s_ctx *c, const struct tm_privesc_requirement *r) {
@@ -256,7 +256,7 @@ static bool s_self_group(const struct s_ctx *c, const struct tm_privesc_requirem
 }
 
 /* Every non-target requirement. */
-static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_technique *t) {
+static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_technique *t, const char **policy) {
     for (size_t i = 0; i < t->requires_count; i++) {
         const struct tm_privesc_requirement *r = &t->requires[i];
         bool ok = true;
@@ -281,7 +281,7 @@ static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_
                 ok = s_self_group(c, r);
                 break;
             case TM_PRIVESC_BIND_SELF_POLICY:
-                ok = s_any_policy(c, r, c->p);
+                ok = (*policy = s_any_policy(c, r, c->p)) != NULL;
                 break;
             case TM_PRIVESC_BIND_TARGET:
             case TM_PRIVESC_BIND_TARGET_POLICY:
@@ -296,7 +296,8 @@ static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_
     return true;
 }
 
-static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t target) {
+static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t target,
+                        const char **policy) {
     const struct tm_graph *g = c->g;
     for (size_t i = 0; i < t->requires_count; i++) {
         const struct tm_privesc_requirement *r = &t->requires[i];
@@ -309,7 +310,7 @@ static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique
             if (!s_can(c, r, g->nodes[target].id))
                 return false;
         } else if (r->binding == TM_PRIVESC_BIND_TARGET_POLICY) {
-            if (!s_any_policy(c, r, s_principal_of(g, target)))
+            if (!(*policy = s_any_policy(c, r, s_principal_of(g, target))))
                 return false;
         }
     }
@@ -351,8 +352,30 @@ static bool s_unbounded_admin(const struct s_ctx *c) {
 }
 
 static int s_escalate_edge(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t to, bool unknown,
-                           uint32_t via) {
+                           uint32_t via, const char *policy) {
     struct tm_graph *g = c->g;
+    if (policy) {
+        /* Through the policy it rewrites: P → the policy → what the new version grants. */
+        uint32_t pn = tm__graph_ref_node(g, policy);
+        if (pn == TM_GRAPH_NONE)
+            return TM_ERR_NOMEM;
+        struct tm__graph_edge_spec pe = {
+            .from = pn,
+            .to = to,
+            .kind = TM_GRAPH_EDGE_CAN_ESCALATE_TO,
+            .flags = unknown ? TM_GRAPH_EDGE_UNKNOWN : 0u,
+            .actions = tm__graph_one(g, "*"),
+            .n_actions = 1,
+            .ev = {"technique", policy, t->id, -1, NULL,
+                   unknown ? "an older version of this policy, whatever it grants, can be made the default one"
+                           : "a new default version of this policy can grant anything to whoever it is attached to"},
+        };
+        int rc = tm__graph_edge(g, &pe);
+        if (rc)
+            return rc;
+        via = to = pn;
+        unknown = false;
+    }
     const char **acts = tm__graph_alloc(g, t->requires_count * sizeof(*acts));
     if (!acts)
         return TM_ERR_NOMEM;
@@ -392,7 +415,8 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
     for (size_t i = 0; i < t->requires_count; i++)
         if (strcmp(t->requires[i].action, "sts:AssumeRole") != 0 && !s_identity_mentions(c->p, t->requires[i].action))
             return TM_OK;
-    if (!s_fixed_requirements(c, t))
+    const char *policy = NULL;
+    if (!s_fixed_requirements(c, t, &policy))
         return TM_OK;
     const struct tm_privesc_requirement *tr = s_first_target(t);
     if (!tr) {
@@ -400,7 +424,7 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
             return TM_OK;
         bool unknown = false;
         uint32_t to = s_gain(c, t, TM_GRAPH_NONE, &unknown);
-        return to == TM_GRAPH_NONE ? TM_OK : s_escalate_edge(c, t, to, unknown, TM_GRAPH_NONE);
+        return to == TM_GRAPH_NONE ? TM_OK : s_escalate_edge(c, t, to, unknown, TM_GRAPH_NONE, policy);
     }
     const char *type = s_type_of_kind(tr->resource);
     if (!type)
@@ -411,12 +435,13 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
         uint32_t target = targets[k];
         if (target == c->p->node || !(g->nodes[target].flags & TM_GRAPH_NODE_IN_SNAPSHOT))
             continue;
-        if (!s_target_ok(c, t, target))
+        const char *target_policy = policy;
+        if (!s_target_ok(c, t, target, &target_policy))
             continue;
         bool unknown = false;
         uint32_t to = s_gain(c, t, target, &unknown);
         int rc;
-        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target)))
+        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target, target_policy)))
             return rc;
     }
     return TM_OK;

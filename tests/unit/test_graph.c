@@ -29,6 +29,7 @@
 #define OTHER_SECRET "arn:aws:secretsmanager:" R ":" A ":secret:other-XyZ123"
 #define INSTANCE "arn:aws:ec2:" R ":" A ":instance/i-0abc"
 #define WEB_ROLE "arn:aws:iam::" A ":role/web-role"
+#define PROFILE "arn:aws:iam::" A ":instance-profile/web-profile"
 
 static int s_setup(void **state) {
     struct tm_test_analysis *t = calloc(1, sizeof(*t));
@@ -94,10 +95,12 @@ static void test_links(void **state) {
     assert_non_null(e);
     assert_string_equal(e->evidence.source, "link");
     assert_non_null(tm_test_edge(g, METHOD, FN, TM_GRAPH_EDGE_ROUTES_TO));
-    /* The instance runs as the role of its instance profile. */
-    e = tm_test_edge(g, INSTANCE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF);
+    /* The instance hands out the credentials of its instance profile, whose role they are. */
+    e = tm_test_edge(g, INSTANCE, PROFILE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF);
     assert_non_null(e);
-    assert_non_null(strstr(e->evidence.text, "web-profile"));
+    assert_non_null(strstr(e->evidence.text, "instance profile"));
+    assert_non_null(tm_test_edge(g, PROFILE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF));
+    assert_null(tm_test_edge(g, INSTANCE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF));
 }
 
 static void test_identity_edges(void **state) {
@@ -324,7 +327,7 @@ static void test_walk(void **state) {
     size_t n = 0;
     assert_int_equal(tm_graph_shortest_path(g, tm_graph_find(g, "internet"), tm_graph_find(g, WEB_ROLE), 0, &path, &n),
                      TM_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     free(path);
     assert_int_equal(tm_graph_shortest_path(g, tm_graph_find(g, WEB_ROLE), tm_graph_find(g, "internet"), 0, &path, &n),
                      TM_ERR_NOT_FOUND);
