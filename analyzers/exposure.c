@@ -474,7 +474,7 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
     if (!g)
         return TM_OK;
     struct s_ctx c = {.a = analysis, .g = g, .out = out};
-    int rc = tm__threat_search_init(&c.search, g);
+    int rc = tm__threat_search_init(&c.search, g, true);
     if (rc)
         return rc;
     size_t cap = tm_graph_node_count(g) + 1;

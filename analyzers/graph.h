@@ -82,6 +82,10 @@ struct tm_graph_node {
      * pattern they match (IAM's wildcards, S3 object suffixes stripped: "arn:aws:s3:::logs-*"). */
     const char *set_service;
     const char *set_pattern;
+    /* For sets of roles only, or NULL: members must also be trusted by "account" (roles whose trust policy
+     * trusts their own account) or by a service principal ("lambda.amazonaws.com": roles that service can
+     * run as). The set id ends in "|trusts:" and the filter ("...|trusts:lambda.amazonaws.com"). */
+    const char *set_trusts;
 };
 
 enum tm_graph_edge_kind {
@@ -149,6 +153,10 @@ struct tm_graph_options {
 TM_MUST_CHECK int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap, const struct tm_graph_options *opts,
                                  char *err, size_t errlen);
 void tm_graph_destroy(struct tm_graph *g);
+
+/* Bytes the graph holds (arena, node and edge arrays, indices, parsed policies excluded), for the
+ * benchmark's bytes-per-resource figure. */
+size_t tm_graph_memory_bytes(const struct tm_graph *g);
 
 /* ---- nodes ---- */
 

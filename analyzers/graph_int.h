@@ -64,6 +64,8 @@ struct tm__graph_node_extra {
     bool policy_unknown;                /* unknown or unparsable */
     bool reevaluate;     /* set members must be re-evaluated: the policy has Deny statements or must allow */
     uint32_t principal;  /* index into principals, TM_GRAPH_NONE */
+    bool trusts_account; /* roles: the trust policy allows the role's own account (its root) to assume it */
+    bool trust_plain;    /* roles: that grant has no conditions and the trust policy no Deny */
     const char *service; /* ARN service prefix ("s3"), or NULL */
 };
 
@@ -95,6 +97,15 @@ struct tm_graph {
     size_t n_types;
     uint32_t *sets; /* set nodes, sorted by id */
     size_t n_sets;
+    /* Sets by the literal prefix of their pattern (before the first wildcard): grouped by prefix length, each
+     * group sorted by prefix, so the sets that may hold a node are found by binary search. */
+    uint32_t *account_trusting; /* roles with trusts_account, in node order */
+    size_t n_account_trusting;
+    uint32_t *sets_by_prefix;
+    struct tm__graph_prefix_group {
+        uint32_t len, start, count;
+    } * prefix_groups;
+    size_t n_prefix_groups;
 
     /* access key id → user node */
     const char **key_ids;
@@ -158,6 +169,12 @@ const char *tm__graph_arn_service(const char *arn, char *buf, size_t len);
 const char *tm__graph_arn_account(const char *arn, char *buf, size_t len);
 /* Does a set node contain a node (service and pattern)? */
 bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node);
+/* A set node (created when absent); trusts NULL or as tm_graph_node.set_trusts. */
+uint32_t tm__graph_set_node(struct tm_graph *g, const char *service, const char *pattern, const char *trusts);
+/* Would every resource get the same answer for this principal and action, as far as its own policies go (no
+ * Deny that could single some out, boundary and SCPs allowing it everywhere)? The action must also be
+ * allowed on "*" (checked separately, with the right context). */
+bool tm__graph_uniform(const struct tm_graph *g, uint32_t principal, const char *action);
 /* The resource string to evaluate a member of a set edge with (S3 object suffixes re-attached). */
 const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struct tm_graph_node *member, char *buf,
                                       size_t len);

@@ -401,11 +401,132 @@ static int s_escalate_edge(const struct s_ctx *c, const struct tm_privesc_techni
     return tm__graph_edge(g, &e);
 }
 
+static int s_escalate_set_edge(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t set) {
+    struct tm_graph *g = c->g;
+    const char **acts = tm__graph_alloc(g, t->requires_count * sizeof(*acts));
+    if (!acts)
+        return TM_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < t->requires_count; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = strcmp(acts[j], t->requires[i].action) == 0;
+        if (!seen)
+        acts[n++] = t->requires[i].action;
+    }
+    struct tm__graph_edge_spec e = {
+        .from = c->p->node,
+        .to = set,
+        .kind = TM_GRAPH_EDGE_CAN_ESCALATE_TO,
+        .flags = TM_GRAPH_EDGE_TO_SET | TM_GRAPH_EDGE_EXACT,
+        .actions = acts,
+        .n_actions = n,
+        .pattern = g->nodes[set].set_pattern,
+        .ev = {"technique", g->nodes[set].id, t->id, -1, NULL, t->name},
+    };
+    return tm__graph_edge(g, &e);
+}
+
+/* The roles a principal can assume (its can-assume edges, sets expanded), in node order. */
+struct s_collect {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static int s_collect_node(uint32_t node, void *user_data) {
+    struct s_collect *c = user_data;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i] == node)
+            return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        uint32_t *v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return TM_ERR_NOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = node;
+    return 0;
+}
+
+static int s_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int s_assumable(const struct s_ctx *c, uint32_t **out, size_t *n) {
+    struct s_collect col = {0};
+    size_t ne = 0;
+    const struct tm_graph_edge *edges = tm_graph_out(c->g, c->p->node, &ne, NULL);
+    int rc = TM_OK;
+    for (size_t i = 0; i < ne && !rc; i++)
+        if (edges[i].kind == TM_GRAPH_EDGE_CAN_ASSUME && !(edges[i].flags & TM_GRAPH_EDGE_UNKNOWN))
+            rc = tm_graph_edge_members(c->g, &edges[i], s_collect_node, &col);
+    if (rc) {
+        free(col.v);
+        return rc;
+    }
+    if (col.n > 1)
+        qsort(col.v, col.n, sizeof(uint32_t), s_cmp_u32);
+    *out = col.v;
+    *n = col.n;
+    return TM_OK;
+}
+
 static const struct tm_privesc_requirement *s_first_target(const struct tm_privesc_technique *t) {
     for (size_t i = 0; i < t->requires_count; i++)
         if (t->requires[i].binding == TM_PRIVESC_BIND_TARGET)
     return &t->requires[i];
     return NULL;
+}
+
+/* The set of a target kind's resources for a uniform grant (roles: those the service they must trust can run
+ * as), or TM_GRAPH_NONE when the kind has no set (roles trusting the principal: per target). */
+static uint32_t s_target_set(struct tm_graph *g, const struct tm_privesc_requirement *r, const char *account) {
+    char pattern[128];
+    const char *service = "iam", *trusts = NULL;
+    switch (r->resource) {
+        case TM_PRIVESC_RES_ROLE:
+            if (!r->role_trusts || strcmp(r->role_trusts, "principal") == 0)
+                return TM_GRAPH_NONE;
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:role/*", account);
+            trusts = r->role_trusts;
+            break;
+        case TM_PRIVESC_RES_USER:
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:user/*", account);
+            break;
+        case TM_PRIVESC_RES_GROUP:
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:group/*", account);
+            break;
+        case TM_PRIVESC_RES_FUNCTION:
+            service = "lambda";
+            snprintf(pattern, sizeof(pattern), "arn:aws:lambda:*:%s:function:*", account);
+            break;
+        case TM_PRIVESC_RES_INSTANCE:
+            service = "ec2";
+            snprintf(pattern, sizeof(pattern), "arn:aws:ec2:*:%s:instance/*", account);
+            break;
+        default:
+            return TM_GRAPH_NONE;
+    }
+    return tm__graph_set_node(g, service, pattern, trusts);
+}
+
+/* Are all the target requirements granted on every resource alike (allowed on "*", no Deny, boundary or SCP
+ * singling some out)? Then one edge to the set of targets says it, instead of one per target. */
+static bool s_uniform_targets(const struct s_ctx *c, const struct tm_privesc_technique *t) {
+    for (size_t i = 0; i < t->requires_count; i++) {
+        const struct tm_privesc_requirement *r = &t->requires[i];
+        if (r->binding == TM_PRIVESC_BIND_TARGET_POLICY)
+            return false;
+        if (r->binding != TM_PRIVESC_BIND_TARGET)
+            continue;
+        if ((r->role_trusts && strcmp(r->role_trusts, "principal") == 0) || !s_can(c, r, "*") ||
+            !tm__graph_uniform(c->g, c->p->node, r->action))
+            return false;
+    }
+    return true;
 }
 
 static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique *t) {
@@ -429,8 +550,23 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
     const char *type = s_type_of_kind(tr->resource);
     if (!type)
         return TM_OK; /* stacks, projects, jobs...: not in the snapshot, no target to name */
+    bool gains_target = t->target != TM_PRIVESC_TARGET_ANY_POLICY && t->target != TM_PRIVESC_TARGET_POLICY_VERSION &&
+                        t->target != TM_PRIVESC_TARGET_BOUNDARY_REMOVED;
+    if (gains_target && !policy && s_uniform_targets(c, t)) {
+        uint32_t set = s_target_set(g, tr, c->account);
+        if (set != TM_GRAPH_NONE)
+            return s_escalate_set_edge(c, t, set);
+    }
     size_t n = 0;
     const uint32_t *targets = tm_graph_nodes_of_type(g, type, &n);
+    uint32_t *assumable = NULL;
+    if (tr->role_trusts && strcmp(tr->role_trusts, "principal") == 0) {
+        /* Only the roles the principal can assume. */
+        int rc = s_assumable(c, &assumable, &n);
+        if (rc)
+            return rc;
+        targets = assumable;
+    }
     for (size_t k = 0; k < n; k++) {
         uint32_t target = targets[k];
         if (target == c->p->node || !(g->nodes[target].flags & TM_GRAPH_NODE_IN_SNAPSHOT))
@@ -441,9 +577,12 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
         bool unknown = false;
         uint32_t to = s_gain(c, t, target, &unknown);
         int rc;
-        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target, target_policy)))
+        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target, target_policy))) {
+            free(assumable);
             return rc;
+        }
     }
+    free(assumable);
     return TM_OK;
 }
 

@@ -651,17 +651,61 @@ static int s_grant(struct tm_graph *g, uint32_t node, const uint32_t *targets, s
 static size_t s_api_methods(struct tm_graph *g, uint32_t api, uint32_t *out, size_t max) {
     const char *id = g->nodes[api].id;
     const char *slash = strrchr(id, '/');
+    const char *region = tm_json_str(g->nodes[api].resource, "region", "");
     if (!slash)
         return 0;
     size_t n = 0, nm = 0;
     const uint32_t *methods = tm_graph_nodes_of_type(g, "aws:apigateway:method", &nm);
-    for (size_t i = 0; i < nm && n < max; i++) {
-        const cJSON *attrs = s_attrs(g->nodes[methods[i]].resource);
-        if (strcmp(tm_json_str(attrs, "api_id", ""), slash + 1) == 0 &&
-            strcmp(tm_json_str(attrs, "authorization_type", ""), "AWS_IAM") == 0)
-            out[n++] = methods[i];
+    /* Methods are named arn:aws:execute-api:REGION:ACCOUNT:API_ID/...: a range of the sorted slice. */
+    for (size_t a = 0; a < g->n_accounts; a++) {
+        char prefix[512];
+        int plen =
+            snprintf(prefix, sizeof(prefix), "arn:aws:execute-api:%s:%s:%s/", region, g->accounts[a].id, slash + 1);
+        if (plen <= 0 || (size_t)plen >= sizeof(prefix))
+            continue;
+        size_t lo = 0, hi = nm;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strncmp(g->nodes[methods[mid]].id, prefix, (size_t)plen) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < nm && n < max && strncmp(g->nodes[methods[i]].id, prefix, (size_t)plen) == 0; i++)
+            if (strcmp(tm_json_str(s_attrs(g->nodes[methods[i]].resource), "authorization_type", ""), "AWS_IAM") == 0)
+                out[n++] = methods[i];
     }
     return n;
+}
+
+/* What the reach analysis needs to know about a policy before it is run. *outside: some Allow statement names
+ * a principal that may be outside the account ("*", another account, a service, an identity provider, or
+ * NotPrincipal); *wild: some Allow statement's actions are a pattern or NotAction, so the action catalogue is
+ * needed to tell which actions it grants (explicit actions are classified exactly without it). */
+static void s_policy_shape(const struct tm_iam_policy *pol, const char *account, bool *outside, bool *wild) {
+    *outside = *wild = false;
+    size_t n = tm_iam_policy_statement_count(pol);
+    for (size_t i = 0; i < n; i++) {
+        struct tm_iam_statement_view v;
+        if (tm_iam_policy_statement(pol, i, &v) || v.effect != TM_IAM_ALLOW)
+            continue;
+        if (v.not_action)
+            *wild = true;
+        for (size_t a = 0; a < v.n_actions; a++)
+            if (strpbrk(v.actions[a], "*?"))
+                *wild = true;
+        if (v.principal_mode != TM_IAM_PRINCIPAL_LIST) {
+            *outside = true;
+            continue;
+        }
+        for (size_t k = 0; k < v.n_principals; k++) {
+            struct tm_iam_principal_view pv;
+            if (tm_iam_policy_principal(pol, i, k, &pv))
+                continue;
+            if (pv.type != TM_IAM_PTYPE_AWS || !pv.account || !account || strcmp(pv.account, account) != 0)
+                *outside = true;
+        }
+    }
 }
 
 static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_kind *rk) {
@@ -718,7 +762,12 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
             rc = tm__graph_edge(g, &e);
         }
     }
-    if (rc || (!pol && !acl && !url_auth) || !n_targets) {
+    bool outside = false, wild = false;
+    if (pol)
+        s_policy_shape(pol, rn->account, &outside, &wild);
+    /* A policy naming only principals of this account, without an ACL or URL, gives no way in from outside:
+     * identity and named-principal grants already made its edges. */
+    if (rc || (!outside && !acl && !url_auth) || !n_targets) {
         free(acl);
         return rc;
     }
@@ -727,7 +776,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
         .policy = pol,
         .account = rn->account,
         .resource_arn = rn->id,
-        .catalog = g->opts.actions,
+        .catalog = wild ? g->opts.actions : NULL,
         .s3_acl_json = acl,
         .bucket_bpa = has_bucket_bpa ? &bucket_bpa : NULL,
         .account_bpa = has_account_bpa ? &account_bpa : NULL,

@@ -85,7 +85,7 @@ int tm_analyze_privesc(struct tm_analysis *analysis, struct tm_findings *out) {
     if (!g)
         return TM_OK;
     struct tm__threat_search s;
-    int rc = tm__threat_search_init(&s, g);
+    int rc = tm__threat_search_init(&s, g, false);
     if (rc)
         return rc;
     static const char *const types[] = {"aws:iam:role", "aws:iam:user"};

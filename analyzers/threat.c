@@ -64,15 +64,17 @@ int tm__threat_finish(struct tm_analysis *a, struct tm_finding *f, enum tm_sever
 
 /* ---- what credentials reach ---- */
 
-int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g) {
+int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g, bool want_data) {
     memset(s, 0, sizeof(*s));
     size_t n = tm_graph_node_count(g);
     s->g = g;
+    s->want_data = want_data;
+    s->jewel_of = calloc(n ? n : 1, sizeof(uint32_t));
     s->via_edge = malloc((n ? n : 1) * sizeof(uint32_t));
     s->via_node = malloc((n ? n : 1) * sizeof(uint32_t));
     s->seen = calloc(n ? n : 1, 1);
     s->queue = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (!s->via_edge || !s->via_node || !s->seen || !s->queue) {
+    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of) {
         tm__threat_search_clean_up(s);
         return TM_ERR_NOMEM;
     }
@@ -87,6 +89,7 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->seen);
     free(s->queue);
     free(s->jewels);
+    free(s->jewel_of);
     memset(s, 0, sizeof(*s));
 }
 
@@ -95,11 +98,9 @@ bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node)
 }
 
 static int s_add_jewel(struct tm__threat_search *s, const struct tm__threat_jewel *j) {
-    for (size_t i = 0; i < s->n_jewels; i++) {
-        struct tm__threat_jewel *o = &s->jewels[i];
-        if (o->node != j->node)
-            continue;
+    if (s->jewel_of[j->node]) {
         /* The first (shortest) way stays; access widens. */
+        struct tm__threat_jewel *o = &s->jewels[s->jewel_of[j->node] - 1];
         o->read = o->read || j->read;
         o->write = o->write || j->write;
         return TM_OK;
@@ -113,15 +114,22 @@ static int s_add_jewel(struct tm__threat_search *s, const struct tm__threat_jewe
         s->cap_jewels = cap;
     }
     s->jewels[s->n_jewels++] = *j;
+    s->jewel_of[j->node] = (uint32_t)s->n_jewels;
     return TM_OK;
 }
+
+/* A set edge reaching more jewels than this is reported as the set ("every S3 bucket"), not member by member:
+ * it keeps findings readable and the search linear in what it visits. */
+#define S_SET_JEWELS_MAX 8
+#define S_MORE 1
 
 struct s_member_ctx {
     struct tm__threat_search *s;
     const struct tm_graph_edge *e;
     uint32_t edge, from;
     bool unknown;
-    int rc;
+    struct tm__threat_jewel found[S_SET_JEWELS_MAX];
+    size_t n;
 };
 
 static int s_jewel_member(uint32_t node, void *user_data) {
@@ -133,9 +141,54 @@ static int s_jewel_member(uint32_t node, void *user_data) {
     bool write = tm_graph_edge_touches_data(g, c->e, node, true);
     if (!read && !write)
         return 0;
-    struct tm__threat_jewel j = {node,  c->edge, c->from,
-                                 write, read,    c->unknown || (c->e->flags & TM_GRAPH_EDGE_UNKNOWN)};
-    return s_add_jewel(c->s, &j);
+    if (c->n == S_SET_JEWELS_MAX)
+        return S_MORE;
+    c->found[c->n++] = (struct tm__threat_jewel){node,  c->edge, c->from,
+                                                 write, read,    c->unknown || (c->e->flags & TM_GRAPH_EDGE_UNKNOWN)};
+    return 0;
+}
+
+static int s_jewels_of_edge(struct tm__threat_search *s, const struct tm_graph_edge *e, uint32_t ei, uint32_t from,
+                            bool unknown) {
+    struct s_member_ctx c = {.s = s, .e = e, .edge = ei, .from = from, .unknown = unknown};
+    int rc = tm_graph_edge_members(s->g, e, s_jewel_member, &c);
+    if (rc == S_MORE) {
+        /* Too many to list: the set itself is the jewel; its access is the edge's kind. */
+        struct tm__threat_jewel j = {e->to,
+                                     ei,
+                                     from,
+                                     e->kind == TM_GRAPH_EDGE_CAN_WRITE,
+                                     e->kind == TM_GRAPH_EDGE_CAN_READ,
+                                     unknown || (e->flags & TM_GRAPH_EDGE_UNKNOWN)};
+        return s_add_jewel(s, &j);
+    }
+    for (size_t i = 0; i < c.n && !rc; i++)
+        rc = s_add_jewel(s, &c.found[i]);
+    return rc;
+}
+
+struct s_visit_ctx {
+    struct tm__threat_search *s;
+    uint32_t from, edge;
+};
+
+/* Only administrator asked for (want_data false): an administrator reached ends the search, as breadth-first
+ * order already makes this the shortest way. */
+static bool s_admin_stop(const struct tm__threat_search *s, uint32_t node) {
+    const struct tm_graph_node *n = tm_graph_node(s->g, node);
+    return !s->want_data && (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN));
+}
+
+static int s_visit_member(uint32_t node, void *user_data) {
+    struct s_visit_ctx *c = user_data;
+    struct tm__threat_search *s = c->s;
+    if (s->seen[node])
+        return 0;
+    s->seen[node] = 1;
+    s->via_edge[node] = c->edge;
+    s->via_node[node] = c->from;
+    s->queue[s->n_queue++] = node;
+    return s_admin_stop(s, node) ? 1 : 0;
 }
 
 static int s_cmp_jewel(const void *a, const void *b) {
@@ -155,14 +208,19 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
     const struct tm_graph *g = s->g;
     for (size_t i = 0; i < s->n_queue; i++)
         s->seen[s->queue[i]] = 0;
+    for (size_t i = 0; i < s->n_jewels; i++)
+        s->jewel_of[s->jewels[i].node] = 0;
     s->n_queue = 0;
     s->n_jewels = 0;
     s->admin = false;
     s->queue[s->n_queue++] = start;
     s->seen[start] = 1;
     s->via_edge[start] = s->via_node[start] = TM_GRAPH_NONE;
+    bool stop = s_admin_stop(s, start);
     for (size_t head = 0; head < s->n_queue; head++) {
         uint32_t v = s->queue[head];
+        if (stop && !s_admin_stop(s, v))
+            continue; /* drain the queue up to the administrator found */
         const struct tm_graph_node *vn = tm_graph_node(g, v);
         bool unknown = s_chain_unknown(s, v);
         if (vn->kind == TM_GRAPH_NODE_ADMIN || (vn->flags & TM_GRAPH_NODE_IS_ADMIN)) {
@@ -191,10 +249,9 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
                     break;
                 case TM_GRAPH_EDGE_CAN_READ:
                 case TM_GRAPH_EDGE_CAN_WRITE: {
-                    if (vn->kind != TM_GRAPH_NODE_PRINCIPAL)
+                    if (vn->kind != TM_GRAPH_NODE_PRINCIPAL || !s->want_data)
                         break;
-                    struct s_member_ctx c = {s, e, ei, v, unknown, 0};
-                    int rc = tm_graph_edge_members(g, e, s_jewel_member, &c);
+                    int rc = s_jewels_of_edge(s, e, ei, v, unknown);
                     if (rc)
                         return rc;
                     break;
@@ -202,16 +259,35 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
                 default:
                     break;
             }
+            if (!follow && (e->kind == TM_GRAPH_EDGE_CAN_ASSUME || e->kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO) &&
+                (e->flags & TM_GRAPH_EDGE_TO_SET)) {
+                /* Every role (user, function...) of the set, each reached through this one edge. */
+                struct s_visit_ctx vc = {s, v, ei};
+                int rc = tm_graph_edge_members(g, e, s_visit_member, &vc);
+                if (rc == 1) {
+                    stop = true;
+                    break;
+                }
+                if (rc)
+                    return rc;
+                continue;
+            }
             if (!follow || s->seen[e->to] || to->kind == TM_GRAPH_NODE_SET)
                 continue;
             s->seen[e->to] = 1;
             s->via_edge[e->to] = ei;
             s->via_node[e->to] = v;
             s->queue[s->n_queue++] = e->to;
+            if (s_admin_stop(s, e->to)) {
+                stop = true;
+                break;
+            }
         }
     }
     if (s->n_jewels > 1)
         qsort(s->jewels, s->n_jewels, sizeof(*s->jewels), s_cmp_jewel);
+    for (size_t i = 0; i < s->n_jewels; i++)
+        s->jewel_of[s->jewels[i].node] = (uint32_t)i + 1;
     return TM_OK;
 }
 
@@ -222,7 +298,8 @@ int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding 
         chain[n++] = v;
     for (size_t i = n; i > 0; i--) {
         uint32_t v = chain[i - 1];
-        int rc = tm__threat_step(f, s->g, tm_graph_edge(s->g, s->via_edge[v]), NULL, NULL);
+        int rc = tm__threat_step(f, s->g, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
+                                 tm_graph_node(s->g, v)->id);
         if (rc)
             return rc;
     }

@@ -54,12 +54,15 @@ struct tm__threat_search {
     uint8_t *seen;
     uint32_t *queue;
     size_t n_queue;
+    uint32_t *jewel_of; /* per node: index into jewels + 1, 0 when not a jewel found by this run */
     struct tm__threat_jewel *jewels;
     size_t n_jewels, cap_jewels;
-    bool admin; /* the admin node (or an admin principal) was reached */
+    bool admin;     /* the admin node (or an admin principal) was reached */
+    bool want_data; /* collect data jewels (false: only whether administrator is reached, much cheaper) */
 };
 
-TM_MUST_CHECK int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g);
+/* want_data false skips data stores: for questions about administrator only. */
+TM_MUST_CHECK int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g, bool want_data);
 void tm__threat_search_clean_up(struct tm__threat_search *s);
 /* Breadth-first from a principal (or compute) node through credentials (holds-token-of), role assumption and
  * escalation, collecting the crown jewels reached and how. Jewels come out in node order. */

@@ -296,7 +296,7 @@ int tm_analyze_tokens(struct tm_analysis *analysis, struct tm_findings *out) {
         return TM_OK;
     struct s_entry_walk w = {0};
     struct tm__threat_search s;
-    int rc = tm__threat_search_init(&s, g);
+    int rc = tm__threat_search_init(&s, g, true);
     if (rc)
         return rc;
     if ((rc = s_walk(g, &w)))
