@@ -182,7 +182,8 @@ static int s_network_pass(struct tm_graph *g) {
     for (size_t i = 0; i < n; i++) {
         const cJSON *res = g->nodes[inst[i]].resource;
         const char *state = tm_json_str(s_attrs(res), "state", "running");
-        if (strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0)
+        if (strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0 || strcmp(state, "stopped") == 0 ||
+            strcmp(state, "stopping") == 0)
             continue;
         const cJSON *ip = s_attr(res, "public_ip");
         bool unknown = tm_snapshot_is_unknown(ip);

@@ -179,16 +179,31 @@ static bool s_admin_stop(const struct tm__threat_search *s, uint32_t node) {
     return !s->want_data && (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN));
 }
 
-static int s_visit_member(uint32_t node, void *user_data) {
-    struct s_visit_ctx *c = user_data;
-    struct tm__threat_search *s = c->s;
+/* Queues a node reached from `from` by `edge`. An administrator principal leads straight to the admin node by
+ * its own edge (not through the roles it could also assume). Returns 1 when the search can stop. */
+static int s_enqueue(struct tm__threat_search *s, uint32_t node, uint32_t from, uint32_t edge) {
     if (s->seen[node])
         return 0;
     s->seen[node] = 1;
-    s->via_edge[node] = c->edge;
-    s->via_node[node] = c->from;
+    s->via_edge[node] = edge;
+    s->via_node[node] = from;
     s->queue[s->n_queue++] = node;
+    const struct tm_graph_node *n = tm_graph_node(s->g, node);
+    if ((n->flags & TM_GRAPH_NODE_IS_ADMIN) && n->kind != TM_GRAPH_NODE_ADMIN) {
+        size_t ne = 0;
+        uint32_t first = 0;
+        const struct tm_graph_edge *out = tm_graph_out(s->g, node, &ne, &first);
+        for (size_t i = 0; i < ne; i++)
+            if (out[i].kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO &&
+                tm_graph_node(s->g, out[i].to)->kind == TM_GRAPH_NODE_ADMIN)
+                return s_enqueue(s, out[i].to, node, first + (uint32_t)i);
+    }
     return s_admin_stop(s, node) ? 1 : 0;
+}
+
+static int s_visit_member(uint32_t node, void *user_data) {
+    struct s_visit_ctx *c = user_data;
+    return s_enqueue(c->s, node, c->from, c->edge);
 }
 
 static int s_cmp_jewel(const void *a, const void *b) {
@@ -219,7 +234,7 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
     bool stop = s_admin_stop(s, start);
     for (size_t head = 0; head < s->n_queue; head++) {
         uint32_t v = s->queue[head];
-        if (stop && !s_admin_stop(s, v))
+        if (stop && tm_graph_node(g, v)->kind != TM_GRAPH_NODE_ADMIN)
             continue; /* drain the queue up to the administrator found */
         const struct tm_graph_node *vn = tm_graph_node(g, v);
         bool unknown = s_chain_unknown(s, v);
@@ -274,11 +289,7 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
             }
             if (!follow || s->seen[e->to] || to->kind == TM_GRAPH_NODE_SET)
                 continue;
-            s->seen[e->to] = 1;
-            s->via_edge[e->to] = ei;
-            s->via_node[e->to] = v;
-            s->queue[s->n_queue++] = e->to;
-            if (s_admin_stop(s, e->to)) {
+            if (s_enqueue(s, e->to, v, ei)) {
                 stop = true;
                 break;
             }
