@@ -46,8 +46,8 @@ static const struct tm_aws_service s_services[] = {
     {"elasticache", "ElastiCache", "elasticache", "elasticache", Q, "2015-02-02", NULL, NULL, false},
     {"elb", "Elastic Load Balancing", "elasticloadbalancing", "elasticloadbalancing", Q, "2012-06-01", NULL, NULL,
      false},
-    {"elbv2", "Elastic Load Balancing v2", "elasticloadbalancing", "elasticloadbalancing", Q, "2015-12-01", NULL,
-     NULL, false},
+    {"elbv2", "Elastic Load Balancing v2", "elasticloadbalancing", "elasticloadbalancing", Q, "2015-12-01", NULL, NULL,
+     false},
     {"es", "Elasticsearch Service", "es", "es", RJ, "2015-01-01", NULL, NULL, false},
     {"events", "EventBridge", "events", "events", J, "2015-10-07", "1.1", "AWSEvents", false},
     {"firehose", "Firehose", "firehose", "firehose", J, "2015-08-04", "1.1", "Firehose_20150804", false},
@@ -73,8 +73,8 @@ static const struct tm_aws_service s_services[] = {
     {"s3", "S3", "s3", "s3", RX, "2006-03-01", NULL, NULL, false},
     {"s3control", "S3 Control", "s3-control", "s3", RX, "2018-08-20", NULL, NULL, false},
     {"sagemaker", "SageMaker", "api.sagemaker", "sagemaker", J, "2017-07-24", "1.1", "SageMaker", false},
-    {"secretsmanager", "Secrets Manager", "secretsmanager", "secretsmanager", J, "2017-10-17", "1.1",
-     "secretsmanager", false},
+    {"secretsmanager", "Secrets Manager", "secretsmanager", "secretsmanager", J, "2017-10-17", "1.1", "secretsmanager",
+     false},
     {"securityhub", "SecurityHub", "securityhub", "securityhub", RJ, "2018-10-26", NULL, NULL, false},
     {"ses", "SES", "email", "ses", Q, "2010-12-01", NULL, NULL, false},
     {"sesv2", "SESv2", "email", "ses", RJ, "2019-09-27", NULL, NULL, false},
@@ -101,8 +101,7 @@ static int s_cmp_name(const void *key, const void *elem) {
 const struct tm_aws_service *tm_aws_service_find(const char *name) {
     if (!name)
         return NULL;
-    return bsearch(name, s_services, sizeof(s_services) / sizeof(s_services[0]), sizeof(s_services[0]),
-                   s_cmp_name);
+    return bsearch(name, s_services, sizeof(s_services) / sizeof(s_services[0]), sizeof(s_services[0]), s_cmp_name);
 }
 
 const struct tm_aws_service *tm_aws_service_table(size_t *count) {

@@ -277,18 +277,19 @@ bool tm_aws_error_is_throttle(const char *code) {
 
 bool tm_aws_error_is_transient(const char *code) {
     static const char *const codes[] = {
-        "RequestTimeout",    "RequestTimeoutException", "PriorRequestNotComplete",     "InternalError",
-        "InternalFailure",   "ServiceUnavailable",      "ServiceUnavailableException", "Unavailable",
-        "RequestExpired",    "IDPCommunicationError",
+        "RequestTimeout",  "RequestTimeoutException", "PriorRequestNotComplete",     "InternalError",
+        "InternalFailure", "ServiceUnavailable",      "ServiceUnavailableException", "Unavailable",
+        "RequestExpired",  "IDPCommunicationError",
     };
     return s_in(code, codes, sizeof(codes) / sizeof(codes[0]));
 }
 
 bool tm_aws_error_is_auth(const char *code) {
     static const char *const codes[] = {
-        "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "InvalidAccessKeyId",
-        "AuthFailure",          "ExpiredToken",          "ExpiredTokenException",       "InvalidToken",
-        "MissingAuthenticationToken", "IncompleteSignature",
+        "InvalidClientTokenId",  "SignatureDoesNotMatch", "UnrecognizedClientException",
+        "InvalidAccessKeyId",    "AuthFailure",           "ExpiredToken",
+        "ExpiredTokenException", "InvalidToken",          "MissingAuthenticationToken",
+        "IncompleteSignature",
     };
     return s_in(code, codes, sizeof(codes) / sizeof(codes[0]));
 }

@@ -24,8 +24,8 @@
 #define TM_AWS_ERROR_MAX_BODY (1024u * 1024u)
 
 struct tm_aws_error {
-    char code[128];      /* never empty after a parse */
-    char message[512];   /* one line, control characters replaced, cut at a UTF-8 boundary */
+    char code[128];    /* never empty after a parse */
+    char message[512]; /* one line, control characters replaced, cut at a UTF-8 boundary */
     char request_id[128];
 };
 

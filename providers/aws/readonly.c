@@ -137,8 +137,8 @@ int tm_aws_readonly_check_param(const char *service, const char *operation, cons
          (strcmp(operation, "GetApiKeys") == 0 && strcmp(name, "includeValues") == 0)) &&
         value && tm_str_ieq(value, "true")) {
         if (errmsg && errmsg_len)
-            snprintf(errmsg, errmsg_len, "refusing %s:%s with %s=true: it returns API key values", service,
-                     operation, name);
+            snprintf(errmsg, errmsg_len, "refusing %s:%s with %s=true: it returns API key values", service, operation,
+                     name);
         return TM_ERR_READ_ONLY;
     }
     return TM_OK;

@@ -207,8 +207,7 @@ int tm_aws_request_add_param(struct tm_aws_request *req, const char *name, const
 }
 
 int tm_aws_request_set_json(struct tm_aws_request *req, const char *json) {
-    if (!req || !json ||
-        (req->svc->protocol != TM_AWS_PROTO_JSON && req->svc->protocol != TM_AWS_PROTO_REST_JSON))
+    if (!req || !json || (req->svc->protocol != TM_AWS_PROTO_JSON && req->svc->protocol != TM_AWS_PROTO_REST_JSON))
         return TM_ERR_INVALID;
     char *copy = tm_strdup(json);
     if (!copy)
@@ -273,8 +272,9 @@ int tm_aws_request_set_host_prefix(struct tm_aws_request *req, const char *prefi
 
 static bool s_reserved_header(const char *name) {
     static const char *const reserved[] = {
-        "Host",       "Authorization",        "X-Amz-Target",         "X-Amz-Date",
-        "X-Amz-Security-Token", "x-amz-content-sha256", "Content-Length", "Transfer-Encoding",
+        "Host",           "Authorization",        "X-Amz-Target",
+        "X-Amz-Date",     "X-Amz-Security-Token", "x-amz-content-sha256",
+        "Content-Length", "Transfer-Encoding",
     };
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (tm_str_ieq(name, reserved[i]))
@@ -470,7 +470,7 @@ int tm_aws_request_url(struct tm_buf *out, const struct tm_aws_request *req, cha
 /* --- Signing every attempt ------------------------------------------------------------------------------ */
 
 static const char *const s_signing_headers[] = {"Authorization", "X-Amz-Date", "X-Amz-Security-Token",
-                                                 "x-amz-content-sha256"};
+                                                "x-amz-content-sha256"};
 
 static int s_sign(struct s_call *call, const struct tm_aws_credentials *creds) {
     struct tm_http_request *hr = call->hr;
@@ -636,8 +636,7 @@ static void s_classify(struct tm_http_verdict *v, const struct tm_http_response 
     snprintf(call->request_id, sizeof(call->request_id), "%s", e.request_id);
     if (status == 429 || tm_aws_error_is_throttle(e.code)) {
         v->outcome = TM_HTTP_THROTTLED;
-    } else if (tm_aws_error_is_transient(e.code) || status == 500 || status == 502 || status == 503 ||
-               status == 504) {
+    } else if (tm_aws_error_is_transient(e.code) || status == 500 || status == 502 || status == 503 || status == 504) {
         v->outcome = TM_HTTP_RETRY;
     } else {
         v->outcome = TM_HTTP_FAIL;
@@ -774,8 +773,8 @@ struct s_transport_call {
 static void s_transport_classify(struct tm_http_verdict *v, const struct tm_http_response *resp, void *hook_data) {
     (void)hook_data;
     if (resp->status == 400 && resp->body_len) {
-        struct tm_aws_error_input in = {.protocol = TM_AWS_PROTO_QUERY, .status = 400, .body = resp->body,
-                                        .body_len = resp->body_len};
+        struct tm_aws_error_input in = {
+            .protocol = TM_AWS_PROTO_QUERY, .status = 400, .body = resp->body, .body_len = resp->body_len};
         struct tm_aws_error e;
         if (tm_aws_error_parse(&e, &in) == TM_OK && tm_aws_error_is_throttle(e.code)) {
             v->outcome = TM_HTTP_THROTTLED;

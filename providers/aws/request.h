@@ -64,19 +64,19 @@ void tm_aws_client_destroy(struct tm_aws_client *client);
 
 /* What a done callback gets. Pointers are valid only during the callback. */
 struct tm_aws_response {
-    int err;              /* TM_OK; TM_ERR_SERVICE (see code/message), TM_ERR_NOT_FOUND (404),
-                           * TM_ERR_AUTH (credentials refused or unavailable), or the engine's errors */
-    long status;          /* HTTP status of the last answer, 0 when none */
-    const char *body;     /* never NULL */
+    int err;          /* TM_OK; TM_ERR_SERVICE (see code/message), TM_ERR_NOT_FOUND (404),
+                       * TM_ERR_AUTH (credentials refused or unavailable), or the engine's errors */
+    long status;      /* HTTP status of the last answer, 0 when none */
+    const char *body; /* never NULL */
     size_t body_len;
-    const char *code;     /* "" on success; e.g. "AccessDenied", "ThrottlingException", "NetworkError" */
-    const char *message;  /* "" when none */
+    const char *code;       /* "" on success; e.g. "AccessDenied", "ThrottlingException", "NetworkError" */
+    const char *message;    /* "" when none */
     const char *request_id; /* "" when none */
     unsigned attempts;
     unsigned throttles;
-    const char *service; /* "iam" */
-    const char *operation; /* "ListRoles" */
-    const char *region;  /* as given to tm_aws_request_new */
+    const char *service;                 /* "iam" */
+    const char *operation;               /* "ListRoles" */
+    const char *region;                  /* as given to tm_aws_request_new */
     const struct tm_http_response *http; /* headers and the rest */
 };
 
