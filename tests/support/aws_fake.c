@@ -36,6 +36,7 @@ static void s_on_idle(uv_idle_t *idle) {
         struct tm_test_aws_pending *p = list;
         list = p->next;
         struct tm_aws_transport_response resp = {.attempts = 1};
+        struct tm_aws_header header;
         if (!p->reply) {
             resp.status = 400;
             resp.code = "FakeNoReply";
@@ -47,6 +48,11 @@ static void s_on_idle(uv_idle_t *idle) {
             resp.body = p->reply->body;
             resp.body_len = p->reply->body ? strlen(p->reply->body) : 0;
             resp.attempts = p->reply->attempts ? p->reply->attempts : 1;
+            if (p->reply->content_type) {
+                header = (struct tm_aws_header){"Content-Type", p->reply->content_type};
+                resp.headers = &header;
+                resp.header_count = 1;
+            }
         }
         f->in_flight--;
         p->done(p->user_data, &resp);

@@ -16,7 +16,8 @@ struct tm_test_aws_reply {
     int status;            /* HTTP status; 0 means 200 */
     const char *code;      /* an error code (status >= 400): the call fails with it */
     const char *body;
-    int attempts; /* attempts to report; 0 means 1 */
+    int attempts;             /* attempts to report; 0 means 1 */
+    const char *content_type; /* the Content-Type header, or NULL for none */
 };
 
 struct tm_test_aws_pending;
