@@ -149,38 +149,38 @@ static const char s_no_cluster_snaps[] =
 
 /* The account: answers for every call of a full scan. Specific replies come first. */
 static const struct tm_test_aws_reply s_account[] = {
-    {"GetCallerIdentity", NULL, NULL, 0, NULL, s_caller, 0},
-    {"DescribeRegions", NULL, NULL, 0, NULL, s_regions, 0},
-    {"GetAccountAuthorizationDetails", "Marker=page+2/=", NULL, 0, NULL, s_gaad2, 0},
-    {"GetAccountAuthorizationDetails", NULL, NULL, 0, NULL, s_gaad1, 2},
-    {"ListRoles", NULL, NULL, 0, NULL, s_roles, 0},
-    {"GetPolicy", "PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess", NULL, 0, NULL, s_get_policy, 0},
-    {"GetPolicyVersion", "VersionId=v117", NULL, 0, NULL, s_get_policy_version, 0},
-    {"ListAccessKeys", "UserName=alice", NULL, 0, NULL, s_keys, 0},
-    {"GetAccessKeyLastUsed", NULL, NULL, 0, NULL, s_last_used, 0},
-    {"ListAccountAliases", NULL, NULL, 0, NULL, s_aliases, 0},
-    {"ListOpenIDConnectProviders", NULL, NULL, 0, NULL, s_oidc, 0},
-    {"ListSAMLProviders", NULL, NULL, 0, NULL, s_saml, 0},
-    {"DescribeOrganization", NULL, NULL, 0, NULL, s_org, 0},
-    {"ListParents", "ChildId=" ACCT, NULL, 0, NULL, s_parent_ou, 0},
-    {"ListParents", "ChildId=ou-ab-12345678", NULL, 0, NULL, s_parent_root, 0},
-    {"ListPoliciesForTarget", "TargetId=" ACCT, NULL, 0, NULL, s_pols_account, 0},
-    {"ListPoliciesForTarget", "TargetId=ou-ab-12345678", NULL, 0, NULL, s_pols_ou, 0},
-    {"ListPoliciesForTarget", "TargetId=r-ab", NULL, 0, NULL, s_pols_root, 0},
-    {"DescribePolicy", "PolicyId=p-deny", NULL, 0, NULL, s_pol_deny, 0},
-    {"DescribePolicy", "PolicyId=p-FullAWSAccess", NULL, 0, NULL, s_pol_full, 0},
-    {"DescribeInstances", "NextToken=tok2", "us-east-1", 0, NULL, s_instances_p2, 0},
-    {"DescribeInstances", NULL, "us-east-1", 0, NULL, s_instances_p1, 0},
-    {"DescribeInstances", NULL, NULL, 0, NULL, s_no_instances, 0},
-    {"DescribeSecurityGroups", NULL, NULL, 0, NULL, s_no_groups, 0},
-    {"DescribeNetworkInterfaces", NULL, NULL, 0, NULL, s_no_enis, 0},
-    {"DescribeSnapshots", NULL, "us-east-1", 0, NULL, s_snapshots, 0},
-    {"DescribeSnapshots", NULL, NULL, 0, NULL, s_no_snapshots, 0},
-    {"DescribeSnapshotAttribute", "SnapshotId=snap-0aaa", NULL, 0, NULL, s_snap_public, 0},
-    {"DescribeImages", NULL, NULL, 0, NULL, s_no_images, 0},
-    {"DescribeDBInstances", NULL, NULL, 0, NULL, s_no_dbs, 0},
-    {"DescribeDBSnapshots", NULL, NULL, 0, NULL, s_no_db_snaps, 0},
-    {"DescribeDBClusterSnapshots", NULL, NULL, 0, NULL, s_no_cluster_snaps, 0},
+    {"GetCallerIdentity", NULL, NULL, 0, NULL, s_caller, 0, NULL},
+    {"DescribeRegions", NULL, NULL, 0, NULL, s_regions, 0, NULL},
+    {"GetAccountAuthorizationDetails", "Marker=page+2/=", NULL, 0, NULL, s_gaad2, 0, NULL},
+    {"GetAccountAuthorizationDetails", NULL, NULL, 0, NULL, s_gaad1, 2, NULL},
+    {"ListRoles", NULL, NULL, 0, NULL, s_roles, 0, NULL},
+    {"GetPolicy", "PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess", NULL, 0, NULL, s_get_policy, 0, NULL},
+    {"GetPolicyVersion", "VersionId=v117", NULL, 0, NULL, s_get_policy_version, 0, NULL},
+    {"ListAccessKeys", "UserName=alice", NULL, 0, NULL, s_keys, 0, NULL},
+    {"GetAccessKeyLastUsed", NULL, NULL, 0, NULL, s_last_used, 0, NULL},
+    {"ListAccountAliases", NULL, NULL, 0, NULL, s_aliases, 0, NULL},
+    {"ListOpenIDConnectProviders", NULL, NULL, 0, NULL, s_oidc, 0, NULL},
+    {"ListSAMLProviders", NULL, NULL, 0, NULL, s_saml, 0, NULL},
+    {"DescribeOrganization", NULL, NULL, 0, NULL, s_org, 0, NULL},
+    {"ListParents", "ChildId=" ACCT, NULL, 0, NULL, s_parent_ou, 0, NULL},
+    {"ListParents", "ChildId=ou-ab-12345678", NULL, 0, NULL, s_parent_root, 0, NULL},
+    {"ListPoliciesForTarget", "TargetId=" ACCT, NULL, 0, NULL, s_pols_account, 0, NULL},
+    {"ListPoliciesForTarget", "TargetId=ou-ab-12345678", NULL, 0, NULL, s_pols_ou, 0, NULL},
+    {"ListPoliciesForTarget", "TargetId=r-ab", NULL, 0, NULL, s_pols_root, 0, NULL},
+    {"DescribePolicy", "PolicyId=p-deny", NULL, 0, NULL, s_pol_deny, 0, NULL},
+    {"DescribePolicy", "PolicyId=p-FullAWSAccess", NULL, 0, NULL, s_pol_full, 0, NULL},
+    {"DescribeInstances", "NextToken=tok2", "us-east-1", 0, NULL, s_instances_p2, 0, NULL},
+    {"DescribeInstances", NULL, "us-east-1", 0, NULL, s_instances_p1, 0, NULL},
+    {"DescribeInstances", NULL, NULL, 0, NULL, s_no_instances, 0, NULL},
+    {"DescribeSecurityGroups", NULL, NULL, 0, NULL, s_no_groups, 0, NULL},
+    {"DescribeNetworkInterfaces", NULL, NULL, 0, NULL, s_no_enis, 0, NULL},
+    {"DescribeSnapshots", NULL, "us-east-1", 0, NULL, s_snapshots, 0, NULL},
+    {"DescribeSnapshots", NULL, NULL, 0, NULL, s_no_snapshots, 0, NULL},
+    {"DescribeSnapshotAttribute", "SnapshotId=snap-0aaa", NULL, 0, NULL, s_snap_public, 0, NULL},
+    {"DescribeImages", NULL, NULL, 0, NULL, s_no_images, 0, NULL},
+    {"DescribeDBInstances", NULL, NULL, 0, NULL, s_no_dbs, 0, NULL},
+    {"DescribeDBSnapshots", NULL, NULL, 0, NULL, s_no_db_snaps, 0, NULL},
+    {"DescribeDBClusterSnapshots", NULL, NULL, 0, NULL, s_no_cluster_snaps, 0, NULL},
 };
 
 #define N_ACCOUNT (sizeof(s_account) / sizeof(s_account[0]))
@@ -345,13 +345,13 @@ static void test_deterministic_across_concurrency(void **state) {
 static void test_failures_become_errors_and_unknowns(void **state) {
     (void)state;
     static const struct tm_test_aws_reply over[] = {
-        {"ListAccessKeys", NULL, NULL, 403, "AccessDenied", "", 0},
-        {"ListRoles", NULL, NULL, 400, "Throttling", "", 5},
-        {"ListParents", "ChildId=ou-ab-12345678", NULL, 400, "AccessDeniedException", "", 0},
-        {"DescribeSnapshotAttribute", NULL, NULL, 403, "UnauthorizedOperation", "", 0},
-        {"DescribeInstances", NULL, "eu-west-1", 401, "AuthFailure", "", 0},
+        {"ListAccessKeys", NULL, NULL, 403, "AccessDenied", "", 0, NULL},
+        {"ListRoles", NULL, NULL, 400, "Throttling", "", 5, NULL},
+        {"ListParents", "ChildId=ou-ab-12345678", NULL, 400, "AccessDeniedException", "", 0, NULL},
+        {"DescribeSnapshotAttribute", NULL, NULL, 403, "UnauthorizedOperation", "", 0, NULL},
+        {"DescribeInstances", NULL, "eu-west-1", 401, "AuthFailure", "", 0, NULL},
         /* Not the document the operation returns. */
-        {"ListAccountAliases", NULL, NULL, 200, NULL, "<html>captive portal</html>", 0},
+        {"ListAccountAliases", NULL, NULL, 200, NULL, "<html>captive portal</html>", 0, NULL},
     };
     struct run r;
     s_prepare(&r, over, sizeof(over) / sizeof(over[0]));
@@ -390,7 +390,7 @@ static void test_failures_become_errors_and_unknowns(void **state) {
 static void test_not_in_an_organization(void **state) {
     (void)state;
     static const struct tm_test_aws_reply over[] = {
-        {"DescribeOrganization", NULL, NULL, 400, "AWSOrganizationsNotInUseException", "", 0},
+        {"DescribeOrganization", NULL, NULL, 400, "AWSOrganizationsNotInUseException", "", 0, NULL},
     };
     struct run r;
     s_prepare(&r, over, 1);
@@ -411,7 +411,7 @@ static void test_not_in_an_organization(void **state) {
 static void test_member_account_denied(void **state) {
     (void)state;
     static const struct tm_test_aws_reply over[] = {
-        {"DescribeOrganization", NULL, NULL, 400, "AccessDeniedException", "", 0},
+        {"DescribeOrganization", NULL, NULL, 400, "AccessDeniedException", "", 0, NULL},
     };
     struct run r;
     s_prepare(&r, over, 1);
@@ -443,7 +443,7 @@ static void test_regions_asked_and_regions_unknown(void **state) {
 
     /* DescribeRegions denied: the home region only, enabled_regions unknown. */
     static const struct tm_test_aws_reply over[] = {
-        {"DescribeRegions", NULL, NULL, 403, "UnauthorizedOperation", "", 0},
+        {"DescribeRegions", NULL, NULL, 403, "UnauthorizedOperation", "", 0, NULL},
     };
     s_prepare(&r, over, 1);
     struct tm_aws_scan_options o2 = {
@@ -459,7 +459,7 @@ static void test_regions_asked_and_regions_unknown(void **state) {
 static void test_caller_unknown_ends_the_scan(void **state) {
     (void)state;
     static const struct tm_test_aws_reply over[] = {
-        {"GetCallerIdentity", NULL, NULL, 403, "InvalidClientTokenId", "", 0},
+        {"GetCallerIdentity", NULL, NULL, 403, "InvalidClientTokenId", "", 0, NULL},
     };
     struct run r;
     s_prepare(&r, over, 1);
