@@ -100,6 +100,9 @@ static const char s_org[] =
     "{\"Organization\":{\"Id\":\"o-abc\",\"Arn\":\"arn:aws:organizations::444455556666:organization/o-abc\","
     "\"FeatureSet\":\"ALL\",\"MasterAccountId\":\"444455556666\","
     "\"AvailablePolicyTypes\":[{\"Type\":\"SERVICE_CONTROL_POLICY\",\"Status\":\"ENABLED\"}]}}";
+static const char s_accounts_p1[] = "{\"Accounts\":[{\"Id\":\"" ACCT "\",\"Status\":\"ACTIVE\"},"
+                                    "{\"Id\":\"444455556666\",\"Status\":\"ACTIVE\"}],\"NextToken\":\"acc2\"}";
+static const char s_accounts_p2[] = "{\"Accounts\":[{\"Id\":\"222233334444\",\"Status\":\"SUSPENDED\"}]}";
 static const char s_parent_ou[] = "{\"Parents\":[{\"Id\":\"ou-ab-12345678\",\"Type\":\"ORGANIZATIONAL_UNIT\"}]}";
 static const char s_parent_root[] = "{\"Parents\":[{\"Id\":\"r-ab\",\"Type\":\"ROOT\"}]}";
 static const char s_pols_account[] = "{\"Policies\":[]}";
@@ -162,6 +165,8 @@ static const struct tm_test_aws_reply s_account[] = {
     {"ListOpenIDConnectProviders", NULL, NULL, 0, NULL, s_oidc, 0, NULL},
     {"ListSAMLProviders", NULL, NULL, 0, NULL, s_saml, 0, NULL},
     {"DescribeOrganization", NULL, NULL, 0, NULL, s_org, 0, NULL},
+    {"ListAccounts", "NextToken=acc2", NULL, 0, NULL, s_accounts_p2, 0, NULL},
+    {"ListAccounts", NULL, NULL, 0, NULL, s_accounts_p1, 0, NULL},
     {"ListParents", "ChildId=" ACCT, NULL, 0, NULL, s_parent_ou, 0, NULL},
     {"ListParents", "ChildId=ou-ab-12345678", NULL, 0, NULL, s_parent_root, 0, NULL},
     {"ListPoliciesForTarget", "TargetId=" ACCT, NULL, 0, NULL, s_pols_account, 0, NULL},
@@ -276,8 +281,8 @@ static void test_full_scan(void **state) {
     s_expect(s, acct, "attrs|alias", "\"acme\"");
     s_expect(s, acct, "attrs|enabled_regions", "[\"eu-west-1\",\"us-east-1\"]");
     s_expect(s, acct, "attrs|organization",
-             "{\"arn\":\"arn:aws:organizations::444455556666:organization/o-abc\",\"id\":\"o-abc\","
-             "\"master_account_id\":\"444455556666\"}");
+             "{\"accounts\":[\"" ACCT "\",\"222233334444\",\"444455556666\"],\"arn\":\"arn:aws:organizations::"
+             "444455556666:organization/o-abc\",\"id\":\"o-abc\",\"master_account_id\":\"444455556666\"}");
     /* SCPs from the account up: the OU's two, then the root's; FullAWSAccess described once. */
     s_expect(s, acct, "policies|scps|0|id", "\"p-FullAWSAccess\"");
     s_expect(s, acct, "policies|scps|0|target", "\"ou-ab-12345678\"");
@@ -348,6 +353,7 @@ static void test_failures_become_errors_and_unknowns(void **state) {
         {"ListAccessKeys", NULL, NULL, 403, "AccessDenied", "", 0, NULL},
         {"ListRoles", NULL, NULL, 400, "Throttling", "", 5, NULL},
         {"ListParents", "ChildId=ou-ab-12345678", NULL, 400, "AccessDeniedException", "", 0, NULL},
+        {"ListAccounts", NULL, NULL, 400, "AccessDeniedException", "", 0, NULL},
         {"DescribeSnapshotAttribute", NULL, NULL, 403, "UnauthorizedOperation", "", 0, NULL},
         {"DescribeInstances", NULL, "eu-west-1", 401, "AuthFailure", "", 0, NULL},
         /* Not the document the operation returns. */
@@ -358,7 +364,9 @@ static void test_failures_become_errors_and_unknowns(void **state) {
     struct tm_aws_scan_options opts = {0};
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     struct tm_snapshot *s = r.snap;
-    assert_int_equal(tm_snapshot_error_count(s), 6);
+    assert_int_equal(tm_snapshot_error_count(s), 7);
+    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|id", "\"o-abc\"");
+    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|accounts|$unknown|operation", "\"ListAccounts\"");
     const char *acct = "arn:aws:iam::" ACCT ":root";
     s_expect(s, acct, "attrs|alias|$unknown|code", "\"MalformedResponse\"");
     s_expect(s, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
@@ -382,7 +390,7 @@ static void test_failures_become_errors_and_unknowns(void **state) {
     free(errs);
     struct tm_aws_progress p;
     tm_aws_scan_progress(r.scan, &p);
-    assert_int_equal(p.errors, 6);
+    assert_int_equal(p.errors, 7);
     assert_int_equal(p.retries, 1 + 4);
     s_finish(&r);
 }
