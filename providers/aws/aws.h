@@ -96,15 +96,15 @@ void tm_aws_scan_progress(const struct tm_aws_scan *scan, struct tm_aws_progress
 /* Every service row, NULL-terminated: the scanned services in table order, then the provider's own
  * pseudo-service "account" (STS GetCallerIdentity, EC2 DescribeRegions). For the IAM policy test and
  * `--services` help. */
-const struct tm_aws_service *const *tm_aws_services(void);
+const struct tm_aws_service *const *tm_aws_scan_services(void);
 /* The service named, or NULL (the "account" row is not selectable). */
-const struct tm_aws_service *tm_aws_service_find(const char *name);
+const struct tm_aws_service *tm_aws_scan_service_find(const char *name);
 
 /* The partition of a region: "aws", "aws-cn" (cn-*), "aws-us-gov" (us-gov-*), "aws-iso" (us-iso-*),
  * "aws-iso-b" (us-isob-*). */
-const char *tm_aws_partition_of_region(const char *region);
+const char *tm_aws_scan_partition_of(const char *region);
 /* True for a well-formed region name ("eu-west-1", "us-gov-west-1", "ap-southeast-4"). */
-bool tm_aws_region_valid(const char *region);
+bool tm_aws_scan_region_valid(const char *region);
 
 /* The provider row for providers/provider.c. */
 extern const struct tm_provider tm_aws_provider;

@@ -521,13 +521,13 @@ static void test_options_are_checked(void **state) {
     for (size_t i = 0; i < sizeof(bad_regions) / sizeof(bad_regions[0]); i++) {
         struct tm_aws_scan_options o = {.home_region = "us-east-1", .regions = &bad_regions[i], .region_count = 1};
         assert_int_equal(tm_aws_scan_new(&scan, &o, &t, snap, err, sizeof(err)), TM_ERR_INVALID);
-        assert_false(tm_aws_region_valid(bad_regions[i]));
+        assert_false(tm_aws_scan_region_valid(bad_regions[i]));
     }
-    assert_true(tm_aws_region_valid("us-gov-west-1"));
-    assert_true(tm_aws_region_valid("ap-southeast-4"));
-    assert_string_equal(tm_aws_partition_of_region("cn-north-1"), "aws-cn");
-    assert_string_equal(tm_aws_partition_of_region("us-gov-east-1"), "aws-us-gov");
-    assert_string_equal(tm_aws_partition_of_region("eu-west-1"), "aws");
+    assert_true(tm_aws_scan_region_valid("us-gov-west-1"));
+    assert_true(tm_aws_scan_region_valid("ap-southeast-4"));
+    assert_string_equal(tm_aws_scan_partition_of("cn-north-1"), "aws-cn");
+    assert_string_equal(tm_aws_scan_partition_of("us-gov-east-1"), "aws-us-gov");
+    assert_string_equal(tm_aws_scan_partition_of("eu-west-1"), "aws");
     assert_null(scan);
     tm_snapshot_destroy(snap);
 }
@@ -536,7 +536,7 @@ static void test_every_operation_is_declared_once(void **state) {
     (void)state;
     /* The service tables are what the IAM policy test reads: no duplicates, every action Service:Op. */
     size_t n = 0;
-    for (const struct tm_aws_service *const *s = tm_aws_services(); *s; s++) {
+    for (const struct tm_aws_service *const *s = tm_aws_scan_services(); *s; s++) {
         for (const struct tm_aws_operation *op = (*s)->operations; op->name; op++, n++) {
             assert_non_null(op->api);
             for (const struct tm_aws_operation *o2 = op + 1; o2->name; o2++)
@@ -545,10 +545,10 @@ static void test_every_operation_is_declared_once(void **state) {
                 assert_non_null(strchr(op->iam_action, ':'));
         }
         if ((*s)->start)
-            assert_ptr_equal(tm_aws_service_find((*s)->name), *s);
+            assert_ptr_equal(tm_aws_scan_service_find((*s)->name), *s);
     }
     assert_true(n >= 20);
-    assert_null(tm_aws_service_find("account"));
+    assert_null(tm_aws_scan_service_find("account"));
 }
 
 int main(void) {
