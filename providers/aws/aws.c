@@ -129,7 +129,8 @@ struct s_unit {
 struct s_req {
     struct tm_aws_scan *scan;
     struct s_unit *unit;
-    struct tm_aws_call call; /* deep copy */
+    struct tm_aws_call call;      /* deep copy */
+    struct tm_aws_wire_call wire; /* the same, as the transport sees it (shares call's strings) */
     struct tm_aws_param *params;
     char **accept; /* NULL-terminated copy of accept_codes, or NULL */
     tm_aws_done_fn done;
@@ -455,6 +456,23 @@ static struct s_req *s_req_copy(struct tm_aws_scan *scan, const struct tm_aws_ca
         s_req_free(req);
         return NULL;
     }
+    const struct tm_aws_api *api = call->api;
+    bool rest = api->protocol == TM_AWS_PROTO_REST_JSON || api->protocol == TM_AWS_PROTO_REST_XML;
+    req->wire = (struct tm_aws_wire_call){
+        .service = api->name,
+        .signing_name = api->signing_name,
+        .operation = req->call.operation,
+        .region = req->call.region,
+        .account = scan->account,
+        .rest = rest,
+        .json = api->protocol == TM_AWS_PROTO_JSON,
+        .method = rest && req->call.method ? req->call.method
+                  : rest                   ? "GET"
+                                           : "POST",
+        .path = rest && req->call.path ? req->call.path : "/",
+        .params = req->call.params,
+        .param_count = req->call.param_count,
+    };
     return req;
 }
 
@@ -668,7 +686,7 @@ static void s_pump(struct tm_aws_scan *scan) {
                 continue;
             }
             scan->in_flight++;
-            int rc = scan->transport->send(scan->transport, &req->call, s_on_response, req);
+            int rc = scan->transport->send(scan->transport, &req->wire, s_on_response, req);
             if (rc) {
                 scan->in_flight--;
                 struct tm_aws_transport_response resp = {

@@ -18,40 +18,8 @@
 #include "core/log.h"
 #include "core/snapshot.h"
 #include "providers/aws/service.h"
+#include "providers/aws/transport.h"
 #include "providers/provider.h"
-
-/* ---- transport ---- */
-
-struct tm_aws_header {
-    const char *name;
-    const char *value;
-};
-
-/* How a call ended at the transport. */
-struct tm_aws_transport_response {
-    int status;       /* HTTP status of the final attempt; 0 when no response arrived */
-    const char *body; /* NUL-terminated; may be NULL when empty */
-    size_t body_len;
-    /* Set when the call failed: the service's error code (an error answer) or the transport's
-     * ("NetworkError", "Timeout", "ResponseTooLarge", "ReadOnlyRefused", ...), with its message. */
-    const char *code;
-    const char *message;
-    int attempts;
-    const struct tm_aws_header *headers; /* response headers of the final attempt */
-    size_t header_count;
-};
-
-typedef void (*tm_aws_transport_done_fn)(void *user_data, const struct tm_aws_transport_response *resp);
-
-/* Sends AWS calls. Implementations embed this struct as their first member. */
-struct tm_aws_transport {
-    /* Sends a call whose region is resolved. `done` runs exactly once, later, on the loop thread. */
-    int (*send)(struct tm_aws_transport *t, const struct tm_aws_call *call, tm_aws_transport_done_fn done,
-                void *user_data);
-    /* Nothing more will be sent: release loop handles so the loop can run dry. */
-    void (*close)(struct tm_aws_transport *t);
-    void (*destroy)(struct tm_aws_transport *t);
-};
 
 /* ---- scan ---- */
 
