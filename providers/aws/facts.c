@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "providers/aws/service.h"
 
 int tm__aws_strv_pushn(struct tm_aws_strv *sv, const char *s, size_t len) {
     if (sv->n == sv->cap) {
@@ -80,49 +81,39 @@ int tm__aws_json_body(cJSON **out, const char *body, size_t len, const char *ope
 
 int tm__aws_policy_parse(cJSON **out, const char *text, size_t len, char *errmsg, size_t errmsg_len) {
     *out = NULL;
-    cJSON *doc = NULL;
     cJSON *inner = NULL;
     struct tm_buf quoted;
     tm_buf_init(&quoted, 0);
-    char first_err[160] = "";
-    int rc = tm_json_parse(&doc, text, len, "policy", first_err, sizeof(first_err));
-    if (rc == TM_ERR_NOMEM)
+    int rc = tm_aws_policy_document(out, text, len, false);
+    if (rc != TM_ERR_PARSE)
         goto out;
-    if (rc) {
-        /* One more level of string escaping, as API Gateway returns it: read the text as the inside of
-         * a JSON string literal, then the result as the document. */
+    /* One more level of string escaping, as API Gateway returns it: read the text as the inside of a
+     * JSON string literal, then the result as the document. */
+    rc = tm_buf_append_char(&quoted, '"');
+    if (!rc)
+        rc = tm_buf_append(&quoted, text, len);
+    if (!rc)
         rc = tm_buf_append_char(&quoted, '"');
-        if (!rc)
-            rc = tm_buf_append(&quoted, text, len);
-        if (!rc)
-            rc = tm_buf_append_char(&quoted, '"');
-        if (rc)
-            goto out;
-        if (tm_json_parse(&inner, quoted.data, quoted.len, "policy", NULL, 0) == TM_OK && cJSON_IsString(inner) &&
-            tm_json_parse(&doc, inner->valuestring, strlen(inner->valuestring), "policy", NULL, 0) == TM_OK) {
-            rc = TM_OK;
-        } else {
-            snprintf(errmsg, errmsg_len, "the policy is not a JSON document (%s)", first_err);
-            rc = TM_ERR_PARSE;
-            goto out;
-        }
-    }
-    if (!cJSON_IsObject(doc)) {
-        snprintf(errmsg, errmsg_len, "the policy is not a JSON object");
-        rc = TM_ERR_PARSE;
+    if (rc)
         goto out;
-    }
-    *out = doc;
-    doc = NULL;
+    if (tm_json_parse(&inner, quoted.data, quoted.len, "policy", NULL, 0) == TM_OK && cJSON_IsString(inner))
+        rc = tm_aws_policy_document(out, inner->valuestring, strlen(inner->valuestring), false);
+    else
+        rc = TM_ERR_PARSE;
 out:
-    cJSON_Delete(doc);
+    if (rc == TM_ERR_PARSE) {
+        char where[128] = "";
+        cJSON *probe = NULL;
+        if (tm_json_parse(&probe, text, len, "policy", where, sizeof(where)) == TM_OK)
+            snprintf(where, sizeof(where), "not a JSON object");
+        cJSON_Delete(probe);
+        snprintf(errmsg, errmsg_len, "the policy is not a JSON document (%s)", where);
+    } else if (rc == TM_ERR_TOO_BIG) {
+        snprintf(errmsg, errmsg_len, "the policy document is over the size cap");
+    }
     cJSON_Delete(inner);
     tm_buf_clean_up(&quoted);
     return rc;
-}
-
-cJSON *tm__aws_json_string_or_null(const char *s) {
-    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
 static int s_cmp_str(const void *a, const void *b) {
@@ -185,7 +176,7 @@ int tm__aws_fact_string(const struct tm_aws_facts *f, cJSON *res, const char *ke
                         const char *def) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, member);
     if (!v || cJSON_IsNull(v))
-        return tm_snapshot_set_attr(res, key, tm__aws_json_string_or_null(def));
+        return tm_snapshot_set_attr(res, key, tm_aws_json_string_or_null(def));
     if (!cJSON_IsString(v))
         return s_wrong_type(f, res, key, member, v, "a string");
     return tm_snapshot_set_attr(res, key, cJSON_CreateString(v->valuestring));

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/snapshot.h"
+#include "providers/aws/service.h"
 
 /* Error code recorded when a response (or a document inside it) cannot be read as the API model
  * says it should be. */
@@ -23,6 +24,7 @@
 /* Where a response came from: what the facts it holds are recorded against. */
 struct tm_aws_facts {
     struct tm_snapshot *snap;
+    const char *partition; /* "aws" */
     const char *account;   /* the scanned account */
     const char *region;    /* the region of the request ("us-east-1"), never "global" for regional data */
     const char *service;   /* "lambda" */
@@ -56,8 +58,6 @@ TM_MUST_CHECK int tm__aws_json_body(cJSON **out, const char *body, size_t len, c
  * level is removed when the text is not JSON as it stands. The document must be a JSON object. */
 TM_MUST_CHECK int tm__aws_policy_parse(cJSON **out, const char *text, size_t len, char *errmsg, size_t errmsg_len);
 
-/* cJSON constructors that return NULL only when out of memory. */
-cJSON *tm__aws_json_string_or_null(const char *s);
 /* A sorted, de-duplicated array of strings. */
 TM_MUST_CHECK int tm__aws_json_sorted_strings(cJSON **out, const struct tm_aws_strv *sv);
 
@@ -81,5 +81,32 @@ TM_MUST_CHECK int tm__aws_json_copy_strings(cJSON **out, const cJSON *obj, const
 bool tm__aws_arn_field(const char *arn, int n, const char **start, size_t *len);
 /* Copies field n of an ARN into out (NUL-terminated); "" when absent or too long. */
 void tm__aws_arn_copy(char *out, size_t out_len, const char *arn, int n);
+
+/* ---- with a running scan (facts_call.c) ---- */
+
+/* Parses the answer of a call that reads one fact. */
+typedef int (*tm_aws_fact_parse_fn)(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len);
+
+/* The value of the fact one call reads: what parse makes of the answer; null when the call ended
+ * with one of its accepted error codes (there is none: NoSuchBucketPolicy); an unknown marker when the
+ * call failed (already recorded) or its answer does not parse (recorded here with
+ * TM_AWS_CODE_MALFORMED). NULL only when out of memory, and then the scan is failed. */
+cJSON *tm__aws_result_fact(struct tm_aws_scan *scan, const struct tm_aws_result *res, tm_aws_fact_parse_fn parse);
+
+/* Facts for a response of the service `service` to operation `operation` in region. */
+void tm__aws_facts_init(struct tm_aws_facts *f, struct tm_aws_scan *scan, const char *region, const char *service,
+                        const char *operation);
+
+/* Records that an answer does not parse (code TM_AWS_CODE_MALFORMED) and returns the error to mark
+ * facts with; NULL when out of memory. */
+const struct tm_snapshot_error *tm__aws_result_malformed(struct tm_aws_scan *scan, const struct tm_aws_result *res,
+                                                         const char *errmsg);
+
+/* Sets res.<section>[key] to value (taking it), failing the scan on error. NULL value (out of memory)
+ * fails the scan too. */
+void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section, const char *key, cJSON *value);
+
+/* Percent-encodes one path segment into a scan-owned string ("" when out of memory). */
+const char *tm__aws_path_segment(struct tm_aws_scan *scan, const char *s);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "core/error.h"
 #include "providers/aws/facts.h"
+#include "providers/aws/service.h"
+
+extern const struct tm_aws_service tm_aws_service_lambda;
 
 /* Overwrites in place every value inside every "Variables" object of a Lambda response with '*'
  * (same length, so the body stays valid JSON with its names intact). Safe on any bytes, including

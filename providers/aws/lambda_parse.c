@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/snapshot.h"
 #include "core/str.h"
+#include "providers/aws/service.h"
 
 #define S_SCRUB_MAX_DEPTH 256
 
@@ -162,7 +163,7 @@ static int s_vpc(const struct tm_aws_facts *f, cJSON *res, const cJSON *fn) {
         cJSON_Delete(groups);
         return TM_ERR_NOMEM;
     }
-    if (!cJSON_AddItemToObject(o, "vpc_id", tm__aws_json_string_or_null(cJSON_IsString(id) ? id->valuestring : NULL))) {
+    if (!cJSON_AddItemToObject(o, "vpc_id", tm_aws_json_string_or_null(cJSON_IsString(id) ? id->valuestring : NULL))) {
         cJSON_Delete(o);
         return TM_ERR_NOMEM;
     }
