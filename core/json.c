@@ -109,27 +109,13 @@ static int s_print_string(struct tm_buf *b, const char *s) {
     int rc = tm_buf_append_char(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
         switch (*p) {
-            case '"':
-                rc = tm_buf_append(b, "\\\"", 2);
-                break;
-            case '\\':
-                rc = tm_buf_append(b, "\\\\", 2);
-                break;
-            case '\n':
-                rc = tm_buf_append(b, "\\n", 2);
-                break;
-            case '\r':
-                rc = tm_buf_append(b, "\\r", 2);
-                break;
-            case '\t':
-                rc = tm_buf_append(b, "\\t", 2);
-                break;
-            case '\b':
-                rc = tm_buf_append(b, "\\b", 2);
-                break;
-            case '\f':
-                rc = tm_buf_append(b, "\\f", 2);
-                break;
+            case '"': rc = tm_buf_append(b, "\\\"", 2); break;
+            case '\\': rc = tm_buf_append(b, "\\\\", 2); break;
+            case '\n': rc = tm_buf_append(b, "\\n", 2); break;
+            case '\r': rc = tm_buf_append(b, "\\r", 2); break;
+            case '\t': rc = tm_buf_append(b, "\\t", 2); break;
+            case '\b': rc = tm_buf_append(b, "\\b", 2); break;
+            case '\f': rc = tm_buf_append(b, "\\f", 2); break;
             default:
                 if (*p < 0x20)
                     rc = tm_buf_appendf(b, "\\u%04x", *p);
