@@ -79,6 +79,31 @@ int tm__aws_json_body(cJSON **out, const char *body, size_t len, const char *ope
     return TM_OK;
 }
 
+int tm__aws_json_next_token(const cJSON *root, const char *member, const char *operation, char **out, char *errmsg,
+                            size_t errmsg_len) {
+    *out = NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, member);
+    if (!v || cJSON_IsNull(v))
+        return TM_OK;
+    if (!cJSON_IsString(v)) {
+        snprintf(errmsg, errmsg_len, "%s: %s is not a string", operation, member);
+        return TM_ERR_PARSE;
+    }
+    if (!*v->valuestring)
+        return TM_OK;
+    *out = strdup(v->valuestring);
+    return *out ? TM_OK : TM_ERR_NOMEM;
+}
+
+int tm__aws_json_list(const cJSON **out, const cJSON *root, const char *member, const char *operation, char *errmsg,
+                      size_t errmsg_len) {
+    *out = cJSON_GetObjectItemCaseSensitive(root, member);
+    if (!*out || cJSON_IsNull(*out) || cJSON_IsArray(*out))
+        return TM_OK;
+    snprintf(errmsg, errmsg_len, "%s: %s is not an array", operation, member);
+    return TM_ERR_PARSE;
+}
+
 int tm__aws_policy_parse(cJSON **out, const char *text, size_t len, char *errmsg, size_t errmsg_len) {
     *out = NULL;
     cJSON *inner = NULL;
@@ -245,6 +270,45 @@ int tm__aws_fact_strings(const struct tm_aws_facts *f, cJSON *res, const char *k
             return rc;
     }
     return tm_snapshot_set_attr(res, key, arr);
+}
+
+int tm__aws_link(cJSON *resource, const char *kind, const char *to) {
+    cJSON *links = cJSON_GetObjectItemCaseSensitive(resource, "links");
+    if (!cJSON_IsArray(links))
+        return TM_ERR_INVALID;
+    cJSON *after = NULL;
+    for (cJSON *it = links->child; it; it = it->next) {
+        int c = strcmp(tm_json_str(it, "kind", ""), kind);
+        if (c == 0)
+            c = strcmp(tm_json_str(it, "to", ""), to);
+        if (c == 0)
+            return TM_OK;
+        if (c > 0) {
+            after = it;
+            break;
+        }
+    }
+    cJSON *l = cJSON_CreateObject();
+    if (!l || !cJSON_AddStringToObject(l, "kind", kind) || !cJSON_AddStringToObject(l, "to", to)) {
+        cJSON_Delete(l);
+        return TM_ERR_NOMEM;
+    }
+    if (!after) {
+        if (!cJSON_AddItemToArray(links, l)) {
+            cJSON_Delete(l);
+            return TM_ERR_NOMEM;
+        }
+        return TM_OK;
+    }
+    /* cJSON's list: next is NULL-terminated, prev is circular (the head's prev is the tail). */
+    l->next = after;
+    l->prev = after->prev;
+    if (after == links->child)
+        links->child = l;
+    else
+        after->prev->next = l;
+    after->prev = l;
+    return TM_OK;
 }
 
 bool tm__aws_arn_field(const char *arn, int n, const char **start, size_t *len) {

@@ -53,6 +53,15 @@ TM_MUST_CHECK int tm__aws_facts_fail(const struct tm_aws_facts *f, cJSON *res, c
 TM_MUST_CHECK int tm__aws_json_body(cJSON **out, const char *body, size_t len, const char *operation, char *errmsg,
                                     size_t errmsg_len);
 
+/* The pagination token member of a JSON answer: NULL when absent, null or "" (the last page), else a
+ * malloc'd copy. TM_ERR_PARSE when it is not a string. */
+TM_MUST_CHECK int tm__aws_json_next_token(const cJSON *root, const char *member, const char *operation, char **out,
+                                          char *errmsg, size_t errmsg_len);
+/* The list member of a JSON answer: *out is the array, or NULL when absent or null. TM_ERR_PARSE when
+ * present and not an array. */
+TM_MUST_CHECK int tm__aws_json_list(const cJSON **out, const cJSON *root, const char *member, const char *operation,
+                                    char *errmsg, size_t errmsg_len);
+
 /* A policy document carried in a string (Lambda GetPolicy, SQS/SNS attributes, API Gateway's policy).
  * API Gateway escapes the document a second time (`{\"Version\":...}` after JSON decoding); that
  * level is removed when the text is not JSON as it stands. The document must be a JSON object. */
@@ -75,6 +84,11 @@ TM_MUST_CHECK int tm__aws_fact_strings(const struct tm_aws_facts *f, cJSON *res,
 /* A JSON member read the same way into a caller-built object (not a resource): returns the copy in
  * *out, or sets *bad when the member has the wrong type. */
 TM_MUST_CHECK int tm__aws_json_copy_strings(cJSON **out, const cJSON *obj, const char *member, bool *bad);
+
+/* tm_snapshot_add_link with the same order and de-duplication (links sorted by kind, then target),
+ * inserting without cJSON_InsertItemInArray: Debian 12's cJSON 1.7.15-1+deb12u4 refuses every insertion
+ * that is neither at the head nor at the end of an array. */
+TM_MUST_CHECK int tm__aws_link(cJSON *resource, const char *kind, const char *to);
 
 /* Field n (0-based) of an ARN "arn:partition:service:region:account:resource"; the last field (5)
  * is everything after the fifth colon. Returns false when the ARN has fewer fields. */

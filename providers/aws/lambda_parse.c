@@ -91,31 +91,6 @@ static void s_cleanse_variables(cJSON *item) {
     }
 }
 
-static int s_next_token(const cJSON *root, const char *member, const char *operation, char **out, char *errmsg,
-                        size_t errmsg_len) {
-    *out = NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, member);
-    if (!v || cJSON_IsNull(v))
-        return TM_OK;
-    if (!cJSON_IsString(v)) {
-        snprintf(errmsg, errmsg_len, "%s: %s is not a string", operation, member);
-        return TM_ERR_PARSE;
-    }
-    if (!*v->valuestring)
-        return TM_OK;
-    *out = strdup(v->valuestring);
-    return *out ? TM_OK : TM_ERR_NOMEM;
-}
-
-static int s_list(const cJSON **out, const cJSON *root, const char *member, const char *operation, char *errmsg,
-                  size_t errmsg_len) {
-    *out = cJSON_GetObjectItemCaseSensitive(root, member);
-    if (!*out || cJSON_IsNull(*out) || cJSON_IsArray(*out))
-        return TM_OK;
-    snprintf(errmsg, errmsg_len, "%s: %s is not an array", operation, member);
-    return TM_ERR_PARSE;
-}
-
 static int s_malformed_item(const struct tm_aws_facts *f, const char *list, int index, const char *what) {
     char msg[256];
     snprintf(msg, sizeof(msg), "%s: %s[%d]: %s", f->operation, list, index, what);
@@ -258,7 +233,7 @@ static int s_put_function(const struct tm_aws_facts *f, const cJSON *fn, int ind
         rc = s_layers(f, res, fn);
     const char *role = tm_json_str(fn, "Role", NULL);
     if (!rc && role && *role)
-        rc = tm_snapshot_add_link(res, "executes-as", role);
+        rc = tm__aws_link(res, "executes-as", role);
     if (!rc && arns)
         rc = tm__aws_strv_push(arns, arn);
     return rc;
@@ -273,9 +248,9 @@ int tm__aws_lambda_parse_functions(const struct tm_aws_facts *f, char *body, siz
     int rc = tm__aws_json_body(&root, body, len, "ListFunctions", errmsg, errmsg_len);
     if (rc)
         return rc;
-    rc = s_list(&fns, root, "Functions", "ListFunctions", errmsg, errmsg_len);
+    rc = tm__aws_json_list(&fns, root, "Functions", "ListFunctions", errmsg, errmsg_len);
     if (!rc)
-        rc = s_next_token(root, "NextMarker", "ListFunctions", next_marker, errmsg, errmsg_len);
+        rc = tm__aws_json_next_token(root, "NextMarker", "ListFunctions", next_marker, errmsg, errmsg_len);
     int i = 0;
     for (const cJSON *fn = cJSON_IsArray(fns) ? fns->child : NULL; fn && !rc; fn = fn->next, i++)
         rc = s_put_function(f, fn, i, arns);
@@ -424,7 +399,7 @@ static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index
     if (!rc)
         rc = s_function_resource(f, fn, NULL, &fres);
     if (!rc && fres && source && *source)
-        rc = tm_snapshot_add_link(fres, "triggered-by", source);
+        rc = tm__aws_link(fres, "triggered-by", source);
     free(fn);
     return rc;
 }
@@ -437,9 +412,9 @@ int tm__aws_lambda_parse_event_source_mappings(const struct tm_aws_facts *f, con
     int rc = tm__aws_json_body(&root, body, len, "ListEventSourceMappings", errmsg, errmsg_len);
     if (rc)
         return rc;
-    rc = s_list(&list, root, "EventSourceMappings", "ListEventSourceMappings", errmsg, errmsg_len);
+    rc = tm__aws_json_list(&list, root, "EventSourceMappings", "ListEventSourceMappings", errmsg, errmsg_len);
     if (!rc)
-        rc = s_next_token(root, "NextMarker", "ListEventSourceMappings", next_marker, errmsg, errmsg_len);
+        rc = tm__aws_json_next_token(root, "NextMarker", "ListEventSourceMappings", next_marker, errmsg, errmsg_len);
     int i = 0;
     for (const cJSON *m = cJSON_IsArray(list) ? list->child : NULL; m && !rc; m = m->next, i++)
         rc = s_put_mapping(f, m, i);
@@ -492,9 +467,9 @@ int tm__aws_lambda_parse_aliases(struct tm_aws_lambda_aliases *out, const char *
     int rc = tm__aws_json_body(&root, body, len, "ListAliases", errmsg, errmsg_len);
     if (rc)
         return rc;
-    rc = s_list(&list, root, "Aliases", "ListAliases", errmsg, errmsg_len);
+    rc = tm__aws_json_list(&list, root, "Aliases", "ListAliases", errmsg, errmsg_len);
     if (!rc)
-        rc = s_next_token(root, "NextMarker", "ListAliases", next_marker, errmsg, errmsg_len);
+        rc = tm__aws_json_next_token(root, "NextMarker", "ListAliases", next_marker, errmsg, errmsg_len);
     int i = 0;
     for (const cJSON *a = cJSON_IsArray(list) ? list->child : NULL; a && !rc; a = a->next, i++) {
         const char *arn = tm_json_str(a, "AliasArn", NULL);
