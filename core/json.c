@@ -37,10 +37,16 @@ int tm_json_parse(cJSON **out, const char *text, size_t len, const char *source,
         end = text + off;
     }
     size_t off = end && end >= text && (size_t)(end - text) <= len ? (size_t)(end - text) : len;
+    /* Truncated input: cJSON stops on the last byte it read; name the end of the text instead. */
+    size_t rest = off;
+    while (rest < len && (text[rest] == ' ' || text[rest] == '\n' || text[rest] == '\r' || text[rest] == '\t'))
+        rest++;
+    bool at_end = rest >= len;
     int line, col;
-    tm_json_line_col(text, off, &line, &col);
+    tm_json_line_col(text, at_end ? len : off, &line, &col);
     if (errmsg && errmsg_len)
-        snprintf(errmsg, errmsg_len, "%s:%d:%d: invalid JSON", source ? source : "<input>", line, col);
+        snprintf(errmsg, errmsg_len, "%s:%d:%d: %s", source ? source : "<input>", line, col,
+                 at_end ? "invalid JSON: unexpected end of input" : "invalid JSON");
     return TM_ERR_PARSE;
 }
 
@@ -109,13 +115,27 @@ static int s_print_string(struct tm_buf *b, const char *s) {
     int rc = tm_buf_append_char(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
         switch (*p) {
-            case '"': rc = tm_buf_append(b, "\\\"", 2); break;
-            case '\\': rc = tm_buf_append(b, "\\\\", 2); break;
-            case '\n': rc = tm_buf_append(b, "\\n", 2); break;
-            case '\r': rc = tm_buf_append(b, "\\r", 2); break;
-            case '\t': rc = tm_buf_append(b, "\\t", 2); break;
-            case '\b': rc = tm_buf_append(b, "\\b", 2); break;
-            case '\f': rc = tm_buf_append(b, "\\f", 2); break;
+            case '"':
+                rc = tm_buf_append(b, "\\\"", 2);
+                break;
+            case '\\':
+                rc = tm_buf_append(b, "\\\\", 2);
+                break;
+            case '\n':
+                rc = tm_buf_append(b, "\\n", 2);
+                break;
+            case '\r':
+                rc = tm_buf_append(b, "\\r", 2);
+                break;
+            case '\t':
+                rc = tm_buf_append(b, "\\t", 2);
+                break;
+            case '\b':
+                rc = tm_buf_append(b, "\\b", 2);
+                break;
+            case '\f':
+                rc = tm_buf_append(b, "\\f", 2);
+                break;
             default:
                 if (*p < 0x20)
                     rc = tm_buf_appendf(b, "\\u%04x", *p);

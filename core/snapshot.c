@@ -530,8 +530,7 @@ int tm_snapshot_parse(struct tm_snapshot **out, const char *text, size_t len, co
     }
     if (strcmp(schema, TM_SNAPSHOT_SCHEMA) != 0) {
         char m[200];
-        snprintf(m, sizeof(m), "schema: '%.80s' is not supported (this tmscan reads %s)", schema,
-                 TM_SNAPSHOT_SCHEMA);
+        snprintf(m, sizeof(m), "schema: '%.80s' is not supported (this tmscan reads %s)", schema, TM_SNAPSHOT_SCHEMA);
         s_fail(errmsg, errmsg_len, source, "%s", m);
         goto fail;
     }

@@ -5,6 +5,11 @@ TM_BIN=${1:?usage: run_integration.sh BINDIR}
 export TM_BIN
 TM_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export TM_ROOT
+# bin/tmscan finds ../policies by itself; the sanitizer build's binaries live deeper, so tell them.
+if [ "$(cd "$TM_BIN" && pwd)" != "$TM_ROOT/bin" ]; then
+    TMSCAN_POLICIES_DIR="$TM_ROOT/policies"
+    export TMSCAN_POLICIES_DIR
+fi
 pass=0
 fail=0
 failed=""

@@ -35,5 +35,6 @@ int tm_cli_print_usage(const char *command);
 /* Each subcommand, one file each (cmd_<name>.c). */
 int tm_cmd_help(struct tm_cli *cli, int argc, char **argv);
 int tm_cmd_version(struct tm_cli *cli, int argc, char **argv);
+int tm_cmd_report(struct tm_cli *cli, int argc, char **argv);
 
 #endif

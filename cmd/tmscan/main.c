@@ -6,9 +6,19 @@
 #include <curl/curl.h>
 
 #include "cmd/tmscan/cli.h"
+#include "cmd/tmscan/pipeline.h"
 
 static const struct tm_command s_commands[] = {
     {"help", tm_cmd_help, "show help for a command", "usage: tmscan help [COMMAND]\n"},
+    {"report", tm_cmd_report, "write the threat model of a saved snapshot",
+     "usage: tmscan report SNAPSHOT [options]\n"
+     "\n"
+     "Analyses a snapshot (from `tmscan scan`) and writes its threat model: entry points, trust\n"
+     "boundaries, paths, findings with fixes, coverage gaps.\n"
+     "\n"
+     "Options:\n" TM_CLI_REPORT_USAGE "\n"
+     "Exit codes: 0 nothing new at or above --fail-on; 1 new findings at or above it; 2 usage or input\n"
+     "error; 3 nothing to fail on, but the snapshot is incomplete (some facts are unknown).\n"},
     {"version", tm_cmd_version, "print the version", "usage: tmscan version\n"},
     {NULL, NULL, NULL, NULL},
 };

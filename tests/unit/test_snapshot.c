@@ -21,8 +21,8 @@ static struct tm_snapshot *s_build(int reverse) {
         int i = reverse ? 2 - k : k;
         cJSON *res = NULL;
         int is_role = strstr(ids[i], ":role/") != NULL;
-        assert_int_equal(tm_snapshot_resource(snap, ids[i], is_role ? "aws:iam:role" : "aws:s3:bucket",
-                                              "111122223333", is_role ? "global" : "us-east-1", NULL, &res),
+        assert_int_equal(tm_snapshot_resource(snap, ids[i], is_role ? "aws:iam:role" : "aws:s3:bucket", "111122223333",
+                                              is_role ? "global" : "us-east-1", NULL, &res),
                          TM_OK);
         cJSON *attrs = cJSON_CreateObject();
         cJSON_AddStringToObject(attrs, "zeta", "z");
@@ -35,8 +35,8 @@ static struct tm_snapshot *s_build(int reverse) {
     assert_int_equal(tm_snapshot_scope_add(snap, "regions", reverse ? "us-east-1" : "eu-west-1"), TM_OK);
     assert_int_equal(tm_snapshot_scope_add(snap, "regions", reverse ? "eu-west-1" : "us-east-1"), TM_OK);
     assert_int_equal(tm_snapshot_scope_add(snap, "regions", "us-east-1"), TM_OK);
-    struct tm_snapshot_error e1 = {"s3", "GetBucketPolicy", "us-east-1", "arn:aws:s3:::a-bucket", "AccessDenied",
-                                   "Access Denied", 1};
+    struct tm_snapshot_error e1 = {
+        "s3", "GetBucketPolicy", "us-east-1", "arn:aws:s3:::a-bucket", "AccessDenied", "Access Denied", 1};
     struct tm_snapshot_error e2 = {"iam", "ListAccessKeys", "global", NULL, "Throttling", "Rate exceeded", 5};
     assert_int_equal(tm_snapshot_add_error(snap, reverse ? &e2 : &e1), TM_OK);
     assert_int_equal(tm_snapshot_add_error(snap, reverse ? &e1 : &e2), TM_OK);
@@ -176,9 +176,9 @@ static void test_merge(void **state) {
     struct tm_snapshot *a = s_build(0), *b = NULL;
     assert_int_equal(tm_snapshot_new(&b, "aws"), TM_OK);
     cJSON *r = NULL;
-    assert_int_equal(tm_snapshot_resource(b, "arn:aws:s3:::c-bucket", "aws:s3:bucket", "444455556666", "us-east-1",
-                                          "c-bucket", &r),
-                     TM_OK);
+    assert_int_equal(
+        tm_snapshot_resource(b, "arn:aws:s3:::c-bucket", "aws:s3:bucket", "444455556666", "us-east-1", "c-bucket", &r),
+        TM_OK);
     assert_int_equal(tm_snapshot_scope_add(b, "accounts", "444455556666"), TM_OK);
     char err[128];
     assert_int_equal(tm_snapshot_merge(a, b, err, sizeof(err)), TM_OK);

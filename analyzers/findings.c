@@ -1,0 +1,325 @@
+#include "analyzers/findings.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+
+const char *tm_severity_str(enum tm_severity sev) {
+    switch (sev) {
+        case TM_SEV_INFO:
+            return "info";
+        case TM_SEV_LOW:
+            return "low";
+        case TM_SEV_MEDIUM:
+            return "medium";
+        case TM_SEV_HIGH:
+            return "high";
+        case TM_SEV_CRITICAL:
+            return "critical";
+        default:
+            return "info";
+    }
+}
+
+int tm_severity_parse(const char *s, enum tm_severity *out) {
+    for (int i = TM_SEV_INFO; i <= TM_SEV_CRITICAL; i++) {
+        if (tm_str_ieq(s, tm_severity_str((enum tm_severity)i))) {
+            *out = (enum tm_severity)i;
+            return TM_OK;
+        }
+    }
+    return TM_ERR_INVALID;
+}
+
+const char *tm_finding_status_str(enum tm_finding_status st) {
+    switch (st) {
+        case TM_STATUS_NEW:
+            return "new";
+        case TM_STATUS_RECOGNISED:
+            return "recognised";
+        case TM_STATUS_SUPPRESSED:
+            return "suppressed";
+        default:
+            return "new";
+    }
+}
+
+void tm_findings_init(struct tm_findings *list) {
+    memset(list, 0, sizeof(*list));
+}
+
+static void s_free_strv(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void s_finding_free(struct tm_finding *f) {
+    if (!f)
+        return;
+    free(f->rule);
+    free(f->category);
+    free(f->resource);
+    free(f->entry);
+    free(f->title);
+    free(f->explanation);
+    free(f->fix);
+    s_free_strv(f->stride, f->n_stride);
+    s_free_strv(f->attack, f->n_attack);
+    for (size_t i = 0; i < f->path_len; i++) {
+        struct tm_path_step *s = &f->path[i];
+        free(s->from);
+        free(s->to);
+        free(s->kind);
+        s_free_strv(s->actions, s->n_actions);
+        free(s->evidence);
+    }
+    free(f->path);
+    free(f->recognised_owner);
+    free(f->recognised_reason);
+    free(f->recognised_expires);
+    free(f);
+}
+
+void tm_findings_clean_up(struct tm_findings *list) {
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        s_finding_free(list->items[i]);
+    free(list->items);
+    memset(list, 0, sizeof(*list));
+}
+
+int tm_findings_add(struct tm_findings *list, struct tm_finding **out) {
+    *out = NULL;
+    if (list->count == list->alloc) {
+        size_t n = list->alloc ? list->alloc * 2 : 16;
+        struct tm_finding **items = realloc(list->items, n * sizeof(*items));
+        if (!items)
+            return TM_ERR_NOMEM;
+        list->items = items;
+        list->alloc = n;
+    }
+    struct tm_finding *f = calloc(1, sizeof(*f));
+    if (!f)
+        return TM_ERR_NOMEM;
+    list->items[list->count++] = f;
+    *out = f;
+    return TM_OK;
+}
+
+/* Replaces *dst with a copy of src (NULL allowed). */
+static int s_set(char **dst, const char *src) {
+    char *copy = NULL;
+    if (src && !(copy = strdup(src)))
+        return TM_ERR_NOMEM;
+    free(*dst);
+    *dst = copy;
+    return TM_OK;
+}
+
+int tm_finding_set(struct tm_finding *f, const char *rule, const char *category, enum tm_severity sev,
+                   const char *resource, const char *entry) {
+    f->severity = sev;
+    int rc = s_set(&f->rule, rule);
+    if (!rc)
+        rc = s_set(&f->category, category);
+    if (!rc)
+        rc = s_set(&f->resource, resource);
+    if (!rc)
+        rc = s_set(&f->entry, entry);
+    return rc;
+}
+
+int tm_finding_set_text(struct tm_finding *f, const char *title, const char *explanation, const char *fix) {
+    int rc = s_set(&f->title, title);
+    if (!rc)
+        rc = s_set(&f->explanation, explanation);
+    if (!rc)
+        rc = s_set(&f->fix, fix);
+    return rc;
+}
+
+static int s_push(char ***v, size_t *n, const char *s) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i], s) == 0)
+            return TM_OK;
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!nv)
+        return TM_ERR_NOMEM;
+    *v = nv;
+    if (!(nv[*n] = strdup(s)))
+        return TM_ERR_NOMEM;
+    (*n)++;
+    return TM_OK;
+}
+
+int tm_finding_add_stride(struct tm_finding *f, const char *category) {
+    return s_push(&f->stride, &f->n_stride, category);
+}
+
+int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
+    return s_push(&f->attack, &f->n_attack, technique);
+}
+
+int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
+                        const char *const *actions, size_t n_actions, const char *evidence, bool unknown) {
+    struct tm_path_step *p = realloc(f->path, (f->path_len + 1) * sizeof(*p));
+    if (!p)
+        return TM_ERR_NOMEM;
+    f->path = p;
+    struct tm_path_step *s = &p[f->path_len];
+    memset(s, 0, sizeof(*s));
+    f->path_len++;
+    s->unknown = unknown;
+    int rc = s_set(&s->from, from);
+    if (!rc)
+        rc = s_set(&s->to, to);
+    if (!rc)
+        rc = s_set(&s->kind, kind);
+    if (!rc)
+        rc = s_set(&s->evidence, evidence);
+    if (!rc && n_actions) {
+        s->actions = calloc(n_actions, sizeof(*s->actions));
+        if (!s->actions)
+            return TM_ERR_NOMEM;
+        for (size_t i = 0; i < n_actions; i++) {
+            if (!(s->actions[i] = strdup(actions[i])))
+                return TM_ERR_NOMEM;
+            s->n_actions++;
+        }
+    }
+    return rc;
+}
+
+int tm_finding_compute_id(struct tm_finding *f) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    int rc = TM_ERR_NOMEM;
+    if (!ctx)
+        return rc;
+    /* Fields are separated by a byte that cannot occur in them, so ("ab","c") and ("a","bc") differ. */
+    const char sep = '\x1f';
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        goto out;
+    const char *parts[] = {f->rule ? f->rule : "", f->resource ? f->resource : "", f->entry ? f->entry : ""};
+    for (size_t i = 0; i < 3; i++)
+        if (EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
+            goto out;
+    for (size_t i = 0; i < f->path_len; i++) {
+        const struct tm_path_step *s = &f->path[i];
+        if (EVP_DigestUpdate(ctx, s->from, strlen(s->from)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1 ||
+            EVP_DigestUpdate(ctx, s->to, strlen(s->to)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
+            goto out;
+    }
+    if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+        goto out;
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        f->id[2 * i] = hex[md[i] >> 4];
+        f->id[2 * i + 1] = hex[md[i] & 15];
+    }
+    f->id[16] = '\0';
+    rc = TM_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+static int s_strcmp0(const char *a, const char *b) {
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int s_cmp(const void *pa, const void *pb) {
+    const struct tm_finding *a = *(struct tm_finding *const *)pa, *b = *(struct tm_finding *const *)pb;
+    if (a->status != b->status)
+        return (int)a->status - (int)b->status;
+    if (a->severity != b->severity)
+        return (int)b->severity - (int)a->severity;
+    int c = s_strcmp0(a->rule, b->rule);
+    if (!c)
+        c = s_strcmp0(a->resource, b->resource);
+    if (!c)
+        c = strcmp(a->id, b->id);
+    return c;
+}
+
+void tm_findings_sort(struct tm_findings *list) {
+    if (list->count > 1)
+        qsort(list->items, list->count, sizeof(*list->items), s_cmp);
+    /* Drop duplicates by id, keeping the first in sorted order. */
+    size_t w = 0;
+    for (size_t r = 0; r < list->count; r++) {
+        /* Equal ids mean equal rule and resource, so after sorting duplicates are neighbours. */
+        bool dup = w > 0 && list->items[r]->id[0] && strcmp(list->items[w - 1]->id, list->items[r]->id) == 0;
+        if (dup)
+            s_finding_free(list->items[r]);
+        else
+            list->items[w++] = list->items[r];
+    }
+    list->count = w;
+}
+
+static cJSON *s_strv(char *const *v, size_t n) {
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *s = cJSON_CreateString(v[i]);
+        if (!s || !cJSON_AddItemToArray(a, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static bool s_add_str(cJSON *o, const char *k, const char *v) {
+    return v ? cJSON_AddStringToObject(o, k, v) != NULL : cJSON_AddNullToObject(o, k) != NULL;
+}
+
+cJSON *tm_finding_to_json(const struct tm_finding *f) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    bool ok = s_add_str(o, "id", f->id) && s_add_str(o, "rule", f->rule) && s_add_str(o, "category", f->category) &&
+              s_add_str(o, "severity", tm_severity_str(f->severity)) &&
+              s_add_str(o, "status", tm_finding_status_str(f->status)) && s_add_str(o, "resource", f->resource) &&
+              s_add_str(o, "entry", f->entry) && s_add_str(o, "title", f->title) &&
+              s_add_str(o, "explanation", f->explanation) && s_add_str(o, "fix", f->fix);
+    cJSON *stride = ok ? s_strv(f->stride, f->n_stride) : NULL;
+    ok = ok && stride && cJSON_AddItemToObject(o, "stride", stride);
+    cJSON *attack = ok ? s_strv(f->attack, f->n_attack) : NULL;
+    ok = ok && attack && cJSON_AddItemToObject(o, "attack", attack);
+    cJSON *path = ok ? cJSON_AddArrayToObject(o, "path") : NULL;
+    ok = ok && path;
+    for (size_t i = 0; ok && i < f->path_len; i++) {
+        const struct tm_path_step *s = &f->path[i];
+        cJSON *e = cJSON_CreateObject();
+        ok = e && cJSON_AddItemToArray(path, e);
+        if (!ok) {
+            cJSON_Delete(e);
+            break;
+        }
+        cJSON *acts = s_strv(s->actions, s->n_actions);
+        if (!acts || !cJSON_AddItemToObject(e, "actions", acts)) {
+            cJSON_Delete(acts);
+            ok = false;
+            break;
+        }
+        ok = s_add_str(e, "from", s->from) && s_add_str(e, "to", s->to) && s_add_str(e, "kind", s->kind) &&
+             s_add_str(e, "evidence", s->evidence) && (!s->unknown || cJSON_AddTrueToObject(e, "unknown"));
+    }
+    if (ok && f->status == TM_STATUS_RECOGNISED) {
+        cJSON *r = cJSON_AddObjectToObject(o, "recognised");
+        ok = r && s_add_str(r, "owner", f->recognised_owner) && s_add_str(r, "reason", f->recognised_reason) &&
+             s_add_str(r, "expires", f->recognised_expires);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,264 @@
+/* The Markdown threat model: what a developer reads. Scope, the doors into the account (entry points,
+ * unrecognised first), the trust boundaries they cross, the paths, findings by severity with their
+ * fixes, and what tmscan could not see. */
+#include "analyzers/report/report.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/json.h"
+
+#define TRY(expr)                                                                                                      \
+    do {                                                                                                               \
+        int rc_ = (expr);                                                                                              \
+        if (rc_)                                                                                                       \
+            return rc_;                                                                                                \
+    } while (0)
+
+/* Table cells: pipes and newlines would break the row. */
+static int s_cell(struct tm_buf *out, const char *s) {
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '|')
+            TRY(tm_buf_append_str(out, "\\|"));
+        else if (*p == '\n' || *p == '\r')
+            TRY(tm_buf_append_char(out, ' '));
+        else
+            TRY(tm_buf_append_char(out, *p));
+    }
+    return TM_OK;
+}
+
+static int s_list(struct tm_buf *out, const cJSON *arr) {
+    bool first = true;
+    for (const cJSON *v = arr ? arr->child : NULL; v; v = v->next) {
+        if (!cJSON_IsString(v))
+            continue;
+        TRY(tm_buf_appendf(out, "%s`%s`", first ? "" : ", ", v->valuestring));
+        first = false;
+    }
+    return first ? tm_buf_append_str(out, "(none)") : TM_OK;
+}
+
+static const char *s_entry_words(const char *entry) {
+    if (!entry)
+        return "inside the account";
+    if (strcmp(entry, "internet") == 0)
+        return "anyone on the internet";
+    if (strcmp(entry, "any-aws-account") == 0)
+        return "anyone with an AWS account";
+    return entry;
+}
+
+static int s_scope(struct tm_buf *out, const struct tm_report_input *in) {
+    cJSON *scope = in->snap ? tm_snapshot_scope(in->snap) : NULL;
+    const char *provider = tm_json_str(scope, "provider", "aws");
+    TRY(tm_buf_appendf(out, "# Threat model: %s ", strcmp(provider, "aws") == 0 ? "AWS" : provider));
+    TRY(s_list(out, cJSON_GetObjectItemCaseSensitive(scope, "accounts")));
+    TRY(tm_buf_append_str(out, "\n\n## Scope\n\n- Accounts: "));
+    TRY(s_list(out, cJSON_GetObjectItemCaseSensitive(scope, "accounts")));
+    TRY(tm_buf_append_str(out, "\n- Regions: "));
+    TRY(s_list(out, cJSON_GetObjectItemCaseSensitive(scope, "regions")));
+    TRY(tm_buf_append_str(out, "\n- Services: "));
+    TRY(s_list(out, cJSON_GetObjectItemCaseSensitive(scope, "services")));
+    const cJSON *caller = cJSON_GetObjectItemCaseSensitive(scope, "caller");
+    if (caller)
+        TRY(tm_buf_appendf(out, "\n- Scanned as: `%s`", tm_json_str(caller, "arn", "?")));
+    if (in->policy_name)
+        TRY(tm_buf_appendf(out, "\n- Recognised exposure declared in: `%s`", in->policy_name));
+    else
+        TRY(tm_buf_append_str(out, "\n- Recognised exposure: no policy file, so every entry point counts as new"));
+    return tm_buf_append_str(out, "\n");
+}
+
+static int s_summary(struct tm_buf *out, const struct tm_report_input *in) {
+    struct tm_report_counts c;
+    tm_report_count(in, &c);
+    TRY(tm_buf_appendf(out,
+                       "\n## Summary\n\n%zu resource%s read, %zu finding%s: %zu new, %zu recognised, %zu "
+                       "suppressed.\n\n",
+                       c.resources, c.resources == 1 ? "" : "s", c.total, c.total == 1 ? "" : "s",
+                       c.by_status[TM_STATUS_NEW], c.by_status[TM_STATUS_RECOGNISED],
+                       c.by_status[TM_STATUS_SUPPRESSED]));
+    TRY(tm_buf_append_str(out, "| New findings | critical | high | medium | low | info |\n"
+                               "| --- | --- | --- | --- | --- | --- |\n| count "));
+    for (int s = TM_SEV_CRITICAL; s >= TM_SEV_INFO; s--)
+        TRY(tm_buf_appendf(out, "| %zu ", c.by_severity[s]));
+    TRY(tm_buf_append_str(out, "|\n"));
+    if (c.coverage_gaps)
+        TRY(tm_buf_appendf(out,
+                           "\n**The scan is incomplete**: %zu calls failed, so some facts are unknown "
+                           "(see Coverage gaps). An unknown fact is never assumed to be private.\n",
+                           c.coverage_gaps));
+    return TM_OK;
+}
+
+static int s_actions(struct tm_buf *out, const struct tm_path_step *s) {
+    for (size_t i = 0; i < s->n_actions; i++)
+        TRY(tm_buf_appendf(out, "%s`%s`", i ? ", " : "", s->actions[i]));
+    return TM_OK;
+}
+
+static int s_entry_points(struct tm_buf *out, const struct tm_report_input *in) {
+    TRY(tm_buf_append_str(out, "\n## Entry points\n\nDoors into the account from outside it, unrecognised first.\n\n"
+                               "| Status | Severity | From | Resource | How | Finding |\n"
+                               "| --- | --- | --- | --- | --- | --- |\n"));
+    size_t n = 0;
+    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
+        const struct tm_finding *f = in->findings->items[i];
+        if (!f->entry)
+            continue;
+        n++;
+        TRY(tm_buf_appendf(out, "| %s | %s | %s | `", tm_finding_status_str(f->status), tm_severity_str(f->severity),
+                           s_entry_words(f->entry)));
+        TRY(s_cell(out, f->resource));
+        TRY(tm_buf_append_str(out, "` | "));
+        if (f->path_len) {
+            TRY(s_cell(out, f->path[0].kind));
+            if (f->path[0].n_actions) {
+                TRY(tm_buf_append_str(out, ": "));
+                TRY(s_actions(out, &f->path[0]));
+            }
+        }
+        TRY(tm_buf_appendf(out, " | `%s` |\n", f->id));
+    }
+    if (!n)
+        TRY(tm_buf_append_str(out, "| | | | no entry point found | | |\n"));
+    return TM_OK;
+}
+
+/* Trust boundaries: who outside the account reaches something inside it. */
+static int s_boundaries(struct tm_buf *out, const struct tm_report_input *in) {
+    TRY(tm_buf_append_str(out, "\n## Trust boundaries\n\n"));
+    static const char *const fixed[] = {"internet", "any-aws-account"};
+    bool any = false;
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = 0;
+        for (size_t i = 0; in->findings && i < in->findings->count; i++)
+            n += in->findings->items[i]->entry && strcmp(in->findings->items[i]->entry, fixed[k]) == 0;
+        if (n) {
+            TRY(tm_buf_appendf(out, "- **%s → account**: %zu entry point%s\n", s_entry_words(fixed[k]), n,
+                               n == 1 ? "" : "s"));
+            any = true;
+        }
+    }
+    /* External accounts, each once, in finding order (already deterministic). */
+    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
+        const char *e = in->findings->items[i]->entry;
+        if (!e || strncmp(e, "account:", 8) != 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const char *p = in->findings->items[j]->entry;
+            seen = p && strcmp(p, e) == 0;
+        }
+        if (seen)
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < in->findings->count; j++) {
+            const char *p = in->findings->items[j]->entry;
+            n += p && strcmp(p, e) == 0;
+        }
+        TRY(tm_buf_appendf(out, "- **external account %s → account**: %zu entry point%s\n", e + 8, n,
+                           n == 1 ? "" : "s"));
+        any = true;
+    }
+    if (!any)
+        TRY(tm_buf_append_str(out, "No path crosses into the account from outside.\n"));
+    return TM_OK;
+}
+
+static int s_path(struct tm_buf *out, const struct tm_finding *f) {
+    if (!f->path_len)
+        return TM_OK;
+    TRY(tm_buf_append_str(out, "\n**Path**\n\n"));
+    for (size_t i = 0; i < f->path_len; i++) {
+        const struct tm_path_step *s = &f->path[i];
+        TRY(tm_buf_appendf(out, "%zu. `%s` **%s** `%s`", i + 1, s->from, s->kind, s->to));
+        if (s->n_actions) {
+            TRY(tm_buf_append_str(out, " (")); /* actions */
+            TRY(s_actions(out, s));
+            TRY(tm_buf_append_str(out, ")"));
+        }
+        if (s->evidence)
+            TRY(tm_buf_appendf(out, ": %s", s->evidence));
+        if (s->unknown)
+            TRY(tm_buf_append_str(out, " *(unknown: tmscan could not read this fact, so it assumes the worst)*"));
+        TRY(tm_buf_append_char(out, '\n'));
+    }
+    return TM_OK;
+}
+
+static int s_findings(struct tm_buf *out, const struct tm_report_input *in) {
+    TRY(tm_buf_append_str(out, "\n## Findings\n"));
+    if (!in->findings || !in->findings->count)
+        return tm_buf_append_str(out, "\nNo findings.\n");
+    for (size_t i = 0; i < in->findings->count; i++) {
+        const struct tm_finding *f = in->findings->items[i];
+        TRY(tm_buf_appendf(out, "\n### [%s] %s\n\n", tm_severity_str(f->severity), f->title ? f->title : f->rule));
+        TRY(tm_buf_appendf(out, "- Rule: `%s` (%s), id `%s`, status **%s**\n", f->rule, f->category ? f->category : "",
+                           f->id, tm_finding_status_str(f->status)));
+        TRY(tm_buf_appendf(out, "- Resource: `%s`\n", f->resource ? f->resource : ""));
+        if (f->entry)
+            TRY(tm_buf_appendf(out, "- Reachable by: %s\n", s_entry_words(f->entry)));
+        if (f->status == TM_STATUS_RECOGNISED)
+            TRY(tm_buf_appendf(out, "- Recognised by %s: %s%s%s\n", f->recognised_owner ? f->recognised_owner : "?",
+                               f->recognised_reason ? f->recognised_reason : "",
+                               f->recognised_expires ? ", until " : "",
+                               f->recognised_expires ? f->recognised_expires : ""));
+        if (f->n_stride) {
+            TRY(tm_buf_append_str(out, "- STRIDE: "));
+            for (size_t k = 0; k < f->n_stride; k++)
+                TRY(tm_buf_appendf(out, "%s%s", k ? ", " : "", f->stride[k]));
+            TRY(tm_buf_append_char(out, '\n'));
+        }
+        if (f->n_attack) {
+            TRY(tm_buf_append_str(out, "- MITRE ATT&CK: "));
+            for (size_t k = 0; k < f->n_attack; k++)
+                TRY(tm_buf_appendf(out, "%s%s", k ? ", " : "", f->attack[k]));
+            TRY(tm_buf_append_char(out, '\n'));
+        }
+        if (f->explanation)
+            TRY(tm_buf_appendf(out, "\n%s\n", f->explanation));
+        TRY(s_path(out, f));
+        if (f->fix)
+            TRY(tm_buf_appendf(out, "\n**Fix**: %s\n", f->fix));
+    }
+    return TM_OK;
+}
+
+static int s_gaps(struct tm_buf *out, const struct tm_report_input *in) {
+    TRY(tm_buf_append_str(out, "\n## Coverage gaps\n\n"));
+    cJSON *errors = in->snap ? tm_snapshot_errors(in->snap) : NULL;
+    if (!errors || !errors->child)
+        return tm_buf_append_str(out, "None: every call succeeded.\n");
+    TRY(tm_buf_append_str(out, "Calls that failed. What they would have told tmscan is unknown.\n\n"
+                               "| Service | Operation | Region | Resource | Error | Attempts |\n"
+                               "| --- | --- | --- | --- | --- | --- |\n"));
+    for (const cJSON *e = errors->child; e; e = e->next) {
+        TRY(tm_buf_append_str(out, "| "));
+        TRY(s_cell(out, tm_json_str(e, "service", "")));
+        TRY(tm_buf_append_str(out, " | "));
+        TRY(s_cell(out, tm_json_str(e, "operation", "")));
+        TRY(tm_buf_append_str(out, " | "));
+        TRY(s_cell(out, tm_json_str(e, "region", "")));
+        TRY(tm_buf_append_str(out, " | "));
+        TRY(s_cell(out, tm_json_str(e, "resource", "")));
+        TRY(tm_buf_append_str(out, " | "));
+        TRY(s_cell(out, tm_json_str(e, "code", "")));
+        TRY(tm_buf_append_str(out, ": "));
+        TRY(s_cell(out, tm_json_str(e, "message", "")));
+        TRY(tm_buf_appendf(out, " | %d |\n", (int)tm_json_num(e, "attempts", 1)));
+    }
+    return TM_OK;
+}
+
+int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in) {
+    TRY(s_scope(out, in));
+    TRY(s_summary(out, in));
+    TRY(s_entry_points(out, in));
+    TRY(s_boundaries(out, in));
+    TRY(s_findings(out, in));
+    TRY(s_gaps(out, in));
+    return tm_buf_appendf(out, "\n---\nGenerated by tmscan %s.\n", TM_VERSION);
+}

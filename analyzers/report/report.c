@@ -1,0 +1,38 @@
+#include "analyzers/report/report.h"
+
+#include <string.h>
+
+static const struct tm_report_format s_json = {"json", "machine-readable findings and summary", tm_report_write_json};
+static const struct tm_report_format s_sarif = {"sarif", "SARIF 2.1.0 (GitHub code scanning)", tm_report_write_sarif};
+static const struct tm_report_format s_md = {"md", "Markdown threat model for people", tm_report_write_markdown};
+static const struct tm_report_format s_dot = {"dot", "Graphviz data-flow diagram with trust boundaries",
+                                              tm_report_write_dot};
+static const struct tm_report_format s_mermaid = {"mermaid", "Mermaid data-flow diagram with trust boundaries",
+                                                  tm_report_write_mermaid};
+
+const struct tm_report_format *const tm_report_formats[] = {&s_json, &s_sarif, &s_md, &s_dot, &s_mermaid, NULL};
+
+const struct tm_report_format *tm_report_find(const char *name) {
+    for (size_t i = 0; tm_report_formats[i]; i++)
+        if (strcmp(tm_report_formats[i]->name, name) == 0)
+            return tm_report_formats[i];
+    if (strcmp(name, "markdown") == 0)
+        return &s_md;
+    return NULL;
+}
+
+void tm_report_count(const struct tm_report_input *in, struct tm_report_counts *out) {
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
+        const struct tm_finding *f = in->findings->items[i];
+        out->total++;
+        if ((unsigned)f->status < 3)
+            out->by_status[f->status]++;
+        if (f->status == TM_STATUS_NEW && (unsigned)f->severity <= TM_SEV_CRITICAL)
+            out->by_severity[f->severity]++;
+    }
+    if (in->snap) {
+        out->coverage_gaps = tm_snapshot_error_count(in->snap);
+        out->resources = tm_snapshot_count(in->snap);
+    }
+}

@@ -1,0 +1,50 @@
+/* Report writers: one table row per format (json, sarif, md, dot, mermaid). Each writes the whole
+ * report into a buffer, deterministically: the same snapshot, findings and rules give the same bytes. */
+#ifndef TM_ANALYZERS_REPORT_H
+#define TM_ANALYZERS_REPORT_H
+
+#include "analyzers/findings.h"
+#include "analyzers/rules.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/snapshot.h"
+
+struct tm_report_input {
+    struct tm_snapshot *snap;           /* scope, resource count, errors */
+    const struct tm_findings *findings; /* sorted (tm_findings_sort) */
+    const struct tm_rules *rules;       /* rule metadata, for SARIF's rule descriptions */
+    const char *snapshot_name;          /* how the snapshot is referred to (SARIF artifact uri); may be NULL */
+    const char *policy_name;            /* the recognised-exposure file applied, or NULL */
+};
+
+typedef int (*tm_report_write_fn)(struct tm_buf *out, const struct tm_report_input *in);
+
+struct tm_report_format {
+    const char *name;        /* "json" */
+    const char *description; /* one line for --help */
+    tm_report_write_fn write;
+};
+
+/* The formats, NULL-terminated. */
+extern const struct tm_report_format *const tm_report_formats[];
+
+const struct tm_report_format *tm_report_find(const char *name);
+
+/* The writers; module-internal but callable directly in tests. */
+TM_MUST_CHECK int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_write_dot(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_write_mermaid(struct tm_buf *out, const struct tm_report_input *in);
+
+/* Counts used by several writers. */
+struct tm_report_counts {
+    size_t total;
+    size_t by_severity[TM_SEV_CRITICAL + 1]; /* status new only */
+    size_t by_status[3];
+    size_t coverage_gaps; /* snapshot errors */
+    size_t resources;
+};
+void tm_report_count(const struct tm_report_input *in, struct tm_report_counts *out);
+
+#endif

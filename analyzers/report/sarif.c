@@ -1,0 +1,279 @@
+/* SARIF 2.1.0, shaped for GitHub code scanning: every result has a physical location (the snapshot,
+ * which is what the result was computed from), a logical location (the resource ARN), a stable
+ * partial fingerprint (the finding id) and a rule with a security-severity. */
+#include "analyzers/report/report.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+
+/* GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low (< 4). */
+static const char *s_security_severity(enum tm_severity sev) {
+    switch (sev) {
+        case TM_SEV_CRITICAL:
+            return "9.5";
+        case TM_SEV_HIGH:
+            return "8.0";
+        case TM_SEV_MEDIUM:
+            return "5.5";
+        case TM_SEV_LOW:
+            return "3.0";
+        case TM_SEV_INFO:
+            return "1.0";
+        default:
+            return "1.0";
+    }
+}
+
+static const char *s_level(enum tm_severity sev) {
+    switch (sev) {
+        case TM_SEV_CRITICAL:
+        case TM_SEV_HIGH:
+            return "error";
+        case TM_SEV_MEDIUM:
+            return "warning";
+        case TM_SEV_LOW:
+        case TM_SEV_INFO:
+            return "note";
+        default:
+            return "note";
+    }
+}
+
+static cJSON *s_text(const char *t) {
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "text", t ? t : "")) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool s_add(cJSON *obj, const char *key, cJSON *item) {
+    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+static cJSON *s_strv(char *const *v, size_t n, const char *prefix) {
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        char tag[160];
+        snprintf(tag, sizeof(tag), "%s%s", prefix, v[i]);
+        cJSON *s = cJSON_CreateString(tag);
+        if (!s || !cJSON_AddItemToArray(a, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static cJSON *s_rule(const struct tm_rule *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON *props = o ? cJSON_CreateObject() : NULL;
+    cJSON *tags = s_strv(r->stride, r->n_stride, "STRIDE/");
+    bool ok = o && props && tags;
+    for (size_t i = 0; ok && i < r->n_attack; i++) {
+        char t[64];
+        snprintf(t, sizeof(t), "external/mitre-attack/%s", r->attack[i]);
+        cJSON *s = cJSON_CreateString(t);
+        ok = s && cJSON_AddItemToArray(tags, s);
+        if (!ok)
+            cJSON_Delete(s);
+    }
+    cJSON *cat = ok ? cJSON_CreateString("security") : NULL;
+    ok = ok && cat && cJSON_AddItemToArray(tags, cat);
+    if (ok) {
+        ok = cJSON_AddItemToObject(props, "tags", tags) &&
+             cJSON_AddStringToObject(props, "security-severity", s_security_severity(r->severity)) &&
+             cJSON_AddStringToObject(props, "category", r->category);
+        tags = NULL;
+    }
+    cJSON *cfg = ok ? cJSON_CreateObject() : NULL;
+    ok = ok && cfg && cJSON_AddStringToObject(cfg, "level", s_level(r->severity));
+    ok = ok && cJSON_AddStringToObject(o, "id", r->id) && cJSON_AddStringToObject(o, "name", r->id) &&
+         s_add(o, "shortDescription", s_text(r->title)) && s_add(o, "fullDescription", s_text(r->description)) &&
+         s_add(o, "help", s_text(r->fix)) && s_add(o, "defaultConfiguration", cfg);
+    cfg = NULL;
+    ok = ok && s_add(o, "properties", props);
+    props = NULL;
+    cJSON_Delete(tags);
+    cJSON_Delete(props);
+    cJSON_Delete(cfg);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int s_rule_index(const struct tm_rules *rules, const char *id) {
+    for (size_t i = 0; rules && i < rules->count; i++)
+        if (strcmp(rules->items[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static cJSON *s_message(const struct tm_finding *f) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    if (!m)
+        return NULL;
+    fprintf(m, "%s\n\n%s", f->title ? f->title : "", f->explanation ? f->explanation : "");
+    if (f->path_len) {
+        fputs("\n\nPath:", m);
+        for (size_t i = 0; i < f->path_len; i++)
+            fprintf(m, "\n%zu. %s -[%s]-> %s", i + 1, f->path[i].from, f->path[i].kind, f->path[i].to);
+    }
+    if (f->fix)
+        fprintf(m, "\n\nFix: %s", f->fix);
+    fclose(m);
+    cJSON *o = s_text(text);
+    free(text);
+    return o;
+}
+
+static cJSON *s_result(const struct tm_finding *f, const struct tm_report_input *in) {
+    cJSON *r = cJSON_CreateObject();
+    if (!r)
+        return NULL;
+    int idx = s_rule_index(in->rules, f->rule);
+    cJSON *locs = cJSON_CreateArray();
+    cJSON *loc = cJSON_CreateObject();
+    cJSON *phys = cJSON_CreateObject();
+    cJSON *art = cJSON_CreateObject();
+    cJSON *region = cJSON_CreateObject();
+    cJSON *logs = cJSON_CreateArray();
+    cJSON *lg = cJSON_CreateObject();
+    cJSON *fp = cJSON_CreateObject();
+    cJSON *props = cJSON_CreateObject();
+    bool ok = locs && loc && phys && art && region && logs && lg && fp && props;
+    ok = ok && cJSON_AddStringToObject(art, "uri", in->snapshot_name ? in->snapshot_name : "snapshot.json") &&
+         cJSON_AddNumberToObject(region, "startLine", 1) && cJSON_AddItemToObject(phys, "artifactLocation", art);
+    if (ok)
+        art = NULL;
+    ok = ok && cJSON_AddItemToObject(phys, "region", region);
+    if (ok)
+        region = NULL;
+    ok = ok && cJSON_AddItemToObject(loc, "physicalLocation", phys);
+    if (ok)
+        phys = NULL;
+    ok = ok && cJSON_AddStringToObject(lg, "fullyQualifiedName", f->resource ? f->resource : "") &&
+         cJSON_AddStringToObject(lg, "kind", "resource") && cJSON_AddItemToArray(logs, lg);
+    if (ok)
+        lg = NULL;
+    ok = ok && cJSON_AddItemToObject(loc, "logicalLocations", logs);
+    if (ok)
+        logs = NULL;
+    ok = ok && cJSON_AddItemToArray(locs, loc);
+    if (ok)
+        loc = NULL;
+    ok = ok && cJSON_AddStringToObject(fp, "tmscanFindingId/v1", f->id);
+    ok = ok && cJSON_AddStringToObject(props, "status", tm_finding_status_str(f->status)) &&
+         cJSON_AddStringToObject(props, "severity", tm_severity_str(f->severity)) &&
+         cJSON_AddStringToObject(props, "category", f->category ? f->category : "") &&
+         (!f->entry || cJSON_AddStringToObject(props, "entry", f->entry));
+    ok = ok && cJSON_AddStringToObject(r, "ruleId", f->rule ? f->rule : "") &&
+         (idx < 0 || cJSON_AddNumberToObject(r, "ruleIndex", idx)) &&
+         cJSON_AddStringToObject(r, "level", s_level(f->severity)) && s_add(r, "message", s_message(f));
+    ok = ok && cJSON_AddItemToObject(r, "locations", locs);
+    if (ok)
+        locs = NULL;
+    ok = ok && cJSON_AddItemToObject(r, "partialFingerprints", fp);
+    if (ok)
+        fp = NULL;
+    ok = ok && cJSON_AddItemToObject(r, "properties", props);
+    if (ok)
+        props = NULL;
+    /* A suppressed or recognised finding stays visible but is marked as dealt with. */
+    if (ok && f->status != TM_STATUS_NEW) {
+        cJSON *sups = cJSON_AddArrayToObject(r, "suppressions");
+        cJSON *s = cJSON_CreateObject();
+        char just[512];
+        const char *what = f->status == TM_STATUS_RECOGNISED ? "recognised" : "suppressed";
+        if (f->recognised_reason)
+            snprintf(just, sizeof(just), "%s by %s: %s", what, f->recognised_owner ? f->recognised_owner : "?",
+                     f->recognised_reason);
+        else
+            snprintf(just, sizeof(just), "%s in the policy file", what);
+        ok = sups && s && cJSON_AddStringToObject(s, "kind", "external") &&
+             cJSON_AddStringToObject(s, "justification", just) && cJSON_AddItemToArray(sups, s);
+        if (!ok)
+            cJSON_Delete(s);
+    }
+    cJSON_Delete(locs);
+    cJSON_Delete(loc);
+    cJSON_Delete(phys);
+    cJSON_Delete(art);
+    cJSON_Delete(region);
+    cJSON_Delete(logs);
+    cJSON_Delete(lg);
+    cJSON_Delete(fp);
+    cJSON_Delete(props);
+    if (!ok) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
+
+int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in) {
+    int rc = TM_ERR_NOMEM;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return rc;
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
+    cJSON *run = cJSON_CreateObject();
+    if (!runs || !run || !cJSON_AddItemToArray(runs, run)) {
+        cJSON_Delete(run);
+        goto out;
+    }
+    if (!cJSON_AddStringToObject(root, "$schema", "https://json.schemastore.org/sarif-2.1.0.json") ||
+        !cJSON_AddStringToObject(root, "version", "2.1.0"))
+        goto out;
+    cJSON *tool = cJSON_AddObjectToObject(run, "tool");
+    cJSON *driver = tool ? cJSON_AddObjectToObject(tool, "driver") : NULL;
+    cJSON *rules = driver ? cJSON_AddArrayToObject(driver, "rules") : NULL;
+    if (!rules || !cJSON_AddStringToObject(driver, "name", "tmscan") ||
+        !cJSON_AddStringToObject(driver, "version", TM_VERSION) ||
+        !cJSON_AddStringToObject(driver, "semanticVersion", TM_VERSION))
+        goto out;
+    for (size_t i = 0; in->rules && i < in->rules->count; i++) {
+        cJSON *r = s_rule(&in->rules->items[i]);
+        if (!r || !cJSON_AddItemToArray(rules, r)) {
+            cJSON_Delete(r);
+            goto out;
+        }
+    }
+    cJSON *results = cJSON_AddArrayToObject(run, "results");
+    if (!results)
+        goto out;
+    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
+        cJSON *r = s_result(in->findings->items[i], in);
+        if (!r || !cJSON_AddItemToArray(results, r)) {
+            cJSON_Delete(r);
+            goto out;
+        }
+    }
+    cJSON *props = cJSON_AddObjectToObject(run, "properties");
+    if (!props || (in->snap && !cJSON_AddItemToObject(props, "scope", cJSON_Duplicate(tm_snapshot_scope(in->snap), 1))))
+        goto out;
+    char *text = tm_json_print_canonical(root, true);
+    if (!text)
+        goto out;
+    rc = tm_buf_append_str(out, text);
+    if (!rc)
+        rc = tm_buf_append_char(out, '\n');
+    free(text);
+out:
+    cJSON_Delete(root);
+    return rc;
+}
