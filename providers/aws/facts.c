@@ -141,6 +141,46 @@ out:
     return rc;
 }
 
+int tm__aws_json_policy_member(cJSON **out, const char *body, size_t len, const char *operation, const char *member,
+                               bool absent_is_null, char *errmsg, size_t errmsg_len) {
+    *out = NULL;
+    cJSON *root = NULL;
+    int rc = tm__aws_json_body(&root, body, len, operation, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, member);
+    if ((!p || cJSON_IsNull(p)) && absent_is_null) {
+        *out = cJSON_CreateNull();
+        rc = *out ? TM_OK : TM_ERR_NOMEM;
+    } else if (!cJSON_IsString(p)) {
+        snprintf(errmsg, errmsg_len, "%s: %s is missing or not a string", operation, member);
+        rc = TM_ERR_PARSE;
+    } else {
+        char inner[200] = "";
+        rc = tm__aws_policy_parse(out, p->valuestring, strlen(p->valuestring), inner, sizeof(inner));
+        if (rc)
+            snprintf(errmsg, errmsg_len, "%s: %s: %s", operation, member, inner);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__aws_facts_resource(const struct tm_aws_facts *f, const char *arn, const char *type, const char *name,
+                           cJSON **out) {
+    char account[64], region[64];
+    tm__aws_arn_copy(account, sizeof(account), arn, 4);
+    tm__aws_arn_copy(region, sizeof(region), arn, 3);
+    int rc = tm_snapshot_resource(f->snap, arn, type, *account ? account : f->account, *region ? region : f->region,
+                                  name, out);
+    if (rc != TM_ERR_INVALID)
+        return rc;
+    *out = NULL;
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s: %s is already recorded as another kind of resource than %s", f->operation, arn,
+             type);
+    return tm__aws_facts_fail(f, NULL, NULL, NULL, arn, TM_AWS_CODE_MALFORMED, msg);
+}
+
 static int s_cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }

@@ -67,6 +67,17 @@ TM_MUST_CHECK int tm__aws_json_list(const cJSON **out, const cJSON *root, const 
  * level is removed when the text is not JSON as it stands. The document must be a JSON object. */
 TM_MUST_CHECK int tm__aws_policy_parse(cJSON **out, const char *text, size_t len, char *errmsg, size_t errmsg_len);
 
+/* The policy document carried as a string in member `member` of a JSON answer (Lambda GetPolicy's
+ * "Policy", ECR's "policyText"). When the member is absent: null if absent_is_null, else TM_ERR_PARSE. */
+TM_MUST_CHECK int tm__aws_json_policy_member(cJSON **out, const char *body, size_t len, const char *operation,
+                                             const char *member, bool absent_is_null, char *errmsg, size_t errmsg_len);
+
+/* Finds or creates the resource arn of type; account and region come from the ARN when it has them,
+ * else from f. When arn is already recorded as another type, records a MalformedResponse error and
+ * returns TM_OK with *out NULL. */
+TM_MUST_CHECK int tm__aws_facts_resource(const struct tm_aws_facts *f, const char *arn, const char *type,
+                                         const char *name, cJSON **out);
+
 /* A sorted, de-duplicated array of strings. */
 TM_MUST_CHECK int tm__aws_json_sorted_strings(cJSON **out, const struct tm_aws_strv *sv);
 

@@ -264,20 +264,7 @@ int tm__aws_lambda_parse_functions(const struct tm_aws_facts *f, char *body, siz
 }
 
 int tm__aws_lambda_parse_policy(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    cJSON *root = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetPolicy", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "Policy");
-    if (!cJSON_IsString(p)) {
-        snprintf(errmsg, errmsg_len, "GetPolicy: Policy is missing or not a string");
-        rc = TM_ERR_PARSE;
-    } else {
-        rc = tm__aws_policy_parse(out, p->valuestring, strlen(p->valuestring), errmsg, errmsg_len);
-    }
-    cJSON_Delete(root);
-    return rc;
+    return tm__aws_json_policy_member(out, body, len, "GetPolicy", "Policy", false, errmsg, errmsg_len);
 }
 
 static int s_add_strings(cJSON *o, const char *key, const cJSON *src, const char *member) {
