@@ -205,6 +205,28 @@ char *tm_json_print_canonical(cJSON *item, bool pretty) {
     return tm_buf_detach(&b);
 }
 
+bool tm_json_array_insert(cJSON *array, int index, cJSON *item) {
+    if (!cJSON_IsArray(array) || !item || index < 0)
+        return false;
+    cJSON *at = array->child;
+    for (int i = 0; at && i < index; i++)
+        at = at->next;
+    if (!at)
+        return cJSON_AddItemToArray(array, item);
+    /* cJSON's list: next is NULL at the tail; the head's prev points at the tail. */
+    item->next = at;
+    if (at == array->child) {
+        item->prev = at->prev;
+        at->prev = item;
+        array->child = item;
+    } else {
+        item->prev = at->prev;
+        at->prev->next = item;
+        at->prev = item;
+    }
+    return true;
+}
+
 const char *tm_json_str(const cJSON *obj, const char *key, const char *def) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;

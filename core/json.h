@@ -23,6 +23,11 @@ void tm_json_sort_keys(cJSON *item);
  * Returns a malloc'd string, NULL when out of memory. Output is byte-identical for equal trees. */
 char *tm_json_print_canonical(cJSON *item, bool pretty);
 
+/* Inserts item before position index of array (index >= size appends). Debian 12's cJSON refuses
+ * cJSON_InsertItemInArray anywhere but the head or the end, so every insertion goes through here.
+ * Returns false (and leaves item to the caller) when array is not an array. */
+bool tm_json_array_insert(cJSON *array, int index, cJSON *item);
+
 /* Typed getters that return def when the key is absent or of another type. */
 const char *tm_json_str(const cJSON *obj, const char *key, const char *def);
 double tm_json_num(const cJSON *obj, const char *key, double def);

@@ -135,7 +135,7 @@ static int s_sorted_insert(cJSON *array, const char *value) {
             return TM_OK;
         if (c > 0) {
             cJSON *s = cJSON_CreateString(value);
-            if (!s || !cJSON_InsertItemInArray(array, i, s)) {
+            if (!s || !tm_json_array_insert(array, i, s)) {
                 cJSON_Delete(s);
                 return TM_ERR_NOMEM;
             }
@@ -321,7 +321,7 @@ int tm_snapshot_add_link(cJSON *resource, const char *kind, const char *to) {
     }
     cJSON *l = cJSON_CreateObject();
     if (!l || !cJSON_AddStringToObject(l, "kind", kind) || !cJSON_AddStringToObject(l, "to", to) ||
-        !cJSON_InsertItemInArray(links, i, l)) {
+        !tm_json_array_insert(links, i, l)) {
         cJSON_Delete(l);
         return TM_ERR_NOMEM;
     }

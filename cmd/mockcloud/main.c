@@ -85,15 +85,23 @@ static bool s_parse_rate(const char *s, double *out) {
 struct s_cli {
     struct tm_mock_server *srv;
     uv_signal_t sigterm, sigint;
+    int signals; /* how many of the two signal handles are initialised (and still open) */
 };
+
+static void s_close_signals(struct s_cli *cli) {
+    if (cli->signals > 0)
+        uv_close((uv_handle_t *)&cli->sigterm, NULL);
+    if (cli->signals > 1)
+        uv_close((uv_handle_t *)&cli->sigint, NULL);
+    cli->signals = 0;
+}
 
 static void s_on_signal(uv_signal_t *h, int signum) {
     (void)signum;
     struct s_cli *cli = h->data;
     tm_mock_server_destroy(cli->srv);
     cli->srv = NULL;
-    uv_close((uv_handle_t *)&cli->sigterm, NULL);
-    uv_close((uv_handle_t *)&cli->sigint, NULL);
+    s_close_signals(cli);
 }
 
 int main(int argc, char **argv) {
@@ -282,18 +290,15 @@ int main(int argc, char **argv) {
             goto out;
         }
     }
-    if (uv_signal_init(&loop, &cli.sigterm) || uv_signal_init(&loop, &cli.sigint)) {
-        fprintf(stderr, "mockcloud: cannot watch signals\n");
-        ret = 1;
-        goto out;
+    if (uv_signal_init(&loop, &cli.sigterm) == 0) {
+        cli.signals = 1;
+        if (uv_signal_init(&loop, &cli.sigint) == 0)
+            cli.signals = 2;
     }
     cli.sigterm.data = cli.sigint.data = &cli;
-    if (uv_signal_start(&cli.sigterm, s_on_signal, SIGTERM) || uv_signal_start(&cli.sigint, s_on_signal, SIGINT)) {
+    if (cli.signals < 2 || uv_signal_start(&cli.sigterm, s_on_signal, SIGTERM) ||
+        uv_signal_start(&cli.sigint, s_on_signal, SIGINT)) {
         fprintf(stderr, "mockcloud: cannot watch signals\n");
-        uv_close((uv_handle_t *)&cli.sigterm, NULL);
-        uv_close((uv_handle_t *)&cli.sigint, NULL);
-        tm_mock_server_destroy(cli.srv);
-        cli.srv = NULL;
         ret = 1;
         goto out;
     }
@@ -308,6 +313,7 @@ out:
     if (loop_ok) {
         /* Whatever is still open (an error path) closes here; the loop must then close clean. */
         tm_mock_server_destroy(cli.srv);
+        s_close_signals(&cli);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&loop) != 0) {
             fprintf(stderr, "mockcloud: event loop did not close cleanly\n");

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 PORT = int(sys.argv[1])
 URL = "http://127.0.0.1:%d" % PORT
 KEY = "AKIAMOCKTEST00000001"
-SECRET = "mocktest/secret/key/0000000000000000000001"
+SECRET = "mocktest/secret/key/00000000000000000001"
 CFG = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
                              s3={"addressing_style": "path"})
 

@@ -221,6 +221,56 @@ static void test_json_canonical_numbers(void **state) {
     cJSON_Delete(o);
 }
 
+static void test_array_insert_anywhere(void **state) {
+    (void)state;
+    cJSON *a = cJSON_CreateArray();
+    assert_true(tm_json_array_insert(a, 0, cJSON_CreateNumber(3)));
+    assert_true(tm_json_array_insert(a, 0, cJSON_CreateNumber(1)));
+    assert_true(tm_json_array_insert(a, 1, cJSON_CreateNumber(2)));
+    assert_true(tm_json_array_insert(a, 9, cJSON_CreateNumber(4)));
+    assert_true(tm_json_array_insert(a, 3, cJSON_CreateNumber(3.5)));
+    char *t = tm_json_print_canonical(a, false);
+    assert_string_equal(t, "[1,2,3,3.5,4]");
+    free(t);
+    /* Walking back from the tail (head->prev) reaches the head: the list is well formed. */
+    int n = 0;
+    for (cJSON *it = a->child->prev; it != a->child; it = it->prev)
+        n++;
+    assert_int_equal(n, 4);
+    cJSON *notarr = cJSON_CreateObject();
+    cJSON *x = cJSON_CreateNumber(1);
+    assert_false(tm_json_array_insert(notarr, 0, x));
+    cJSON_Delete(x);
+    cJSON_Delete(notarr);
+    cJSON_Delete(a);
+}
+
+static void test_links_sorted_in_the_middle(void **state) {
+    (void)state;
+    struct tm_snapshot *s = NULL;
+    cJSON *r = NULL;
+    assert_int_equal(tm_snapshot_new(&s, "aws"), TM_OK);
+    assert_int_equal(tm_snapshot_resource(s, "arn:f", "aws:lambda:function", "1", "us-east-1", "f", &r), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "triggered-by", "b"), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "executes-as", "r"), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "triggered-by", "a"), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "triggered-by", "c"), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "member-of", "m"), TM_OK);
+    assert_int_equal(tm_snapshot_add_link(r, "triggered-by", "a"), TM_OK);
+    char *t = tm_json_print_canonical(cJSON_GetObjectItem(r, "links"), false);
+    assert_string_equal(t, "[{\"kind\":\"executes-as\",\"to\":\"r\"},{\"kind\":\"member-of\",\"to\":\"m\"},"
+                           "{\"kind\":\"triggered-by\",\"to\":\"a\"},{\"kind\":\"triggered-by\",\"to\":\"b\"},"
+                           "{\"kind\":\"triggered-by\",\"to\":\"c\"}]");
+    free(t);
+    assert_int_equal(tm_snapshot_scope_add(s, "regions", "us-west-2"), TM_OK);
+    assert_int_equal(tm_snapshot_scope_add(s, "regions", "eu-west-1"), TM_OK);
+    assert_int_equal(tm_snapshot_scope_add(s, "regions", "sa-east-1"), TM_OK);
+    t = tm_json_print_canonical(cJSON_GetObjectItem(tm_snapshot_scope(s), "regions"), false);
+    assert_string_equal(t, "[\"eu-west-1\",\"sa-east-1\",\"us-west-2\"]");
+    free(t);
+    tm_snapshot_destroy(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic_regardless_of_insertion_order),
@@ -231,6 +281,8 @@ int main(void) {
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_many_resources_hash_table),
         cmocka_unit_test(test_json_canonical_numbers),
+        cmocka_unit_test(test_array_insert_anywhere),
+        cmocka_unit_test(test_links_sorted_in_the_middle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,742 @@
+/* The policy parser and the matchers: every form AWS accepts, the errors for what it rejects, action
+ * and ARN matching with wildcards, and policy variables.
+ * Pages followed:
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzers/iam/eval.h"
+#include "analyzers/iam/iam_int.h"
+#include "analyzers/iam/policy.h"
+#include "core/buf.h"
+
+static char s_err[1024];
+
+static struct tm_iam_policy *s_parse(const char *json, enum tm_iam_policy_kind kind) {
+    struct tm_iam_policy *p = NULL;
+    int rc = tm_iam_policy_parse(&p, json, strlen(json), kind, s_err, sizeof(s_err));
+    if (rc)
+        fail_msg("parse failed (%d): %s", rc, s_err);
+    return p;
+}
+
+/* Parsing must fail with TM_ERR_PARSE and an error containing every fragment given. */
+static void s_parse_fails(const char *json, enum tm_iam_policy_kind kind, const char *frag1, const char *frag2) {
+    struct tm_iam_policy *p = NULL;
+    int rc = tm_iam_policy_parse(&p, json, strlen(json), kind, s_err, sizeof(s_err));
+    assert_null(p);
+    assert_int_equal(rc, TM_ERR_PARSE);
+    if (frag1 && !strstr(s_err, frag1))
+        fail_msg("error \"%s\" lacks \"%s\"", s_err, frag1);
+    if (frag2 && !strstr(s_err, frag2))
+        fail_msg("error \"%s\" lacks \"%s\"", s_err, frag2);
+}
+
+static bool s_action(const char *pattern, const char *action) {
+    char json[512];
+    snprintf(json, sizeof(json),
+             "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"%s\","
+             "\"Resource\":\"*\"}}",
+             pattern);
+    struct tm_iam_policy *p = s_parse(json, TM_IAM_POLICY_IDENTITY);
+    bool m = tm__iam_stmt_action_matches(&p->stmts[0], action);
+    tm_iam_policy_destroy(p);
+    return m;
+}
+
+static bool s_arn(const char *pattern, const char *value) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm__iam_encode(&b, pattern, strlen(pattern), true), TM_OK);
+    bool m = tm__iam_arn_match(tm_buf_str(&b), value);
+    tm_buf_clean_up(&b);
+    return m;
+}
+
+/* A Resource pattern with variables resolved against ctx. */
+static bool s_resource(const char *version, const char *pattern, const char *value, const struct tm_iam_context *ctx) {
+    char json[1024];
+    snprintf(json, sizeof(json), "{%s%s%s\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"%s\"}}",
+             version ? "\"Version\":\"" : "", version ? version : "", version ? "\"," : "", pattern);
+    struct tm_iam_policy *p = s_parse(json, TM_IAM_POLICY_IDENTITY);
+    bool m = tm__iam_stmt_resource_matches(&p->stmts[0], value, ctx, NULL);
+    tm_iam_policy_destroy(p);
+    return m;
+}
+
+/* ---- forms AWS accepts ---- */
+
+static void test_statement_object_or_array(void **state) {
+    (void)state;
+    struct tm_iam_policy *p =
+        s_parse("{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+                "\"Resource\":\"*\"}}",
+                TM_IAM_POLICY_IDENTITY);
+    assert_int_equal(tm_iam_policy_statement_count(p), 1);
+    assert_int_equal(tm_iam_policy_version(p), TM_IAM_VERSION_2012);
+    tm_iam_policy_destroy(p);
+    p = s_parse("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
+                "\"Resource\":[\"arn:aws:s3:::a/*\",\"arn:aws:s3:::b/*\"]},{\"Sid\":\"D\",\"Effect\":\"Deny\","
+                "\"NotAction\":\"iam:*\",\"NotResource\":\"*\"}]}",
+                TM_IAM_POLICY_IDENTITY);
+    assert_int_equal(tm_iam_policy_statement_count(p), 2);
+    assert_int_equal(tm_iam_policy_version(p), TM_IAM_VERSION_NONE);
+    struct tm_iam_statement_view v;
+    assert_int_equal(tm_iam_policy_statement(p, 0, &v), TM_OK);
+    assert_int_equal(v.n_actions, 2);
+    assert_int_equal(v.n_resources, 2);
+    assert_string_equal(v.resources[1], "arn:aws:s3:::b/*");
+    assert_int_equal(tm_iam_policy_statement(p, 1, &v), TM_OK);
+    assert_string_equal(v.sid, "D");
+    assert_int_equal(v.effect, TM_IAM_DENY);
+    assert_true(v.not_action);
+    assert_true(v.not_resource);
+    assert_int_equal(tm_iam_policy_statement(p, 2, &v), TM_ERR_NOT_FOUND);
+    tm_iam_policy_destroy(p);
+}
+
+static void test_statement_json_kept_as_evidence(void **state) {
+    (void)state;
+    const char *doc = "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"Q1\",\n  \"Statement\": [{\"Sid\": \"S\", "
+                      "\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"sqs:SendMessage\"}]\n}";
+    struct tm_iam_policy *p = s_parse(doc, TM_IAM_POLICY_RESOURCE);
+    assert_string_equal(tm_iam_policy_text(p), doc);
+    assert_string_equal(tm_iam_policy_id(p), "Q1");
+    struct tm_iam_statement_view v;
+    assert_int_equal(tm_iam_policy_statement(p, 0, &v), TM_OK);
+    assert_string_equal(v.json,
+                        "{\"Sid\":\"S\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sqs:SendMessage\"}");
+    assert_false(v.has_resource);
+    tm_iam_policy_destroy(p);
+}
+
+/* "Principal": "*" and {"AWS": "*"} are equivalent (Principal page, "All principals"). */
+static void test_principal_star_forms(void **state) {
+    (void)state;
+    const char *forms[] = {"\"*\"", "{\"AWS\":\"*\"}", "{\"AWS\":[\"*\"]}"};
+    for (size_t i = 0; i < 3; i++) {
+        char json[256];
+        snprintf(json, sizeof(json),
+                 "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":%s,\"Action\":\"s3:GetObject\"}}", forms[i]);
+        struct tm_iam_policy *p = s_parse(json, TM_IAM_POLICY_RESOURCE);
+        struct tm_iam_principal_view pv;
+        assert_int_equal(tm_iam_policy_principal(p, 0, 0, &pv), TM_OK);
+        assert_int_equal(pv.type, TM_IAM_PTYPE_ANY);
+        tm_iam_policy_destroy(p);
+    }
+}
+
+/* Account ids in both forms; the account ARN does not mean only the root user (Principal page). */
+static void test_principal_account_forms(void **state) {
+    (void)state;
+    struct tm_iam_policy *p = s_parse(
+        "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::123456789012:root\","
+        "\"999999999999\"],\"CanonicalUser\":\"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\"},"
+        "\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::b/*\"}}",
+        TM_IAM_POLICY_RESOURCE);
+    struct tm_iam_principal_view pv;
+    assert_int_equal(tm_iam_policy_principal(p, 0, 0, &pv), TM_OK);
+    assert_int_equal(pv.aws_kind, TM_IAM_AWS_ACCOUNT);
+    assert_string_equal(pv.account, "123456789012");
+    assert_int_equal(tm_iam_policy_principal(p, 0, 1, &pv), TM_OK);
+    assert_int_equal(pv.aws_kind, TM_IAM_AWS_ACCOUNT);
+    assert_string_equal(pv.account, "999999999999");
+    assert_int_equal(tm_iam_policy_principal(p, 0, 2, &pv), TM_OK);
+    assert_int_equal(pv.type, TM_IAM_PTYPE_CANONICAL);
+    assert_int_equal(tm_iam_policy_principal(p, 0, 3, &pv), TM_ERR_NOT_FOUND);
+    tm_iam_policy_destroy(p);
+}
+
+static void test_principal_kinds(void **state) {
+    (void)state;
+    struct tm_iam_policy *p =
+        s_parse("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::111122223333:user/u\","
+                "\"arn:aws:iam::111122223333:role/path/r\",\"arn:aws:sts::111122223333:assumed-role/r/s\","
+                "\"arn:aws:sts::111122223333:federated-user/f\",\"AROADBQP57FF2AEXAMPLE\"],"
+                "\"Service\":[\"ecs.amazonaws.com\",\"elasticloadbalancing.amazonaws.com\"],"
+                "\"Federated\":\"arn:aws:iam::111122223333:saml-provider/corp\"},\"Action\":\"sts:AssumeRole\"}}",
+                TM_IAM_POLICY_TRUST);
+    enum tm_iam_aws_kind kinds[] = {TM_IAM_AWS_USER, TM_IAM_AWS_ROLE, TM_IAM_AWS_ASSUMED_ROLE,
+                                    TM_IAM_AWS_FEDERATED_USER, TM_IAM_AWS_UNIQUE_ID};
+    struct tm_iam_principal_view pv;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(tm_iam_policy_principal(p, 0, i, &pv), TM_OK);
+        assert_int_equal(pv.type, TM_IAM_PTYPE_AWS);
+        assert_int_equal(pv.aws_kind, kinds[i]);
+    }
+    assert_int_equal(tm_iam_policy_principal(p, 0, 5, &pv), TM_OK);
+    assert_int_equal(pv.type, TM_IAM_PTYPE_SERVICE);
+    assert_string_equal(pv.value, "ecs.amazonaws.com");
+    assert_int_equal(tm_iam_policy_principal(p, 0, 7, &pv), TM_OK);
+    assert_int_equal(pv.type, TM_IAM_PTYPE_FEDERATED);
+    tm_iam_policy_destroy(p);
+}
+
+static void test_condition_values_of_every_json_type(void **state) {
+    (void)state;
+    struct tm_iam_policy *p =
+        s_parse("{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\","
+                "\"Resource\":\"arn:aws:s3:::b\",\"Condition\":{\"NumericLessThanEquals\":{\"s3:max-keys\":10},"
+                "\"Bool\":{\"aws:SecureTransport\":true},\"StringLike\":{\"s3:prefix\":[\"\",\"home/\"]}}}}",
+                TM_IAM_POLICY_IDENTITY);
+    struct tm_iam_condition_view cv;
+    assert_int_equal(tm_iam_policy_condition(p, 0, 0, &cv), TM_OK);
+    assert_string_equal(cv.values[0], "10");
+    assert_int_equal(tm_iam_policy_condition(p, 0, 1, &cv), TM_OK);
+    assert_string_equal(cv.values[0], "true");
+    assert_int_equal(tm_iam_policy_condition(p, 0, 2, &cv), TM_OK);
+    assert_int_equal(cv.n_values, 2);
+    assert_string_equal(cv.values[0], "");
+    assert_string_equal(cv.base_op, "StringLike");
+    tm_iam_policy_destroy(p);
+}
+
+static void test_condition_operator_qualifiers(void **state) {
+    (void)state;
+    struct tm_iam_policy *p = s_parse(
+        "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{"
+        "\"ForAnyValue:StringNotLikeIfExists\":{\"aws:TagKeys\":\"x*\"},\"ArnNotEqualsIfExists\":{\"aws:SourceArn\":"
+        "\"arn:aws:sns:*:*:t\"}}}}",
+        TM_IAM_POLICY_IDENTITY);
+    struct tm_iam_condition_view cv;
+    assert_int_equal(tm_iam_policy_condition(p, 0, 0, &cv), TM_OK);
+    assert_int_equal(cv.set_op, TM_IAM_FOR_ANY_VALUE);
+    assert_true(cv.negated);
+    assert_true(cv.if_exists);
+    assert_string_equal(cv.base_op, "StringNotLike");
+    assert_int_equal(tm_iam_policy_condition(p, 0, 1, &cv), TM_OK);
+    assert_int_equal(cv.set_op, 0);
+    assert_true(cv.negated);
+    assert_string_equal(cv.base_op, "ArnNotEquals");
+    tm_iam_policy_destroy(p);
+}
+
+/* ---- what AWS rejects: each error names the statement and the element ---- */
+
+static void test_error_malformed_json_has_position(void **state) {
+    (void)state;
+    s_parse_fails("{\n  \"Statement\": [\n    {\"Effect\": \"Allow\",,}\n  ]\n}", TM_IAM_POLICY_ANY, "line 3",
+                  "malformed JSON");
+    s_parse_fails("", TM_IAM_POLICY_ANY, "line 1 column 1", NULL);
+    s_parse_fails("{\"Statement\":[]} trailing", TM_IAM_POLICY_ANY, "text after", NULL);
+}
+
+static void test_error_truncated(void **state) {
+    (void)state;
+    const char *full = "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}";
+    for (size_t n = 0; n < strlen(full); n++) {
+        struct tm_iam_policy *p = NULL;
+        int rc = tm_iam_policy_parse(&p, full, n, TM_IAM_POLICY_ANY, s_err, sizeof(s_err));
+        assert_int_equal(rc, TM_ERR_PARSE);
+        assert_null(p);
+    }
+}
+
+static void test_error_wrong_types(void **state) {
+    (void)state;
+    s_parse_fails("[]", TM_IAM_POLICY_ANY, "JSON object", NULL);
+    s_parse_fails("{\"Statement\":\"x\"}", TM_IAM_POLICY_ANY, "Statement", "object or an array");
+    s_parse_fails("{\"Statement\":[1]}", TM_IAM_POLICY_ANY, "statement 0", "expected an object");
+    s_parse_fails("{\"Version\":20121017,\"Statement\":[]}", TM_IAM_POLICY_ANY, "Version", NULL);
+    s_parse_fails("{\"Version\":\"2013-01-01\",\"Statement\":[]}", TM_IAM_POLICY_ANY, "Version", NULL);
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":5,\"Resource\":\"*\"}]}", TM_IAM_POLICY_ANY,
+                  "statement 0: Action", "string or an array");
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:A\",7],\"Resource\":\"*\"}]}",
+                  TM_IAM_POLICY_ANY, "Action: element 1", NULL);
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[],\"Resource\":\"*\"}]}", TM_IAM_POLICY_ANY,
+                  "Action: empty array", NULL);
+    s_parse_fails("{\"Statement\":[{\"Sid\":3,\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\"}]}",
+                  TM_IAM_POLICY_ANY, "Sid", NULL);
+}
+
+static void test_error_names_sid_and_field(void **state) {
+    (void)state;
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\"},"
+                  "{\"Sid\":\"Second\",\"Effect\":\"allow\",\"Action\":\"s3:A\",\"Resource\":\"*\"}]}",
+                  TM_IAM_POLICY_ANY, "statement 1 (Sid \"Second\"): Effect", "neither");
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Resource\":\"*\"}]}", TM_IAM_POLICY_ANY, "Action",
+                  "missing");
+    s_parse_fails("{\"Statement\":[{\"Action\":\"s3:A\",\"Resource\":\"*\"}]}", TM_IAM_POLICY_ANY, "Effect", "missing");
+    s_parse_fails("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"GetObject\",\"Resource\":\"*\"}]}",
+                  TM_IAM_POLICY_ANY, "service:action", NULL);
+}
+
+static void test_error_mutually_exclusive_elements(void **state) {
+    (void)state;
+    s_parse_fails(
+        "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"NotAction\":\"s3:B\",\"Resource\":\"*\"}}",
+        TM_IAM_POLICY_ANY, "both Action and NotAction", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"NotResource\":\"x\"}}",
+                  TM_IAM_POLICY_ANY, "both Resource and NotResource", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"NotPrincipal\":{\"AWS\":\"1\"},"
+                  "\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_ANY, "both Principal and NotPrincipal", NULL);
+}
+
+static void test_error_unknown_and_duplicate_elements(void **state) {
+    (void)state;
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Actions\":\"s3:A\",\"Resource\":\"*\"}}", TM_IAM_POLICY_ANY,
+                  "Actions: unknown element", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Action\":\"s3:B\",\"Resource\":\"*\"}}",
+                  TM_IAM_POLICY_ANY, "Action: appears twice", NULL);
+    s_parse_fails("{\"Statement\":[],\"Statement\":[]}", TM_IAM_POLICY_ANY, "Statement: appears twice", NULL);
+    s_parse_fails("{\"Statemnt\":[]}", TM_IAM_POLICY_ANY, "Statemnt: unknown element", NULL);
+    s_parse_fails("{\"Version\":\"2012-10-17\"}", TM_IAM_POLICY_ANY, "Statement: missing", NULL);
+}
+
+static void test_error_kind_rules(void **state) {
+    (void)state;
+    const char *with_principal =
+        "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:A\",\"Resource\":\"*\"}}";
+    s_parse_fails(with_principal, TM_IAM_POLICY_IDENTITY, "Principal", "identity-based");
+    s_parse_fails(with_principal, TM_IAM_POLICY_SCP, "Principal", "service control");
+    const char *no_principal = "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\"}}";
+    s_parse_fails(no_principal, TM_IAM_POLICY_RESOURCE, "Principal", "missing");
+    s_parse_fails(no_principal, TM_IAM_POLICY_TRUST, "Principal", "missing");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\"}}", TM_IAM_POLICY_IDENTITY, "Resource",
+                  "missing");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"123456789012\"},\"Action\":\"s3:A\","
+                  "\"Resource\":\"*\"}}",
+                  TM_IAM_POLICY_RCP, "resource control", NULL);
+    struct tm_iam_policy *p = s_parse(with_principal, TM_IAM_POLICY_RCP);
+    tm_iam_policy_destroy(p);
+}
+
+static void test_error_principal_values(void **state) {
+    (void)state;
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"123456789012\",\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_RESOURCE, "Principal", "must be \"*\"");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:role/*\"},"
+                  "\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_RESOURCE, "Principal.AWS", "wildcard");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"Group\":\"x\"},\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_RESOURCE, "unknown principal type", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"bob\"},\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_RESOURCE, "\"bob\"", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{},\"Action\":\"s3:A\"}}", TM_IAM_POLICY_RESOURCE,
+                  "no principals", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::x:user/a\"},"
+                  "\"Action\":\"s3:A\"}}",
+                  TM_IAM_POLICY_RESOURCE, "no account id", NULL);
+}
+
+static void test_error_condition_values(void **state) {
+    (void)state;
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"StringEqualz\":{\"k\":\"v\"}}}}",
+                  TM_IAM_POLICY_ANY, "unknown condition operator \"StringEqualz\"", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"NumericLessThan\":{\"s3:max-keys\":\"ten\"}}}}",
+                  TM_IAM_POLICY_ANY, "Condition.NumericLessThan.s3:max-keys", "not a number");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"IpAddress\":{\"aws:SourceIp\":\"300.1.1.1/8\"}}}}",
+                  TM_IAM_POLICY_ANY, "aws:SourceIp", "not an IPv4");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"DateLessThan\":{\"aws:CurrentTime\":\"2020-13-01\"}}}}",
+                  TM_IAM_POLICY_ANY, "aws:CurrentTime", "ISO 8601");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"Bool\":{\"aws:SecureTransport\":\"yes\"}}}}",
+                  TM_IAM_POLICY_ANY, "aws:SecureTransport", "true or false");
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"BinaryEquals\":{\"k\":\"not base64!\"}}}}",
+                  TM_IAM_POLICY_ANY, "not base64", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"StringEquals\":{\"k\":null}}}}",
+                  TM_IAM_POLICY_ANY, "Condition.StringEquals.k", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"StringEquals\":{\"k\":[]}}}}",
+                  TM_IAM_POLICY_ANY, "empty list", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"NullIfExists\":{\"k\":\"true\"}}}}",
+                  TM_IAM_POLICY_ANY, "unknown condition operator", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"StringEquals\":{\"aws:username\":\"a\",\"AWS:UserName\":\"b\"}}}}",
+                  TM_IAM_POLICY_ANY, "appears twice", NULL);
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:A\",\"Resource\":\"*\",\"Condition\":"
+                  "{\"StringEquals\":\"x\"}}}",
+                  TM_IAM_POLICY_ANY, "StringEquals", "condition keys");
+}
+
+static void test_error_adversarial_bytes(void **state) {
+    (void)state;
+    /* Invalid UTF-8 (a lone continuation byte, an overlong encoding). */
+    s_parse_fails("{\"Statement\":[], \"Id\":\"\x80\"}", TM_IAM_POLICY_ANY, "not valid UTF-8", NULL);
+    s_parse_fails("{\"Id\":\"\xC0\xAF\",\"Statement\":[]}", TM_IAM_POLICY_ANY, "not valid UTF-8", NULL);
+    /* \u0000 would silently cut "s3:GetObject\u0000junk" short. */
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:Get\\u0000x\",\"Resource\":\"*\"}}",
+                  TM_IAM_POLICY_ANY, "\\u0000", NULL);
+    /* The wildcard marker bytes never reach a pattern. */
+    s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:Get\\u0001\",\"Resource\":\"*\"}}",
+                  TM_IAM_POLICY_ANY, "control character", NULL);
+    /* An embedded NUL byte in the buffer. */
+    const char nul_doc[] = "{\"Statement\":[]}\0{}";
+    struct tm_iam_policy *p = NULL;
+    assert_int_equal(tm_iam_policy_parse(&p, nul_doc, sizeof(nul_doc) - 1, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)),
+                     TM_ERR_PARSE);
+    assert_non_null(strstr(s_err, "NUL"));
+}
+
+static void test_unicode_values_accepted(void **state) {
+    (void)state;
+    struct tm_iam_policy *p = s_parse("{\"Statement\":{\"Sid\":\"caf\xC3\xA9\",\"Effect\":\"Allow\",\"Action\":"
+                                      "\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/\xE6\x97\xA5\xE6\x9C\xAC/*\"}}",
+                                      TM_IAM_POLICY_IDENTITY);
+    assert_true(tm__iam_stmt_resource_matches(&p->stmts[0], "arn:aws:s3:::b/\xE6\x97\xA5\xE6\x9C\xAC/x", NULL, NULL));
+    tm_iam_policy_destroy(p);
+    /* '?' matches one character, not one byte. */
+    assert_true(s_arn("arn:aws:s3:::b/?", "arn:aws:s3:::b/\xC3\xA9"));
+    assert_false(s_arn("arn:aws:s3:::b/??", "arn:aws:s3:::b/\xC3\xA9"));
+}
+
+static void test_error_oversized(void **state) {
+    (void)state;
+    size_t n = TM_IAM_POLICY_MAX_BYTES + 1;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[n] = '\0';
+    struct tm_iam_policy *p = NULL;
+    assert_int_equal(tm_iam_policy_parse(&p, big, n, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_ERR_TOO_BIG);
+    assert_null(p);
+    free(big);
+    assert_int_equal(tm_iam_policy_parse(&p, NULL, 0, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_ERR_INVALID);
+}
+
+static void test_deep_nesting_rejected(void **state) {
+    (void)state;
+    size_t depth = 5000;
+    char *doc = malloc(depth * 2 + 64);
+    assert_non_null(doc);
+    size_t k = 0;
+    k += (size_t)sprintf(doc, "{\"Statement\":");
+    for (size_t i = 0; i < depth; i++)
+        doc[k++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        doc[k++] = ']';
+    doc[k++] = '}';
+    doc[k] = '\0';
+    struct tm_iam_policy *p = NULL;
+    assert_int_equal(tm_iam_policy_parse(&p, doc, k, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_ERR_PARSE);
+    free(doc);
+}
+
+static void test_load_names_file(void **state) {
+    (void)state;
+    struct tm_iam_policy *p = NULL;
+    assert_int_not_equal(
+        tm_iam_policy_load(&p, "/nonexistent/tmscan-policy.json", TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_OK);
+    assert_non_null(strstr(s_err, "/nonexistent/tmscan-policy.json"));
+    char path[] = "/tmp/tmscan-iam-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"Statement\":{\"Effect\":\"Alow\",\"Action\":\"s3:A\",\"Resource\":\"*\"}}", f);
+    fclose(f);
+    assert_int_equal(tm_iam_policy_load(&p, path, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_ERR_PARSE);
+    assert_non_null(strstr(s_err, path));
+    assert_non_null(strstr(s_err, "statement 0: Effect"));
+    unlink(path);
+}
+
+/* ---- actions: case-insensitive, * and ? ---- */
+
+static void test_action_exact_case_insensitive(void **state) {
+    (void)state;
+    assert_true(s_action("s3:GetObject", "s3:GetObject"));
+    assert_true(s_action("S3:getobject", "s3:GetObject"));
+    assert_true(s_action("SQS:SendMessage", "sqs:sendmessage"));
+    assert_false(s_action("s3:GetObject", "s3:GetObjectAcl"));
+    assert_false(s_action("s3:GetObject", "s3x:GetObject"));
+}
+
+static void test_action_wildcards(void **state) {
+    (void)state;
+    assert_true(s_action("*", "anything:AtAll"));
+    assert_true(s_action("s3:*", "s3:PutBucketPolicy"));
+    assert_false(s_action("s3:*", "s3express:CreateSession"));
+    assert_true(s_action("s3:Get*", "s3:GetObjectVersion"));
+    assert_true(s_action("iam:*AccessKey*", "iam:CreateAccessKey"));
+    assert_true(s_action("iam:*AccessKey*", "iam:ListAccessKeys"));
+    assert_false(s_action("iam:*AccessKey*", "iam:CreateUser"));
+    assert_true(s_action("ec2:Describe?pcs", "ec2:DescribeVpcs"));
+    assert_false(s_action("ec2:Describe?pcs", "ec2:DescribeVVpcs"));
+    assert_true(s_action("*:List*", "iam:ListUsers"));
+    assert_true(s_action("iam:*Report", "iam:GetOrganizationsAccessReport"));
+    assert_false(s_action("iam:*Report", "iam:GenerateCredentialReports"));
+}
+
+/* NotAction "matches everything except the specified list of actions" (NotAction page). */
+static void test_not_action(void **state) {
+    (void)state;
+    struct tm_iam_policy *p = s_parse(
+        "{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}}", TM_IAM_POLICY_IDENTITY);
+    assert_true(tm__iam_stmt_action_matches(&p->stmts[0], "s3:GetObject"));
+    assert_false(tm__iam_stmt_action_matches(&p->stmts[0], "iam:CreateUser"));
+    assert_false(tm__iam_stmt_action_matches(&p->stmts[0], "IAM:createuser"));
+    tm_iam_policy_destroy(p);
+}
+
+/* ---- ARNs ---- */
+
+static void test_arn_exact_and_case(void **state) {
+    (void)state;
+    assert_true(s_arn("arn:aws:iam::123456789012:user/Bob", "arn:aws:iam::123456789012:user/Bob"));
+    /* "In the Resource element, the IAM user name is case sensitive." */
+    assert_false(s_arn("arn:aws:iam::123456789012:user/Bob", "arn:aws:iam::123456789012:user/bob"));
+    assert_true(s_arn("*", "arn:aws:s3:::anything"));
+    assert_true(s_arn("*", "*"));
+}
+
+static void test_arn_wildcard_in_segments(void **state) {
+    (void)state;
+    assert_true(s_arn("arn:aws:iam::123456789012:user/accounting/*", "arn:aws:iam::123456789012:user/accounting/ann"));
+    assert_false(s_arn("arn:aws:iam::123456789012:user/accounting/*", "arn:aws:iam::123456789012:user/sales/ann"));
+    assert_true(s_arn("arn:aws:sqs:us-east-2:*:q", "arn:aws:sqs:us-east-2:111122223333:q"));
+    assert_false(s_arn("arn:aws:sqs:us-east-2:*:q", "arn:aws:sqs:us-west-2:111122223333:q"));
+    assert_true(s_arn("arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:eu-west-1:111122223333:instance/i-1"));
+    assert_true(s_arn("arn:aws:s3:::example?bucket/*", "arn:aws:s3:::example1bucket/x"));
+    assert_false(s_arn("arn:aws:s3:::example?bucket/*", "arn:aws:s3:::example12bucket/x"));
+}
+
+/* "The asterisk (*) character can expand to replace everything within a segment, including characters
+ * like a forward slash (/)" with the documented object list (Resource page). */
+static void test_arn_star_spans_slashes(void **state) {
+    (void)state;
+    const char *pat = "arn:aws:s3:::amzn-s3-demo-bucket/*/test/*";
+    const char *yes[] = {"amzn-s3-demo-bucket/1/test/object.jpg",     "amzn-s3-demo-bucket/1/2/test/object.jpg",
+                         "amzn-s3-demo-bucket/1/2/test/3/object.jpg", "amzn-s3-demo-bucket/1/2/3/test/4/object.jpg",
+                         "amzn-s3-demo-bucket/1///test///object.jpg", "amzn-s3-demo-bucket/1/test/.jpg",
+                         "amzn-s3-demo-bucket//test/object.jpg",      "amzn-s3-demo-bucket/1/test/"};
+    const char *no[] = {"amzn-s3-demo-bucket/1-test/object.jpg", "amzn-s3-demo-bucket/test/object.jpg",
+                        "amzn-s3-demo-bucket/1/2/test.jpg"};
+    char arn[256];
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", yes[i]);
+        if (!s_arn(pat, arn))
+            fail_msg("%s should match", yes[i]);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", no[i]);
+        if (s_arn(pat, arn))
+            fail_msg("%s should not match", no[i]);
+    }
+}
+
+/* "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond
+ * the colon boundaries." */
+static void test_arn_trailing_star_crosses_colons(void **state) {
+    (void)state;
+    assert_true(s_arn("arn:aws:sqs:*", "arn:aws:sqs:us-east-1:111122223333:queue"));
+    assert_true(s_arn("arn:aws:iam::*", "arn:aws:iam::111122223333:role/r"));
+    assert_false(s_arn("arn:aws:sqs:us-east-1", "arn:aws:sqs:us-east-1:111122223333:queue"));
+    assert_false(s_arn("arn:aws:sns:*", "arn:aws:sqs:us-east-1:111122223333:queue"));
+    /* The resource part keeps its colons: a Lambda alias ARN. */
+    assert_true(s_arn("arn:aws:lambda:us-east-1:111122223333:function:f*",
+                      "arn:aws:lambda:us-east-1:111122223333:function:f:prod"));
+    assert_false(s_arn("arn:aws:lambda:us-east-1:111122223333:function:f",
+                       "arn:aws:lambda:us-east-1:111122223333:function:f:prod"));
+}
+
+/* The condition-operators page example: ArnLike matches segment by segment where StringLike would not. */
+static void test_arn_like_vs_string_like(void **state) {
+    (void)state;
+    const char *pat = "arn:aws:someservice:*:111122223333:finance/*";
+    const char *value = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt";
+    assert_false(s_arn(pat, value));
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm__iam_encode(&b, pat, strlen(pat), true), TM_OK);
+    assert_true(tm__iam_glob(tm_buf_str(&b), value, false));
+    tm_buf_clean_up(&b);
+}
+
+static void test_arn_non_arn_values(void **state) {
+    (void)state;
+    assert_true(s_arn("execute-api:/*", "execute-api:/prod/GET/pets"));
+    assert_false(s_arn("arn:aws:s3:::b", "b"));
+    assert_false(s_arn("arn:aws:s3:::b", "arn:aws:s3"));
+}
+
+static void test_glob_pathological_is_fast(void **state) {
+    (void)state;
+    /* a*a*a*...b against aaaa...: exponential for a naive backtracker. */
+    char pat[200], text[4000];
+    size_t k = 0;
+    for (int i = 0; i < 60; i++) {
+        pat[k++] = 'a';
+        pat[k++] = TM__IAM_STAR;
+    }
+    pat[k++] = 'b';
+    pat[k] = '\0';
+    memset(text, 'a', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    assert_false(tm__iam_glob(pat, text, false));
+    assert_true(tm__iam_glob("\x01\x01\x01", "", false));
+    assert_false(tm__iam_glob("\x02", "", false));
+}
+
+/* ---- policy variables ---- */
+
+static void test_variables_username(void **state) {
+    (void)state;
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:username", "David"), TM_OK);
+    assert_true(
+        s_resource("2012-10-17", "arn:aws:s3:::mybucket/${aws:username}/*", "arn:aws:s3:::mybucket/David/x", &ctx));
+    assert_false(
+        s_resource("2012-10-17", "arn:aws:s3:::mybucket/${aws:username}/*", "arn:aws:s3:::mybucket/Adele/x", &ctx));
+    /* Key names in variables ignore case too. */
+    assert_true(s_resource("2012-10-17", "arn:aws:iam::123456789012:user/${AWS:UserName}",
+                           "arn:aws:iam::123456789012:user/David", &ctx));
+    tm_iam_context_clean_up(&ctx);
+}
+
+/* "If you don't include the Version element ... variables like ${aws:username} are treated as literal
+ * strings in the policy." */
+static void test_variables_literal_before_2012(void **state) {
+    (void)state;
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:username", "David"), TM_OK);
+    assert_false(s_resource("2008-10-17", "arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/David/x", &ctx));
+    assert_true(s_resource("2008-10-17", "arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/${aws:username}/x", &ctx));
+    assert_false(s_resource(NULL, "arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/David/x", &ctx));
+    tm_iam_context_clean_up(&ctx);
+}
+
+static void test_variables_special_characters(void **state) {
+    (void)state;
+    /* ${*} is a literal asterisk, not a wildcard. */
+    assert_true(s_resource("2012-10-17", "arn:aws:s3:::b/star${*}", "arn:aws:s3:::b/star*", NULL));
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/star${*}", "arn:aws:s3:::b/starX", NULL));
+    assert_true(s_resource("2012-10-17", "arn:aws:s3:::b/q${?}", "arn:aws:s3:::b/q?", NULL));
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/q${?}", "arn:aws:s3:::b/qX", NULL));
+    assert_true(s_resource("2012-10-17", "arn:aws:s3:::b/d${$}", "arn:aws:s3:::b/d$", NULL));
+}
+
+static void test_variables_default_value(void **state) {
+    (void)state;
+    assert_true(
+        s_resource("2012-10-17", "arn:aws:s3:::b/${aws:userid, 'anonymous'}/*", "arn:aws:s3:::b/anonymous/x", NULL));
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:userid", "AIDAEXAMPLE"), TM_OK);
+    assert_true(
+        s_resource("2012-10-17", "arn:aws:s3:::b/${aws:userid, 'anonymous'}/*", "arn:aws:s3:::b/AIDAEXAMPLE/x", &ctx));
+    assert_false(
+        s_resource("2012-10-17", "arn:aws:s3:::b/${aws:userid, 'anonymous'}/*", "arn:aws:s3:::b/anonymous/x", &ctx));
+    tm_iam_context_clean_up(&ctx);
+}
+
+static void test_variables_unresolved_never_match(void **state) {
+    (void)state;
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/x/y", NULL));
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/${aws:username}*", "arn:aws:s3:::b/", NULL));
+    /* Substituted text is literal: a '*' in a tag value is not a wildcard. */
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:PrincipalTag/team", "a*"), TM_OK);
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/${aws:PrincipalTag/team}", "arn:aws:s3:::b/abc", &ctx));
+    assert_true(s_resource("2012-10-17", "arn:aws:s3:::b/${aws:PrincipalTag/team}", "arn:aws:s3:::b/a*", &ctx));
+    /* Multivalued keys cannot be variables. */
+    assert_int_equal(tm_iam_context_add(&ctx, "aws:TagKeys", "a"), TM_OK);
+    assert_int_equal(tm_iam_context_add(&ctx, "aws:TagKeys", "b"), TM_OK);
+    assert_false(s_resource("2012-10-17", "arn:aws:s3:::b/${aws:TagKeys}", "arn:aws:s3:::b/a", &ctx));
+    tm_iam_context_clean_up(&ctx);
+}
+
+/* "You can use a policy variable in the Resource element, but only in the resource portion of the ARN." */
+static void test_variables_only_in_resource_part(void **state) {
+    (void)state;
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:PrincipalAccount", "111122223333"), TM_OK);
+    assert_false(s_resource("2012-10-17", "arn:aws:sqs:us-east-2:${aws:PrincipalAccount}:q",
+                            "arn:aws:sqs:us-east-2:111122223333:q", &ctx));
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:username", "ann"), TM_OK);
+    /* The Variables page's queue example: "arn:aws:sqs:us-east-2:*:${aws:username}-queue". */
+    assert_true(s_resource("2012-10-17", "arn:aws:sqs:us-east-2:*:${aws:username}-queue",
+                           "arn:aws:sqs:us-east-2:111122223333:ann-queue", &ctx));
+    assert_false(s_resource("2012-10-17", "arn:aws:sqs:us-east-2:*:${aws:username}-queue",
+                            "arn:aws:sqs:us-east-2:111122223333:bob-queue", &ctx));
+    tm_iam_context_clean_up(&ctx);
+}
+
+static void test_context_keys_case_insensitive(void **state) {
+    (void)state;
+    struct tm_iam_context ctx;
+    tm_iam_context_init(&ctx);
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:SourceIP", "1.2.3.4"), TM_OK);
+    size_t n = 0;
+    const char *const *v = tm_iam_context_get(&ctx, "AWS:sourceip", &n);
+    assert_non_null(v);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0], "1.2.3.4");
+    assert_int_equal(tm_iam_context_set(&ctx, "aws:sourceip", "5.6.7.8"), TM_OK);
+    v = tm_iam_context_get(&ctx, "aws:SourceIp", &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0], "5.6.7.8");
+    assert_int_equal(tm_iam_context_set_empty(&ctx, "aws:TagKeys"), TM_OK);
+    v = tm_iam_context_get(&ctx, "aws:tagkeys", &n);
+    assert_non_null(v);
+    assert_int_equal(n, 0);
+    assert_null(tm_iam_context_get(&ctx, "aws:nothing", &n));
+    assert_int_equal(tm_iam_context_set(&ctx, "", "x"), TM_ERR_INVALID);
+    tm_iam_context_clean_up(&ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_statement_object_or_array),
+        cmocka_unit_test(test_statement_json_kept_as_evidence),
+        cmocka_unit_test(test_principal_star_forms),
+        cmocka_unit_test(test_principal_account_forms),
+        cmocka_unit_test(test_principal_kinds),
+        cmocka_unit_test(test_condition_values_of_every_json_type),
+        cmocka_unit_test(test_condition_operator_qualifiers),
+        cmocka_unit_test(test_error_malformed_json_has_position),
+        cmocka_unit_test(test_error_truncated),
+        cmocka_unit_test(test_error_wrong_types),
+        cmocka_unit_test(test_error_names_sid_and_field),
+        cmocka_unit_test(test_error_mutually_exclusive_elements),
+        cmocka_unit_test(test_error_unknown_and_duplicate_elements),
+        cmocka_unit_test(test_error_kind_rules),
+        cmocka_unit_test(test_error_principal_values),
+        cmocka_unit_test(test_error_condition_values),
+        cmocka_unit_test(test_error_adversarial_bytes),
+        cmocka_unit_test(test_unicode_values_accepted),
+        cmocka_unit_test(test_error_oversized),
+        cmocka_unit_test(test_deep_nesting_rejected),
+        cmocka_unit_test(test_load_names_file),
+        cmocka_unit_test(test_action_exact_case_insensitive),
+        cmocka_unit_test(test_action_wildcards),
+        cmocka_unit_test(test_not_action),
+        cmocka_unit_test(test_arn_exact_and_case),
+        cmocka_unit_test(test_arn_wildcard_in_segments),
+        cmocka_unit_test(test_arn_star_spans_slashes),
+        cmocka_unit_test(test_arn_trailing_star_crosses_colons),
+        cmocka_unit_test(test_arn_like_vs_string_like),
+        cmocka_unit_test(test_arn_non_arn_values),
+        cmocka_unit_test(test_glob_pathological_is_fast),
+        cmocka_unit_test(test_variables_username),
+        cmocka_unit_test(test_variables_literal_before_2012),
+        cmocka_unit_test(test_variables_special_characters),
+        cmocka_unit_test(test_variables_default_value),
+        cmocka_unit_test(test_variables_unresolved_never_match),
+        cmocka_unit_test(test_variables_only_in_resource_part),
+        cmocka_unit_test(test_context_keys_case_insensitive),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
