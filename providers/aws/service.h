@@ -119,7 +119,9 @@ typedef void (*tm_aws_done_fn)(struct tm_aws_scan *scan, const struct tm_aws_res
 /* Queues a call; `done` runs exactly once, later, on the loop thread (never from inside tm_aws_call).
  * The call counts towards the service that is running (the `start` or `done` currently executing).
  * On failure (out of memory, an operation missing from the service's table) the scan is failed with a
- * message, `done` is never called, and the error is returned. */
+ * message, `done` is never called, and the error is returned. Once the scan has failed, calls already
+ * queued still end with `done`: those never sent carry res->error with code "Cancelled" (not recorded:
+ * a failed scan writes no snapshot), so a service's own bookkeeping always runs to its end. */
 TM_MUST_CHECK int tm_aws_call(struct tm_aws_scan *scan, const struct tm_aws_call *call, tm_aws_done_fn done,
                               void *user_data);
 
@@ -162,6 +164,10 @@ bool tm_aws_scan_has_service(const struct tm_aws_scan *scan, const char *name);
  * then failed); tm_aws_scan_strdup(scan, NULL) is NULL without failing. */
 void *tm_aws_scan_alloc(struct tm_aws_scan *scan, size_t size);
 char *tm_aws_scan_strdup(struct tm_aws_scan *scan, const char *s);
+
+/* Runs fn(ptr) when the scan is destroyed, for state a service keeps outside the scan's memory (cJSON
+ * trees). On failure (out of memory) fn(ptr) runs at once and the scan is failed. */
+TM_MUST_CHECK int tm_aws_scan_on_destroy(struct tm_aws_scan *scan, void (*fn)(void *ptr), void *ptr);
 
 /* For results of snapshot and parser functions inside callbacks: when rc < 0 the scan is failed with
  * "<what>: <error>" (it stops queueing and the provider reports the failure). Returns rc. */

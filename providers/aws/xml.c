@@ -247,3 +247,44 @@ int tm_aws_xml_json_list(cJSON **out, const xmlNode *node, const char *list, con
     }
     return TM_OK;
 }
+
+static const xmlNode *s_response(const xmlDoc *doc, const char *operation) {
+    const xmlNode *root = tm_aws_xml_root(doc);
+    const char *name = tm_aws_xml_name(root);
+    size_t n = strlen(operation);
+    if (!root || strncmp(name, operation, n) != 0 || strcmp(name + n, "Response") != 0)
+        return NULL;
+    return root;
+}
+
+const xmlNode *tm_aws_xml_query_result(const xmlDoc *doc, const char *operation) {
+    const xmlNode *root = s_response(doc, operation);
+    char want[160];
+    if (!root || snprintf(want, sizeof(want), "%sResult", operation) >= (int)sizeof(want))
+        return NULL;
+    return tm_aws_xml_child(root, want);
+}
+
+const xmlNode *tm_aws_xml_ec2_response(const xmlDoc *doc, const char *operation) {
+    return s_response(doc, operation);
+}
+
+int tm_aws_xml_page_token(char **out, const xmlNode *node, const char *name, const char *truncated_flag) {
+    *out = NULL;
+    if (truncated_flag) {
+        bool truncated = false;
+        int rc = tm_aws_xml_child_bool(node, truncated_flag, &truncated);
+        if (rc == TM_ERR_PARSE)
+            return rc;
+        if (!truncated)
+            return TM_OK;
+    }
+    const xmlNode *c = tm_aws_xml_child(node, name);
+    const char *t = c ? tm_aws_xml_text(c) : NULL;
+    if (c && !t)
+        return TM_ERR_PARSE;
+    if (!t || !*t)
+        return truncated_flag ? TM_ERR_PARSE : TM_OK;
+    *out = strdup(t);
+    return *out ? TM_OK : TM_ERR_NOMEM;
+}

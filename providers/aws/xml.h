@@ -79,4 +79,17 @@ TM_MUST_CHECK int tm_aws_xml_json_int(cJSON **out, const xmlNode *node, const ch
 TM_MUST_CHECK int tm_aws_xml_json_list(cJSON **out, const xmlNode *node, const char *list, const char *item,
                                        const char *item_child);
 
+/* ---- answer shapes ---- */
+
+/* The <OperationResult> element of a query-protocol answer (<OperationResponse><OperationResult>), or
+ * NULL when the document is not that operation's answer. */
+const xmlNode *tm_aws_xml_query_result(const xmlDoc *doc, const char *operation);
+/* The <OperationResponse> element of an ec2-protocol answer, or NULL. */
+const xmlNode *tm_aws_xml_ec2_response(const xmlDoc *doc, const char *operation);
+/* The pagination token in child `name` of node ("Marker", "NextToken", "nextToken"): *out is a malloc'd
+ * copy, or NULL when the child is absent or empty (the last page). With IAM's style, pass
+ * truncated_flag "IsTruncated": then the token is only taken when that child is "true", and a missing
+ * token under IsTruncated=true is TM_ERR_PARSE (an endless or broken pagination). */
+TM_MUST_CHECK int tm_aws_xml_page_token(char **out, const xmlNode *node, const char *name, const char *truncated_flag);
+
 #endif
