@@ -336,7 +336,7 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     return rc;
 }
 
-const struct tm_aws_service tm_aws_service_apigateway = {
+const struct tm_aws_service tm__aws_service_apigateway = {
     .name = "apigateway",
     .global = false,
     .operations = s_operations,

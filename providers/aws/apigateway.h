@@ -17,7 +17,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_apigateway;
+extern const struct tm_aws_service tm__aws_service_apigateway;
 
 /* GetRestApis page: records each API (endpoint_types, vpc_endpoint_ids, disable_execute_api_endpoint,
  * api_key_source, policies.resource parsed from the escaped `policy` string, null when absent; a policy

@@ -295,7 +295,7 @@ int tm__aws_apigw_parse_stages(const struct tm_aws_facts *f, const char *api_id,
         if (!rc)
             rc = tm__aws_fact_string(f, res, "web_acl_arn", s, "webAclArn", NULL);
         if (!rc)
-            rc = tm__aws_link(res, "member-of", api_arn);
+            rc = tm_snapshot_add_link(res, "member-of", api_arn);
         if (!rc && names)
             rc = tm__aws_strv_push(names, name);
     }
@@ -359,9 +359,9 @@ int tm__aws_apigw_link_integration(cJSON *res, const char *uri) {
     if (!fn)
         return TM_OK;
     char *base = tm__aws_lambda_unqualified_arn(fn);
-    int rc = base ? tm__aws_link(res, "integrates-with", base) : TM_ERR_NOMEM;
+    int rc = base ? tm_snapshot_add_link(res, "integrates-with", base) : TM_ERR_NOMEM;
     if (!rc && strcmp(base, fn) != 0 && !strstr(fn, "${"))
-        rc = tm__aws_link(res, "integrates-with", fn);
+        rc = tm_snapshot_add_link(res, "integrates-with", fn);
     free(base);
     free(fn);
     return rc;
@@ -433,7 +433,7 @@ static int s_put_method(const struct tm_aws_facts *f, const char *api_id, const 
     if (!rc)
         rc = tm_snapshot_set_attr(res, "authorizer", authorizer);
     if (!rc)
-        rc = tm__aws_link(res, "member-of", api_arn);
+        rc = tm_snapshot_add_link(res, "member-of", api_arn);
     if (!rc)
         rc = tm__aws_apigw_link_integration(
             res, tm_json_str(cJSON_GetObjectItemCaseSensitive(m, "integration"), "uri", NULL));

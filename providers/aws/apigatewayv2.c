@@ -251,7 +251,7 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     return s_get(scan, r, "GetApis", NULL, "/v2/apis", s_apis_done, r);
 }
 
-const struct tm_aws_service tm_aws_service_apigatewayv2 = {
+const struct tm_aws_service tm__aws_service_apigatewayv2 = {
     .name = "apigatewayv2",
     .global = false,
     .operations = s_operations,

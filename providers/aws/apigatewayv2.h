@@ -15,7 +15,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_apigatewayv2;
+extern const struct tm_aws_service tm__aws_service_apigatewayv2;
 
 /* GetApis page: records each API (protocol_type, api_endpoint, disable_execute_api_endpoint, cors) and
  * pushes its id onto ids. */

@@ -356,7 +356,7 @@ static int s_put_route(const struct tm_aws_facts *f, const char *api_id, const c
         rc = tm_snapshot_set_attr(res, "api_key_required",
                                   cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "api_key_required"), true));
     if (!rc)
-        rc = tm__aws_link(res, "member-of", api_arn);
+        rc = tm_snapshot_add_link(res, "member-of", api_arn);
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), "integration");
     if (!rc && cJSON_IsObject(in) && !tm_snapshot_is_unknown(in))
         rc = tm__aws_apigw_link_integration(res, tm_json_str(in, "uri", NULL));

@@ -86,7 +86,7 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     return tm_aws_call(scan, &call, s_repositories_done, r);
 }
 
-const struct tm_aws_service tm_aws_service_ecr = {
+const struct tm_aws_service tm__aws_service_ecr = {
     .name = "ecr",
     .global = false,
     .operations = s_operations,

@@ -10,7 +10,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_ecr;
+extern const struct tm_aws_service tm__aws_service_ecr;
 
 /* DescribeRepositories page: records each repository (repository_uri, image_tag_mutability,
  * scan_on_push) and pushes its ARN onto arns. */

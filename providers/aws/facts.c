@@ -312,45 +312,6 @@ int tm__aws_fact_strings(const struct tm_aws_facts *f, cJSON *res, const char *k
     return tm_snapshot_set_attr(res, key, arr);
 }
 
-int tm__aws_link(cJSON *resource, const char *kind, const char *to) {
-    cJSON *links = cJSON_GetObjectItemCaseSensitive(resource, "links");
-    if (!cJSON_IsArray(links))
-        return TM_ERR_INVALID;
-    cJSON *after = NULL;
-    for (cJSON *it = links->child; it; it = it->next) {
-        int c = strcmp(tm_json_str(it, "kind", ""), kind);
-        if (c == 0)
-            c = strcmp(tm_json_str(it, "to", ""), to);
-        if (c == 0)
-            return TM_OK;
-        if (c > 0) {
-            after = it;
-            break;
-        }
-    }
-    cJSON *l = cJSON_CreateObject();
-    if (!l || !cJSON_AddStringToObject(l, "kind", kind) || !cJSON_AddStringToObject(l, "to", to)) {
-        cJSON_Delete(l);
-        return TM_ERR_NOMEM;
-    }
-    if (!after) {
-        if (!cJSON_AddItemToArray(links, l)) {
-            cJSON_Delete(l);
-            return TM_ERR_NOMEM;
-        }
-        return TM_OK;
-    }
-    /* cJSON's list: next is NULL-terminated, prev is circular (the head's prev is the tail). */
-    l->next = after;
-    l->prev = after->prev;
-    if (after == links->child)
-        links->child = l;
-    else
-        after->prev->next = l;
-    after->prev = l;
-    return TM_OK;
-}
-
 bool tm__aws_arn_field(const char *arn, int n, const char **start, size_t *len) {
     if (!arn || !tm_str_starts_with(arn, "arn:"))
         return false;

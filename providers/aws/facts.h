@@ -96,11 +96,6 @@ TM_MUST_CHECK int tm__aws_fact_strings(const struct tm_aws_facts *f, cJSON *res,
  * *out, or sets *bad when the member has the wrong type. */
 TM_MUST_CHECK int tm__aws_json_copy_strings(cJSON **out, const cJSON *obj, const char *member, bool *bad);
 
-/* tm_snapshot_add_link with the same order and de-duplication (links sorted by kind, then target),
- * inserting without cJSON_InsertItemInArray: Debian 12's cJSON 1.7.15-1+deb12u4 refuses every insertion
- * that is neither at the head nor at the end of an array. */
-TM_MUST_CHECK int tm__aws_link(cJSON *resource, const char *kind, const char *to);
-
 /* Field n (0-based) of an ARN "arn:partition:service:region:account:resource"; the last field (5)
  * is everything after the fifth colon. Returns false when the ARN has fewer fields. */
 bool tm__aws_arn_field(const char *arn, int n, const char **start, size_t *len);

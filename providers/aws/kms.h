@@ -10,7 +10,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_kms;
+extern const struct tm_aws_service tm__aws_service_kms;
 
 /* ListKeys page: records each key (id KeyArn, name KeyId) and pushes its ARN onto arns. *next_marker
  * is NextMarker while Truncated is true, else NULL. */

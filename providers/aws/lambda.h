@@ -13,7 +13,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_lambda;
+extern const struct tm_aws_service tm__aws_service_lambda;
 
 /* Overwrites in place every value inside every "Variables" object of a Lambda response with '*'
  * (same length, so the body stays valid JSON with its names intact). Safe on any bytes, including

@@ -233,7 +233,7 @@ static int s_put_function(const struct tm_aws_facts *f, const cJSON *fn, int ind
         rc = s_layers(f, res, fn);
     const char *role = tm_json_str(fn, "Role", NULL);
     if (!rc && role && *role)
-        rc = tm__aws_link(res, "executes-as", role);
+        rc = tm_snapshot_add_link(res, "executes-as", role);
     if (!rc && arns)
         rc = tm__aws_strv_push(arns, arn);
     return rc;
@@ -386,7 +386,7 @@ static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index
     if (!rc)
         rc = s_function_resource(f, fn, NULL, &fres);
     if (!rc && fres && source && *source)
-        rc = tm__aws_link(fres, "triggered-by", source);
+        rc = tm_snapshot_add_link(fres, "triggered-by", source);
     free(fn);
     return rc;
 }

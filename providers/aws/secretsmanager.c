@@ -78,7 +78,7 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     return tm_aws_call(scan, &call, s_secrets_done, r);
 }
 
-const struct tm_aws_service tm_aws_service_secretsmanager = {
+const struct tm_aws_service tm__aws_service_secretsmanager = {
     .name = "secretsmanager",
     .global = false,
     .operations = s_operations,

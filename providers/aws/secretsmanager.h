@@ -11,7 +11,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_secretsmanager;
+extern const struct tm_aws_service tm__aws_service_secretsmanager;
 
 /* ListSecrets page: records each secret (kms_key_id, rotation_enabled) and pushes its ARN onto arns. */
 TM_MUST_CHECK int tm__aws_sm_parse_secrets(const struct tm_aws_facts *f, const char *body, size_t len,

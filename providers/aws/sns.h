@@ -10,7 +10,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_sns;
+extern const struct tm_aws_service tm__aws_service_sns;
 
 /* ListTopics page: records each topic and pushes its ARN onto arns. */
 TM_MUST_CHECK int tm__aws_sns_parse_topics(const struct tm_aws_facts *f, const char *body, size_t len,
@@ -22,13 +22,14 @@ TM_MUST_CHECK int tm__aws_sns_parse_topics(const struct tm_aws_facts *f, const c
 TM_MUST_CHECK int tm__aws_sns_put_attributes(const struct tm_aws_facts *f, cJSON *res, const char *body, size_t len,
                                              char *errmsg, size_t errmsg_len);
 
-/* ListSubscriptionsByTopic page: appends {protocol, endpoint, subscription_arn} per subscription to
- * the array subs. */
-TM_MUST_CHECK int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *body, size_t len, char **next_token,
-                                                  char *errmsg, size_t errmsg_len);
+/* ListSubscriptions (or ListSubscriptionsByTopic: operation names which) page: appends
+ * {topic_arn, protocol, endpoint, subscription_arn} per subscription to the array subs. */
+TM_MUST_CHECK int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *operation, const char *body, size_t len,
+                                                  char **next_token, char *errmsg, size_t errmsg_len);
 
-/* Sets `subscriptions` on the topic (sorted by subscription ARN, endpoint, protocol; takes subs) and
- * links delivers-to -> each SQS queue and Lambda function subscribed. */
-TM_MUST_CHECK int tm__aws_sns_put_subscriptions(cJSON *topic, cJSON *subs);
+/* Sets `subscriptions` on the topic: the entries of subs for this topic as {protocol, endpoint,
+ * subscription_arn}, sorted by subscription ARN, endpoint, protocol; and links delivers-to -> each SQS
+ * queue and Lambda function subscribed. */
+TM_MUST_CHECK int tm__aws_sns_put_subscriptions(cJSON *topic, const cJSON *subs);
 
 #endif

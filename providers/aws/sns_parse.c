@@ -127,12 +127,12 @@ out:
     return rc;
 }
 
-int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *body, size_t len, char **next_token, char *errmsg,
-                                    size_t errmsg_len) {
+int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *operation, const char *body, size_t len, char **next_token,
+                                    char *errmsg, size_t errmsg_len) {
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *result = NULL;
-    int rc = s_result(&doc, &result, "ListSubscriptionsByTopic", body, len, errmsg, errmsg_len);
+    int rc = s_result(&doc, &result, operation, body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     const xmlNode *list = tm_aws_xml_child(result, "Subscriptions");
@@ -158,7 +158,7 @@ int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *body, size_t len, c
         }
     }
     if (!rc)
-        rc = s_token(result, "ListSubscriptionsByTopic", next_token, errmsg, errmsg_len);
+        rc = s_token(result, operation, next_token, errmsg, errmsg_len);
     if (rc) {
         free(*next_token);
         *next_token = NULL;
@@ -178,44 +178,54 @@ static int s_cmp_sub(const void *a, const void *b) {
     return 0;
 }
 
-int tm__aws_sns_put_subscriptions(cJSON *topic, cJSON *subs) {
-    int n = cJSON_GetArraySize(subs);
-    int rc = TM_OK;
-    if (n > 1) {
-        cJSON **v = malloc((size_t)n * sizeof(*v));
-        if (!v) {
-            cJSON_Delete(subs);
-            return TM_ERR_NOMEM;
-        }
-        int i = 0;
-        for (cJSON *it = subs->child; it; it = it->next)
-            v[i++] = it;
-        qsort(v, (size_t)n, sizeof(*v), s_cmp_sub);
-        for (i = 0; i < n; i++) {
-            v[i]->prev = i ? v[i - 1] : v[n - 1];
-            v[i]->next = i + 1 < n ? v[i + 1] : NULL;
-        }
-        subs->child = v[0];
-        free(v);
+int tm__aws_sns_put_subscriptions(cJSON *topic, const cJSON *subs) {
+    const char *id = tm_json_str(topic, "id", "");
+    int n = 0;
+    for (const cJSON *s = subs ? subs->child : NULL; s; s = s->next)
+        n += strcmp(tm_json_str(s, "topic_arn", ""), id) == 0;
+    cJSON **v = n ? malloc((size_t)n * sizeof(*v)) : NULL;
+    cJSON *list = cJSON_CreateArray();
+    int rc = (n && !v) || !list ? TM_ERR_NOMEM : TM_OK;
+    int i = 0;
+    for (const cJSON *s = subs ? subs->child : NULL; s && !rc; s = s->next) {
+        if (strcmp(tm_json_str(s, "topic_arn", ""), id) != 0)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        v[i] = o;
+        if (!o || !cJSON_AddStringToObject(o, "protocol", tm_json_str(s, "protocol", "")) ||
+            !cJSON_AddStringToObject(o, "endpoint", tm_json_str(s, "endpoint", "")) ||
+            !cJSON_AddStringToObject(o, "subscription_arn", tm_json_str(s, "subscription_arn", "")))
+            rc = TM_ERR_NOMEM;
+        i++;
     }
-    for (const cJSON *s = subs->child; s && !rc; s = s->next) {
+    if (!rc) {
+        qsort(v, (size_t)n, sizeof(*v), s_cmp_sub);
+        /* Appending to an array cannot fail once both items exist. */
+        for (i = 0; i < n; i++)
+            (void)cJSON_AddItemToArray(list, v[i]);
+    } else {
+        for (int k = 0; k < i; k++)
+            cJSON_Delete(v[k]);
+    }
+    free(v);
+    for (const cJSON *s = list ? list->child : NULL; s && !rc; s = s->next) {
         const char *protocol = tm_json_str(s, "protocol", "");
         const char *endpoint = tm_json_str(s, "endpoint", "");
         if (strcmp(protocol, "sqs") == 0 && tm_str_starts_with(endpoint, "arn:")) {
-            rc = tm__aws_link(topic, "delivers-to", endpoint);
+            rc = tm_snapshot_add_link(topic, "delivers-to", endpoint);
         } else if (strcmp(protocol, "lambda") == 0) {
             char *fn = tm__aws_lambda_unqualified_arn(endpoint);
             if (fn) {
-                rc = tm__aws_link(topic, "delivers-to", fn);
+                rc = tm_snapshot_add_link(topic, "delivers-to", fn);
                 if (!rc && strcmp(fn, endpoint) != 0)
-                    rc = tm__aws_link(topic, "delivers-to", endpoint);
+                    rc = tm_snapshot_add_link(topic, "delivers-to", endpoint);
             }
             free(fn);
         }
     }
     if (rc) {
-        cJSON_Delete(subs);
+        cJSON_Delete(list);
         return rc;
     }
-    return tm_snapshot_set_attr(topic, "subscriptions", subs);
+    return tm_snapshot_set_attr(topic, "subscriptions", list);
 }

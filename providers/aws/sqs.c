@@ -105,7 +105,7 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     return tm_aws_call(scan, &call, s_queues_done, r);
 }
 
-const struct tm_aws_service tm_aws_service_sqs = {
+const struct tm_aws_service tm__aws_service_sqs = {
     .name = "sqs",
     .global = false,
     .operations = s_operations,

@@ -10,7 +10,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/service.h"
 
-extern const struct tm_aws_service tm_aws_service_sqs;
+extern const struct tm_aws_service tm__aws_service_sqs;
 
 /* The queue ARN for a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): arn:PARTITION:sqs:
  * REGION:ACCOUNT:NAME with f's partition and region. TM_ERR_PARSE when the URL does not end in

@@ -435,33 +435,6 @@ static void test_arn_helpers(void **state) {
     assert_null(tm__aws_lambda_arn_from_uri(NULL));
 }
 
-static void test_link_order(void **state) {
-    struct fixture *fx = *state;
-    cJSON *res = NULL;
-    assert_int_equal(tm_snapshot_resource(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:l",
-                                          "aws:lambda:function", "111122223333", "us-east-1", "l", &res),
-                     TM_OK);
-    /* Tail, head, middle and duplicate insertions keep links sorted by kind, then target. */
-    assert_int_equal(tm__aws_link(res, "triggered-by", "b"), TM_OK);
-    assert_int_equal(tm__aws_link(res, "executes-as", "r"), TM_OK);
-    assert_int_equal(tm__aws_link(res, "triggered-by", "a"), TM_OK);
-    assert_int_equal(tm__aws_link(res, "triggered-by", "c"), TM_OK);
-    assert_int_equal(tm__aws_link(res, "member-of", "m"), TM_OK);
-    assert_int_equal(tm__aws_link(res, "triggered-by", "a"), TM_OK);
-    s_assert_json(cJSON_GetObjectItem(res, "links"),
-                  "[{\"kind\":\"executes-as\",\"to\":\"r\"},{\"kind\":\"member-of\",\"to\":\"m\"},"
-                  "{\"kind\":\"triggered-by\",\"to\":\"a\"},{\"kind\":\"triggered-by\",\"to\":\"b\"},"
-                  "{\"kind\":\"triggered-by\",\"to\":\"c\"}]");
-    /* The list stays well-formed for cJSON: walking back from the tail reaches the head. */
-    const cJSON *links = cJSON_GetObjectItem(res, "links");
-    assert_int_equal(cJSON_GetArraySize(links), 5);
-    assert_ptr_equal(links->child->prev, cJSON_GetArrayItem(links, 4));
-    assert_ptr_equal(cJSON_GetArrayItem(links, 3)->prev, cJSON_GetArrayItem(links, 2));
-    char *out = NULL;
-    assert_int_equal(tm_snapshot_serialize(fx->snap, &out, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
-    free(out);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_functions_example, s_setup, s_teardown),
@@ -474,7 +447,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_event_source_mappings, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_aliases, s_setup, s_teardown),
         cmocka_unit_test(test_arn_helpers),
-        cmocka_unit_test_setup_teardown(test_link_order, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,26 +88,30 @@ static const char s_GetTopicAttributes[] =
     "lt>\n  <ResponseMetadata>\n    <RequestId>057f074c-33a7-11df-9540-99d0768312d3</RequestId>\n  </Resp"
     "onseMetadata>\n</GetTopicAttributesResponse>\n";
 
-static const char s_ListSubscriptionsByTopic[] =
-    "<ListSubscriptionsByTopicResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\n  <ListSubscr"
-    "iptionsByTopicResult>\n    <Subscriptions>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:"
-    "111122223333:demo-orders-topic</TopicArn>\n        <Protocol>sqs</Protocol>\n        <SubscriptionAr"
-    "n>arn:aws:sns:us-east-1:111122223333:demo-orders-topic:80289ba6-0fd4-4079-afb4-ce8c8260f0ca</Subscri"
-    "ptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>arn:aws:sqs:us-east-1:111122223333"
-    ":demo-orders</Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:11"
-    "1122223333:demo-orders-topic</TopicArn>\n        <Protocol>lambda</Protocol>\n        <SubscriptionA"
-    "rn>arn:aws:sns:us-east-1:111122223333:demo-orders-topic:6b0e71bd-7e97-4d97-80ce-4a0994e55286</Subscr"
-    "iptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>arn:aws:lambda:us-east-1:11112222"
-    "3333:function:demo-notify:live</Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aw"
-    "s:sns:us-east-1:111122223333:demo-orders-topic</TopicArn>\n        <Protocol>https</Protocol>\n     "
-    "   <SubscriptionArn>arn:aws:sns:us-east-1:111122223333:demo-orders-topic:1a2b3c4d-0000-0000-0000-000"
-    "000000000</SubscriptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>https://hooks.ex"
-    "ample.com/sns</Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:1"
-    "11122223333:demo-orders-topic</TopicArn>\n        <Protocol>email</Protocol>\n        <SubscriptionA"
-    "rn>PendingConfirmation</SubscriptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>ops"
-    "@example.com</Endpoint>\n      </member>\n    </Subscriptions>\n  </ListSubscriptionsByTopicResult>"
-    "\n  <ResponseMetadata>\n    <RequestId>b9275252-3774-11df-9540-99d0768312d3</RequestId>\n  </Respons"
-    "eMetadata>\n</ListSubscriptionsByTopicResponse>\n";
+static const char s_ListSubscriptions[] =
+    "<ListSubscriptionsResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\n  <ListSubscriptions"
+    "Result>\n    <Subscriptions>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:111122223333:d"
+    "emo-orders-topic</TopicArn>\n        <Protocol>sqs</Protocol>\n        <SubscriptionArn>arn:aws:sns:"
+    "us-east-1:111122223333:demo-orders-topic:80289ba6-0fd4-4079-afb4-ce8c8260f0ca</SubscriptionArn>\n   "
+    "     <Owner>111122223333</Owner>\n        <Endpoint>arn:aws:sqs:us-east-1:111122223333:demo-orders</"
+    "Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:111122223333:dem"
+    "o-orders-topic</TopicArn>\n        <Protocol>lambda</Protocol>\n        <SubscriptionArn>arn:aws:sns"
+    ":us-east-1:111122223333:demo-orders-topic:6b0e71bd-7e97-4d97-80ce-4a0994e55286</SubscriptionArn>\n  "
+    "      <Owner>111122223333</Owner>\n        <Endpoint>arn:aws:lambda:us-east-1:111122223333:function:"
+    "demo-notify:live</Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-"
+    "1:111122223333:demo-orders-topic</TopicArn>\n        <Protocol>https</Protocol>\n        <Subscripti"
+    "onArn>arn:aws:sns:us-east-1:111122223333:demo-orders-topic:1a2b3c4d-0000-0000-0000-000000000000</Sub"
+    "scriptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>https://hooks.example.com/sns<"
+    "/Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:111122223333:de"
+    "mo-orders-topic</TopicArn>\n        <Protocol>email</Protocol>\n        <SubscriptionArn>PendingConf"
+    "irmation</SubscriptionArn>\n        <Owner>111122223333</Owner>\n        <Endpoint>ops@example.com</"
+    "Endpoint>\n      </member>\n      <member>\n        <TopicArn>arn:aws:sns:us-east-1:111122223333:dem"
+    "o-alerts</TopicArn>\n        <Protocol>sqs</Protocol>\n        <SubscriptionArn>arn:aws:sns:us-east-"
+    "1:111122223333:demo-alerts:0000aaaa-0000-0000-0000-000000000000</SubscriptionArn>\n        <Owner>11"
+    "1122223333</Owner>\n        <Endpoint>arn:aws:sqs:us-east-1:111122223333:alerts-q</Endpoint>\n      "
+    "</member>\n    </Subscriptions>\n    <NextToken>c3VicyAy</NextToken>\n  </ListSubscriptionsResult>\n"
+    "  <ResponseMetadata>\n    <RequestId>384ac68d-3775-11df-8963-01868b7c937a</RequestId>\n  </ResponseM"
+    "etadata>\n</ListSubscriptionsResponse>\n";
 
 struct fixture {
     struct tm_snapshot *snap;
@@ -335,21 +339,30 @@ static void test_topics_and_attributes(void **state) {
 
 static void test_subscriptions(void **state) {
     struct fixture *fx = *state;
-    cJSON *t = NULL;
+    cJSON *t = NULL, *alerts = NULL, *quiet = NULL;
     assert_int_equal(tm_snapshot_resource(fx->snap, TOPIC, "aws:sns:topic", "111122223333", "us-east-1", NULL, &t),
+                     TM_OK);
+    assert_int_equal(tm_snapshot_resource(fx->snap, "arn:aws:sns:us-east-1:111122223333:demo-alerts", "aws:sns:topic",
+                                          "111122223333", "us-east-1", NULL, &alerts),
+                     TM_OK);
+    assert_int_equal(tm_snapshot_resource(fx->snap, "arn:aws:sns:us-east-1:111122223333:quiet", "aws:sns:topic",
+                                          "111122223333", "us-east-1", NULL, &quiet),
                      TM_OK);
     cJSON *subs = cJSON_CreateArray();
     char *next = NULL;
-    assert_int_equal(tm__aws_sns_parse_subscriptions(subs, s_ListSubscriptionsByTopic,
-                                                     strlen(s_ListSubscriptionsByTopic), &next, fx->errmsg,
+    assert_int_equal(tm__aws_sns_parse_subscriptions(subs, "ListSubscriptions", s_ListSubscriptions,
+                                                     strlen(s_ListSubscriptions), &next, fx->errmsg,
                                                      sizeof(fx->errmsg)),
                      TM_OK);
-    assert_null(next);
-    assert_int_equal(cJSON_GetArraySize(subs), 4);
+    assert_string_equal(next, "c3VicyAy");
+    free(next);
+    assert_int_equal(cJSON_GetArraySize(subs), 5);
     assert_int_equal(tm__aws_sns_put_subscriptions(t, subs), TM_OK);
+    assert_int_equal(tm__aws_sns_put_subscriptions(alerts, subs), TM_OK);
+    assert_int_equal(tm__aws_sns_put_subscriptions(quiet, subs), TM_OK);
     const cJSON *list = s_attr(t, "subscriptions");
     assert_int_equal(cJSON_GetArraySize(list), 4);
-    /* Sorted by subscription ARN: PendingConfirmation first. */
+    /* Sorted by subscription ARN: PendingConfirmation first; the topic ARN is not repeated. */
     s_assert_json(
         cJSON_GetArrayItem(list, 0),
         "{\"protocol\":\"email\",\"endpoint\":\"ops@example.com\",\"subscription_arn\":\"PendingConfirmation\"}");
@@ -357,16 +370,22 @@ static void test_subscriptions(void **state) {
     assert_true(s_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify"));
     assert_true(s_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify:live"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "links")), 3);
+    assert_int_equal(cJSON_GetArraySize(s_attr(alerts, "subscriptions")), 1);
+    assert_true(s_has_link(alerts, "delivers-to", "arn:aws:sqs:us-east-1:111122223333:alerts-q"));
+    s_assert_json(s_attr(quiet, "subscriptions"), "[]");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(quiet, "links")), 0);
+    cJSON_Delete(subs);
 
-    const char *bad[] = {"<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult><Subscriptions><member>"
-                         "<Protocol>sqs</Protocol></member></Subscriptions></ListSubscriptionsByTopicResult>"
-                         "</ListSubscriptionsByTopicResponse>",
-                         "<ListSubscriptionsResponse/>"};
+    const char *bad[] = {"<ListSubscriptionsResponse><ListSubscriptionsResult><Subscriptions><member>"
+                         "<Protocol>sqs</Protocol></member></Subscriptions></ListSubscriptionsResult>"
+                         "</ListSubscriptionsResponse>",
+                         "<ListSubscriptionsByTopicResponse/>", "<ListSubscriptionsResponse><ListSubscriptionsResult>"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         subs = cJSON_CreateArray();
-        assert_int_equal(
-            tm__aws_sns_parse_subscriptions(subs, bad[i], strlen(bad[i]), &next, fx->errmsg, sizeof(fx->errmsg)),
-            TM_ERR_PARSE);
+        assert_int_equal(tm__aws_sns_parse_subscriptions(subs, "ListSubscriptions", bad[i], strlen(bad[i]), &next,
+                                                         fx->errmsg, sizeof(fx->errmsg)),
+                         TM_ERR_PARSE);
+        assert_non_null(strstr(fx->errmsg, "ListSubscriptions"));
         cJSON_Delete(subs);
     }
 }
