@@ -141,18 +141,17 @@ int tm__aws_sns_parse_subscriptions(cJSON *subs, const char *operation, const ch
         const char *protocol = tm_aws_xml_child_text(m, "Protocol");
         const char *endpoint = tm_aws_xml_child_text(m, "Endpoint");
         const char *arn = tm_aws_xml_child_text(m, "SubscriptionArn");
-        if (!protocol || !endpoint || !arn) {
+        const char *topic = tm_aws_xml_child_text(m, "TopicArn");
+        if (!protocol || !endpoint || !arn || !topic) {
             snprintf(errmsg, errmsg_len,
-                     "ListSubscriptionsByTopic: Subscriptions.member[%d]: no Protocol, Endpoint "
-                     "or SubscriptionArn",
-                     i);
+                     "%s: Subscriptions.member[%d]: no TopicArn, Protocol, Endpoint or SubscriptionArn", operation, i);
             rc = TM_ERR_PARSE;
             break;
         }
         cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddStringToObject(o, "protocol", protocol) ||
-            !cJSON_AddStringToObject(o, "endpoint", endpoint) || !cJSON_AddStringToObject(o, "subscription_arn", arn) ||
-            !cJSON_AddItemToArray(subs, o)) {
+        if (!o || !cJSON_AddStringToObject(o, "topic_arn", topic) ||
+            !cJSON_AddStringToObject(o, "protocol", protocol) || !cJSON_AddStringToObject(o, "endpoint", endpoint) ||
+            !cJSON_AddStringToObject(o, "subscription_arn", arn) || !cJSON_AddItemToArray(subs, o)) {
             cJSON_Delete(o);
             rc = TM_ERR_NOMEM;
         }
