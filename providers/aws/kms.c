@@ -43,6 +43,7 @@ struct s_region {
 struct s_key {
     struct s_region *region;
     const char *arn;
+    const char *id; /* the key id: what KMS's own console and CLI send as KeyId */
 };
 
 static int s_call(struct tm_aws_scan *scan, const char *region, const char *operation, const char *resource,
@@ -106,11 +107,13 @@ static int s_start_key(struct tm_aws_scan *scan, struct s_region *r, const char 
         return TM_ERR_NOMEM;
     k->region = r;
     k->arn = tm_aws_scan_strdup(scan, arn);
-    if (!k->arn)
+    const char *slash = strrchr(arn, '/');
+    k->id = tm_aws_scan_strdup(scan, slash ? slash + 1 : arn);
+    if (!k->arn || !k->id)
         return TM_ERR_NOMEM;
     int rc = tm__aws_strv_push(&r->keys, arn);
-    const struct tm_aws_param describe[] = {{"KeyId", k->arn, false}};
-    const struct tm_aws_param policy[] = {{"KeyId", k->arn, false}, {"PolicyName", "default", false}};
+    const struct tm_aws_param describe[] = {{"KeyId", k->id, false}};
+    const struct tm_aws_param policy[] = {{"KeyId", k->id, false}, {"PolicyName", "default", false}};
     if (!rc)
         rc = s_call(scan, r->region, "DescribeKey", k->arn, describe, 1, s_describe_done, k);
     if (!rc)

@@ -2,7 +2,6 @@
  * them (execution role) and what triggers them (event source mappings), per region. */
 #include "providers/aws/lambda.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,11 +228,15 @@ static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_resul
     struct tm_aws_strv arns = {0};
     char *next = NULL;
     char errmsg[256] = "";
-    /* The environment values in the answer are overwritten where they lie, before parsing, so no copy
-     * of them outlives this callback (the buffer is the request's heap memory, handed over read-only
-     * only by convention). */
-    int rc = tm__aws_lambda_parse_functions(&f, (char *)(uintptr_t)res->body, res->body_len, &arns, &next, errmsg,
+    /* The parser scrubs environment values out of the text before reading it; the answer itself belongs
+     * to the transport (possibly read-only), so it works on a copy that is zeroed before it is freed. */
+    struct tm_buf copy;
+    tm_buf_init(&copy, 0);
+    int rc = tm_buf_append(&copy, res->body, res->body_len);
+    if (rc == TM_OK)
+        rc = tm__aws_lambda_parse_functions(&f, copy.data ? copy.data : (char *)"", copy.len, &arns, &next, errmsg,
                                             sizeof(errmsg));
+    tm_buf_clean_up_secret(&copy);
     if (rc == TM_ERR_PARSE) {
         (void)tm__aws_result_malformed(scan, res, errmsg);
         rc = TM_OK;

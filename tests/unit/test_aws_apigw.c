@@ -12,6 +12,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/apigateway.h"
 #include "providers/aws/apigatewayv2.h"
+#include "tests/support/aws_fixtures.h"
 #include "providers/aws/facts.h"
 
 /* Bodies as API Gateway sends them (botocore apigateway/2015-07-09 and apigatewayv2/2018-11-29 shapes:
@@ -579,6 +580,71 @@ static void test_route_paths(void **state) {
     assert_int_equal(tm__aws_apigwv2_route_path(small, sizeof(small), "api", "stage", "$default"), TM_ERR_TOO_BIG);
 }
 
+/* ---- the demo account, scanned through its fixtures ---- */
+
+static const cJSON *s_at(const cJSON *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
+        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
+    return o;
+}
+
+static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
+    const cJSON *res = tm_snapshot_find(snap, id);
+    if (!res)
+        fail_msg("no resource %s", id);
+    const cJSON *v = s_at(res, path);
+    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
+    if (strcmp(got, json) != 0)
+        fail_msg("%s %s: got %s, want %s", id, path, got, json);
+    free(got);
+}
+
+static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
+    size_t n = 0;
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
+    return n;
+}
+
+static size_t s_demo_calls(const cJSON *calls, const char *operation) {
+    size_t n = 0, len = strlen(operation);
+    for (const cJSON *l = calls->child; l; l = l->next) {
+        const char *sp = strchr(l->valuestring, ' ');
+        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
+    }
+    return n;
+}
+
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"apigateway", "apigatewayv2"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 2, &unmatched, &calls);
+    assert_int_equal(cJSON_GetArraySize(unmatched), 0);
+    assert_int_equal(tm_snapshot_error_count(snap), 0);
+    assert_int_equal(s_demo_count(snap, "aws:apigateway:restapi"), 2);
+    assert_int_equal(s_demo_count(snap, "aws:apigateway:stage"), 2);
+    assert_int_equal(s_demo_count(snap, "aws:apigateway:method"), 6);
+    assert_int_equal(s_demo_count(snap, "aws:apigatewayv2:api"), 1);
+    assert_int_equal(s_demo_count(snap, "aws:apigatewayv2:route"), 2);
+    assert_int_equal(s_demo_calls(calls, "GetResources"), 3); /* orders-api has two pages */
+    const char *f05 = "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/orders";
+    s_demo_expect(snap, f05, "attrs|authorization_type", "\"NONE\"");
+    s_demo_expect(snap, f05, "attrs|api_key_required", "false");
+    s_demo_expect(snap, f05, "links|0|to", "\"arn:aws:lambda:us-east-1:111122223333:function:orders-api\"");
+    s_demo_expect(snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5", "attrs|stages", "[\"prod\"]");
+    const char *f06 = "arn:aws:execute-api:eu-west-1:111122223333:h7t8p9a0b1/$default/POST/orders";
+    s_demo_expect(snap, f06, "attrs|authorization_type", "\"NONE\"");
+    s_demo_expect(snap, f06, "attrs|authorizer", "null");
+    s_demo_expect(snap, f06, "links|1|to", "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api:live\"");
+    s_demo_expect(snap, "arn:aws:apigateway:eu-west-1::/apis/h7t8p9a0b1", "attrs|stages", "[\"$default\"]");
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rest_apis, s_setup, s_teardown),
@@ -590,6 +656,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_v2_apis, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_v2_routes, s_setup, s_teardown),
         cmocka_unit_test(test_route_paths),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

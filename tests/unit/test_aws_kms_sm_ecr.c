@@ -14,6 +14,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/kms.h"
 #include "providers/aws/secretsmanager.h"
+#include "tests/support/aws_fixtures.h"
 
 /* Bodies as the JSON 1.1 services send them (botocore kms/2014-11-01, secretsmanager/2017-10-17,
  * ecr/2015-09-21 shapes and examples; timestamps as epoch seconds, as on the wire). */
@@ -365,6 +366,76 @@ static void test_policy_of_a_resource_is_unknown_not_null(void **state) {
     assert_false(cJSON_IsNull(s_policy(res)));
 }
 
+/* ---- the demo account, scanned through its fixtures ---- */
+
+static const cJSON *s_at(const cJSON *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
+        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
+    return o;
+}
+
+static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
+    const cJSON *res = tm_snapshot_find(snap, id);
+    if (!res)
+        fail_msg("no resource %s", id);
+    const cJSON *v = s_at(res, path);
+    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
+    if (strcmp(got, json) != 0)
+        fail_msg("%s %s: got %s, want %s", id, path, got, json);
+    free(got);
+}
+
+static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
+    size_t n = 0;
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
+    return n;
+}
+
+static size_t s_demo_calls(const cJSON *calls, const char *operation) {
+    size_t n = 0, len = strlen(operation);
+    for (const cJSON *l = calls->child; l; l = l->next) {
+        const char *sp = strchr(l->valuestring, ' ');
+        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
+    }
+    return n;
+}
+
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"kms", "secretsmanager", "ecr"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 3, &unmatched, &calls);
+    /* The demo account answers no KMS ListAliases: the aliases are unknown, never guessed. */
+    for (const cJSON *u = unmatched->child; u; u = u->next)
+        assert_non_null(strstr(u->valuestring, "kms ListAliases "));
+    assert_int_equal(s_demo_count(snap, "aws:kms:key"), 7);
+    assert_int_equal(s_demo_count(snap, "aws:secretsmanager:secret"), 5);
+    assert_int_equal(s_demo_count(snap, "aws:ecr:repository"), 5);
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
+        const cJSON *r = tm_snapshot_at(snap, i);
+        if (strcmp(tm_json_str(r, "type", ""), "aws:kms:key") == 0) {
+            const cJSON *aliases = s_at(r, "attrs|aliases");
+            assert_true(cJSON_IsArray(aliases) || tm_snapshot_is_unknown(aliases));
+        }
+    }
+    /* G02: the key whose policy keeps the scan out is unknown, with the error, and nothing else is. */
+    const char *g02 = "arn:aws:kms:eu-west-1:111122223333:key/4b1d3e5a-6f7c-4d9e-8a1b-1c2d3e4f5a6b";
+    s_demo_expect(snap, g02, "attrs|key_manager|$unknown|code", "\"AccessDeniedException\"");
+    s_demo_expect(snap, g02, "policies|resource|$unknown|code", "\"AccessDeniedException\"");
+    assert_int_equal(tm_snapshot_error_count(snap), 2 + (size_t)cJSON_GetArraySize(unmatched));
+    assert_int_equal(s_demo_calls(calls, "GetSecretValue"), 0);
+    s_demo_expect(snap, "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments/stripe-api-key-Xq3vZp",
+                  "attrs|rotation_enabled", "false");
+    s_demo_expect(snap, "arn:aws:ecr:us-east-1:111122223333:repository/lambda-images",
+                  "policies|resource|Statement|0|Principal|Service", "\"lambda.amazonaws.com\"");
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kms_keys_pages_and_aliases, s_setup, s_teardown),
@@ -373,6 +444,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_secrets, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ecr, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_policy_of_a_resource_is_unknown_not_null, s_setup, s_teardown),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

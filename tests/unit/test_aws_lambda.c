@@ -13,6 +13,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/facts.h"
 #include "providers/aws/lambda.h"
+#include "tests/support/aws_fixtures.h"
 
 /* Bodies shaped as Lambda sends them (botocore lambda/2015-03-31 examples and API reference). */
 static const char s_list_functions_example[] =
@@ -435,6 +436,81 @@ static void test_arn_helpers(void **state) {
     assert_null(tm__aws_lambda_arn_from_uri(NULL));
 }
 
+/* ---- the demo account, scanned through its fixtures ---- */
+
+static const cJSON *s_at(const cJSON *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
+        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
+    return o;
+}
+
+static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
+    const cJSON *res = tm_snapshot_find(snap, id);
+    if (!res)
+        fail_msg("no resource %s", id);
+    const cJSON *v = s_at(res, path);
+    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
+    if (strcmp(got, json) != 0)
+        fail_msg("%s %s: got %s, want %s", id, path, got, json);
+    free(got);
+}
+
+static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
+    size_t n = 0;
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
+    return n;
+}
+
+static size_t s_demo_calls(const cJSON *calls, const char *operation) {
+    size_t n = 0, len = strlen(operation);
+    for (const cJSON *l = calls->child; l; l = l->next) {
+        const char *sp = strchr(l->valuestring, ' ');
+        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
+    }
+    return n;
+}
+
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"lambda"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 1, &unmatched, &calls);
+    assert_int_equal(cJSON_GetArraySize(unmatched), 0);
+    assert_int_equal(tm_snapshot_error_count(snap), 0);
+    assert_int_equal(s_demo_count(snap, "aws:lambda:function"), 9);
+    assert_int_equal(s_demo_count(snap, "aws:lambda:alias"), 1);
+    assert_int_equal(s_demo_count(snap, "aws:lambda:event-source-mapping"), 1);
+    assert_int_equal(s_demo_calls(calls, "ListFunctions"), 3); /* two pages in us-east-1 */
+    const char *hook = "arn:aws:lambda:us-east-1:111122223333:function:legacy-webhook";
+    s_demo_expect(snap, hook, "attrs|url|auth_type", "\"NONE\"");
+    s_demo_expect(snap, hook, "policies|resource|Statement|0|Principal", "\"*\"");
+    s_demo_expect(snap, hook, "links|0|kind", "\"executes-as\"");
+    s_demo_expect(snap, hook, "attrs|environment_variable_names|3", "\"DB_PASSWORD\"");
+    s_demo_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:internal-reports", "attrs|url|auth_type",
+                  "\"AWS_IAM\"");
+    s_demo_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:orders-api", "attrs|url", "null");
+    /* The alias with its own policy; the function's URL is not the alias's. */
+    const char *live = "arn:aws:lambda:eu-west-1:111122223333:function:storefront-api:live";
+    s_demo_expect(snap, live, "attrs|function", "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api\"");
+    s_demo_expect(snap, live, "attrs|function_version", "\"7\"");
+    s_demo_expect(snap, live, "attrs|url", "null");
+    s_demo_expect(snap, live, "policies|resource|Statement|0|Principal|Service", "\"apigateway.amazonaws.com\"");
+    /* Environment values never reach the snapshot. */
+    char *text = NULL, err[256];
+    assert_int_equal(tm_snapshot_serialize(snap, &text, err, sizeof(err)), TM_OK);
+    assert_null(strstr(text, "Wq8#Lz2"));
+    assert_null(strstr(text, "wJalrXUtnFEMI"));
+    assert_null(strstr(text, "whsec_demo"));
+    assert_null(strstr(text, "customers-db.c9akciq32rlm"));
+    free(text);
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_functions_example, s_setup, s_teardown),
@@ -447,6 +523,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_event_source_mappings, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_aliases, s_setup, s_teardown),
         cmocka_unit_test(test_arn_helpers),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "providers/aws/facts.h"
 #include "providers/aws/sns.h"
 #include "providers/aws/sqs.h"
+#include "tests/support/aws_fixtures.h"
 
 /* Answers as the query protocol sends them (botocore sqs/2012-11-05 and sns/2010-03-31: SQS lists
  * flattened QueueUrl and Attribute elements, SNS wraps lists in member and maps in entry/key/value;
@@ -408,6 +409,66 @@ static void test_oversized_listing(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* ---- the demo account, scanned through its fixtures ---- */
+
+static const cJSON *s_at(const cJSON *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
+        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
+    return o;
+}
+
+static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
+    const cJSON *res = tm_snapshot_find(snap, id);
+    if (!res)
+        fail_msg("no resource %s", id);
+    const cJSON *v = s_at(res, path);
+    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
+    if (strcmp(got, json) != 0)
+        fail_msg("%s %s: got %s, want %s", id, path, got, json);
+    free(got);
+}
+
+static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
+    size_t n = 0;
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
+    return n;
+}
+
+static size_t s_demo_calls(const cJSON *calls, const char *operation) {
+    size_t n = 0, len = strlen(operation);
+    for (const cJSON *l = calls->child; l; l = l->next) {
+        const char *sp = strchr(l->valuestring, ' ');
+        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
+    }
+    return n;
+}
+
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"sqs", "sns"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 2, &unmatched, &calls);
+    assert_int_equal(cJSON_GetArraySize(unmatched), 0);
+    assert_int_equal(tm_snapshot_error_count(snap), 0);
+    assert_int_equal(s_demo_count(snap, "aws:sqs:queue"), 6);
+    assert_int_equal(s_demo_count(snap, "aws:sns:topic"), 4);
+    assert_int_equal(s_demo_calls(calls, "ListQueues"), 3); /* two pages in us-east-1 */
+    const char *f03 = "arn:aws:sqs:us-east-1:111122223333:partner-inbound";
+    s_demo_expect(snap, f03, "policies|resource|Statement|0|Principal", "\"*\"");
+    s_demo_expect(snap, f03, "attrs|url", "\"https://sqs.us-east-1.amazonaws.com/111122223333/partner-inbound\"");
+    s_demo_expect(
+        snap, "arn:aws:sns:us-east-1:111122223333:alarms", "links",
+        "[{\"kind\":\"delivers-to\",\"to\":\"arn:aws:lambda:us-east-1:111122223333:function:ops-automation\"}]");
+    s_demo_expect(snap, "arn:aws:sns:us-east-1:111122223333:order-events", "links|0|to",
+                  "\"arn:aws:sqs:us-east-1:111122223333:order-events\"");
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_queue_arn, s_setup, s_teardown),
@@ -416,6 +477,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_topics_and_attributes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_subscriptions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_oversized_listing, s_setup, s_teardown),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

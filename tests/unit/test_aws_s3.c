@@ -12,6 +12,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/facts.h"
 #include "providers/aws/s3.h"
+#include "tests/support/aws_fixtures.h"
 
 /* Answers as S3 and S3 Control send them (REST-XML with the 2006-03-01 and 2018-08-20 namespaces;
  * grantee types as xsi:type attributes; a bucket policy as the raw JSON body; an access point policy
@@ -399,6 +400,86 @@ static void test_access_points(void **state) {
     s_assert_rejects(tm__aws_s3_parse_access_point_policy, "<GetAccessPointPolicyResult/>", "GetAccessPointPolicy");
 }
 
+/* ---- the demo account, scanned through its fixtures ---- */
+
+static const cJSON *s_at(const cJSON *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
+        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
+    return o;
+}
+
+static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
+    const cJSON *res = tm_snapshot_find(snap, id);
+    if (!res)
+        fail_msg("no resource %s", id);
+    const cJSON *v = s_at(res, path);
+    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
+    if (strcmp(got, json) != 0)
+        fail_msg("%s %s: got %s, want %s", id, path, got, json);
+    free(got);
+}
+
+static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
+    size_t n = 0;
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
+        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
+    return n;
+}
+
+static size_t s_demo_calls(const cJSON *calls, const char *operation) {
+    size_t n = 0, len = strlen(operation);
+    for (const cJSON *l = calls->child; l; l = l->next) {
+        const char *sp = strchr(l->valuestring, ' ');
+        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
+    }
+    return n;
+}
+
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"s3"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 1, &unmatched, &calls);
+    assert_int_equal(cJSON_GetArraySize(unmatched), 0);
+    assert_int_equal(s_demo_count(snap, "aws:s3:bucket"), 13);
+    assert_int_equal(s_demo_count(snap, "aws:s3:access-point"), 2);
+    /* Each bucket was asked in its own region. */
+    s_demo_expect(snap, "arn:aws:s3:::demo-etl-staging", "region", "\"eu-west-1\"");
+    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "region", "\"us-east-1\"");
+    /* F01 and F02. */
+    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "policies|resource|Statement|0|Principal", "\"*\"");
+    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|policy_status|is_public", "true");
+    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|public_access_block", "null");
+    s_demo_expect(snap, "arn:aws:s3:::demo-legacy-downloads", "attrs|acl|grants|1|grantee|uri",
+                  "\"http://acs.amazonaws.com/groups/global/AllUsers\"");
+    /* G01: AccessDenied on the policy is unknown, never null; the rest of the bucket is read. */
+    s_demo_expect(snap, "arn:aws:s3:::demo-finance-reports", "policies|resource|$unknown|code", "\"AccessDenied\"");
+    s_demo_expect(snap, "arn:aws:s3:::demo-finance-reports", "attrs|policy_status|is_public", "false");
+    assert_int_equal(tm_snapshot_error_count(snap), 1);
+    s_demo_expect(snap, "arn:aws:s3:::demo-etl-staging", "policies|resource", "null");
+    s_demo_expect(snap, "arn:aws:s3:::demo-customer-data", "attrs|access_points",
+                  "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics\"]");
+    s_demo_expect(snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads", "policies|resource", "null");
+    s_demo_expect(snap, "arn:aws:iam::111122223333:root", "attrs|s3_public_access_block",
+                  "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":false,\"BlockPublicPolicy\":false,"
+                  "\"RestrictPublicBuckets\":false}");
+    assert_int_equal(s_demo_calls(calls, "GetBucketLocation"), 13);
+    /* Two scans of the same account give the same bytes. */
+    char *a = NULL, *b = NULL, err[256];
+    assert_int_equal(tm_snapshot_serialize(snap, &a, err, sizeof(err)), TM_OK);
+    struct tm_snapshot *again = tm_test_aws_scan_demo(services, 1, NULL, NULL);
+    assert_int_equal(tm_snapshot_serialize(again, &b, err, sizeof(err)), TM_OK);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    tm_snapshot_destroy(again);
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_buckets, s_setup, s_teardown),
@@ -407,6 +488,7 @@ int main(void) {
         cmocka_unit_test(test_small_facts),
         cmocka_unit_test(test_website),
         cmocka_unit_test_setup_teardown(test_access_points, s_setup, s_teardown),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
