@@ -198,7 +198,8 @@ int tm__aws_sns_put_subscriptions(cJSON *topic, const cJSON *subs) {
         i++;
     }
     if (!rc) {
-        qsort(v, (size_t)n, sizeof(*v), s_cmp_sub);
+        if (n > 1)
+            qsort(v, (size_t)n, sizeof(*v), s_cmp_sub);
         /* Appending to an array cannot fail once both items exist. */
         for (i = 0; i < n; i++)
             (void)cJSON_AddItemToArray(list, v[i]);
