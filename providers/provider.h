@@ -41,8 +41,6 @@ struct tm_provider {
      * errors), else the error that stopped it. */
     int (*finish)(void *state, char *errmsg, size_t errmsg_len);
     void (*destroy)(void *state);
-    /* The names accepted by --services, NULL-terminated. */
-    const char *const *(*service_names)(void);
 };
 
 /* The provider named, or NULL. */

@@ -52,18 +52,18 @@ static const struct tm_aws_service *const s_services[] = {
     &tm__aws_service_ecr,          &s_account_service,             NULL,
 };
 
-const struct tm_aws_service *const *tm_aws_services(void) {
+const struct tm_aws_service *const *tm_aws_scan_services(void) {
     return s_services;
 }
 
-const struct tm_aws_service *tm_aws_service_find(const char *name) {
+const struct tm_aws_service *tm_aws_scan_service_find(const char *name) {
     for (const struct tm_aws_service *const *s = s_services; *s; s++)
         if ((*s)->start && strcmp((*s)->name, name) == 0)
             return *s;
     return NULL;
 }
 
-const char *tm_aws_partition_of_region(const char *region) {
+const char *tm_aws_scan_partition_of(const char *region) {
     if (tm_str_starts_with(region, "cn-"))
         return "aws-cn";
     if (tm_str_starts_with(region, "us-gov-"))
@@ -88,7 +88,7 @@ static const char *s_global_region(const char *partition) {
     return "us-east-1";
 }
 
-bool tm_aws_region_valid(const char *region) {
+bool tm_aws_scan_region_valid(const char *region) {
     /* letters-and-dashes, a final dash, digits: "eu-west-1", "us-gov-west-1", "ap-southeast-4". */
     if (!region || !*region || strlen(region) > 32)
         return false;
@@ -140,7 +140,8 @@ struct s_unit {
 struct s_req {
     struct tm_aws_scan *scan;
     struct s_unit *unit;
-    struct tm_aws_call call; /* deep copy */
+    struct tm_aws_call call;      /* deep copy */
+    struct tm_aws_wire_call wire; /* the same, as the transport sees it (shares call's strings) */
     struct tm_aws_param *params;
     char **accept; /* NULL-terminated copy of accept_codes, or NULL */
     tm_aws_done_fn done;
@@ -303,18 +304,18 @@ bool tm_aws_scan_has_service(const struct tm_aws_scan *scan, const char *name) {
 int tm_aws_scan_new(struct tm_aws_scan **out, const struct tm_aws_scan_options *opts,
                     struct tm_aws_transport *transport, struct tm_snapshot *snap, char *errmsg, size_t errmsg_len) {
     *out = NULL;
-    if (!opts->home_region || !tm_aws_region_valid(opts->home_region)) {
+    if (!opts->home_region || !tm_aws_scan_region_valid(opts->home_region)) {
         snprintf(errmsg, errmsg_len, "'%s' is not a region name", opts->home_region ? opts->home_region : "");
         return TM_ERR_INVALID;
     }
     for (size_t i = 0; i < opts->region_count; i++) {
-        if (!tm_aws_region_valid(opts->regions[i])) {
+        if (!tm_aws_scan_region_valid(opts->regions[i])) {
             snprintf(errmsg, errmsg_len, "'%s' is not a region name", opts->regions[i]);
             return TM_ERR_INVALID;
         }
     }
     for (size_t i = 0; i < opts->service_count; i++) {
-        if (!tm_aws_service_find(opts->services[i])) {
+        if (!tm_aws_scan_service_find(opts->services[i])) {
             snprintf(errmsg, errmsg_len, "unknown service '%s'", opts->services[i]);
             return TM_ERR_INVALID;
         }
@@ -327,7 +328,7 @@ int tm_aws_scan_new(struct tm_aws_scan **out, const struct tm_aws_scan_options *
     scan->transport = transport;
     scan->max_in_flight = opts->concurrency > 0 ? (size_t)opts->concurrency : TM_AWS_DEFAULT_CONCURRENCY;
     scan->home_region = tm_aws_scan_strdup(scan, opts->home_region);
-    scan->partition = tm_aws_partition_of_region(opts->home_region);
+    scan->partition = tm_aws_scan_partition_of(opts->home_region);
     size_t nsvc = 0;
     for (const struct tm_aws_service *const *s = s_services; *s; s++)
         nsvc++;
@@ -466,6 +467,23 @@ static struct s_req *s_req_copy(struct tm_aws_scan *scan, const struct tm_aws_ca
         s_req_free(req);
         return NULL;
     }
+    const struct tm_aws_api *api = call->api;
+    bool rest = api->protocol == TM_AWS_PROTO_REST_JSON || api->protocol == TM_AWS_PROTO_REST_XML;
+    req->wire = (struct tm_aws_wire_call){
+        .service = api->name,
+        .signing_name = api->signing_name,
+        .operation = req->call.operation,
+        .region = req->call.region,
+        .account = scan->account,
+        .rest = rest,
+        .json = api->protocol == TM_AWS_PROTO_JSON,
+        .method = rest && req->call.method ? req->call.method
+                  : rest                   ? "GET"
+                                           : "POST",
+        .path = rest && req->call.path ? req->call.path : "/",
+        .params = req->call.params,
+        .param_count = req->call.param_count,
+    };
     return req;
 }
 
@@ -679,7 +697,7 @@ static void s_pump(struct tm_aws_scan *scan) {
                 continue;
             }
             scan->in_flight++;
-            int rc = scan->transport->send(scan->transport, &req->call, s_on_response, req);
+            int rc = scan->transport->send(scan->transport, &req->wire, s_on_response, req);
             if (rc) {
                 scan->in_flight--;
                 struct tm_aws_transport_response resp = {

@@ -18,40 +18,8 @@
 #include "core/log.h"
 #include "core/snapshot.h"
 #include "providers/aws/service.h"
+#include "providers/aws/transport.h"
 #include "providers/provider.h"
-
-/* ---- transport ---- */
-
-struct tm_aws_header {
-    const char *name;
-    const char *value;
-};
-
-/* How a call ended at the transport. */
-struct tm_aws_transport_response {
-    int status;       /* HTTP status of the final attempt; 0 when no response arrived */
-    const char *body; /* NUL-terminated; may be NULL when empty */
-    size_t body_len;
-    /* Set when the call failed: the service's error code (an error answer) or the transport's
-     * ("NetworkError", "Timeout", "ResponseTooLarge", "ReadOnlyRefused", ...), with its message. */
-    const char *code;
-    const char *message;
-    int attempts;
-    const struct tm_aws_header *headers; /* response headers of the final attempt */
-    size_t header_count;
-};
-
-typedef void (*tm_aws_transport_done_fn)(void *user_data, const struct tm_aws_transport_response *resp);
-
-/* Sends AWS calls. Implementations embed this struct as their first member. */
-struct tm_aws_transport {
-    /* Sends a call whose region is resolved. `done` runs exactly once, later, on the loop thread. */
-    int (*send)(struct tm_aws_transport *t, const struct tm_aws_call *call, tm_aws_transport_done_fn done,
-                void *user_data);
-    /* Nothing more will be sent: release loop handles so the loop can run dry. */
-    void (*close)(struct tm_aws_transport *t);
-    void (*destroy)(struct tm_aws_transport *t);
-};
 
 /* ---- scan ---- */
 
@@ -96,15 +64,15 @@ void tm_aws_scan_progress(const struct tm_aws_scan *scan, struct tm_aws_progress
 /* Every service row, NULL-terminated: the scanned services in table order, then the provider's own
  * pseudo-service "account" (STS GetCallerIdentity, EC2 DescribeRegions). For the IAM policy test and
  * `--services` help. */
-const struct tm_aws_service *const *tm_aws_services(void);
+const struct tm_aws_service *const *tm_aws_scan_services(void);
 /* The service named, or NULL (the "account" row is not selectable). */
-const struct tm_aws_service *tm_aws_service_find(const char *name);
+const struct tm_aws_service *tm_aws_scan_service_find(const char *name);
 
 /* The partition of a region: "aws", "aws-cn" (cn-*), "aws-us-gov" (us-gov-*), "aws-iso" (us-iso-*),
  * "aws-iso-b" (us-isob-*). */
-const char *tm_aws_partition_of_region(const char *region);
+const char *tm_aws_scan_partition_of(const char *region);
 /* True for a well-formed region name ("eu-west-1", "us-gov-west-1", "ap-southeast-4"). */
-bool tm_aws_region_valid(const char *region);
+bool tm_aws_scan_region_valid(const char *region);
 
 /* The provider row for providers/provider.c. */
 extern const struct tm_provider tm_aws_provider;

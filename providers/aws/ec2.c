@@ -363,6 +363,8 @@ static int s_interface(const struct tm_aws_sink *sink, const xmlNode *n, char *e
         (rc = s_text_attr(res, "private_ip", n, "privateIpAddress", where, errmsg, errmsg_len)) ||
         (rc = s_text_attr(res, "interface_type", n, "interfaceType", where, errmsg, errmsg_len)) ||
         (rc = s_text_attr(res, "description", n, "description", where, errmsg, errmsg_len)) ||
+        (rc = s_text_attr(res, "requester_id", n, "requesterId", where, errmsg, errmsg_len)) ||
+        (rc = s_bool_attr(res, "requester_managed", n, "requesterManaged", where, errmsg, errmsg_len)) ||
         (rc = tm_snapshot_set_attr(res, "instance_id", tm_aws_json_string_or_null(instance))) ||
         (rc = s_groups(sink, res, n, where, errmsg, errmsg_len)))
         return rc;

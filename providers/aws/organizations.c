@@ -30,6 +30,7 @@ const struct tm_aws_api tm__aws_api_organizations = {
 
 static const struct tm_aws_operation s_operations[] = {
     {S_API, "DescribeOrganization", "organizations:DescribeOrganization"},
+    {S_API, "ListAccounts", "organizations:ListAccounts"},
     {S_API, "ListParents", "organizations:ListParents"},
     {S_API, "ListPoliciesForTarget", "organizations:ListPoliciesForTarget"},
     {S_API, "DescribePolicy", "organizations:DescribePolicy"},
@@ -117,6 +118,39 @@ out:
     return rc;
 }
 
+int tm__aws_org_parse_accounts(cJSON *out, char **next_token, const char *body, size_t len, char *errmsg,
+                               size_t errmsg_len) {
+    *next_token = NULL;
+    cJSON *root = NULL;
+    int rc = s_parse(&root, "ListAccounts", body, len, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "Accounts");
+    if (!cJSON_IsArray(list)) {
+        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: Accounts missing");
+        goto out;
+    }
+    for (const cJSON *a = list->child; a; a = a->next) {
+        const char *id = s_str(a, "Id");
+        if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12) {
+            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: an account without a 12-digit Id");
+            goto out;
+        }
+        cJSON *s = cJSON_CreateString(id);
+        if (!s || !cJSON_AddItemToArray(out, s)) {
+            cJSON_Delete(s);
+            rc = TM_ERR_NOMEM;
+            goto out;
+        }
+    }
+    const char *next = s_str(root, "NextToken");
+    if (next && *next && !(*next_token = strdup(next)))
+        rc = TM_ERR_NOMEM;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
 int tm__aws_org_parse_parents(char **id, char **type, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     *id = *type = NULL;
     cJSON *root = NULL;
@@ -199,6 +233,7 @@ struct s_kind {
 
 struct s_org {
     struct tm_aws_sink sink;
+    cJSON *accounts;                /* ListAccounts so far */
     const char *chain[S_MAX_CHAIN]; /* the account, then its parents up to the root */
     size_t chain_len;
     struct s_kind kinds[2];
@@ -219,6 +254,7 @@ struct s_policy_ctx {
 
 static void s_org_free(void *p) {
     struct s_org *org = p;
+    cJSON_Delete(org->accounts);
     cJSON_Delete(org->kinds[0].entries);
     cJSON_Delete(org->kinds[1].entries);
     cJSON_Delete(org->docs);
@@ -413,6 +449,68 @@ static void s_list_policies(struct tm_aws_scan *scan, struct s_org *org) {
         s_describe(scan, org);
 }
 
+static int s_cmp_str_item(const void *a, const void *b) {
+    return strcmp((*(cJSON *const *)a)->valuestring, (*(cJSON *const *)b)->valuestring);
+}
+
+/* The member account ids, sorted and de-duplicated. */
+static cJSON *s_sorted_accounts(cJSON *accounts) {
+    size_t n = (size_t)cJSON_GetArraySize(accounts);
+    cJSON **v = calloc(n ? n : 1, sizeof(*v));
+    cJSON *out = cJSON_CreateArray();
+    if (!v || !out) {
+        free(v);
+        cJSON_Delete(out);
+        return NULL;
+    }
+    size_t i = 0;
+    for (cJSON *a = accounts->child; a; a = a->next)
+        v[i++] = a;
+    qsort(v, n, sizeof(*v), s_cmp_str_item);
+    for (i = 0; i < n; i++) {
+        if (i && strcmp(v[i - 1]->valuestring, v[i]->valuestring) == 0)
+            continue;
+        cJSON *s = cJSON_CreateString(v[i]->valuestring);
+        if (!s || !cJSON_AddItemToArray(out, s)) {
+            cJSON_Delete(s);
+            cJSON_Delete(out);
+            out = NULL;
+            break;
+        }
+    }
+    free(v);
+    return out;
+}
+
+static void s_on_accounts(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_org *org = user_data;
+    cJSON *acct = tm_aws_scan_account_resource(scan);
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(acct, "attrs"), "organization");
+    const struct tm_snapshot_error *err = res->error;
+    char *next = NULL;
+    if (!err) {
+        char why[256];
+        int rc = tm__aws_org_parse_accounts(org->accounts, &next, res->body, res->body_len, why, sizeof(why));
+        if (rc == TM_ERR_NOMEM) {
+            tm_aws_scan_check(scan, rc, "ListAccounts");
+            return;
+        }
+        if (rc && !(err = tm_aws_fail(scan, res, "MalformedResponse", why)))
+            return;
+    }
+    if (!err && next) {
+        int rc = tm_aws_call_next(scan, res, "NextToken", next, s_on_accounts, org);
+        free(next);
+        (void)rc; /* on failure the scan has stopped */
+        return;
+    }
+    cJSON *v = err ? tm_aws_unknown_value(err) : s_sorted_accounts(org->accounts);
+    if (!v || !cJSON_IsObject(o) || !cJSON_AddItemToObject(o, "accounts", v)) {
+        cJSON_Delete(v);
+        tm_aws_scan_check(scan, TM_ERR_NOMEM, "ListAccounts");
+    }
+}
+
 static void s_ask_parent(struct tm_aws_scan *scan, struct s_org *org);
 
 static void s_on_parents(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
@@ -492,6 +590,9 @@ static void s_on_organization(struct tm_aws_scan *scan, const struct tm_aws_resu
     }
     if (tm_aws_scan_check(scan, tm_snapshot_set_attr(acct, "organization", o.organization), "organization") < 0)
         return;
+    struct tm_aws_call list = {.api = S_API, .operation = "ListAccounts"};
+    if (tm_aws_call(scan, &list, s_on_accounts, org))
+        return;
     if (!o.all_features) { /* consolidated billing only: policies cannot be attached */
         tm_aws_scan_check(scan, s_set_all(scan, NULL, true), "organization");
         return;
@@ -515,10 +616,11 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     org->kinds[0].entries = cJSON_CreateArray();
     org->kinds[1].entries = cJSON_CreateArray();
     org->docs = cJSON_CreateObject();
+    org->accounts = cJSON_CreateArray();
     int rc = tm_aws_scan_on_destroy(scan, s_org_free, org);
     if (rc)
         return rc;
-    if (!org->kinds[0].entries || !org->kinds[1].entries || !org->docs)
+    if (!org->kinds[0].entries || !org->kinds[1].entries || !org->docs || !org->accounts)
         return TM_ERR_NOMEM;
     static const char *const not_in_use[] = {"AWSOrganizationsNotInUseException", NULL};
     struct tm_aws_call call = {.api = S_API, .operation = "DescribeOrganization", .accept_codes = not_in_use};

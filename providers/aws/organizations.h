@@ -14,7 +14,7 @@ extern const struct tm_aws_api tm__aws_api_organizations;
 
 /* What DescribeOrganization says. */
 struct tm__aws_org {
-    cJSON *organization; /* {id, arn, master_account_id} */
+    cJSON *organization; /* {id, arn, master_account_id}; `accounts` is added from ListAccounts */
     bool all_features;   /* FeatureSet "ALL": policies can apply */
     bool types_listed;   /* AvailablePolicyTypes was present */
     bool scp_enabled;    /* SERVICE_CONTROL_POLICY listed ENABLED */
@@ -23,6 +23,9 @@ struct tm__aws_org {
 
 TM_MUST_CHECK int tm__aws_org_parse_organization(struct tm__aws_org *out, const char *body, size_t len, char *errmsg,
                                                  size_t errmsg_len);
+/* One page of ListAccounts: member account ids appended to out (strings). */
+TM_MUST_CHECK int tm__aws_org_parse_accounts(cJSON *out, char **next_token, const char *body, size_t len, char *errmsg,
+                                             size_t errmsg_len);
 /* ListParents: the first parent's id and type ("ROOT", "ORGANIZATIONAL_UNIT"), malloc'd. An account
  * and an OU have exactly one parent. */
 TM_MUST_CHECK int tm__aws_org_parse_parents(char **id, char **type, const char *body, size_t len, char *errmsg,

@@ -40,8 +40,7 @@ struct tm_aws_recorder {
 
 struct s_call {
     struct tm_aws_recorder *rec;
-    const struct tm_aws_api *api;
-    char *operation, *region, *method, *path;
+    char *service, *signing_name, *operation, *region, *method, *path;
     struct tm_aws_param *params; /* sorted by name, then value */
     size_t param_count;
     tm_aws_transport_done_fn done;
@@ -241,7 +240,7 @@ static void s_write(struct tm_aws_recorder *rec, const struct s_call *c, const s
     for (size_t i = 0; i < c->param_count && ok; i++)
         ok = s_line_safe(c->params[i].name) && s_line_safe(c->params[i].value) && !strchr(c->params[i].name, '=');
     if (!ok) {
-        tm_log_warn(rec->log, "record: %s %s not written: a value does not fit a fixture line", c->api->name,
+        tm_log_warn(rec->log, "record: %s %s not written: a value does not fit a fixture line", c->service,
                     c->operation);
         goto out;
     }
@@ -260,7 +259,7 @@ static void s_write(struct tm_aws_recorder *rec, const struct s_call *c, const s
         opname[k++] = s_safe_name_char(*p) ? *p : '_';
     opname[k] = '\0';
     if (!rc)
-        rc = tm_buf_appendf(&path, "%s/%s/%s", rec->dir, c->api->name, c->region);
+        rc = tm_buf_appendf(&path, "%s/%s/%s", rec->dir, c->service, c->region);
     /* A call without parameters is the operation's only one: no suffix needed. */
     char suffix[32] = "";
     if (c->param_count || strcmp(c->path, "/") != 0)
@@ -271,8 +270,7 @@ static void s_write(struct tm_aws_recorder *rec, const struct s_call *c, const s
         rc = tm_buf_appendf(&text,
                             "# %s %s, recorded by tmscan scan aws --record\n"
                             "service: %s\nregion: %s\noperation: %s\nmethod: %s\npath: %s\n",
-                            c->api->name, c->operation, c->api->signing_name, c->region, c->operation, c->method,
-                            c->path);
+                            c->service, c->operation, c->signing_name, c->region, c->operation, c->method, c->path);
     for (size_t i = 0; i < c->param_count && !rc; i++)
         rc = tm_buf_appendf(&text, "param: %s=%s\n", c->params[i].name, c->params[i].value);
     if (!rc)
@@ -305,6 +303,8 @@ out:
 static void s_call_free(struct s_call *c) {
     if (!c)
         return;
+    free(c->service);
+    free(c->signing_name);
     free(c->operation);
     free(c->region);
     free(c->method);
@@ -331,23 +331,23 @@ static void s_on_done(void *user_data, const struct tm_aws_transport_response *r
     s_call_free(c);
 }
 
-static int s_send(struct tm_aws_transport *t, const struct tm_aws_call *call, tm_aws_transport_done_fn done,
+static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
                   void *user_data) {
     struct tm_aws_recorder *rec = (struct tm_aws_recorder *)t;
     struct s_call *c = calloc(1, sizeof(*c));
     if (!c)
         return TM_ERR_NOMEM;
     c->rec = rec;
-    c->api = call->api;
     c->done = done;
     c->user_data = user_data;
-    bool rest = call->api->protocol == TM_AWS_PROTO_REST_JSON || call->api->protocol == TM_AWS_PROTO_REST_XML;
+    c->service = strdup(call->service);
+    c->signing_name = strdup(call->signing_name);
     c->operation = strdup(call->operation);
     c->region = strdup(call->region);
-    c->method = strdup(rest ? (call->method ? call->method : "GET") : "POST");
-    c->path = strdup(rest && call->path ? call->path : "/");
+    c->method = strdup(call->method);
+    c->path = strdup(call->path);
     c->params = calloc(call->param_count ? call->param_count : 1, sizeof(*c->params));
-    bool oom = !c->operation || !c->region || !c->method || !c->path || !c->params;
+    bool oom = !c->service || !c->signing_name || !c->operation || !c->region || !c->method || !c->path || !c->params;
     for (size_t i = 0; c->params && i < call->param_count; i++) {
         c->params[i].name = strdup(call->params[i].name);
         c->params[i].value = strdup(call->params[i].value ? call->params[i].value : "");

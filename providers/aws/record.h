@@ -20,7 +20,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/snapshot.h"
-#include "providers/aws/aws.h"
+#include "providers/aws/transport.h"
 
 /* The fake credentials scenario.json lists (and a replay signs with). */
 #define TM_AWS_RECORD_ACCESS_KEY_ID "AKIATMSCANRECORDING1"

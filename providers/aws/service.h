@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/snapshot.h"
+#include "providers/aws/transport.h"
 
 struct tm_aws_scan;
 
@@ -76,15 +77,6 @@ struct tm_aws_service {
     bool global;      /* started once per scan, region "global" (IAM, Organizations) */
     const struct tm_aws_operation *operations; /* every operation it may call; ends with {NULL, NULL, NULL} */
     tm_aws_service_start_fn start;             /* NULL for an API only the provider itself calls (STS) */
-};
-
-/* A request parameter. For query/ec2 a form parameter (flattened: "Owner.1", "Filter.1.Name"), for
- * rest-json/rest-xml a query-string parameter, for json a top-level member of the body: a string, or
- * the JSON text of `value` itself (a number, true, false) when `raw`. Names and values are unencoded. */
-struct tm_aws_param {
-    const char *name;
-    const char *value;
-    bool raw;
 };
 
 /* One API call. Copied by tm_aws_call; the caller's storage may go away once it returns. */

@@ -11,7 +11,7 @@ struct tm_test_aws_pending {
     void *user_data;
 };
 
-static bool s_matches(const struct tm_test_aws_reply *r, const struct tm_aws_call *call) {
+static bool s_matches(const struct tm_test_aws_reply *r, const struct tm_aws_wire_call *call) {
     if (strcmp(r->operation, call->operation) != 0)
         return false;
     if (r->region && strcmp(r->region, call->region) != 0)
@@ -62,11 +62,11 @@ static void s_on_idle(uv_idle_t *idle) {
         uv_idle_stop(&f->idle);
 }
 
-static int s_send(struct tm_aws_transport *t, const struct tm_aws_call *call, tm_aws_transport_done_fn done,
+static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
                   void *user_data) {
     struct tm_test_aws_fake *f = (struct tm_test_aws_fake *)t;
     char line[1024];
-    int n = snprintf(line, sizeof(line), "%s %s %s", call->api->name, call->operation, call->region);
+    int n = snprintf(line, sizeof(line), "%s %s %s", call->service, call->operation, call->region);
     for (size_t i = 0; i < call->param_count && n > 0 && (size_t)n < sizeof(line); i++)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%s", call->params[i].name, call->params[i].value);
     cJSON_AddItemToArray(f->log, cJSON_CreateString(line));

@@ -133,6 +133,8 @@ static const char s_enis[] =
     "         <privateIpAddress>10.0.2.10</privateIpAddress>\n"
     "         <groupSet/>\n"
     "         <interfaceType>lambda</interfaceType>\n"
+    "         <requesterId>ABCDEFGHIJKLMNOPQRSTU:storefront-api</requesterId>\n"
+    "         <requesterManaged>true</requesterManaged>\n"
     "       </item>\n"
     "     </networkInterfaceSet>\n"
     "</DescribeNetworkInterfacesResponse>\n";
@@ -303,6 +305,10 @@ static void test_network_interfaces(void **state) {
     s_expect(l, "public_ips", "[]");
     s_expect(l, "instance_id", "null");
     s_expect(l, "interface_type", "\"lambda\"");
+    s_expect(l, "requester_managed", "true");
+    s_expect(l, "requester_id", "\"ABCDEFGHIJKLMNOPQRSTU:storefront-api\"");
+    s_expect(n, "requester_managed", "null");
+    s_expect(n, "requester_id", "null");
 }
 
 static void test_snapshots_images_and_sharing(void **state) {

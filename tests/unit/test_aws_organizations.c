@@ -42,6 +42,28 @@ static void test_describe_organization(void **state) {
     }
 }
 
+static void test_accounts(void **state) {
+    (void)state;
+    char err[256];
+    static const char body[] =
+        "{\"Accounts\":[{\"Arn\":\"arn:aws:organizations::111111111111:account/o-exampleorgid/111111111111\","
+        "\"Email\":\"bill@example.com\",\"Id\":\"111111111111\",\"JoinedMethod\":\"INVITED\","
+        "\"JoinedTimestamp\":1481830215.45,\"Name\":\"Master Account\",\"Status\":\"ACTIVE\"}],"
+        "\"NextToken\":\"AAQ/x+==\"}";
+    cJSON *out = cJSON_CreateArray();
+    char *next = NULL;
+    assert_int_equal(tm__aws_org_parse_accounts(out, &next, body, strlen(body), err, sizeof(err)), TM_OK);
+    assert_string_equal(next, "AAQ/x+==");
+    free(next);
+    assert_string_equal(cJSON_GetArrayItem(out, 0)->valuestring, "111111111111");
+    static const char *const bad[] = {"{}", "{\"Accounts\":[{\"Id\":\"1111\"}]}",
+                                      "{\"Accounts\":[{\"Id\":\"11111111111x\"}]}", "{\"Accounts\":{}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(tm__aws_org_parse_accounts(out, &next, bad[i], strlen(bad[i]), err, sizeof(err)),
+                         TM_ERR_PARSE);
+    cJSON_Delete(out);
+}
+
 static void test_parents_policies_policy(void **state) {
     (void)state;
     char err[256];
@@ -125,6 +147,7 @@ static void test_caller_identity(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_describe_organization),
+        cmocka_unit_test(test_accounts),
         cmocka_unit_test(test_parents_policies_policy),
         cmocka_unit_test(test_caller_identity),
     };

@@ -13,9 +13,6 @@
 
 #include "cmd/mockcloud/mock_int.h"
 #include "core/json.h"
-#include "providers/aws/ec2.h"
-#include "providers/aws/iam.h"
-#include "providers/aws/organizations.h"
 #include "providers/aws/record.h"
 #include "tests/support/aws_fake.h"
 
@@ -131,21 +128,36 @@ static void test_recorded_files_load_in_mockcloud(void **state) {
     struct tm_aws_param alice[] = {{"UserName", "alice", false}};
     struct tm_aws_param bob[] = {{"UserName", "bob", false}};
     struct tm_aws_param ec2[] = {{"MaxResults", "1000", false}, {"Filter.1.Name", "a=b c", false}};
-    struct tm_aws_call calls[] = {
-        {.api = &tm__aws_api_iam,
+    struct tm_aws_wire_call calls[] = {
+        {.service = "iam",
+         .signing_name = "iam",
          .operation = "ListAccessKeys",
          .region = "us-east-1",
+         .method = "POST",
+         .path = "/",
          .params = alice,
          .param_count = 1},
-        {.api = &tm__aws_api_iam,
+        {.service = "iam",
+         .signing_name = "iam",
          .operation = "ListAccessKeys",
          .region = "us-east-1",
+         .method = "POST",
+         .path = "/",
          .params = bob,
          .param_count = 1},
-        {.api = &tm__aws_api_organizations, .operation = "DescribeOrganization", .region = "us-east-1"},
-        {.api = &tm__aws_api_ec2,
+        {.service = "organizations",
+         .signing_name = "organizations",
+         .operation = "DescribeOrganization",
+         .region = "us-east-1",
+         .json = true,
+         .method = "POST",
+         .path = "/"},
+        {.service = "ec2",
+         .signing_name = "ec2",
          .operation = "DescribeInstances",
          .region = "eu-west-1",
+         .method = "POST",
+         .path = "/",
          .params = ec2,
          .param_count = 2},
     };

@@ -100,6 +100,9 @@ static const char s_org[] =
     "{\"Organization\":{\"Id\":\"o-abc\",\"Arn\":\"arn:aws:organizations::444455556666:organization/o-abc\","
     "\"FeatureSet\":\"ALL\",\"MasterAccountId\":\"444455556666\","
     "\"AvailablePolicyTypes\":[{\"Type\":\"SERVICE_CONTROL_POLICY\",\"Status\":\"ENABLED\"}]}}";
+static const char s_accounts_p1[] = "{\"Accounts\":[{\"Id\":\"" ACCT "\",\"Status\":\"ACTIVE\"},"
+                                    "{\"Id\":\"444455556666\",\"Status\":\"ACTIVE\"}],\"NextToken\":\"acc2\"}";
+static const char s_accounts_p2[] = "{\"Accounts\":[{\"Id\":\"222233334444\",\"Status\":\"SUSPENDED\"}]}";
 static const char s_parent_ou[] = "{\"Parents\":[{\"Id\":\"ou-ab-12345678\",\"Type\":\"ORGANIZATIONAL_UNIT\"}]}";
 static const char s_parent_root[] = "{\"Parents\":[{\"Id\":\"r-ab\",\"Type\":\"ROOT\"}]}";
 static const char s_pols_account[] = "{\"Policies\":[]}";
@@ -162,6 +165,8 @@ static const struct tm_test_aws_reply s_account[] = {
     {"ListOpenIDConnectProviders", NULL, NULL, 0, NULL, s_oidc, 0, NULL},
     {"ListSAMLProviders", NULL, NULL, 0, NULL, s_saml, 0, NULL},
     {"DescribeOrganization", NULL, NULL, 0, NULL, s_org, 0, NULL},
+    {"ListAccounts", "NextToken=acc2", NULL, 0, NULL, s_accounts_p2, 0, NULL},
+    {"ListAccounts", NULL, NULL, 0, NULL, s_accounts_p1, 0, NULL},
     {"ListParents", "ChildId=" ACCT, NULL, 0, NULL, s_parent_ou, 0, NULL},
     {"ListParents", "ChildId=ou-ab-12345678", NULL, 0, NULL, s_parent_root, 0, NULL},
     {"ListPoliciesForTarget", "TargetId=" ACCT, NULL, 0, NULL, s_pols_account, 0, NULL},
@@ -282,8 +287,8 @@ static void test_full_scan(void **state) {
     s_expect(s, acct, "attrs|alias", "\"acme\"");
     s_expect(s, acct, "attrs|enabled_regions", "[\"eu-west-1\",\"us-east-1\"]");
     s_expect(s, acct, "attrs|organization",
-             "{\"arn\":\"arn:aws:organizations::444455556666:organization/o-abc\",\"id\":\"o-abc\","
-             "\"master_account_id\":\"444455556666\"}");
+             "{\"accounts\":[\"" ACCT "\",\"222233334444\",\"444455556666\"],\"arn\":\"arn:aws:organizations::"
+             "444455556666:organization/o-abc\",\"id\":\"o-abc\",\"master_account_id\":\"444455556666\"}");
     /* SCPs from the account up: the OU's two, then the root's; FullAWSAccess described once. */
     s_expect(s, acct, "policies|scps|0|id", "\"p-FullAWSAccess\"");
     s_expect(s, acct, "policies|scps|0|target", "\"ou-ab-12345678\"");
@@ -354,6 +359,7 @@ static void test_failures_become_errors_and_unknowns(void **state) {
         {"ListAccessKeys", NULL, NULL, 403, "AccessDenied", "", 0, NULL},
         {"ListRoles", NULL, NULL, 400, "Throttling", "", 5, NULL},
         {"ListParents", "ChildId=ou-ab-12345678", NULL, 400, "AccessDeniedException", "", 0, NULL},
+        {"ListAccounts", NULL, NULL, 400, "AccessDeniedException", "", 0, NULL},
         {"DescribeSnapshotAttribute", NULL, NULL, 403, "UnauthorizedOperation", "", 0, NULL},
         {"DescribeInstances", NULL, "eu-west-1", 401, "AuthFailure", "", 0, NULL},
         /* Not the document the operation returns. */
@@ -364,7 +370,9 @@ static void test_failures_become_errors_and_unknowns(void **state) {
     struct tm_aws_scan_options opts = {0};
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     struct tm_snapshot *s = r.snap;
-    assert_int_equal(tm_snapshot_error_count(s), 6);
+    assert_int_equal(tm_snapshot_error_count(s), 7);
+    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|id", "\"o-abc\"");
+    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|accounts|$unknown|operation", "\"ListAccounts\"");
     const char *acct = "arn:aws:iam::" ACCT ":root";
     s_expect(s, acct, "attrs|alias|$unknown|code", "\"MalformedResponse\"");
     s_expect(s, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
@@ -388,7 +396,7 @@ static void test_failures_become_errors_and_unknowns(void **state) {
     free(errs);
     struct tm_aws_progress p;
     tm_aws_scan_progress(r.scan, &p);
-    assert_int_equal(p.errors, 6);
+    assert_int_equal(p.errors, 7);
     assert_int_equal(p.retries, 1 + 4);
     s_finish(&r);
 }
@@ -519,13 +527,13 @@ static void test_options_are_checked(void **state) {
     for (size_t i = 0; i < sizeof(bad_regions) / sizeof(bad_regions[0]); i++) {
         struct tm_aws_scan_options o = {.home_region = "us-east-1", .regions = &bad_regions[i], .region_count = 1};
         assert_int_equal(tm_aws_scan_new(&scan, &o, &t, snap, err, sizeof(err)), TM_ERR_INVALID);
-        assert_false(tm_aws_region_valid(bad_regions[i]));
+        assert_false(tm_aws_scan_region_valid(bad_regions[i]));
     }
-    assert_true(tm_aws_region_valid("us-gov-west-1"));
-    assert_true(tm_aws_region_valid("ap-southeast-4"));
-    assert_string_equal(tm_aws_partition_of_region("cn-north-1"), "aws-cn");
-    assert_string_equal(tm_aws_partition_of_region("us-gov-east-1"), "aws-us-gov");
-    assert_string_equal(tm_aws_partition_of_region("eu-west-1"), "aws");
+    assert_true(tm_aws_scan_region_valid("us-gov-west-1"));
+    assert_true(tm_aws_scan_region_valid("ap-southeast-4"));
+    assert_string_equal(tm_aws_scan_partition_of("cn-north-1"), "aws-cn");
+    assert_string_equal(tm_aws_scan_partition_of("us-gov-east-1"), "aws-us-gov");
+    assert_string_equal(tm_aws_scan_partition_of("eu-west-1"), "aws");
     assert_null(scan);
     tm_snapshot_destroy(snap);
 }
@@ -534,7 +542,7 @@ static void test_every_operation_is_declared_once(void **state) {
     (void)state;
     /* The service tables are what the IAM policy test reads: no duplicates, every action Service:Op. */
     size_t n = 0;
-    for (const struct tm_aws_service *const *s = tm_aws_services(); *s; s++) {
+    for (const struct tm_aws_service *const *s = tm_aws_scan_services(); *s; s++) {
         for (const struct tm_aws_operation *op = (*s)->operations; op->name; op++, n++) {
             assert_non_null(op->api);
             for (const struct tm_aws_operation *o2 = op + 1; o2->name; o2++)
@@ -543,10 +551,10 @@ static void test_every_operation_is_declared_once(void **state) {
                 assert_non_null(strchr(op->iam_action, ':'));
         }
         if ((*s)->start)
-            assert_ptr_equal(tm_aws_service_find((*s)->name), *s);
+            assert_ptr_equal(tm_aws_scan_service_find((*s)->name), *s);
     }
     assert_true(n >= 20);
-    assert_null(tm_aws_service_find("account"));
+    assert_null(tm_aws_scan_service_find("account"));
 }
 
 int main(void) {
