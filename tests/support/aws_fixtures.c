@@ -45,53 +45,54 @@ static int s_encode_pair(struct tm_buf *b, const char *name, const char *value) 
     return rc;
 }
 
+/* The API description behind a wire call, from the provider's service tables (for the JSON target
+ * prefix and the query API version, which the wire call leaves to the request layer). */
+static const struct tm_aws_api *s_api(const char *name) {
+    for (const struct tm_aws_service *const *s = tm_aws_scan_services(); *s; s++)
+        for (const struct tm_aws_operation *op = (*s)->operations; op && op->name; op++)
+            if (strcmp(op->api->name, name) == 0)
+                return op->api;
+    return NULL;
+}
+
 /* The request as the call's protocol sends it. */
 static int s_build(struct tm__mock_http_request *h, const struct tm_test_aws_fixtures *f,
-                   const struct tm_aws_call *call) {
+                   const struct tm_aws_wire_call *call) {
     struct tm_buf query, body;
     tm_buf_init(&query, 0);
     tm_buf_init(&body, 0);
     int rc = TM_OK;
-    const struct tm_aws_api *api = call->api;
+    const struct tm_aws_api *api = s_api(call->service);
     const char *ctype = NULL;
     char target[256] = "";
-    switch (api->protocol) {
-        case TM_AWS_PROTO_QUERY:
-        case TM_AWS_PROTO_EC2:
-            rc = s_encode_pair(&body, "Action", call->operation);
-            if (!rc)
-                rc = s_encode_pair(&body, "Version", api->api_version);
-            for (size_t i = 0; i < call->param_count && !rc; i++)
-                rc = s_encode_pair(&body, call->params[i].name, call->params[i].value);
-            ctype = "application/x-www-form-urlencoded; charset=utf-8";
-            break;
-        case TM_AWS_PROTO_JSON: {
-            cJSON *o = cJSON_CreateObject();
-            for (size_t i = 0; o && i < call->param_count; i++)
-                cJSON_AddItemToObject(o, call->params[i].name,
-                                      call->params[i].raw ? cJSON_Parse(call->params[i].value)
-                                                          : cJSON_CreateString(call->params[i].value));
-            char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-            cJSON_Delete(o);
-            rc = text ? tm_buf_append_str(&body, text) : TM_ERR_NOMEM;
-            free(text);
-            snprintf(target, sizeof(target), "%s.%s", api->target_prefix, call->operation);
-            ctype = strcmp(api->json_version ? api->json_version : "1.1", "1.0") == 0 ? "application/x-amz-json-1.0"
-                                                                                      : "application/x-amz-json-1.1";
-            break;
-        }
-        case TM_AWS_PROTO_REST_JSON:
-        case TM_AWS_PROTO_REST_XML:
-            for (size_t i = 0; i < call->param_count && !rc; i++)
-                rc = s_encode_pair(&query, call->params[i].name, call->params[i].value);
-            break;
-        default:
-            rc = TM_ERR_INVALID;
-            break;
+    if (!api) {
+        rc = TM_ERR_INVALID;
+    } else if (call->rest) {
+        for (size_t i = 0; i < call->param_count && !rc; i++)
+            rc = s_encode_pair(&query, call->params[i].name, call->params[i].value);
+    } else if (call->json) {
+        cJSON *o = cJSON_CreateObject();
+        for (size_t i = 0; o && i < call->param_count; i++)
+            cJSON_AddItemToObject(o, call->params[i].name,
+                                  call->params[i].raw ? cJSON_Parse(call->params[i].value)
+                                                      : cJSON_CreateString(call->params[i].value));
+        char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+        cJSON_Delete(o);
+        rc = text ? tm_buf_append_str(&body, text) : TM_ERR_NOMEM;
+        free(text);
+        snprintf(target, sizeof(target), "%s.%s", api->target_prefix, call->operation);
+        ctype = api->json_version && strcmp(api->json_version, "1.0") == 0 ? "application/x-amz-json-1.0"
+                                                                           : "application/x-amz-json-1.1";
+    } else {
+        rc = s_encode_pair(&body, "Action", call->operation);
+        if (!rc)
+            rc = s_encode_pair(&body, "Version", api->api_version);
+        for (size_t i = 0; i < call->param_count && !rc; i++)
+            rc = s_encode_pair(&body, call->params[i].name, call->params[i].value);
+        ctype = "application/x-www-form-urlencoded; charset=utf-8";
     }
-    bool rest = api->protocol == TM_AWS_PROTO_REST_JSON || api->protocol == TM_AWS_PROTO_REST_XML;
-    h->method = strdup(rest ? (call->method ? call->method : "GET") : "POST");
-    h->path = strdup(rest && call->path ? call->path : "/");
+    h->method = strdup(call->method ? call->method : "GET");
+    h->path = strdup(call->path ? call->path : "/");
     h->query = strdup(tm_buf_str(&query));
     h->target = strdup(h->path ? h->path : "/");
     h->version_minor = 1;
@@ -99,15 +100,15 @@ static int s_build(struct tm__mock_http_request *h, const struct tm_test_aws_fix
     const char *key = f->set->n_credentials ? f->set->credentials[0].access_key_id : "AKIDEXAMPLE";
     snprintf(auth, sizeof(auth),
              "AWS4-HMAC-SHA256 Credential=%s/20240101/%s/%s/aws4_request, SignedHeaders=host, Signature=00", key,
-             call->region, api->signing_name);
+             call->region, call->signing_name);
     if (!rc)
         rc = s_add_header(h, "Authorization", auth);
     if (!rc && ctype)
         rc = s_add_header(h, "Content-Type", ctype);
     if (!rc && *target)
         rc = s_add_header(h, "X-Amz-Target", target);
-    if (!rc && strcmp(api->name, "s3control") == 0)
-        rc = s_add_header(h, "x-amz-account-id", f->set->account ? f->set->account : "");
+    if (!rc && strcmp(call->service, "s3control") == 0)
+        rc = s_add_header(h, "x-amz-account-id", call->account ? call->account : "");
     if (!rc && body.len)
         rc = tm_buf_append(&h->body, body.data, body.len);
     if (!rc && (!h->method || !h->path || !h->query || !h->target))
@@ -191,7 +192,7 @@ static void s_on_idle(uv_idle_t *idle) {
         uv_idle_stop(&f->idle);
 }
 
-static int s_send(struct tm_aws_transport *t, const struct tm_aws_call *call, tm_aws_transport_done_fn done,
+static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
                   void *user_data) {
     struct tm_test_aws_fixtures *f = (struct tm_test_aws_fixtures *)t;
     struct tm__mock_http_request http;
@@ -208,7 +209,7 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_call *call, tm
     if (!rc) {
         p->fixture = tm__mock_match(f->set, &req);
         char line[2048];
-        snprintf(line, sizeof(line), "%s %s %s %s%s%s", call->api->name, call->operation, call->region, http.path,
+        snprintf(line, sizeof(line), "%s %s %s %s%s%s", call->service, call->operation, call->region, http.path,
                  *http.query ? "?" : "", http.query);
         cJSON_AddItemToArray(f->log, cJSON_CreateString(line));
         if (!p->fixture)
