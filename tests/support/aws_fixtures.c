@@ -19,6 +19,7 @@
 struct tm_test_aws_fixtures_pending {
     struct tm_test_aws_fixtures_pending *next;
     const struct tm__mock_fixture *fixture; /* NULL: nothing matched */
+    bool deny;
     tm_aws_transport_done_fn done;
     void *user_data;
 };
@@ -163,7 +164,11 @@ static void s_on_idle(uv_idle_t *idle) {
         struct tm_aws_header headers[32];
         char code[128], msg[256];
         const struct tm__mock_fixture *fx = p->fixture;
-        if (!fx) {
+        if (p->deny) {
+            resp.status = 403;
+            resp.code = "AccessDenied";
+            resp.message = "Access Denied";
+        } else if (!fx) {
             resp.status = 404;
             resp.code = "NoFixture";
             resp.message = "no fixture answers this call";
@@ -208,6 +213,8 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *cal
         rc = TM_ERR_NOMEM;
     if (!rc) {
         p->fixture = tm__mock_match(f->set, &req);
+        p->deny = f->deny_every && (f->sent + 1) % f->deny_every == 0;
+        f->denied += p->deny;
         char line[2048];
         snprintf(line, sizeof(line), "%s %s %s %s%s%s", call->service, call->operation, call->region, http.path,
                  *http.query ? "?" : "", http.query);
@@ -282,8 +289,8 @@ size_t tm_test_aws_fixtures_count(const struct tm_test_aws_fixtures *f, const ch
     return n;
 }
 
-struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t service_count, cJSON **unmatched,
-                                          cJSON **calls) {
+static struct tm_snapshot *s_scan_demo(const char *const *services, size_t service_count, size_t deny_every,
+                                       size_t *denied, cJSON **unmatched, cJSON **calls) {
     uv_loop_t loop;
     struct tm_test_aws_fixtures f;
     struct tm_snapshot *snap = NULL;
@@ -292,6 +299,7 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
     assert_int_equal(uv_loop_init(&loop), 0);
     if (tm_test_aws_fixtures_init(&f, &loop, "fixtures/aws/demo", err, sizeof(err)))
         fail_msg("fixtures: %s", err);
+    f.deny_every = deny_every;
     assert_int_equal(tm_snapshot_new(&snap, "aws"), TM_OK);
     static const char *const regions[] = {"us-east-1", "eu-west-1"};
     struct tm_aws_scan_options opts = {
@@ -310,6 +318,8 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
         fail_msg("the scan failed: %s", err);
     assert_int_equal(f.in_flight, 0);
     tm_aws_scan_destroy(scan);
+    if (denied)
+        *denied = f.denied;
     if (unmatched) {
         *unmatched = f.unmatched;
         f.unmatched = NULL;
@@ -321,4 +331,14 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
     tm_test_aws_fixtures_clean_up(&f);
     assert_int_equal(uv_loop_close(&loop), 0);
     return snap;
+}
+
+struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t service_count, cJSON **unmatched,
+                                          cJSON **calls) {
+    return s_scan_demo(services, service_count, 0, NULL, unmatched, calls);
+}
+
+struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
+                                                  size_t *denied) {
+    return s_scan_demo(services, service_count, deny_every, denied, NULL, NULL);
 }

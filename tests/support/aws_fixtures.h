@@ -26,8 +26,10 @@ struct tm_test_aws_fixtures {
     size_t sent;
     size_t in_flight;
     int closed;
-    cJSON *unmatched; /* "api Operation region path?query" of each call no fixture answered */
-    cJSON *log;       /* the same line for every call */
+    cJSON *unmatched;  /* "api Operation region path?query" of each call no fixture answered */
+    cJSON *log;        /* the same line for every call */
+    size_t deny_every; /* when not 0, every deny_every-th call is answered 403 AccessDenied instead */
+    size_t denied;     /* calls answered so */
 };
 
 /* Loads DIR (relative paths are taken from $TM_ROOT, else the working directory). */
@@ -43,5 +45,8 @@ size_t tm_test_aws_fixtures_count(const struct tm_test_aws_fixtures *f, const ch
  * (the caller frees them). */
 struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t service_count, cJSON **unmatched,
                                           cJSON **calls);
+/* The same, with every deny_every-th call refused (AccessDenied); *denied receives how many were. */
+struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
+                                                  size_t *denied);
 
 #endif

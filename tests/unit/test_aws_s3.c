@@ -437,6 +437,29 @@ static size_t s_demo_calls(const cJSON *calls, const char *operation) {
     return n;
 }
 
+/* Every resource of type has each fact: known, null or unknown, never absent. "policies|resource" for
+ * the resource policy. */
+static void s_demo_facts_present(struct tm_snapshot *snap, const char *type, const char *const *keys) {
+    for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
+        const cJSON *r = tm_snapshot_at(snap, i);
+        if (strcmp(tm_json_str(r, "type", ""), type) != 0)
+            continue;
+        for (const char *const *k = keys; *k; k++) {
+            char path[128];
+            snprintf(path, sizeof(path), "%s%s", strchr(*k, '|') ? "" : "attrs|", *k);
+            if (!s_at(r, path))
+                fail_msg("%s: %s is absent", tm_json_str(r, "id", ""), *k);
+        }
+    }
+}
+
+static size_t s_demo_errors(struct tm_snapshot *snap, const char *code) {
+    size_t n = 0;
+    for (const cJSON *e = tm_snapshot_errors(snap)->child; e; e = e->next)
+        n += strcmp(tm_json_str(e, "code", ""), code) == 0;
+    return n;
+}
+
 static void test_demo_account(void **state) {
     (void)state;
     static const char *const services[] = {"s3"};
@@ -480,6 +503,24 @@ static void test_demo_account(void **state) {
     tm_snapshot_destroy(snap);
 }
 
+static void test_demo_account_denied(void **state) {
+    (void)state;
+    static const char *const services[] = {"s3"};
+    static const char *const bucket_facts[] = {"policy_status",      "acl",     "public_access_block",
+                                               "ownership_controls", "website", "access_points",
+                                               "policies|resource",  NULL};
+    for (size_t every = 2; every <= 5; every++) {
+        size_t denied = 0;
+        struct tm_snapshot *snap = tm_test_aws_scan_demo_denying(services, 1, every, &denied);
+        assert_true(denied > 0);
+        assert_true(s_demo_errors(snap, "AccessDenied") >= denied);
+        /* Either the listing was refused (no buckets), or every listed bucket holds every fact. */
+        if (s_demo_count(snap, "aws:s3:bucket"))
+            s_demo_facts_present(snap, "aws:s3:bucket", bucket_facts);
+        tm_snapshot_destroy(snap);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_buckets, s_setup, s_teardown),
@@ -489,6 +530,7 @@ int main(void) {
         cmocka_unit_test(test_website),
         cmocka_unit_test_setup_teardown(test_access_points, s_setup, s_teardown),
         cmocka_unit_test(test_demo_account),
+        cmocka_unit_test(test_demo_account_denied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
