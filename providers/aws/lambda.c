@@ -219,64 +219,130 @@ static int s_start_function(struct tm_aws_scan *scan, const char *region, const 
     return rc;
 }
 
-static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
+/* The facts a function's listing gives it, unknown together when the listing could not be read. */
+static const char *const s_listing_facts[] = {
+    "runtime", "role", "package_type", "vpc", "environment_variable_names", "layers", NULL,
+};
+
+/* A function that an event source mapping names but no listing page recorded gets its facts only if a
+ * page was refused: then they are unknown (it may be on that page), never absent. */
+struct s_region {
+    const char *region;
+    bool functions_done;
+    bool mappings_done;
+    cJSON *listing_unknown; /* the marker of a ListFunctions page that failed */
+    struct tm_aws_strv listed;
+    struct tm_aws_strv mapped;
+};
+
+static void s_region_free(void *ptr) {
+    struct s_region *r = ptr;
+    cJSON_Delete(r->listing_unknown);
+    r->listing_unknown = NULL;
+    tm__aws_strv_clean_up(&r->listed);
+    tm__aws_strv_clean_up(&r->mapped);
+}
+
+static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
+    if (!r->functions_done || !r->mappings_done)
         return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "lambda", "ListFunctions");
+    int rc = TM_OK;
+    for (size_t i = 0; r->listing_unknown && i < r->mapped.n && rc == TM_OK; i++) {
+        if (tm__aws_strv_contains(&r->listed, r->mapped.v[i]))
+            continue;
+        cJSON *fn = s_resource(scan, r->mapped.v[i]);
+        for (size_t k = 0; fn && s_listing_facts[k] && rc == TM_OK; k++)
+            rc = tm_snapshot_set_attr(fn, s_listing_facts[k], cJSON_Duplicate(r->listing_unknown, true));
+        if (fn && rc == TM_OK)
+            rc = tm_snapshot_set_attr(fn, "url", cJSON_Duplicate(r->listing_unknown, true));
+        if (fn && rc == TM_OK)
+            rc = tm_snapshot_set_policy(fn, "resource", cJSON_Duplicate(r->listing_unknown, true));
+    }
+    s_region_free(r);
+    (void)tm_aws_scan_check(scan, rc, "lambda functions");
+}
+
+static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_region *r = user_data;
+    const struct tm_snapshot_error *err = res->error;
     struct tm_aws_strv arns = {0};
     char *next = NULL;
-    char errmsg[256] = "";
-    /* The parser scrubs environment values out of the text before reading it; the answer itself belongs
-     * to the transport (possibly read-only), so it works on a copy that is zeroed before it is freed. */
-    struct tm_buf copy;
-    tm_buf_init(&copy, 0);
-    int rc = tm_buf_append(&copy, res->body, res->body_len);
-    if (rc == TM_OK)
-        rc = tm__aws_lambda_parse_functions(&f, copy.data ? copy.data : (char *)"", copy.len, &arns, &next, errmsg,
-                                            sizeof(errmsg));
-    tm_buf_clean_up_secret(&copy);
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
+    int rc = TM_OK;
+    if (!err) {
+        struct tm_aws_facts f;
+        tm__aws_facts_init(&f, scan, r->region, "lambda", "ListFunctions");
+        char errmsg[256] = "";
+        /* The parser scrubs environment values out of the text before reading it; the answer itself
+         * belongs to the transport (possibly read-only), so it works on a copy zeroed before it is freed. */
+        struct tm_buf copy;
+        tm_buf_init(&copy, 0);
+        rc = tm_buf_append(&copy, res->body, res->body_len);
+        if (rc == TM_OK)
+            rc = tm__aws_lambda_parse_functions(&f, copy.data ? copy.data : (char *)"", copy.len, &arns, &next, errmsg,
+                                                sizeof(errmsg));
+        tm_buf_clean_up_secret(&copy);
+        if (rc == TM_ERR_PARSE) {
+            err = tm__aws_result_malformed(scan, res, errmsg);
+            rc = err ? TM_OK : TM_ERR_NOMEM;
+        }
     }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_start_function(scan, region, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_functions_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "lambda ListFunctions");
+    if (err && rc == TM_OK && !r->listing_unknown && !(r->listing_unknown = tm_aws_unknown_value(err)))
+        rc = TM_ERR_NOMEM;
+    for (size_t i = 0; i < arns.n && rc == TM_OK; i++) {
+        rc = tm__aws_strv_push(&r->listed, arns.v[i]);
+        if (rc == TM_OK)
+            rc = s_start_function(scan, r->region, arns.v[i]);
+    }
+    if (rc == TM_OK && !err && next)
+        rc = tm_aws_call_next(scan, res, "Marker", next, s_functions_done, r);
+    bool more = rc == TM_OK && !err && next;
     free(next);
     tm__aws_strv_clean_up(&arns);
+    if (tm_aws_scan_check(scan, rc, "lambda ListFunctions") == TM_OK && more)
+        return;
+    r->functions_done = true;
+    s_region_finish(scan, r);
 }
 
 static void s_mappings_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "lambda", "ListEventSourceMappings");
+    struct s_region *r = user_data;
     char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_lambda_parse_event_source_mappings(&f, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
+    int rc = TM_OK;
+    if (!res->error) {
+        struct tm_aws_facts f;
+        tm__aws_facts_init(&f, scan, r->region, "lambda", "ListEventSourceMappings");
+        char errmsg[256] = "";
+        rc = tm__aws_lambda_parse_event_source_mappings(&f, res->body, res->body_len, &r->mapped, &next, errmsg,
+                                                        sizeof(errmsg));
+        if (rc == TM_ERR_PARSE) {
+            (void)tm__aws_result_malformed(scan, res, errmsg);
+            rc = TM_OK;
+        }
     }
     if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_mappings_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "lambda ListEventSourceMappings");
+        rc = tm_aws_call_next(scan, res, "Marker", next, s_mappings_done, r);
+    bool more = rc == TM_OK && next;
     free(next);
+    if (tm_aws_scan_check(scan, rc, "lambda ListEventSourceMappings") == TM_OK && more)
+        return;
+    r->mappings_done = true;
+    s_region_finish(scan, r);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {
-    char *r = tm_aws_scan_strdup(scan, region);
-    if (!r)
+    struct s_region *r = tm_aws_scan_alloc(scan, sizeof(*r));
+    if (!r || !(r->region = tm_aws_scan_strdup(scan, region)))
         return TM_ERR_NOMEM;
-    int rc = s_call(scan, r, "ListFunctions", NULL, "/2015-03-31/functions/", NULL, 0, false, s_functions_done, r);
-    if (!rc)
-        rc = s_call(scan, r, "ListEventSourceMappings", NULL, "/2015-03-31/event-source-mappings/", NULL, 0, false,
-                    s_mappings_done, r);
+    int rc = tm_aws_scan_on_destroy(scan, s_region_free, r);
+    if (rc)
+        return rc;
+    rc = s_call(scan, r->region, "ListFunctions", NULL, "/2015-03-31/functions/", NULL, 0, false, s_functions_done, r);
+    if (rc)
+        return rc;
+    rc = s_call(scan, r->region, "ListEventSourceMappings", NULL, "/2015-03-31/event-source-mappings/", NULL, 0, false,
+                s_mappings_done, r);
+    if (rc)
+        r->mappings_done = true;
     return rc;
 }
 

@@ -35,9 +35,10 @@ TM_MUST_CHECK int tm__aws_lambda_parse_policy(cJSON **out, const char *body, siz
 TM_MUST_CHECK int tm__aws_lambda_parse_url(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len);
 
 /* ListEventSourceMappings page: records each mapping and links the function (unqualified ARN)
- * triggered-by -> the event source. */
+ * triggered-by -> the event source; pushes each such function ARN onto functions (when not NULL). */
 TM_MUST_CHECK int tm__aws_lambda_parse_event_source_mappings(const struct tm_aws_facts *f, const char *body, size_t len,
-                                                             char **next_marker, char *errmsg, size_t errmsg_len);
+                                                             struct tm_aws_strv *functions, char **next_marker,
+                                                             char *errmsg, size_t errmsg_len);
 
 struct tm_aws_lambda_alias {
     char *arn;

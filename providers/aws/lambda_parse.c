@@ -352,7 +352,7 @@ out:
     return rc;
 }
 
-static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index) {
+static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index, struct tm_aws_strv *functions) {
     const char *uuid = tm_json_str(m, "UUID", NULL);
     const char *fn_arn = tm_json_str(m, "FunctionArn", NULL);
     const char *source = tm_json_str(m, "EventSourceArn", NULL);
@@ -387,12 +387,15 @@ static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index
         rc = s_function_resource(f, fn, NULL, &fres);
     if (!rc && fres && source && *source)
         rc = tm_snapshot_add_link(fres, "triggered-by", source);
+    if (!rc && fres && functions && !tm__aws_strv_contains(functions, fn))
+        rc = tm__aws_strv_push(functions, fn);
     free(fn);
     return rc;
 }
 
 int tm__aws_lambda_parse_event_source_mappings(const struct tm_aws_facts *f, const char *body, size_t len,
-                                               char **next_marker, char *errmsg, size_t errmsg_len) {
+                                               struct tm_aws_strv *functions, char **next_marker, char *errmsg,
+                                               size_t errmsg_len) {
     *next_marker = NULL;
     cJSON *root = NULL;
     const cJSON *list = NULL;
@@ -404,7 +407,7 @@ int tm__aws_lambda_parse_event_source_mappings(const struct tm_aws_facts *f, con
         rc = tm__aws_json_next_token(root, "NextMarker", "ListEventSourceMappings", next_marker, errmsg, errmsg_len);
     int i = 0;
     for (const cJSON *m = cJSON_IsArray(list) ? list->child : NULL; m && !rc; m = m->next, i++)
-        rc = s_put_mapping(f, m, i);
+        rc = s_put_mapping(f, m, i, functions);
     if (rc) {
         free(*next_marker);
         *next_marker = NULL;
