@@ -70,6 +70,14 @@ static void s_facts(struct tm_aws_facts *f, struct tm_aws_scan *scan, const char
     tm__aws_facts_init(f, scan, region, "apigateway", operation);
 }
 
+static void s_region_free(void *ptr) {
+    struct s_region *r = ptr;
+    cJSON_Delete(r->plans);
+    cJSON_Delete(r->plans_unknown);
+    r->plans = r->plans_unknown = NULL;
+    tm__aws_strv_clean_up(&r->stage_keys);
+}
+
 static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
     if (r->finished || !r->listing_done || !r->plans_done || r->pending_apis > 0)
         return;
@@ -95,11 +103,18 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
         }
         rc = tm_snapshot_set_attr(stage, "usage_plans", plans);
     }
-    cJSON_Delete(r->plans);
-    cJSON_Delete(r->plans_unknown);
-    r->plans = r->plans_unknown = NULL;
-    tm__aws_strv_clean_up(&r->stage_keys);
+    s_region_free(r);
     (void)tm_aws_scan_check(scan, rc, "apigateway usage plans");
+}
+
+/* What an API's state holds outside the scan's memory; also run when the scan is destroyed. */
+static void s_api_free(void *ptr) {
+    struct s_restapi *a = ptr;
+    cJSON_Delete(a->methods);
+    cJSON_Delete(a->authorizers);
+    cJSON_Delete(a->authorizers_unknown);
+    a->methods = a->authorizers = a->authorizers_unknown = NULL;
+    tm__aws_strv_clean_up(&a->stages);
 }
 
 static void s_api_finish(struct tm_aws_scan *scan, struct s_restapi *a) {
@@ -124,11 +139,7 @@ static void s_api_finish(struct tm_aws_scan *scan, struct s_restapi *a) {
             rc = tm__aws_strv_push(&a->region->stage_keys, key);
         }
     }
-    cJSON_Delete(a->methods);
-    cJSON_Delete(a->authorizers);
-    cJSON_Delete(a->authorizers_unknown);
-    a->methods = a->authorizers = a->authorizers_unknown = NULL;
-    tm__aws_strv_clean_up(&a->stages);
+    s_api_free(a);
     (void)tm_aws_scan_check(scan, rc, "apigateway methods");
     a->region->pending_apis--;
     s_region_finish(scan, a->region);
@@ -225,14 +236,13 @@ static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char 
     a->id = tm_aws_scan_strdup(scan, id);
     a->arn = tm_aws_scan_strdup(scan, arn);
     a->path_id = tm__aws_path_segment(scan, id);
+    rc = tm_aws_scan_on_destroy(scan, s_api_free, a);
+    if (rc)
+        return rc;
     a->methods = cJSON_CreateArray();
     a->authorizers = cJSON_CreateObject();
-    if (!a->id || !a->arn || !a->methods || !a->authorizers) {
-        cJSON_Delete(a->methods);
-        cJSON_Delete(a->authorizers);
-        a->methods = a->authorizers = NULL;
+    if (!a->id || !a->arn || !a->methods || !a->authorizers)
         return TM_ERR_NOMEM;
-    }
     a->pending = 3;
     r->pending_apis++;
     static const struct tm_aws_param embed = {"embed", "methods", false};
@@ -317,19 +327,16 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     struct s_region *r = tm_aws_scan_alloc(scan, sizeof(*r));
     if (!r)
         return TM_ERR_NOMEM;
+    int rc = tm_aws_scan_on_destroy(scan, s_region_free, r);
+    if (rc)
+        return rc;
     r->region = tm_aws_scan_strdup(scan, region);
     r->plans = cJSON_CreateObject();
-    if (!r->region || !r->plans) {
-        cJSON_Delete(r->plans);
-        r->plans = NULL;
+    if (!r->region || !r->plans)
         return TM_ERR_NOMEM;
-    }
-    int rc = s_get(scan, r->region, "GetUsagePlans", NULL, "/usageplans", NULL, 0, s_plans_done, r);
-    if (rc) {
-        cJSON_Delete(r->plans);
-        r->plans = NULL;
+    rc = s_get(scan, r->region, "GetUsagePlans", NULL, "/usageplans", NULL, 0, s_plans_done, r);
+    if (rc)
         return rc;
-    }
     rc = s_get(scan, r->region, "GetRestApis", NULL, "/restapis", NULL, 0, s_apis_done, r);
     if (rc)
         r->listing_done = true; /* the region finishes when the plans call completes */

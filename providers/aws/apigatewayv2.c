@@ -67,6 +67,18 @@ static int s_get(struct tm_aws_scan *scan, const char *region, const char *opera
     return tm_aws_call(scan, &call, done, user_data);
 }
 
+/* What an API's state holds outside the scan's memory; also run when the scan is destroyed. */
+static void s_api_free(void *ptr) {
+    struct s_api_state *a = ptr;
+    cJSON_Delete(a->routes);
+    cJSON_Delete(a->integrations);
+    cJSON_Delete(a->integrations_unknown);
+    cJSON_Delete(a->authorizers);
+    cJSON_Delete(a->authorizers_unknown);
+    a->routes = a->integrations = a->integrations_unknown = a->authorizers = a->authorizers_unknown = NULL;
+    tm__aws_strv_clean_up(&a->stages);
+}
+
 static void s_api_finish(struct tm_aws_scan *scan, struct s_api_state *a) {
     if (--a->pending > 0)
         return;
@@ -92,13 +104,7 @@ static void s_api_finish(struct tm_aws_scan *scan, struct s_api_state *a) {
         if (!rc)
             rc = tm__aws_apigwv2_put_routes(&f, a->id, &parts);
     }
-    cJSON_Delete(a->routes);
-    cJSON_Delete(a->integrations);
-    cJSON_Delete(a->integrations_unknown);
-    cJSON_Delete(a->authorizers);
-    cJSON_Delete(a->authorizers_unknown);
-    a->routes = a->integrations = a->integrations_unknown = a->authorizers = a->authorizers_unknown = NULL;
-    tm__aws_strv_clean_up(&a->stages);
+    s_api_free(a);
     (void)tm_aws_scan_check(scan, rc, "apigatewayv2 routes");
 }
 
@@ -194,16 +200,14 @@ static int s_start_api(struct tm_aws_scan *scan, const char *region, const char 
     a->id = tm_aws_scan_strdup(scan, id);
     a->arn = tm_aws_scan_strdup(scan, arn);
     const char *path_id = tm__aws_path_segment(scan, id);
+    rc = tm_aws_scan_on_destroy(scan, s_api_free, a);
+    if (rc)
+        return rc;
     a->routes = cJSON_CreateArray();
     a->integrations = cJSON_CreateObject();
     a->authorizers = cJSON_CreateObject();
-    if (!a->id || !a->arn || !a->routes || !a->integrations || !a->authorizers) {
-        cJSON_Delete(a->routes);
-        cJSON_Delete(a->integrations);
-        cJSON_Delete(a->authorizers);
-        a->routes = a->integrations = a->authorizers = NULL;
+    if (!a->id || !a->arn || !a->routes || !a->integrations || !a->authorizers)
         return TM_ERR_NOMEM;
-    }
     a->pending = S_PARTS;
     int queued = 0;
     for (; queued < S_PARTS; queued++) {

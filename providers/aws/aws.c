@@ -45,11 +45,21 @@ static const struct tm_aws_service s_account_service = {
 
 /* One row per service; the order is the order services start in each region. */
 static const struct tm_aws_service *const s_services[] = {
-    &tm__aws_service_iam,          &tm__aws_service_organizations, &tm__aws_service_s3,
-    &tm__aws_service_ec2,          &tm__aws_service_rds,           &tm__aws_service_lambda,
-    &tm__aws_service_apigateway,   &tm__aws_service_apigatewayv2,  &tm__aws_service_sqs,
-    &tm__aws_service_sns,          &tm__aws_service_kms,           &tm__aws_service_secretsmanager,
-    &tm__aws_service_ecr,          &s_account_service,             NULL,
+    &tm__aws_service_iam,
+    &tm__aws_service_organizations,
+    &tm__aws_service_s3,
+    &tm__aws_service_ec2,
+    &tm__aws_service_rds,
+    &tm__aws_service_lambda,
+    &tm__aws_service_apigateway,
+    &tm__aws_service_apigatewayv2,
+    &tm__aws_service_sqs,
+    &tm__aws_service_sns,
+    &tm__aws_service_kms,
+    &tm__aws_service_secretsmanager,
+    &tm__aws_service_ecr,
+    &s_account_service,
+    NULL,
 };
 
 const struct tm_aws_service *const *tm_aws_scan_services(void) {

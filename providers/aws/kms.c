@@ -59,16 +59,21 @@ static int s_call(struct tm_aws_scan *scan, const char *region, const char *oper
     return tm_aws_call(scan, &call, done, user_data);
 }
 
+static void s_region_free(void *ptr) {
+    struct s_region *r = ptr;
+    cJSON_Delete(r->by_key);
+    cJSON_Delete(r->aliases_unknown);
+    r->by_key = r->aliases_unknown = NULL;
+    tm__aws_strv_clean_up(&r->keys);
+}
+
 static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
     if (!r->keys_done || !r->aliases_done || !r->by_key)
         return;
     struct tm_aws_facts f;
     tm__aws_facts_init(&f, scan, r->region, "kms", "ListAliases");
     int rc = tm__aws_kms_put_aliases(&f, &r->keys, r->by_key, r->aliases_unknown);
-    cJSON_Delete(r->by_key);
-    cJSON_Delete(r->aliases_unknown);
-    r->by_key = r->aliases_unknown = NULL;
-    tm__aws_strv_clean_up(&r->keys);
+    s_region_free(r);
     (void)tm_aws_scan_check(scan, rc, "kms aliases");
 }
 
@@ -178,19 +183,16 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     struct s_region *r = tm_aws_scan_alloc(scan, sizeof(*r));
     if (!r)
         return TM_ERR_NOMEM;
+    int rc = tm_aws_scan_on_destroy(scan, s_region_free, r);
+    if (rc)
+        return rc;
     r->region = tm_aws_scan_strdup(scan, region);
     r->by_key = cJSON_CreateObject();
-    if (!r->region || !r->by_key) {
-        cJSON_Delete(r->by_key);
-        r->by_key = NULL;
+    if (!r->region || !r->by_key)
         return TM_ERR_NOMEM;
-    }
-    int rc = s_call(scan, r->region, "ListAliases", NULL, NULL, 0, s_aliases_done, r);
-    if (rc) {
-        cJSON_Delete(r->by_key);
-        r->by_key = NULL;
+    rc = s_call(scan, r->region, "ListAliases", NULL, NULL, 0, s_aliases_done, r);
+    if (rc)
         return rc;
-    }
     rc = s_call(scan, r->region, "ListKeys", NULL, NULL, 0, s_keys_done, r);
     if (rc)
         r->keys_done = true;

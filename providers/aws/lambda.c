@@ -96,6 +96,13 @@ static void s_url_done(struct tm_aws_scan *scan, const struct tm_aws_result *res
         tm__aws_set_fact(scan, r, "attrs", "url", tm__aws_result_fact(scan, res, tm__aws_lambda_parse_url));
 }
 
+static void s_alias_free(void *ptr) {
+    struct s_alias *a = ptr;
+    cJSON_Delete(a->policy);
+    cJSON_Delete(a->url);
+    a->policy = a->url = NULL;
+}
+
 static void s_alias_finish(struct tm_aws_scan *scan, struct s_alias *a) {
     if (--a->pending > 0)
         return;
@@ -155,13 +162,16 @@ static int s_start_alias(struct tm_aws_scan *scan, const struct s_function *fn, 
     a->version = tm_aws_scan_strdup(scan, al->function_version);
     if (!a->arn || !a->name || (al->function_version && !a->version))
         return TM_ERR_NOMEM;
+    int rc = tm_aws_scan_on_destroy(scan, s_alias_free, a);
+    if (rc)
+        return rc;
     a->pending = 2;
     struct tm_aws_param q = {"Qualifier", al->name, false};
     const char *policy_path = s_path(scan, "/2015-03-31/functions/", fn->name, "/policy");
     const char *url_path = s_path(scan, "/2021-10-31/functions/", fn->name, "/url");
     if (!policy_path || !url_path)
         return TM_ERR_NOMEM;
-    int rc = s_call(scan, fn->region, "GetPolicy", a->arn, policy_path, &q, 1, true, s_alias_policy_done, a);
+    rc = s_call(scan, fn->region, "GetPolicy", a->arn, policy_path, &q, 1, true, s_alias_policy_done, a);
     if (rc) {
         a->pending = 0;
         return rc;
