@@ -131,7 +131,7 @@ static void s_access_points_done(struct tm_aws_scan *scan, const struct tm_aws_r
     int rc = TM_OK;
     if (!err) {
         struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, b->region, "s3", "ListAccessPoints");
+        tm__aws_facts_init(&f, scan, b->region, "s3control", "ListAccessPoints");
         char errmsg[256] = "";
         rc = tm__aws_s3_parse_access_points(&f, b->name, res->body, res->body_len, &arns, &names, &next, errmsg,
                                             sizeof(errmsg));
@@ -266,10 +266,12 @@ static int s_start_bucket(struct tm_aws_scan *scan, const char *name) {
     if (rc)
         return rc;
     const struct tm_aws_param sub = {"location", "", false};
-    /* GetBucketLocation answers from any region; the bucket's own is what it tells. */
+    /* In the commercial partition us-east-1 answers GetBucketLocation for a bucket of any region (a
+     * path-style request elsewhere may be redirected); in the others the scan's home region does. */
     struct tm_aws_call call = {
         .api = &s_api,
         .operation = "GetBucketLocation",
+        .region = strcmp(tm_aws_scan_partition(scan), "aws") == 0 ? "us-east-1" : NULL,
         .resource = b->arn,
         .params = &sub,
         .param_count = 1,
@@ -284,7 +286,7 @@ static void s_buckets_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     if (res->error)
         return;
     struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, "global", "s3", "ListBuckets");
+    tm__aws_facts_init(&f, scan, res->call->region, "s3", "ListBuckets");
     struct tm_aws_strv names = {0};
     char errmsg[256] = "";
     int rc = tm__aws_s3_parse_buckets(&f, res->body, res->body_len, &names, errmsg, sizeof(errmsg));
