@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "core/snapshot.h"
+#include "providers/aws/aws.h"
 #include "providers/aws/ecr.h"
 #include "providers/aws/facts.h"
 #include "providers/aws/kms.h"
@@ -477,6 +478,23 @@ static void test_demo_account_denied(void **state) {
     }
 }
 
+static void test_secret_values_are_never_asked(void **state) {
+    (void)state;
+    /* The scan refuses any operation missing from a service's table: these are not in any. */
+    size_t seen = 0;
+    for (const struct tm_aws_service *const *svc = tm_aws_scan_services(); *svc; svc++) {
+        for (const struct tm_aws_operation *op = (*svc)->operations; op && op->name; op++) {
+            assert_string_not_equal(op->name, "GetSecretValue");
+            assert_string_not_equal(op->name, "BatchGetSecretValue");
+            if (strcmp(op->api->name, "secretsmanager") == 0) {
+                seen++;
+                assert_true(strcmp(op->name, "ListSecrets") == 0 || strcmp(op->name, "GetResourcePolicy") == 0);
+            }
+        }
+    }
+    assert_int_equal(seen, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kms_keys_pages_and_aliases, s_setup, s_teardown),
@@ -486,6 +504,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_ecr, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_policy_of_a_resource_is_unknown_not_null, s_setup, s_teardown),
         cmocka_unit_test(test_demo_account),
+        cmocka_unit_test(test_secret_values_are_never_asked),
         cmocka_unit_test(test_demo_account_denied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
