@@ -499,6 +499,7 @@ static void test_assume_role_self_and_credential_source(void **state) {
     s_expect_ok(&r);
     assert_int_equal(r.plan.kind, TM_AWS_SOURCE_IMDS);
     assert_string_equal(r.plan.imds_endpoint, "http://169.254.169.254");
+    assert_false(r.plan.imds_last_resort);
     assert_string_equal(r.plan.hops[0].role_arn, "arn:aws:iam::111122223333:role/imds");
     tm_aws_cred_plan_clean_up(&r.plan);
 
@@ -599,6 +600,7 @@ static void test_container_and_imds(void **state) {
     assert_int_equal(r.plan.kind, TM_AWS_SOURCE_IMDS);
     assert_string_equal(r.plan.source, "instance-metadata (IMDSv2)");
     assert_string_equal(r.plan.imds_endpoint, "http://169.254.169.254");
+    assert_true(r.plan.imds_last_resort);
     tm_aws_cred_plan_clean_up(&r.plan);
     const char *ep[] = {"AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:8111/", NULL};
     s_resolve(&r, NULL, ep, NULL, NULL);
@@ -1104,6 +1106,14 @@ static void test_provider_imds(void **state) {
     s_fake_answer(&f, TM_OK, 200, "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"denied\"}");
     assert_int_equal(g.err, TM_ERR_SERVICE);
     assert_non_null(strstr(g.errmsg, "role role: credentials answer says AssumeRoleUnauthorizedAccess: denied"));
+    /* Off EC2, the last source of the chain cannot be reached: no credentials. */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tm_aws_credentials_provider_get(p, NOW + 6 * 3600, s_got, &g), TM_OK);
+    s_fake_answer(&f, TM_ERR_TIMEOUT, 0, NULL);
+    assert_int_equal(g.err, TM_ERR_AUTH);
+    assert_string_equal(g.errmsg, "Unable to locate credentials: none in the environment, the shared files or a "
+                                  "container, and instance metadata at http://127.0.0.1:8111: timed out: connection "
+                                  "refused");
     /* The transport refuses to send. */
     memset(&g, 0, sizeof(g));
     f.fail_next_send = TM_ERR_NOMEM;
