@@ -19,6 +19,7 @@ static const struct tm_command s_commands[] = {
      "Options:\n" TM_CLI_REPORT_USAGE "\n"
      "Exit codes: 0 nothing new at or above --fail-on; 1 new findings at or above it; 2 usage or input\n"
      "error; 3 nothing to fail on, but the snapshot is incomplete (some facts are unknown).\n"},
+    {"scan", tm_cmd_scan, "read a cloud account into a snapshot", tm_cmd_scan_usage},
     {"version", tm_cmd_version, "print the version", "usage: tmscan version\n"},
     {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
     {NULL, NULL, NULL, NULL},
