@@ -423,7 +423,7 @@ CUSTOMER_MANAGED = {
         created="2023-09-04T08:00:00Z", style="compact", description="Read-only calls tmscan makes.",
         versions=[P(S("Allow", [
             "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "iam:ListAccessKeys",
-            "iam:GetAccessKeyLastUsed", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
+            "iam:GetAccessKeyLastUsed", "iam:ListRoles", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
             "iam:GetOpenIDConnectProvider", "iam:ListSAMLProviders", "s3:ListAllMyBuckets", "s3:GetBucketLocation",
             "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock",
             "s3:GetAccountPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketWebsite",
@@ -1562,6 +1562,13 @@ def render_iam(fx):
     fx.query("iam", IAM_NS, IAM_REGION, "GetAccountAuthorizationDetails", page2, slug="page2",
              params=[f"Marker={marker}"],
              comment="IAM GetAccountAuthorizationDetails, page 2 of 2 (remaining roles, managed policies)")
+
+    # ListRoles: the one place IAM tells a role's MaxSessionDuration (GetAccountAuthorizationDetails omits it).
+    fx.query("iam", IAM_NS, IAM_REGION, "ListRoles", [
+        el("Roles", [el("member", role_core(r) + [el("MaxSessionDuration", r.get("max_session", 3600))])
+                     for r in roles]),
+        el("IsTruncated", False),
+    ], comment="IAM ListRoles (one page)")
 
     for u in USERS:
         keys = u.get("keys", [])
