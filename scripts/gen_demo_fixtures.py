@@ -434,7 +434,7 @@ CUSTOMER_MANAGED = {
             "ec2:DescribeNetworkInterfaces", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute",
             "ec2:DescribeImages", "ec2:DescribeImageAttribute", "rds:DescribeDBInstances",
             "rds:DescribeDBSnapshots", "rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshots",
-            "rds:DescribeDBClusterSnapshotAttributes", "kms:ListKeys", "kms:DescribeKey", "kms:GetKeyPolicy",
+            "rds:DescribeDBClusterSnapshotAttributes", "kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyPolicy",
             "secretsmanager:ListSecrets", "secretsmanager:GetResourcePolicy", "ecr:DescribeRepositories",
             "ecr:GetRepositoryPolicy", "organizations:DescribeOrganization", "organizations:ListAccounts",
             "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy"],
@@ -2426,6 +2426,16 @@ def render_kms(fx):
         fx.json("kms", "1.1", region, "ListKeys", {"Keys": [{"KeyArn": key_arn(region, k["id"]), "KeyId": k["id"]}
                                                             for k in keys], "Truncated": False},
                 comment=f"KMS ListKeys in {region}")
+        aliases = sorted(keys, key=lambda k: k["alias"])
+        entries = []
+        for k in aliases:
+            entry = {"AliasName": f"alias/{k['alias']}", "AliasArn": f"arn:aws:kms:{region}:{ACCOUNT}:alias/{k['alias']}",
+                     "TargetKeyId": k["id"]}
+            if k.get("created") is not None:
+                entry["CreationDate"] = k["created"]
+            entries.append(entry)
+        fx.json("kms", "1.1", region, "ListAliases", {"Aliases": entries, "Truncated": False},
+                comment=f"KMS ListAliases in {region}")
         for k in keys:
             arn = key_arn(region, k["id"])
             if k.get("denied"):
