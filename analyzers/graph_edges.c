@@ -595,9 +595,9 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
     return TM_OK;
 }
 
-/* The name of the i-th identity policy of a principal, as the snapshot records it. */
-static const char *s_identity_name(const struct tm_graph_node *pn, const struct tm_iam_policy *policy) {
-    const cJSON *pols = pn->resource ? cJSON_GetObjectItemCaseSensitive(pn->resource, "policies") : NULL;
+/* The name of an identity policy of a principal (its snapshot resource), as the snapshot records it. */
+static const char *s_identity_name(const cJSON *resource, const struct tm_iam_policy *policy) {
+    const cJSON *pols = resource ? cJSON_GetObjectItemCaseSensitive(resource, "policies") : NULL;
     const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
     const char *text = tm_iam_policy_text(policy);
     for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
@@ -706,10 +706,13 @@ static int s_identity_unknown(struct tm_graph *g, const struct tm__graph_princip
 static int s_identity_pass(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_principals; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
-        const struct tm_graph_node *pn = &g->nodes[p->node];
+        /* Nodes move when the node array grows (sets and named resources are added below): keep what is needed,
+         * the strings and the snapshot object, which do not. */
+        const char *pid = g->nodes[p->node].id;
+        const cJSON *resource = g->nodes[p->node].resource;
         const char *username = NULL;
-        if (pn->type && strcmp(pn->type, "aws:iam:user") == 0)
-            username = pn->name;
+        if (g->nodes[p->node].type && strcmp(g->nodes[p->node].type, "aws:iam:user") == 0)
+            username = g->nodes[p->node].name;
         int rc;
         if (p->identity_unknown && (rc = s_identity_unknown(g, p)))
             return rc;
@@ -719,8 +722,8 @@ static int s_identity_pass(struct tm_graph *g) {
                 seen = p->identity[j] == p->identity[k];
             if (seen)
                 continue;
-            struct s_grant gr = {.g = g, .p = p, .pid = pn->id, .policy = p->identity[k], .username = username};
-            gr.policy_name = s_identity_name(pn, gr.policy);
+            struct s_grant gr = {.g = g, .p = p, .pid = pid, .policy = p->identity[k], .username = username};
+            gr.policy_name = s_identity_name(resource, gr.policy);
             size_t n = tm_iam_policy_statement_count(gr.policy);
             for (size_t s = 0; s < n; s++) {
                 if (tm_iam_policy_statement(gr.policy, s, &gr.v))

@@ -546,8 +546,8 @@ static const char *s_grant_text(struct tm_graph *g, const struct s_reach_kind *r
 }
 
 /* The nodes a grant comes from. */
-static size_t s_grant_sources(struct tm_graph *g, const struct tm_graph_node *rn, const struct tm_iam_grant *gr,
-                              bool trust, uint32_t *out, size_t max) {
+static size_t s_grant_sources(struct tm_graph *g, const char *account, const struct tm_iam_grant *gr, bool trust,
+                              uint32_t *out, size_t max) {
     size_t n = 0;
     switch (gr->reach) {
         case TM_IAM_REACH_PUBLIC:
@@ -559,7 +559,7 @@ static size_t s_grant_sources(struct tm_graph *g, const struct tm_graph_node *rn
         case TM_IAM_REACH_EXTERNAL:
             for (size_t i = 0; i < gr->n_who && n < max; i++) {
                 const char *acct = gr->who[i];
-                if (rn->account && strcmp(acct, rn->account) == 0)
+                if (account && strcmp(acct, account) == 0)
                     continue;
                 /* ACL grants name canonical user ids and e-mail addresses, not accounts. */
                 if (strlen(acct) == 12 && strspn(acct, "0123456789") == 12)
@@ -593,7 +593,7 @@ static int s_grant(struct tm_graph *g, uint32_t node, const uint32_t *targets, s
                    const struct s_reach_kind *rk, const struct tm_iam_grant *gr, unsigned extra_flags) {
     bool trust = rk->reach_type == TM_IAM_RES_TRUST;
     uint32_t from[64];
-    size_t n_from = s_grant_sources(g, &g->nodes[node], gr, trust, from, 64);
+    size_t n_from = s_grant_sources(g, g->nodes[node].account, gr, trust, from, 64);
     if (!n_from)
         return TM_OK;
     /* Split the actions by the kind of edge they give. */
