@@ -660,7 +660,8 @@ static void s_draw_progress(struct tm_aws_scan *scan, bool force) {
         return;
     scan->last_draw = now;
     const struct tm_aws_progress *p = &scan->progress;
-    tm_log_progress(scan->log, "aws: %zu/%zu service-regions done, %zu requests (%zu in flight), %zu retries, %zu failed",
+    tm_log_progress(scan->log,
+                    "aws: %zu/%zu service-regions done, %zu requests (%zu in flight), %zu retries, %zu failed",
                     p->units_done, p->units_total, p->requests, p->in_flight, p->retries, p->errors);
 }
 
