@@ -12,10 +12,19 @@
 
 #include "core/json.h"
 #include "core/str.h"
+#include "providers/aws/apigateway.h"
+#include "providers/aws/apigatewayv2.h"
 #include "providers/aws/ec2.h"
+#include "providers/aws/ecr.h"
 #include "providers/aws/iam.h"
+#include "providers/aws/kms.h"
+#include "providers/aws/lambda.h"
 #include "providers/aws/organizations.h"
 #include "providers/aws/rds.h"
+#include "providers/aws/s3.h"
+#include "providers/aws/secretsmanager.h"
+#include "providers/aws/sns.h"
+#include "providers/aws/sqs.h"
 #include "providers/aws/sts.h"
 
 /* ---- the service table ---- */
@@ -36,9 +45,21 @@ static const struct tm_aws_service s_account_service = {
 
 /* One row per service; the order is the order services start in each region. */
 static const struct tm_aws_service *const s_services[] = {
-    &tm__aws_service_iam, &tm__aws_service_organizations,
-    &tm__aws_service_ec2, &tm__aws_service_rds,
-    &s_account_service,   NULL,
+    &tm__aws_service_iam,
+    &tm__aws_service_organizations,
+    &tm__aws_service_s3,
+    &tm__aws_service_ec2,
+    &tm__aws_service_rds,
+    &tm__aws_service_lambda,
+    &tm__aws_service_apigateway,
+    &tm__aws_service_apigatewayv2,
+    &tm__aws_service_sqs,
+    &tm__aws_service_sns,
+    &tm__aws_service_kms,
+    &tm__aws_service_secretsmanager,
+    &tm__aws_service_ecr,
+    &s_account_service,
+    NULL,
 };
 
 const struct tm_aws_service *const *tm_aws_scan_services(void) {
