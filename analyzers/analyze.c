@@ -5,10 +5,12 @@
 #include "analyzers/graph.h"
 
 static const struct tm_analyzer s_coverage = {"coverage", tm_analyze_coverage};
+static const struct tm_analyzer s_exposure = {"exposure", tm_analyze_exposure};
+static const struct tm_analyzer s_tokens = {"token-abuse", tm_analyze_tokens};
+static const struct tm_analyzer s_privesc = {"privilege-escalation", tm_analyze_privesc};
 
 const struct tm_analyzer *const tm_analyzers[] = {
-    &s_coverage,
-    NULL,
+    &s_coverage, &s_exposure, &s_tokens, &s_privesc, NULL,
 };
 
 int tm_analyze(struct tm_analysis *analysis, struct tm_findings *out) {

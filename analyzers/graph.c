@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzers/graph_int.h"
+#include "core/json.h"
 
 #define ARENA_CHUNK_BYTES ((size_t)64 * 1024)
 
@@ -319,6 +320,20 @@ static int s_type_sort_cmp(const void *pa, const void *pb, void *user_data) {
     return a < b ? -1 : a > b;
 }
 
+/* Sets by (literal prefix length, literal prefix, node index). */
+static int s_prefix_cmp(const void *pa, const void *pb, void *user_data) {
+    const struct tm_graph_node *nodes = user_data;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const char *x = nodes[a].set_pattern, *y = nodes[b].set_pattern;
+    size_t lx = strcspn(x, "*?"), ly = strcspn(y, "*?");
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    int c = strncmp(x, y, lx);
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
+}
+
 static int s_remap_nodes(struct tm_graph *g) {
     size_t n = g->n_nodes;
     struct s_node_sort *order = malloc((n ? n : 1) * sizeof(*order));
@@ -444,6 +459,31 @@ int tm__graph_finalize(struct tm_graph *g) {
     for (size_t i = 0; i < n; i++)
         if (g->nodes[i].kind == TM_GRAPH_NODE_SET)
             g->sets[g->n_sets++] = (uint32_t)i;
+    free(g->account_trusting);
+    g->account_trusting = malloc((n ? n : 1) * sizeof(uint32_t));
+    g->n_account_trusting = 0;
+    if (!g->account_trusting)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (g->extra[i].trusts_account)
+            g->account_trusting[g->n_account_trusting++] = (uint32_t)i;
+    free(g->sets_by_prefix);
+    free(g->prefix_groups);
+    g->sets_by_prefix = malloc((g->n_sets ? g->n_sets : 1) * sizeof(uint32_t));
+    g->prefix_groups = calloc(g->n_sets ? g->n_sets : 1, sizeof(*g->prefix_groups));
+    g->n_prefix_groups = 0;
+    if (!g->sets_by_prefix || !g->prefix_groups)
+        return TM_ERR_NOMEM;
+    memcpy(g->sets_by_prefix, g->sets, g->n_sets * sizeof(uint32_t));
+    if (g->n_sets)
+        qsort_r(g->sets_by_prefix, g->n_sets, sizeof(uint32_t), s_prefix_cmp, g->nodes);
+    for (size_t i = 0; i < g->n_sets; i++) {
+        const char *p = g->nodes[g->sets_by_prefix[i]].set_pattern;
+        uint32_t len = (uint32_t)strcspn(p, "*?");
+        if (!g->n_prefix_groups || g->prefix_groups[g->n_prefix_groups - 1].len != len)
+            g->prefix_groups[g->n_prefix_groups++] = (struct tm__graph_prefix_group){len, (uint32_t)i, 0};
+        g->prefix_groups[g->n_prefix_groups - 1].count++;
+    }
     g->finalized = true;
     return TM_OK;
 }
@@ -473,6 +513,9 @@ void tm_graph_destroy(struct tm_graph *g) {
     free(g->key_ids);
     free(g->key_nodes);
     free(g->sets);
+    free(g->account_trusting);
+    free(g->sets_by_prefix);
+    free(g->prefix_groups);
     free(g->types);
     free(g->by_type);
     free(g->in_start);
@@ -487,6 +530,15 @@ void tm_graph_destroy(struct tm_graph *g) {
 }
 
 /* ---- public: nodes and edges ---- */
+
+size_t tm_graph_memory_bytes(const struct tm_graph *g) {
+    if (!g)
+        return 0;
+    return g->arena.total + g->cap_nodes * (sizeof(*g->nodes) + sizeof(*g->extra)) + g->cap_edges * sizeof(*g->edges) +
+           g->table_cap * sizeof(*g->table) + (g->n_nodes + 1) * 2 * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
+           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals) +
+           g->cap_policies * sizeof(*g->policies) + g->policy_table_cap * sizeof(*g->policy_table);
+}
 
 size_t tm_graph_node_count(const struct tm_graph *g) {
     return g ? g->n_nodes : 0;
@@ -563,6 +615,20 @@ bool tm_graph_is_home_account(const struct tm_graph *g, const char *account) {
     for (size_t i = 0; i < g->n_accounts; i++)
         if (strcmp(g->accounts[i].id, account) == 0)
             return true;
+    return false;
+}
+
+bool tm__graph_in_organization(const struct tm_graph *g, const char *account) {
+    for (size_t i = 0; account && i < g->n_accounts; i++) {
+        const struct tm__graph_account *a = &g->accounts[i];
+        if (a->management && strcmp(a->management, account) == 0)
+            return true;
+        for (const cJSON *m = a->org_accounts ? a->org_accounts->child : NULL; m; m = m->next) {
+            const char *id = cJSON_IsString(m) ? m->valuestring : cJSON_IsObject(m) ? tm_json_str(m, "id", NULL) : NULL;
+            if (id && strcmp(id, account) == 0)
+                return true;
+        }
+    }
     return false;
 }
 
@@ -751,7 +817,26 @@ bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node
         return false;
     if (strcmp(s->set_service, "*") != 0 && strcmp(s->set_service, svc) != 0)
         return false;
-    return tm__graph_glob(s->set_pattern, n->id, false);
+    if (!tm__graph_glob(s->set_pattern, n->id, false))
+        return false;
+    if (!s->set_trusts)
+        return true;
+    if (!n->type || strcmp(n->type, "aws:iam:role") != 0)
+        return false;
+    if (strcmp(s->set_trusts, "account") == 0)
+        return g->extra[node].trusts_account;
+    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. */
+    char id[256];
+    snprintf(id, sizeof(id), "service:%s", s->set_trusts);
+    uint32_t svc_node = tm__graph_lookup(g, id);
+    size_t ni = 0;
+    const uint32_t *in = svc_node == TM_GRAPH_NONE ? NULL : tm_graph_in(g, node, &ni);
+    for (size_t i = 0; i < ni; i++) {
+        const struct tm_graph_edge *e = &g->edges[in[i]];
+        if (e->from == svc_node && e->kind == TM_GRAPH_EDGE_CAN_ASSUME)
+            return true;
+    }
+    return false;
 }
 
 const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struct tm_graph_node *member, char *buf,
@@ -774,7 +859,10 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
         return e->to == member;
     if (!tm__graph_set_matches(g, e->to, member))
         return false;
-    if ((e->flags & TM_GRAPH_EDGE_EXACT) && !g->extra[member].reevaluate)
+    const char *trusts = g->nodes[e->to].set_trusts;
+    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && (strcmp(trusts, "account") != 0 || g->extra[member].trust_plain))
+        return true; /* membership already says the role's trust policy lets them in */
+    if (!trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && !g->extra[member].reevaluate)
         return true;
     if (e->flags & TM_GRAPH_EDGE_UNKNOWN)
         return true; /* "could be anything": every member */
@@ -788,6 +876,11 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
 
 /* ---- sets ---- */
 
+static int s_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
                           void *user_data) {
     if (!g || !e || !fn)
@@ -795,7 +888,37 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
         return fn(e->to, user_data);
     const struct tm_graph_node *s = &g->nodes[e->to];
-    /* Walk only the candidate nodes: one service's types when the set names a service. */
+    const char *prefix = s->set_pattern;
+    size_t plen = strcspn(prefix, "*?");
+    if (s->set_trusts) {
+        /* Roles trusting a service are that service node's can-assume edges; roles trusting their account were
+         * listed at finalize. Both in node order. */
+        const uint32_t *cand = g->account_trusting;
+        size_t nc = g->n_account_trusting;
+        const struct tm_graph_edge *svc_out = NULL;
+        if (strcmp(s->set_trusts, "account") != 0) {
+            char id[256];
+            snprintf(id, sizeof(id), "service:%s", s->set_trusts);
+            uint32_t svc = tm__graph_lookup(g, id);
+            nc = 0;
+            if (svc != TM_GRAPH_NONE)
+                svc_out = tm_graph_out(g, svc, &nc, NULL);
+        }
+        for (size_t i = 0; i < nc; i++) {
+            uint32_t m = svc_out ? svc_out[i].to : cand[i];
+            if (svc_out && (svc_out[i].kind != TM_GRAPH_EDGE_CAN_ASSUME ||
+                            (i && svc_out[i - 1].to == m && svc_out[i - 1].kind == svc_out[i].kind)))
+                continue;
+            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || !tm__graph_edge_covers(g, e, m))
+                continue;
+            int rc = fn(m, user_data);
+            if (rc)
+                return rc;
+        }
+        return TM_OK;
+    }
+    /* Walk only the candidate nodes: one service's types when the set names a service, and within each type
+     * (sorted by id) only the ids that start with the pattern's literal prefix. */
     for (size_t t = 0; t < g->n_types; t++) {
         const char *type = g->types[t].type;
         if (strcmp(s->set_service, "*") != 0) {
@@ -805,8 +928,19 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
                 (type[4 + sl] != ':' && type[4 + sl] != '\0'))
                 continue;
         }
-        for (uint32_t i = 0; i < g->types[t].count; i++) {
-            uint32_t m = g->by_type[g->types[t].start + i];
+        const uint32_t *slice = &g->by_type[g->types[t].start];
+        size_t lo = 0, hi = g->types[t].count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strncmp(g->nodes[slice[mid]].id, prefix, plen) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < g->types[t].count; i++) {
+            uint32_t m = slice[i];
+            if (strncmp(g->nodes[m].id, prefix, plen) != 0)
+                break;
             if (!tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
@@ -828,14 +962,109 @@ bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *
 int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn, void *user_data) {
     if (!g || node >= g->n_nodes || !fn)
         return TM_ERR_INVALID;
-    for (size_t i = 0; i < g->n_sets; i++) {
-        if (!tm__graph_set_matches(g, g->sets[i], node))
-            continue;
-        int rc = fn(g->sets[i], user_data);
+    const char *id = g->nodes[node].id;
+    size_t idlen = strlen(id);
+    uint32_t found[256];
+    size_t nf = 0;
+    /* For each prefix length, the sets whose literal prefix is the node id's first that many characters. */
+    for (size_t k = 0; k < g->n_prefix_groups; k++) {
+        const struct tm__graph_prefix_group *pg = &g->prefix_groups[k];
+        if (pg->len > idlen)
+            break;
+        const uint32_t *v = &g->sets_by_prefix[pg->start];
+        size_t lo = 0, hi = pg->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strncmp(g->nodes[v[mid]].set_pattern, id, pg->len) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < pg->count && strncmp(g->nodes[v[i]].set_pattern, id, pg->len) == 0; i++)
+            if (tm__graph_set_matches(g, v[i], node) && nf < sizeof(found) / sizeof(found[0]))
+                found[nf++] = v[i];
+    }
+    qsort(found, nf, sizeof(uint32_t), s_cmp_u32);
+    for (size_t i = 0; i < nf; i++) {
+        int rc = fn(found[i], user_data);
         if (rc)
             return rc;
     }
     return TM_OK;
+}
+
+/* ---- crown jewels ---- */
+
+struct s_jewel {
+    const char *type;
+    const char *const *read;  /* actions that read its data */
+    const char *const *write; /* actions that change its data or who can read it */
+};
+
+static const char *const s_s3_read[] = {"s3:GetObject", "s3:GetObjectVersion", NULL};
+static const char *const s_s3_write[] = {"s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutBucketAcl",
+                                         NULL};
+static const char *const s_sm_read[] = {"secretsmanager:GetSecretValue", NULL};
+static const char *const s_sm_write[] = {"secretsmanager:PutSecretValue", "secretsmanager:PutResourcePolicy",
+                                         "secretsmanager:DeleteSecret", NULL};
+static const char *const s_db_read[] = {"rds-db:connect", "rds:CreateDBSnapshot", NULL};
+static const char *const s_db_write[] = {"rds:ModifyDBInstance", "rds:DeleteDBInstance", NULL};
+static const char *const s_rsnap_read[] = {"rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBClusterFromSnapshot",
+                                           "rds:CopyDBSnapshot", "rds:CopyDBClusterSnapshot", NULL};
+static const char *const s_rsnap_write[] = {"rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute",
+                                            "rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot", NULL};
+static const char *const s_ebs_read[] = {"ec2:CreateVolume", "ec2:CopySnapshot", NULL};
+static const char *const s_ebs_write[] = {"ec2:ModifySnapshotAttribute", "ec2:DeleteSnapshot", NULL};
+static const char *const s_ddb_read[] = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
+                                         NULL};
+static const char *const s_ddb_write[] = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                          "dynamodb:BatchWriteItem", NULL};
+
+static const struct s_jewel s_jewels[] = {
+    {"aws:s3:bucket", s_s3_read, s_s3_write},
+    {"aws:secretsmanager:secret", s_sm_read, s_sm_write},
+    {"aws:rds:db", s_db_read, s_db_write},
+    {"aws:rds:cluster", s_db_read, s_db_write},
+    {"aws:rds:snapshot", s_rsnap_read, s_rsnap_write},
+    {"aws:rds:cluster-snapshot", s_rsnap_read, s_rsnap_write},
+    {"aws:ec2:snapshot", s_ebs_read, s_ebs_write},
+    {"aws:dynamodb:table", s_ddb_read, s_ddb_write},
+};
+
+static const struct s_jewel *s_jewel_of(const struct tm_graph_node *n) {
+    for (size_t i = 0; n->type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
+        if (strcmp(s_jewels[i].type, n->type) == 0)
+            return &s_jewels[i];
+    return NULL;
+}
+
+bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
+    if (!g || node >= g->n_nodes)
+        return false;
+    const struct tm_graph_node *n = &g->nodes[node];
+    if (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN))
+        return true;
+    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(n))
+        return false;
+    /* A bucket served as a static website holds content meant for the public. */
+    const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
+    const cJSON *web = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "website") : NULL;
+    return !(strcmp(n->type, "aws:s3:bucket") == 0 && cJSON_IsObject(web));
+}
+
+bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
+                                bool want_write) {
+    if (!g || !e || node >= g->n_nodes)
+        return false;
+    const struct s_jewel *j = s_jewel_of(&g->nodes[node]);
+    if (!j || !tm__graph_edge_covers(g, e, node))
+        return false;
+    const char *const *acts = want_write ? j->write : j->read;
+    for (size_t a = 0; a < e->n_actions; a++)
+        for (size_t k = 0; acts[k]; k++)
+            if (tm__graph_glob(e->actions[a], acts[k], true))
+                return true;
+    return false;
 }
 
 /* ---- the policy engine ---- */

@@ -63,10 +63,11 @@ enum tm_graph_group {
 };
 
 /* Node flags. */
-#define TM_GRAPH_NODE_IN_SNAPSHOT 0x01u    /* a resource of the snapshot (else pseudo, or only named by a policy) */
-#define TM_GRAPH_NODE_IS_ADMIN 0x02u       /* a principal whose effective permissions are full control */
-#define TM_GRAPH_NODE_EXTERNAL 0x04u       /* belongs to an account outside the snapshot's scope */
-#define TM_GRAPH_NODE_POLICY_UNKNOWN 0x08u /* some policy of this node could not be read */
+#define TM_GRAPH_NODE_IN_SNAPSHOT 0x01u     /* a resource of the snapshot (else pseudo, or only named by a policy) */
+#define TM_GRAPH_NODE_IS_ADMIN 0x02u        /* a principal whose effective permissions are full control */
+#define TM_GRAPH_NODE_EXTERNAL 0x04u        /* belongs to an account outside the snapshot's scope */
+#define TM_GRAPH_NODE_POLICY_UNKNOWN 0x08u  /* some policy of this node could not be read */
+#define TM_GRAPH_NODE_IN_ORGANIZATION 0x10u /* an "account:…" node of the scanned account's own organization */
 
 struct tm_graph_node {
     const char *id;        /* ARN, or a pseudo-principal name ("internet", "account:999999999999", ...) */
@@ -81,6 +82,10 @@ struct tm_graph_node {
      * pattern they match (IAM's wildcards, S3 object suffixes stripped: "arn:aws:s3:::logs-*"). */
     const char *set_service;
     const char *set_pattern;
+    /* For sets of roles only, or NULL: members must also be trusted by "account" (roles whose trust policy
+     * trusts their own account) or by a service principal ("lambda.amazonaws.com": roles that service can
+     * run as). The set id ends in "|trusts:" and the filter ("...|trusts:lambda.amazonaws.com"). */
+    const char *set_trusts;
 };
 
 enum tm_graph_edge_kind {
@@ -149,6 +154,10 @@ TM_MUST_CHECK int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap
                                  char *err, size_t errlen);
 void tm_graph_destroy(struct tm_graph *g);
 
+/* Bytes the graph holds (arena, node and edge arrays, indices, parsed policies excluded), for the
+ * benchmark's bytes-per-resource figure. */
+size_t tm_graph_memory_bytes(const struct tm_graph *g);
+
 /* ---- nodes ---- */
 
 size_t tm_graph_node_count(const struct tm_graph *g);
@@ -202,6 +211,17 @@ TM_MUST_CHECK int tm_graph_sets_containing(const struct tm_graph *g, uint32_t no
                                            void *user_data);
 /* Every node of a snapshot type ("aws:iam:role"), in node order: a slice of node indices. */
 const uint32_t *tm_graph_nodes_of_type(const struct tm_graph *g, const char *type, size_t *n);
+
+/* ---- what matters: crown jewels ---- */
+
+/* Crown jewels are what an attacker is after: the data of buckets, secrets, databases, tables and snapshots,
+ * and administrator control (the admin pseudo-node and principals flagged TM_GRAPH_NODE_IS_ADMIN). */
+bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node);
+/* Does an edge (to the node, or to a set containing it) carry an action that reads (want_write false) or
+ * changes (true) the data of a data store (a jewel's type, website buckets included), e.g. s3:GetObject on a bucket or
+ * secretsmanager:GetSecretValue on a secret? ec2:CreateNetworkInterface on "*" touches no snapshot's data. */
+bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
+                                bool want_write);
 
 /* ---- the policy engine, for one request ---- */
 

@@ -145,7 +145,8 @@ static int s_add_context(struct tm_graph *g, const char *region) {
     /* Callers choose TLS; a policy denying plain HTTP does not deny them. */
     if ((rc = tm_iam_context_set(ctx, "aws:SecureTransport", "true")))
         return rc;
-    if (strcmp(region, "global") != 0 && (rc = tm_iam_context_set(ctx, "aws:RequestedRegion", region)))
+    /* Global services (IAM, STS's global endpoint, Organizations) are called in us-east-1. */
+    if ((rc = tm_iam_context_set(ctx, "aws:RequestedRegion", strcmp(region, "global") == 0 ? "us-east-1" : region)))
         return rc;
     return TM_OK;
 }
@@ -267,6 +268,10 @@ static int s_accounts(struct tm_graph *g) {
         const cJSON *org = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "organization") : NULL;
         const char *mgmt = cJSON_IsObject(org) ? tm_json_str(org, "master_account_id", NULL) : NULL;
         acct->is_management = mgmt && strcmp(mgmt, acct->id) == 0;
+        acct->management = mgmt;
+        acct->org_id = cJSON_IsObject(org) ? tm_json_str(org, "id", NULL) : NULL;
+        const cJSON *members = cJSON_IsObject(org) ? cJSON_GetObjectItemCaseSensitive(org, "accounts") : NULL;
+        acct->org_accounts = cJSON_IsArray(members) ? members : NULL;
         const cJSON *pab = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "s3_public_access_block") : NULL;
         if (tm_snapshot_is_unknown(pab))
             acct->pab_unknown = true;
@@ -427,14 +432,31 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
         snprintf(err, errlen, "graph: out of memory");
         return TM_ERR_NOMEM;
     }
+    /* Requests on "*" (no resource, no region of their own) are evaluated in the region holding most resources
+     * (ties: the first by name), so a policy that denies outside the home regions does not deny everything. */
+    size_t n = tm_snapshot_count(g->snap);
+    const char *home = NULL;
+    size_t best = 0;
     cJSON *scope = tm_snapshot_scope(g->snap);
     const cJSON *regions = scope ? cJSON_GetObjectItemCaseSensitive(scope, "regions") : NULL;
+    for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next) {
+        if (!cJSON_IsString(r))
+            continue;
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++)
+            count += strcmp(tm_json_str(tm_snapshot_at(g->snap, i), "region", ""), r->valuestring) == 0;
+        if (!home || count > best || (count == best && strcmp(r->valuestring, home) < 0)) {
+            home = r->valuestring;
+            best = count;
+        }
+    }
+    if ((rc = s_add_context(g, home ? home : "us-east-1")))
+        return rc;
     for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next)
         if (cJSON_IsString(r) && (rc = s_add_context(g, r->valuestring)))
             return rc;
     if ((rc = s_add_context(g, "us-east-1")) || (rc = s_add_context(g, "global")))
         return rc;
-    size_t n = tm_snapshot_count(g->snap);
     for (size_t i = 0; i < n; i++) {
         const cJSON *res = tm_snapshot_at(g->snap, i);
         if (res && (rc = s_resource(g, res))) {

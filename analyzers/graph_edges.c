@@ -136,8 +136,11 @@ uint32_t tm__graph_pseudo_node(struct tm_graph *g, enum tm_graph_node_kind kind,
     const char *type = tm_graph_node_kind_name(kind);
     n = tm__graph_node_add(g, buf, false, kind, type,
                            kind == TM_GRAPH_NODE_ACCOUNT ? tm__graph_strdup(g, value) : NULL);
-    if (n != TM_GRAPH_NONE && kind == TM_GRAPH_NODE_ACCOUNT)
+    if (n != TM_GRAPH_NONE && kind == TM_GRAPH_NODE_ACCOUNT) {
         g->nodes[n].flags |= TM_GRAPH_NODE_EXTERNAL;
+        if (tm__graph_in_organization(g, value))
+            g->nodes[n].flags |= TM_GRAPH_NODE_IN_ORGANIZATION;
+    }
     return n;
 }
 
@@ -149,10 +152,10 @@ uint32_t tm__graph_service_node(struct tm_graph *g, const char *service) {
     return tm__graph_pseudo_node(g, TM_GRAPH_NODE_SERVICE, "service:", service);
 }
 
-/* A set node: the resources of a service whose ARN matches a pattern. */
-static uint32_t s_set_node(struct tm_graph *g, const char *service, const char *pattern) {
+/* A set node: the resources of a service whose ARN matches a pattern (and, for roles, whom they trust). */
+uint32_t tm__graph_set_node(struct tm_graph *g, const char *service, const char *pattern, const char *trusts) {
     char buf[2048];
-    snprintf(buf, sizeof(buf), "set:%s:%s", service, pattern);
+    snprintf(buf, sizeof(buf), "set:%s:%s%s%s", service, pattern, trusts ? "|trusts:" : "", trusts ? trusts : "");
     uint32_t n = tm__graph_lookup(g, buf);
     if (n != TM_GRAPH_NONE)
         return n;
@@ -162,12 +165,21 @@ static uint32_t s_set_node(struct tm_graph *g, const char *service, const char *
     struct tm_graph_node *node = &g->nodes[n];
     node->set_service = tm__graph_strdup(g, service);
     node->set_pattern = tm__graph_strdup(g, pattern);
-    node->name = strcmp(service, "*") == 0 && strcmp(pattern, "*") == 0
-                     ? "every resource"
-                     : tm__graph_printf(g, "every %s resource matching %s", service, pattern);
-    if (!node->set_service || !node->set_pattern || !node->name)
+    node->set_trusts = trusts ? tm__graph_strdup(g, trusts) : NULL;
+    if (trusts)
+        node->name = strcmp(trusts, "account") == 0 ? "every role that trusts its own account"
+                                                    : tm__graph_printf(g, "every role %s can run as", trusts);
+    else
+        node->name = strcmp(service, "*") == 0 && strcmp(pattern, "*") == 0
+                         ? "every resource"
+                         : tm__graph_printf(g, "every %s resource matching %s", service, pattern);
+    if (!node->set_service || !node->set_pattern || !node->name || (trusts && !node->set_trusts))
         return TM_GRAPH_NONE;
     return n;
+}
+
+static uint32_t s_set_node(struct tm_graph *g, const char *service, const char *pattern) {
+    return tm__graph_set_node(g, service, pattern, NULL);
 }
 
 /* ---- actions → edge kinds ---- */
@@ -442,6 +454,40 @@ static bool s_exact(const struct s_grant *gr, const char *service, const char *c
     return true;
 }
 
+/* The principal-side exactness of s_exact, for a whole action rather than one statement's grant. */
+bool tm__graph_uniform(const struct tm_graph *g, uint32_t principal, const char *action) {
+    uint32_t pi = g->extra[principal].principal;
+    if (pi == TM_GRAPH_NONE)
+        return false;
+    const struct tm__graph_principal *p = &g->principals[pi];
+    char service[64];
+    const char *colon = strchr(action, ':');
+    size_t sl = colon ? (size_t)(colon - action) : 0;
+    if (!colon || sl >= sizeof(service))
+        return false;
+    memcpy(service, action, sl);
+    service[sl] = '\0';
+    const char *const acts[] = {action};
+    for (size_t i = 0; i < p->n_identity; i++)
+        if (s_deny_touches(p->identity[i], service))
+            return false;
+    for (size_t i = 0; i < p->n_boundary; i++)
+        if (s_deny_touches(p->boundary[i], service))
+            return false;
+    if (p->n_boundary && !s_allows_all(p->boundary, p->n_boundary, acts, 1))
+        return false;
+    if (p->account && !p->skip_scps && !p->account->is_management)
+        for (size_t l = 0; l < p->account->scps.n_levels; l++) {
+            const struct tm_iam_policy_level *lv = &p->account->scps.levels[l];
+            for (size_t i = 0; i < lv->n; i++)
+                if (s_deny_touches(lv->policies[i], service))
+                    return false;
+            if (!s_allows_all(lv->policies, lv->n, acts, 1))
+                return false;
+        }
+    return true;
+}
+
 /* The node a resource pattern names for a service: a node, or a set. *pattern_out is what set members
  * are re-evaluated with (S3 object suffix kept). */
 static uint32_t s_target(struct tm_graph *g, const char *service, const char *resource, bool force_set,
@@ -549,9 +595,9 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
     return TM_OK;
 }
 
-/* The name of the i-th identity policy of a principal, as the snapshot records it. */
-static const char *s_identity_name(const struct tm_graph_node *pn, const struct tm_iam_policy *policy) {
-    const cJSON *pols = pn->resource ? cJSON_GetObjectItemCaseSensitive(pn->resource, "policies") : NULL;
+/* The name of an identity policy of a principal (its snapshot resource), as the snapshot records it. */
+static const char *s_identity_name(const cJSON *resource, const struct tm_iam_policy *policy) {
+    const cJSON *pols = resource ? cJSON_GetObjectItemCaseSensitive(resource, "policies") : NULL;
     const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
     const char *text = tm_iam_policy_text(policy);
     for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
@@ -660,10 +706,13 @@ static int s_identity_unknown(struct tm_graph *g, const struct tm__graph_princip
 static int s_identity_pass(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_principals; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
-        const struct tm_graph_node *pn = &g->nodes[p->node];
+        /* Nodes move when the node array grows (sets and named resources are added below): keep what is needed,
+         * the strings and the snapshot object, which do not. */
+        const char *pid = g->nodes[p->node].id;
+        const cJSON *resource = g->nodes[p->node].resource;
         const char *username = NULL;
-        if (pn->type && strcmp(pn->type, "aws:iam:user") == 0)
-            username = pn->name;
+        if (g->nodes[p->node].type && strcmp(g->nodes[p->node].type, "aws:iam:user") == 0)
+            username = g->nodes[p->node].name;
         int rc;
         if (p->identity_unknown && (rc = s_identity_unknown(g, p)))
             return rc;
@@ -673,8 +722,8 @@ static int s_identity_pass(struct tm_graph *g) {
                 seen = p->identity[j] == p->identity[k];
             if (seen)
                 continue;
-            struct s_grant gr = {.g = g, .p = p, .pid = pn->id, .policy = p->identity[k], .username = username};
-            gr.policy_name = s_identity_name(pn, gr.policy);
+            struct s_grant gr = {.g = g, .p = p, .pid = pid, .policy = p->identity[k], .username = username};
+            gr.policy_name = s_identity_name(resource, gr.policy);
             size_t n = tm_iam_policy_statement_count(gr.policy);
             for (size_t s = 0; s < n; s++) {
                 if (tm_iam_policy_statement(gr.policy, s, &gr.v))
@@ -784,26 +833,82 @@ static bool s_stmt_action(const struct tm_iam_statement_view *v, const char *act
     return v->not_action ? !m : m;
 }
 
-/* Principals whose identity policies could allow sts:AssumeRole at all: the candidates for roles that
- * trust their own account. */
-static int s_assume_candidates(struct tm_graph *g, uint32_t **out, size_t *n) {
-    *out = malloc((g->n_principals ? g->n_principals : 1) * sizeof(uint32_t));
+/* Does the trust policy let the role's own account (its root) assume it? *plain: through a statement
+ * without conditions, in a trust policy without Deny statements. */
+static bool s_trusts_own_account(const struct tm_graph *g, uint32_t role, bool *plain, size_t *stmt) {
+    const struct tm_iam_policy *pol = g->extra[role].policy;
+    const struct tm_graph_node *rn = &g->nodes[role];
+    *plain = false;
+    if (!pol || !rn->account)
+        return false;
+    bool found = false, deny = false;
+    size_t n = tm_iam_policy_statement_count(pol);
+    for (size_t s = 0; s < n; s++) {
+        struct tm_iam_statement_view v;
+        if (tm_iam_policy_statement(pol, s, &v))
+            continue;
+        if (v.effect == TM_IAM_DENY) {
+            deny = true;
+            continue;
+        }
+        if (v.principal_mode != TM_IAM_PRINCIPAL_LIST || !s_stmt_action(&v, "sts:AssumeRole"))
+            continue;
+        for (size_t k = 0; k < v.n_principals; k++) {
+            struct tm_iam_principal_view pv;
+            if (tm_iam_policy_principal(pol, s, k, &pv) == TM_OK && pv.type == TM_IAM_PTYPE_AWS &&
+                pv.aws_kind == TM_IAM_AWS_ACCOUNT && pv.account && strcmp(pv.account, rn->account) == 0) {
+                if (!found || !v.n_conditions) {
+                    *stmt = s;
+                    *plain = !v.n_conditions;
+                }
+                found = true;
+            }
+        }
+    }
+    *plain = *plain && !deny;
+    return found;
+}
+
+/* A candidate for roles that trust their own account: a principal whose identity policies could allow
+ * sts:AssumeRole. Uniform candidates (allowed on every role alike) get one edge to the set of such roles;
+ * the others are checked role by role, through the concrete role ARNs they name when they name them. */
+struct s_assumer {
+    uint32_t principal; /* index into principals */
+    bool uniform;
+    bool patterns; /* some statement names roles by a pattern (or NotResource, or a policy variable) */
+};
+
+static bool s_assume_stmt(const struct tm_iam_statement_view *v) {
+    return v->effect == TM_IAM_ALLOW && s_stmt_action(v, "sts:AssumeRole");
+}
+
+static int s_assumers(struct tm_graph *g, struct s_assumer **out, size_t *n) {
+    *out = calloc(g->n_principals ? g->n_principals : 1, sizeof(**out));
     *n = 0;
     if (!*out)
         return TM_ERR_NOMEM;
     for (size_t i = 0; i < g->n_principals; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
-        bool any = false;
-        for (size_t k = 0; k < p->n_identity && !any; k++) {
+        bool any = false, patterns = false;
+        for (size_t k = 0; k < p->n_identity; k++) {
             size_t ns = tm_iam_policy_statement_count(p->identity[k]);
-            for (size_t s = 0; s < ns && !any; s++) {
+            for (size_t st = 0; st < ns; st++) {
                 struct tm_iam_statement_view v;
-                if (tm_iam_policy_statement(p->identity[k], s, &v) == TM_OK && v.effect == TM_IAM_ALLOW)
-                    any = s_stmt_action(&v, "sts:AssumeRole");
+                if (tm_iam_policy_statement(p->identity[k], st, &v) || !s_assume_stmt(&v))
+                    continue;
+                any = true;
+                if (v.not_resource || strstr(tm_iam_policy_text(p->identity[k]), "${"))
+                    patterns = true;
+                for (size_t r = 0; r < v.n_resources; r++)
+                    patterns = patterns || strpbrk(v.resources[r], "*?") != NULL;
             }
         }
-        if (any)
-            (*out)[(*n)++] = (uint32_t)i;
+        if (!any)
+            continue;
+        const char *pid = g->nodes[p->node].id;
+        bool uniform =
+            tm__graph_allowed(g, pid, "sts:AssumeRole", "*", false) && tm__graph_uniform(g, p->node, "sts:AssumeRole");
+        (*out)[(*n)++] = (struct s_assumer){(uint32_t)i, uniform, patterns};
     }
     return TM_OK;
 }
@@ -814,8 +919,7 @@ static bool s_may_assume(const struct tm__graph_principal *p, const char *role) 
         size_t ns = tm_iam_policy_statement_count(p->identity[k]);
         for (size_t s = 0; s < ns; s++) {
             struct tm_iam_statement_view v;
-            if (tm_iam_policy_statement(p->identity[k], s, &v) || v.effect != TM_IAM_ALLOW ||
-                !s_stmt_action(&v, "sts:AssumeRole"))
+            if (tm_iam_policy_statement(p->identity[k], s, &v) || !s_assume_stmt(&v))
                 continue;
             if (v.not_resource || strstr(tm_iam_policy_text(p->identity[k]), "${"))
                 return true;
@@ -827,54 +931,148 @@ static bool s_may_assume(const struct tm__graph_principal *p, const char *role) 
     return false;
 }
 
-/* Roles that trust their own account ("arn:aws:iam::A:root"): every principal of A whose identity policies
- * allow sts:AssumeRole on the role can assume it. */
-static int s_trust_account(struct tm_graph *g, uint32_t role, const uint32_t *cand, size_t n_cand) {
-    const struct tm_iam_policy *pol = g->extra[role].policy;
-    const struct tm_graph_node *rn = &g->nodes[role];
-    size_t n = tm_iam_policy_statement_count(pol);
-    for (size_t s = 0; s < n; s++) {
-        struct tm_iam_statement_view v;
-        if (tm_iam_policy_statement(pol, s, &v) || v.effect != TM_IAM_ALLOW ||
-            v.principal_mode != TM_IAM_PRINCIPAL_LIST || !s_stmt_action(&v, "sts:AssumeRole"))
-            continue;
-        bool own = false;
-        for (size_t k = 0; k < v.n_principals && !own; k++) {
-            struct tm_iam_principal_view pv;
-            own = tm_iam_policy_principal(pol, s, k, &pv) == TM_OK && pv.type == TM_IAM_PTYPE_AWS &&
-                  pv.aws_kind == TM_IAM_AWS_ACCOUNT && pv.account && rn->account &&
-                  strcmp(pv.account, rn->account) == 0;
-        }
-        if (!own)
-            continue;
-        const char *conditions = tm__graph_conditions_text(g, pol, s, v.n_conditions);
-        for (size_t c = 0; c < n_cand; c++) {
-            const struct tm__graph_principal *p = &g->principals[cand[c]];
-            if (p->node == role || !g->nodes[p->node].account || strcmp(g->nodes[p->node].account, rn->account) != 0 ||
-                !s_may_assume(p, rn->id))
-                continue;
-            if (!tm__graph_allowed(g, g->nodes[p->node].id, "sts:AssumeRole", rn->id, v.n_conditions > 0))
-                continue;
-            struct tm__graph_edge_spec e = {
-                .from = p->node,
-                .to = role,
-                .kind = TM_GRAPH_EDGE_CAN_ASSUME,
-                .flags = v.n_conditions ? TM_GRAPH_EDGE_CONDITIONAL : 0u,
-                .actions = tm__graph_one(g, "sts:AssumeRole"),
-                .n_actions = 1,
-                .conditions = conditions,
-                .statement = v.json,
-                .ev = {"trust", rn->id, NULL, (int32_t)s, v.sid,
-                       tm__graph_printf(
-                           g, "%s; the principal's identity policy allows sts:AssumeRole",
-                           tm__graph_statement_text(g, "trust policy (trusts its own account)", NULL, s, v.sid))},
-            };
-            int rc = tm__graph_edge(g, &e);
-            if (rc)
-                return rc;
+/* (role ARN, assumer) for every concrete role ARN an assumer's sts:AssumeRole statements name, sorted. */
+struct s_named {
+    const char *arn;
+    size_t assumer;
+};
+
+static int s_cmp_named(const void *a, const void *b) {
+    const struct s_named *x = a, *y = b;
+    int c = strcmp(x->arn, y->arn);
+    return c ? c : (x->assumer < y->assumer ? -1 : x->assumer > y->assumer);
+}
+
+static int s_named_roles(struct tm_graph *g, const struct s_assumer *as, size_t n_as, struct s_named **out, size_t *n) {
+    size_t cap = 0, k = 0;
+    struct s_named *v = NULL;
+    for (size_t i = 0; i < n_as; i++) {
+        const struct tm__graph_principal *p = &g->principals[as[i].principal];
+        for (size_t pi = 0; pi < p->n_identity; pi++) {
+            size_t ns = tm_iam_policy_statement_count(p->identity[pi]);
+            for (size_t st = 0; st < ns; st++) {
+                struct tm_iam_statement_view sv;
+                if (tm_iam_policy_statement(p->identity[pi], st, &sv) || !s_assume_stmt(&sv) || sv.not_resource)
+                    continue;
+                for (size_t r = 0; r < sv.n_resources; r++) {
+                    if (strpbrk(sv.resources[r], "*?"))
+                        continue;
+                    if (k == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        struct s_named *nv = realloc(v, cap * sizeof(*nv));
+                        if (!nv) {
+                            free(v);
+                            return TM_ERR_NOMEM;
+                        }
+                        v = nv;
+                    }
+                    v[k++] = (struct s_named){sv.resources[r], i};
+                }
+            }
         }
     }
+    if (k > 1)
+        qsort(v, k, sizeof(*v), s_cmp_named);
+    *out = v;
+    *n = k;
     return TM_OK;
+}
+
+static int s_assume_edge(struct tm_graph *g, uint32_t from, uint32_t role, size_t stmt) {
+    const struct tm_iam_policy *pol = g->extra[role].policy;
+    struct tm_iam_statement_view v;
+    if (tm_iam_policy_statement(pol, stmt, &v))
+        return TM_OK;
+    const struct tm_graph_node *rn = &g->nodes[role];
+    struct tm__graph_edge_spec e = {
+        .from = from,
+        .to = role,
+        .kind = TM_GRAPH_EDGE_CAN_ASSUME,
+        .flags = v.n_conditions ? TM_GRAPH_EDGE_CONDITIONAL : 0u,
+        .actions = tm__graph_one(g, "sts:AssumeRole"),
+        .n_actions = 1,
+        .conditions = tm__graph_conditions_text(g, pol, stmt, v.n_conditions),
+        .statement = v.json,
+        .ev = {"trust", rn->id, NULL, (int32_t)stmt, v.sid,
+               tm__graph_printf(
+                   g, "%s; the principal's identity policy allows sts:AssumeRole",
+                   tm__graph_statement_text(g, "trust policy (trusts its own account)", NULL, stmt, v.sid))},
+    };
+    return tm__graph_edge(g, &e);
+}
+
+/* Roles that trust their own account ("arn:aws:iam::A:root"): every principal of A whose identity policies
+ * allow sts:AssumeRole on the role can assume it. */
+static int s_trust_account_pass(struct tm_graph *g) {
+    struct s_assumer *as = NULL;
+    size_t n_as = 0;
+    int rc = s_assumers(g, &as, &n_as);
+    if (rc)
+        return rc;
+    /* Uniform assumers: one edge each, to the roles of their account that trust the account. */
+    for (size_t i = 0; i < n_as && !rc; i++) {
+        if (!as[i].uniform)
+            continue;
+        const struct tm__graph_principal *p = &g->principals[as[i].principal];
+        const char *acct = g->nodes[p->node].account;
+        if (!acct)
+            continue;
+        const char *pattern = tm__graph_printf(g, "arn:aws:iam::%s:role/*", acct);
+        uint32_t set = pattern ? tm__graph_set_node(g, "iam", pattern, "account") : TM_GRAPH_NONE;
+        struct tm__graph_edge_spec e = {
+            .from = p->node,
+            .to = set,
+            .kind = TM_GRAPH_EDGE_CAN_ASSUME,
+            .flags = TM_GRAPH_EDGE_TO_SET | TM_GRAPH_EDGE_EXACT,
+            .actions = tm__graph_one(g, "sts:AssumeRole"),
+            .n_actions = 1,
+            .pattern = pattern,
+            .ev = {"identity", g->nodes[p->node].id, NULL, -1, NULL,
+                   "the identity policies allow sts:AssumeRole on every role, and these roles trust their own "
+                   "account"},
+        };
+        rc = tm__graph_edge(g, &e);
+    }
+    /* The others, role by role: those naming roles by pattern are tried on each; those naming concrete role
+     * ARNs only where they name them (an index from ARN to assumer). */
+    struct s_named *named = NULL;
+    size_t n_named = 0;
+    if (!rc)
+        rc = s_named_roles(g, as, n_as, &named, &n_named);
+    size_t n = g->n_nodes;
+    for (size_t r = 0; r < n && !rc; r++) {
+        if (!g->extra[r].trusts_account)
+            continue;
+        bool plain = false;
+        size_t stmt = 0;
+        s_trusts_own_account(g, (uint32_t)r, &plain, &stmt);
+        const struct tm_graph_node *rn = &g->nodes[r];
+        size_t lo = 0, hi = n_named;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(named[mid].arn, rn->id) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = 0; i < n_as && !rc; i++) {
+            bool by_name = false;
+            for (size_t k = lo; k < n_named && strcmp(named[k].arn, rn->id) == 0 && !by_name; k++)
+                by_name = named[k].assumer == i;
+            if (!as[i].patterns && !by_name)
+                continue;
+            const struct tm__graph_principal *p = &g->principals[as[i].principal];
+            const struct tm_graph_node *pn = &g->nodes[p->node];
+            if ((as[i].uniform && plain) || p->node == r || !pn->account || strcmp(pn->account, rn->account) != 0 ||
+                !s_may_assume(p, rn->id))
+                continue;
+            if (tm__graph_allowed(g, pn->id, "sts:AssumeRole", rn->id, !plain))
+                rc = s_assume_edge(g, p->node, (uint32_t)r, stmt);
+        }
+    }
+    free(named);
+    free(as);
+    return rc;
 }
 
 /* Services a role trusts: the edge from service:NAME tells which roles a service can run as (privilege
@@ -925,24 +1123,25 @@ static int s_trust_services(struct tm_graph *g, uint32_t role) {
 }
 
 static int s_policy_pass(struct tm_graph *g) {
-    uint32_t *cand = NULL;
-    size_t n_cand = 0;
-    int rc = s_assume_candidates(g, &cand, &n_cand);
-    if (rc)
-        return rc;
     size_t n = g->n_nodes;
+    int rc = TM_OK;
+    for (size_t i = 0; i < n; i++) {
+        bool plain = false;
+        size_t stmt = 0;
+        if (g->nodes[i].type && strcmp(g->nodes[i].type, "aws:iam:role") == 0 &&
+            s_trusts_own_account(g, (uint32_t)i, &plain, &stmt)) {
+            g->extra[i].trusts_account = true;
+            g->extra[i].trust_plain = plain;
+        }
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         if (!(g->nodes[i].flags & TM_GRAPH_NODE_IN_SNAPSHOT) || !g->extra[i].policy)
             continue;
         rc = s_named_principals(g, (uint32_t)i);
-        if (!rc && g->nodes[i].type && strcmp(g->nodes[i].type, "aws:iam:role") == 0) {
-            rc = s_trust_account(g, (uint32_t)i, cand, n_cand);
-            if (!rc)
-                rc = s_trust_services(g, (uint32_t)i);
-        }
+        if (!rc && g->nodes[i].type && strcmp(g->nodes[i].type, "aws:iam:role") == 0)
+            rc = s_trust_services(g, (uint32_t)i);
     }
-    free(cand);
-    return rc;
+    return rc ? rc : s_trust_account_pass(g);
 }
 
 /* ---- links: who runs as whom, what calls what ---- */
@@ -966,29 +1165,6 @@ static const char *s_attr_str(const cJSON *res, const char *key) {
     return attrs ? tm_json_str(attrs, key, NULL) : NULL;
 }
 
-/* The roles of an instance profile: its has-identity links, or attrs.roles. */
-static int s_profile_roles(struct tm_graph *g, const char *profile, uint32_t from, const char *text) {
-    const cJSON *pr = tm_snapshot_find(g->snap, profile);
-    if (!pr)
-        return TM_OK;
-    const cJSON *links = cJSON_GetObjectItemCaseSensitive(pr, "links");
-    for (const cJSON *l = cJSON_IsArray(links) ? links->child : NULL; l; l = l->next) {
-        const char *kind = tm_json_str(l, "kind", ""), *to = tm_json_str(l, "to", NULL);
-        int rc;
-        if (to && strcmp(kind, "has-identity") == 0 &&
-            (rc = s_link_edge(g, from, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, text)))
-            return rc;
-    }
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(pr, "attrs");
-    const cJSON *roles = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "roles") : NULL;
-    for (const cJSON *r = cJSON_IsArray(roles) ? roles->child : NULL; r; r = r->next) {
-        int rc;
-        if (cJSON_IsString(r) && (rc = s_link_edge(g, from, r->valuestring, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, text)))
-            return rc;
-    }
-    return TM_OK;
-}
-
 static int s_links_of(struct tm_graph *g, uint32_t node) {
     const cJSON *res = g->nodes[node].resource;
     const char *type = g->nodes[node].type;
@@ -1004,12 +1180,10 @@ static int s_links_of(struct tm_graph *g, uint32_t node) {
             rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
                              "runs with the credentials of its execution role");
         } else if (strcmp(kind, "has-identity") == 0) {
-            if (is_instance) {
-                const char *text = tm__graph_printf(g, "runs with the credentials of instance profile %s", to);
-                rc = s_profile_roles(g, to, node, text);
-            } else {
-                rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF, "runs with the credentials of this role");
-            }
+            rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
+                             is_instance ? "the instance metadata service hands out the credentials of its instance "
+                                           "profile"
+                                         : "runs with the credentials of this role");
         } else if (strcmp(kind, "integrates-with") == 0) {
             rc = s_link_edge(g, node, to, TM_GRAPH_EDGE_ROUTES_TO, "the integration forwards each request");
         } else if (strcmp(kind, "triggered-by") == 0) {
@@ -1035,11 +1209,9 @@ static int s_links_of(struct tm_graph *g, uint32_t node) {
     if (is_function && s_attr_str(res, "role"))
         rc = s_link_edge(g, node, s_attr_str(res, "role"), TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
                          "runs with the credentials of its execution role");
-    if (!rc && is_instance && s_attr_str(res, "instance_profile")) {
-        const char *prof = s_attr_str(res, "instance_profile");
-        rc = s_profile_roles(g, prof, node,
-                             tm__graph_printf(g, "runs with the credentials of instance profile %s", prof));
-    }
+    if (!rc && is_instance && s_attr_str(res, "instance_profile"))
+        rc = s_link_edge(g, node, s_attr_str(res, "instance_profile"), TM_GRAPH_EDGE_HOLDS_TOKEN_OF,
+                         "the instance metadata service hands out the credentials of its instance profile");
     if (!rc && strcmp(type, "aws:iam:instance-profile") == 0) {
         const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
         const cJSON *roles = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "roles") : NULL;

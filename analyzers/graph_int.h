@@ -31,8 +31,11 @@ struct tm__graph_account {
     const char *id;
     struct tm__graph_org_policies scps;
     struct tm__graph_org_policies rcps;
-    bool is_management; /* SCPs do not apply to the management account */
-    const cJSON *pab;   /* account-level S3 Block Public Access object, NULL when not configured */
+    bool is_management;        /* SCPs do not apply to the management account */
+    const cJSON *pab;          /* account-level S3 Block Public Access object, NULL when not configured */
+    const char *org_id;        /* the organization's id, or NULL */
+    const char *management;    /* the organization's management account, or NULL */
+    const cJSON *org_accounts; /* member account ids (array), NULL when not read */
     bool pab_unknown;
     uint32_t admin_node; /* "admin:ACCOUNT" */
 };
@@ -61,6 +64,8 @@ struct tm__graph_node_extra {
     bool policy_unknown;                /* unknown or unparsable */
     bool reevaluate;     /* set members must be re-evaluated: the policy has Deny statements or must allow */
     uint32_t principal;  /* index into principals, TM_GRAPH_NONE */
+    bool trusts_account; /* roles: the trust policy allows the role's own account (its root) to assume it */
+    bool trust_plain;    /* roles: that grant has no conditions and the trust policy no Deny */
     const char *service; /* ARN service prefix ("s3"), or NULL */
 };
 
@@ -92,6 +97,15 @@ struct tm_graph {
     size_t n_types;
     uint32_t *sets; /* set nodes, sorted by id */
     size_t n_sets;
+    /* Sets by the literal prefix of their pattern (before the first wildcard): grouped by prefix length, each
+     * group sorted by prefix, so the sets that may hold a node are found by binary search. */
+    uint32_t *account_trusting; /* roles with trusts_account, in node order */
+    size_t n_account_trusting;
+    uint32_t *sets_by_prefix;
+    struct tm__graph_prefix_group {
+        uint32_t len, start, count;
+    } * prefix_groups;
+    size_t n_prefix_groups;
 
     /* access key id → user node */
     const char **key_ids;
@@ -155,11 +169,20 @@ const char *tm__graph_arn_service(const char *arn, char *buf, size_t len);
 const char *tm__graph_arn_account(const char *arn, char *buf, size_t len);
 /* Does a set node contain a node (service and pattern)? */
 bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node);
+/* A set node (created when absent); trusts NULL or as tm_graph_node.set_trusts. */
+uint32_t tm__graph_set_node(struct tm_graph *g, const char *service, const char *pattern, const char *trusts);
+/* Would every resource get the same answer for this principal and action, as far as its own policies go (no
+ * Deny that could single some out, boundary and SCPs allowing it everywhere)? The action must also be
+ * allowed on "*" (checked separately, with the right context). */
+bool tm__graph_uniform(const struct tm_graph *g, uint32_t principal, const char *action);
 /* The resource string to evaluate a member of a set edge with (S3 object suffixes re-attached). */
 const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struct tm_graph_node *member, char *buf,
                                       size_t len);
 /* The default context for requests on a resource of a region (NULL region: the scope's first). */
 const struct tm_iam_context *tm__graph_context(const struct tm_graph *g, const char *region);
+/* Is this account one of the organisation's own (a member, or its management account) for any scanned
+ * account? */
+bool tm__graph_in_organization(const struct tm_graph *g, const char *account);
 /* Is the member covered by the edge (re-evaluating with the engine when the edge is not exact or the
  * member has Deny statements)? */
 bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member);

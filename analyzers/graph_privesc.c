@@ -27,7 +27,6 @@ static const char *const s_probes[] = {
     "kms:Decrypt",
     "lambda:UpdateFunctionCode",
     "secretsmanager:GetSecretValue",
-    "organizations:LeaveOrganization",
     NULL,
 };
 
@@ -240,12 +239,13 @@ static const struct tm__graph_principal *s_principal_of(const struct tm_graph *g
     return i == TM_GRAPH_NONE ? NULL : &g->principals[i];
 }
 
-static bool s_any_policy(const struct s_ctx *c, const struct tm_privesc_requirement *r,
-                         const struct tm__graph_principal *owner) {
+/* The first customer managed policy of owner the requirement's action is allowed on, or NULL. */
+static const char *s_any_policy(const struct s_ctx *c, const struct tm_privesc_requirement *r,
+                                const struct tm__graph_principal *owner) {
     for (size_t i = 0; owner && i < owner->n_managed; i++)
         if (s_can(c, r, owner->managed[i]))
-            return true;
-    return false;
+            return owner->managed[i];
+    return NULL;
 }
 
 static bool s_self_group(const struct s_ctx *c, const struct tm_privesc_requirement *r) {
@@ -256,7 +256,7 @@ static bool s_self_group(const struct s_ctx *c, const struct tm_privesc_requirem
 }
 
 /* Every non-target requirement. */
-static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_technique *t) {
+static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_technique *t, const char **policy) {
     for (size_t i = 0; i < t->requires_count; i++) {
         const struct tm_privesc_requirement *r = &t->requires[i];
         bool ok = true;
@@ -281,7 +281,7 @@ static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_
                 ok = s_self_group(c, r);
                 break;
             case TM_PRIVESC_BIND_SELF_POLICY:
-                ok = s_any_policy(c, r, c->p);
+                ok = (*policy = s_any_policy(c, r, c->p)) != NULL;
                 break;
             case TM_PRIVESC_BIND_TARGET:
             case TM_PRIVESC_BIND_TARGET_POLICY:
@@ -296,7 +296,8 @@ static bool s_fixed_requirements(const struct s_ctx *c, const struct tm_privesc_
     return true;
 }
 
-static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t target) {
+static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t target,
+                        const char **policy) {
     const struct tm_graph *g = c->g;
     for (size_t i = 0; i < t->requires_count; i++) {
         const struct tm_privesc_requirement *r = &t->requires[i];
@@ -309,7 +310,7 @@ static bool s_target_ok(const struct s_ctx *c, const struct tm_privesc_technique
             if (!s_can(c, r, g->nodes[target].id))
                 return false;
         } else if (r->binding == TM_PRIVESC_BIND_TARGET_POLICY) {
-            if (!s_any_policy(c, r, s_principal_of(g, target)))
+            if (!(*policy = s_any_policy(c, r, s_principal_of(g, target))))
                 return false;
         }
     }
@@ -351,8 +352,30 @@ static bool s_unbounded_admin(const struct s_ctx *c) {
 }
 
 static int s_escalate_edge(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t to, bool unknown,
-                           uint32_t via) {
+                           uint32_t via, const char *policy) {
     struct tm_graph *g = c->g;
+    if (policy) {
+        /* Through the policy it rewrites: P → the policy → what the new version grants. */
+        uint32_t pn = tm__graph_ref_node(g, policy);
+        if (pn == TM_GRAPH_NONE)
+            return TM_ERR_NOMEM;
+        struct tm__graph_edge_spec pe = {
+            .from = pn,
+            .to = to,
+            .kind = TM_GRAPH_EDGE_CAN_ESCALATE_TO,
+            .flags = unknown ? TM_GRAPH_EDGE_UNKNOWN : 0u,
+            .actions = tm__graph_one(g, "*"),
+            .n_actions = 1,
+            .ev = {"technique", policy, t->id, -1, NULL,
+                   unknown ? "an older version of this policy, whatever it grants, can be made the default one"
+                           : "a new default version of this policy can grant anything to whoever it is attached to"},
+        };
+        int rc = tm__graph_edge(g, &pe);
+        if (rc)
+            return rc;
+        via = to = pn;
+        unknown = false;
+    }
     const char **acts = tm__graph_alloc(g, t->requires_count * sizeof(*acts));
     if (!acts)
         return TM_ERR_NOMEM;
@@ -378,11 +401,132 @@ static int s_escalate_edge(const struct s_ctx *c, const struct tm_privesc_techni
     return tm__graph_edge(g, &e);
 }
 
+static int s_escalate_set_edge(const struct s_ctx *c, const struct tm_privesc_technique *t, uint32_t set) {
+    struct tm_graph *g = c->g;
+    const char **acts = tm__graph_alloc(g, t->requires_count * sizeof(*acts));
+    if (!acts)
+        return TM_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < t->requires_count; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = strcmp(acts[j], t->requires[i].action) == 0;
+        if (!seen)
+        acts[n++] = t->requires[i].action;
+    }
+    struct tm__graph_edge_spec e = {
+        .from = c->p->node,
+        .to = set,
+        .kind = TM_GRAPH_EDGE_CAN_ESCALATE_TO,
+        .flags = TM_GRAPH_EDGE_TO_SET | TM_GRAPH_EDGE_EXACT,
+        .actions = acts,
+        .n_actions = n,
+        .pattern = g->nodes[set].set_pattern,
+        .ev = {"technique", g->nodes[set].id, t->id, -1, NULL, t->name},
+    };
+    return tm__graph_edge(g, &e);
+}
+
+/* The roles a principal can assume (its can-assume edges, sets expanded), in node order. */
+struct s_collect {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static int s_collect_node(uint32_t node, void *user_data) {
+    struct s_collect *c = user_data;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i] == node)
+            return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        uint32_t *v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return TM_ERR_NOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = node;
+    return 0;
+}
+
+static int s_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int s_assumable(const struct s_ctx *c, uint32_t **out, size_t *n) {
+    struct s_collect col = {0};
+    size_t ne = 0;
+    const struct tm_graph_edge *edges = tm_graph_out(c->g, c->p->node, &ne, NULL);
+    int rc = TM_OK;
+    for (size_t i = 0; i < ne && !rc; i++)
+        if (edges[i].kind == TM_GRAPH_EDGE_CAN_ASSUME && !(edges[i].flags & TM_GRAPH_EDGE_UNKNOWN))
+            rc = tm_graph_edge_members(c->g, &edges[i], s_collect_node, &col);
+    if (rc) {
+        free(col.v);
+        return rc;
+    }
+    if (col.n > 1)
+        qsort(col.v, col.n, sizeof(uint32_t), s_cmp_u32);
+    *out = col.v;
+    *n = col.n;
+    return TM_OK;
+}
+
 static const struct tm_privesc_requirement *s_first_target(const struct tm_privesc_technique *t) {
     for (size_t i = 0; i < t->requires_count; i++)
         if (t->requires[i].binding == TM_PRIVESC_BIND_TARGET)
     return &t->requires[i];
     return NULL;
+}
+
+/* The set of a target kind's resources for a uniform grant (roles: those the service they must trust can run
+ * as), or TM_GRAPH_NONE when the kind has no set (roles trusting the principal: per target). */
+static uint32_t s_target_set(struct tm_graph *g, const struct tm_privesc_requirement *r, const char *account) {
+    char pattern[128];
+    const char *service = "iam", *trusts = NULL;
+    switch (r->resource) {
+        case TM_PRIVESC_RES_ROLE:
+            if (!r->role_trusts || strcmp(r->role_trusts, "principal") == 0)
+                return TM_GRAPH_NONE;
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:role/*", account);
+            trusts = r->role_trusts;
+            break;
+        case TM_PRIVESC_RES_USER:
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:user/*", account);
+            break;
+        case TM_PRIVESC_RES_GROUP:
+            snprintf(pattern, sizeof(pattern), "arn:aws:iam::%s:group/*", account);
+            break;
+        case TM_PRIVESC_RES_FUNCTION:
+            service = "lambda";
+            snprintf(pattern, sizeof(pattern), "arn:aws:lambda:*:%s:function:*", account);
+            break;
+        case TM_PRIVESC_RES_INSTANCE:
+            service = "ec2";
+            snprintf(pattern, sizeof(pattern), "arn:aws:ec2:*:%s:instance/*", account);
+            break;
+        default:
+            return TM_GRAPH_NONE;
+    }
+    return tm__graph_set_node(g, service, pattern, trusts);
+}
+
+/* Are all the target requirements granted on every resource alike (allowed on "*", no Deny, boundary or SCP
+ * singling some out)? Then one edge to the set of targets says it, instead of one per target. */
+static bool s_uniform_targets(const struct s_ctx *c, const struct tm_privesc_technique *t) {
+    for (size_t i = 0; i < t->requires_count; i++) {
+        const struct tm_privesc_requirement *r = &t->requires[i];
+        if (r->binding == TM_PRIVESC_BIND_TARGET_POLICY)
+            return false;
+        if (r->binding != TM_PRIVESC_BIND_TARGET)
+            continue;
+        if ((r->role_trusts && strcmp(r->role_trusts, "principal") == 0) || !s_can(c, r, "*") ||
+            !tm__graph_uniform(c->g, c->p->node, r->action))
+            return false;
+    }
+    return true;
 }
 
 static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique *t) {
@@ -392,7 +536,8 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
     for (size_t i = 0; i < t->requires_count; i++)
         if (strcmp(t->requires[i].action, "sts:AssumeRole") != 0 && !s_identity_mentions(c->p, t->requires[i].action))
             return TM_OK;
-    if (!s_fixed_requirements(c, t))
+    const char *policy = NULL;
+    if (!s_fixed_requirements(c, t, &policy))
         return TM_OK;
     const struct tm_privesc_requirement *tr = s_first_target(t);
     if (!tr) {
@@ -400,25 +545,44 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
             return TM_OK;
         bool unknown = false;
         uint32_t to = s_gain(c, t, TM_GRAPH_NONE, &unknown);
-        return to == TM_GRAPH_NONE ? TM_OK : s_escalate_edge(c, t, to, unknown, TM_GRAPH_NONE);
+        return to == TM_GRAPH_NONE ? TM_OK : s_escalate_edge(c, t, to, unknown, TM_GRAPH_NONE, policy);
     }
     const char *type = s_type_of_kind(tr->resource);
     if (!type)
         return TM_OK; /* stacks, projects, jobs...: not in the snapshot, no target to name */
+    bool gains_target = t->target != TM_PRIVESC_TARGET_ANY_POLICY && t->target != TM_PRIVESC_TARGET_POLICY_VERSION &&
+                        t->target != TM_PRIVESC_TARGET_BOUNDARY_REMOVED;
+    if (gains_target && !policy && s_uniform_targets(c, t)) {
+        uint32_t set = s_target_set(g, tr, c->account);
+        if (set != TM_GRAPH_NONE)
+            return s_escalate_set_edge(c, t, set);
+    }
     size_t n = 0;
     const uint32_t *targets = tm_graph_nodes_of_type(g, type, &n);
+    uint32_t *assumable = NULL;
+    if (tr->role_trusts && strcmp(tr->role_trusts, "principal") == 0) {
+        /* Only the roles the principal can assume. */
+        int rc = s_assumable(c, &assumable, &n);
+        if (rc)
+            return rc;
+        targets = assumable;
+    }
     for (size_t k = 0; k < n; k++) {
         uint32_t target = targets[k];
         if (target == c->p->node || !(g->nodes[target].flags & TM_GRAPH_NODE_IN_SNAPSHOT))
             continue;
-        if (!s_target_ok(c, t, target))
+        const char *target_policy = policy;
+        if (!s_target_ok(c, t, target, &target_policy))
             continue;
         bool unknown = false;
         uint32_t to = s_gain(c, t, target, &unknown);
         int rc;
-        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target)))
+        if (to != TM_GRAPH_NONE && (rc = s_escalate_edge(c, t, to, unknown, target, target_policy))) {
+            free(assumable);
             return rc;
+        }
     }
+    free(assumable);
     return TM_OK;
 }
 

@@ -1310,9 +1310,15 @@ static int s_build_result(struct s_state *st, struct s_level *levels, size_t n_l
                 if (ev[k].acl) {
                     ev[k].json = tm__iam_arena_strdup(a, st->acl.grants[ev[k].index].json);
                 } else {
-                    ev[k].sid = pol->stmts[ev[k].index].sid;
-                    ev[k].json = pol->stmts[ev[k].index].json;
+                    /* Copied: the result outlives the policy it was computed from. */
+                    const struct tm__iam_stmt *stmt = &pol->stmts[ev[k].index];
+                    ev[k].sid = stmt->sid ? tm__iam_arena_strdup(a, stmt->sid) : NULL;
+                    ev[k].json = tm__iam_arena_strdup(a, stmt->json);
+                    if ((stmt->sid && !ev[k].sid))
+                        goto nomem;
                 }
+                if (!ev[k].json)
+                    goto nomem;
             }
             o->evidence = ev;
             o->n_evidence = sg->n_ev;

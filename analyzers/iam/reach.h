@@ -132,7 +132,8 @@ struct tm_iam_reach_result {
     struct tm_iam_reach_impl *impl;
 };
 
-/* Classifies the policy (and the S3/Lambda extras). err names what was wrong with the ACL or the input.
+/* Classifies the policy (and the S3/Lambda extras). The result copies everything it shows, so it
+ * outlives the input policy and catalogue. err names what was wrong with the ACL or the input.
  * Returns TM_OK, TM_ERR_INVALID, TM_ERR_PARSE (ACL JSON) or TM_ERR_NOMEM. */
 TM_MUST_CHECK int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_reach_input *in, char *err,
                                        size_t errlen);

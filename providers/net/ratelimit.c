@@ -78,6 +78,7 @@ void tm_rate_adaptive_init(struct tm_rate_adaptive *adaptive, const struct tm_ra
     adaptive->window = params->initial_window;
     adaptive->ceiling_per_s = ceiling_per_s > 0 ? ceiling_per_s : 0;
     adaptive->window_start_ms = now_ms;
+    adaptive->created_ms = now_ms;
     adaptive->last_update_ms = now_ms;
 }
 
@@ -100,6 +101,12 @@ static void s_advance(struct tm_rate_adaptive *adaptive, uint64_t now_ms) {
 /* The sliding-window estimate: the previous window weighted by how much of it still overlaps the
  * last second, plus the current window. */
 static double s_estimate(const struct tm_rate_adaptive *adaptive, double prev, double cur, uint64_t now_ms) {
+    /* In the first second there is less than a second of history: dividing by a whole second would take a
+     * service that accepted 20 requests in 200 ms for one that accepts 20 a second. Dividing by less than
+     * half a second would take a burst for a rate. */
+    uint64_t age = now_ms > adaptive->created_ms ? now_ms - adaptive->created_ms : 0;
+    if (age < S_WINDOW_MS)
+        return (prev + cur) * 1000.0 / (double)(age < 500 ? 500 : age);
     double into = now_ms > adaptive->window_start_ms ? (double)(now_ms - adaptive->window_start_ms) : 0.0;
     double weight = 1.0 - into / (double)S_WINDOW_MS;
     if (weight < 0)
@@ -126,8 +133,17 @@ bool tm_rate_adaptive_on_success(struct tm_rate_adaptive *adaptive, const struct
                                  uint64_t now_ms) {
     s_advance(adaptive, now_ms);
     adaptive->accepted_cur += 1;
-    if (adaptive->window && ++adaptive->window >= params->window_off_at)
-        adaptive->window = 0;
+    if (adaptive->window) {
+        /* One more request in flight per round trip (a whole window of successes), not per success: doubling
+         * every round trip would have a window as large as the service's burst in flight, all of it
+         * throttled, by the time the burst runs out. */
+        adaptive->window_growth += 1.0 / adaptive->window;
+        if (adaptive->window_growth >= 1.0) {
+            adaptive->window_growth -= 1.0;
+            if (++adaptive->window >= params->window_off_at)
+                adaptive->window = 0;
+        }
+    }
     if (adaptive->rate_per_s <= 0)
         return false;
     if (now_ms <= adaptive->last_update_ms)

@@ -62,10 +62,12 @@ struct tm_rate_adaptive {
     uint64_t last_update_ms;
     bool decreased_once;
     /* Sliding one-second window counters of requests sent and of responses accepted (not throttled). */
+    uint64_t created_ms;
     uint64_t window_start_ms;
     double sent_cur, sent_prev;
     double accepted_cur, accepted_prev;
-    unsigned window;    /* slow start: most requests in flight, 0 = no limit */
+    unsigned window; /* slow start: most requests in flight, 0 = no limit */
+    double window_growth;
     unsigned throttles; /* throttles seen */
     unsigned decreases; /* throttles that cut the rate */
 };

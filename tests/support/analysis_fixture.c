@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/str.h"
+
 const char *tm_test_path(char *buf, size_t len, const char *rel) {
     const char *root = getenv("TM_ROOT");
     snprintf(buf, len, "%s%s%s", root ? root : "", root ? "/" : "", rel);
@@ -111,4 +115,97 @@ const struct tm_graph_edge *tm_test_edge(const struct tm_graph *g, const char *f
         if (out[i].to == b && out[i].kind == kind)
             return &out[i];
     return NULL;
+}
+
+void tm_test_path_nodes(const struct tm_finding *f, char *buf, size_t len) {
+    const char *seen[128];
+    size_t n = 0, used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < f->path_len; i++) {
+        const char *ends[2] = {f->path[i].from, f->path[i].to};
+        for (size_t k = 0; k < 2; k++) {
+            bool dup = false;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = strcmp(seen[j], ends[k]) == 0;
+            if (dup || n == 128)
+                continue;
+            seen[n++] = ends[k];
+            int w = snprintf(buf + used, len - used, "%s%s", used ? " > " : "", ends[k]);
+            if (w > 0 && (size_t)w < len - used)
+                used += (size_t)w;
+        }
+    }
+}
+
+static bool s_in(const char *const *list, const char *s) {
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+void tm_test_check_expected(const struct tm_findings *l, const char *const *categories) {
+    char path[4096], err[1024] = "";
+    struct tm_buf text;
+    tm_buf_init(&text, 0);
+    if (tm_file_read(&text, tm_test_path(path, sizeof(path), "fixtures/aws/demo/expected-findings.json"),
+                     16 * 1024 * 1024, err, sizeof(err)))
+        fail_msg("%s", err);
+    cJSON *root = cJSON_ParseWithLength(tm_buf_str(&text), text.len);
+    tm_buf_clean_up(&text);
+    assert_non_null(root);
+    bool *matched = calloc(l->count + 1, sizeof(bool));
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(root, "findings");
+    for (const cJSON *e = exp ? exp->child : NULL; e; e = e->next) {
+        const char *cat = tm_json_str(e, "category", ""), *rule = tm_json_str(e, "rule", "");
+        const char *res = tm_json_str(e, "resource", ""), *entry = tm_json_str(e, "entry", NULL);
+        if (!s_in(categories, cat))
+            continue;
+        size_t hits = 0, at = 0;
+        for (size_t i = 0; i < l->count; i++) {
+            const struct tm_finding *f = l->items[i];
+            bool same_entry = (!entry && !f->entry) || (entry && f->entry && strcmp(entry, f->entry) == 0);
+            if (strcmp(f->rule, rule) == 0 && strcmp(f->category, cat) == 0 && strcmp(f->resource, res) == 0 &&
+                same_entry) {
+                hits++;
+                at = i;
+            }
+        }
+        if (hits != 1)
+            fail_msg("%s: %zu findings %s on %s from %s (expected one)", tm_json_str(e, "flaw", "?"), hits, rule, res,
+                     entry ? entry : "(none)");
+        matched[at] = true;
+        char want[4096] = "", got[4096];
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "path");
+        size_t used = 0;
+        for (const cJSON *n = p ? p->child : NULL; n; n = n->next) {
+            int w = snprintf(want + used, sizeof(want) - used, "%s%s", used ? " > " : "", n->valuestring);
+            if (w > 0 && (size_t)w < sizeof(want) - used)
+                used += (size_t)w;
+        }
+        tm_test_path_nodes(l->items[at], got, sizeof(got));
+        if (strcmp(want, got) != 0)
+            fail_msg("%s: path\n  got  %s\n  want %s", tm_json_str(e, "flaw", "?"), got, want);
+    }
+    for (size_t i = 0; i < l->count; i++)
+        if (!matched[i] && s_in(categories, l->items[i]->category))
+            fail_msg("unexpected finding %s on %s from %s", l->items[i]->rule, l->items[i]->resource,
+                     l->items[i]->entry ? l->items[i]->entry : "(none)");
+    const cJSON *looks = cJSON_GetObjectItemCaseSensitive(root, "lookalikes");
+    for (const cJSON *la = looks ? looks->child : NULL; la; la = la->next) {
+        const char *res = tm_json_str(la, "resource", "");
+        const cJSON *nc = cJSON_GetObjectItemCaseSensitive(la, "not_categories");
+        for (size_t i = 0; i < l->count; i++) {
+            const struct tm_finding *f = l->items[i];
+            if (strcmp(f->resource, res) != 0 || !s_in(categories, f->category))
+                continue;
+            bool excluded = cJSON_IsString(nc); /* "any" */
+            for (const cJSON *c = cJSON_IsArray(nc) ? nc->child : NULL; c && !excluded; c = c->next)
+                excluded = cJSON_IsString(c) && strcmp(c->valuestring, f->category) == 0;
+            if (excluded)
+                fail_msg("%s: finding %s on the safe look-alike %s", tm_json_str(la, "id", "?"), f->rule, res);
+        }
+    }
+    free(matched);
+    cJSON_Delete(root);
 }

@@ -42,4 +42,12 @@ size_t tm_test_count(const struct tm_findings *l, const char *rule, const char *
 const struct tm_graph_edge *tm_test_edge(const struct tm_graph *g, const char *from, const char *to,
                                          enum tm_graph_edge_kind kind);
 
+/* Checks findings against fixtures/aws/demo/expected-findings.json, for the categories listed (NULL-terminated):
+ * every expected finding of those categories present once (rule, category, resource, entry) with exactly the
+ * expected path nodes; no other finding of those categories; none naming a safe look-alike. */
+void tm_test_check_expected(const struct tm_findings *l, const char *const *categories);
+
+/* The path's nodes: every step's from and to, each once, in order of first appearance, joined by " > ". */
+void tm_test_path_nodes(const struct tm_finding *f, char *buf, size_t len);
+
 #endif

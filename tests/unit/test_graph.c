@@ -13,6 +13,14 @@
 #include "analyzers/graph.h"
 #include "core/buf.h"
 #include "tests/support/analysis_fixture.h"
+#include "tests/support/synth_snapshot.h"
+
+/* The sanitizer build runs the scale test smaller: it proves linearity, not speed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SCALE_LARGE 10000
+#else
+#define SCALE_LARGE 100000
+#endif
 
 #define A "111122223333"
 #define R "eu-west-1"
@@ -29,6 +37,7 @@
 #define OTHER_SECRET "arn:aws:secretsmanager:" R ":" A ":secret:other-XyZ123"
 #define INSTANCE "arn:aws:ec2:" R ":" A ":instance/i-0abc"
 #define WEB_ROLE "arn:aws:iam::" A ":role/web-role"
+#define PROFILE "arn:aws:iam::" A ":instance-profile/web-profile"
 
 static int s_setup(void **state) {
     struct tm_test_analysis *t = calloc(1, sizeof(*t));
@@ -94,10 +103,12 @@ static void test_links(void **state) {
     assert_non_null(e);
     assert_string_equal(e->evidence.source, "link");
     assert_non_null(tm_test_edge(g, METHOD, FN, TM_GRAPH_EDGE_ROUTES_TO));
-    /* The instance runs as the role of its instance profile. */
-    e = tm_test_edge(g, INSTANCE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF);
+    /* The instance hands out the credentials of its instance profile, whose role they are. */
+    e = tm_test_edge(g, INSTANCE, PROFILE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF);
     assert_non_null(e);
-    assert_non_null(strstr(e->evidence.text, "web-profile"));
+    assert_non_null(strstr(e->evidence.text, "instance profile"));
+    assert_non_null(tm_test_edge(g, PROFILE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF));
+    assert_null(tm_test_edge(g, INSTANCE, WEB_ROLE, TM_GRAPH_EDGE_HOLDS_TOKEN_OF));
 }
 
 static void test_identity_edges(void **state) {
@@ -324,7 +335,7 @@ static void test_walk(void **state) {
     size_t n = 0;
     assert_int_equal(tm_graph_shortest_path(g, tm_graph_find(g, "internet"), tm_graph_find(g, WEB_ROLE), 0, &path, &n),
                      TM_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     free(path);
     assert_int_equal(tm_graph_shortest_path(g, tm_graph_find(g, WEB_ROLE), tm_graph_find(g, "internet"), 0, &path, &n),
                      TM_ERR_NOT_FOUND);
@@ -395,6 +406,93 @@ static void test_build_errors(void **state) {
     assert_int_equal(tm_graph_find(NULL, "internet"), TM_GRAPH_NONE);
 }
 
+struct s_scale {
+    size_t nodes, edges, bytes;
+};
+
+static void s_scale_build(struct tm_test_analysis *cat, size_t n, struct s_scale *out) {
+    struct tm_snapshot *snap = NULL;
+    struct tm_synth_counts counts;
+    assert_int_equal(tm_test_synth_snapshot(&snap, n, 42, &counts), TM_OK);
+    assert_true(counts.roles > 0 && counts.public_buckets > 0 && counts.cross_account_roles > 0);
+    struct tm_graph *g = NULL;
+    char err[256];
+    struct tm_graph_options o = {.actions = cat->actions, .privesc = cat->privesc};
+    assert_int_equal(tm_graph_build(&g, snap, &o, err, sizeof(err)), TM_OK);
+    out->nodes = tm_graph_node_count(g);
+    out->edges = tm_graph_edge_count(g);
+    out->bytes = tm_graph_memory_bytes(g);
+    /* Walks over the whole graph run, forward from the internet and backwards from a secret. */
+    struct tm_graph_walk w;
+    assert_int_equal(tm_graph_walk_init(&w, g), TM_OK);
+    uint32_t src = tm_graph_find(g, "internet");
+    struct tm_graph_walk_options fwd = {.expand_sets = true};
+    assert_int_equal(tm_graph_walk_run(&w, &src, 1, &fwd), TM_OK);
+    assert_true(w.n_reached > counts.public_buckets);
+    uint32_t secret = tm_graph_find(g, "arn:aws:secretsmanager:us-east-1:111122223333:secret:secret-000001-AbCdEf");
+    assert_int_not_equal(secret, TM_GRAPH_NONE);
+    struct tm_graph_walk_options rev = {.reverse = true, .expand_sets = true};
+    assert_int_equal(tm_graph_walk_run(&w, &secret, 1, &rev), TM_OK);
+    assert_true(w.n_reached > 1);
+    tm_graph_walk_clean_up(&w);
+    /* And so do the analyzers. */
+    struct tm_analysis a = {.snap = snap,
+                            .rules = cat->rules,
+                            .actions = cat->actions,
+                            .privesc = cat->privesc,
+                            .graph = g,
+                            .today = "2026-11-22"};
+    struct tm_findings l;
+    tm_findings_init(&l);
+    assert_int_equal(tm_analyze(&a, &l), TM_OK);
+    assert_true(l.count >= counts.public_buckets);
+    tm_findings_clean_up(&l);
+    tm_graph_destroy(g);
+    tm_snapshot_destroy(snap);
+}
+
+/* A synthetic account of SCALE_LARGE resources builds and analyses, and the graph grows linearly: nodes, edges
+ * and bytes per resource stay within 30% of a small account's. (Timing is the benchmark's job, not a test's.) */
+static void test_scale_linear(void **state) {
+    struct tm_test_analysis *t = *state;
+    struct s_scale small, large;
+    s_scale_build(t, SCALE_LARGE / 10, &small);
+    s_scale_build(t, SCALE_LARGE, &large);
+    double n_small = SCALE_LARGE / 10, n_large = SCALE_LARGE;
+    assert_true(large.nodes / n_large <= 1.3 * small.nodes / n_small);
+    assert_true(large.edges / n_large <= 1.3 * small.edges / n_small);
+    assert_true(large.bytes / n_large <= 1.3 * small.bytes / n_small);
+    assert_true(large.bytes / n_large < 4096);
+}
+
+/* Sets of roles by trust: a uniform sts:AssumeRole grant is one edge; its members are the roles trusting the
+ * account. */
+static void test_trust_sets(void **state) {
+    struct tm_test_analysis *t = *state;
+    const struct tm_graph *g = t->graph;
+    const struct tm_graph_edge *e =
+        tm_test_edge(g, ADMIN_ROLE, "set:iam:arn:aws:iam::" A ":role/*|trusts:account", TM_GRAPH_EDGE_CAN_ASSUME);
+    assert_non_null(e);
+    const struct tm_graph_node *set = tm_graph_node(g, e->to);
+    assert_string_equal(set->set_trusts, "account");
+    struct s_members m = {.g = g};
+    assert_int_equal(tm_graph_edge_members(g, e, s_collect, &m), TM_OK);
+    /* broken-role trusts the account; admin-role does too but is the principal itself. */
+    bool broken = false;
+    for (size_t i = 0; i < m.n; i++)
+        broken = broken || strcmp(m.ids[i], "arn:aws:iam::" A ":role/broken-role") == 0;
+    assert_true(broken);
+    for (size_t i = 0; i < m.n; i++)
+        assert_null(strstr(m.ids[i], "app-role"));
+    m.n = 0;
+    assert_int_equal(
+        tm_graph_sets_containing(g, tm_graph_find(g, "arn:aws:iam::" A ":role/broken-role"), s_collect, &m), TM_OK);
+    bool in_set = false;
+    for (size_t i = 0; i < m.n; i++)
+        in_set = in_set || strstr(m.ids[i], "|trusts:account") != NULL;
+    assert_true(in_set);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
@@ -407,6 +505,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_can, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_walk, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_deterministic, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_trust_sets, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_scale_linear, s_setup, s_teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_build_errors),
     };

@@ -664,6 +664,29 @@ static void scp_not_applied_to_service_principals(void **state) {
              "allowed");
 }
 
+/* https://github.com/nccgroup/PMapper/issues/94 ("SCP - Unexpected False Positives"): an administrator
+ * under an SCP denying iam:Create*, iam:Update*, iam:Put*, iam:Attach* and iam:PassRole is no longer an
+ * administrator for those actions, whatever its identity policy says. */
+static void scp_pmapper_94_admin_under_deny(void **state) {
+    (void)state;
+    const char *pre = "{\"identityPolicies\":[{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                      "\"*\"}}],\"scps\":[" FULL ",{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Statement1\","
+                      "\"Effect\":\"Deny\",\"Action\":[\"iam:Create*\",\"iam:Update*\",\"iam:Put*\",\"iam:Attach*\","
+                      "\"iam:PassRole\"],\"Resource\":[\"*\"]}]}],";
+    const char *denied[] = {"iam:PutUserPolicy", "iam:AttachRolePolicy",       "iam:CreatePolicyVersion",
+                            "iam:PassRole",      "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"};
+    char line[2048];
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+        snprintf(line, sizeof(line),
+                 "%s\"request\":{\"principal\":\"" USER_ARN "\",\"action\":\"%s\",\"resource\":\"*\"}}", pre,
+                 denied[i]);
+        s_expect(line, "explicitDeny");
+    }
+    snprintf(line, sizeof(line),
+             "%s\"request\":{\"principal\":\"" USER_ARN "\",\"action\":\"iam:DeleteUser\",\"resource\":\"*\"}}", pre);
+    s_expect(line, "allowed");
+}
+
 /* ---- resource control policies [RCP] ---- */
 #define RCP_ORG                                                                                                        \
     "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"},{\"Effect\":"      \
@@ -973,6 +996,30 @@ static void protocol_errors(void **state) {
     s_expect_error("{\"id\":7,\"resourceAccount\":5," REQ(USER_ARN, "s3:GetObject", "*") "}", "resourceAccount");
 }
 
+static void protocol_adversarial_lines(void **state) {
+    (void)state;
+    s_expect_error("{\"id\":\"\xff\"," REQ(USER_ARN, "s3:GetObject", "*") "}", "not valid UTF-8");
+    const char *full = "{\"id\":1," REQ(USER_ARN, "s3:GetObject", "*") "}";
+    for (size_t n = 1; n < strlen(full); n += 7) {
+        char *out = NULL;
+        bool was_error = false;
+        assert_int_equal(tm_iam_eval_json_line(&out, &was_error, full, n), TM_OK);
+        assert_true(was_error);
+        free(out);
+    }
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":5,\"action\":\"s3:GetObject\",\"resource\":\"*\"}}",
+                   "request.principal");
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":\"anonymous\",\"action\":\"s3:GetObject\",\"resource\":\"\"}}",
+                   "request.resource");
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":\"anonymous\",\"action\":\"s3:GetObject\",\"resource\":\"*\","
+                   "\"extra\":1}}",
+                   "request.extra");
+    /* Unicode survives the round trip. */
+    cJSON *j = s_run("{\"id\":\"caf\xc3\xa9 \\u65e5\"," REQ(USER_ARN, "s3:GetObject", "*") "}");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring, "caf\xc3\xa9 \xe6\x97\xa5");
+    cJSON_Delete(j);
+}
+
 static void protocol_policy_as_string(void **state) {
     (void)state;
     s_expect("{\"identityPolicies\":[\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"s3:*\\\","
@@ -1083,6 +1130,7 @@ int main(void) {
         T(scp_same_level_union),
         T(scp_every_level_must_allow),
         T(scp_not_applied_to_service_principals),
+        T(scp_pmapper_94_admin_under_deny),
         T(rcp_blocks_outside_org),
         T(rcp_must_allow),
         T(notprincipal_bob_not_denied),
@@ -1104,6 +1152,7 @@ int main(void) {
         T(derived_keys_can_be_overridden),
         T(protocol_id_echoed_any_type),
         T(protocol_errors),
+        T(protocol_adversarial_lines),
         T(protocol_policy_as_string),
         T(protocol_context_arrays_and_numbers),
         T(api_reason_and_matches),

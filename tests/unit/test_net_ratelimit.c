@@ -98,20 +98,20 @@ static void test_adaptive_starts_unlimited_and_cuts_on_throttle(void **state) {
         tm_rate_adaptive_on_sent(&a, 10);
     for (int i = 0; i < 40; i++)
         assert_false(tm_rate_adaptive_on_success(&a, &p, 20));
-    assert_int_equal(a.window, 44);
+    assert_int_equal(a.window, 10);
     assert_true(tm_rate_adaptive_on_throttle(&a, &p, 30, 10));
     assert_int_equal(a.window, 0); /* the rate takes over */
-    /* 0.7 x the 40/s the service accepted. */
-    assert_true(fabs(tm_rate_adaptive_rate(&a) - 28.0) < 1e-9);
+    /* 0.7 x what the service accepted: 40 in the first 30 ms, counted over half a second (80/s). */
+    assert_true(fabs(tm_rate_adaptive_rate(&a) - 56.0) < 1e-9);
     /* More throttles for requests sent before the cut: no news, no further cut. */
     for (int i = 0; i < 50; i++)
         assert_false(tm_rate_adaptive_on_throttle(&a, &p, 40 + (uint64_t)i, 29));
-    assert_true(fabs(tm_rate_adaptive_rate(&a) - 28.0) < 1e-9);
+    assert_true(fabs(tm_rate_adaptive_rate(&a) - 56.0) < 1e-9);
     assert_int_equal(a.throttles, 51);
     assert_int_equal(a.decreases, 1);
     /* A throttle for a request sent at the new rate cuts again. */
     assert_true(tm_rate_adaptive_on_throttle(&a, &p, 100, 30));
-    assert_true(tm_rate_adaptive_rate(&a) < 28.0);
+    assert_true(tm_rate_adaptive_rate(&a) < 56.0);
     assert_int_equal(a.decreases, 2);
 }
 
@@ -183,13 +183,21 @@ static void test_adaptive_slow_start_window(void **state) {
     tm_rate_adaptive_params_init(&p);
     struct tm_rate_adaptive a;
     tm_rate_adaptive_init(&a, &p, 0, 0);
-    unsigned window = a.window;
-    assert_int_equal(window, 4);
-    for (unsigned i = 0; i < 59; i++)
+    assert_int_equal(a.window, 4);
+    /* One more per round trip: a window's worth of successes. */
+    for (unsigned i = 0; i < 3; i++)
         tm_rate_adaptive_on_success(&a, &p, i);
-    assert_int_equal(a.window, 63);
-    tm_rate_adaptive_on_success(&a, &p, 60);
-    assert_int_equal(a.window, 0); /* off for good */
+    assert_int_equal(a.window, 4);
+    tm_rate_adaptive_on_success(&a, &p, 4);
+    assert_int_equal(a.window, 5);
+    for (unsigned i = 0; i < 5; i++)
+        tm_rate_adaptive_on_success(&a, &p, 10 + i);
+    assert_int_equal(a.window, 6);
+    /* Off for good at window_off_at, and never a rate on its own. */
+    uint64_t t = 100;
+    while (a.window)
+        tm_rate_adaptive_on_success(&a, &p, t++);
+    assert_true(t - 100 > 1000); /* ~ the sum of 6..63 */
     assert_true(tm_rate_adaptive_rate(&a) == 0);
 }
 
