@@ -13,7 +13,8 @@ Paths planted (the expected answers are written out in tests/unit/test_blast.c a
 - account 999999999999: reads partner-share through its bucket policy, assumes partner-role, which sends to the
   jobs queue, which triggers function worker, which runs as worker-role, which writes orders-data;
 - role reader: only receives from the jobs queue (reading a queue does not run its consumer);
-- role ci: only iam:PassRole on every role (handing a role over is not becoming it).
+- role ci: only iam:PassRole on every role (handing a role over is not becoming it);
+- role office: reads logs-bucket only from the office network (a conditional grant).
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapgen import *
@@ -100,6 +101,9 @@ resources = [
     # reading a queue does not run its consumer; passing a role is not becoming it
     role("reader", trust_service("ec2.amazonaws.com"), [inline("receive", doc(allow("sqs:ReceiveMessage", jobs, "Receive")))]),
     role("ci", trust_service("ec2.amazonaws.com"), [inline("pass", doc(allow("iam:PassRole", "*", "PassAny")))]),
+    role("office", trust_service("ec2.amazonaws.com"), [inline("office-read", doc(allow(
+        "s3:GetObject", "arn:aws:s3:::logs-bucket/*", "FromOffice",
+        Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})))]),
 ]
 errors = [error_of(unknown("s3", "GetBucketPolicy", "arn:aws:s3:::mystery-bucket"))]
 write(sys.argv[1], resources, errors)
