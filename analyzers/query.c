@@ -442,6 +442,7 @@ struct s_who {
     const char *engine; /* principal string for tm_graph_can */
     uint32_t node;
     bool known;
+    bool external; /* a user or role of an account outside the snapshot */
     const char *note;
 };
 
@@ -495,8 +496,13 @@ static int s_principal(const struct tm_query *q, const char *asked, struct s_who
             return TM_ERR_INVALID;
         }
         w->engine = node->id;
+        w->external = !w->known && node->account && !tm_graph_is_home_account(g, node->account) &&
+                      node->kind == TM_GRAPH_NODE_PRINCIPAL;
         if (!w->known)
-            w->note = "the principal is not a user or role of the snapshot: only the resource's policy speaks for it";
+            w->note = w->external ? "the principal is outside the snapshot: only the resource's policy is known; its "
+                                    "own account's policies also have to allow"
+                                  : "the principal is not a user or role of the snapshot: only the resource's policy "
+                                    "speaks for it";
         return TM_OK;
     }
     if (strncmp(asked, "AKIA", 4) == 0 || strncmp(asked, "ASIA", 4) == 0) {
@@ -506,7 +512,10 @@ static int s_principal(const struct tm_query *q, const char *asked, struct s_who
     }
     if (strncmp(asked, "arn:", 4) == 0 && !s_home_arn(g, asked)) {
         w->engine = asked;
-        w->note = "the principal is outside the snapshot: only the resource's policy speaks for it";
+        w->external = !strstr(asked, ":root");
+        w->note = w->external ? "the principal is outside the snapshot: only the resource's policy is known; its own "
+                                "account's policies also have to allow"
+                              : "the principal is outside the snapshot: only the resource's policy speaks for it";
         return TM_OK;
     }
     s_not_found(g, "principal", asked, err, errlen);
@@ -597,6 +606,10 @@ int tm_query_can(struct tm_query *q, struct tm_query_can *out, const char *princ
     out->decision = res.decision;
     out->reason = res.reason;
     out->unknown = unknown;
+    /* A user or role of another account: its own identity policies (and its organisation's SCPs) are not in the
+     * snapshot, so an answer that needs them is not known. */
+    if (!w.known && w.external && res.decision != TM_IAM_EXPLICIT_DENY)
+        out->unknown = true;
     struct tm__query_statements st = {0};
     rc = tm__query_name_matches(q, &st, &res, w.known ? w.node : TM_GRAPH_NONE, r);
     out->statements = st.items;
