@@ -339,6 +339,8 @@ static int s_hit_cmp(const void *pa, const void *pb) {
         return order[a->group] < order[b->group] ? -1 : 1;
     if (a->unknown != b->unknown)
         return a->unknown ? 1 : -1;
+    if (a->access != b->access)
+        return a->access > b->access ? -1 : 1;
     if (a->distance != b->distance)
         return a->distance < b->distance ? -1 : 1;
     return a->node < b->node ? -1 : a->node > b->node;
@@ -384,6 +386,9 @@ static int s_hits(struct tm_blast *b, const struct tm_blast_source *src) {
         for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
             if (b->mask[v] & s_bit((enum tm_blast_access)a, r->certain))
                 h->access = (enum tm_blast_access)a;
+        /* Reading an administrator's configuration is not being one: only control puts it under admin. */
+        if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
+            h->group = TM_GRAPH_GROUP_IDENTITY;
     }
     qsort(b->hits, b->n_hits, sizeof(*b->hits), s_hit_cmp);
     for (size_t i = 0; i < b->n_hits; i++) {

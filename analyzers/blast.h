@@ -26,7 +26,9 @@
  * per thread; the graph itself may be shared.
  *
  * Output (tm_blast_write) is deterministic: hits are ordered by group (admin, data, compute, identity, other),
- * proven before unknown, distance, then node id; paths break ties by edge order. */
+ * proven before unknown, strongest access first, distance, then node id; paths break ties by edge order. A
+ * principal with full control lands under admin only when the walk controls it (reading its configuration puts
+ * it under identity). */
 #ifndef TM_ANALYZERS_BLAST_H
 #define TM_ANALYZERS_BLAST_H
 

@@ -123,8 +123,14 @@ const char *tm_blast_label(char *out, size_t len, const struct tm_graph *g, uint
                 *p = ' ';
         word = fallback;
     }
-    /* Resources only named by a policy have no short name: their ARN says which. */
+    /* Resources only named by a policy have no short name: the end of their ARN names one of this account, the
+     * whole ARN one of another account. */
     const char *name = (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) && n->name ? n->name : n->id;
+    if (!(n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) && n->account && tm_graph_is_home_account(g, n->account)) {
+        const char *slash = strrchr(n->id, '/');
+        if (slash && slash[1])
+            name = slash + 1;
+    }
     if (word && *word)
         snprintf(out, len, "%s %s", word, name);
     else
@@ -166,7 +172,7 @@ static unsigned s_access_mask(const struct tm_blast *b, const struct tm_blast_hi
 }
 
 /* What holding a node with an access means, in a verb. */
-static const char *s_verb(enum tm_graph_group group, enum tm_blast_access a) {
+static const char *s_verb(enum tm_graph_group group, enum tm_blast_access a, bool principal) {
     switch (a) {
         case TM_BLAST_PASS:
             return "passes";
@@ -179,7 +185,7 @@ static const char *s_verb(enum tm_graph_group group, enum tm_blast_access a) {
                 case TM_GRAPH_GROUP_ADMIN:
                     return "becomes";
                 case TM_GRAPH_GROUP_IDENTITY:
-                    return "acts as";
+                    return principal ? "acts as" : "controls";
                 case TM_GRAPH_GROUP_COMPUTE:
                     return "runs";
                 case TM_GRAPH_GROUP_DATA:
@@ -247,7 +253,8 @@ static void s_text_hit(struct s_out *o, const struct tm_blast *b, const struct t
     bool first = true;
     for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
         if (m & (1u << a)) {
-            s_printf(o, "%s%s", first ? "" : ", ", s_verb(h->group, (enum tm_blast_access)a));
+            s_printf(o, "%s%s", first ? "" : ", ",
+                     s_verb(h->group, (enum tm_blast_access)a, n->kind == TM_GRAPH_NODE_PRINCIPAL));
             first = false;
         }
     s_printf(o, " — %u step%s\n", h->distance, h->distance == 1 ? "" : "s");
@@ -272,14 +279,34 @@ static void s_text_summary(struct s_out *o, const struct tm_blast *b) {
         return;
     }
     s_printf(o, "In short:\n");
-    /* Administrator nodes first, by name. */
+    /* Administrator nodes first, with the technique that gets there. */
     for (size_t i = 0; i < n_hits; i++) {
         const struct tm_blast_hit *h = &b->hits[i];
         const struct tm_graph_node *n = tm_graph_node(g, h->node);
-        if (n->kind == TM_GRAPH_NODE_ADMIN)
-            s_printf(o, "  - %sbecomes administrator of account %s (full control), in %u step%s\n",
-                     h->unknown ? "perhaps (unknown) " : "", n->account ? n->account : n->id + 6, h->distance,
-                     h->distance == 1 ? "" : "s");
+        if (n->kind != TM_GRAPH_NODE_ADMIN)
+            continue;
+        s_printf(o, "  - %sbecomes administrator of account %s (full control) in %u step%s",
+                 h->unknown ? "perhaps (unknown) " : "", n->account ? n->account : n->id + 6, h->distance,
+                 h->distance == 1 ? "" : "s");
+        struct tm_blast_step *steps = NULL;
+        size_t len = s_path(b, h, &steps);
+        if (len == SIZE_MAX) {
+            o->rc = TM_ERR_NOMEM;
+            return;
+        }
+        for (size_t k = 0; k < len; k++) {
+            const struct tm_graph_edge *e = tm_graph_edge(g, steps[k].edge);
+            if (e->kind != TM_GRAPH_EDGE_CAN_ESCALATE_TO || !e->n_actions || strcmp(e->actions[0], "*") == 0)
+                continue;
+            s_printf(o, ", via");
+            for (size_t a = 0; a < e->n_actions && a < 4; a++)
+                s_printf(o, "%s %s", a ? "," : "", e->actions[a]);
+            if (e->evidence.policy)
+                s_printf(o, " (%s)", e->evidence.policy);
+            break;
+        }
+        free(steps);
+        s_printf(o, "\n");
     }
     static const char *const nouns[][2] = {
         [TM_GRAPH_GROUP_ADMIN] = {"principal with full control", "principals with full control"},
@@ -290,28 +317,49 @@ static void s_text_summary(struct s_out *o, const struct tm_blast *b) {
     };
     for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
         enum tm_graph_group grp = s_group_order[gi];
-        size_t total = 0, unknown = 0, by_access[TM_BLAST_CONTROL + 1] = {0};
+        /* Counts per verb, strongest first; control over a principal (acting as it) and over anything else
+         * (controlling it) are told apart. */
+        size_t total = 0, unknown = 0, counts[TM_BLAST_CONTROL + 2] = {0};
         for (size_t i = 0; i < n_hits; i++) {
             const struct tm_blast_hit *h = &b->hits[i];
-            if (h->group != grp || tm_graph_node(g, h->node)->kind == TM_GRAPH_NODE_ADMIN)
+            const struct tm_graph_node *n = tm_graph_node(g, h->node);
+            if (h->group != grp || n->kind == TM_GRAPH_NODE_ADMIN)
                 continue;
             total++;
             unknown += h->unknown;
             unsigned m = s_access_mask(b, h);
             for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
-                by_access[a] += (m >> a) & 1u;
+                counts[a == TM_BLAST_CONTROL && n->kind != TM_GRAPH_NODE_PRINCIPAL ? a + 1 : a] += (m >> a) & 1u;
         }
         if (!total)
             continue;
         s_printf(o, "  - %zu %s:", total, nouns[grp][total == 1 ? 0 : 1]);
         bool first = true;
-        for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
-            if (by_access[a]) {
-                s_printf(o, "%s %s %zu", first ? "" : ",", s_verb(grp, (enum tm_blast_access)a), by_access[a]);
-                first = false;
-            }
+        static const int order[] = {TM_BLAST_CONTROL, TM_BLAST_CONTROL + 1, TM_BLAST_WRITE, TM_BLAST_READ,
+                                    TM_BLAST_PASS};
+        for (size_t oi = 0; oi < sizeof(order) / sizeof(order[0]); oi++) {
+            int k = order[oi];
+            if (!counts[k])
+                continue;
+            const char *verb = k > TM_BLAST_CONTROL ? s_verb(grp, TM_BLAST_CONTROL, false)
+                                                    : s_verb(grp, (enum tm_blast_access)k, true);
+            s_printf(o, "%s %s %zu", first ? "" : ",", verb, counts[k]);
+            first = false;
+        }
         if (unknown)
             s_printf(o, " (%zu unknown)", unknown);
+        /* A few by name: at 3 a.m. "reads bucket customer-data" says more than a count. */
+        size_t named = 0;
+        for (size_t i = 0; i < n_hits && named < 4; i++) {
+            const struct tm_blast_hit *h = &b->hits[i];
+            if (h->group != grp || tm_graph_node(g, h->node)->kind == TM_GRAPH_NODE_ADMIN)
+                continue;
+            char label[512];
+            s_printf(o, "%s%s", named ? ", " : ": ", tm_blast_label(label, sizeof(label), g, h->node));
+            named++;
+        }
+        if (total > named)
+            s_printf(o, ", ...");
         s_printf(o, "\n");
     }
     size_t unknown = 0, conditional = 0;

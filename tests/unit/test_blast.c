@@ -358,9 +358,14 @@ static void test_outputs(void **state) {
     s_run(f, "AKIAEXAMPLEDEPLOY001", 0);
     char *text = s_render(f, TM_BLAST_TEXT, 0);
     assert_non_null(strstr(text, "Blast radius of user deployer (asked as AKIAEXAMPLEDEPLOY001)"));
-    assert_non_null(strstr(text, "becomes administrator of account " A " (full control), in 3 steps"));
+    assert_non_null(strstr(text,
+                           "becomes administrator of account " A
+                           " (full control) in 3 steps, via iam:CreatePolicyVersion (iam-create-policy-version)"));
+    assert_null(strstr(text, "bucket orders-data"));
     assert_non_null(strstr(text, "role automation --can-escalate-to [iam:CreatePolicyVersion]--> managed policy "
                                  "automation-policy"));
+    assert_non_null(strstr(text, "  - 2 identities: acts as 1, controls 1, writes 1, reads 1: role automation, managed "
+                                 "policy automation-policy"));
     assert_non_null(strstr(text, "privilege escalation iam-create-policy-version"));
     free(text);
 
