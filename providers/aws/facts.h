@@ -43,6 +43,11 @@ TM_MUST_CHECK int tm__aws_strv_pushn(struct tm_aws_strv *sv, const char *s, size
 bool tm__aws_strv_contains(const struct tm_aws_strv *sv, const char *s);
 void tm__aws_strv_clean_up(struct tm_aws_strv *sv);
 
+/* A parser's failure: writes the message to errmsg (when given) and returns TM_ERR_NOMEM when rc is
+ * that, else TM_ERR_PARSE. */
+int tm__aws_parse_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Records an anomaly or failure about resource_id (may be NULL) in the snapshot's errors and, when res
  * is given, marks res.<section>[key] unknown with the same error. */
 TM_MUST_CHECK int tm__aws_facts_fail(const struct tm_aws_facts *f, cJSON *res, const char *section, const char *key,
