@@ -222,14 +222,14 @@ static void s_stages_done(struct tm_aws_scan *scan, const struct tm_aws_result *
     s_api_finish(scan, a);
 }
 
-static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char *id) {
+/* An API of a GetRestApis page (f): its parts are read next. */
+static int s_start_api(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *id, void *user_data) {
+    struct s_region *r = user_data;
     struct s_restapi *a = tm_aws_scan_alloc(scan, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
-    struct tm_aws_facts f;
-    s_facts(&f, scan, r->region, "GetRestApis");
     char arn[512], path[600];
-    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), &f, id);
+    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), f, id);
     if (rc)
         return rc;
     a->region = r;
@@ -265,31 +265,11 @@ static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char 
     return rc;
 }
 
+static const struct tm_aws_listing s_apis = {"apigateway", "position", tm__aws_apigw_parse_rest_apis, s_start_api};
+
 static void s_apis_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    if (res->error) {
-        r->listing_done = true;
-        s_region_finish(scan, r);
-        return;
-    }
-    struct tm_aws_facts f;
-    s_facts(&f, scan, r->region, "GetRestApis");
-    struct tm_aws_strv ids = {0};
-    char *position = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_apigw_parse_rest_apis(&f, res->body, res->body_len, &ids, &position, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < ids.n && rc == TM_OK; i++)
-        rc = s_start_api(scan, r, ids.v[i]);
-    if (rc == TM_OK && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_apis_done, r);
-    bool more = rc == TM_OK && position;
-    free(position);
-    tm__aws_strv_clean_up(&ids);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetRestApis") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_apis, s_apis_done, r))
         return;
     r->listing_done = true;
     s_region_finish(scan, r);

@@ -134,4 +134,38 @@ void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section,
 /* Percent-encodes one path segment into a scan-owned string ("" when out of memory). */
 const char *tm__aws_path_segment(struct tm_aws_scan *scan, const char *s);
 
+/* ---- paginated calls (facts_call.c) ---- */
+
+/* Ends the done callback of one page of a paginated call, taking next (the token the page named, or
+ * NULL): when the page was read (rc TM_OK, err NULL) and names a next one, asks for it (res's call with
+ * token_param set to next, ending in done with user_data); then fails the scan with "<what>: <error>"
+ * when rc or that call failed. True when the next page was asked: the listing goes on. */
+bool tm__aws_page_end(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc,
+                      const struct tm_snapshot_error *err, const char *token_param, char *next, const char *what,
+                      tm_aws_done_fn done, void *user_data);
+
+/* Parses one page of a listing: records its resources and hands back the items to follow up (ARNs, ids,
+ * URLs) and the next page's token. */
+typedef int (*tm_aws_list_parse_fn)(const struct tm_aws_facts *f, const char *body, size_t len,
+                                    struct tm_aws_strv *items, char **next, char *errmsg, size_t errmsg_len);
+/* Starts what a service reads about one listed item; f is the page's (valid during the call only). */
+typedef int (*tm_aws_list_item_fn)(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *item,
+                                   void *user_data);
+
+/* A paginated listing whose items a service follows up. */
+struct tm_aws_listing {
+    const char *service;     /* the service its facts and errors are recorded for: "kms" */
+    const char *token_param; /* the parameter that asks for the next page: "Marker", "NextToken" */
+    tm_aws_list_parse_fn parse;
+    tm_aws_list_item_fn item; /* run for every item of every page */
+};
+
+/* Reads one page of a listing from the done callback of its call (done and user_data are that
+ * callback's; user_data also goes to the listing's item function). A failed call (already recorded)
+ * gives no items; an answer that does not parse is recorded as malformed and the items read before the
+ * fault are still followed up. True when the next page was asked; false when the listing is over (or
+ * the scan has failed). */
+bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region,
+                          const struct tm_aws_listing *listing, tm_aws_done_fn done, void *user_data);
+
 #endif

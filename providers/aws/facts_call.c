@@ -1,6 +1,8 @@
 /* The parts of facts.h that need a running scan; kept apart so parsers link without one. */
 #include "providers/aws/facts.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -65,4 +67,37 @@ const char *tm__aws_path_segment(struct tm_aws_scan *scan, const char *s) {
     }
     tm_buf_clean_up(&b);
     return out;
+}
+
+bool tm__aws_page_end(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc,
+                      const struct tm_snapshot_error *err, const char *token_param, char *next, const char *what,
+                      tm_aws_done_fn done, void *user_data) {
+    if (rc == TM_OK && !err && next)
+        rc = tm_aws_call_next(scan, res, token_param, next, done, user_data);
+    bool more = rc == TM_OK && !err && next;
+    free(next);
+    return tm_aws_scan_check(scan, rc, what) == TM_OK && more;
+}
+
+bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region,
+                          const struct tm_aws_listing *listing, tm_aws_done_fn done, void *user_data) {
+    struct tm_aws_facts f;
+    tm__aws_facts_init(&f, scan, region, listing->service, res->call->operation);
+    struct tm_aws_strv items = {0};
+    char *next = NULL;
+    int rc = TM_OK;
+    if (!res->error) {
+        char errmsg[256] = "";
+        rc = listing->parse(&f, res->body, res->body_len, &items, &next, errmsg, sizeof(errmsg));
+        if (rc == TM_ERR_PARSE) {
+            (void)tm__aws_result_malformed(scan, res, errmsg);
+            rc = TM_OK;
+        }
+    }
+    for (size_t i = 0; i < items.n && rc == TM_OK; i++)
+        rc = listing->item(scan, &f, items.v[i], user_data);
+    tm__aws_strv_clean_up(&items);
+    char what[160];
+    snprintf(what, sizeof(what), "%s %s", listing->service, res->call->operation);
+    return tm__aws_page_end(scan, res, rc, NULL, listing->token_param, next, what, done, user_data);
 }

@@ -106,7 +106,9 @@ static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *
         tm__aws_set_fact(scan, r, "policies", "resource", tm__aws_result_fact(scan, res, tm__aws_kms_parse_policy));
 }
 
-static int s_start_key(struct tm_aws_scan *scan, struct s_region *r, const char *arn) {
+static int s_start_key(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn, void *user_data) {
+    (void)f;
+    struct s_region *r = user_data;
     struct s_key *k = tm_aws_scan_alloc(scan, sizeof(*k));
     if (!k)
         return TM_ERR_NOMEM;
@@ -126,29 +128,11 @@ static int s_start_key(struct tm_aws_scan *scan, struct s_region *r, const char 
     return rc;
 }
 
+static const struct tm_aws_listing s_keys = {"kms", "Marker", tm__aws_kms_parse_keys, s_start_key};
+
 static void s_keys_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!res->error) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, r->region, "kms", "ListKeys");
-        char errmsg[256] = "";
-        rc = tm__aws_kms_parse_keys(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_start_key(scan, r, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_keys_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "kms ListKeys") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_keys, s_keys_done, r))
         return;
     r->keys_done = true;
     s_region_finish(scan, r);

@@ -85,7 +85,9 @@ static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_resu
     (void)tm_aws_scan_check(scan, rc, "sns GetTopicAttributes");
 }
 
-static int s_start_topic(struct tm_aws_scan *scan, struct s_region *r, const char *arn) {
+static int s_start_topic(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn, void *user_data) {
+    (void)f;
+    struct s_region *r = user_data;
     struct s_topic *t = tm_aws_scan_alloc(scan, sizeof(*t));
     if (!t || !(t->arn = tm_aws_scan_strdup(scan, arn)) || tm__aws_strv_push(&r->topics, arn))
         return TM_ERR_NOMEM;
@@ -102,29 +104,11 @@ static int s_start_topic(struct tm_aws_scan *scan, struct s_region *r, const cha
     return tm_aws_call(scan, &call, s_attributes_done, t);
 }
 
+static const struct tm_aws_listing s_topics = {"sns", "NextToken", tm__aws_sns_parse_topics, s_start_topic};
+
 static void s_topics_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!res->error) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, r->region, "sns", "ListTopics");
-        char errmsg[256] = "";
-        rc = tm__aws_sns_parse_topics(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_start_topic(scan, r, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_topics_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "sns ListTopics") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_topics, s_topics_done, r))
         return;
     r->topics_done = true;
     s_region_finish(scan, r);

@@ -50,8 +50,8 @@ static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_resu
     (void)tm_aws_scan_check(scan, rc, "sqs GetQueueAttributes");
 }
 
-static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *region,
-                         const char *url_in) {
+static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *url_in, void *user_data) {
+    const char *region = user_data;
     char arn[512];
     if (tm__aws_sqs_queue_arn(arn, sizeof(arn), f, url_in))
         return TM_OK;
@@ -72,27 +72,10 @@ static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f,
     return tm_aws_call(scan, &call, s_attributes_done, q);
 }
 
+static const struct tm_aws_listing s_queues = {"sqs", "NextToken", tm__aws_sqs_parse_queues, s_start_queue};
+
 static void s_queues_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "sqs", "ListQueues");
-    struct tm_aws_strv urls = {0};
-    char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_sqs_parse_queues(&f, res->body, res->body_len, &urls, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < urls.n && rc == TM_OK; i++)
-        rc = s_start_queue(scan, &f, region, urls.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_queues_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "sqs ListQueues");
-    free(next);
-    tm__aws_strv_clean_up(&urls);
+    (void)tm__aws_listing_page(scan, res, user_data, &s_queues, s_queues_done, user_data);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {
