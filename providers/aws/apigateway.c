@@ -154,10 +154,7 @@ static void s_resources_done(struct tm_aws_scan *scan, const struct tm_aws_resul
     char *position = NULL;
     char errmsg[256] = "";
     int rc = tm__aws_apigw_parse_resources(a->methods, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
+    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     if (rc == TM_OK && position)
         rc = tm_aws_call_next(scan, res, "position", position, s_resources_done, a);
     bool more = rc == TM_OK && position;
@@ -176,10 +173,7 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
     if (!err) {
         rc = tm__aws_apigw_parse_authorizers(a->authorizers, res->body, res->body_len, &position, errmsg,
                                              sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK) {
         cJSON_Delete(a->authorizers);
@@ -200,24 +194,18 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
 static void s_stages_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_restapi *a = user_data;
     cJSON *api = tm_snapshot_find(tm_aws_scan_snapshot(scan), a->arn);
-    if (res->error) {
-        if (api)
-            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(res->error));
-        s_api_finish(scan, a);
-        return;
+    const struct tm_snapshot_error *err = res->error;
+    int rc = TM_OK;
+    if (!err) {
+        struct tm_aws_facts f;
+        s_facts(&f, scan, a->region->region, "GetStages");
+        char errmsg[256] = "";
+        rc = tm__aws_apigw_parse_stages(&f, a->id, res->body, res->body_len, &a->stages, errmsg, sizeof(errmsg));
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
+        a->stages_known = rc == TM_OK && !err;
     }
-    struct tm_aws_facts f;
-    s_facts(&f, scan, a->region->region, "GetStages");
-    char errmsg[256] = "";
-    int rc = tm__aws_apigw_parse_stages(&f, a->id, res->body, res->body_len, &a->stages, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        const struct tm_snapshot_error *err = tm__aws_result_malformed(scan, res, errmsg);
-        if (api && err)
-            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(err));
-        rc = err ? TM_OK : TM_ERR_NOMEM;
-    } else if (rc == TM_OK) {
-        a->stages_known = true;
-    }
+    if (err && api)
+        tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(err));
     (void)tm_aws_scan_check(scan, rc, "apigateway GetStages");
     s_api_finish(scan, a);
 }
@@ -283,10 +271,7 @@ static void s_plans_done(struct tm_aws_scan *scan, const struct tm_aws_result *r
     int rc = TM_OK;
     if (!err) {
         rc = tm__aws_apigw_parse_usage_plans(r->plans, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK && !r->plans_unknown) {
         r->plans_unknown = tm_aws_unknown_value(err);

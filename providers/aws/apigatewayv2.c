@@ -170,10 +170,7 @@ static void s_part_done(struct tm_aws_scan *scan, const struct tm_aws_result *re
                 rc = TM_ERR_INVALID;
                 break;
         }
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK)
         rc = s_part_failed(scan, a, pc->part, err);

@@ -127,6 +127,13 @@ void tm__aws_facts_init(struct tm_aws_facts *f, struct tm_aws_scan *scan, const 
 const struct tm_snapshot_error *tm__aws_result_malformed(struct tm_aws_scan *scan, const struct tm_aws_result *res,
                                                          const char *errmsg);
 
+/* The outcome of parsing res's answer (rc, and errmsg when the parser failed): TM_ERR_PARSE is recorded
+ * as a malformed answer and becomes TM_OK; when err is not NULL, *err is set to the recorded error, to
+ * mark the facts the answer would have given (TM_ERR_NOMEM when it could not be recorded). Any other rc
+ * is returned as it is. */
+TM_MUST_CHECK int tm__aws_result_parsed(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc,
+                                        const char *errmsg, const struct tm_snapshot_error **err);
+
 /* Sets res.<section>[key] to value (taking it), failing the scan on error. NULL value (out of memory)
  * fails the scan too. */
 void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section, const char *key, cJSON *value);

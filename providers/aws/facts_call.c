@@ -25,6 +25,17 @@ const struct tm_snapshot_error *tm__aws_result_malformed(struct tm_aws_scan *sca
     return tm_aws_fail(scan, res, TM_AWS_CODE_MALFORMED, errmsg && *errmsg ? errmsg : "malformed answer");
 }
 
+int tm__aws_result_parsed(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc, const char *errmsg,
+                          const struct tm_snapshot_error **err) {
+    if (rc != TM_ERR_PARSE)
+        return rc;
+    const struct tm_snapshot_error *recorded = tm__aws_result_malformed(scan, res, errmsg);
+    if (!err)
+        return TM_OK;
+    *err = recorded;
+    return recorded ? TM_OK : TM_ERR_NOMEM;
+}
+
 cJSON *tm__aws_result_fact(struct tm_aws_scan *scan, const struct tm_aws_result *res, tm_aws_fact_parse_fn parse) {
     if (res->error)
         return tm_aws_unknown_value(res->error);
@@ -89,10 +100,7 @@ bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *
     if (!res->error) {
         char errmsg[256] = "";
         rc = listing->parse(&f, res->body, res->body_len, &items, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     }
     for (size_t i = 0; i < items.n && rc == TM_OK; i++)
         rc = listing->item(scan, &f, items.v[i], user_data);

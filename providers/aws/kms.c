@@ -89,10 +89,7 @@ static void s_describe_done(struct tm_aws_scan *scan, const struct tm_aws_result
         tm__aws_facts_init(&f, scan, k->region->region, "kms", "DescribeKey");
         char errmsg[256] = "";
         rc = tm__aws_kms_put_metadata(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     for (size_t i = 0; err && rc == TM_OK && i < sizeof(s_metadata_attrs) / sizeof(s_metadata_attrs[0]); i++)
         rc = tm_snapshot_set_unknown(r, "attrs", s_metadata_attrs[i], err);
@@ -146,10 +143,7 @@ static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     if (!err) {
         char errmsg[256] = "";
         rc = tm__aws_kms_parse_aliases(r->by_key, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK && !r->aliases_unknown && !(r->aliases_unknown = tm_aws_unknown_value(err)))
         rc = TM_ERR_NOMEM;

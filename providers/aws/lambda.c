@@ -190,10 +190,7 @@ static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     char *next = NULL;
     char errmsg[256] = "";
     int rc = tm__aws_lambda_parse_aliases(&aliases, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
+    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     for (size_t i = 0; i < aliases.n && rc == TM_OK; i++)
         rc = s_start_alias(scan, fn, &aliases.v[i]);
     if (rc == TM_OK && next)
@@ -291,10 +288,7 @@ static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_resul
             rc = tm__aws_lambda_parse_functions(&f, copy.data ? copy.data : (char *)"", copy.len, &arns, &next, errmsg,
                                                 sizeof(errmsg));
         tm_buf_clean_up_secret(&copy);
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK && !r->listing_unknown && !(r->listing_unknown = tm_aws_unknown_value(err)))
         rc = TM_ERR_NOMEM;
@@ -324,10 +318,7 @@ static void s_mappings_done(struct tm_aws_scan *scan, const struct tm_aws_result
         char errmsg[256] = "";
         rc = tm__aws_lambda_parse_event_source_mappings(&f, res->body, res->body_len, &r->mapped, &next, errmsg,
                                                         sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     }
     if (rc == TM_OK && next)
         rc = tm_aws_call_next(scan, res, "Marker", next, s_mappings_done, r);

@@ -73,10 +73,7 @@ static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_resu
         tm__aws_facts_init(&f, scan, t->region, "sns", "GetTopicAttributes");
         char errmsg[256] = "";
         rc = tm__aws_sns_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK)
         rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
@@ -123,10 +120,7 @@ static void s_subscriptions_done(struct tm_aws_scan *scan, const struct tm_aws_r
         char errmsg[256] = "";
         rc = tm__aws_sns_parse_subscriptions(r->subs, "ListSubscriptions", res->body, res->body_len, &next, errmsg,
                                              sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK && !r->subs_unknown && !(r->subs_unknown = tm_aws_unknown_value(err)))
         rc = TM_ERR_NOMEM;

@@ -38,10 +38,7 @@ static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_resu
         tm__aws_facts_init(&f, scan, q->region, "sqs", "GetQueueAttributes");
         char errmsg[256] = "";
         rc = tm__aws_sqs_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     for (size_t i = 0; err && rc == TM_OK && tm__aws_sqs_attribute_facts[i]; i++)
         rc = tm_snapshot_set_unknown(r, "attrs", tm__aws_sqs_attribute_facts[i], err);
