@@ -263,26 +263,11 @@ static void s_apis_done(struct tm_aws_scan *scan, const struct tm_aws_result *re
     s_region_finish(scan, r);
 }
 
+static const struct tm_aws_table_listing s_plans = {"apigateway", "position", tm__aws_apigw_parse_usage_plans};
+
 static void s_plans_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *position = NULL;
-    char errmsg[256] = "";
-    int rc = TM_OK;
-    if (!err) {
-        rc = tm__aws_apigw_parse_usage_plans(r->plans, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    if (err && rc == TM_OK && !r->plans_unknown) {
-        r->plans_unknown = tm_aws_unknown_value(err);
-        if (!r->plans_unknown)
-            rc = TM_ERR_NOMEM;
-    }
-    if (rc == TM_OK && !err && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_plans_done, r);
-    bool more = rc == TM_OK && !err && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetUsagePlans") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_plans, r->plans, &r->plans_unknown, s_plans_done, r))
         return;
     r->plans_done = true;
     s_region_finish(scan, r);

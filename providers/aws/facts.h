@@ -175,4 +175,24 @@ struct tm_aws_listing {
 bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region,
                           const struct tm_aws_listing *listing, tm_aws_done_fn done, void *user_data);
 
+/* Parses one page of a listing gathered into table across its pages. */
+typedef int (*tm_aws_table_parse_fn)(cJSON *table, const char *body, size_t len, char **next, char *errmsg,
+                                     size_t errmsg_len);
+
+/* A paginated listing gathered into a table (a region's KMS aliases, SNS subscriptions, usage plans)
+ * that is given to the resources once complete. */
+struct tm_aws_table_listing {
+    const char *service;     /* "kms": names a failure of the scan with the operation */
+    const char *token_param; /* the parameter that asks for the next page */
+    tm_aws_table_parse_fn parse;
+};
+
+/* Reads one page of a table listing from the done callback of its call. When the call failed or its
+ * answer does not parse (recorded as malformed), the listing ends there and *unknown, when still NULL,
+ * becomes the unknown marker of that error: a partial table is not the table. True when the next page
+ * was asked; false when the listing is over (or the scan has failed). */
+bool tm__aws_table_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
+                        const struct tm_aws_table_listing *listing, cJSON *table, cJSON **unknown, tm_aws_done_fn done,
+                        void *user_data);
+
 #endif

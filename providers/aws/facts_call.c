@@ -109,3 +109,21 @@ bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *
     snprintf(what, sizeof(what), "%s %s", listing->service, res->call->operation);
     return tm__aws_page_end(scan, res, rc, NULL, listing->token_param, next, what, done, user_data);
 }
+
+bool tm__aws_table_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
+                        const struct tm_aws_table_listing *listing, cJSON *table, cJSON **unknown, tm_aws_done_fn done,
+                        void *user_data) {
+    const struct tm_snapshot_error *err = res->error;
+    char *next = NULL;
+    int rc = TM_OK;
+    if (!err) {
+        char errmsg[256] = "";
+        rc = listing->parse(table, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
+    }
+    if (err && rc == TM_OK && !*unknown && !(*unknown = tm_aws_unknown_value(err)))
+        rc = TM_ERR_NOMEM;
+    char what[160];
+    snprintf(what, sizeof(what), "%s %s", listing->service, res->call->operation);
+    return tm__aws_page_end(scan, res, rc, err, listing->token_param, next, what, done, user_data);
+}

@@ -135,23 +135,11 @@ static void s_keys_done(struct tm_aws_scan *scan, const struct tm_aws_result *re
     s_region_finish(scan, r);
 }
 
+static const struct tm_aws_table_listing s_aliases = {"kms", "Marker", tm__aws_kms_parse_aliases};
+
 static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!err) {
-        char errmsg[256] = "";
-        rc = tm__aws_kms_parse_aliases(r->by_key, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    if (err && rc == TM_OK && !r->aliases_unknown && !(r->aliases_unknown = tm_aws_unknown_value(err)))
-        rc = TM_ERR_NOMEM;
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_aliases_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "kms ListAliases") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_aliases, r->by_key, &r->aliases_unknown, s_aliases_done, r))
         return;
     r->aliases_done = true;
     s_region_finish(scan, r);

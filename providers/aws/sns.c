@@ -111,24 +111,16 @@ static void s_topics_done(struct tm_aws_scan *scan, const struct tm_aws_result *
     s_region_finish(scan, r);
 }
 
+static int s_parse_subscriptions(cJSON *subs, const char *body, size_t len, char **next, char *errmsg,
+                                 size_t errmsg_len) {
+    return tm__aws_sns_parse_subscriptions(subs, "ListSubscriptions", body, len, next, errmsg, errmsg_len);
+}
+
+static const struct tm_aws_table_listing s_subscriptions = {"sns", "NextToken", s_parse_subscriptions};
+
 static void s_subscriptions_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!err) {
-        char errmsg[256] = "";
-        rc = tm__aws_sns_parse_subscriptions(r->subs, "ListSubscriptions", res->body, res->body_len, &next, errmsg,
-                                             sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    if (err && rc == TM_OK && !r->subs_unknown && !(r->subs_unknown = tm_aws_unknown_value(err)))
-        rc = TM_ERR_NOMEM;
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_subscriptions_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "sns ListSubscriptions") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_subscriptions, r->subs, &r->subs_unknown, s_subscriptions_done, r))
         return;
     r->subs_done = true;
     s_region_finish(scan, r);
