@@ -141,6 +141,24 @@ void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section,
 /* Percent-encodes one path segment into a scan-owned string ("" when out of memory). */
 const char *tm__aws_path_segment(struct tm_aws_scan *scan, const char *s);
 
+/* Records the facts an answer gives one resource; TM_ERR_PARSE when it does not parse. */
+typedef int (*tm_aws_put_fn)(const struct tm_aws_facts *f, cJSON *res, const char *body, size_t len, char *errmsg,
+                             size_t errmsg_len);
+
+/* The facts one call reads about one resource. */
+struct tm_aws_resource_facts {
+    const char *service;      /* the service they are recorded for: "sqs" */
+    tm_aws_put_fn put;        /* records them from the answer */
+    const char *const *attrs; /* NULL-terminated: the attributes put records */
+    bool policy;              /* put records the resource policy too */
+};
+
+/* Records res's answer on resource arn (nothing when it is not in the snapshot), from the done callback
+ * of its call in region. When the call failed or its answer does not parse (recorded as malformed),
+ * every fact it reads becomes unknown with that error instead. */
+void tm__aws_result_put(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region, const char *arn,
+                        const struct tm_aws_resource_facts *facts);
+
 /* ---- paginated calls (facts_call.c) ---- */
 
 /* Ends the done callback of one page of a paginated call, taking next (the token the page named, or

@@ -54,6 +54,29 @@ cJSON *tm__aws_result_fact(struct tm_aws_scan *scan, const struct tm_aws_result 
     return err ? tm_aws_unknown_value(err) : NULL;
 }
 
+void tm__aws_result_put(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region, const char *arn,
+                        const struct tm_aws_resource_facts *facts) {
+    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), arn);
+    if (!r)
+        return;
+    const struct tm_snapshot_error *err = res->error;
+    int rc = TM_OK;
+    if (!err) {
+        struct tm_aws_facts f;
+        tm__aws_facts_init(&f, scan, region, facts->service, res->call->operation);
+        char errmsg[256] = "";
+        rc = facts->put(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
+    }
+    for (size_t i = 0; err && rc == TM_OK && facts->attrs[i]; i++)
+        rc = tm_snapshot_set_unknown(r, "attrs", facts->attrs[i], err);
+    if (err && rc == TM_OK && facts->policy)
+        rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
+    char what[160];
+    snprintf(what, sizeof(what), "%s %s", facts->service, res->call->operation);
+    (void)tm_aws_scan_check(scan, rc, what);
+}
+
 void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section, const char *key, cJSON *value) {
     int rc;
     if (!value)

@@ -28,8 +28,9 @@ static const struct tm_aws_operation s_operations[] = {
 };
 
 /* What DescribeKey reads: unknown together when it fails. */
-static const char *const s_metadata_attrs[] = {"key_manager", "key_state", "key_usage",
-                                               "key_spec",    "origin",    "enabled"};
+static const char *const s_metadata_attrs[] = {"key_manager", "key_state", "key_usage", "key_spec",
+                                               "origin",      "enabled",   NULL};
+static const struct tm_aws_resource_facts s_metadata = {"kms", tm__aws_kms_put_metadata, s_metadata_attrs, false};
 
 struct s_region {
     const char *region;
@@ -79,21 +80,7 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
 
 static void s_describe_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_key *k = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), k->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, k->region->region, "kms", "DescribeKey");
-        char errmsg[256] = "";
-        rc = tm__aws_kms_put_metadata(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    for (size_t i = 0; err && rc == TM_OK && i < sizeof(s_metadata_attrs) / sizeof(s_metadata_attrs[0]); i++)
-        rc = tm_snapshot_set_unknown(r, "attrs", s_metadata_attrs[i], err);
-    (void)tm_aws_scan_check(scan, rc, "kms DescribeKey");
+    tm__aws_result_put(scan, res, k->region->region, k->arn, &s_metadata);
 }
 
 static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {

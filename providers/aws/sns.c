@@ -61,25 +61,13 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
     (void)tm_aws_scan_check(scan, rc, "sns subscriptions");
 }
 
+/* What GetTopicAttributes reads: unknown together when it fails. */
+static const char *const s_attribute_facts[] = {"kms_master_key_id", NULL};
+static const struct tm_aws_resource_facts s_attributes = {"sns", tm__aws_sns_put_attributes, s_attribute_facts, true};
+
 static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_topic *t = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), t->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, t->region, "sns", "GetTopicAttributes");
-        char errmsg[256] = "";
-        rc = tm__aws_sns_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "attrs", "kms_master_key_id", err);
-    (void)tm_aws_scan_check(scan, rc, "sns GetTopicAttributes");
+    tm__aws_result_put(scan, res, t->region, t->arn, &s_attributes);
 }
 
 static int s_start_topic(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn, void *user_data) {

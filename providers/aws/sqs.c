@@ -26,25 +26,12 @@ struct s_queue {
     const char *arn;
 };
 
+static const struct tm_aws_resource_facts s_attributes = {"sqs", tm__aws_sqs_put_attributes,
+                                                          tm__aws_sqs_attribute_facts, true};
+
 static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_queue *q = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), q->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, q->region, "sqs", "GetQueueAttributes");
-        char errmsg[256] = "";
-        rc = tm__aws_sqs_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
-    }
-    for (size_t i = 0; err && rc == TM_OK && tm__aws_sqs_attribute_facts[i]; i++)
-        rc = tm_snapshot_set_unknown(r, "attrs", tm__aws_sqs_attribute_facts[i], err);
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
-    (void)tm_aws_scan_check(scan, rc, "sqs GetQueueAttributes");
+    tm__aws_result_put(scan, res, q->region, q->arn, &s_attributes);
 }
 
 static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *url_in, void *user_data) {
