@@ -155,11 +155,7 @@ static void s_resources_done(struct tm_aws_scan *scan, const struct tm_aws_resul
     char errmsg[256] = "";
     int rc = tm__aws_apigw_parse_resources(a->methods, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
     rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
-    if (rc == TM_OK && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_resources_done, a);
-    bool more = rc == TM_OK && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetResources") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, NULL, "position", position, "apigateway GetResources", s_resources_done, a))
         return;
     s_api_finish(scan, a);
 }
@@ -182,11 +178,7 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
         if (!a->authorizers_unknown)
             rc = TM_ERR_NOMEM;
     }
-    if (rc == TM_OK && !err && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_authorizers_done, a);
-    bool more = rc == TM_OK && !err && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetAuthorizers") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "position", position, "apigateway GetAuthorizers", s_authorizers_done, a))
         return;
     s_api_finish(scan, a);
 }

@@ -174,11 +174,7 @@ static void s_part_done(struct tm_aws_scan *scan, const struct tm_aws_result *re
     }
     if (err && rc == TM_OK)
         rc = s_part_failed(scan, a, pc->part, err);
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "nextToken", next, s_part_done, pc);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, res->call->operation) == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "nextToken", next, res->call->operation, s_part_done, pc))
         return;
     s_api_finish(scan, a);
 }

@@ -193,11 +193,8 @@ static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     for (size_t i = 0; i < aliases.n && rc == TM_OK; i++)
         rc = s_start_alias(scan, fn, &aliases.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_aliases_done, fn);
-    (void)tm_aws_scan_check(scan, rc, "lambda ListAliases");
-    free(next);
     tm__aws_lambda_aliases_clean_up(&aliases);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "Marker", next, "lambda ListAliases", s_aliases_done, fn);
 }
 
 static int s_start_function(struct tm_aws_scan *scan, const char *region, const char *arn) {
@@ -297,12 +294,8 @@ static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_resul
         if (rc == TM_OK)
             rc = s_start_function(scan, r->region, arns.v[i]);
     }
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_functions_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
     tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "lambda ListFunctions") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "Marker", next, "lambda ListFunctions", s_functions_done, r))
         return;
     r->functions_done = true;
     s_region_finish(scan, r);
@@ -320,11 +313,7 @@ static void s_mappings_done(struct tm_aws_scan *scan, const struct tm_aws_result
                                                         sizeof(errmsg));
         rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     }
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_mappings_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "lambda ListEventSourceMappings") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, NULL, "Marker", next, "lambda ListEventSourceMappings", s_mappings_done, r))
         return;
     r->mappings_done = true;
     s_region_finish(scan, r);
