@@ -530,26 +530,15 @@ struct s_attr_ctx {
 
 static void s_on_permissions(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_attr_ctx *ctx = user_data;
-    const char *key = ctx->image ? "launch_permissions" : "create_volume_permissions";
     cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), ctx->arn);
     if (!r)
         return;
-    const struct tm_snapshot_error *err = res->error;
-    cJSON *perms = NULL;
-    if (!err) {
-        char why[256];
-        int rc = ctx->image
-                     ? tm__aws_ec2_parse_image_permissions(&perms, res->body, res->body_len, why, sizeof(why))
-                     : tm__aws_ec2_parse_snapshot_permissions(&perms, res->body, res->body_len, why, sizeof(why));
-        if (rc == TM_ERR_NOMEM) {
-            tm_aws_scan_check(scan, rc, ctx->arn);
-            return;
-        }
-        if (rc && !(err = tm_aws_fail(scan, res, "MalformedResponse", why)))
-            return;
-    }
-    int rc = err ? tm_snapshot_set_unknown(r, "attrs", key, err) : tm_snapshot_set_attr(r, key, perms);
-    tm_aws_scan_check(scan, rc, ctx->arn);
+    if (ctx->image)
+        tm__aws_set_fact(scan, r, "attrs", "launch_permissions",
+                         tm__aws_result_fact(scan, res, tm__aws_ec2_parse_image_permissions));
+    else
+        tm__aws_set_fact(scan, r, "attrs", "create_volume_permissions",
+                         tm__aws_result_fact(scan, res, tm__aws_ec2_parse_snapshot_permissions));
 }
 
 static int s_ask_permissions(struct tm_aws_scan *scan, const struct s_listing *l, const cJSON *ids) {

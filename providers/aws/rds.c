@@ -209,25 +209,20 @@ struct s_restore_ctx {
     bool cluster;
 };
 
+static int s_parse_db_restore(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return tm__aws_rds_parse_restore(out, false, body, len, errmsg, errmsg_len);
+}
+
+static int s_parse_cluster_restore(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return tm__aws_rds_parse_restore(out, true, body, len, errmsg, errmsg_len);
+}
+
 static void s_on_restore(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_restore_ctx *ctx = user_data;
     cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), ctx->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    cJSON *values = NULL;
-    if (!err) {
-        char why[256];
-        int rc = tm__aws_rds_parse_restore(&values, ctx->cluster, res->body, res->body_len, why, sizeof(why));
-        if (rc == TM_ERR_NOMEM) {
-            tm_aws_scan_check(scan, rc, ctx->arn);
-            return;
-        }
-        if (rc && !(err = tm_aws_fail(scan, res, "MalformedResponse", why)))
-            return;
-    }
-    int rc = err ? tm_snapshot_set_unknown(r, "attrs", "restore", err) : tm_snapshot_set_attr(r, "restore", values);
-    tm_aws_scan_check(scan, rc, ctx->arn);
+    if (r)
+        tm__aws_set_fact(scan, r, "attrs", "restore",
+                         tm__aws_result_fact(scan, res, ctx->cluster ? s_parse_cluster_restore : s_parse_db_restore));
 }
 
 static int s_ask_restore(struct tm_aws_scan *scan, const struct s_listing *l, const cJSON *ids) {
