@@ -566,6 +566,52 @@ static void test_v2_routes(void **state) {
     cJSON_Delete(auths);
 }
 
+/* A method or route that names an authorizer or integration: what it records in each case. */
+static void test_references(void **state) {
+    struct fixture *fx = *state;
+    const char *api = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5";
+    cJSON *table = cJSON_Parse("{\"au1\":{\"id\":\"au1\",\"type\":\"TOKEN\"}}");
+    cJSON *unknown = cJSON_Parse("{\"$unknown\":{\"code\":\"AccessDenied\"}}");
+    cJSON *v = NULL;
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, NULL, "authorizer ", "GET /"),
+                     TM_OK);
+    s_assert_json(v, "null");
+    cJSON_Delete(v);
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, "au1", "authorizer ", "GET /"), TM_OK);
+    s_assert_json(v, "{\"id\":\"au1\",\"type\":\"TOKEN\"}");
+    cJSON_Delete(v);
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, unknown, "au1", "authorizer ", "GET /"), TM_OK);
+    s_assert_json(v, "{\"$unknown\":{\"code\":\"AccessDenied\"}}");
+    cJSON_Delete(v);
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, NULL, "au1", "authorizer ", "GET /"),
+                     TM_OK);
+    assert_true(tm_snapshot_is_unknown(v));
+    cJSON_Delete(v);
+    assert_int_equal(tm_snapshot_error_count(fx->snap), 0);
+    /* Named but not listed: an error against the API, the value unknown with it. */
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, "au9", "authorizer ", "POST /orders"),
+        TM_OK);
+    assert_true(tm_snapshot_is_unknown(v));
+    assert_string_equal(tm_json_str(cJSON_GetObjectItemCaseSensitive(v, "$unknown"), "message", ""),
+                        "GetAuthorizers: authorizer au9 used by POST /orders is not listed");
+    cJSON_Delete(v);
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetIntegrations", table, NULL, "in9", "", "route $default"),
+                     TM_OK);
+    cJSON_Delete(v);
+    const cJSON *errors = tm_snapshot_errors(fx->snap);
+    assert_int_equal(cJSON_GetArraySize(errors), 2);
+    const cJSON *e = cJSON_GetArrayItem(errors, 1);
+    assert_string_equal(tm_json_str(e, "operation", ""), "GetIntegrations");
+    assert_string_equal(tm_json_str(e, "resource", ""), api);
+    assert_string_equal(tm_json_str(e, "code", ""), "MalformedResponse");
+    assert_string_equal(tm_json_str(e, "message", ""), "GetIntegrations: in9 used by route $default is not listed");
+    cJSON_Delete(table);
+    cJSON_Delete(unknown);
+}
+
 static void test_route_paths(void **state) {
     (void)state;
     char out[64];
@@ -636,6 +682,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_methods, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_v2_apis, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_v2_routes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_references, s_setup, s_teardown),
         cmocka_unit_test(test_route_paths),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),
