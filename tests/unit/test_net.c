@@ -620,6 +620,29 @@ static void test_queue_time_counts_against_timeout(void **state) {
     assert_string_equal(tm_test_http_server_request(fx->srv, 1)->target, "/after");
 }
 
+/* A queued request fails when its timeout is used up, not when the slot holder finally lets go. The order is
+ * deterministic: the engine's deadline timer is due at submission + 100 ms, the server's reply timer at the
+ * request's arrival + 400 ms, and libuv runs due timers in order of their due time, however late the loop. */
+static void test_queued_request_fails_at_its_deadline(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 400}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    fx->opts.max_per_host = 1;
+    fx->opts.max_attempts = 1;
+    fx->opts.timeout_ms = 100;
+    s_engine(fx);
+    s_submit_timeout(fx, 0, "/slow", 10000);
+    s_submit_timeout(fx, 1, "/queued", 0);
+    s_wait(fx, 2);
+    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
+    assert_non_null(strstr(fx->results[1].message, "slot"));
+    assert_int_equal(fx->results[1].order, 0);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].order, 1);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 1);
+    assert_int_equal(tm_http_engine_pending(fx->engine), 0);
+}
+
 static void test_rate_limit_per_key(void **state) {
     struct fx *fx = s_start(state);
     s_engine(fx);
@@ -977,6 +1000,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_per_host_concurrency_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_per_service_concurrency_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queue_time_counts_against_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queued_request_fails_at_its_deadline, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_per_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_global_max_rps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_rules_longest_match, s_setup, s_teardown),
