@@ -20,10 +20,12 @@
  * wildcards reach resource sets; the walk expands a set into the members the grant really covers (the policy
  * engine re-evaluates each member when a Deny, a boundary or an SCP could exclude it).
  *
- * Cost: an engine is built once per graph (tm_blast_new) and answers any number of walks; a walk costs what it
- * reaches, not the size of the graph: per-node state is reset only where the last walk wrote, and set members
- * that could lead further (those with edges out) are indexed per set on first use. Not thread-safe: one engine
- * per thread; the graph itself may be shared.
+ * Cost: an engine is built once per graph (tm_blast_new) and answers any number of walks. A walk costs what it
+ * reaches, not the size of the graph: per-node state is reset only where the last walk wrote; each set is scanned
+ * in full at most once per walk and state (later grants on it only retry the members earlier ones did not cover);
+ * set member lists are kept across walks, and member tests that ask the policy engine are remembered by the
+ * policies that decide them, so principals that share their policies share the answers. Not thread-safe: one
+ * engine per thread; the graph itself may be shared.
  *
  * Output (tm_blast_write) is deterministic: hits are ordered by group (admin, data, compute, identity, other),
  * proven before unknown, strongest access first, distance, then node id; paths break ties by edge order. A
