@@ -493,11 +493,7 @@ int tm__graph_finalize(struct tm_graph *g) {
 void tm_graph_destroy(struct tm_graph *g) {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_policies; i++)
-        tm_iam_policy_destroy(g->policies[i]);
-    free(g->policies);
-    free(g->policy_table);
-    free(g->policy_texts);
+    tm_iam_policy_cache_destroy(g->policies);
     for (size_t i = 0; i < g->n_accounts; i++) {
         free(g->accounts[i].scps.levels);
         free(g->accounts[i].rcps.levels);
@@ -536,8 +532,7 @@ size_t tm_graph_memory_bytes(const struct tm_graph *g) {
         return 0;
     return g->arena.total + g->cap_nodes * (sizeof(*g->nodes) + sizeof(*g->extra)) + g->cap_edges * sizeof(*g->edges) +
            g->table_cap * sizeof(*g->table) + (g->n_nodes + 1) * 2 * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
-           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals) +
-           g->cap_policies * sizeof(*g->policies) + g->policy_table_cap * sizeof(*g->policy_table);
+           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals);
 }
 
 size_t tm_graph_node_count(const struct tm_graph *g) {

@@ -128,12 +128,8 @@ struct tm_graph {
     unsigned *kind_masks;
     size_t n_kinds, kind_cap;
 
-    /* Every parsed policy, to destroy; the cache maps document text to its parse. */
-    struct tm_iam_policy **policies;
-    size_t n_policies, cap_policies;
-    uint32_t *policy_table; /* text hash → index into policies (+1; 0 = empty) */
-    const char **policy_texts;
-    size_t policy_table_cap;
+    /* Every parsed policy, each distinct document once. */
+    struct tm_iam_policy_cache *policies;
 };
 
 /* ---- arena and strings ---- */
