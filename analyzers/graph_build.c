@@ -349,6 +349,7 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     bool unknown = false;
     const struct tm_iam_policy *p = s_policy_field(g, pols, key, s_resource_policy_kind(type), &unknown);
     struct tm__graph_node_extra *x = &g->extra[n];
+    x->context = tm__graph_context(g, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "region")));
     x->policy = p;
     x->policy_unknown = unknown;
     /* Roles and KMS keys: their own policy must allow, so membership in a set is never automatic. */

@@ -69,6 +69,15 @@ int tm__iam_resolve(struct tm_buf *out, const char *raw, bool wildcards, bool on
 bool tm__iam_has_vars(const char *raw);
 
 /* ---- context lookup ---- */
+/* One key of a request context. A context built by tm_iam_context_set owns every string; the derived keys of
+ * one evaluation (eval.c) point at strings that outlive it instead, and are never freed. */
+struct tm_iam_context_entry {
+    char *key_lc;
+    char **values;
+    size_t n;
+    size_t cap;
+};
+
 /* Values of key (any case) in ctx, then in derived; NULL when absent from both. *n gets the count. */
 const char *const *tm__iam_context_get(const struct tm_iam_context *ctx, const struct tm_iam_context *derived,
                                        const char *key_lc, size_t *n);

@@ -75,8 +75,8 @@ static uint64_t s_hash(const char *text, size_t len, enum tm_iam_policy_kind kin
     return h;
 }
 
-static const struct tm_iam_policy *s_find(const struct tm_iam_policy_cache *c, uint64_t h, const char *text,
-                                          size_t len, enum tm_iam_policy_kind kind) {
+static const struct tm_iam_policy *s_find(const struct tm_iam_policy_cache *c, uint64_t h, const char *text, size_t len,
+                                          enum tm_iam_policy_kind kind) {
     size_t mask = c->cap - 1;
     for (size_t i = (size_t)h & mask; c->slots[i].policy; i = (i + 1) & mask) {
         const struct tm_iam_policy *p = c->slots[i].policy;
