@@ -165,6 +165,8 @@ static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *
     return TM_GRAPH_GROUP_OTHER;
 }
 
+static uint8_t s_jewel_index(const char *type);
+
 uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, enum tm_graph_node_kind kind,
                             const char *type, const char *account) {
     uint32_t found = tm__graph_lookup(g, id);
@@ -200,6 +202,12 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     struct tm__graph_node_extra *x = &g->extra[idx];
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
+    x->jewel = s_jewel_index(type);
+    for (size_t i = 0; account && i < g->n_accounts; i++)
+        if (strcmp(g->accounts[i].id, account) == 0) {
+            x->account = &g->accounts[i];
+            break;
+        }
     char svc[64];
     const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
     x->service = s ? tm__graph_strdup(g, s) : NULL;
@@ -493,11 +501,7 @@ int tm__graph_finalize(struct tm_graph *g) {
 void tm_graph_destroy(struct tm_graph *g) {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_policies; i++)
-        tm_iam_policy_destroy(g->policies[i]);
-    free(g->policies);
-    free(g->policy_table);
-    free(g->policy_texts);
+    tm_iam_policy_cache_destroy(g->policies);
     for (size_t i = 0; i < g->n_accounts; i++) {
         free(g->accounts[i].scps.levels);
         free(g->accounts[i].rcps.levels);
@@ -536,8 +540,7 @@ size_t tm_graph_memory_bytes(const struct tm_graph *g) {
         return 0;
     return g->arena.total + g->cap_nodes * (sizeof(*g->nodes) + sizeof(*g->extra)) + g->cap_edges * sizeof(*g->edges) +
            g->table_cap * sizeof(*g->table) + (g->n_nodes + 1) * 2 * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
-           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals) +
-           g->cap_policies * sizeof(*g->policies) + g->policy_table_cap * sizeof(*g->policy_table);
+           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals);
 }
 
 size_t tm_graph_node_count(const struct tm_graph *g) {
@@ -868,8 +871,9 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
         return true; /* "could be anything": every member */
     char buf[2048];
     const char *res = tm__graph_member_resource(e, &g->nodes[member], buf, sizeof(buf));
+    uint32_t r = res == g->nodes[member].id ? member : TM_GRAPH_NONE;
     for (size_t i = 0; i < e->n_actions; i++)
-        if (tm__graph_allowed(g, g->nodes[e->from].id, e->actions[i], res, (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0))
+        if (tm__graph_allowed_at(g, e->from, e->actions[i], res, r, (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0))
             return true;
     return false;
 }
@@ -1031,11 +1035,15 @@ static const struct s_jewel s_jewels[] = {
     {"aws:dynamodb:table", s_ddb_read, s_ddb_write},
 };
 
-static const struct s_jewel *s_jewel_of(const struct tm_graph_node *n) {
-    for (size_t i = 0; n->type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
-        if (strcmp(s_jewels[i].type, n->type) == 0)
-            return &s_jewels[i];
-    return NULL;
+static uint8_t s_jewel_index(const char *type) {
+    for (size_t i = 0; type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
+        if (strcmp(s_jewels[i].type, type) == 0)
+            return (uint8_t)(i + 1);
+    return 0;
+}
+
+static const struct s_jewel *s_jewel_of(const struct tm_graph *g, uint32_t node) {
+    return g->extra[node].jewel ? &s_jewels[g->extra[node].jewel - 1] : NULL;
 }
 
 bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
@@ -1044,7 +1052,7 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
     const struct tm_graph_node *n = &g->nodes[node];
     if (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN))
         return true;
-    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(n))
+    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(g, node))
         return false;
     /* A bucket served as a static website holds content meant for the public. */
     const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
@@ -1056,14 +1064,15 @@ bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_
                                 bool want_write) {
     if (!g || !e || node >= g->n_nodes)
         return false;
-    const struct s_jewel *j = s_jewel_of(&g->nodes[node]);
-    if (!j || !tm__graph_edge_covers(g, e, node))
+    const struct s_jewel *j = s_jewel_of(g, node);
+    if (!j)
         return false;
+    /* The actions first: whether the edge covers the node may take the engine. */
     const char *const *acts = want_write ? j->write : j->read;
     for (size_t a = 0; a < e->n_actions; a++)
         for (size_t k = 0; acts[k]; k++)
             if (tm__graph_glob(e->actions[a], acts[k], true))
-                return true;
+                return tm__graph_edge_covers(g, e, node);
     return false;
 }
 
@@ -1101,15 +1110,14 @@ const struct tm_iam_policy *tm_graph_resource_policy(const struct tm_graph *g, u
     return g->extra[node].policy;
 }
 
-static const struct tm__graph_account *s_account(const struct tm_graph *g, const char *id) {
-    for (size_t i = 0; id && i < g->n_accounts; i++)
-        if (strcmp(g->accounts[i].id, id) == 0)
-            return &g->accounts[i];
-    return NULL;
-}
-
 int tm_graph_can(const struct tm_graph *g, const char *principal, const char *action, const char *resource,
                  const struct tm_iam_context *context, struct tm_iam_result *res, bool *unknown) {
+    return tm__graph_can(g, principal, TM_GRAPH_NONE, action, resource, TM_GRAPH_NONE, context, res, unknown, true);
+}
+
+int tm__graph_can(const struct tm_graph *g, const char *principal, uint32_t p_node, const char *action,
+                  const char *resource, uint32_t r_node, const struct tm_iam_context *context,
+                  struct tm_iam_result *res, bool *unknown, bool collect) {
     if (!g || !principal || !action || !resource || !res)
         return TM_ERR_INVALID;
     bool unk = false;
@@ -1124,7 +1132,7 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
     } else {
         service = strstr(principal, ".amazonaws.com") && !strchr(principal, ':');
     }
-    uint32_t p = service ? TM_GRAPH_NONE : tm_graph_find(g, principal);
+    uint32_t p = service ? TM_GRAPH_NONE : p_node != TM_GRAPH_NONE ? p_node : tm_graph_find(g, principal);
     const char *principal_arn = principal;
     if (p != TM_GRAPH_NONE && g->extra[p].principal != TM_GRAPH_NONE) {
         int rc = tm_graph_principal_policies(g, p, &set, &unk);
@@ -1134,7 +1142,7 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
     }
     /* The resource side: the node's resource policy and its account's RCPs. A bucket's object ARN
      * ("arn:aws:s3:::b/key") is governed by the bucket's policy. */
-    uint32_t r = tm__graph_lookup(g, resource);
+    uint32_t r = r_node != TM_GRAPH_NONE ? r_node : tm__graph_lookup(g, resource);
     if (r == TM_GRAPH_NONE && strncmp(resource, "arn:aws:s3:::", 13) == 0) {
         const char *slash = strchr(resource + 13, '/');
         if (slash) {
@@ -1148,14 +1156,14 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
         }
     }
     const char *resource_account = NULL;
-    const char *region = NULL;
+    const struct tm_iam_context *region_context = NULL;
     if (r != TM_GRAPH_NONE) {
         const struct tm_graph_node *rn = &g->nodes[r];
         set.resource = g->extra[r].policy;
         unk = unk || g->extra[r].policy_unknown;
         resource_account = rn->account;
-        region = rn->resource ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rn->resource, "region")) : NULL;
-        const struct tm__graph_account *a = s_account(g, rn->account);
+        region_context = g->extra[r].context;
+        const struct tm__graph_account *a = g->extra[r].account;
         if (a) {
             set.rcp_levels = a->rcps.levels;
             set.n_rcp_levels = a->rcps.n_levels;
@@ -1177,10 +1185,12 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
                                  .action = action,
                                  .resource = resource,
                                  .resource_account = resource_account,
-                                 .context = context ? context : tm__graph_context(g, region)};
+                                 .context = context          ? context
+                                            : region_context ? region_context
+                                                             : tm__graph_context(g, NULL)};
     if (unknown)
         *unknown = unk;
-    int rc = tm_iam_evaluate(res, &req, &set, true);
+    int rc = tm_iam_evaluate(res, &req, &set, collect);
     tm_iam_context_clean_up(&local);
     return rc;
 }
