@@ -284,13 +284,14 @@ class Plan:
             raise SystemExit(f"gen_account: no response file answers {service} {op} {region} {path} {params}")
         return best
 
-    def add(self, service, region, op, deps=(), method="POST", path="/", params=None, host=None):
+    def add(self, service, region, op, deps=(), method="POST", path="/", params=None, host=None, api=None):
         params = dict(params or {})
         m = self.resolve(service, region, op, method, path, params)
         cid = len(self.calls)
         self.calls.append({"id": cid, "service": service, "region": region, "operation": op, "deps": list(deps),
                            "fixture": m["rel"], "status": m.get("status", 200),
-                           "host": host or f"{service}.{region}.amazonaws.com"})
+                           "host": host or f"{service}.{region}.amazonaws.com",
+                           "request": {"api": api or service, "method": method, "path": path, "params": params}})
         return cid
 
 
@@ -359,15 +360,15 @@ def build_plan(acct, fx, pagination):
                       ("GetBucketOwnershipControls", "ownershipControls"), ("GetBucketWebsite", "website")):
             pl.add("s3", b["region"], op, [loc], method="GET", path=path, params={q: ""},
                    host=f"s3.{b['region']}.amazonaws.com")
-    pl.add("s3", g, "GetPublicAccessBlock", [sts], method="GET", path="/v20180820/configuration/publicAccessBlock",
+    pl.add("s3", g, "GetPublicAccessBlock", [sts], api="s3control", method="GET", path="/v20180820/configuration/publicAccessBlock",
            host=f"{D.ACCOUNT}.s3-control.us-east-1.amazonaws.com")
 
     for region in regions:
         host = lambda svc: f"{svc}.{region}.amazonaws.com"  # noqa: E731
-        lap = pl.add("s3", region, "ListAccessPoints", [regions_call], method="GET", path="/v20180820/accesspoint",
+        lap = pl.add("s3", region, "ListAccessPoints", [regions_call], api="s3control", method="GET", path="/v20180820/accesspoint",
                      host=f"{D.ACCOUNT}.s3-control.{region}.amazonaws.com")
         for a in (a for a in acct.access_points if a["region"] == region):
-            pl.add("s3", region, "GetAccessPointPolicy", [lap], method="GET",
+            pl.add("s3", region, "GetAccessPointPolicy", [lap], api="s3control", method="GET",
                    path=f"/v20180820/accesspoint/{a['name']}/policy",
                    host=f"{D.ACCOUNT}.s3-control.{region}.amazonaws.com")
 
@@ -410,12 +411,12 @@ def build_plan(acct, fx, pagination):
                    host=host("apigateway"))
             pl.add("apigateway", region, "GetStages", [dep], method="GET", path=base + "/stages",
                    host=host("apigateway"))
-        ga = pl.add("apigateway", region, "GetApis", [regions_call], method="GET", path="/v2/apis",
+        ga = pl.add("apigateway", region, "GetApis", [regions_call], api="apigatewayv2", method="GET", path="/v2/apis",
                     host=host("apigateway"))
         for a in (a for a in acct.http_apis if a["region"] == region):
             for op, key in (("GetRoutes", "routes"), ("GetIntegrations", "integrations"),
                             ("GetAuthorizers", "authorizers"), ("GetStages", "stages")):
-                pl.add("apigateway", region, op, [ga], method="GET", path=f"/v2/apis/{a['id']}/{key}",
+                pl.add("apigateway", region, op, [ga], api="apigatewayv2", method="GET", path=f"/v2/apis/{a['id']}/{key}",
                        host=host("apigateway"))
 
         # SQS and SNS.

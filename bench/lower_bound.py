@@ -27,6 +27,7 @@ mean of mockcloud's uniform jitter, so the critical-path term is the expected le
 
 import argparse
 import json
+import signal
 import sys
 
 
@@ -146,4 +147,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main(sys.argv))
