@@ -26,6 +26,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import lower_bound  # noqa: E402
+import replay  # noqa: E402
 
 PY = "/usr/bin/python3"
 LIMITS = os.path.join(HERE, "aws_limits.json")
@@ -260,6 +261,34 @@ def run_scan(tools, name, fixtures, plan, workdir, concurrency, scale, timeout, 
     return out
 
 
+def run_replay(tools, name, fixtures, plan, workdir):
+    """The reference client (bench/replay.py) on the same account: how close to the bound a client that
+    knows the plan can get, and proof that every planned call reaches its response file."""
+    b = lower_bound.bound(plan["calls"], LATENCY_MS / 1000.0, CONCURRENCY, PER_HOST, lower_bound.load_limits(LIMITS))
+    mock = Mock(tools, fixtures, workdir, name)
+    try:
+        r = replay.replay(fixtures, mock.port, CONCURRENCY, 1.0, LIMITS)
+    finally:
+        mock.stop()
+    served = {}
+    for q in mock.requests():
+        if q.get("fault") is None:
+            served[q["fixture"]] = served.get(q["fixture"], 0) + 1
+    wanted = {}
+    for c in plan["calls"]:
+        wanted[c["fixture"]] = wanted.get(c["fixture"], 0) + 1
+    out = {"name": name, "concurrency": CONCURRENCY, "mock_rate_scale": 1.0, "bound_s": round(b["seconds"], 3),
+           "bound_by": f"{b['binding']['kind']}: {b['binding']['what']}", "planned_calls": b["calls"],
+           "wall_s": r["wall_s"], "calls_made": r["sent"], "throttled": r["throttled"],
+           "retry_share": round(r["throttled"] / r["sent"], 4) if r["sent"] else None,
+           "ratio": round(r["wall_s"] / b["seconds"], 3) if b["seconds"] else None,
+           "peak_rss_mib": None, "misrouted": sum(1 for k in set(served) | set(wanted)
+                                                  if served.get(k, 0) != wanted.get(k, 0))}
+    if r["errors"] or r["wrong_status"] or out["misrouted"]:
+        out["error"] = "; ".join((r["errors"] + r["wrong_status"])[:3]) or f"{out['misrouted']} responses misrouted"
+    return out
+
+
 # ---- the analysis phase and queries --------------------------------------------------------------
 
 
@@ -276,19 +305,17 @@ def run_report(tools, snap, workdir, n, timeout):
     return r
 
 
-def snapshot_count(path):
-    with open(path) as f:
-        return len(json.load(f)["resources"])
-
-
 # ---- the whole run --------------------------------------------------------------------------------
 
 
 def gen(mode, n, out):
+    """Runs the generator; returns the number of resources it reports writing (snapshot mode)."""
     t0 = time.monotonic()
-    subprocess.run([PY, os.path.join(HERE, "gen_account.py"), mode, "--resources", str(n), "--seed", str(SEED),
-                    "--out", out], check=True, stdout=subprocess.DEVNULL)
+    p = subprocess.run([PY, os.path.join(HERE, "gen_account.py"), mode, "--resources", str(n), "--seed", str(SEED),
+                        "--out", out], check=True, stdout=subprocess.PIPE, text=True)
     log(f"generated {mode} of {n} resources in {time.monotonic() - t0:.1f} s")
+    m = re.search(r"snapshot of (\d+) resources", p.stdout)
+    return int(m.group(1)) if m else None
 
 
 def na(reason):
@@ -340,6 +367,8 @@ def main(argv):
         with open(os.path.join(fx1k, "plan.json")) as f:
             plan1k = json.load(f)
         results["accounts"]["1k"] = {"resources": plan1k["snapshot_resources"], "calls": len(plan1k["calls"])}
+        runs["replay_1k"] = run_replay(tools, "replay-1k", fx1k, plan1k, work)
+        log(f"reference client 1k: {runs['replay_1k']['wall_s']} s, bound {runs['replay_1k']['bound_s']} s")
         if tools.scan_help is not None:
             runs["scan_1k"] = run_scan(tools, "scan-1k", fx1k, plan1k, work, CONCURRENCY, 1.0, 120, True)
             log(f"scan 1k: {runs['scan_1k'].get('wall_s')} s, bound {runs['scan_1k']['bound_s']} s")
@@ -349,16 +378,19 @@ def main(argv):
                                                  MISMATCH_SCALE, 300, True)
             log(f"scan 10k, mock at {MISMATCH_SCALE:g}x the published rates: {runs['scan_10k_mismatch'].get('wall_s')} s")
 
+        runs["replay_10k"] = run_replay(tools, "replay-10k", fx10k, plan10k, work)
+        log(f"reference client 10k: {runs['replay_10k']['wall_s']} s, bound {runs['replay_10k']['bound_s']} s")
+
         # The analysis phase alone, on snapshots written directly.
-        snaps = {}
+        snaps, counts = {}, {}
         for label, n in (("10k", 10000), ("100k", 100000)):
             snaps[label] = os.path.join(work, f"snapshot-{label}.json")
-            gen("snapshot", n, snaps[label])
+            counts[label] = gen("snapshot", n, snaps[label])
         if tools.report_help is None:
             reasons["analysis"] = "n/a (command not available: tmscan report)"
         else:
             for label in ("10k", "100k"):
-                n = snapshot_count(snaps[label])
+                n = counts[label]
                 left = deadline - time.monotonic()
                 results["analysis"][label] = run_report(tools, snaps[label], work, n, max(30.0, min(240.0, left)))
                 log(f"analysis {label}: {results['analysis'][label]['wall_s']} s, "
@@ -477,7 +509,9 @@ def table(r):
     print()
     print(f"{'run':<22} {'wall s':>8} {'bound s':>8} {'ratio':>7} {'calls':>7} {'planned':>7} {'retries':>8} "
           f"{'peak MiB':>8}  notes")
-    for name in ("scan_1k", "scan_10k", "scan_10k_sequential", "scan_10k_mismatch"):
+    for name in ("scan_1k", "scan_10k", "scan_10k_sequential", "scan_10k_mismatch", "replay_1k", "replay_10k"):
+        if name.startswith("replay") and name not in r["runs"]:
+            continue
         x = r["runs"].get(name)
         if not x:
             print(f"{name:<22} {r['reasons'].get(name, 'n/a (not run)')}")
