@@ -21,7 +21,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import sys
 import urllib.parse
 import uuid
@@ -210,7 +209,7 @@ class Fixtures:
     # -- per protocol --------------------------------------------------------------------------
 
     def query(self, service, ns, region, op, result_children, slug=None, params=(), comment=None,
-              indent=2, declaration=None, trailing_newline=True, dirregion=None):
+              indent=2, declaration=None, trailing_newline=True, dirregion=None, extra_match=()):
         """A query-protocol (IAM, STS, SQS, SNS, RDS) success response."""
         rid = request_id(service, region, op, slug, params)
         children = []
@@ -219,6 +218,7 @@ class Fixtures:
         children.append(el("ResponseMetadata", [el("RequestId", rid)]))
         body = xml_doc(el(f"{op}Response", children, xmlns=ns), indent, declaration, trailing_newline)
         match = [("service", service), ("region", region), ("operation", op), ("method", "POST"), ("path", "/")]
+        match += list(extra_match)
         match += [("param", p) for p in params]
         rel = f"{service}/{dirregion or region or 'global'}/{op}{'--' + slug if slug else ''}.http"
         self.add(rel, comment or f"{service} {op}", match, body, content_type="text/xml",
@@ -534,8 +534,7 @@ ROLES = [
          managed=[("AdministratorAccess", "aws")], last_used=("2024-05-28T09:14:00Z", "us-east-1")),
     dict(name="tmscan-audit", created="2023-09-04T08:02:00Z",
          trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": f"arn:aws:iam::{ORG_MGMT}:root"})),
-         managed=[("TmscanReadOnly", "customer")], last_used=("2024-06-10T06:00:00Z", "us-east-1"),
-         description="Read-only role tmscan scans with"),
+         managed=[("TmscanReadOnly", "customer")], last_used=("2024-06-10T06:00:00Z", "us-east-1")),
     dict(name="github-actions-deploy", created="2022-05-19T16:50:00Z",
          trust=P(S("Allow", "sts:AssumeRoleWithWebIdentity", principal={"Federated": OIDC_GITHUB},
                    condition={"StringEquals": {
@@ -570,7 +569,7 @@ ROLES = [
          trust=P(S("Allow", "sts:AssumeRole", principal={"AWS": "*"},
                    condition={"StringEquals": {"aws:PrincipalOrgID": ORG_ID}})),
          managed=[("OrgConfigRead", "customer")], last_used=("2024-06-09T11:11:00Z", "eu-west-1")),
-    dict(name="developer", created="2021-02-15T10:26:00Z", trust=TRUST_SAML, max_session=43200,
+    dict(name="developer", created="2021-02-15T10:26:00Z", trust=TRUST_SAML,
          managed=[("DeveloperAccess", "customer")], last_used=("2024-06-10T08:30:00Z", "us-east-1")),
     dict(name="contractor-dev", created="2022-07-01T12:05:00Z", trust=TRUST_SAML,
          managed=[("DeveloperAccess", "customer")], boundary="ContractorBoundary",
@@ -1277,6 +1276,13 @@ KEYS = [
                     condition={"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
                                                 "kms:CallerAccount": ACCOUNT}}),
                   pid="key-consolepolicy-3")),
+    dict(alias="partner-token-cmk", id="6d3f5a7c-8b9e-4f1a-8c3d-3e4f5a6b7c8d", region="us-east-1",
+         description="Tokens shared with partners", created=1601899000.66, style="console",
+         policy=P(S("Allow", "kms:*", "*", sid="Enable IAM User Permissions", principal=ROOT_PRINCIPAL),
+                  S("Allow", ["kms:Decrypt", "kms:DescribeKey"], "*",
+                    sid="Allow use through Secrets Manager", principal={"AWS": "*"},
+                    condition={"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}),
+                  pid="key-consolepolicy-3")),
     dict(alias="aws/secretsmanager", id="3a0c2d4f-5e6b-4c8d-9f0a-0b1c2d3e4f5a", region="us-east-1",
          description="Default key that protects my Secrets Manager data when no other key is defined",
          created=1560350000.0, style="jackson", manager="AWS",
@@ -1307,7 +1313,7 @@ SECRETS = [
     dict(name="prod/customers-db/credentials", region="us-east-1", description="customers-db master credentials",
          kms=None, created=1560351000.442, changed=1717200000.0, accessed=1717977600.0, policy=None),
     dict(name="shared/partner-api-token", region="us-east-1", description="Token partners use to call the orders API",
-         kms=None, created=1601899200.02, changed=1601899200.02, accessed=1717891200.0,
+         kms="partner-token-cmk", created=1601899200.02, changed=1601899200.02, accessed=1717891200.0,
          policy=P(S("Allow", "secretsmanager:GetSecretValue", "*", sid="PartnersRead", principal={"AWS": "*"}))),
     dict(name="shared/org-config", region="us-east-1", description="Configuration shared with the organization",
          kms=None, created=1641803400.9, changed=1708000000.0, accessed=1717977600.0,
@@ -1402,12 +1408,9 @@ def render_sts(fx):
         el("Arn", f"arn:aws:sts::{ACCOUNT}:assumed-role/tmscan-audit/tmscan"),
         el("UserId", f"{rid}:tmscan"),
         el("Account", ACCOUNT),
-    ], comment="STS GetCallerIdentity: the scan runs as a session of the tmscan-audit role")
-    # mockcloud answers per identity: this file is for the scan credentials of scenario.json.
-    path = "sts/global/GetCallerIdentity.http"
-    head, body = fx.files[path].split("\n\n", 1)
-    head = head.replace("operation: GetCallerIdentity", f"operation: GetCallerIdentity\naccess-key: {SCAN_ACCESS_KEY}")
-    fx.files[path] = head + "\n\n" + body
+    ], comment="STS GetCallerIdentity: the scan runs as a session of the tmscan-audit role",
+        # mockcloud answers per identity: this file is for the scan credentials of scenario.json.
+        extra_match=[("access-key", SCAN_ACCESS_KEY)])
 
 
 def inline_list(tag, inline):
@@ -2108,7 +2111,7 @@ def instance_item(i):
         el("virtualizationType", "hvm"),
         el("clientToken", str(uuid.UUID(bytes=digest("client", i["id"])[:16], version=4))),
         tag_set([("Name", i["name"])]),
-        el("hypervisor", "xen" if i["type"].startswith("t3") else "nitro" if False else "xen"),
+        el("hypervisor", "xen"),  # EC2 reports "xen" for Nitro instances too
         el("networkInterfaceSet", [eni]),
     ]
     if i.get("profile"):
@@ -2240,7 +2243,7 @@ def render_ec2(fx):
             el("snapshotId", x["id"]), el("volumeId", x["volume"]), el("status", "completed"),
             el("startTime", x["started"]), el("progress", "100%"), el("ownerId", ACCOUNT),
             el("volumeSize", x["size"]), el("description", x["description"]), el("encrypted", x["encrypted"]),
-            *([el("kmsKeyId", key_arn(region, KEYS[0]["id"] if region == "us-east-1" else KEYS[5]["id"]))]
+            *([el("kmsKeyId", rds_key(region, "customer-data" if region == "us-east-1" else "etl-staging"))]
               if x["encrypted"] else []),
             el("storageTier", "standard"),
         ]) for x in snaps])], params=["Owner.1=self"], comment=f"EC2 DescribeSnapshots OwnerIds=self in {region}")
@@ -2531,6 +2534,598 @@ def render_organizations(fx):
 
 
 # =================================================================================================
+# ACCOUNT SPEC: what is planted (flaws.json and README.md are rendered from this)
+# =================================================================================================
+
+
+def instance_arn(i):
+    return f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{i}"
+
+
+def sg_arn(region, name):
+    return f"arn:aws:ec2:{region}:{ACCOUNT}:security-group/{SG[name]}"
+
+
+def key_by_alias(alias):
+    k = next(k for k in KEYS if k["alias"] == alias)
+    return key_arn(k["region"], k["id"])
+
+
+def api_arn(region, api, stage, method_, path):
+    return f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}/{method_}/{path.lstrip('/')}"
+
+
+GET_ORDERS = api_arn("us-east-1", ORDERS_API, "prod", "GET", "/orders")
+POST_STOREFRONT_ORDERS = api_arn("eu-west-1", STOREFRONT_API, "$default", "POST", "/orders")
+WEB_1 = instance_arn("i-0a1b2c3d4e5f60718")
+ADMIN = aws_policy_arn("AdministratorAccess")
+
+
+def F(fid, category, source, resource, title, why, evidence, path=None):
+    return dict(id=fid, category=category, source=source, resource=resource, title=title, why=why,
+                evidence=evidence, path=path or [source, resource])
+
+
+FLAWS = [
+    # ---- public exposure: from the internet ------------------------------------------------
+    F("F01", "public-exposure", "internet", bucket_arn("demo-public-assets"),
+      "Bucket readable by anyone through its policy",
+      "The bucket policy allows s3:GetObject to Principal \"*\" without a condition. The bucket has no Block "
+      "Public Access configuration and the account's only blocks public ACLs (BlockPublicPolicy and "
+      "RestrictPublicBuckets are off), so the policy is in force. GetBucketPolicyStatus says IsPublic.",
+      ["s3/us-east-1/GetBucketPolicy--demo-public-assets.http", "s3/us-east-1/GetPublicAccessBlock--demo-public-assets.http",
+       "s3control/global/GetPublicAccessBlock--account.http"]),
+    F("F02", "public-exposure", "internet", bucket_arn("demo-legacy-downloads"),
+      "Bucket listable by anyone through its ACL",
+      "The bucket ACL grants READ to the AllUsers group (anyone can list the keys). The account's Block Public "
+      "Access has BlockPublicAcls on, which only refuses new public ACLs; IgnorePublicAcls is off at both the "
+      "account and the bucket (which has no configuration), so the existing grant is honoured.",
+      ["s3/us-east-1/GetBucketAcl--demo-legacy-downloads.http", "s3control/global/GetPublicAccessBlock--account.http"]),
+    F("F03", "public-exposure", "internet", queue_arn("us-east-1", "partner-inbound"),
+      "Queue anyone can send to, read and delete from",
+      "The queue policy allows sqs:SendMessage, sqs:ReceiveMessage and sqs:DeleteMessage to Principal \"*\" "
+      "with no condition; SQS accepts anonymous requests when a policy grants \"*\".",
+      ["sqs/us-east-1/GetQueueAttributes--partner-inbound.http"]),
+    F("F04", "public-exposure", "internet", fn_arn("us-east-1", "legacy-webhook"),
+      "Function URL without authentication",
+      "The function URL has AuthType NONE and the function policy allows lambda:InvokeFunctionUrl to "
+      "Principal \"*\" (condition lambda:FunctionUrlAuthType = NONE, which only scopes the grant to the URL).",
+      ["lambda/us-east-1/GetFunctionUrlConfig--legacy-webhook.http", "lambda/us-east-1/GetPolicy--legacy-webhook.http"]),
+    F("F05", "public-exposure", "internet", GET_ORDERS,
+      "API method without authorisation on a public REST API",
+      "GET /orders on the REGIONAL API orders-api (stage prod) has authorizationType NONE, no API key, and the "
+      "API has no resource policy and keeps its execute-api endpoint; it is integrated (AWS_PROXY) with the "
+      "orders-api function.",
+      ["apigateway/us-east-1/GetRestApis.http", "apigateway/us-east-1/GetResources--orders-api--page1.http",
+       "apigateway/us-east-1/GetStages--orders-api.http"]),
+    F("F06", "public-exposure", "internet", POST_STOREFRONT_ORDERS,
+      "HTTP API route without authorisation",
+      "Route POST /orders of the HTTP API storefront-http has AuthorizationType NONE; it is served by the "
+      "auto-deployed $default stage on the default endpoint and integrated with storefront-api:live.",
+      ["apigatewayv2/eu-west-1/GetRoutes--storefront-http.http", "apigatewayv2/eu-west-1/GetApis.http",
+       "apigatewayv2/eu-west-1/GetStages--storefront-http.http"]),
+    F("F07", "public-exposure", "internet", role_arn("github-actions-infra"),
+      "Role any GitHub Actions workflow can assume",
+      "The trust policy federates token.actions.githubusercontent.com and checks only the audience "
+      "(aud = sts.amazonaws.com), not the subject: a workflow in any repository of any GitHub user gets the "
+      "role, which can write the demo-public-assets and demo-marketing-site buckets.",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page1.http"]),
+    F("F08", "public-exposure", "internet", WEB_1,
+      "Instance with a public address and SSH open to the world",
+      "web-1 is running with public IP 203.0.113.10 and security group web-public, which allows TCP 22 (and 80, "
+      "443) from 0.0.0.0/0.",
+      ["ec2/us-east-1/DescribeInstances.http", "ec2/us-east-1/DescribeSecurityGroups.http"]),
+    F("F09", "public-exposure", "internet", "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60711",
+      "Public EBS snapshot",
+      "createVolumePermission holds group all: any AWS customer can create a volume from this unencrypted "
+      "snapshot of web-1's root volume.",
+      ["ec2/us-east-1/DescribeSnapshotAttribute--snap-0a1b2c3d4e5f60711.http"]),
+    F("F10", "public-exposure", "internet", "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f67890",
+      "Public AMI",
+      "launchPermission holds group all (DescribeImages also says isPublic): anyone can launch web-golden-2023-08 "
+      "and read its disk.",
+      ["ec2/us-east-1/DescribeImageAttribute--ami-0a1b2c3d4e5f67890.http", "ec2/us-east-1/DescribeImages.http"]),
+    F("F11", "public-exposure", "internet", f"arn:aws:rds:us-east-1:{ACCOUNT}:db:orders-db",
+      "Database reachable from the internet",
+      "orders-db is PubliclyAccessible, sits in public subnets (its interface has public IP 203.0.113.30) and its "
+      "security group orders-db-public allows TCP 5432 from 0.0.0.0/0.",
+      ["rds/us-east-1/DescribeDBInstances.http", "ec2/us-east-1/DescribeSecurityGroups.http",
+       "ec2/us-east-1/DescribeNetworkInterfaces.http"]),
+    F("F12", "public-exposure", "internet", f"arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:orders-db-pre-migration",
+      "Public database snapshot",
+      "The restore attribute of this unencrypted manual snapshot holds all: any AWS account can restore it.",
+      ["rds/us-east-1/DescribeDBSnapshotAttributes--orders-db-pre-migration.http"]),
+    # ---- public exposure: any AWS account -------------------------------------------------
+    F("F13", "public-exposure", "any-aws-account", bucket_arn("demo-build-artifacts"),
+      "Bucket listable by any AWS account through its ACL",
+      "The bucket ACL grants READ to AuthenticatedUsers, which means any AWS account, not the users of this "
+      "one. IgnorePublicAcls is off (see F02).",
+      ["s3/us-east-1/GetBucketAcl--demo-build-artifacts.http"]),
+    F("F14", "public-exposure", "any-aws-account", topic_arn("us-east-1", "customer-notifications"),
+      "Topic any AWS account can subscribe to and publish on",
+      "Besides the default statement (restricted by AWS:SourceOwner) the topic policy allows SNS:Subscribe, "
+      "SNS:Receive and SNS:Publish to {\"AWS\": \"*\"} without a condition. A queue in account 999988887777 is "
+      "already subscribed.",
+      ["sns/us-east-1/GetTopicAttributes--customer-notifications.http", "sns/us-east-1/ListSubscriptions.http"]),
+    F("F15", "public-exposure", "any-aws-account", fn_arn("us-east-1", "partner-callback"),
+      "Function any AWS account can invoke",
+      "The function policy allows lambda:InvokeFunction to Principal \"*\" with no condition (Invoke needs a "
+      "signed request, so this is any AWS principal rather than anonymous).",
+      ["lambda/us-east-1/GetPolicy--partner-callback.http"]),
+    F("F16", "public-exposure", "any-aws-account", secret_arn("us-east-1", "shared/partner-api-token"),
+      "Secret any AWS account can read",
+      "The secret's resource policy allows secretsmanager:GetSecretValue to {\"AWS\": \"*\"} with no condition, "
+      "and its key partner-token-cmk lets any account decrypt through Secrets Manager (F28), so the read works "
+      "from any account.",
+      ["secretsmanager/us-east-1/GetResourcePolicy--shared_partner-api-token.http",
+       "secretsmanager/us-east-1/ListSecrets.http"]),
+    F("F17", "public-exposure", "any-aws-account", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/public-base-images",
+      "Repository any AWS account can pull",
+      "The repository policy allows ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and "
+      "ecr:BatchCheckLayerAvailability to Principal \"*\" with no condition.",
+      ["ecr/us-east-1/GetRepositoryPolicy--public-base-images.http"]),
+    F("F18", "public-exposure", "any-aws-account", role_arn("legacy-support-access"),
+      "Role any AWS account can assume",
+      "The trust policy allows sts:AssumeRole to {\"AWS\": \"*\"} with no condition. The role can read "
+      "demo-customer-data objects and describe EC2 and logs.",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page1.http"],
+      path=["any-aws-account", role_arn("legacy-support-access"), bucket_arn("demo-customer-data")]),
+    F("F28", "public-exposure", "any-aws-account", key_by_alias("partner-token-cmk"),
+      "Key any AWS account can decrypt with through Secrets Manager",
+      "The key policy allows kms:Decrypt to {\"AWS\": \"*\"} with only kms:ViaService = "
+      "secretsmanager.us-east-1.amazonaws.com: without kms:CallerAccount, principals of any account may use it "
+      "through Secrets Manager (compare L43).",
+      ["kms/us-east-1/GetKeyPolicy--partner-token-cmk.http"]),
+    # ---- cross-account: an account outside the organization -------------------------------
+    F("F19", "cross-account", f"account:{EXT_PARTNER}", bucket_arn("demo-partner-exchange"),
+      "Bucket shared with an account outside the organization",
+      "The bucket policy grants s3:GetObject, s3:PutObject and s3:ListBucket to 999988887777, which is not in "
+      "the organization. Block Public Access is fully on, but it does not restrict grants to named accounts.",
+      ["s3/eu-west-1/GetBucketPolicy--demo-partner-exchange.http"]),
+    F("F20", "cross-account", f"account:{EXT_PARTNER}", role_arn("partner-data-exchange"),
+      "Role another account can assume without an external id",
+      "The trust policy allows sts:AssumeRole to arn:aws:iam::999988887777:root with no sts:ExternalId "
+      "condition (confused deputy); the role reads and writes demo-partner-exchange.",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page1.http"]),
+    F("F21", "cross-account", f"account:{EXT_PARTNER}", key_by_alias("partner-share"),
+      "Key another account can decrypt with",
+      "The key policy allows kms:Decrypt and kms:DescribeKey to arn:aws:iam::999988887777:root.",
+      ["kms/us-east-1/GetKeyPolicy--partner-share.http"]),
+    F("F22", "cross-account", f"account:{EXT_PARTNER}",
+      f"arn:aws:rds:eu-west-1:{ACCOUNT}:cluster-snapshot:analytics-cluster-share-2024-03-15",
+      "Cluster snapshot shared with an account outside the organization",
+      "The restore attribute of this unencrypted cluster snapshot holds 999988887777.",
+      ["rds/eu-west-1/DescribeDBClusterSnapshotAttributes--analytics-cluster-share-2024-03-15.http"]),
+    # ---- privilege escalation -------------------------------------------------------------
+    F("F23", "privilege-escalation", role_arn("developer"), role_arn("developer"),
+      "Developers can become administrator through Lambda",
+      "DeveloperAccess (default version v2) allows iam:PassRole on \"*\", lambda:CreateFunction and "
+      "lambda:InvokeFunction. ops-automation-role trusts lambda.amazonaws.com and has AdministratorAccess: a "
+      "developer creates a function with that role and invokes it.",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page1.http",
+       "iam/us-east-1/GetAccountAuthorizationDetails--page2.http"],
+      path=[role_arn("developer"), role_arn("ops-automation-role", "/service-role/"), ADMIN]),
+    F("F24", "privilege-escalation", role_arn("iam-policy-automation"), role_arn("iam-policy-automation"),
+      "Role can rewrite its own policy",
+      "IamPolicyAutomation (default version v2) allows iam:CreatePolicyVersion on \"*\". Creating a new default "
+      "version of IamPolicyAutomation itself, which is attached to the role, grants anything.",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page2.http"],
+      path=[role_arn("iam-policy-automation"), policy_arn("IamPolicyAutomation"), ADMIN]),
+    F("F29", "privilege-escalation", user_arn("ci-deploy", "/service/"), user_arn("ci-deploy", "/service/"),
+      "CI user can become administrator through a role it may assume",
+      "ci-deploy's inline policy allows sts:AssumeRole on iam-policy-automation, whose trust policy names the "
+      "user; that role escalates to administrator (F24).",
+      ["iam/us-east-1/GetAccountAuthorizationDetails--page1.http"],
+      path=[user_arn("ci-deploy", "/service/"), role_arn("iam-policy-automation"),
+            policy_arn("IamPolicyAutomation"), ADMIN]),
+    # ---- token abuse ----------------------------------------------------------------------
+    F("F25", "token-abuse", "internet", WEB_1,
+      "Internet to instance credentials to customer data",
+      "web-1 is reachable from the internet (F08), allows IMDSv1 (HttpTokens optional, so a request-forgery bug "
+      "or a shell yields the credentials) and carries web-instance-profile, whose role web-instance-role reads, "
+      "writes and deletes demo-customer-data and reads the prod/customers-db/credentials secret.",
+      ["ec2/us-east-1/DescribeInstances.http", "iam/us-east-1/GetAccountAuthorizationDetails--page2.http"],
+      path=["internet", WEB_1, f"arn:aws:iam::{ACCOUNT}:instance-profile/web-instance-profile",
+            role_arn("web-instance-role"), bucket_arn("demo-customer-data"),
+            secret_arn("us-east-1", "prod/customers-db/credentials")]),
+    F("F26", "token-abuse", "internet", fn_arn("us-east-1", "orders-api"),
+      "Internet to function credentials to the payment provider key",
+      "GET /orders (F05) runs orders-api without authentication; its role orders-api-lambda-role can read the "
+      "prod/payments/stripe-api-key secret (encrypted with secrets-cmk, usable through Secrets Manager by the "
+      "account's principals).",
+      ["apigateway/us-east-1/GetResources--orders-api--page1.http", "lambda/us-east-1/ListFunctions--page1.http",
+       "iam/us-east-1/GetAccountAuthorizationDetails--page2.http"],
+      path=["internet", GET_ORDERS, fn_arn("us-east-1", "orders-api"),
+            role_arn("orders-api-lambda-role", "/service-role/"),
+            secret_arn("us-east-1", "prod/payments/stripe-api-key")]),
+    F("F27", "token-abuse", user_arn("ci-deploy", "/service/"), user_arn("ci-deploy", "/service/"),
+      "Long-lived access key that leads to administrator",
+      "ci-deploy has an active access key AKIAQDEMOCIDEPLOY001, created 2020-02-17 and last used 2024-06-09 "
+      "(sts, us-east-1). The user may assume iam-policy-automation, which escalates to administrator (F24).",
+      ["iam/us-east-1/ListAccessKeys--ci-deploy.http", "iam/us-east-1/GetAccessKeyLastUsed--AKIAQDEMOCIDEPLOY001.http"],
+      path=["AKIAQDEMOCIDEPLOY001", user_arn("ci-deploy", "/service/"), role_arn("iam-policy-automation"), ADMIN]),
+]
+
+GAPS = [
+    dict(id="G01", category="coverage-gap", resource=bucket_arn("demo-finance-reports"), service="s3",
+         operation="GetBucketPolicy", code="AccessDenied", status=403,
+         why="The bucket's own policy denies s3:GetBucketPolicy to everyone but the finance administrators, so "
+             "the scan cannot read it. The bucket's exposure is unknown: it must be reported as a coverage gap, "
+             "never as public or private. (GetBucketPolicyStatus does answer: IsPublic false.)",
+         evidence=["s3/us-east-1/GetBucketPolicy--demo-finance-reports.http"]),
+    dict(id="G02", category="coverage-gap", resource=key_by_alias("audit-logs"), service="kms",
+         operation="DescribeKey, GetKeyPolicy", code="AccessDeniedException", status=400,
+         why="The key policy of this eu-west-1 key does not let the account's principals in, so DescribeKey and "
+             "GetKeyPolicy are refused; ListKeys still lists the key. Who can use it is unknown.",
+         evidence=["kms/eu-west-1/DescribeKey--audit-logs.http", "kms/eu-west-1/GetKeyPolicy--audit-logs.http"]),
+]
+
+
+def L(lid, resource, resembles, why, categories=None):
+    return dict(id=lid, resource=resource, resembles=resembles, why=why, not_categories=categories or "any")
+
+
+LOOKALIKES = [
+    L("L01", bucket_arn("demo-marketing-site"), "F01",
+      "Public-read policy like F01 (GetBucketPolicyStatus says IsPublic), but the bucket's Block Public Access "
+      "has RestrictPublicBuckets on: only AWS services and principals of this account get in."),
+    L("L02", bucket_arn("demo-old-press-kit"), "F02",
+      "AllUsers READ grant like F02, but the bucket's Block Public Access has IgnorePublicAcls on."),
+    L("L03", bucket_arn("demo-access-logs"), "F02",
+      "A group grant in the ACL, but to LogDelivery (S3 server access logging), not to the public."),
+    L("L04", bucket_arn("demo-org-shared-config"), "F01",
+      "Principal \"*\" restricted by aws:PrincipalOrgID to the account's own organization; no Block Public "
+      "Access needed (S3 itself rates it not public)."),
+    L("L05", bucket_arn("demo-customer-data"), "F01",
+      "Principal {\"AWS\": \"*\"} Allow, but only with s3:DataAccessPointAccount = this account (the documented "
+      "delegation to the account's access points), plus a Deny for insecure transport. Reached by the paths of "
+      "F18 and F25, never exposed itself."),
+    L("L06", bucket_arn("demo-cloudtrail-logs"), "F19",
+      "Grants to the service principal cloudtrail.amazonaws.com restricted by aws:SourceArn to this account's "
+      "trail."),
+    L("L07", queue_arn("us-east-1", "order-events"), "F03",
+      "Principal {\"AWS\": \"*\"} may only sqs:SendMessage with aws:SourceArn equal to the account's own "
+      "order-events topic (the classic SNS-to-SQS policy; a false positive if conditions are ignored)."),
+    L("L08", queue_arn("us-east-1", "image-jobs"), "F03",
+      "Service principal s3.amazonaws.com restricted by aws:SourceArn (demo-image-uploads) and "
+      "aws:SourceAccount."),
+    L("L09", topic_arn("us-east-1", "order-events"), "F14",
+      "The default topic policy: {\"AWS\": \"*\"} restricted by AWS:SourceOwner to this account. Same for the "
+      "alarms topic and eu-west-1 audit-alerts."),
+    L("L10", topic_arn("us-east-1", "alarms"), "F14", "Default topic policy (AWS:SourceOwner)."),
+    L("L11", topic_arn("eu-west-1", "audit-alerts"), "F14", "Default topic policy (AWS:SourceOwner)."),
+    L("L12", fn_arn("us-east-1", "internal-reports"), "F04",
+      "Function URL with AuthType AWS_IAM and no resource policy: only signed callers of this account with "
+      "lambda:InvokeFunctionUrl."),
+    L("L13", fn_arn("us-east-1", "image-resize"), "F15",
+      "Permission for s3.amazonaws.com restricted by AWS:SourceArn (demo-image-uploads) and AWS:SourceAccount."),
+    L("L14", fn_arn("us-east-1", "ops-automation"), "F15",
+      "Runs as an administrator role but is invoked only by the account's EventBridge rule and alarms topic "
+      "(service principals with AWS:SourceArn)."),
+    L("L15", fn_arn("eu-west-1", "storefront-api"), "F26",
+      "Reached from the internet through F06, but its role only writes its own logs: no token worth abusing."),
+    L("L16", fn_arn("us-east-1", "legacy-webhook"), "F26",
+      "Public through F04, but its role only writes its own logs: no token-abuse finding (F04 stands).",
+      ["token-abuse"]),
+    L("L17", fn_arn("us-east-1", "partner-callback"), "F26",
+      "Invocable by any account through F15, but its role only writes its own logs: no token-abuse finding "
+      "(F15 stands).", ["token-abuse"]),
+    L("L18", api_arn("us-east-1", INVENTORY_API, "v1", "GET", "/items"), "F05",
+      "authorizationType NONE, but the API is PRIVATE and its policy denies every caller not coming through "
+      f"the VPC endpoint {VPCE_EXECUTE_API}."),
+    L("L19", api_arn("us-east-1", ORDERS_API, "prod", "OPTIONS", "/orders"), "F05",
+      "authorizationType NONE on the CORS preflight, but the integration is MOCK: it reaches nothing."),
+    L("L20", api_arn("us-east-1", ORDERS_API, "prod", "POST", "/orders"), "F05",
+      "Same API as F05, protected by the Cognito user pool authorizer."),
+    L("L21", api_arn("us-east-1", ORDERS_API, "prod", "GET", "/orders/{orderId}"), "F05",
+      "GET /orders/{orderId}, protected by the Cognito user pool authorizer."),
+    L("L22", api_arn("us-east-1", ORDERS_API, "prod", "GET", "/admin/reports"), "F05",
+      "authorizationType AWS_IAM: only signed callers allowed execute-api:Invoke."),
+    L("L23", api_arn("eu-west-1", STOREFRONT_API, "$default", "GET", "/account"), "F06",
+      "Route protected by the JWT authorizer (Cognito issuer and audience)."),
+    L("L24", role_arn("github-actions-deploy"), "F07",
+      "GitHub OIDC trust with token.actions.githubusercontent.com:sub pinned to "
+      "repo:acme-corp/storefront:ref:refs/heads/main."),
+    L("L25", role_arn("vendor-monitoring"), "F20",
+      "Trusts an account outside the organization, but requires sts:ExternalId (the vendor's documented "
+      "cross-account pattern)."),
+    L("L26", role_arn("org-readonly-access"), "F18",
+      "Trusts {\"AWS\": \"*\"} restricted by aws:PrincipalOrgID to the account's organization."),
+    L("L27", role_arn("OrganizationAccountAccessRole"), "F20",
+      "Trusts the organization's management account 444455556666 (DescribeOrganization's MasterAccountId): the "
+      "role AWS Organizations creates in every member account."),
+    L("L28", role_arn("tmscan-audit"), "F20", "Trusts the organization's management account (read-only scan role)."),
+    L("L29", user_arn("legacy-backup", "/service/"), "F27",
+      "Has an access key, but it is Inactive (last used 2022-11-30): not a usable token."),
+    L("L30", role_arn("data-engineer"), "F23",
+      "iam:PassRole, but only on etl-lambda-exec and only to lambda.amazonaws.com (iam:PassedToService); that "
+      "role can do nothing data-engineer cannot already do (demo-etl-staging and logs)."),
+    L("L31", role_arn("contractor-dev"), "F23",
+      "Same DeveloperAccess policy as the developer role, but its permissions boundary ContractorBoundary does "
+      "not allow iam:PassRole, so lambda:CreateFunction cannot be given a role."),
+    L("L32", role_arn("analytics-deployer"), "F23",
+      "iam:PassRole on \"*\" with glue:CreateDevEndpoint (a known escalation to glue-etl-service), but the "
+      "organization's workload-guardrails SCP denies glue:CreateDevEndpoint and glue:UpdateDevEndpoint."),
+    L("L33", instance_arn("i-0b2c3d4e5f6a71829"), "F25",
+      "api-1 carries a role that reads demo-customer-data too, but it has no public address, its security group "
+      "allows only 443 from the load balancer's group, and it requires IMDSv2 (HttpTokens required)."),
+    L("L34", instance_arn("i-0c3d4e5f6a7b8293a"), "F25",
+      "batch-1 allows IMDSv1 but is stopped, has no public address and no instance profile."),
+    L("L35", sg_arn("us-east-1", "ssh-open-unused"), "F08",
+      "Allows TCP 22 from 0.0.0.0/0 but is attached to no network interface."),
+    L("L36", sg_arn("us-east-1", "alb-public"), "F08",
+      "Allows 443 from anywhere, attached only to the internet-facing load balancer's interfaces "
+      "(requester amazon-elb), not to an instance."),
+    L("L37", "arn:aws:ec2:us-east-1::snapshot/snap-0b2c3d4e5f6a71822", "F09",
+      "createVolumePermission is empty: shared with no one (encrypted)."),
+    L("L38", "arn:aws:ec2:us-east-1::image/ami-0b2c3d4e5f6a78901", "F10",
+      "launchPermission is empty: private AMI."),
+    L("L39", f"arn:aws:rds:us-east-1:{ACCOUNT}:db:customers-db", "F11",
+      "Not PubliclyAccessible, private subnets, 5432 only from the API and Lambda security groups."),
+    L("L40", f"arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:customers-db-weekly-2024-06-02", "F12",
+      "Shared with 555566667777, the organization's backup account (Organizations ListAccounts)."),
+    L("L41", f"arn:aws:rds:eu-west-1:{ACCOUNT}:cluster-snapshot:analytics-cluster-manual-2024-05-01", "F22",
+      "The restore attribute is empty: shared with no one."),
+    L("L42", key_by_alias("customer-data"), "F21",
+      "Besides the account root, grants kms:Decrypt, kms:DescribeKey and kms:CreateGrant only to the "
+      "organization's backup account 555566667777 (to restore the shared snapshot of L40)."),
+    L("L43", key_by_alias("secrets-cmk"), "F28",
+      "{\"AWS\": \"*\"} may decrypt only with kms:ViaService = secretsmanager.us-east-1.amazonaws.com and "
+      "kms:CallerAccount = this account."),
+    L("L44", key_by_alias("aws/secretsmanager"), "F21",
+      "The AWS managed key's policy: {\"AWS\": \"*\"} with kms:CallerAccount and kms:ViaService."),
+    L("L45", secret_arn("us-east-1", "shared/org-config"), "F16",
+      "{\"AWS\": \"*\"} restricted by aws:PrincipalOrgID to the account's organization."),
+    L("L46", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/shared-tools", "F17",
+      "Principal \"*\" restricted by aws:PrincipalOrgID."),
+    L("L47", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/lambda-images", "F17",
+      "Service principal lambda.amazonaws.com restricted by aws:sourceArn to this account's functions."),
+    L("L48", f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/marketing-uploads", "F01",
+      "An access point with network origin Internet, but it has no policy (NoSuchAccessPointPolicy) and its "
+      "bucket demo-marketing-site blocks public access."),
+    L("L49", f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/customer-data-analytics", "F19",
+      "Access point policy grants only the account's own data-engineer role, and only from the VPC."),
+]
+
+
+# =================================================================================================
+# flaws.json and README.md
+# =================================================================================================
+
+
+def check_planted(fx):
+    """The planted list must name resources the fixtures really hold, and cite files that exist."""
+    bodies = "\n".join(fx.files.values())
+    errors = []
+    seen = {}
+    for item in FLAWS + GAPS + LOOKALIKES:
+        for ev in item.get("evidence", []):
+            if ev not in fx.files:
+                errors.append(f"{item['id']}: evidence {ev} is not a fixture")
+        res = item["resource"]
+        ident = res.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if "execute-api" not in res else res.split(":")[-1].split("/")[0]
+        if ident not in bodies:
+            errors.append(f"{item['id']}: {res} does not appear in any response")
+        if "category" in item:
+            key = (item["category"], res)
+            if key in seen:
+                errors.append(f"{item['id']}: same category and resource as {seen[key]}")
+            seen[key] = item["id"]
+    flaw_resources = {f["resource"]: f for f in FLAWS + GAPS}
+    for lk in LOOKALIKES:
+        f = flaw_resources.get(lk["resource"])
+        if f and (lk["not_categories"] == "any" or f["category"] in lk["not_categories"]):
+            errors.append(f"{lk['id']}: {lk['resource']} is also {f['id']}")
+        if lk["resembles"] not in {f["id"] for f in FLAWS}:
+            errors.append(f"{lk['id']}: resembles unknown flaw {lk['resembles']}")
+    if errors:
+        raise SystemExit("gen_demo_fixtures: planted list inconsistent:\n  " + "\n  ".join(errors))
+
+
+def flaws_json(fx):
+    doc = {
+        "scenario": "demo",
+        "account": ACCOUNT,
+        "organization": ORG_ID,
+        "matching": "Every entry of findings must be reported with that category and resource (and its path "
+                    "from source); no finding may name a lookalikes resource (in the listed categories when "
+                    "not_categories is a list). Resources in neither list are not constrained.",
+        "findings": [{k: f[k] for k in ("id", "category", "source", "resource", "title", "path", "evidence")}
+                     for f in sorted(FLAWS, key=lambda f: f["id"])]
+        + [{"id": g["id"], "category": g["category"], "source": None, "resource": g["resource"],
+            "title": f"{g['service']} {g['operation']}: {g['code']}", "path": [g["resource"]],
+            "evidence": g["evidence"]} for g in GAPS],
+        "lookalikes": [{k: lk[k] for k in ("id", "resource", "resembles", "not_categories")} for lk in LOOKALIKES],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def operations_table(fx):
+    ops = {}
+    for rel, content in fx.files.items():
+        head = content.split("\n\n", 1)[0]
+        fields = dict(line.split(": ", 1) for line in head.split("\n") if not line.startswith("#") and ": " in line)
+        service = rel.split("/")[0]
+        ops.setdefault(service, {}).setdefault(fields["operation"], 0)
+        ops[service][fields["operation"]] += 1
+    rows = []
+    for service in sorted(ops):
+        cells = ", ".join(f"{op} ({n})" for op, n in sorted(ops[service].items()))
+        rows.append(f"| {service} | {cells} |")
+    return "\n".join(rows)
+
+
+def md_escape(text):
+    return text.replace("|", "\\|")
+
+
+def readme(fx):
+    flaw_rows = "\n".join(
+        f"| {f['id']} | {f['category']} | {f['source']} | `{f['resource']}` | {md_escape(f['title'])}. "
+        f"{md_escape(f['why'])} |" for f in sorted(FLAWS, key=lambda f: f["id"]))
+    path_rows = "\n".join(
+        f"- **{f['id']}** " + " → ".join(f"`{p}`" for p in f["path"])
+        for f in sorted(FLAWS, key=lambda f: f["id"]) if len(f["path"]) > 2)
+    gap_rows = "\n".join(
+        f"| {g['id']} | `{g['resource']}` | {g['service']} {g['operation']} | {g['code']} ({g['status']}) | "
+        f"{md_escape(g['why'])} |" for g in GAPS)
+    look_rows = "\n".join(
+        f"| {lk['id']} | `{lk['resource']}` | {lk['resembles']} | "
+        f"{'any' if lk['not_categories'] == 'any' else ', '.join(lk['not_categories'])} | {md_escape(lk['why'])} |"
+        for lk in LOOKALIKES)
+    n_resources = (len(USERS) + len(GROUPS) + len(ROLES) + len(CUSTOMER_MANAGED) + len(BUCKETS) + len(ACCESS_POINTS)
+                   + len(FUNCTIONS) + len(REST_APIS) + len(HTTP_APIS) + len(QUEUES) + len(TOPICS) + len(INSTANCES)
+                   + sum(len(v) for v in SECURITY_GROUPS.values()) + len(SNAPSHOTS) + len(IMAGES)
+                   + len(DB_INSTANCES) + len(DB_SNAPSHOTS) + len(CLUSTER_SNAPSHOTS) + len(KEYS) + len(SECRETS)
+                   + len(REPOSITORIES))
+    return f"""# The demo account
+
+A realistic AWS account, **{ACCOUNT}** (alias `{ALIAS}`), as mockcloud serves it: {len(fx.files)} wire-accurate
+responses to every call `tmscan scan aws` makes, holding {n_resources} resources (users, groups, roles, customer
+managed policies, buckets, access points, functions, APIs, queues, topics, instances, security groups,
+snapshots, images, databases, keys, secrets, repositories) in two regions, us-east-1 and eu-west-1, with
+deliberate flaws and, beside each, a look-alike that is safe.
+
+Everything here is generated: edit the account in `scripts/gen_demo_fixtures.py` and run
+
+    /usr/bin/python3 scripts/gen_demo_fixtures.py
+
+`tests/integration/fixtures_botocore.sh` fails when these files differ from the generator's output, and
+`tests/fixtures_check.py` proves every response parses with the AWS SDK's own parser (Debian's
+python3-botocore 1.29), uses only names the API models define, and answers a request the SDK really sends.
+`flaws.json` holds the lists below in machine-readable form for the analyzers' tests.
+
+## The account
+
+- Organization `{ORG_ID}`, feature set ALL, management account {ORG_MGMT}; root `{ORG_ROOT}`, OU `{ORG_OU}`
+  (the account's parent). Member accounts (ListAccounts): {ORG_MGMT} management, {ACCOUNT} this one,
+  {ORG_BACKUP} backup, {ORG_LOGS} log archive. The account is a delegated administrator for Organizations,
+  which is why ListAccounts, ListParents, ListPoliciesForTarget and DescribePolicy answer; a plain member
+  account gets AccessDeniedException for them.
+- Outside the organization: {EXT_PARTNER} (a business partner) and {EXT_VENDOR} (a monitoring vendor).
+- Credentials (scenario.json): a session of the role `tmscan-audit`, access key `{SCAN_ACCESS_KEY}` with its
+  session token; GetCallerIdentity answers `arn:aws:sts::{ACCOUNT}:assumed-role/tmscan-audit/tmscan`.
+- Regions: all seventeen regions that need no opt-in are enabled (an account cannot disable them); no
+  opt-in region is opted in. DescribeRegions without AllRegions lists the enabled ones, with
+  `AllRegions=true` all {len(STANDARD_REGIONS) + len(OPT_IN_REGIONS)} with their opt-in status. Resources live
+  in us-east-1 and eu-west-1 only; every other enabled region answers every regional list call with what an
+  unused region really holds: nothing, except its default VPC's default security group.
+
+## How requests are matched
+
+Each file's match lines are what botocore sends (checked by re-serialising them with botocore). A scanner
+must name things the way these files do:
+
+- Global services sign for us-east-1: IAM, Organizations. STS GetCallerIdentity, S3 ListBuckets, S3
+  GetBucketLocation, S3 Control GetPublicAccessBlock (account) and EC2 DescribeRegions match any region.
+- S3 is addressed path-style (`/bucket?policy`); per-bucket calls are signed for the bucket's own region
+  (GetBucketLocation: empty `LocationConstraint` means us-east-1). S3 Control calls carry
+  `x-amz-account-id: {ACCOUNT}` and paths under `/v20180820/`; ListAccessPoints is asked per region without a
+  bucket filter.
+- Lambda functions are named by function name in paths (`/2015-03-31/functions/orders-api/policy`), an
+  alias policy by `?Qualifier=live`; ListEventSourceMappings is asked once per region (the answer holds every
+  mapping of the region, whatever `FunctionName` says).
+- SQS GetQueueAttributes: `QueueUrl` as ListQueues returns it and `AttributeName.1=All`. SNS
+  GetTopicAttributes: `TopicArn`. KMS: `KeyId` is the key id (not the ARN); GetKeyPolicy with
+  `PolicyName=default`. Secrets Manager GetResourcePolicy: `SecretId` is the secret's full ARN. ECR
+  GetRepositoryPolicy: `repositoryName`. EC2 DescribeSnapshots/DescribeImages: `Owner.1=self`; attribute calls
+  `Attribute=createVolumePermission` / `Attribute=launchPermission`. RDS attribute calls name the snapshot
+  identifier. Organizations ListPoliciesForTarget: `Filter=SERVICE_CONTROL_POLICY`.
+- Pagination (pages are smaller than AWS's defaults so every client must follow tokens): IAM
+  GetAccountAuthorizationDetails (2 pages, `Marker`), Lambda ListFunctions in us-east-1 (2 pages,
+  `Marker`/`NextMarker`), API Gateway GetResources of orders-api (2 pages, `position`), SQS ListQueues in
+  us-east-1 when `MaxResults` is sent (2 pages, `NextToken`; without MaxResults SQS returns every queue at
+  once, as it really does).
+- Policy documents come as each service sends them: IAM URL-encoded (RFC 3986); API Gateway REST API
+  policies with quotes and slashes backslash-escaped inside the JSON string; Secrets Manager, ECR and the
+  default KMS key policies in Jackson's pretty-printed form; SQS and SNS policies as attribute strings.
+
+## Operations covered
+
+| directory | operations (files) |
+| --- | --- |
+{operations_table(fx)}
+
+## Planted flaws
+
+Each row must become exactly one finding with this category and resource, from this source. API methods
+and routes are named by their execute-api ARN, `arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH`,
+PATH being the resource path as the API defines it (path parameters in braces). EBS snapshots and AMIs have
+no account in their ARN, as AWS writes them. "any-aws-account" means any authenticated principal of any AWS
+account.
+
+| id | category | source | resource | what and why |
+| --- | --- | --- | --- | --- |
+{flaw_rows}
+
+Paths the findings must show (entry, hops, what is reached):
+
+{path_rows}
+
+## Coverage gaps
+
+Real error responses in the fixtures (no fault injection needed). The facts they hide must be reported as
+unknown, with a coverage-gap finding on the resource, and never as exposed or safe.
+
+| id | resource | call | error | why |
+| --- | --- | --- | --- | --- |
+{gap_rows}
+
+## Safe look-alikes
+
+No finding may name these resources ("not" lists the categories excluded when a resource legitimately has
+another finding).
+
+| id | resource | resembles | not | why it is safe |
+| --- | --- | --- | --- | --- |
+{look_rows}
+
+## Service control policies
+
+`FullAWSAccess` is attached to the root, the OU and the account, as Organizations does by default. The OU also
+carries `workload-guardrails` (`{GUARDRAILS['id']}`):
+
+- `DenyLeavingTheOrganization`: organizations:LeaveOrganization. No effect on any finding.
+- `DenyGlueDevelopmentEndpoints`: glue:CreateDevEndpoint and glue:UpdateDevEndpoint. This is what makes
+  L32 (analytics-deployer) safe: without the SCP its iam:PassRole on "*" plus glue:CreateDevEndpoint would
+  reach glue-etl-service, which can write demo-customer-data.
+- `DenyBucketPolicyChangesOutsideHomeRegions`: s3:PutBucketPolicy and s3:DeleteBucketPolicy when
+  aws:RequestedRegion is not us-east-1 or eu-west-1. No effect on any finding: every bucket lives in a home
+  region, so bucket policies can still be changed by whoever IAM allows.
+
+## Secrets at rest
+
+ListFunctions returns environment variable values. The function `legacy-webhook` carries secret-looking
+values (a database password, AWS's documented example access key pair, a Slack webhook URL, a signing secret).
+A snapshot may hold the variable names only; no value may reach a snapshot, a report or a log. This is a test
+of the scanner, not a finding the analyzers must produce.
+
+## Where the fixtures simplify or may differ from AWS
+
+- Field sets follow the botocore 1.29 models: fields AWS added later (Lambda `LoggingConfig`, KMS
+  `GetKeyPolicy.PolicyName`, S3 ListBuckets pagination, ...) are absent, and enum values are limited to the
+  model's (Lambda runtimes up to python3.9 / nodejs18.x / java11).
+- SQS is answered in the query protocol (what botocore 1.29 speaks); current SDKs also speak the JSON
+  protocol to SQS.
+- GetAccountAuthorizationDetails lists the AWS managed policies that are attached in the account, each with
+  its default version only; the documents of AWS managed policies are as AWS publishes them at the versions
+  shown, to the best of our knowledge.
+- GetBucketPolicyStatus reports IsPublic from the bucket policy alone (demo-marketing-site says true although
+  its Block Public Access neutralises the policy).
+- Addresses use the documentation range 203.0.113.0/24; request ids, unique ids and tokens are derived from
+  hashes, not issued by AWS.
+"""
+
+
+def write_planted(out, fx):
+    check_planted(fx)
+    with open(os.path.join(out, "flaws.json"), "w") as f:
+        f.write(flaws_json(fx))
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write(readme(fx))
+
+
+# =================================================================================================
 # Output
 # =================================================================================================
 
@@ -2562,13 +3157,10 @@ def main(argv):
     fx.write(out)
     with open(os.path.join(out, "scenario.json"), "w") as f:
         f.write(scenario_json())
-    for extra in EXTRA_OUTPUTS:
-        extra(out)
+    write_planted(out, fx)
     print(f"gen_demo_fixtures: {len(fx.files)} responses in {os.path.relpath(out, os.getcwd())}")
     return 0
 
-
-EXTRA_OUTPUTS = []
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

@@ -130,6 +130,7 @@ static int s_levels(struct s_line *ln, const cJSON *root, const char *name, enum
     *out = calloc(levels, sizeof(**out));
     if (!*out)
         return TM_ERR_NOMEM;
+    *n = levels; /* from here on the line's clean-up frees every level, also after an error */
     size_t li = 0;
     cJSON_ArrayForEach(el, arr) {
         struct tm_iam_policy_level *lv = &(*out)[*nested ? li : 0];
@@ -154,7 +155,6 @@ static int s_levels(struct s_line *ln, const cJSON *root, const char *name, enum
         }
         li++;
     }
-    *n = levels;
     return TM_OK;
 }
 

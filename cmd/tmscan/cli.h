@@ -37,6 +37,10 @@ int tm_cmd_help(struct tm_cli *cli, int argc, char **argv);
 int tm_cmd_version(struct tm_cli *cli, int argc, char **argv);
 int tm_cmd_report(struct tm_cli *cli, int argc, char **argv);
 int tm_cmd_policy(struct tm_cli *cli, int argc, char **argv);
+int tm_cmd_scan(struct tm_cli *cli, int argc, char **argv);
+extern const char tm_cmd_scan_usage[];
 extern const char tm_cmd_policy_usage[];
+int tm_cmd_whoami(struct tm_cli *cli, int argc, char **argv);
+extern const char tm_cmd_whoami_usage[];
 
 #endif

@@ -10,6 +10,7 @@
 
 static const struct tm_command s_commands[] = {
     {"help", tm_cmd_help, "show help for a command", "usage: tmscan help [COMMAND]\n"},
+    {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
     {"report", tm_cmd_report, "write the threat model of a saved snapshot",
      "usage: tmscan report SNAPSHOT [options]\n"
      "\n"
@@ -19,8 +20,9 @@ static const struct tm_command s_commands[] = {
      "Options:\n" TM_CLI_REPORT_USAGE "\n"
      "Exit codes: 0 nothing new at or above --fail-on; 1 new findings at or above it; 2 usage or input\n"
      "error; 3 nothing to fail on, but the snapshot is incomplete (some facts are unknown).\n"},
+    {"scan", tm_cmd_scan, "read a cloud account into a snapshot", tm_cmd_scan_usage},
     {"version", tm_cmd_version, "print the version", "usage: tmscan version\n"},
-    {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
+    {"whoami", tm_cmd_whoami, "show which AWS identity the credential chain resolves to", tm_cmd_whoami_usage},
     {NULL, NULL, NULL, NULL},
 };
 

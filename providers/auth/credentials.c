@@ -80,6 +80,7 @@ static int s_dup(char **dst, const char *src) {
 static int s_plan_copy(struct tm_aws_cred_plan *dst, const struct tm_aws_cred_plan *src) {
     memset(dst, 0, sizeof(*dst));
     dst->kind = src->kind;
+    dst->imds_last_resort = src->imds_last_resort;
     int rc = s_dup(&dst->profile, src->profile);
     if (!rc)
         rc = s_dup(&dst->region, src->region);
@@ -587,9 +588,15 @@ static void s_on_response(const struct tm_aws_cred_http_response *resp, void *us
             return;
     }
     if (resp->err) {
-        s_fail(p, "%s: %s%s%s", what, tm_error_str(resp->err), resp->message && *resp->message ? ": " : "",
+        bool nothing = p->plan.imds_last_resort && step == S_IMDS_TOKEN;
+        /* Off EC2 the last source of the chain simply is not there: say what the AWS CLI says. */
+        s_fail(p, "%s%s: %s%s%s",
+               nothing ? "Unable to locate credentials: none in the environment, the shared files or a container, "
+                         "and "
+                       : "",
+               what, tm_error_str(resp->err), resp->message && *resp->message ? ": " : "",
                resp->message ? resp->message : "");
-        s_finish(p, resp->err);
+        s_finish(p, nothing ? TM_ERR_AUTH : resp->err);
         return;
     }
     char excerpt[200];

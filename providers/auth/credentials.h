@@ -97,7 +97,8 @@ struct tm_aws_cred_plan {
     char *container_token;      /* the Authorization header value, or NULL; a secret */
     char *container_token_file; /* read at every fetch; wins over container_token */
     /* TM_AWS_SOURCE_IMDS */
-    char *imds_endpoint; /* "http://169.254.169.254" unless overridden */
+    char *imds_endpoint;   /* "http://169.254.169.254" unless overridden */
+    bool imds_last_resort; /* nothing else was configured: an unreachable IMDS means "no credentials" */
     /* Roles assumed in order on top of the base credentials. */
     struct tm_aws_role_hop *hops;
     size_t hop_count;

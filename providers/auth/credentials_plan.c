@@ -567,8 +567,10 @@ static int s_chain(struct s_ctx *c, struct tm_aws_cred_plan *plan) {
     if (rc != TM_ERR_NOT_FOUND)
         return rc;
     rc = s_imds(c, plan, false);
-    if (rc != TM_ERR_NOT_FOUND)
+    if (rc != TM_ERR_NOT_FOUND) {
+        plan->imds_last_resort = !rc;
         return rc;
+    }
     return s_fail(c, TM_ERR_AUTH,
                   "Unable to locate credentials: none in the environment, in %s or %s (profile %s), no container "
                   "credentials, and instance metadata is disabled",

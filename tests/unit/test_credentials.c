@@ -12,8 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "core/str.h"
 #include "providers/auth/credentials.h"
+#include "providers/aws/request.h"
+#include "providers/net/http.h"
+#include "tests/support/http_server.h"
 #include "providers/auth/env.h"
 #include "providers/auth/sigv4.h"
 
@@ -499,6 +504,7 @@ static void test_assume_role_self_and_credential_source(void **state) {
     s_expect_ok(&r);
     assert_int_equal(r.plan.kind, TM_AWS_SOURCE_IMDS);
     assert_string_equal(r.plan.imds_endpoint, "http://169.254.169.254");
+    assert_false(r.plan.imds_last_resort);
     assert_string_equal(r.plan.hops[0].role_arn, "arn:aws:iam::111122223333:role/imds");
     tm_aws_cred_plan_clean_up(&r.plan);
 
@@ -599,6 +605,7 @@ static void test_container_and_imds(void **state) {
     assert_int_equal(r.plan.kind, TM_AWS_SOURCE_IMDS);
     assert_string_equal(r.plan.source, "instance-metadata (IMDSv2)");
     assert_string_equal(r.plan.imds_endpoint, "http://169.254.169.254");
+    assert_true(r.plan.imds_last_resort);
     tm_aws_cred_plan_clean_up(&r.plan);
     const char *ep[] = {"AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:8111/", NULL};
     s_resolve(&r, NULL, ep, NULL, NULL);
@@ -1104,6 +1111,14 @@ static void test_provider_imds(void **state) {
     s_fake_answer(&f, TM_OK, 200, "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"denied\"}");
     assert_int_equal(g.err, TM_ERR_SERVICE);
     assert_non_null(strstr(g.errmsg, "role role: credentials answer says AssumeRoleUnauthorizedAccess: denied"));
+    /* Off EC2, the last source of the chain cannot be reached: no credentials. */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tm_aws_credentials_provider_get(p, NOW + 6 * 3600, s_got, &g), TM_OK);
+    s_fake_answer(&f, TM_ERR_TIMEOUT, 0, NULL);
+    assert_int_equal(g.err, TM_ERR_AUTH);
+    assert_string_equal(g.errmsg, "Unable to locate credentials: none in the environment, the shared files or a "
+                                  "container, and instance metadata at http://127.0.0.1:8111: timed out: connection "
+                                  "refused");
     /* The transport refuses to send. */
     memset(&g, 0, sizeof(g));
     f.fail_next_send = TM_ERR_NOMEM;
@@ -1322,6 +1337,127 @@ static void test_credentials_struct(void **state) {
     assert_null(tm_aws_credentials_copy(NULL));
 }
 
+/* ------------------------------------------------------------------------------------------------ */
+/* The provider over the HTTP engine and the AWS layer's transport, against a loopback server */
+
+struct sts_server {
+    bool refuse;
+    int verified;
+    int refused;
+};
+
+/* Plays STS and IMDS: checks every signed request's SigV4 with the base keys. */
+static void s_server_handler(struct tm_test_http_reply *out, const struct tm_test_http_request *req, void *user_data) {
+    struct sts_server *srv = user_data;
+    static char answer[4096];
+    if (strcmp(req->method, "PUT") == 0 && strcmp(req->target, "/latest/api/token") == 0) {
+        *out = (struct tm_test_http_reply){.body = "imds-session-token"};
+        return;
+    }
+    if (strcmp(req->target, "/latest/meta-data/iam/security-credentials/") == 0) {
+        const char *tok = tm_test_http_request_header(req, "X-aws-ec2-metadata-token");
+        *out = tok && strcmp(tok, "imds-session-token") == 0 ? (struct tm_test_http_reply){.body = "instance-role"}
+                                                             : (struct tm_test_http_reply){.status = 401};
+        return;
+    }
+    if (strcmp(req->target, "/latest/meta-data/iam/security-credentials/instance-role") == 0) {
+        *out = (struct tm_test_http_reply){.body = s_imds_creds};
+        return;
+    }
+    struct tm_sigv4_header h[32];
+    size_t n = req->header_count < 32 ? req->header_count : 32;
+    for (size_t i = 0; i < n; i++)
+        h[i] = (struct tm_sigv4_header){req->header_names[i], req->header_values[i]};
+    struct tm_sigv4_request sreq = {req->method, req->target, NULL, h, n, req->body, req->body_len};
+    struct keyring k = {"ASIAIMDS", "imdssecret", "imdstoken"};
+    struct tm_sigv4_verify_result res;
+    int rc = tm_sigv4_verify(&res, &sreq, NULL, s_lookup, &k);
+    tm_sigv4_verify_result_clean_up(&res);
+    if (srv->refuse || rc != TM_OK || !strstr(req->body, "Action=AssumeRole&")) {
+        srv->refused++;
+        *out = (struct tm_test_http_reply){.status = 403, .body = s_sts_denied};
+        return;
+    }
+    srv->verified++;
+    char *a = s_sts_answer("AssumeRole", "ASIAROLE", "rolesecret", "roletoken", "2023-11-14T23:13:20Z");
+    snprintf(answer, sizeof(answer), "%s", a);
+    free(a);
+    *out = (struct tm_test_http_reply){.body = answer};
+}
+
+struct loop_got {
+    struct got g;
+    bool done;
+};
+
+static void s_loop_got(int err, const struct tm_aws_credentials *c, const char *errmsg, void *user_data) {
+    struct loop_got *lg = user_data;
+    s_got(err, c, errmsg, &lg->g);
+    lg->done = true;
+}
+
+static void test_provider_over_http_engine(void **state) {
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct sts_server srv_state = {0};
+    struct tm_test_http_server *srv;
+    assert_int_equal(tm_test_http_server_start(&srv, &loop, s_server_handler, &srv_state), 0);
+    struct tm_http_options hopts;
+    tm_http_options_init(&hopts);
+    hopts.seed = 1;
+    struct tm_http_engine *engine;
+    char err[256];
+    assert_int_equal(tm_http_engine_new(&engine, &loop, &hopts, err, sizeof(err)), TM_OK);
+    struct tm_aws_http_transport transport;
+    tm_aws_http_transport_init(&transport, engine);
+
+    /* IMDSv2 for the source credentials, then AssumeRole signed with them. */
+    struct home *h = s_home("[profile role]\nrole_arn = arn:aws:iam::111122223333:role/r\n"
+                            "credential_source = Ec2InstanceMetadata\nregion = eu-west-1\n",
+                            NULL);
+    char v1[128], v2[128];
+    snprintf(v1, sizeof(v1), "AWS_EC2_METADATA_SERVICE_ENDPOINT=%s", tm_test_http_server_url(srv));
+    snprintf(v2, sizeof(v2), "AWS_ENDPOINT_URL_STS=%s", tm_test_http_server_url(srv));
+    const char *env[] = {v1, v2, NULL};
+    struct resolved r;
+    s_resolve(&r, h, env, "role", NULL);
+    s_expect_ok(&r);
+    struct tm_aws_credentials_provider *p;
+    assert_int_equal(tm_aws_credentials_provider_new(&p, &r.plan, &transport.base, NULL), TM_OK);
+    tm_aws_cred_plan_clean_up(&r.plan);
+    struct loop_got lg = {0};
+    assert_int_equal(tm_aws_credentials_provider_get(p, NOW, s_loop_got, &lg), TM_OK);
+    while (!lg.done)
+        assert_true(uv_run(&loop, UV_RUN_ONCE) >= 0 || lg.done);
+    assert_int_equal(lg.g.err, TM_OK);
+    assert_string_equal(lg.g.akid, "ASIAROLE");
+    assert_string_equal(lg.g.source, "assume-role (profile role via credential_source Ec2InstanceMetadata)");
+    assert_int_equal(srv_state.verified, 1);
+    assert_int_equal(tm_test_http_server_requests(srv), 4);
+    const struct tm_test_http_request *put = tm_test_http_server_request(srv, 0);
+    assert_string_equal(put->method, "PUT");
+    assert_string_equal(tm_test_http_request_header(put, "X-aws-ec2-metadata-token-ttl-seconds"), "21600");
+
+    /* An STS refusal (HTTP 403) comes back as STS's answer, not as a transport failure. */
+    srv_state.refuse = true;
+    lg = (struct loop_got){0};
+    assert_int_equal(tm_aws_credentials_provider_get(p, NOW + 3600, s_loop_got, &lg), TM_OK);
+    while (!lg.done)
+        assert_true(uv_run(&loop, UV_RUN_ONCE) >= 0 || lg.done);
+    assert_int_equal(lg.g.err, TM_ERR_SERVICE);
+    assert_non_null(strstr(lg.g.errmsg, "failed (HTTP 403): AccessDenied: User: "));
+    assert_int_equal(srv_state.refused, 1);
+    assert_int_equal(tm_test_http_server_requests(srv), 8);
+
+    tm_aws_credentials_provider_destroy(p);
+    tm_http_engine_destroy(engine);
+    tm_test_http_server_close(srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    s_home_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_environment_keys),
@@ -1346,6 +1482,7 @@ int main(void) {
         cmocka_unit_test(test_json_parser),
         cmocka_unit_test(test_sts_bodies),
         cmocka_unit_test(test_credentials_struct),
+        cmocka_unit_test(test_provider_over_http_engine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -664,6 +664,29 @@ static void scp_not_applied_to_service_principals(void **state) {
              "allowed");
 }
 
+/* https://github.com/nccgroup/PMapper/issues/94 ("SCP - Unexpected False Positives"): an administrator
+ * under an SCP denying iam:Create*, iam:Update*, iam:Put*, iam:Attach* and iam:PassRole is no longer an
+ * administrator for those actions, whatever its identity policy says. */
+static void scp_pmapper_94_admin_under_deny(void **state) {
+    (void)state;
+    const char *pre = "{\"identityPolicies\":[{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                      "\"*\"}}],\"scps\":[" FULL ",{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Statement1\","
+                      "\"Effect\":\"Deny\",\"Action\":[\"iam:Create*\",\"iam:Update*\",\"iam:Put*\",\"iam:Attach*\","
+                      "\"iam:PassRole\"],\"Resource\":[\"*\"]}]}],";
+    const char *denied[] = {"iam:PutUserPolicy", "iam:AttachRolePolicy",       "iam:CreatePolicyVersion",
+                            "iam:PassRole",      "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"};
+    char line[2048];
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+        snprintf(line, sizeof(line),
+                 "%s\"request\":{\"principal\":\"" USER_ARN "\",\"action\":\"%s\",\"resource\":\"*\"}}", pre,
+                 denied[i]);
+        s_expect(line, "explicitDeny");
+    }
+    snprintf(line, sizeof(line),
+             "%s\"request\":{\"principal\":\"" USER_ARN "\",\"action\":\"iam:DeleteUser\",\"resource\":\"*\"}}", pre);
+    s_expect(line, "allowed");
+}
+
 /* ---- resource control policies [RCP] ---- */
 #define RCP_ORG                                                                                                        \
     "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"},{\"Effect\":"      \
@@ -1083,6 +1106,7 @@ int main(void) {
         T(scp_same_level_union),
         T(scp_every_level_must_allow),
         T(scp_not_applied_to_service_principals),
+        T(scp_pmapper_94_admin_under_deny),
         T(rcp_blocks_outside_org),
         T(rcp_must_allow),
         T(notprincipal_bob_not_denied),

@@ -1,0 +1,351 @@
+/* API Gateway REST APIs: per region, every API with its policy, stages, authorizers, methods and usage
+ * plans. Methods are recorded once an API's resources, authorizers and stages have all been read. */
+#include "providers/aws/apigateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/snapshot.h"
+#include "core/str.h"
+
+static const struct tm_aws_api s_api = {
+    .name = "apigateway",
+    .service_id = "API Gateway",
+    .endpoint_prefix = "apigateway",
+    .signing_name = "apigateway",
+    .protocol = TM_AWS_PROTO_REST_JSON,
+    .api_version = "2015-07-09",
+};
+
+/* API Gateway's IAM actions are HTTP verbs on resource paths: every read is apigateway:GET. */
+static const struct tm_aws_operation s_operations[] = {
+    {&s_api, "GetRestApis", "apigateway:GET"},    {&s_api, "GetResources", "apigateway:GET"},
+    {&s_api, "GetAuthorizers", "apigateway:GET"}, {&s_api, "GetStages", "apigateway:GET"},
+    {&s_api, "GetUsagePlans", "apigateway:GET"},  {NULL, NULL, NULL},
+};
+
+struct s_region {
+    const char *region;
+    int pending_apis;              /* APIs whose parts are still being read */
+    bool listing_done;             /* the last GetRestApis page was handled */
+    bool plans_done;               /* the last GetUsagePlans page was handled */
+    cJSON *plans;                  /* "API/STAGE" -> [{id, name}] */
+    cJSON *plans_unknown;          /* the unknown marker when the plans could not be read */
+    struct tm_aws_strv stage_keys; /* "API/STAGE" of every stage recorded */
+    bool finished;
+};
+
+struct s_restapi {
+    struct s_region *region;
+    const char *id;
+    const char *arn;
+    const char *path_id; /* percent-encoded */
+    int pending;         /* resources, authorizers, stages */
+    bool stages_known;
+    cJSON *methods;             /* descriptors */
+    cJSON *authorizers;         /* id -> authorizer; NULL once they could not be read */
+    cJSON *authorizers_unknown; /* the marker for that case */
+    struct tm_aws_strv stages;
+};
+
+static int s_get(struct tm_aws_scan *scan, const char *region, const char *operation, const char *resource,
+                 const char *path, const struct tm_aws_param *params, size_t param_count, tm_aws_done_fn done,
+                 void *user_data) {
+    struct tm_aws_call call = {
+        .api = &s_api,
+        .operation = operation,
+        .region = region,
+        .resource = resource,
+        .params = params,
+        .param_count = param_count,
+        .method = "GET",
+        .path = path,
+    };
+    return tm_aws_call(scan, &call, done, user_data);
+}
+
+static void s_facts(struct tm_aws_facts *f, struct tm_aws_scan *scan, const char *region, const char *operation) {
+    tm__aws_facts_init(f, scan, region, "apigateway", operation);
+}
+
+static void s_region_free(void *ptr) {
+    struct s_region *r = ptr;
+    cJSON_Delete(r->plans);
+    cJSON_Delete(r->plans_unknown);
+    r->plans = r->plans_unknown = NULL;
+    tm__aws_strv_clean_up(&r->stage_keys);
+}
+
+static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
+    if (r->finished || !r->listing_done || !r->plans_done || r->pending_apis > 0)
+        return;
+    r->finished = true;
+    struct tm_aws_facts f;
+    s_facts(&f, scan, r->region, "GetUsagePlans");
+    int rc = TM_OK;
+    for (size_t i = 0; i < r->stage_keys.n && rc == TM_OK; i++) {
+        const char *key = r->stage_keys.v[i];
+        const char *slash = strchr(key, '/');
+        char api_id[256], arn[768];
+        snprintf(api_id, sizeof(api_id), "%.*s", (int)(slash - key), key);
+        rc = tm__aws_apigw_stage_arn(arn, sizeof(arn), &f, api_id, slash + 1);
+        cJSON *stage = rc ? NULL : tm_snapshot_find(f.snap, arn);
+        if (!stage)
+            continue;
+        cJSON *plans = NULL;
+        if (r->plans_unknown) {
+            plans = cJSON_Duplicate(r->plans_unknown, true);
+        } else {
+            const cJSON *list = cJSON_GetObjectItemCaseSensitive(r->plans, key);
+            plans = list ? cJSON_Duplicate(list, true) : cJSON_CreateArray();
+        }
+        rc = tm_snapshot_set_attr(stage, "usage_plans", plans);
+    }
+    s_region_free(r);
+    (void)tm_aws_scan_check(scan, rc, "apigateway usage plans");
+}
+
+/* What an API's state holds outside the scan's memory; also run when the scan is destroyed. */
+static void s_api_free(void *ptr) {
+    struct s_restapi *a = ptr;
+    cJSON_Delete(a->methods);
+    cJSON_Delete(a->authorizers);
+    cJSON_Delete(a->authorizers_unknown);
+    a->methods = a->authorizers = a->authorizers_unknown = NULL;
+    tm__aws_strv_clean_up(&a->stages);
+}
+
+static void s_api_finish(struct tm_aws_scan *scan, struct s_restapi *a) {
+    if (--a->pending > 0)
+        return;
+    struct tm_aws_facts f;
+    s_facts(&f, scan, a->region->region, "GetResources");
+    int rc = TM_OK;
+    cJSON *api = tm_snapshot_find(f.snap, a->arn);
+    if (a->stages_known) {
+        cJSON *names = NULL;
+        rc = tm__aws_json_sorted_strings(&names, &a->stages);
+        if (!rc && api)
+            rc = tm_snapshot_set_attr(api, "stages", names);
+        else
+            cJSON_Delete(names);
+        if (!rc)
+            rc = tm__aws_apigw_put_methods(&f, a->id, a->methods, a->authorizers, a->authorizers_unknown, &a->stages);
+        for (size_t i = 0; i < a->stages.n && !rc; i++) {
+            char key[600];
+            snprintf(key, sizeof(key), "%s/%s", a->id, a->stages.v[i]);
+            rc = tm__aws_strv_push(&a->region->stage_keys, key);
+        }
+    }
+    s_api_free(a);
+    (void)tm_aws_scan_check(scan, rc, "apigateway methods");
+    a->region->pending_apis--;
+    s_region_finish(scan, a->region);
+}
+
+static void s_resources_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_restapi *a = user_data;
+    if (res->error) {
+        s_api_finish(scan, a);
+        return;
+    }
+    char *position = NULL;
+    char errmsg[256] = "";
+    int rc = tm__aws_apigw_parse_resources(a->methods, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
+    if (rc == TM_ERR_PARSE) {
+        (void)tm__aws_result_malformed(scan, res, errmsg);
+        rc = TM_OK;
+    }
+    if (rc == TM_OK && position)
+        rc = tm_aws_call_next(scan, res, "position", position, s_resources_done, a);
+    bool more = rc == TM_OK && position;
+    free(position);
+    if (tm_aws_scan_check(scan, rc, "apigateway GetResources") == TM_OK && more)
+        return;
+    s_api_finish(scan, a);
+}
+
+static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_restapi *a = user_data;
+    const struct tm_snapshot_error *err = res->error;
+    char *position = NULL;
+    char errmsg[256] = "";
+    int rc = TM_OK;
+    if (!err) {
+        rc = tm__aws_apigw_parse_authorizers(a->authorizers, res->body, res->body_len, &position, errmsg,
+                                             sizeof(errmsg));
+        if (rc == TM_ERR_PARSE) {
+            err = tm__aws_result_malformed(scan, res, errmsg);
+            rc = err ? TM_OK : TM_ERR_NOMEM;
+        }
+    }
+    if (err && rc == TM_OK) {
+        cJSON_Delete(a->authorizers);
+        a->authorizers = NULL;
+        a->authorizers_unknown = tm_aws_unknown_value(err);
+        if (!a->authorizers_unknown)
+            rc = TM_ERR_NOMEM;
+    }
+    if (rc == TM_OK && !err && position)
+        rc = tm_aws_call_next(scan, res, "position", position, s_authorizers_done, a);
+    bool more = rc == TM_OK && !err && position;
+    free(position);
+    if (tm_aws_scan_check(scan, rc, "apigateway GetAuthorizers") == TM_OK && more)
+        return;
+    s_api_finish(scan, a);
+}
+
+static void s_stages_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_restapi *a = user_data;
+    cJSON *api = tm_snapshot_find(tm_aws_scan_snapshot(scan), a->arn);
+    if (res->error) {
+        if (api)
+            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(res->error));
+        s_api_finish(scan, a);
+        return;
+    }
+    struct tm_aws_facts f;
+    s_facts(&f, scan, a->region->region, "GetStages");
+    char errmsg[256] = "";
+    int rc = tm__aws_apigw_parse_stages(&f, a->id, res->body, res->body_len, &a->stages, errmsg, sizeof(errmsg));
+    if (rc == TM_ERR_PARSE) {
+        const struct tm_snapshot_error *err = tm__aws_result_malformed(scan, res, errmsg);
+        if (api && err)
+            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(err));
+        rc = err ? TM_OK : TM_ERR_NOMEM;
+    } else if (rc == TM_OK) {
+        a->stages_known = true;
+    }
+    (void)tm_aws_scan_check(scan, rc, "apigateway GetStages");
+    s_api_finish(scan, a);
+}
+
+static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char *id) {
+    struct s_restapi *a = tm_aws_scan_alloc(scan, sizeof(*a));
+    if (!a)
+        return TM_ERR_NOMEM;
+    struct tm_aws_facts f;
+    s_facts(&f, scan, r->region, "GetRestApis");
+    char arn[512], path[600];
+    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), &f, id);
+    if (rc)
+        return rc;
+    a->region = r;
+    a->id = tm_aws_scan_strdup(scan, id);
+    a->arn = tm_aws_scan_strdup(scan, arn);
+    a->path_id = tm__aws_path_segment(scan, id);
+    rc = tm_aws_scan_on_destroy(scan, s_api_free, a);
+    if (rc)
+        return rc;
+    a->methods = cJSON_CreateArray();
+    a->authorizers = cJSON_CreateObject();
+    if (!a->id || !a->arn || !a->methods || !a->authorizers)
+        return TM_ERR_NOMEM;
+    a->pending = 3;
+    r->pending_apis++;
+    static const struct tm_aws_param embed = {"embed", "methods", false};
+    static const char *const ops[] = {"GetResources", "GetAuthorizers", "GetStages"};
+    static const char *const suffixes[] = {"resources", "authorizers", "stages"};
+    const tm_aws_done_fn dones[] = {s_resources_done, s_authorizers_done, s_stages_done};
+    int queued = 0;
+    for (; queued < 3 && rc == TM_OK; queued++) {
+        snprintf(path, sizeof(path), "/restapis/%s/%s", a->path_id, suffixes[queued]);
+        const char *p = tm_aws_scan_strdup(scan, path);
+        rc = p ? s_get(scan, r->region, ops[queued], a->arn, p, queued == 0 ? &embed : NULL, queued == 0 ? 1 : 0,
+                       dones[queued], a)
+               : TM_ERR_NOMEM;
+        if (rc)
+            break;
+    }
+    /* Calls that could not be queued will never complete: count them as done. */
+    for (int i = queued; i < 3; i++)
+        s_api_finish(scan, a);
+    return rc;
+}
+
+static void s_apis_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_region *r = user_data;
+    if (res->error) {
+        r->listing_done = true;
+        s_region_finish(scan, r);
+        return;
+    }
+    struct tm_aws_facts f;
+    s_facts(&f, scan, r->region, "GetRestApis");
+    struct tm_aws_strv ids = {0};
+    char *position = NULL;
+    char errmsg[256] = "";
+    int rc = tm__aws_apigw_parse_rest_apis(&f, res->body, res->body_len, &ids, &position, errmsg, sizeof(errmsg));
+    if (rc == TM_ERR_PARSE) {
+        (void)tm__aws_result_malformed(scan, res, errmsg);
+        rc = TM_OK;
+    }
+    for (size_t i = 0; i < ids.n && rc == TM_OK; i++)
+        rc = s_start_api(scan, r, ids.v[i]);
+    if (rc == TM_OK && position)
+        rc = tm_aws_call_next(scan, res, "position", position, s_apis_done, r);
+    bool more = rc == TM_OK && position;
+    free(position);
+    tm__aws_strv_clean_up(&ids);
+    if (tm_aws_scan_check(scan, rc, "apigateway GetRestApis") == TM_OK && more)
+        return;
+    r->listing_done = true;
+    s_region_finish(scan, r);
+}
+
+static void s_plans_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_region *r = user_data;
+    const struct tm_snapshot_error *err = res->error;
+    char *position = NULL;
+    char errmsg[256] = "";
+    int rc = TM_OK;
+    if (!err) {
+        rc = tm__aws_apigw_parse_usage_plans(r->plans, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
+        if (rc == TM_ERR_PARSE) {
+            err = tm__aws_result_malformed(scan, res, errmsg);
+            rc = err ? TM_OK : TM_ERR_NOMEM;
+        }
+    }
+    if (err && rc == TM_OK && !r->plans_unknown) {
+        r->plans_unknown = tm_aws_unknown_value(err);
+        if (!r->plans_unknown)
+            rc = TM_ERR_NOMEM;
+    }
+    if (rc == TM_OK && !err && position)
+        rc = tm_aws_call_next(scan, res, "position", position, s_plans_done, r);
+    bool more = rc == TM_OK && !err && position;
+    free(position);
+    if (tm_aws_scan_check(scan, rc, "apigateway GetUsagePlans") == TM_OK && more)
+        return;
+    r->plans_done = true;
+    s_region_finish(scan, r);
+}
+
+static int s_start(struct tm_aws_scan *scan, const char *region) {
+    struct s_region *r = tm_aws_scan_alloc(scan, sizeof(*r));
+    if (!r)
+        return TM_ERR_NOMEM;
+    int rc = tm_aws_scan_on_destroy(scan, s_region_free, r);
+    if (rc)
+        return rc;
+    r->region = tm_aws_scan_strdup(scan, region);
+    r->plans = cJSON_CreateObject();
+    if (!r->region || !r->plans)
+        return TM_ERR_NOMEM;
+    rc = s_get(scan, r->region, "GetUsagePlans", NULL, "/usageplans", NULL, 0, s_plans_done, r);
+    if (rc)
+        return rc;
+    rc = s_get(scan, r->region, "GetRestApis", NULL, "/restapis", NULL, 0, s_apis_done, r);
+    if (rc)
+        r->listing_done = true; /* the region finishes when the plans call completes */
+    return rc;
+}
+
+const struct tm_aws_service tm__aws_service_apigateway = {
+    .name = "apigateway",
+    .global = false,
+    .operations = s_operations,
+    .start = s_start,
+};

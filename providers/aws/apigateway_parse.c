@@ -1,0 +1,452 @@
+#include "providers/aws/apigateway.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/snapshot.h"
+#include "core/str.h"
+#include "providers/aws/lambda.h"
+
+/* API, resource, stage and authorizer ids are short tokens; one with a separator in it would make
+ * ARNs that name something else. */
+static bool s_valid_id(const char *id) {
+    return id && *id && !strchr(id, '/') && !strchr(id, ':') && strlen(id) < 256;
+}
+
+int tm__aws_apigw_api_arn(char *out, size_t out_len, const struct tm_aws_facts *f, const char *api_id) {
+    return tm_aws_arn(out, out_len, f->partition, "apigateway", f->region, "", "/restapis/%s", api_id);
+}
+
+int tm__aws_apigw_stage_arn(char *out, size_t out_len, const struct tm_aws_facts *f, const char *api_id,
+                            const char *stage) {
+    return tm_aws_arn(out, out_len, f->partition, "apigateway", f->region, "", "/restapis/%s/stages/%s", api_id, stage);
+}
+
+static int s_malformed_item(const struct tm_aws_facts *f, int index, const char *what) {
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s: item[%d]: %s", f->operation, index, what);
+    return tm__aws_facts_fail(f, NULL, NULL, NULL, NULL, TM_AWS_CODE_MALFORMED, msg);
+}
+
+static int s_policy(const struct tm_aws_facts *f, cJSON *res, const cJSON *api) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(api, "policy");
+    if (!p || cJSON_IsNull(p))
+        return tm_snapshot_set_policy(res, "resource", cJSON_CreateNull());
+    char errmsg[256] = "";
+    cJSON *doc = NULL;
+    int rc = cJSON_IsString(p)
+                 ? tm__aws_policy_parse(&doc, p->valuestring, strlen(p->valuestring), errmsg, sizeof(errmsg))
+                 : TM_ERR_PARSE;
+    if (rc == TM_OK)
+        return tm_snapshot_set_policy(res, "resource", doc);
+    if (rc == TM_ERR_NOMEM)
+        return rc;
+    char msg[320];
+    snprintf(msg, sizeof(msg), "%s: policy: %s", f->operation, cJSON_IsString(p) ? errmsg : "not a string");
+    return tm__aws_facts_fail(f, res, "policies", "resource", tm_json_str(res, "id", NULL),
+                              TM_AWS_CODE_MALFORMED_POLICY, msg);
+}
+
+static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, struct tm_aws_strv *ids) {
+    const char *id = tm_json_str(api, "id", NULL);
+    if (!cJSON_IsObject(api) || !s_valid_id(id))
+        return s_malformed_item(f, index, "no usable id");
+    char arn[512];
+    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), f, id);
+    if (rc)
+        return rc;
+    cJSON *res = NULL;
+    rc = tm_snapshot_resource(f->snap, arn, "aws:apigateway:restapi", f->account, f->region,
+                              tm_json_str(api, "name", NULL), &res);
+    if (rc == TM_ERR_INVALID)
+        return s_malformed_item(f, index, "the API's ARN names another resource");
+    if (rc)
+        return rc;
+    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(api, "endpointConfiguration");
+    if (ec && !cJSON_IsNull(ec) && !cJSON_IsObject(ec)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s: endpointConfiguration is not an object", f->operation);
+        rc = tm__aws_facts_fail(f, res, "attrs", "endpoint_types", arn, TM_AWS_CODE_MALFORMED, msg);
+        if (!rc)
+            rc = tm__aws_facts_fail(f, res, "attrs", "vpc_endpoint_ids", arn, TM_AWS_CODE_MALFORMED, msg);
+    } else {
+        rc = tm__aws_fact_strings(f, res, "endpoint_types", ec, "types", false);
+        if (!rc)
+            rc = tm__aws_fact_strings(f, res, "vpc_endpoint_ids", ec, "vpcEndpointIds", true);
+    }
+    if (!rc)
+        rc = tm__aws_fact_bool(f, res, "disable_execute_api_endpoint", api, "disableExecuteApiEndpoint", false);
+    if (!rc)
+        rc = tm__aws_fact_string(f, res, "api_key_source", api, "apiKeySource", NULL);
+    if (!rc)
+        rc = s_policy(f, res, api);
+    if (!rc && ids)
+        rc = tm__aws_strv_push(ids, id);
+    return rc;
+}
+
+int tm__aws_apigw_parse_rest_apis(const struct tm_aws_facts *f, const char *body, size_t len, struct tm_aws_strv *ids,
+                                  char **position, char *errmsg, size_t errmsg_len) {
+    *position = NULL;
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, "GetRestApis", errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = tm__aws_json_list(&items, root, "item", "GetRestApis", errmsg, errmsg_len);
+    if (!rc)
+        rc = tm__aws_json_next_token(root, "position", "GetRestApis", position, errmsg, errmsg_len);
+    int i = 0;
+    for (const cJSON *api = items ? items->child : NULL; api && !rc; api = api->next, i++)
+        rc = s_put_api(f, api, i, ids);
+    if (rc) {
+        free(*position);
+        *position = NULL;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Copies member `from` of src to `to` of dst when it is a string (or null when absent); false when it is
+ * of another type. */
+static bool s_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, from);
+    if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
+        return false;
+    if (!cJSON_AddItemToObject(dst, to, tm_aws_json_string_or_null(cJSON_IsString(v) ? v->valuestring : NULL)))
+        *rc = TM_ERR_NOMEM;
+    return true;
+}
+
+static int s_integration(cJSON **out, const cJSON *m) {
+    *out = NULL;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(m, "methodIntegration");
+    if (!in || cJSON_IsNull(in)) {
+        *out = cJSON_CreateNull();
+        return *out ? TM_OK : TM_ERR_NOMEM;
+    }
+    if (!cJSON_IsObject(in))
+        return TM_ERR_PARSE;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return TM_ERR_NOMEM;
+    int rc = TM_OK;
+    if (!s_copy_str(o, "type", in, "type", &rc) || !s_copy_str(o, "uri", in, "uri", &rc) ||
+        !s_copy_str(o, "http_method", in, "httpMethod", &rc) ||
+        !s_copy_str(o, "connection_type", in, "connectionType", &rc) ||
+        !s_copy_str(o, "credentials", in, "credentials", &rc))
+        rc = rc ? rc : TM_ERR_PARSE;
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return TM_OK;
+}
+
+static int s_method(cJSON *methods, const char *path, const char *verb, const cJSON *m) {
+    if (!cJSON_IsObject(m))
+        return TM_ERR_PARSE;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(m, "apiKeyRequired");
+    if (key && !cJSON_IsNull(key) && !cJSON_IsBool(key))
+        return TM_ERR_PARSE;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *integration = NULL;
+    if (!o)
+        return TM_ERR_NOMEM;
+    int rc = TM_OK;
+    if (!cJSON_AddStringToObject(o, "path", path) || !cJSON_AddStringToObject(o, "http_method", verb) ||
+        !cJSON_AddBoolToObject(o, "api_key_required", cJSON_IsTrue(key)))
+        rc = TM_ERR_NOMEM;
+    if (!rc && (!s_copy_str(o, "authorization_type", m, "authorizationType", &rc) ||
+                !s_copy_str(o, "authorizer_id", m, "authorizerId", &rc)))
+        rc = rc ? rc : TM_ERR_PARSE;
+    if (!rc)
+        rc = s_integration(&integration, m);
+    if (!rc && !cJSON_AddItemToObject(o, "integration", integration)) {
+        cJSON_Delete(integration);
+        rc = TM_ERR_NOMEM;
+    }
+    if (!rc && !cJSON_AddItemToArray(methods, o))
+        rc = TM_ERR_NOMEM;
+    if (rc)
+        cJSON_Delete(o);
+    return rc;
+}
+
+int tm__aws_apigw_parse_resources(cJSON *methods, const char *body, size_t len, char **position, char *errmsg,
+                                  size_t errmsg_len) {
+    *position = NULL;
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, "GetResources", errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = tm__aws_json_list(&items, root, "item", "GetResources", errmsg, errmsg_len);
+    if (!rc)
+        rc = tm__aws_json_next_token(root, "position", "GetResources", position, errmsg, errmsg_len);
+    int i = 0;
+    for (const cJSON *r = items ? items->child : NULL; r && !rc; r = r->next, i++) {
+        const char *path = tm_json_str(r, "path", NULL);
+        const cJSON *rm = cJSON_GetObjectItemCaseSensitive(r, "resourceMethods");
+        if (!path || *path != '/' || (rm && !cJSON_IsNull(rm) && !cJSON_IsObject(rm))) {
+            snprintf(errmsg, errmsg_len, "GetResources: item[%d]: no path or resourceMethods is not an object", i);
+            rc = TM_ERR_PARSE;
+            break;
+        }
+        for (const cJSON *m = cJSON_IsObject(rm) ? rm->child : NULL; m && !rc; m = m->next) {
+            rc = s_method(methods, path, m->string, m);
+            if (rc == TM_ERR_PARSE)
+                snprintf(errmsg, errmsg_len, "GetResources: item[%d]: method %s is not a method", i, m->string);
+        }
+    }
+    if (rc) {
+        free(*position);
+        *position = NULL;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__aws_apigw_parse_authorizers(cJSON *authorizers, const char *body, size_t len, char **position, char *errmsg,
+                                    size_t errmsg_len) {
+    *position = NULL;
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, "GetAuthorizers", errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = tm__aws_json_list(&items, root, "item", "GetAuthorizers", errmsg, errmsg_len);
+    if (!rc)
+        rc = tm__aws_json_next_token(root, "position", "GetAuthorizers", position, errmsg, errmsg_len);
+    int i = 0;
+    for (const cJSON *a = items ? items->child : NULL; a && !rc; a = a->next, i++) {
+        const char *id = tm_json_str(a, "id", NULL);
+        cJSON *o = cJSON_CreateObject();
+        cJSON *arns = NULL;
+        bool bad = false;
+        if (!o) {
+            rc = TM_ERR_NOMEM;
+            break;
+        }
+        if (!s_valid_id(id) || !cJSON_AddStringToObject(o, "id", id) || !s_copy_str(o, "type", a, "type", &rc) ||
+            !s_copy_str(o, "name", a, "name", &rc) || !s_copy_str(o, "authorizer_uri", a, "authorizerUri", &rc) ||
+            !s_copy_str(o, "identity_source", a, "identitySource", &rc))
+            bad = true;
+        if (!bad && !rc)
+            rc = tm__aws_json_copy_strings(&arns, a, "providerARNs", &bad);
+        if (!bad && !rc && !cJSON_AddItemToObject(o, "provider_arns", arns)) {
+            cJSON_Delete(arns);
+            rc = TM_ERR_NOMEM;
+        }
+        if (bad && !rc) {
+            snprintf(errmsg, errmsg_len, "GetAuthorizers: item[%d]: not an authorizer", i);
+            rc = TM_ERR_PARSE;
+        }
+        if (!rc && cJSON_GetObjectItemCaseSensitive(authorizers, id))
+            cJSON_DeleteItemFromObjectCaseSensitive(authorizers, id);
+        if (!rc && !cJSON_AddItemToObject(authorizers, id, o))
+            rc = TM_ERR_NOMEM;
+        if (rc)
+            cJSON_Delete(o);
+    }
+    if (rc) {
+        free(*position);
+        *position = NULL;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__aws_apigw_parse_stages(const struct tm_aws_facts *f, const char *api_id, const char *body, size_t len,
+                               struct tm_aws_strv *names, char *errmsg, size_t errmsg_len) {
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, "GetStages", errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    char api_arn[512];
+    rc = tm__aws_json_list(&items, root, "item", "GetStages", errmsg, errmsg_len);
+    if (!rc)
+        rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
+    int i = 0;
+    for (const cJSON *s = items ? items->child : NULL; s && !rc; s = s->next, i++) {
+        const char *name = tm_json_str(s, "stageName", NULL);
+        if (!cJSON_IsObject(s) || !s_valid_id(name)) {
+            rc = s_malformed_item(f, i, "no usable stageName");
+            continue;
+        }
+        char arn[768];
+        cJSON *res = NULL;
+        rc = tm__aws_apigw_stage_arn(arn, sizeof(arn), f, api_id, name);
+        if (!rc)
+            rc = tm_snapshot_resource(f->snap, arn, "aws:apigateway:stage", f->account, f->region, name, &res);
+        if (rc == TM_ERR_INVALID) {
+            rc = s_malformed_item(f, i, "the stage's ARN names another resource");
+            continue;
+        }
+        if (!rc)
+            rc = tm__aws_fact_string(f, res, "deployment_id", s, "deploymentId", NULL);
+        if (!rc)
+            rc = tm__aws_fact_string(f, res, "client_certificate_id", s, "clientCertificateId", NULL);
+        if (!rc)
+            rc = tm__aws_fact_string(f, res, "web_acl_arn", s, "webAclArn", NULL);
+        if (!rc)
+            rc = tm_snapshot_add_link(res, "member-of", api_arn);
+        if (!rc && names)
+            rc = tm__aws_strv_push(names, name);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__aws_apigw_parse_usage_plans(cJSON *by_stage, const char *body, size_t len, char **position, char *errmsg,
+                                    size_t errmsg_len) {
+    *position = NULL;
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, "GetUsagePlans", errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = tm__aws_json_list(&items, root, "item", "GetUsagePlans", errmsg, errmsg_len);
+    if (!rc)
+        rc = tm__aws_json_next_token(root, "position", "GetUsagePlans", position, errmsg, errmsg_len);
+    int i = 0;
+    for (const cJSON *p = items ? items->child : NULL; p && !rc; p = p->next, i++) {
+        const char *id = tm_json_str(p, "id", NULL);
+        const cJSON *stages = cJSON_GetObjectItemCaseSensitive(p, "apiStages");
+        if (!s_valid_id(id) || (stages && !cJSON_IsNull(stages) && !cJSON_IsArray(stages))) {
+            snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: not a usage plan", i);
+            rc = TM_ERR_PARSE;
+            break;
+        }
+        for (const cJSON *s = cJSON_IsArray(stages) ? stages->child : NULL; s && !rc; s = s->next) {
+            const char *api = tm_json_str(s, "apiId", NULL), *stage = tm_json_str(s, "stage", NULL);
+            if (!api || !stage) {
+                snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: an apiStage has no apiId or stage", i);
+                rc = TM_ERR_PARSE;
+                break;
+            }
+            char key[600];
+            snprintf(key, sizeof(key), "%s/%s", api, stage);
+            cJSON *list = cJSON_GetObjectItemCaseSensitive(by_stage, key);
+            if (!list && !(list = cJSON_AddArrayToObject(by_stage, key))) {
+                rc = TM_ERR_NOMEM;
+                break;
+            }
+            cJSON *o = cJSON_CreateObject();
+            if (!o || !cJSON_AddStringToObject(o, "id", id) ||
+                !cJSON_AddItemToObject(o, "name", tm_aws_json_string_or_null(tm_json_str(p, "name", NULL))) ||
+                !cJSON_AddItemToArray(list, o)) {
+                cJSON_Delete(o);
+                rc = TM_ERR_NOMEM;
+            }
+        }
+    }
+    if (rc) {
+        free(*position);
+        *position = NULL;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__aws_apigw_link_integration(cJSON *res, const char *uri) {
+    char *fn = tm__aws_lambda_arn_from_uri(uri);
+    if (!fn)
+        return TM_OK;
+    char *base = tm__aws_lambda_unqualified_arn(fn);
+    int rc = base ? tm_snapshot_add_link(res, "integrates-with", base) : TM_ERR_NOMEM;
+    if (!rc && strcmp(base, fn) != 0 && !strstr(fn, "${"))
+        rc = tm_snapshot_add_link(res, "integrates-with", fn);
+    free(base);
+    free(fn);
+    return rc;
+}
+
+static int s_authorizer(cJSON **out, const struct tm_aws_facts *f, const char *api_id, const cJSON *m,
+                        const cJSON *authorizers, const cJSON *authorizers_unknown) {
+    const char *id = tm_json_str(m, "authorizer_id", NULL);
+    if (!id) {
+        *out = cJSON_CreateNull();
+        return *out ? TM_OK : TM_ERR_NOMEM;
+    }
+    if (!authorizers) {
+        *out = authorizers_unknown ? cJSON_Duplicate(authorizers_unknown, true) : tm_aws_unknown_value(NULL);
+        return *out ? TM_OK : TM_ERR_NOMEM;
+    }
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(authorizers, id);
+    if (a) {
+        *out = cJSON_Duplicate(a, true);
+        return *out ? TM_OK : TM_ERR_NOMEM;
+    }
+    /* The method names an authorizer the API does not list: record that, do not guess. */
+    char msg[512], api_arn[512];
+    snprintf(msg, sizeof(msg), "GetAuthorizers: authorizer %s used by %s %s is not listed", id,
+             tm_json_str(m, "http_method", ""), tm_json_str(m, "path", ""));
+    int rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
+    struct tm_snapshot_error e = {f->service, "GetAuthorizers", f->region, api_arn, TM_AWS_CODE_MALFORMED, msg, 1};
+    if (!rc)
+        rc = tm_snapshot_add_error(f->snap, &e);
+    if (rc)
+        return rc;
+    *out = tm_aws_unknown_value(&e);
+    return *out ? TM_OK : TM_ERR_NOMEM;
+}
+
+static int s_put_method(const struct tm_aws_facts *f, const char *api_id, const char *api_arn, const char *stage,
+                        const cJSON *m, const cJSON *authorizers, const cJSON *authorizers_unknown) {
+    const char *path = tm_json_str(m, "path", "/");
+    const char *verb = tm_json_str(m, "http_method", "");
+    char arn[2048], name[1024];
+    int rc = tm_aws_arn(arn, sizeof(arn), f->partition, "execute-api", f->region, f->account, "%s/%s/%s/%s", api_id,
+                        stage, verb, path + 1);
+    if (rc == TM_ERR_TOO_BIG)
+        return TM_OK; /* a path longer than any API Gateway allows */
+    snprintf(name, sizeof(name), "%s %s", verb, path);
+    cJSON *res = NULL, *authorizer = NULL;
+    rc = tm_snapshot_resource(f->snap, arn, "aws:apigateway:method", f->account, f->region, name, &res);
+    if (rc == TM_ERR_INVALID)
+        return TM_OK;
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "api_id", cJSON_CreateString(api_id));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "stage", cJSON_CreateString(stage));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "http_method", cJSON_CreateString(verb));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "path", cJSON_CreateString(path));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "authorization_type",
+                                  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "authorization_type"), true));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "api_key_required",
+                                  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "api_key_required"), true));
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "integration",
+                                  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "integration"), true));
+    if (!rc)
+        rc = s_authorizer(&authorizer, f, api_id, m, authorizers, authorizers_unknown);
+    if (!rc)
+        rc = tm_snapshot_set_attr(res, "authorizer", authorizer);
+    if (!rc)
+        rc = tm_snapshot_add_link(res, "member-of", api_arn);
+    if (!rc)
+        rc = tm__aws_apigw_link_integration(
+            res, tm_json_str(cJSON_GetObjectItemCaseSensitive(m, "integration"), "uri", NULL));
+    return rc;
+}
+
+int tm__aws_apigw_put_methods(const struct tm_aws_facts *f, const char *api_id, const cJSON *methods,
+                              const cJSON *authorizers, const cJSON *authorizers_unknown,
+                              const struct tm_aws_strv *stages) {
+    char api_arn[512];
+    int rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
+    for (size_t s = 0; s < stages->n && !rc; s++)
+        for (const cJSON *m = methods ? methods->child : NULL; m && !rc; m = m->next)
+            rc = s_put_method(f, api_id, api_arn, stages->v[s], m, authorizers, authorizers_unknown);
+    return rc;
+}

@@ -1,0 +1,127 @@
+/* Internals of the HTTP engine shared by the files of providers/net. */
+#ifndef TM_NET_HTTP_INT_H
+#define TM_NET_HTTP_INT_H
+
+#include <curl/curl.h>
+
+#include "core/buf.h"
+#include "providers/net/http.h"
+#include "providers/net/map.h"
+#include "providers/net/ratelimit.h"
+
+/* Response headers beyond this are an error: AWS sends a few hundred bytes. */
+#define TM__NET_MAX_HEADER_BYTES (256u * 1024u)
+
+enum tm__net_state {
+    TM__NET_NEW = 0,      /* built, not submitted */
+    TM__NET_QUEUED,       /* waiting in its key's queue for a slot and tokens */
+    TM__NET_RESUMED,      /* async prepare resumed; waiting for the scheduler to send or fail it */
+    TM__NET_PREPARING,    /* the prepare hook is running */
+    TM__NET_WAIT_PREPARE, /* the prepare hook went asynchronous */
+    TM__NET_RUNNING,      /* in curl */
+    TM__NET_DELAYED,      /* backing off before the next attempt */
+};
+
+struct tm__net_stats_node {
+    char *name;
+    struct tm_http_stats stats;
+};
+
+struct tm__net_service {
+    char *name;
+    unsigned limit;
+    unsigned in_flight;
+    struct tm_http_stats stats;
+};
+
+struct tm__net_host {
+    char *name;
+    unsigned in_flight;
+};
+
+struct tm__net_key {
+    char *name;
+    struct tm_rate_bucket bucket;
+    struct tm_rate_adaptive adaptive;
+    double configured_rate; /* from the rules, 0 = none */
+    double configured_burst;
+    unsigned in_flight;
+    struct tm_http_request *head, *tail; /* FIFO of waiting requests */
+    struct tm__net_key *ready_prev, *ready_next;
+    bool in_ready;
+    /* Time spent with the queue head held back by rate limits (not charged to timeouts). */
+    bool rate_blocked;
+    uint64_t rate_blocked_since_ms;
+    uint64_t rate_blocked_total_ms;
+};
+
+struct tm_http_request {
+    char *method;
+    char *url;
+    char **header_names; /* parallel arrays, header_count entries */
+    char **header_values;
+    size_t header_count;
+    size_t header_alloc;
+    unsigned char *body;
+    size_t body_len;
+    char *service;
+    char *op_key;
+    tm_http_prepare_fn prepare;
+    tm_http_classify_fn classify;
+    void *hook_data;
+    long timeout_ms;
+    unsigned max_attempts;
+
+    /* Engine state from submit on. */
+    struct tm_http_engine *engine;
+    tm_http_done_fn done;
+    void *user_data;
+    enum tm__net_state state;
+    struct tm__net_key *key;
+    struct tm__net_host *host;
+    struct tm__net_service *svc;
+    struct tm_http_request *q_prev, *q_next;     /* in the key queue or the resumed list */
+    struct tm_http_request *all_prev, *all_next; /* every submitted request */
+    size_t heap_index;                           /* in the backoff heap while DELAYED */
+    uint64_t wake_ms;
+    uint64_t queued_ms; /* when this attempt entered its queue */
+    uint64_t rate_total_at_queue_ms;
+    long attempt_timeout_ms; /* what is left for the attempt once it leaves the queue */
+    uint64_t granted_ms;
+    uint64_t sent_ms; /* when the current attempt was handed to curl */ /* when this attempt got its slot and tokens */
+    unsigned attempt;                                                   /* attempts started */
+    unsigned sent;                                                      /* attempts handed to curl */
+    bool slot_held;
+    unsigned throttles;
+    bool in_prepare;
+    bool resume_called;
+    int resume_err;
+
+    /* The current attempt. */
+    CURL *easy;
+    struct curl_slist *slist;
+    struct tm_buf resp_body;
+    struct tm_http_header *resp_headers; /* name and value are heap copies owned here */
+    size_t resp_header_count;
+    size_t resp_header_alloc;
+    size_t resp_header_bytes;
+    long status;
+    bool too_big;
+    bool out_of_memory;
+    char errbuf[CURL_ERROR_SIZE];
+    /* The last verdict (kept for the final report). */
+    char code[128];
+    char message[512];
+};
+
+/* Request helpers (request.c). */
+void tm__net_request_reset_response(struct tm_http_request *req);
+void tm__net_request_clear_headers(struct tm_http_request *req);
+TM_MUST_CHECK int tm__net_request_add_response_header(struct tm_http_request *req, const char *name, size_t name_len,
+                                                      const char *value, size_t value_len);
+void tm__net_request_free(struct tm_http_request *req);
+
+/* Copies a one-line message: control characters become spaces, cut at a UTF-8 boundary. */
+void tm__net_copy_line(char *dst, size_t dst_len, const char *src, size_t src_len);
+
+#endif

@@ -1,0 +1,52 @@
+/* An AWS transport for scan tests that answers from a mockcloud fixture directory (fixtures/aws/demo),
+ * through mockcloud's own loader and matcher, without HTTP or signing: each call is shaped as the
+ * protocol puts it on the wire (path and query string, form body with Action and Version, JSON body with
+ * X-Amz-Target, S3 Control's x-amz-account-id), matched like a request mockcloud receives, and answered
+ * on the next loop iteration with the fixture's status, headers and body. Error answers carry the code
+ * the service's protocol puts in them. A call no fixture answers fails with code "NoFixture" and is
+ * listed in `unmatched`. */
+#ifndef TM_TESTS_SUPPORT_AWS_FIXTURES_H
+#define TM_TESTS_SUPPORT_AWS_FIXTURES_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "providers/aws/aws.h"
+
+struct tm__mock_fixture_set;
+struct tm_test_aws_fixtures_pending;
+
+struct tm_test_aws_fixtures {
+    struct tm_aws_transport base; /* first: the scan calls through it */
+    uv_loop_t *loop;
+    uv_idle_t idle;
+    struct tm__mock_fixture_set *set;
+    struct tm_test_aws_fixtures_pending *head, *tail;
+    size_t sent;
+    size_t in_flight;
+    int closed;
+    cJSON *unmatched;  /* "api Operation region path?query" of each call no fixture answered */
+    cJSON *log;        /* the same line for every call */
+    size_t deny_every; /* when not 0, every deny_every-th call is answered 403 AccessDenied instead */
+    size_t denied;     /* calls answered so */
+};
+
+/* Loads DIR (relative paths are taken from $TM_ROOT, else the working directory). */
+TM_MUST_CHECK int tm_test_aws_fixtures_init(struct tm_test_aws_fixtures *f, uv_loop_t *loop, const char *dir,
+                                            char *errmsg, size_t errmsg_len);
+void tm_test_aws_fixtures_clean_up(struct tm_test_aws_fixtures *f);
+/* Calls made of this operation (any API). */
+size_t tm_test_aws_fixtures_count(const struct tm_test_aws_fixtures *f, const char *operation);
+
+/* Scans the demo account (fixtures/aws/demo) for the services named, in its two regions, on a fresh
+ * loop; returns the snapshot (the caller destroys it) and fails the test when the scan does not run to
+ * its end. *unmatched and *calls (when not NULL) receive the calls no fixture answered and every call
+ * (the caller frees them). */
+struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t service_count, cJSON **unmatched,
+                                          cJSON **calls);
+/* The same, with every deny_every-th call refused (AccessDenied); *denied receives how many were. */
+struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
+                                                  size_t *denied);
+
+#endif

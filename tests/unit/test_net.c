@@ -1,0 +1,919 @@
+/* The HTTP engine against a scripted loopback server on the same loop. Assertions are on counts and
+ * order; the few on time are lower bounds (a slow machine only makes them pass more easily). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "core/str.h"
+#include "providers/net/http.h"
+#include "tests/support/http_server.h"
+
+#define MAX_RESULTS 600
+
+struct result {
+    bool done;
+    int err;
+    long status;
+    unsigned attempts;
+    unsigned throttles;
+    char code[128];
+    char message[512];
+    char body[256];
+    size_t body_len;
+    char retry_header[64];
+    unsigned order; /* completion order */
+};
+
+struct fx {
+    uv_loop_t loop;
+    uv_timer_t guard;
+    bool guard_fired;
+    struct tm_http_options opts;
+    struct tm_http_engine *engine;
+    struct tm_test_http_server *srv;
+    struct result results[MAX_RESULTS];
+    unsigned done_count;
+};
+
+static int s_setup(void **state) {
+    struct fx *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    assert_int_equal(uv_timer_init(&fx->loop, &fx->guard), 0);
+    fx->guard.data = fx;
+    tm_http_options_init(&fx->opts);
+    fx->opts.seed = 42;
+    fx->opts.backoff_base_ms = 5;
+    fx->opts.backoff_cap_ms = 50;
+    fx->opts.ca_bundle = NULL;
+    assert_int_equal(tm_test_http_server_start(&fx->srv, &fx->loop, NULL, NULL), 0);
+    *state = fx;
+    return 0;
+}
+
+static void s_engine(struct fx *fx) {
+    char err[256];
+    assert_int_equal(tm_http_engine_new(&fx->engine, &fx->loop, &fx->opts, err, sizeof(err)), TM_OK);
+}
+
+static int s_teardown(void **state) {
+    struct fx *fx = *state;
+    tm_http_engine_destroy(fx->engine);
+    tm_test_http_server_close(fx->srv);
+    uv_close((uv_handle_t *)&fx->guard, NULL);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    /* Every handle of the engine and the server is closed: the loop closes cleanly. */
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    free(fx);
+    return 0;
+}
+
+static void s_done(const struct tm_http_response *resp, void *user_data) {
+    struct result *r = user_data;
+    r->done = true;
+    r->err = resp->err;
+    r->status = resp->status;
+    r->attempts = resp->attempts;
+    r->throttles = resp->throttles;
+    snprintf(r->code, sizeof(r->code), "%s", resp->code);
+    snprintf(r->message, sizeof(r->message), "%s", resp->message);
+    r->body_len = resp->body_len;
+    snprintf(r->body, sizeof(r->body), "%s", resp->body);
+    const char *h = tm_http_response_header(resp, "X-Test");
+    snprintf(r->retry_header, sizeof(r->retry_header), "%s", h ? h : "");
+}
+
+/* The fixture of the running test (cmocka runs one at a time). */
+static struct fx *s_current;
+
+static void s_done_counted(const struct tm_http_response *resp, void *user_data) {
+    struct result *r = user_data;
+    s_done(resp, r);
+    r->order = s_current->done_count++;
+}
+
+static void s_on_guard(uv_timer_t *t) {
+    struct fx *fx = t->data;
+    fx->guard_fired = true;
+}
+
+/* Runs the loop until `target` requests have completed (fails after 20 s). */
+static void s_wait(struct fx *fx, unsigned target) {
+    fx->guard_fired = false;
+    assert_int_equal(uv_timer_start(&fx->guard, s_on_guard, 20000, 0), 0);
+    while (fx->done_count < target && !fx->guard_fired)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_timer_stop(&fx->guard);
+    assert_false(fx->guard_fired);
+}
+
+static void s_submit(struct fx *fx, unsigned idx, const char *method, const char *path, const char *service,
+                     const char *key) {
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", tm_test_http_server_url(fx->srv), path);
+    struct tm_http_request *req = tm_http_request_new(method, url);
+    assert_non_null(req);
+    assert_int_equal(tm_http_request_set_key(req, service ? service : "svc", key ? key : "svc:op"), TM_OK);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[idx]), TM_OK);
+}
+
+static struct fx *s_start(void **state) {
+    struct fx *fx = *state;
+    s_current = fx;
+    return fx;
+}
+
+/* --- Core ------------------------------------------------------------------------------------------------- */
+
+static void s_echo(struct tm_test_http_reply *out, const struct tm_test_http_request *req, void *user_data) {
+    (void)user_data;
+    static char body[600];
+    snprintf(body, sizeof(body), "echo %s %s", req->method, req->target);
+    out->body = body;
+    out->headers = "X-Test: yes\r\n";
+}
+
+static void test_many_concurrent_requests(void **state) {
+    struct fx *fx = s_start(state);
+    tm_test_http_server_close(fx->srv);
+    assert_int_equal(tm_test_http_server_start(&fx->srv, &fx->loop, s_echo, NULL), 0);
+    fx->opts.max_per_host = 8;
+    s_engine(fx);
+    const unsigned n = 300;
+    for (unsigned i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/item/%u?x=%u", i, i * 7);
+        s_submit(fx, i, i % 2 ? "GET" : "POST", path, NULL, NULL);
+    }
+    assert_int_equal(tm_http_engine_pending(fx->engine), n);
+    s_wait(fx, n);
+    for (unsigned i = 0; i < n; i++) {
+        struct result *r = &fx->results[i];
+        assert_true(r->done);
+        assert_int_equal(r->err, TM_OK);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(r->attempts, 1);
+        char want[128];
+        snprintf(want, sizeof(want), "echo %s /item/%u?x=%u", i % 2 ? "GET" : "POST", i, i * 7);
+        assert_string_equal(r->body, want);
+        assert_string_equal(r->retry_header, "yes");
+    }
+    assert_int_equal(tm_test_http_server_requests(fx->srv), n);
+    /* Keep-alive: a handful of connections carried all of them, never more than the host limit at once. */
+    assert_true(tm_test_http_server_connections(fx->srv) <= 16);
+    assert_true(tm_test_http_server_max_in_flight(fx->srv) <= 8);
+    assert_int_equal(tm_http_engine_pending(fx->engine), 0);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, NULL, &st);
+    assert_int_equal(st.requests, n);
+    assert_int_equal(st.completed, n);
+    assert_int_equal(st.attempts, n);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(st.errors, 0);
+    assert_true(st.bytes_received > n * 10);
+}
+
+static void test_request_body_and_headers_reach_server(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    char url[256];
+    snprintf(url, sizeof(url), "%s/post", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("POST", url);
+    assert_non_null(req);
+    assert_int_equal(tm_http_request_set_header(req, "Content-Type", "application/x-www-form-urlencoded"), TM_OK);
+    assert_int_equal(tm_http_request_set_header(req, "X-Remove", "1"), TM_OK);
+    assert_int_equal(tm_http_request_set_header(req, "x-remove", NULL), TM_OK);
+    assert_int_equal(tm_http_request_set_header(req, "X-Empty", ""), TM_OK);
+    assert_int_equal(tm_http_request_set_header(req, "X-Bad", "a\r\nInjected: 1"), TM_ERR_INVALID);
+    assert_int_equal(tm_http_request_set_header(req, "Bad Name", "v"), TM_ERR_INVALID);
+    const char body[] = "Action=ListThings&Version=2020-01-01";
+    assert_int_equal(tm_http_request_set_body(req, body, strlen(body)), TM_OK);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    const struct tm_test_http_request *got = tm_test_http_server_request(fx->srv, 0);
+    assert_non_null(got);
+    assert_string_equal(got->method, "POST");
+    assert_string_equal(got->target, "/post");
+    assert_string_equal(got->body, body);
+    assert_string_equal(tm_test_http_request_header(got, "Content-Type"), "application/x-www-form-urlencoded");
+    assert_null(tm_test_http_request_header(got, "X-Remove"));
+    assert_non_null(tm_test_http_request_header(got, "X-Empty"));
+    assert_null(tm_test_http_request_header(got, "Expect"));
+    assert_string_equal(tm_test_http_request_header(got, "User-Agent"), "tmscan/" TM_VERSION);
+}
+
+/* --- Retries ------------------------------------------------------------------------------------------------ */
+
+static void test_retries_5xx_then_succeeds(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 500}, {.status = 503}, {.status = 502}, {.body = "fine"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 4), 0);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].attempts, 4);
+    assert_string_equal(fx->results[0].body, "fine");
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 4);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, "svc", &st);
+    assert_int_equal(st.attempts, 4);
+    assert_int_equal(st.retries, 3);
+    assert_int_equal(st.throttles, 0);
+}
+
+static void test_gives_up_at_attempt_cap(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 503}, {.status = 503}, {.status = 503}, {.body = "late"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 4), 0);
+    fx->opts.max_attempts = 3;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_SERVICE);
+    assert_int_equal(fx->results[0].status, 503);
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_string_equal(fx->results[0].code, "HTTP503");
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 3);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, NULL, &st);
+    assert_int_equal(st.errors, 1);
+}
+
+static void test_client_error_not_retried(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 404, .body = "nope"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_SERVICE);
+    assert_int_equal(fx->results[0].status, 404);
+    assert_int_equal(fx->results[0].attempts, 1);
+    assert_string_equal(fx->results[0].body, "nope");
+}
+
+static void test_retries_429_as_throttle(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 429}, {.status = 429}, {.body = "ok"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    s_engine(fx);
+    assert_true(tm_http_engine_key_rate(fx->engine, "svc:op") == 0);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_int_equal(fx->results[0].throttles, 2);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, "svc", &st);
+    assert_int_equal(st.throttles, 2);
+    /* The adaptive limiter now paces the key that was throttled. */
+    assert_true(tm_http_engine_key_rate(fx->engine, "svc:op") > 0);
+}
+
+/* An AWS-shaped classifier: throttling is a 400 with a code in the body. */
+static void s_classify_body(struct tm_http_verdict *out, const struct tm_http_response *resp, void *hook_data) {
+    unsigned *calls = hook_data;
+    (*calls)++;
+    if (resp->status == 400 && strstr(resp->body, "<Code>Throttling</Code>")) {
+        out->outcome = TM_HTTP_THROTTLED;
+        snprintf(out->code, sizeof(out->code), "Throttling");
+        snprintf(out->message, sizeof(out->message), "Rate exceeded");
+        return;
+    }
+    tm_http_classify_default(out, resp, NULL);
+}
+
+static void test_retries_throttling_body(void **state) {
+    struct fx *fx = s_start(state);
+    const char *thr = "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+                      "</ErrorResponse>";
+    struct tm_test_http_reply script[] = {
+        {.status = 400, .body = thr}, {.status = 400, .body = thr}, {.status = 400, .body = thr}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    fx->opts.max_attempts = 3;
+    s_engine(fx);
+    unsigned calls = 0;
+    char url[256];
+    snprintf(url, sizeof(url), "%s/q", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("POST", url);
+    tm_http_request_set_hooks(req, NULL, s_classify_body, &calls);
+    assert_int_equal(tm_http_request_set_key(req, "iam", "iam:us-east-1:ListRoles"), TM_OK);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(calls, 3);
+    assert_int_equal(fx->results[0].err, TM_ERR_SERVICE);
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_int_equal(fx->results[0].throttles, 3);
+    assert_string_equal(fx->results[0].code, "Throttling");
+    assert_string_equal(fx->results[0].message, "Rate exceeded");
+}
+
+static void test_retries_connection_reset(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {
+        {.action = TM_TEST_HTTP_RESET}, {.action = TM_TEST_HTTP_CLOSE}, {.body = "after reset"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_string_equal(fx->results[0].body, "after reset");
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 3);
+}
+
+static void test_retries_timeout(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.action = TM_TEST_HTTP_HANG}, {.body = "in time"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 2), 0);
+    fx->opts.timeout_ms = 300;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/slow", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_string_equal(fx->results[0].body, "in time");
+    assert_int_equal(fx->results[0].attempts, 2);
+}
+
+static void test_timeout_reported_after_cap(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.action = TM_TEST_HTTP_HANG}, {.action = TM_TEST_HTTP_HANG}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 2), 0);
+    fx->opts.timeout_ms = 200;
+    fx->opts.max_attempts = 2;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/slow", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_TIMEOUT);
+    assert_string_equal(fx->results[0].code, "Timeout");
+    assert_int_equal(fx->results[0].attempts, 2);
+}
+
+static void test_retry_after_honoured(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 503, .headers = "Retry-After: 1\r\n"}, {.body = "ok"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 2), 0);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].attempts, 2);
+    const struct tm_test_http_request *a = tm_test_http_server_request(fx->srv, 0);
+    const struct tm_test_http_request *b = tm_test_http_server_request(fx->srv, 1);
+    /* Backoff alone is at most 50 ms here; the retry waited for the second the server asked for. */
+    assert_true(b->arrival_ns - a->arrival_ns >= 990ull * 1000 * 1000);
+}
+
+static void test_retry_after_over_limit_stops(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 503, .headers = "Retry-After: 3600\r\n"}, {.body = "ok"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 2), 0);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/x", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_SERVICE);
+    assert_int_equal(fx->results[0].attempts, 1);
+    assert_non_null(strstr(fx->results[0].message, "Retry-After"));
+}
+
+static void test_parse_retry_after(void **state) {
+    (void)state;
+    uint64_t ms = 0;
+    assert_int_equal(tm_http_parse_retry_after(&ms, "3", 0), TM_OK);
+    assert_int_equal(ms, 3000);
+    assert_int_equal(tm_http_parse_retry_after(&ms, " 0 ", 0), TM_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "99999999999999999999999", 0), TM_OK);
+    assert_int_equal(ms, 86400000);
+    /* Sun, 06 Nov 1994 08:49:37 GMT is 784111777. */
+    assert_int_equal(tm_http_parse_retry_after(&ms, "Sun, 06 Nov 1994 08:49:37 GMT", 784111770), TM_OK);
+    assert_int_equal(ms, 7000);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "Sunday, 06-Nov-94 08:49:37 GMT", 784111777), TM_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "Sun Nov  6 08:49:37 1994", 784111700), TM_OK);
+    assert_int_equal(ms, 77000);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "Sun, 06 Nov 1994 08:49:37 GMT", 900000000), TM_OK);
+    assert_int_equal(ms, 0);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "", 0), TM_ERR_PARSE);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "-5", 0), TM_ERR_PARSE);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "1.5", 0), TM_ERR_PARSE);
+    assert_int_equal(tm_http_parse_retry_after(&ms, "soon", 0), TM_ERR_PARSE);
+    assert_int_equal(tm_http_parse_retry_after(&ms, NULL, 0), TM_ERR_PARSE);
+}
+
+/* --- Caps and refusals ---------------------------------------------------------------------------------------- */
+
+static void test_body_cap(void **state) {
+    struct fx *fx = s_start(state);
+    static char big[2001], exact[1001];
+    memset(big, 'a', 2000);
+    memset(exact, 'b', 1000);
+    struct tm_test_http_reply script[] = {
+        {.body = big},                            /* declared length over the cap */
+        {.body = big, .no_content_length = true}, /* only the write callback can tell */
+        {.body = exact},                          /* exactly the cap */
+    };
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    fx->opts.max_body_bytes = 1000;
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/a", NULL, NULL);
+    s_submit(fx, 1, "GET", "/b", NULL, NULL);
+    s_submit(fx, 2, "GET", "/c", NULL, NULL);
+    s_wait(fx, 3);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(fx->results[i].err, TM_ERR_TOO_BIG);
+        assert_string_equal(fx->results[i].code, "ResponseTooLarge");
+        assert_int_equal(fx->results[i].attempts, 1); /* never retried, never truncated */
+    }
+    assert_int_equal(fx->results[2].err, TM_OK);
+    assert_int_equal(fx->results[2].body_len, 1000);
+}
+
+static void test_header_cap(void **state) {
+    struct fx *fx = s_start(state);
+    size_t n = 300 * 1024;
+    char *h = malloc(n + 32);
+    assert_non_null(h);
+    strcpy(h, "X-Huge: ");
+    memset(h + 8, 'h', n);
+    strcpy(h + 8 + n, "\r\n");
+    struct tm_test_http_reply script[] = {{.headers = h, .body = "x"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    free(h);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/h", NULL, NULL);
+    s_wait(fx, 1);
+    assert_int_not_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].attempts, 1);
+}
+
+static void test_refuses_plain_http_to_non_loopback(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    const char *urls[] = {"http://example.com/", "http://10.0.0.1:8080/x", "http://127.0.0.1.nip.io/",
+                          "ftp://127.0.0.1/",    "file:///etc/passwd",     "no-scheme.example.com/"};
+    unsigned n = sizeof(urls) / sizeof(urls[0]);
+    for (unsigned i = 0; i < n; i++) {
+        struct tm_http_request *req = tm_http_request_new("GET", urls[i]);
+        assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[i]), TM_OK);
+        assert_false(fx->results[i].done); /* reported later, never inside submit */
+    }
+    s_wait(fx, n);
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(fx->results[i].err, TM_ERR_INVALID);
+        assert_int_equal(fx->results[i].attempts, 0);
+        assert_string_equal(fx->results[i].code, "InsecureURL");
+    }
+    assert_non_null(strstr(fx->results[0].message, "loopback"));
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, NULL, &st);
+    assert_int_equal(st.attempts, 0);
+    assert_int_equal(st.errors, n);
+}
+
+static void test_url_policy(void **state) {
+    (void)state;
+    char msg[256];
+    const char *ok[] = {"https://example.com/",    "https://sts.us-east-1.amazonaws.com/",
+                        "http://127.0.0.1:9/",     "http://127.45.6.7/",
+                        "http://localhost:8080/x", "http://LOCALHOST/",
+                        "http://[::1]:4566/",      "http://127.1/"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_int_equal(tm_http_check_url(ok[i], msg, sizeof(msg)), TM_OK);
+    const char *bad[] = {"http://128.0.0.1/",
+                         "http://localhost.example.com/",
+                         "http://[::2]/",
+                         "http://[::ffff:8.8.8.8]/",
+                         "http://0.0.0.0/",
+                         "http://example.com@evil.com/",
+                         "gopher://127.0.0.1/",
+                         "",
+                         "http://"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(tm_http_check_url(bad[i], msg, sizeof(msg)), TM_ERR_INVALID);
+    assert_true(tm_http_host_is_loopback("127.0.0.1"));
+    assert_true(tm_http_host_is_loopback("[::1]"));
+    assert_false(tm_http_host_is_loopback("[::1"));
+    assert_false(tm_http_host_is_loopback(""));
+    assert_false(tm_http_host_is_loopback(NULL));
+}
+
+/* --- Limits --------------------------------------------------------------------------------------------------- */
+
+static void test_per_host_concurrency_limit(void **state) {
+    struct fx *fx = s_start(state);
+    /* Replies are held until 5 are in flight or 150 ms pass: a correct engine never gets there. */
+    tm_test_http_server_hold(fx->srv, 5, 150);
+    fx->opts.max_per_host = 4;
+    s_engine(fx);
+    for (unsigned i = 0; i < 20; i++)
+        s_submit(fx, i, "GET", "/x", NULL, NULL);
+    s_wait(fx, 20);
+    for (unsigned i = 0; i < 20; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    assert_int_equal(tm_test_http_server_max_in_flight(fx->srv), 4);
+}
+
+static void test_per_service_concurrency_limit(void **state) {
+    struct fx *fx = s_start(state);
+    tm_test_http_server_hold(fx->srv, 4, 150);
+    fx->opts.max_per_host = 10;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_service_concurrency(fx->engine, "lambda", 3), TM_OK);
+    /* Two hosts (the same server by two names), one service. */
+    char url[256];
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(url, sizeof(url), "http://%s:%d/f%u", i % 2 ? "localhost" : "127.0.0.1",
+                 tm_test_http_server_port(fx->srv), i);
+        struct tm_http_request *req = tm_http_request_new("GET", url);
+        assert_int_equal(tm_http_request_set_key(req, "lambda", "lambda:us-east-1:GetPolicy"), TM_OK);
+        assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[i]), TM_OK);
+    }
+    s_wait(fx, 12);
+    for (unsigned i = 0; i < 12; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    assert_int_equal(tm_test_http_server_max_in_flight(fx->srv), 3);
+}
+
+static void test_queue_time_counts_against_timeout(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.action = TM_TEST_HTTP_HANG}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    fx->opts.max_per_host = 1;
+    fx->opts.max_attempts = 1;
+    fx->opts.timeout_ms = 300;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/hang", NULL, NULL);
+    s_submit(fx, 1, "GET", "/queued", NULL, NULL);
+    s_wait(fx, 2);
+    assert_int_equal(fx->results[0].err, TM_ERR_TIMEOUT);
+    assert_int_equal(fx->results[0].attempts, 1);
+    /* The second spent its whole timeout waiting for the slot: it fails without being sent. */
+    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
+    assert_int_equal(fx->results[1].attempts, 0);
+    assert_non_null(strstr(fx->results[1].message, "slot"));
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 1);
+}
+
+static uint64_t s_span_ns(struct fx *fx, const char *prefix) {
+    uint64_t first = 0, last = 0;
+    for (unsigned i = 0; i < tm_test_http_server_requests(fx->srv); i++) {
+        const struct tm_test_http_request *r = tm_test_http_server_request(fx->srv, i);
+        if (!tm_str_starts_with(r->target, prefix))
+            continue;
+        if (!first)
+            first = r->arrival_ns;
+        last = r->arrival_ns;
+    }
+    return last - first;
+}
+
+static void test_rate_limit_per_key(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "slow:*", 20, 1), TM_OK);
+    for (unsigned i = 0; i < 6; i++)
+        s_submit(fx, i, "GET", "/slow", "svc", "slow:op");
+    for (unsigned i = 6; i < 12; i++)
+        s_submit(fx, i, "GET", "/fast", "svc", "fast:op");
+    assert_true(tm_http_engine_key_rate(fx->engine, "slow:op") == 20);
+    assert_true(tm_http_engine_key_rate(fx->engine, "fast:op") == 0);
+    s_wait(fx, 12);
+    for (unsigned i = 0; i < 12; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    /* 6 requests at 20/s with a burst of 1 take 5 intervals of 50 ms (less a millisecond of slack each, and
+     * the first one's connection set-up). */
+    assert_true(s_span_ns(fx, "/slow") >= 230ull * 1000 * 1000);
+    /* The unlimited key was never held behind the limited one. */
+    for (unsigned i = 6; i < 12; i++)
+        assert_true(fx->results[i].order < fx->results[5].order);
+}
+
+static void test_global_max_rps(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_rps = 25;
+    s_engine(fx);
+    for (unsigned i = 0; i < 6; i++)
+        s_submit(fx, i, "GET", "/g", "svc", i % 2 ? "a:op" : "b:op");
+    s_wait(fx, 6);
+    /* Burst max(1, 25/10) = 2.5: two go at once, the third waits for half a token (20 ms), the last three
+     * for a whole one each (40 ms). */
+    assert_true(s_span_ns(fx, "/g") >= 125ull * 1000 * 1000);
+}
+
+static void test_rate_rules_longest_match(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "ec2:*", 10, 0), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "ec2:us-east-1:*", 20, 0), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "ec2:us-east-1:DescribeInstances", 5, 0), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "", 5, 0), TM_ERR_INVALID);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "x", -1, 0), TM_ERR_INVALID);
+    s_submit(fx, 0, "GET", "/1", "ec2", "ec2:us-east-1:DescribeInstances");
+    s_submit(fx, 1, "GET", "/2", "ec2", "ec2:us-east-1:DescribeVpcs");
+    s_submit(fx, 2, "GET", "/3", "ec2", "ec2:eu-west-1:DescribeVpcs");
+    s_submit(fx, 3, "GET", "/4", "s3", "s3:us-east-1:ListBuckets");
+    assert_true(tm_http_engine_key_rate(fx->engine, "ec2:us-east-1:DescribeInstances") == 5);
+    assert_true(tm_http_engine_key_rate(fx->engine, "ec2:us-east-1:DescribeVpcs") == 20);
+    assert_true(tm_http_engine_key_rate(fx->engine, "ec2:eu-west-1:DescribeVpcs") == 10);
+    assert_true(tm_http_engine_key_rate(fx->engine, "s3:us-east-1:ListBuckets") == 0);
+    /* Changing a rule updates keys already seen. */
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "ec2:*", 0, 0), TM_OK);
+    assert_true(tm_http_engine_key_rate(fx->engine, "ec2:eu-west-1:DescribeVpcs") == 0);
+    s_wait(fx, 4);
+}
+
+/* The first three requests for /a are throttled: that key slows down, the other does not. */
+static void s_throttle_some(struct tm_test_http_reply *out, const struct tm_test_http_request *req, void *user_data) {
+    unsigned *throttled = user_data;
+    if (*throttled < 3 && tm_str_starts_with(req->target, "/a")) {
+        (*throttled)++;
+        out->status = 429;
+        return;
+    }
+    out->body = "ok";
+}
+
+static void test_adaptive_limiter_slows_key(void **state) {
+    struct fx *fx = s_start(state);
+    unsigned throttled = 0;
+    tm_test_http_server_close(fx->srv);
+    assert_int_equal(tm_test_http_server_start(&fx->srv, &fx->loop, s_throttle_some, &throttled), 0);
+    fx->opts.max_attempts = 10;
+    s_engine(fx);
+    for (unsigned i = 0; i < 8; i++)
+        s_submit(fx, i, "GET", "/a", "svc", "svc:Hot");
+    s_submit(fx, 8, "GET", "/b", "svc", "svc:Cold");
+    s_wait(fx, 9);
+    for (unsigned i = 0; i < 9; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    double hot = tm_http_engine_key_rate(fx->engine, "svc:Hot");
+    assert_true(hot > 0);
+    assert_true(tm_http_engine_key_rate(fx->engine, "svc:Cold") == 0);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, "svc", &st);
+    assert_int_equal(st.throttles, 3);
+    assert_int_equal(st.retries, 3);
+}
+
+/* --- Hooks ---------------------------------------------------------------------------------------------------- */
+
+struct prep {
+    unsigned calls;
+    unsigned last_attempt;
+    bool async;
+    int fail_with;
+    uv_idle_t idle;
+    struct tm_http_request *waiting;
+};
+
+static int s_prepare(struct tm_http_request *req, unsigned attempt, void *hook_data) {
+    struct prep *p = hook_data;
+    p->calls++;
+    assert_int_equal(attempt, p->last_attempt + 1);
+    p->last_attempt = attempt;
+    char v[16];
+    snprintf(v, sizeof(v), "%u", attempt);
+    if (tm_http_request_set_header(req, "X-Attempt", v) != TM_OK)
+        return TM_ERR_NOMEM;
+    if (p->fail_with) {
+        tm_http_request_set_error(req, "NoCredentials", "no credentials in the chain");
+        return p->fail_with;
+    }
+    return TM_OK;
+}
+
+static void s_resume_later(uv_idle_t *i) {
+    struct prep *p = i->data;
+    uv_idle_stop(i);
+    struct tm_http_request *req = p->waiting;
+    p->waiting = NULL;
+    tm_http_request_resume(req, TM_OK);
+}
+
+static int s_prepare_async(struct tm_http_request *req, unsigned attempt, void *hook_data) {
+    struct prep *p = hook_data;
+    int rc = s_prepare(req, attempt, hook_data);
+    if (rc)
+        return rc;
+    if (attempt == 1) {
+        /* Resumed before returning. */
+        tm_http_request_resume(req, TM_OK);
+        return TM_HTTP_PREPARE_ASYNC;
+    }
+    p->waiting = req;
+    uv_idle_start(&p->idle, s_resume_later);
+    return TM_HTTP_PREPARE_ASYNC;
+}
+
+static void test_prepare_runs_each_attempt(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 500}, {.status = 500}, {.body = "ok"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    s_engine(fx);
+    struct prep p = {0};
+    char url[256];
+    snprintf(url, sizeof(url), "%s/p", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    tm_http_request_set_hooks(req, s_prepare, NULL, &p);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(p.calls, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "%u", i + 1);
+        assert_string_equal(tm_test_http_request_header(tm_test_http_server_request(fx->srv, i), "X-Attempt"), want);
+    }
+}
+
+static void test_prepare_async(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.status = 503}, {.status = 503}, {.body = "ok"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
+    s_engine(fx);
+    /* Static: its idle handle closes only when teardown runs the loop. */
+    static struct prep p;
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(uv_idle_init(&fx->loop, &p.idle), 0);
+    p.idle.data = &p;
+    char url[256];
+    snprintf(url, sizeof(url), "%s/p", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    tm_http_request_set_hooks(req, s_prepare_async, NULL, &p);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_int_equal(p.calls, 3);
+    uv_close((uv_handle_t *)&p.idle, NULL);
+}
+
+static void test_prepare_failure_sends_nothing(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    struct prep p = {.fail_with = TM_ERR_AUTH};
+    char url[256];
+    snprintf(url, sizeof(url), "%s/p", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    tm_http_request_set_hooks(req, s_prepare, NULL, &p);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_AUTH);
+    assert_string_equal(fx->results[0].code, "NoCredentials");
+    assert_string_equal(fx->results[0].message, "no credentials in the chain");
+    assert_int_equal(fx->results[0].attempts, 0);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 0);
+}
+
+/* --- Lifecycle ---------------------------------------------------------------------------------------------- */
+
+static void test_destroy_cancels_pending(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.action = TM_TEST_HTTP_HANG}, {.action = TM_TEST_HTTP_HANG}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 2), 0);
+    fx->opts.max_per_host = 2;
+    s_engine(fx);
+    for (unsigned i = 0; i < 5; i++)
+        s_submit(fx, i, "GET", "/hang", NULL, NULL);
+    /* Let the first two reach the server; three stay queued. */
+    fx->guard_fired = false;
+    uv_timer_start(&fx->guard, s_on_guard, 20000, 0);
+    while (tm_test_http_server_requests(fx->srv) < 2 && !fx->guard_fired)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_timer_stop(&fx->guard);
+    assert_false(fx->guard_fired);
+    assert_int_equal(fx->done_count, 0);
+    tm_http_engine_destroy(fx->engine);
+    fx->engine = NULL;
+    assert_int_equal(fx->done_count, 5);
+    for (unsigned i = 0; i < 5; i++) {
+        assert_int_equal(fx->results[i].err, TM_ERR_CANCELLED);
+        assert_string_equal(fx->results[i].code, "Cancelled");
+    }
+}
+
+static void s_submit_from_done(const struct tm_http_response *resp, void *user_data) {
+    struct fx *fx = user_data;
+    fx->results[fx->done_count].err = resp->err;
+    fx->done_count++;
+    if (fx->done_count < 5) {
+        char url[256];
+        snprintf(url, sizeof(url), "%s/chain/%u", tm_test_http_server_url(fx->srv), fx->done_count);
+        struct tm_http_request *req = tm_http_request_new("GET", url);
+        assert_int_equal(tm_http_submit(fx->engine, req, s_submit_from_done, fx), TM_OK);
+    }
+}
+
+static void test_submit_from_done_callback(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    char url[256];
+    snprintf(url, sizeof(url), "%s/chain/0", tm_test_http_server_url(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_submit_from_done, fx), TM_OK);
+    s_wait(fx, 5);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 4)->target, "/chain/4");
+    /* Sequential requests reuse one connection. */
+    assert_int_equal(tm_test_http_server_connections(fx->srv), 1);
+}
+
+static void s_stats_visit(const char *service, const struct tm_http_stats *stats, void *user_data) {
+    char *out = user_data;
+    char line[128];
+    snprintf(line, sizeof(line), "%s:%llu,", service, (unsigned long long)stats->requests);
+    strcat(out, line);
+}
+
+static void test_stats_per_service_sorted(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/1", "sqs", "sqs:op");
+    s_submit(fx, 1, "GET", "/2", "ec2", "ec2:op");
+    s_submit(fx, 2, "GET", "/3", "sqs", "sqs:op");
+    s_submit(fx, 3, "GET", "/4", "s3", "s3:op");
+    s_wait(fx, 4);
+    char out[256] = "";
+    tm_http_engine_foreach_stats(fx->engine, s_stats_visit, out);
+    assert_string_equal(out, "ec2:1,s3:1,sqs:2,");
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, "nope", &st);
+    assert_int_equal(st.requests, 0);
+}
+
+static void test_submit_argument_errors(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    assert_int_equal(tm_http_submit(fx->engine, NULL, s_done_counted, NULL), TM_ERR_INVALID);
+    struct tm_http_request *req = tm_http_request_new("GET", "http://127.0.0.1:1/");
+    assert_int_equal(tm_http_submit(fx->engine, req, NULL, NULL), TM_ERR_INVALID); /* freed */
+    assert_null(tm_http_request_new(NULL, "x"));
+    tm_http_request_destroy(NULL);
+    req = tm_http_request_new("GET", "http://127.0.0.1:1/");
+    tm_http_request_destroy(req);
+}
+
+static void test_connection_refused_is_retried_then_reported(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_attempts = 3;
+    s_engine(fx);
+    /* Port 1 on loopback: nothing listens there. */
+    struct tm_http_request *req = tm_http_request_new("GET", "http://127.0.0.1:1/");
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_NETWORK);
+    assert_int_equal(fx->results[0].attempts, 3);
+    assert_string_equal(fx->results[0].code, "NetworkError");
+    assert_true(fx->results[0].message[0] != '\0');
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_many_concurrent_requests, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_request_body_and_headers_reach_server, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retries_5xx_then_succeeds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_gives_up_at_attempt_cap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_client_error_not_retried, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retries_429_as_throttle, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retries_throttling_body, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retries_connection_reset, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retries_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_reported_after_cap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_honoured, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_over_limit_stops, s_setup, s_teardown),
+        cmocka_unit_test(test_parse_retry_after),
+        cmocka_unit_test_setup_teardown(test_body_cap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_header_cap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_plain_http_to_non_loopback, s_setup, s_teardown),
+        cmocka_unit_test(test_url_policy),
+        cmocka_unit_test_setup_teardown(test_per_host_concurrency_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_per_service_concurrency_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_time_counts_against_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_per_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_global_max_rps, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rate_rules_longest_match, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_adaptive_limiter_slows_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_runs_each_attempt, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_async, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_failure_sends_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_cancels_pending, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_submit_from_done_callback, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_stats_per_service_sorted, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_submit_argument_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_connection_refused_is_retried_then_reported, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
