@@ -210,9 +210,11 @@ class Account:
         return [g["name"] for g in self.security_groups[region] if g["name"] != "default"]
 
     def _keys(self, count):
-        # Six keys at least: the demo renderer names the first and sixth as EBS snapshot keys.
-        for i in range(max(count, 6)):
-            region = REGIONS[0] if i == 0 else self.region()
+        # The demo renderer encrypts EBS snapshots with the key aliased customer-data in us-east-1 and
+        # etl-staging elsewhere: the first keys carry those aliases, one per region.
+        fixed = [(REGIONS[0], "customer-data")] + [(r, "etl-staging") for r in REGIONS[1:]]
+        for i in range(max(count, len(fixed))):
+            region, alias = fixed[i] if i < len(fixed) else (self.region(), f"{self.word()}-{i:05d}")
             kid = "%s-%s-%s-%s-%s" % (D.hexid(8, "k", self.seed, i), D.hexid(4, "k1", self.seed, i),
                                       "4" + D.hexid(3, "k2", self.seed, i), "8" + D.hexid(3, "k3", self.seed, i),
                                       D.hexid(12, "k4", self.seed, i))
@@ -227,7 +229,7 @@ class Account:
                                principal={"AWS": "*"},
                                condition={"StringEquals": {"kms:CallerAccount": ACCOUNT,
                                                            "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}))
-            self.keys.append(dict(alias=f"{self.word()}-{i:05d}", id=kid, region=region,
+            self.keys.append(dict(alias=alias, id=kid, region=region,
                                   description=f"Key {i}", created=_epoch(self.rnd) + 0.25,
                                   style="console" if self.chance(0.6) else "jackson",
                                   policy=P(*stmts, pid="key-consolepolicy-3")))

@@ -32,6 +32,7 @@ el = D.el
 # (default page when the caller does not ask, the largest page a caller may ask for, the parameter).
 PAGES = {
     "GetAccountAuthorizationDetails": (100, 1000, "MaxItems"),
+    "ListRoles": (100, 1000, "MaxItems"),
     "ListFunctions": (50, 50, "MaxItems"),
     "GetRestApis": (25, 500, "limit"),
     "GetResources": (25, 500, "limit"),
@@ -93,6 +94,33 @@ def page_iam(fx):
                      slug=f"{variant}-page{n}", params=params,
                      comment=f"IAM GetAccountAuthorizationDetails ({variant} page size {size}), page {n} of {len(pages)}")
             chains[variant].append(dict(params=params, items=[(k, node) for k, node in page]))
+            marker = nxt
+    return chains
+
+
+def page_list_roles(fx):
+    """IAM ListRoles (the roles' MaxSessionDuration, which GetAccountAuthorizationDetails does not
+    carry): the role fields ListRoles returns, MaxItems per page, default and largest page size."""
+    def member(r):
+        kids = D.role_core(r)
+        if r.get("description"):
+            kids.append(el("Description", r["description"]))
+        kids.append(el("MaxSessionDuration", r.get("max_session", 3600)))
+        return el("member", kids)
+
+    roles = [member(r) for r in D.iam_sort(D.ROLES)]
+    chains = {}
+    for variant, size in (("default", PAGES["ListRoles"][0]), ("max", PAGES["ListRoles"][1])):
+        pages = chunks(roles, size)
+        chains[variant] = []
+        marker = None
+        for n, page in enumerate(pages, 1):
+            nxt = D.token("iam", "listroles", variant, n + 1, n=64) if n < len(pages) else None
+            children = [el("Roles", page), el("IsTruncated", nxt is not None)] + ([el("Marker", nxt)] if nxt else [])
+            params = ([f"MaxItems={size}"] if variant == "max" else []) + ([f"Marker={marker}"] if marker else [])
+            fx.query("iam", D.IAM_NS, D.IAM_REGION, "ListRoles", children, slug=f"{variant}-page{n}", params=params,
+                     comment=f"IAM ListRoles ({variant} page size {size}), page {n} of {len(pages)}")
+            chains[variant].append(dict(params=params))
             marker = nxt
     return chains
 
@@ -161,7 +189,7 @@ def render(acct):
     fx = D.Fixtures()
     for r in D.RENDERERS:
         r(fx)
-    pagination = {"iam": page_iam(fx), "kms": {}, "secretsmanager": {}, "ecr": {}, "apigateway": {}, "sns": {}}
+    pagination = {"iam": page_iam(fx), "iam_roles": page_list_roles(fx), "kms": {}, "secretsmanager": {}, "ecr": {}, "apigateway": {}, "sns": {}}
     for region in D.STANDARD_REGIONS:
         pagination["kms"][region] = page_json_list(
             fx, "kms", region, "ListKeys", "Keys", "NextMarker", "Marker",
@@ -319,6 +347,10 @@ def build_plan(acct, fx, pagination):
         for kind, node in page["items"]:
             if kind == "UserDetailList":
                 user_page[node[2][1][2]] = prev  # UserName element
+    prev_roles = sts
+    for page in pagination["iam_roles"]["max"]:
+        prev_roles = pl.add("iam", g, "ListRoles", [prev_roles], params=_params(page["params"]),
+                            host="iam.amazonaws.com")
     for u in acct.users:
         lk = pl.add("iam", g, "ListAccessKeys", [user_page[u["name"]]], params={"UserName": u["name"]},
                     host="iam.amazonaws.com")
