@@ -420,8 +420,12 @@ def build_plan(acct, fx, pagination):
                 la = pl.add("lambda", region, "ListAliases", [prev], method="GET", path=base + "/aliases",
                             host=host("lambda"))
                 for a in f.get("aliases", []):
+                    # An alias has its own policy and may have its own function URL.
                     pl.add("lambda", region, "GetPolicy", [la], method="GET", path=base + "/policy",
                            params={"Qualifier": a["name"]}, host=host("lambda"))
+                    pl.add("lambda", region, "GetFunctionUrlConfig", [la], method="GET",
+                           path=f"/2021-10-31/functions/{f['name']}/url", params={"Qualifier": a["name"]},
+                           host=host("lambda"))
         pl.add("lambda", region, "ListEventSourceMappings", [regions_call], method="GET",
                path="/2015-03-31/event-source-mappings/", host=host("lambda"))
 

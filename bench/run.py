@@ -182,6 +182,68 @@ class Mock:
         return out
 
 
+class LogFollower(threading.Thread):
+    """Stamps each line of mockcloud's --log with the time it appeared. mockcloud writes (and flushes) a
+    line when a request arrives, before its latency, so the stamps are arrival times to within the
+    10 ms polling period; mockcloud's log itself carries no time (docs/benchmarks.md, open items)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.t0 = time.monotonic()
+        self.stamps = []
+        self.halt = threading.Event()
+
+    def run(self):
+        pos, partial = 0, ""
+        while True:
+            stopping = self.halt.is_set()
+            try:
+                with open(self.path) as f:
+                    f.seek(pos)
+                    chunk = f.read()
+                    pos = f.tell()
+            except OSError:
+                chunk = ""
+            now = time.monotonic() - self.t0
+            if chunk:
+                partial += chunk
+                lines = partial.split("\n")
+                partial = lines.pop()
+                self.stamps.extend([now] * sum(1 for x in lines if x.strip()))
+            if stopping:
+                return
+            self.halt.wait(0.01)
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+
+
+def timeline(reqs, stamps, plan_bound):
+    """Where the time went: per token bucket (service, operation, region) the first and last arrival,
+    how many calls and throttles, in order of the last arrival; and the bucket that binds the bound."""
+    buckets = {}
+    for r, t in zip(reqs, stamps):
+        k = f"{r.get('service')}:{r.get('operation')}:{r.get('region')}"
+        b = buckets.setdefault(k, {"calls": 0, "throttled": 0, "first_s": t, "last_s": t})
+        b["calls"] += 1
+        b["throttled"] += r.get("fault") in ("rate-limit", "throttle")
+        b["first_s"] = min(b["first_s"], t)
+        b["last_s"] = max(b["last_s"], t)
+    for b in buckets.values():
+        span = b["last_s"] - b["first_s"]
+        b["rate_per_s"] = round((b["calls"] - 1) / span, 2) if span > 0 and b["calls"] > 1 else None
+        b["first_s"], b["last_s"] = round(b["first_s"], 2), round(b["last_s"], 2)
+    last = sorted(buckets.items(), key=lambda kv: -kv[1]["last_s"])[:6]
+    out = {"last_request_s": round(max(stamps), 2) if stamps else None, "latest_buckets": dict(last)}
+    m = re.match(r"(\d+) (\S+):(\S+) calls in (\S+) at", plan_bound["binding"]["what"])
+    if plan_bound["binding"]["kind"] == "rate-limit" and m:
+        key = f"{m.group(2)}:{m.group(3)}:{m.group(4)}"
+        out["binding_bucket"] = dict(buckets.get(key, {}), key=key)
+    return out
+
+
 def scan_env(fixtures, port):
     with open(os.path.join(fixtures, "scenario.json")) as f:
         cred = json.load(f)["credentials"][0]
@@ -216,11 +278,16 @@ def run_scan(tools, name, fixtures, plan, workdir, concurrency, scale, timeout, 
     if tmscan_limits and tools.scan_flag("--rate-limit") and "=RPS" in tools.scan_help:
         for a in rate_limit_args(1.0)[1::2]:
             cmd += ["--rate-limit", a]
+    follower = LogFollower(mock.log)
+    follower.start()
     try:
         rc, wall, rss, err = measured(cmd, env=scan_env(fixtures, mock.port), timeout=timeout, tools=tools)
     finally:
+        follower.stop()
         mock.stop()
     reqs = mock.requests()
+    if len(follower.stamps) == len(reqs):
+        out["timeline"] = timeline(reqs, follower.stamps, b)
     out["wall_s"] = round(wall, 3)
     out["exit"] = rc
     out["peak_rss_mib"] = round(rss / 1024, 1) if rss else None
