@@ -383,7 +383,7 @@ class Account:
                      modified="2024-%02d-%02dT10:00:00.000+0000" % (self.rnd.randint(1, 12), self.rnd.randint(1, 28)),
                      description=f"{name} handler",
                      env={k: "x" for k in self.rnd.sample(ENV_NAMES, self.rnd.randint(0, 4))}, policy=None)
-            if self.chance(0.2):
+            if self.chance(0.2) and self.sg_names(region):
                 vpc, subnets = self.vpc(region)
                 f["vpc"] = (subnets[:2], [self.sg_ids[self.rnd.choice(self.sg_names(region))]], vpc)
             r = self.rnd.random()
