@@ -423,7 +423,7 @@ CUSTOMER_MANAGED = {
         created="2023-09-04T08:00:00Z", style="compact", description="Read-only calls tmscan makes.",
         versions=[P(S("Allow", [
             "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "iam:ListAccessKeys",
-            "iam:GetAccessKeyLastUsed", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
+            "iam:GetAccessKeyLastUsed", "iam:ListRoles", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
             "iam:GetOpenIDConnectProvider", "iam:ListSAMLProviders", "s3:ListAllMyBuckets", "s3:GetBucketLocation",
             "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock",
             "s3:GetAccountPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketWebsite",
@@ -434,7 +434,7 @@ CUSTOMER_MANAGED = {
             "ec2:DescribeNetworkInterfaces", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute",
             "ec2:DescribeImages", "ec2:DescribeImageAttribute", "rds:DescribeDBInstances",
             "rds:DescribeDBSnapshots", "rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshots",
-            "rds:DescribeDBClusterSnapshotAttributes", "kms:ListKeys", "kms:DescribeKey", "kms:GetKeyPolicy",
+            "rds:DescribeDBClusterSnapshotAttributes", "kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyPolicy",
             "secretsmanager:ListSecrets", "secretsmanager:GetResourcePolicy", "ecr:DescribeRepositories",
             "ecr:GetRepositoryPolicy", "organizations:DescribeOrganization", "organizations:ListAccounts",
             "organizations:ListParents", "organizations:ListPoliciesForTarget", "organizations:DescribePolicy"],
@@ -1563,6 +1563,13 @@ def render_iam(fx):
              params=[f"Marker={marker}"],
              comment="IAM GetAccountAuthorizationDetails, page 2 of 2 (remaining roles, managed policies)")
 
+    # ListRoles: the one place IAM tells a role's MaxSessionDuration (GetAccountAuthorizationDetails omits it).
+    fx.query("iam", IAM_NS, IAM_REGION, "ListRoles", [
+        el("Roles", [el("member", role_core(r) + [el("MaxSessionDuration", r.get("max_session", 3600))])
+                     for r in roles]),
+        el("IsTruncated", False),
+    ], comment="IAM ListRoles (one page)")
+
     for u in USERS:
         keys = u.get("keys", [])
         fx.query("iam", IAM_NS, IAM_REGION, "ListAccessKeys", [
@@ -2426,6 +2433,16 @@ def render_kms(fx):
         fx.json("kms", "1.1", region, "ListKeys", {"Keys": [{"KeyArn": key_arn(region, k["id"]), "KeyId": k["id"]}
                                                             for k in keys], "Truncated": False},
                 comment=f"KMS ListKeys in {region}")
+        aliases = sorted(keys, key=lambda k: k["alias"])
+        entries = []
+        for k in aliases:
+            entry = {"AliasName": f"alias/{k['alias']}", "AliasArn": f"arn:aws:kms:{region}:{ACCOUNT}:alias/{k['alias']}",
+                     "TargetKeyId": k["id"]}
+            if k.get("created") is not None:
+                entry["CreationDate"] = k["created"]
+            entries.append(entry)
+        fx.json("kms", "1.1", region, "ListAliases", {"Aliases": entries, "Truncated": False},
+                comment=f"KMS ListAliases in {region}")
         for k in keys:
             arn = key_arn(region, k["id"])
             if k.get("denied"):

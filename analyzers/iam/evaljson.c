@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzers/iam/iam_int.h"
 #include "analyzers/iam/policy.h"
 
 /* Everything one input line owns. */
@@ -340,7 +341,10 @@ int tm_iam_eval_json_line(char **out, bool *was_error, const char *line, size_t 
     cJSON *answer = cJSON_CreateObject();
     if (!answer)
         return TM_ERR_NOMEM;
-    cJSON *root = cJSON_ParseWithLength(line, len);
+    /* Answers echo the id: only valid UTF-8 goes in, so only valid JSON comes out. */
+    size_t bad = 0;
+    bool utf8 = tm__iam_utf8_valid(line, len, &bad);
+    cJSON *root = utf8 ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *id = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
     cJSON *id_copy = id ? cJSON_Duplicate(id, true) : cJSON_CreateNull();
     int rc = id_copy ? TM_OK : TM_ERR_NOMEM;
@@ -349,7 +353,9 @@ int tm_iam_eval_json_line(char **out, bool *was_error, const char *line, size_t 
         rc = TM_ERR_NOMEM;
     }
     if (!rc) {
-        if (!root)
+        if (!utf8)
+            rc = s_fail(&ln, "not valid UTF-8 (byte %zu)", bad);
+        else if (!root)
             rc = s_fail(&ln, "not valid JSON");
         else
             rc = s_eval(&ln, root, answer);

@@ -681,7 +681,8 @@ static void s_draw_progress(struct tm_aws_scan *scan, bool force) {
         return;
     scan->last_draw = now;
     const struct tm_aws_progress *p = &scan->progress;
-    tm_log_progress(scan->log, "aws: %zu/%zu service-regions, %zu requests (%zu in flight), %zu retries, %zu errors",
+    tm_log_progress(scan->log,
+                    "aws: %zu/%zu service-regions done, %zu requests (%zu in flight), %zu retries, %zu failed",
                     p->units_done, p->units_total, p->requests, p->in_flight, p->retries, p->errors);
 }
 
@@ -910,8 +911,6 @@ static void s_on_caller(struct tm_aws_scan *scan, const struct tm_aws_result *re
 int tm_aws_scan_start(struct tm_aws_scan *scan) {
     if (scan->boot.started)
         return TM_ERR_STATE;
-    cJSON *scope = tm_snapshot_scope(scan->snap);
-    (void)scope;
     scan->boot.started = true;
     scan->current = &scan->boot;
     struct tm_aws_call call = {.api = &tm__aws_api_sts, .operation = "GetCallerIdentity", .region = scan->home_region};

@@ -102,7 +102,8 @@ struct tm_aws_result {
     const char *message; /* its message, or the transport's; NULL on success */
     int attempts;        /* attempts made, retries included */
     /* Non-NULL when the call failed: already in the snapshot's errors; mark the facts it would have
-     * read as unknown with it. NULL on success and for an accepted code. */
+     * read as unknown with it. It stays valid for the whole scan (a service may keep it to mark facts
+     * later). NULL on success and for an accepted code. */
     const struct tm_snapshot_error *error;
 };
 

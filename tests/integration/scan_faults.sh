@@ -7,7 +7,7 @@ set -u
 
 DENY="ListAccessKeys,DescribeSnapshotAttribute,DescribeDBClusterSnapshotAttributes,ListParents,DescribeNetworkInterfaces"
 start_mock "$DEMO" --seed 11 --throttle-rate 0.2 --deny "$DENY"
-scan -o "$T/f.json" --services iam,organizations,ec2,rds 2>"$T/f.err"
+scan -o "$T/f.json" 2>"$T/f.err"
 rc=$?
 stop_mock
 [ $rc -eq 3 ] || { tail -5 "$T/f.err"; fail "exit status $rc, expected 3"; }
@@ -22,11 +22,12 @@ snap = json.load(open(sys.argv[1]))
 denied = [e for e in snap["errors"] if e["code"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")]
 others = [e for e in snap["errors"] if e not in denied]
 for e in others:
-    # Anything else must be throttling that outlasted the retries, or the demo's own ListRoles gap.
+    # Anything else must be throttling that outlasted the retries, or an operation the demo does not
+    # answer at all (see scan_demo.sh).
     if not (e["code"] in ("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException")
-            and e["retried"]) and e["operation"] != "ListRoles":
+            and e["retried"]) and e["code"] not in ("InvalidAction", "UnknownOperationException"):
         print("unexpected error:", e)
         sys.exit(1)
-print("%d denied, %d throttled out" % (len(denied), len(others)))
+print("%d denied, %d other failures (throttled past the retries, or not answered by the demo)" % (len(denied), len(others)))
 PY
 echo "ok: faults"

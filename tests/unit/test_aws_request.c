@@ -113,8 +113,8 @@ static void test_endpoint_rejects_bad_regions(void **state) {
     struct tm_aws_endpoint ep;
     char err[256];
     const struct tm_aws_service *sqs = tm_aws_service_find("sqs");
-    const char *bad[] = {"us-east-1.evil.com", "us-east-1/x", "", "US-EAST-1", "-x", "us-east-1-", "eu west",
-                         "aws-global"};
+    const char *bad[] = {"us-east-1.evil.com", "us-east-1/x", "",          "US-EAST-1", "-x",
+                         "us-east-1-",         "eu west",     "aws-global"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(tm_aws_endpoint_resolve(&ep, sqs, bad[i], NULL, err, sizeof(err)), TM_ERR_INVALID);
     assert_int_equal(tm_aws_endpoint_resolve(&ep, NULL, "us-east-1", NULL, err, sizeof(err)), TM_ERR_INVALID);
@@ -138,22 +138,36 @@ static void test_endpoint_rejects_bad_regions(void **state) {
 static void test_readonly_rule(void **state) {
     (void)state;
     char err[256];
-    const char *ok[][2] = {{"iam", "GetAccountAuthorizationDetails"}, {"s3", "ListBuckets"},
-                           {"ec2", "DescribeInstances"},              {"sts", "GetCallerIdentity"},
-                           {"sts", "AssumeRole"},                     {"sts", "AssumeRoleWithWebIdentity"},
-                           {"s3", "HeadBucket"},                      {"s3", "GetBucketPolicy"},
-                           {"lambda", "GetFunctionConfiguration"},    {"secretsmanager", "DescribeSecret"},
-                           {"ssm", "DescribeParameters"},             {"iam", "SimulatePrincipalPolicy"}};
+    const char *ok[][2] = {{"iam", "GetAccountAuthorizationDetails"},
+                           {"s3", "ListBuckets"},
+                           {"ec2", "DescribeInstances"},
+                           {"sts", "GetCallerIdentity"},
+                           {"sts", "AssumeRole"},
+                           {"sts", "AssumeRoleWithWebIdentity"},
+                           {"s3", "HeadBucket"},
+                           {"s3", "GetBucketPolicy"},
+                           {"lambda", "GetFunctionConfiguration"},
+                           {"secretsmanager", "DescribeSecret"},
+                           {"ssm", "DescribeParameters"},
+                           {"iam", "SimulatePrincipalPolicy"}};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         assert_int_equal(tm_aws_readonly_check(ok[i][0], ok[i][1], err, sizeof(err)), TM_OK);
-    const char *refused[][2] = {{"s3", "PutBucketPolicy"},         {"iam", "CreateAccessKey"},
-                                {"iam", "GenerateCredentialReport"}, {"iam", "GenerateServiceLastAccessedDetails"},
-                                {"s3", "DeleteBucket"},            {"lambda", "UpdateFunctionCode"},
-                                {"lambda", "InvokeFunction"},      {"sqs", "ReceiveMessage"},
-                                {"s3", "SelectObjectContent"},     {"dynamodb", "BatchGetItem"},
-                                {"ec2", "Getaway"},                {"ec2", "List"},
-                                {"ec2", "Describe"},               {"iam", "AssumeRole"},
-                                {"s3", "AssumeRole"},              {"sts", "DecodeAuthorizationMessage"}};
+    const char *refused[][2] = {{"s3", "PutBucketPolicy"},
+                                {"iam", "CreateAccessKey"},
+                                {"iam", "GenerateCredentialReport"},
+                                {"iam", "GenerateServiceLastAccessedDetails"},
+                                {"s3", "DeleteBucket"},
+                                {"lambda", "UpdateFunctionCode"},
+                                {"lambda", "InvokeFunction"},
+                                {"sqs", "ReceiveMessage"},
+                                {"s3", "SelectObjectContent"},
+                                {"dynamodb", "BatchGetItem"},
+                                {"ec2", "Getaway"},
+                                {"ec2", "List"},
+                                {"ec2", "Describe"},
+                                {"iam", "AssumeRole"},
+                                {"s3", "AssumeRole"},
+                                {"sts", "DecodeAuthorizationMessage"}};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         assert_int_equal(tm_aws_readonly_check(refused[i][0], refused[i][1], err, sizeof(err)), TM_ERR_READ_ONLY);
         assert_non_null(strstr(err, refused[i][1]));
@@ -163,8 +177,7 @@ static void test_readonly_rule(void **state) {
     const struct tm_aws_readonly_rule *deny = tm_aws_readonly_deny_list(&n);
     assert_true(n >= 40);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(tm_aws_readonly_check(deny[i].service, deny[i].operation, err, sizeof(err)),
-                         TM_ERR_READ_ONLY);
+        assert_int_equal(tm_aws_readonly_check(deny[i].service, deny[i].operation, err, sizeof(err)), TM_ERR_READ_ONLY);
         assert_non_null(strstr(err, deny[i].reason));
         assert_true(deny[i].reason[0] != '\0');
     }
@@ -187,8 +200,7 @@ static void test_readonly_rule(void **state) {
                      TM_ERR_READ_ONLY);
     assert_int_equal(tm_aws_readonly_check_param("apigateway", "GetApiKeys", "includeValues", "TRUE", NULL, 0),
                      TM_ERR_READ_ONLY);
-    assert_int_equal(tm_aws_readonly_check_param("apigateway", "GetApiKeys", "includeValues", "false", NULL, 0),
-                     TM_OK);
+    assert_int_equal(tm_aws_readonly_check_param("apigateway", "GetApiKeys", "includeValues", "false", NULL, 0), TM_OK);
     assert_int_equal(tm_aws_readonly_check_param("apigateway", "GetApiKeys", "limit", "500", NULL, 0), TM_OK);
 }
 
@@ -239,9 +251,9 @@ static void test_error_shapes(void **state) {
                      TM_OK);
     assert_string_equal(e.code, "NotFoundException");
     assert_string_equal(e.message, "Key not found");
-    assert_int_equal(s_parse(&e, TM_AWS_PROTO_JSON, 400, "{\"__type\":\"ThrottlingException\",\"Message\":\"Slow\"}",
-                             NULL, NULL),
-                     TM_OK);
+    assert_int_equal(
+        s_parse(&e, TM_AWS_PROTO_JSON, 400, "{\"__type\":\"ThrottlingException\",\"Message\":\"Slow\"}", NULL, NULL),
+        TM_OK);
     assert_string_equal(e.code, "ThrottlingException");
     assert_string_equal(e.message, "Slow");
     /* rest-json: the header wins, its ":http://..." tail dropped. */
@@ -329,9 +341,9 @@ static void test_error_adversarial(void **state) {
     assert_int_equal(len % 2, 0); /* whole two-byte characters only */
     for (size_t i = 0; i < len; i++)
         assert_true((unsigned char)e.message[i] >= 0x20);
-    assert_int_equal(s_parse(&e, TM_AWS_PROTO_JSON, 400, "{\"__type\":\"Bad\\u0007Code\",\"message\":\"a\\r\\nb\"}",
-                             NULL, NULL),
-                     TM_OK);
+    assert_int_equal(
+        s_parse(&e, TM_AWS_PROTO_JSON, 400, "{\"__type\":\"Bad\\u0007Code\",\"message\":\"a\\r\\nb\"}", NULL, NULL),
+        TM_OK);
     assert_string_equal(e.code, "Bad Code");
     assert_string_equal(e.message, "a  b");
     char longcode[600];
@@ -352,9 +364,16 @@ static void test_error_adversarial(void **state) {
 
 static void test_error_code_classes(void **state) {
     (void)state;
-    const char *throttles[] = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-                               "SlowDown", "RequestThrottled", "ProvisionedThroughputExceededException",
-                               "RequestThrottledException", "PriorRequestNotComplete", "BandwidthLimitExceeded",
+    const char *throttles[] = {"Throttling",
+                               "ThrottlingException",
+                               "RequestLimitExceeded",
+                               "TooManyRequestsException",
+                               "SlowDown",
+                               "RequestThrottled",
+                               "ProvisionedThroughputExceededException",
+                               "RequestThrottledException",
+                               "PriorRequestNotComplete",
+                               "BandwidthLimitExceeded",
                                "EC2ThrottledException"};
     for (size_t i = 0; i < sizeof(throttles) / sizeof(throttles[0]); i++)
         assert_true(tm_aws_error_is_throttle(throttles[i]));
@@ -652,9 +671,12 @@ static void test_missing_credentials(void **state) {
 static void test_writes_refused_nothing_sent(void **state) {
     struct fx *fx = *state;
     s_start(fx);
-    const char *writes[][2] = {{"s3", "PutBucketPolicy"},         {"iam", "CreateAccessKey"},
-                               {"iam", "GenerateCredentialReport"}, {"secretsmanager", "GetSecretValue"},
-                               {"s3", "GetObject"},               {"lambda", "DeleteFunction"}};
+    const char *writes[][2] = {{"s3", "PutBucketPolicy"},
+                               {"iam", "CreateAccessKey"},
+                               {"iam", "GenerateCredentialReport"},
+                               {"secretsmanager", "GetSecretValue"},
+                               {"s3", "GetObject"},
+                               {"lambda", "DeleteFunction"}};
     for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
         struct tm_aws_request *r = NULL;
         char err[256];

@@ -996,6 +996,30 @@ static void protocol_errors(void **state) {
     s_expect_error("{\"id\":7,\"resourceAccount\":5," REQ(USER_ARN, "s3:GetObject", "*") "}", "resourceAccount");
 }
 
+static void protocol_adversarial_lines(void **state) {
+    (void)state;
+    s_expect_error("{\"id\":\"\xff\"," REQ(USER_ARN, "s3:GetObject", "*") "}", "not valid UTF-8");
+    const char *full = "{\"id\":1," REQ(USER_ARN, "s3:GetObject", "*") "}";
+    for (size_t n = 1; n < strlen(full); n += 7) {
+        char *out = NULL;
+        bool was_error = false;
+        assert_int_equal(tm_iam_eval_json_line(&out, &was_error, full, n), TM_OK);
+        assert_true(was_error);
+        free(out);
+    }
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":5,\"action\":\"s3:GetObject\",\"resource\":\"*\"}}",
+                   "request.principal");
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":\"anonymous\",\"action\":\"s3:GetObject\",\"resource\":\"\"}}",
+                   "request.resource");
+    s_expect_error("{\"id\":1,\"request\":{\"principal\":\"anonymous\",\"action\":\"s3:GetObject\",\"resource\":\"*\","
+                   "\"extra\":1}}",
+                   "request.extra");
+    /* Unicode survives the round trip. */
+    cJSON *j = s_run("{\"id\":\"caf\xc3\xa9 \\u65e5\"," REQ(USER_ARN, "s3:GetObject", "*") "}");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring, "caf\xc3\xa9 \xe6\x97\xa5");
+    cJSON_Delete(j);
+}
+
 static void protocol_policy_as_string(void **state) {
     (void)state;
     s_expect("{\"identityPolicies\":[\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"s3:*\\\","
@@ -1128,6 +1152,7 @@ int main(void) {
         T(derived_keys_can_be_overridden),
         T(protocol_id_echoed_any_type),
         T(protocol_errors),
+        T(protocol_adversarial_lines),
         T(protocol_policy_as_string),
         T(protocol_context_arrays_and_numbers),
         T(api_reason_and_matches),
