@@ -587,6 +587,23 @@ def table(r):
               f"{x['planned_calls']:>7} {x.get('throttled', 0):>8} "
               f"{(x.get('peak_rss_mib') or 0):>8.1f}  {note}")
     print()
+    for name in ("scan_1k", "scan_10k", "scan_10k_sequential", "scan_10k_mismatch"):
+        x = r["runs"].get(name)
+        if not x or "timeline" not in x:
+            continue
+        t = x["timeline"]
+        b = t.get("binding_bucket")
+        if b and b.get("calls"):
+            print(f"{name}: the binding bucket {b['key']}: {b['calls']} requests ({b['throttled']} throttled) "
+                  f"from {b['first_s']} s to {b['last_s']} s ({b['rate_per_s']}/s); last request at "
+                  f"{t['last_request_s']} s, exit at {x['wall_s']} s")
+        extra = sorted(x.get("extra_calls", {}).items(), key=lambda kv: -kv[1])[:4]
+        if extra:
+            print(f"{' ' * len(name)}  calls beyond the plan: " + ", ".join(f"{k} +{v}" for k, v in extra))
+        missing = sorted(x.get("missing_calls", {}).items(), key=lambda kv: -kv[1])[:4]
+        if missing:
+            print(f"{' ' * len(name)}  planned calls not made: " + ", ".join(f"{k} -{v}" for k, v in missing))
+    print()
     for label in ("10k", "100k"):
         x = r["analysis"].get(label)
         if x:
