@@ -6,6 +6,7 @@
 
 #include "analyzers/analyze.h"
 #include "analyzers/iam/catalog.h"
+#include "analyzers/privesc_catalog.h"
 #include "analyzers/recognised.h"
 #include "analyzers/report/report.h"
 #include "analyzers/rules.h"
@@ -35,6 +36,7 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
     int exit_code = TM_EXIT_USAGE;
     struct tm_rules *rules = NULL;
     struct tm_iam_catalog *actions = NULL;
+    struct tm_privesc_catalog *privesc = NULL;
     struct tm_recognised *rec = NULL;
     struct tm_findings findings;
     struct tm_buf out;
@@ -77,6 +79,11 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
         tm_log_error(&cli->log, "%s: %s", command, err);
         goto out;
     }
+    if (tm_cli_policy_file(path, sizeof(path), dir, "privesc.json") ||
+        tm_privesc_catalog_load(&privesc, path, actions, err, sizeof(err))) {
+        tm_log_error(&cli->log, "%s: %s", command, err);
+        goto out;
+    }
     const char *policy = opts->policy_file;
     if (!policy && access(DEFAULT_POLICY_FILE, F_OK) == 0)
         policy = DEFAULT_POLICY_FILE;
@@ -88,7 +95,8 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
         tm_log_debug(&cli->log, "recognised exposure from %s: %zu entries, %zu suppressions", policy, rec->n_recognised,
                      rec->n_suppressed);
 
-    struct tm_analysis analysis = {.snap = snap, .rules = rules, .actions = actions, .today = today};
+    struct tm_analysis analysis = {
+        .snap = snap, .rules = rules, .actions = actions, .privesc = privesc, .today = today};
     if (tm_analyze(&analysis, &findings)) {
         tm_log_error(&cli->log, "%s: %s", command, analysis.errmsg);
         goto out;
@@ -134,6 +142,7 @@ out:
     tm_buf_clean_up(&out);
     tm_findings_clean_up(&findings);
     tm_recognised_destroy(rec);
+    tm_privesc_catalog_destroy(privesc);
     tm_iam_catalog_destroy(actions);
     tm_rules_destroy(rules);
     return exit_code;

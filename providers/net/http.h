@@ -15,7 +15,9 @@
  *   gradually on success, and one global `max_rps` budget. Waiting for tokens is deliberate pacing and
  *   does not count against the timeout.
  * - Security: TLS peer and host verification are always on; plain http:// is refused unless the host
- *   is loopback (127.0.0.0/8, ::1, localhost). Redirects are never followed.
+ *   is loopback (127.0.0.0/8, ::1, localhost) or one of AWS's link-local credential endpoints (instance
+ *   metadata 169.254.169.254 / fd00:ec2::254, the container agent 169.254.170.2, 169.254.170.23,
+ *   fd00:ec2::23), which only exist over plain HTTP. Redirects are never followed.
  * - Proxies: HTTPS_PROXY, https_proxy, NO_PROXY... are read by libcurl itself, as curl does.
  *
  * Everything runs on the loop's thread; no function here may be called from another thread. */
@@ -213,9 +215,11 @@ TM_MUST_CHECK int tm_http_submit(struct tm_http_engine *engine, struct tm_http_r
  * the delay in ms (0 for a date in the past), or TM_ERR_PARSE. */
 TM_MUST_CHECK int tm_http_parse_retry_after(uint64_t *out_ms, const char *value, int64_t now_unix);
 
-/* Whether a URL may be fetched: https:// to anywhere, http:// only to loopback. On refusal, errmsg says
- * why. */
+/* Whether a URL may be fetched: https:// to anywhere, http:// only to loopback and the AWS metadata
+ * addresses. On refusal, errmsg says why. */
 TM_MUST_CHECK int tm_http_check_url(const char *url, char *errmsg, size_t errmsg_len);
 bool tm_http_host_is_loopback(const char *host);
+/* 169.254.169.254, 169.254.170.2, 169.254.170.23, [fd00:ec2::254], [fd00:ec2::23] (as curl writes hosts). */
+bool tm_http_host_is_aws_metadata(const char *host);
 
 #endif

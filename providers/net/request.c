@@ -329,6 +329,19 @@ bool tm_http_host_is_loopback(const char *host) {
     return false;
 }
 
+/* AWS's own link-local, plain-HTTP credential endpoints: instance metadata (IMDS) and the ECS/EKS container
+ * agent. They are never routed off the machine's link, and the SDKs reach them the same way. */
+bool tm_http_host_is_aws_metadata(const char *host) {
+    static const char *const hosts[] = {"169.254.169.254", "169.254.170.2", "169.254.170.23", "[fd00:ec2::254]",
+                                        "[fd00:ec2::23]"};
+    if (!host)
+        return false;
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+        if (tm_str_ieq(host, hosts[i]))
+            return true;
+    return false;
+}
+
 static void s_msg(char *errmsg, size_t errmsg_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void s_msg(char *errmsg, size_t errmsg_len, const char *fmt, ...) {
@@ -361,11 +374,13 @@ int tm_http_check_url(const char *url, char *errmsg, size_t errmsg_len) {
     if (tm_str_ieq(scheme, "https")) {
         rc = TM_OK;
     } else if (tm_str_ieq(scheme, "http")) {
-        if (tm_http_host_is_loopback(host))
+        if (tm_http_host_is_loopback(host) || tm_http_host_is_aws_metadata(host))
             rc = TM_OK;
         else
             s_msg(errmsg, errmsg_len,
-                  "refusing plain http:// to '%.200s': only loopback hosts may be reached without TLS", host);
+                  "refusing plain http:// to '%.200s': only loopback hosts (and AWS's link-local metadata "
+                  "endpoints) may be reached without TLS",
+                  host);
     } else {
         s_msg(errmsg, errmsg_len, "unsupported URL scheme '%.50s'", scheme);
     }

@@ -304,6 +304,10 @@ static int s_parse(struct s_conn *c, struct tm_test_http_request *r) {
     size_t len = c->in.len;
     if (!data)
         return 0;
+    /* Not HTTP at all (a TLS ClientHello, say): refuse at once rather than wait for a blank line. */
+    for (size_t i = 0; i < len && data[i] != ' '; i++)
+        if (!(data[i] >= 'A' && data[i] <= 'Z'))
+            return -1;
     const char *end = memmem(data, len, "\r\n\r\n", 4);
     if (!end)
         return len > 65536 ? -1 : 0;

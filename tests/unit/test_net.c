@@ -485,21 +485,18 @@ static void test_refuses_plain_http_to_non_loopback(void **state) {
 static void test_url_policy(void **state) {
     (void)state;
     char msg[256];
-    const char *ok[] = {"https://example.com/",    "https://sts.us-east-1.amazonaws.com/",
-                        "http://127.0.0.1:9/",     "http://127.45.6.7/",
-                        "http://localhost:8080/x", "http://LOCALHOST/",
-                        "http://[::1]:4566/",      "http://127.1/"};
+    const char *ok[] = {"https://example.com/", "https://sts.us-east-1.amazonaws.com/", "http://127.0.0.1:9/",
+                        "http://127.45.6.7/", "http://localhost:8080/x", "http://LOCALHOST/", "http://[::1]:4566/",
+                        "http://127.1/",
+                        /* AWS's link-local credential endpoints only speak plain HTTP. */
+                        "http://169.254.169.254/latest/api/token", "http://169.254.170.2/v2/credentials/x",
+                        "http://[fd00:ec2::254]/latest/meta-data/"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         assert_int_equal(tm_http_check_url(ok[i], msg, sizeof(msg)), TM_OK);
-    const char *bad[] = {"http://128.0.0.1/",
-                         "http://localhost.example.com/",
-                         "http://[::2]/",
-                         "http://[::ffff:8.8.8.8]/",
-                         "http://0.0.0.0/",
-                         "http://example.com@evil.com/",
-                         "gopher://127.0.0.1/",
-                         "",
-                         "http://"};
+    const char *bad[] = {
+        "http://128.0.0.1/", "http://localhost.example.com/", "http://[::2]/",           "http://[::ffff:8.8.8.8]/",
+        "http://0.0.0.0/",   "http://example.com@evil.com/",  "gopher://127.0.0.1/",     "",
+        "http://",           "http://169.254.1.1/",           "http://169.254.169.253/", "http://[fd00:ec2::1]/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(tm_http_check_url(bad[i], msg, sizeof(msg)), TM_ERR_INVALID);
     assert_true(tm_http_host_is_loopback("127.0.0.1"));
@@ -880,6 +877,38 @@ static void test_connection_refused_is_retried_then_reported(void **state) {
     assert_true(fx->results[0].message[0] != '\0');
 }
 
+static void test_tls_is_verified_with_the_given_ca_bundle(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.ca_bundle = "/nonexistent/tmscan-test-ca.pem";
+    fx->opts.max_attempts = 3;
+    s_engine(fx);
+    /* https to the plain-HTTP test server: the CA bundle is read before anything else, and a bundle that
+     * cannot be read is a final TLS error, not something to retry. */
+    char url[128];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", tm_test_http_server_port(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_NETWORK);
+    assert_string_equal(fx->results[0].code, "TLSVerificationFailed");
+    assert_int_equal(fx->results[0].attempts, 1);
+}
+
+static void test_tls_handshake_failure_is_retried(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_attempts = 2;
+    s_engine(fx);
+    /* The test server answers a TLS ClientHello with an HTTP error: a failed handshake, as a middlebox that
+     * cuts connections would cause. */
+    char url[128];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", tm_test_http_server_port(fx->srv));
+    struct tm_http_request *req = tm_http_request_new("GET", url);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[0]), TM_OK);
+    s_wait(fx, 1);
+    assert_int_equal(fx->results[0].err, TM_ERR_NETWORK);
+    assert_int_equal(fx->results[0].attempts, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_many_concurrent_requests, s_setup, s_teardown),
@@ -914,6 +943,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_stats_per_service_sorted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_submit_argument_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused_is_retried_then_reported, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_is_verified_with_the_given_ca_bundle, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_handshake_failure_is_retried, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

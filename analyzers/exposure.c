@@ -1,0 +1,521 @@
+/* Exposure: every entry point, i.e. every edge of the graph from the internet, from any AWS account or from an
+ * account outside the organization into the scanned account. One finding per exposed resource and category
+ * (public-exposure: the internet or any AWS account; cross-account: one per outside account), with the entry
+ * edges as its path and, for a role, the data its credentials read that the outsider could not read before.
+ *
+ * What is not an entry point here (docs/threat-model.md): edges that exist only because a fact is unknown (the
+ * coverage-gap finding of the failed call reports those), grants narrowed by a source network, an external id or
+ * an authorizer (conditional edges), accounts of the scanned account's own organization, AWS services acting for
+ * named resources, methods whose integration is a mock, and access keys (token abuse reports those). */
+#include "analyzers/analyze.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzers/graph.h"
+#include "analyzers/threat_int.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+struct s_type {
+    const char *type;
+    const char *noun; /* "S3 bucket" */
+    const char *rule_public, *rule_cross;
+};
+
+static const struct s_type s_types[] = {
+    {"aws:s3:bucket", "S3 bucket", "aws-s3-bucket-public", "aws-s3-bucket-cross-account"},
+    {"aws:s3:access-point", "S3 access point", "aws-s3-access-point-public", "aws-s3-access-point-cross-account"},
+    {"aws:sqs:queue", "SQS queue", "aws-sqs-queue-public", "aws-sqs-queue-cross-account"},
+    {"aws:sns:topic", "SNS topic", "aws-sns-topic-public", "aws-sns-topic-cross-account"},
+    {"aws:lambda:function", "Lambda function", "aws-lambda-function-public", "aws-lambda-function-cross-account"},
+    {"aws:lambda:alias", "Lambda function alias", "aws-lambda-function-public", "aws-lambda-function-cross-account"},
+    {"aws:kms:key", "KMS key", "aws-kms-key-public", "aws-kms-key-cross-account"},
+    {"aws:secretsmanager:secret", "secret", "aws-secretsmanager-secret-public",
+     "aws-secretsmanager-secret-cross-account"},
+    {"aws:ecr:repository", "container image repository", "aws-ecr-repository-public",
+     "aws-ecr-repository-cross-account"},
+    {"aws:apigateway:method", "API method", "aws-apigateway-method-public", "aws-apigateway-method-cross-account"},
+    {"aws:apigatewayv2:route", "API route", "aws-apigatewayv2-route-public", "aws-apigateway-method-cross-account"},
+    {"aws:iam:role", "IAM role", "aws-iam-role-public", "aws-iam-role-cross-account"},
+    {"aws:ec2:instance", "EC2 instance", "aws-ec2-instance-public", NULL},
+    {"aws:ec2:snapshot", "EBS snapshot", "aws-ec2-snapshot-public", "aws-ec2-snapshot-cross-account"},
+    {"aws:ec2:image", "machine image (AMI)", "aws-ec2-image-public", "aws-ec2-image-cross-account"},
+    {"aws:rds:db", "database", "aws-rds-db-public", NULL},
+    {"aws:rds:snapshot", "database snapshot", "aws-rds-snapshot-public", "aws-rds-snapshot-cross-account"},
+    {"aws:rds:cluster-snapshot", "database cluster snapshot", "aws-rds-snapshot-public",
+     "aws-rds-snapshot-cross-account"},
+};
+
+static const struct s_type *s_type_of(const struct tm_graph_node *n) {
+    for (size_t i = 0; n->type && i < sizeof(s_types) / sizeof(s_types[0]); i++)
+        if (strcmp(s_types[i].type, n->type) == 0)
+            return &s_types[i];
+    return NULL;
+}
+
+static bool s_is(const struct tm_graph_node *n, const char *type) {
+    return n->type && strcmp(n->type, type) == 0;
+}
+
+/* Methods that reach nothing (a MOCK integration answers by itself, e.g. CORS preflight). */
+static bool s_mock(const struct tm_graph_node *n) {
+    const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
+    const cJSON *integ = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "integration") : NULL;
+    return cJSON_IsObject(integ) && strcmp(tm_json_str(integ, "type", ""), "MOCK") == 0;
+}
+
+/* An edge that makes an entry point: known, not narrowed, into a resource of the scanned account. */
+static bool s_entry_edge(const struct tm_graph *g, const struct tm_graph_edge *e) {
+    if (e->flags & (TM_GRAPH_EDGE_UNKNOWN | TM_GRAPH_EDGE_CONDITIONAL | TM_GRAPH_EDGE_TO_SET))
+        return false;
+    if (e->kind == TM_GRAPH_EDGE_HOLDS_TOKEN_OF || e->kind == TM_GRAPH_EDGE_TRIGGERS)
+        return false;
+    const struct tm_graph_node *to = tm_graph_node(g, e->to);
+    if (!(to->flags & TM_GRAPH_NODE_IN_SNAPSHOT) || (to->flags & TM_GRAPH_NODE_EXTERNAL) || !s_type_of(to))
+        return false;
+    if ((s_is(to, "aws:apigateway:method") || s_is(to, "aws:apigatewayv2:route")) && s_mock(to))
+        return false;
+    return true;
+}
+
+/* The qualifying edges from entry to node. */
+static size_t s_edges_to(const struct tm_graph *g, uint32_t entry, uint32_t node, const struct tm_graph_edge **out,
+                         size_t max) {
+    size_t n = 0, k = 0;
+    const struct tm_graph_edge *edges = tm_graph_out(g, entry, &n, NULL);
+    for (size_t i = 0; i < n && k < max; i++)
+        if (edges[i].to == node && s_entry_edge(g, &edges[i]))
+            out[k++] = &edges[i];
+    return k;
+}
+
+/* ---- words ---- */
+
+static const char *s_verb(unsigned kinds) {
+    bool r = kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_CAN_READ);
+    bool w = kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_CAN_WRITE);
+    if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_CAN_ASSUME))
+        return "assume";
+    if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO))
+        return "connect to";
+    if (r && w)
+        return "read and change";
+    if (r)
+        return "read";
+    if (w)
+        return "change";
+    if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_CAN_INVOKE))
+        return "call";
+    return "reach";
+}
+
+static const char *s_who(const struct tm_graph_node *entry, char *buf, size_t len) {
+    switch (entry->kind) {
+        case TM_GRAPH_NODE_INTERNET:
+            return "Anyone on the internet";
+        case TM_GRAPH_NODE_ANY_AWS_ACCOUNT:
+            return "Anyone with an AWS account";
+        default:
+            snprintf(buf, len, "AWS account %s, outside your organization,", entry->account ? entry->account : "?");
+            return buf;
+    }
+}
+
+/* The OIDC or SAML provider a trust statement federates, or NULL. */
+static char *s_federated(const struct tm_graph_edge *e) {
+    if (!e->statement)
+        return NULL;
+    cJSON *st = cJSON_Parse(e->statement);
+    const cJSON *p = st ? cJSON_GetObjectItemCaseSensitive(st, "Principal") : NULL;
+    const cJSON *fed = cJSON_IsObject(p) ? cJSON_GetObjectItemCaseSensitive(p, "Federated") : NULL;
+    if (cJSON_IsArray(fed))
+        fed = fed->child;
+    char *out = NULL;
+    if (cJSON_IsString(fed)) {
+        const char *v = fed->valuestring, *slash = strstr(v, ":oidc-provider/");
+        out = strdup(slash ? slash + strlen(":oidc-provider/") : v);
+    }
+    cJSON_Delete(st);
+    return out;
+}
+
+static const char *s_statement_ref(const struct tm_graph_edge *e, char *buf, size_t len) {
+    if (e->evidence.statement < 0)
+        return NULL;
+    if (e->evidence.sid)
+        snprintf(buf, len, "statement %d (Sid %s)", (int)e->evidence.statement, e->evidence.sid);
+    else
+        snprintf(buf, len, "statement %d", (int)e->evidence.statement);
+    return buf;
+}
+
+/* The concrete change that closes this entry point. */
+static int s_fix(struct tm_buf *b, const struct tm_graph *g, const struct tm_graph_node *n,
+                 const struct tm_graph_edge *e, const struct tm_graph_node *entry) {
+    char ref[256];
+    const char *st = s_statement_ref(e, ref, sizeof(ref));
+    const char *name = tm__threat_name(n);
+    const char *src = e->evidence.source ? e->evidence.source : "";
+    bool cross = entry->kind == TM_GRAPH_NODE_ACCOUNT;
+    if (strcmp(src, "acl") == 0)
+        return tm_buf_appendf(
+            b,
+            "Remove ACL grant %d from bucket %s (aws s3api put-bucket-acl --bucket %s --acl private), "
+            "or turn on IgnorePublicAcls in its Block Public Access settings; setting Object "
+            "Ownership to BucketOwnerEnforced disables ACLs altogether.",
+            (int)e->evidence.statement, name, name);
+    if (strcmp(src, "network") == 0) {
+        uint32_t sg = tm_graph_find(g, e->evidence.holder);
+        const char *sg_name = sg != TM_GRAPH_NONE ? tm__threat_name(tm_graph_node(g, sg)) : e->evidence.holder;
+        const char *slash = e->evidence.holder ? strrchr(e->evidence.holder, '/') : NULL;
+        return tm_buf_appendf(
+            b,
+            "In security group %s (%s), remove the inbound rule that allows %s from 0.0.0.0/0 (or "
+            "::/0), or narrow it to the addresses that need it%s.",
+            sg_name ? sg_name : "?", slash ? slash + 1 : "?", e->n_actions ? e->actions[0] : "traffic",
+            s_is(n, "aws:rds:db") ? "; and set PubliclyAccessible to false (aws rds modify-db-instance "
+                                    "--no-publicly-accessible)"
+                                  : "; if the server need not be public, remove its public address, and prefer "
+                                    "Session Manager to open SSH or RDP");
+    }
+    if (strcmp(src, "permission") == 0) {
+        const char *who = cross ? entry->account : "all";
+        if (s_is(n, "aws:ec2:snapshot"))
+            return tm_buf_appendf(
+                b,
+                "aws ec2 modify-snapshot-attribute --snapshot-id %s --attribute createVolumePermission "
+                "--operation-type remove %s %s",
+                name, cross ? "--user-ids" : "--group-names", who);
+        if (s_is(n, "aws:ec2:image"))
+            return tm_buf_appendf(
+                b, "aws ec2 modify-image-attribute --image-id %s --launch-permission \"Remove=[{%s=%s}]\"", name,
+                cross ? "UserId" : "Group", who);
+        return tm_buf_appendf(b,
+                              "aws rds modify-db-%ssnapshot-attribute --db-%ssnapshot-identifier %s "
+                              "--attribute-name restore --values-to-remove %s",
+                              s_is(n, "aws:rds:cluster-snapshot") ? "cluster-" : "",
+                              s_is(n, "aws:rds:cluster-snapshot") ? "cluster-" : "", name, who);
+    }
+    if (strcmp(src, "authorizer") == 0) {
+        const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
+        if (s_is(n, "aws:apigatewayv2:route"))
+            return tm_buf_appendf(b,
+                                  "Attach an authorizer (JWT, Lambda or IAM) to route %s of HTTP API %s "
+                                  "(aws apigatewayv2 update-route --authorization-type JWT ...), or disable the API's "
+                                  "default endpoint if it is only meant to be reached through a private integration.",
+                                  tm_json_str(attrs, "route_key", name), tm_json_str(attrs, "api_id", "?"));
+        return tm_buf_appendf(b,
+                              "Set an authorizer on %s %s of REST API %s (IAM, a Cognito user pool or a Lambda "
+                              "authorizer) and redeploy stage %s; or make the API PRIVATE with a resource policy "
+                              "naming its VPC endpoints.",
+                              tm_json_str(attrs, "http_method", "?"), tm_json_str(attrs, "path", "?"),
+                              tm_json_str(attrs, "api_id", "?"), tm_json_str(attrs, "stage", "?"));
+    }
+    if (strcmp(src, "trust") == 0) {
+        char *fed = s_federated(e);
+        int rc;
+        if (fed && !cross)
+            rc = tm_buf_appendf(b,
+                                "In %s of the trust policy of role %s, add a condition pinning %s:sub to your own "
+                                "repository and branch (for GitHub: StringEquals \"%s:sub\": "
+                                "\"repo:ORG/REPO:ref:refs/heads/main\"); the aud check alone lets every user of %s in.",
+                                st ? st : "the statement", name, fed, fed, fed);
+        else if (cross)
+            rc = tm_buf_appendf(b,
+                                "In %s of the trust policy of role %s, add \"Condition\": {\"StringEquals\": "
+                                "{\"sts:ExternalId\": \"<the value agreed with account %s>\"}}, or remove the account "
+                                "if it no longer needs the role.",
+                                st ? st : "the statement", name, entry->account ? entry->account : "?");
+        else
+            rc = tm_buf_appendf(b,
+                                "In %s of the trust policy of role %s, replace the principal \"*\" with the accounts "
+                                "that need the role, and require aws:PrincipalOrgID or sts:ExternalId.",
+                                st ? st : "the statement", name);
+        free(fed);
+        return rc;
+    }
+    /* A resource-based policy. */
+    const char *policy = s_is(n, "aws:s3:bucket")                   ? "bucket policy"
+                         : s_is(n, "aws:s3:access-point")           ? "access point policy"
+                         : s_is(n, "aws:sqs:queue")                 ? "queue policy"
+                         : s_is(n, "aws:sns:topic")                 ? "topic policy"
+                         : s_is(n, "aws:kms:key")                   ? "key policy"
+                         : s_is(n, "aws:secretsmanager:secret")     ? "secret's resource policy"
+                         : s_is(n, "aws:ecr:repository")            ? "repository policy"
+                         : s_is(n, "aws:apigateway:method")         ? "API's resource policy"
+                         : strncmp(n->type, "aws:lambda:", 11) == 0 ? "function policy"
+                                                                    : "resource policy";
+    int rc;
+    if (cross)
+        rc = tm_buf_appendf(b, "Remove account %s from %s of the %s of %s if it no longer needs access.",
+                            entry->account ? entry->account : "?", st ? st : "the statement", policy, name);
+    else
+        rc = tm_buf_appendf(b,
+                            "In the %s of %s, remove %s or replace its principal \"*\" with the accounts that need "
+                            "access; for an AWS service, add aws:SourceArn or aws:SourceAccount; for your "
+                            "organization, aws:PrincipalOrgID.",
+                            policy, name, st ? st : "the statement that names everyone");
+    if (!rc && s_is(n, "aws:s3:bucket") && !cross)
+        rc = tm_buf_append_str(b, " If nothing in the bucket should be public, turn on Block Public Access "
+                                  "(BlockPublicPolicy and RestrictPublicBuckets) for the bucket or the account.");
+    if (!rc && strncmp(n->type, "aws:lambda:", 11) == 0 && !cross && e->n_actions &&
+        strcmp(e->actions[0], "lambda:InvokeFunctionUrl") == 0)
+        rc = tm_buf_appendf(b,
+                            " Or set the function URL's auth type to AWS_IAM (aws lambda update-function-url-config "
+                            "--function-name %s --auth-type AWS_IAM).",
+                            name);
+    return rc;
+}
+
+/* Ports that give a shell or a database (anything but plain web traffic). */
+static bool s_sensitive_ports(const struct tm_graph_edge *const *edges, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (edges[i]->kind != TM_GRAPH_EDGE_ROUTES_TO)
+            continue;
+        if (!edges[i]->n_actions)
+            return true;
+        for (size_t a = 0; a < edges[i]->n_actions; a++) {
+            const char *p = edges[i]->actions[a];
+            if (strcmp(p, "tcp/80") != 0 && strcmp(p, "tcp/443") != 0 && strcmp(p, "tcp/8080") != 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ---- one finding ---- */
+
+struct s_ctx {
+    struct tm_analysis *a;
+    const struct tm_graph *g;
+    struct tm_findings *out;
+    struct tm__threat_search search;
+};
+
+/* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. */
+static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jewel) {
+    uint32_t wider[3] = {entry, tm_graph_find(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT), tm_graph_find(g, TM_GRAPH_ID_INTERNET)};
+    bool any_aws_wider = tm_graph_node(g, entry)->kind != TM_GRAPH_NODE_INTERNET;
+    for (size_t w = 0; w < 3; w++) {
+        if (w == 1 && !any_aws_wider)
+            continue;
+        size_t n = 0;
+        const struct tm_graph_edge *edges = tm_graph_out(g, wider[w], &n, NULL);
+        for (size_t i = 0; i < n; i++) {
+            const struct tm_graph_edge *e = &edges[i];
+            if ((e->flags & (TM_GRAPH_EDGE_UNKNOWN | TM_GRAPH_EDGE_CONDITIONAL)) || e->kind != TM_GRAPH_EDGE_CAN_READ)
+                continue;
+            if (tm_graph_edge_touches_data(g, e, jewel, false))
+                return true;
+        }
+    }
+    return false;
+}
+
+static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char *rule) {
+    const struct tm_graph *g = c->g;
+    const struct tm_graph_node *n = tm_graph_node(g, node), *en = tm_graph_node(g, entry);
+    const struct tm_graph_edge *edges[64];
+    size_t ne = s_edges_to(g, entry, node, edges, 64);
+    if (!ne)
+        return TM_OK;
+    struct tm_finding *f = NULL;
+    int rc = tm_findings_add(c->out, &f);
+    if (rc)
+        return rc;
+    if ((rc = tm_finding_set(f, rule, NULL, TM_SEV_INFO, n->id, en->id)))
+        return rc;
+    /* One step per kind of access, with every action and every granting statement. */
+    unsigned kinds = 0;
+    for (size_t i = 0; i < ne; i++)
+        kinds |= TM_GRAPH_EDGE_MASK(edges[i]->kind);
+    for (unsigned k = 0; k < TM_GRAPH_EDGE_KIND_COUNT && !rc; k++) {
+        if (!(kinds & TM_GRAPH_EDGE_MASK(k)))
+            continue;
+        const char *acts[256];
+        size_t na = 0;
+        struct tm_buf ev;
+        tm_buf_init(&ev, 64 * 1024);
+        for (size_t i = 0; i < ne && !rc; i++) {
+            if (edges[i]->kind != k)
+                continue;
+            for (size_t a = 0; a < edges[i]->n_actions && na < 256; a++) {
+                bool seen = false;
+                for (size_t j = 0; j < na && !seen; j++)
+                    seen = strcmp(acts[j], edges[i]->actions[a]) == 0;
+                if (!seen)
+                    acts[na++] = edges[i]->actions[a];
+            }
+            if (edges[i]->evidence.text)
+                rc = tm_buf_appendf(&ev, "%s%s", ev.len ? "; " : "", edges[i]->evidence.text);
+        }
+        if (!rc)
+            rc = tm_finding_add_step(f, en->id, n->id, tm_graph_edge_kind_name((enum tm_graph_edge_kind)k), acts, na,
+                                     ev.len ? tm_buf_str(&ev) : NULL, false);
+        tm_buf_clean_up(&ev);
+    }
+    if (rc)
+        return rc;
+
+    /* Impact: what the entry reaches. */
+    int impact = TM__IMPACT_COMPUTE;
+    bool reads_data = false, writes_data = false;
+    for (size_t i = 0; i < ne; i++) {
+        reads_data = reads_data || tm_graph_edge_touches_data(g, edges[i], node, false);
+        writes_data = writes_data || tm_graph_edge_touches_data(g, edges[i], node, true);
+    }
+    struct tm_buf extra;
+    tm_buf_init(&extra, 64 * 1024);
+    if (s_is(n, "aws:iam:role")) {
+        /* What the role's credentials reach; the path shows what the outsider could not read before. */
+        if ((rc = tm__threat_search_run(&c->search, node)))
+            goto out;
+        impact = c->search.admin ? TM__IMPACT_ADMIN : c->search.n_jewels ? TM__IMPACT_DATA : TM__IMPACT_COMPUTE;
+        for (size_t j = 0; j < c->search.n_jewels && !rc; j++) {
+            const struct tm__threat_jewel *jw = &c->search.jewels[j];
+            bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
+            if (!admin && (!jw->read || s_entry_reads(g, entry, jw->node)))
+                continue;
+            rc = tm__threat_search_jewel_path(&c->search, f, jw);
+            if (!rc)
+                rc =
+                    tm_buf_appendf(&extra, "%s%s", extra.len ? ", " : "",
+                                   admin ? "full control of the account" : tm__threat_name(tm_graph_node(g, jw->node)));
+        }
+        if (c->search.admin && !extra.len)
+            rc = tm_buf_append_str(&extra, "full control of the account");
+    } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO)) {
+        /* A server or database port open to the world: shells and databases are data; web ports, code. */
+        impact = s_sensitive_ports(edges, ne) ? TM__IMPACT_DATA : TM__IMPACT_COMPUTE;
+    } else if (s_is(n, "aws:secretsmanager:secret")) {
+        impact = reads_data ? TM__IMPACT_ADMIN : TM__IMPACT_DATA;
+    } else if (tm_graph_is_crown_jewel(g, node) || s_is(n, "aws:s3:bucket")) {
+        impact = reads_data || writes_data ? TM__IMPACT_DATA : TM__IMPACT_METADATA;
+    } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_CAN_READ)) {
+        impact = TM__IMPACT_DATA;
+    }
+    if (rc)
+        goto out;
+
+    char whobuf[128], title[1024];
+    const char *who = s_who(en, whobuf, sizeof(whobuf));
+    const struct s_type *t = s_type_of(n);
+    char *fed = s_is(n, "aws:iam:role") && en->kind == TM_GRAPH_NODE_INTERNET ? s_federated(edges[0]) : NULL;
+    if (fed)
+        snprintf(title, sizeof(title), "Anyone who can get a token from %s can assume the IAM role %s", fed,
+                 tm__threat_name(n));
+    else
+        snprintf(title, sizeof(title), "%s can %s the %s %s", who, s_verb(kinds), t->noun, tm__threat_name(n));
+    free(fed);
+
+    struct tm_buf expl, fix;
+    tm_buf_init(&expl, 64 * 1024);
+    tm_buf_init(&fix, 64 * 1024);
+    rc = tm_buf_appendf(&expl, "%s can %s %s", who, s_verb(kinds), n->id);
+    for (size_t i = 0; i < f->path_len && !rc; i++) {
+        const struct tm_path_step *s = &f->path[i];
+        if (strcmp(s->from, en->id) != 0)
+            continue;
+        rc = tm_buf_appendf(&expl, "%s %s", i ? ";" : ":", s->evidence ? s->evidence : s->kind);
+        if (!rc && s->n_actions) {
+            rc = tm_buf_append_str(&expl, " (");
+            for (size_t a = 0; a < s->n_actions && !rc; a++)
+                rc = tm_buf_appendf(&expl, "%s%s", a ? ", " : "", s->actions[a]);
+            if (!rc)
+                rc = tm_buf_append_char(&expl, ')');
+        }
+    }
+    if (!rc)
+        rc = tm_buf_append_str(&expl, ".");
+    for (size_t i = 0; i < ne && !rc; i++)
+        if (edges[i]->conditions)
+            rc = tm_buf_appendf(&expl, " Conditions that do not keep outsiders out: %s.", edges[i]->conditions);
+    if (!rc && extra.len)
+        rc = tm_buf_appendf(&expl, " Its credentials reach %s.", tm_buf_str(&extra));
+    if (!rc)
+        rc = s_fix(&fix, g, n, edges[0], en);
+    if (!rc) {
+        enum tm_severity sev = tm__threat_severity(tm__threat_entry_likelihood(en), impact, false);
+        rc = tm__threat_finish(c->a, f, sev, title, tm_buf_str(&expl), tm_buf_str(&fix));
+    }
+    tm_buf_clean_up(&expl);
+    tm_buf_clean_up(&fix);
+out:
+    tm_buf_clean_up(&extra);
+    return rc;
+}
+
+/* Resources reached by an entry node, in node order, each once. */
+static size_t s_targets(const struct tm_graph *g, uint32_t entry, uint32_t *out, size_t max) {
+    size_t n = 0, k = 0;
+    const struct tm_graph_edge *edges = tm_graph_out(g, entry, &n, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (!s_entry_edge(g, &edges[i]))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = out[j] == edges[i].to;
+        if (!seen && k < max)
+            out[k++] = edges[i].to;
+    }
+    return k;
+}
+
+static int s_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
+    const struct tm_graph *g = analysis->graph;
+    if (!g)
+        return TM_OK;
+    struct s_ctx c = {.a = analysis, .g = g, .out = out};
+    int rc = tm__threat_search_init(&c.search, g, true);
+    if (rc)
+        return rc;
+    size_t cap = tm_graph_node_count(g) + 1;
+    uint32_t *targets = malloc(cap * sizeof(uint32_t));
+    uint8_t *done = calloc(cap, 1);
+    if (!targets || !done) {
+        rc = TM_ERR_NOMEM;
+        goto out;
+    }
+    /* Public: the internet first, then any AWS account for what the internet does not reach. */
+    uint32_t pub[2] = {tm_graph_find(g, TM_GRAPH_ID_INTERNET), tm_graph_find(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT)};
+    for (size_t p = 0; p < 2 && !rc; p++) {
+        if (pub[p] == TM_GRAPH_NONE)
+            continue;
+        size_t nt = s_targets(g, pub[p], targets, cap);
+        for (size_t i = 0; i < nt && !rc; i++) {
+            if (done[targets[i]])
+                continue;
+            done[targets[i]] = 1;
+            rc = s_finding(&c, pub[p], targets[i], s_type_of(tm_graph_node(g, targets[i]))->rule_public);
+        }
+    }
+    /* Cross-account: each account outside the organization, each resource it reaches. */
+    for (uint32_t a = 0; a < tm_graph_node_count(g) && !rc; a++) {
+        const struct tm_graph_node *an = tm_graph_node(g, a);
+        if (an->kind != TM_GRAPH_NODE_ACCOUNT || (an->flags & TM_GRAPH_NODE_IN_ORGANIZATION) ||
+            tm_graph_is_home_account(g, an->account))
+            continue;
+        size_t nt = s_targets(g, a, targets, cap);
+        qsort(targets, nt, sizeof(uint32_t), s_cmp_u32);
+        for (size_t i = 0; i < nt && !rc; i++) {
+            const char *rule = s_type_of(tm_graph_node(g, targets[i]))->rule_cross;
+            if (rule)
+                rc = s_finding(&c, a, targets[i], rule);
+        }
+    }
+out:
+    if (rc && !analysis->errmsg[0])
+        snprintf(analysis->errmsg, sizeof(analysis->errmsg), "exposure analyzer: %s", tm_error_str(rc));
+    free(targets);
+    free(done);
+    tm__threat_search_clean_up(&c.search);
+    return rc;
+}

@@ -1,0 +1,328 @@
+/* The severity model, edges as finding steps, and the search for what credentials reach (threat_int.h). */
+#include "analyzers/threat_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum tm_severity tm__threat_severity(int likelihood, int impact, bool unknown) {
+    int score = likelihood + impact;
+    enum tm_severity s = score >= 7   ? TM_SEV_CRITICAL
+                         : score == 6 ? TM_SEV_HIGH
+                         : score == 5 ? TM_SEV_MEDIUM
+                         : score >= 3 ? TM_SEV_LOW
+                                      : TM_SEV_INFO;
+    if (unknown && s > TM_SEV_INFO)
+        s = (enum tm_severity)(s - 1);
+    return s;
+}
+
+int tm__threat_entry_likelihood(const struct tm_graph_node *entry) {
+    switch (entry->kind) {
+        case TM_GRAPH_NODE_INTERNET:
+            return TM__LIKELY_INTERNET;
+        case TM_GRAPH_NODE_ANY_AWS_ACCOUNT:
+            return TM__LIKELY_ANY_AWS;
+        case TM_GRAPH_NODE_ACCOUNT:
+            return TM__LIKELY_EXTERNAL;
+        default:
+            return TM__LIKELY_INSIDE;
+    }
+}
+
+int tm__threat_step(struct tm_finding *f, const struct tm_graph *g, const struct tm_graph_edge *e, const char *from,
+                    const char *to) {
+    from = from ? from : tm_graph_node(g, e->from)->id;
+    to = to ? to : tm_graph_node(g, e->to)->id;
+    const char *kind = tm_graph_edge_kind_name(e->kind);
+    /* Paths to several jewels share their beginning: each step once. */
+    for (size_t i = 0; i < f->path_len; i++)
+        if (strcmp(f->path[i].from, from) == 0 && strcmp(f->path[i].to, to) == 0 && strcmp(f->path[i].kind, kind) == 0)
+            return TM_OK;
+    return tm_finding_add_step(f, from, to, kind, e->actions, e->n_actions, e->evidence.text,
+                               (e->flags & TM_GRAPH_EDGE_UNKNOWN) != 0);
+}
+
+const char *tm__threat_name(const struct tm_graph_node *n) {
+    return n->name ? n->name : n->id;
+}
+
+int tm__threat_finish(struct tm_analysis *a, struct tm_finding *f, enum tm_severity sev, const char *title,
+                      const char *explanation, const char *fix) {
+    int rc = tm_finding_set_text(f, title, explanation, fix);
+    if (!rc)
+        rc = tm_rules_apply(a->rules, f->rule, f);
+    if (!rc) {
+        f->severity = sev;
+        rc = tm_finding_compute_id(f);
+    }
+    if (rc && !a->errmsg[0])
+        snprintf(a->errmsg, sizeof(a->errmsg), "%s: %s: %s", f->rule, f->resource,
+                 rc == TM_ERR_NOT_FOUND ? "rule missing from policies/rules.json" : tm_error_str(rc));
+    return rc;
+}
+
+/* ---- what credentials reach ---- */
+
+int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g, bool want_data) {
+    memset(s, 0, sizeof(*s));
+    size_t n = tm_graph_node_count(g);
+    s->g = g;
+    s->want_data = want_data;
+    s->jewel_of = calloc(n ? n : 1, sizeof(uint32_t));
+    s->via_edge = malloc((n ? n : 1) * sizeof(uint32_t));
+    s->via_node = malloc((n ? n : 1) * sizeof(uint32_t));
+    s->seen = calloc(n ? n : 1, 1);
+    s->queue = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of) {
+        tm__threat_search_clean_up(s);
+        return TM_ERR_NOMEM;
+    }
+    return TM_OK;
+}
+
+void tm__threat_search_clean_up(struct tm__threat_search *s) {
+    if (!s)
+        return;
+    free(s->via_edge);
+    free(s->via_node);
+    free(s->seen);
+    free(s->queue);
+    free(s->jewels);
+    free(s->jewel_of);
+    memset(s, 0, sizeof(*s));
+}
+
+bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node) {
+    return node < tm_graph_node_count(s->g) && s->seen[node];
+}
+
+static int s_add_jewel(struct tm__threat_search *s, const struct tm__threat_jewel *j) {
+    if (s->jewel_of[j->node]) {
+        /* The first (shortest) way stays; access widens. */
+        struct tm__threat_jewel *o = &s->jewels[s->jewel_of[j->node] - 1];
+        o->read = o->read || j->read;
+        o->write = o->write || j->write;
+        return TM_OK;
+    }
+    if (s->n_jewels == s->cap_jewels) {
+        size_t cap = s->cap_jewels ? s->cap_jewels * 2 : 16;
+        struct tm__threat_jewel *n = realloc(s->jewels, cap * sizeof(*n));
+        if (!n)
+            return TM_ERR_NOMEM;
+        s->jewels = n;
+        s->cap_jewels = cap;
+    }
+    s->jewels[s->n_jewels++] = *j;
+    s->jewel_of[j->node] = (uint32_t)s->n_jewels;
+    return TM_OK;
+}
+
+/* A set edge reaching more jewels than this is reported as the set ("every S3 bucket"), not member by member:
+ * it keeps findings readable and the search linear in what it visits. */
+#define S_SET_JEWELS_MAX 8
+#define S_MORE 1
+
+struct s_member_ctx {
+    struct tm__threat_search *s;
+    const struct tm_graph_edge *e;
+    uint32_t edge, from;
+    bool unknown;
+    struct tm__threat_jewel found[S_SET_JEWELS_MAX];
+    size_t n;
+};
+
+static int s_jewel_member(uint32_t node, void *user_data) {
+    struct s_member_ctx *c = user_data;
+    const struct tm_graph *g = c->s->g;
+    if (!tm_graph_is_crown_jewel(g, node) || tm_graph_node(g, node)->kind != TM_GRAPH_NODE_RESOURCE)
+        return 0;
+    bool read = tm_graph_edge_touches_data(g, c->e, node, false);
+    bool write = tm_graph_edge_touches_data(g, c->e, node, true);
+    if (!read && !write)
+        return 0;
+    if (c->n == S_SET_JEWELS_MAX)
+        return S_MORE;
+    c->found[c->n++] = (struct tm__threat_jewel){node,  c->edge, c->from,
+                                                 write, read,    c->unknown || (c->e->flags & TM_GRAPH_EDGE_UNKNOWN)};
+    return 0;
+}
+
+static int s_jewels_of_edge(struct tm__threat_search *s, const struct tm_graph_edge *e, uint32_t ei, uint32_t from,
+                            bool unknown) {
+    struct s_member_ctx c = {.s = s, .e = e, .edge = ei, .from = from, .unknown = unknown};
+    int rc = tm_graph_edge_members(s->g, e, s_jewel_member, &c);
+    if (rc == S_MORE) {
+        /* Too many to list: the set itself is the jewel; its access is the edge's kind. */
+        struct tm__threat_jewel j = {e->to,
+                                     ei,
+                                     from,
+                                     e->kind == TM_GRAPH_EDGE_CAN_WRITE,
+                                     e->kind == TM_GRAPH_EDGE_CAN_READ,
+                                     unknown || (e->flags & TM_GRAPH_EDGE_UNKNOWN)};
+        return s_add_jewel(s, &j);
+    }
+    for (size_t i = 0; i < c.n && !rc; i++)
+        rc = s_add_jewel(s, &c.found[i]);
+    return rc;
+}
+
+struct s_visit_ctx {
+    struct tm__threat_search *s;
+    uint32_t from, edge;
+};
+
+/* Only administrator asked for (want_data false): an administrator reached ends the search, as breadth-first
+ * order already makes this the shortest way. */
+static bool s_admin_stop(const struct tm__threat_search *s, uint32_t node) {
+    const struct tm_graph_node *n = tm_graph_node(s->g, node);
+    return !s->want_data && (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN));
+}
+
+/* Queues a node reached from `from` by `edge`. An administrator principal leads straight to the admin node by
+ * its own edge (not through the roles it could also assume). Returns 1 when the search can stop. */
+static int s_enqueue(struct tm__threat_search *s, uint32_t node, uint32_t from, uint32_t edge) {
+    if (s->seen[node])
+        return 0;
+    s->seen[node] = 1;
+    s->via_edge[node] = edge;
+    s->via_node[node] = from;
+    s->queue[s->n_queue++] = node;
+    const struct tm_graph_node *n = tm_graph_node(s->g, node);
+    if ((n->flags & TM_GRAPH_NODE_IS_ADMIN) && n->kind != TM_GRAPH_NODE_ADMIN) {
+        size_t ne = 0;
+        uint32_t first = 0;
+        const struct tm_graph_edge *out = tm_graph_out(s->g, node, &ne, &first);
+        for (size_t i = 0; i < ne; i++)
+            if (out[i].kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO &&
+                tm_graph_node(s->g, out[i].to)->kind == TM_GRAPH_NODE_ADMIN)
+                return s_enqueue(s, out[i].to, node, first + (uint32_t)i);
+    }
+    return s_admin_stop(s, node) ? 1 : 0;
+}
+
+static int s_visit_member(uint32_t node, void *user_data) {
+    struct s_visit_ctx *c = user_data;
+    return s_enqueue(c->s, node, c->from, c->edge);
+}
+
+static int s_cmp_jewel(const void *a, const void *b) {
+    uint32_t x = ((const struct tm__threat_jewel *)a)->node, y = ((const struct tm__threat_jewel *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the chain from the start to node rests on an unknown edge. */
+static bool s_chain_unknown(const struct tm__threat_search *s, uint32_t node) {
+    for (uint32_t v = node; s->via_edge[v] != TM_GRAPH_NONE; v = s->via_node[v])
+        if (tm_graph_edge(s->g, s->via_edge[v])->flags & TM_GRAPH_EDGE_UNKNOWN)
+            return true;
+    return false;
+}
+
+int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
+    const struct tm_graph *g = s->g;
+    for (size_t i = 0; i < s->n_queue; i++)
+        s->seen[s->queue[i]] = 0;
+    for (size_t i = 0; i < s->n_jewels; i++)
+        s->jewel_of[s->jewels[i].node] = 0;
+    s->n_queue = 0;
+    s->n_jewels = 0;
+    s->admin = false;
+    s->queue[s->n_queue++] = start;
+    s->seen[start] = 1;
+    s->via_edge[start] = s->via_node[start] = TM_GRAPH_NONE;
+    bool stop = s_admin_stop(s, start);
+    for (size_t head = 0; head < s->n_queue; head++) {
+        uint32_t v = s->queue[head];
+        if (stop && tm_graph_node(g, v)->kind != TM_GRAPH_NODE_ADMIN)
+            continue; /* drain the queue up to the administrator found */
+        const struct tm_graph_node *vn = tm_graph_node(g, v);
+        bool unknown = s_chain_unknown(s, v);
+        if (vn->kind == TM_GRAPH_NODE_ADMIN || (vn->flags & TM_GRAPH_NODE_IS_ADMIN)) {
+            s->admin = true;
+            if (vn->kind == TM_GRAPH_NODE_ADMIN) {
+                struct tm__threat_jewel j = {v, s->via_edge[v], s->via_node[v], true, true, unknown};
+                int rc = s_add_jewel(s, &j);
+                if (rc)
+                    return rc;
+            }
+        }
+        size_t n = 0;
+        uint32_t first = 0;
+        const struct tm_graph_edge *out = tm_graph_out(g, v, &n, &first);
+        for (size_t i = 0; i < n; i++) {
+            const struct tm_graph_edge *e = &out[i];
+            uint32_t ei = first + (uint32_t)i;
+            const struct tm_graph_node *to = tm_graph_node(g, e->to);
+            bool follow = false;
+            switch (e->kind) {
+                case TM_GRAPH_EDGE_HOLDS_TOKEN_OF:
+                case TM_GRAPH_EDGE_CAN_ASSUME:
+                case TM_GRAPH_EDGE_CAN_ESCALATE_TO:
+                    /* Credentials, assumed roles, escalation steps (to principals, policies, compute, admin). */
+                    follow = !(e->flags & TM_GRAPH_EDGE_TO_SET);
+                    break;
+                case TM_GRAPH_EDGE_CAN_READ:
+                case TM_GRAPH_EDGE_CAN_WRITE: {
+                    if (vn->kind != TM_GRAPH_NODE_PRINCIPAL || !s->want_data)
+                        break;
+                    int rc = s_jewels_of_edge(s, e, ei, v, unknown);
+                    if (rc)
+                        return rc;
+                    break;
+                }
+                default:
+                    break;
+            }
+            if (!follow && (e->kind == TM_GRAPH_EDGE_CAN_ASSUME || e->kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO) &&
+                (e->flags & TM_GRAPH_EDGE_TO_SET)) {
+                /* Every role (user, function...) of the set, each reached through this one edge. */
+                struct s_visit_ctx vc = {s, v, ei};
+                int rc = tm_graph_edge_members(g, e, s_visit_member, &vc);
+                if (rc == 1) {
+                    stop = true;
+                    break;
+                }
+                if (rc)
+                    return rc;
+                continue;
+            }
+            if (!follow || s->seen[e->to] || to->kind == TM_GRAPH_NODE_SET)
+                continue;
+            if (s_enqueue(s, e->to, v, ei)) {
+                stop = true;
+                break;
+            }
+        }
+    }
+    if (s->n_jewels > 1)
+        qsort(s->jewels, s->n_jewels, sizeof(*s->jewels), s_cmp_jewel);
+    for (size_t i = 0; i < s->n_jewels; i++)
+        s->jewel_of[s->jewels[i].node] = (uint32_t)i + 1;
+    return TM_OK;
+}
+
+int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node) {
+    uint32_t chain[64];
+    size_t n = 0;
+    for (uint32_t v = node; s->via_edge[v] != TM_GRAPH_NONE && n < 64; v = s->via_node[v])
+        chain[n++] = v;
+    for (size_t i = n; i > 0; i--) {
+        uint32_t v = chain[i - 1];
+        int rc = tm__threat_step(f, s->g, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
+                                 tm_graph_node(s->g, v)->id);
+        if (rc)
+            return rc;
+    }
+    return TM_OK;
+}
+
+int tm__threat_search_jewel_path(const struct tm__threat_search *s, struct tm_finding *f,
+                                 const struct tm__threat_jewel *j) {
+    if (tm_graph_node(s->g, j->node)->kind == TM_GRAPH_NODE_ADMIN)
+        return tm__threat_search_path(s, f, j->node);
+    int rc = tm__threat_search_path(s, f, j->from);
+    if (rc)
+        return rc;
+    return tm__threat_step(f, s->g, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
+}
