@@ -377,6 +377,22 @@ def run_report(tools, snap, workdir, n, timeout):
     return r
 
 
+def consistency(scan_snapshot, generated):
+    """How far the snapshot the generator writes for an account is from the one tmscan's scan of that
+    account writes: the analysis figures are only as good as that likeness."""
+    with open(scan_snapshot) as f:
+        a = {r["id"]: r for r in json.load(f)["resources"]}
+    with open(generated) as f:
+        b = {r["id"]: r for r in json.load(f)["resources"]}
+
+    def key(r):
+        return (r["type"], r["attrs"], r["policies"], sorted((x["kind"], x["to"]) for x in r["links"]))
+
+    differ = sorted(i for i in set(a) & set(b) if key(a[i]) != key(b[i]))
+    return {"scanned": len(a), "generated": len(b), "only_scanned": len(set(a) - set(b)),
+            "only_generated": len(set(b) - set(a)), "different": len(differ), "examples": differ[:5]}
+
+
 # ---- the whole run --------------------------------------------------------------------------------
 
 
@@ -444,6 +460,11 @@ def main(argv):
         if tools.scan_help is not None:
             runs["scan_1k"] = run_scan(tools, "scan-1k", fx1k, plan1k, work, CONCURRENCY, 1.0, 120, True)
             log(f"scan 1k: {runs['scan_1k'].get('wall_s')} s, bound {runs['scan_1k']['bound_s']} s")
+            scanned = os.path.join(work, "scan-1k.snapshot.json")
+            if runs["scan_1k"].get("ratio") is not None and os.path.exists(scanned):
+                gen("snapshot", 1000, os.path.join(work, "snapshot-1k.json"))
+                results["snapshot_likeness"] = consistency(scanned, os.path.join(work, "snapshot-1k.json"))
+                log(f"generated snapshot against the scan of the same account: {results['snapshot_likeness']}")
             runs["scan_10k"] = run_scan(tools, "scan-10k", fx10k, plan10k, work, CONCURRENCY, 1.0, 300, True)
             log(f"scan 10k: {runs['scan_10k'].get('wall_s')} s, bound {runs['scan_10k']['bound_s']} s")
             runs["scan_10k_mismatch"] = run_scan(tools, "scan-10k-mismatch", fx10k, plan10k, work, CONCURRENCY,
@@ -603,6 +624,11 @@ def table(r):
         missing = sorted(x.get("missing_calls", {}).items(), key=lambda kv: -kv[1])[:4]
         if missing:
             print(f"{' ' * len(name)}  planned calls not made: " + ", ".join(f"{k} -{v}" for k, v in missing))
+    like = r.get("snapshot_likeness")
+    if like:
+        print(f"generated snapshots: of the {like['scanned']} resources tmscan's scan of the 1k account wrote, "
+              f"{like['different']} differ from the generator's ({like['only_scanned']} missing, "
+              f"{like['only_generated']} extra)")
     print()
     for label in ("10k", "100k"):
         x = r["analysis"].get(label)
