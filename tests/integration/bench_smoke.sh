@@ -142,4 +142,19 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["summary"]["resources"] == int(sys.argv[2]), (r["summary"], sys.argv[2])
 PY
+# ---- the query driver, once the tree has the blast-radius API -------------------------------------
+if [ -f "$ROOT/analyzers/blast.h" ]; then
+    "$PY" - "$ROOT/bench" "$BIN" "$W" <<'PY' || fail "query driver"
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[1])
+import run
+driver, why = run.build_query_driver(sys.argv[2], sys.argv[3])
+assert driver, why
+out = subprocess.run([driver, sys.argv[3] + "/s1.json", run.ROOT + "/policies", "20", "1"], capture_output=True,
+                     text=True, check=True).stdout
+r = json.loads(out)
+assert r["complete"] and r["blast"]["queries"] == 20 and r["starting_points"] > 0, r
+assert r["blast"]["p50_ms"] <= r["blast"]["p99_ms"] <= r["blast"]["max_ms"], r
+PY
+fi
 echo ok
