@@ -951,6 +951,14 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
     return TM_OK;
 }
 
+bool tm_graph_set_contains(const struct tm_graph *g, uint32_t set, uint32_t node) {
+    return g && set < g->n_nodes && node < g->n_nodes && tm__graph_set_matches(g, set, node);
+}
+
+bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node) {
+    return g && e && node < g->n_nodes && tm__graph_edge_covers(g, e, node);
+}
+
 int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn, void *user_data) {
     if (!g || node >= g->n_nodes || !fn)
         return TM_ERR_INVALID;

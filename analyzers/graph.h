@@ -201,6 +201,11 @@ typedef int (*tm_graph_node_fn)(uint32_t node, void *user_data);
  * has Deny statements. A non-set edge visits its destination. */
 TM_MUST_CHECK int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
                                         void *user_data);
+/* One candidate at a time, for callers that keep their own member lists: whether a node is a member of a
+ * set node (service and id match its pattern), and whether an edge reaches a node (its destination; for a set
+ * edge, a member the grant covers, re-evaluated as tm_graph_edge_members does). */
+bool tm_graph_set_contains(const struct tm_graph *g, uint32_t set, uint32_t node);
+bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node);
 /* Set nodes whose pattern covers a node (the node's service and id match), in node order. */
 TM_MUST_CHECK int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn,
                                            void *user_data);

@@ -40,6 +40,10 @@ int tm_cmd_policy(struct tm_cli *cli, int argc, char **argv);
 int tm_cmd_scan(struct tm_cli *cli, int argc, char **argv);
 extern const char tm_cmd_scan_usage[];
 extern const char tm_cmd_policy_usage[];
+int tm_cmd_blast(struct tm_cli *cli, int argc, char **argv);
+extern const char tm_cmd_blast_usage[];
+int tm_cmd_query(struct tm_cli *cli, int argc, char **argv);
+extern const char tm_cmd_query_usage[];
 int tm_cmd_whoami(struct tm_cli *cli, int argc, char **argv);
 extern const char tm_cmd_whoami_usage[];
 

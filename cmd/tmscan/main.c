@@ -9,8 +9,10 @@
 #include "cmd/tmscan/pipeline.h"
 
 static const struct tm_command s_commands[] = {
+    {"blast", tm_cmd_blast, "everything a principal, key, resource or entry point reaches", tm_cmd_blast_usage},
     {"help", tm_cmd_help, "show help for a command", "usage: tmscan help [COMMAND]\n"},
     {"policy", tm_cmd_policy, "evaluate AWS policies; who can reach a resource", tm_cmd_policy_usage},
+    {"query", tm_cmd_query, "can a principal do an action on a resource; who can", tm_cmd_query_usage},
     {"report", tm_cmd_report, "write the threat model of a saved snapshot",
      "usage: tmscan report SNAPSHOT [options]\n"
      "\n"

@@ -5,38 +5,20 @@
 #include <unistd.h>
 
 #include "analyzers/analyze.h"
-#include "analyzers/iam/catalog.h"
-#include "analyzers/privesc_catalog.h"
 #include "analyzers/recognised.h"
 #include "analyzers/report/report.h"
 #include "analyzers/rules.h"
+#include "cmd/tmscan/analysis.h"
 #include "cmd/tmscan/paths.h"
 #include "core/str.h"
 
 #define DEFAULT_POLICY_FILE "tmscan.policy.json"
 
-static int s_write_out(struct tm_cli *cli, const char *command, const char *path, const struct tm_buf *b) {
-    if (!path || strcmp(path, "-") == 0) {
-        if (fwrite(tm_buf_str(b), 1, b->len, stdout) != b->len || fflush(stdout) != 0) {
-            tm_log_error(&cli->log, "%s: cannot write to standard output", command);
-            return TM_EXIT_USAGE;
-        }
-        return TM_EXIT_OK;
-    }
-    char err[512] = "";
-    if (tm_file_write_atomic(path, tm_buf_str(b), b->len, 0600, err, sizeof(err))) {
-        tm_log_error(&cli->log, "%s: %s", command, err);
-        return TM_EXIT_USAGE;
-    }
-    return TM_EXIT_OK;
-}
-
 int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *snap,
                   const struct tm_cli_report_opts *opts) {
     int exit_code = TM_EXIT_USAGE;
     struct tm_rules *rules = NULL;
-    struct tm_iam_catalog *actions = NULL;
-    struct tm_privesc_catalog *privesc = NULL;
+    struct tm_cli_catalogs cat = {0};
     struct tm_recognised *rec = NULL;
     struct tm_findings findings;
     struct tm_buf out;
@@ -74,16 +56,8 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
         tm_log_error(&cli->log, "%s: %s", command, err);
         goto out;
     }
-    if (tm_cli_policy_file(path, sizeof(path), dir, "iam-actions.json") ||
-        tm_iam_catalog_load(&actions, path, err, sizeof(err))) {
-        tm_log_error(&cli->log, "%s: %s", command, err);
+    if (tm_cli_catalogs_load(&cat, cli, command, opts->policies_dir))
         goto out;
-    }
-    if (tm_cli_policy_file(path, sizeof(path), dir, "privesc.json") ||
-        tm_privesc_catalog_load(&privesc, path, actions, err, sizeof(err))) {
-        tm_log_error(&cli->log, "%s: %s", command, err);
-        goto out;
-    }
     const char *policy = opts->policy_file;
     if (!policy && access(DEFAULT_POLICY_FILE, F_OK) == 0)
         policy = DEFAULT_POLICY_FILE;
@@ -96,7 +70,7 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
                      rec->n_suppressed);
 
     struct tm_analysis analysis = {
-        .snap = snap, .rules = rules, .actions = actions, .privesc = privesc, .today = today};
+        .snap = snap, .rules = rules, .actions = cat.actions, .privesc = cat.privesc, .today = today};
     if (tm_analyze(&analysis, &findings)) {
         tm_log_error(&cli->log, "%s: %s", command, analysis.errmsg);
         goto out;
@@ -120,7 +94,7 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
         tm_log_error(&cli->log, "%s: cannot write the %s report: out of memory", command, fmt->name);
         goto out;
     }
-    exit_code = s_write_out(cli, command, opts->output, &out);
+    exit_code = tm_cli_write_output(cli, command, opts->output, &out);
     if (exit_code)
         goto out;
 
@@ -142,8 +116,7 @@ out:
     tm_buf_clean_up(&out);
     tm_findings_clean_up(&findings);
     tm_recognised_destroy(rec);
-    tm_privesc_catalog_destroy(privesc);
-    tm_iam_catalog_destroy(actions);
+    tm_cli_catalogs_clean_up(&cat);
     tm_rules_destroy(rules);
     return exit_code;
 }

@@ -10,9 +10,7 @@
 #include "core/str.h"
 #include "providers/aws/lambda.h"
 
-/* API, resource, stage and authorizer ids are short tokens; one with a separator in it would make
- * ARNs that name something else. */
-static bool s_valid_id(const char *id) {
+bool tm__aws_apigw_valid_id(const char *id) {
     return id && *id && !strchr(id, '/') && !strchr(id, ':') && strlen(id) < 256;
 }
 
@@ -52,7 +50,7 @@ static int s_policy(const struct tm_aws_facts *f, cJSON *res, const cJSON *api) 
 
 static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, struct tm_aws_strv *ids) {
     const char *id = tm_json_str(api, "id", NULL);
-    if (!cJSON_IsObject(api) || !s_valid_id(id))
+    if (!cJSON_IsObject(api) || !tm__aws_apigw_valid_id(id))
         return s_malformed_item(f, index, "no usable id");
     char arn[512];
     int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), f, id);
@@ -110,9 +108,7 @@ int tm__aws_apigw_parse_rest_apis(const struct tm_aws_facts *f, const char *body
     return rc;
 }
 
-/* Copies member `from` of src to `to` of dst when it is a string (or null when absent); false when it is
- * of another type. */
-static bool s_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
+bool tm__aws_apigw_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, from);
     if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
         return false;
@@ -134,10 +130,10 @@ static int s_integration(cJSON **out, const cJSON *m) {
     if (!o)
         return TM_ERR_NOMEM;
     int rc = TM_OK;
-    if (!s_copy_str(o, "type", in, "type", &rc) || !s_copy_str(o, "uri", in, "uri", &rc) ||
-        !s_copy_str(o, "http_method", in, "httpMethod", &rc) ||
-        !s_copy_str(o, "connection_type", in, "connectionType", &rc) ||
-        !s_copy_str(o, "credentials", in, "credentials", &rc))
+    if (!tm__aws_apigw_copy_str(o, "type", in, "type", &rc) || !tm__aws_apigw_copy_str(o, "uri", in, "uri", &rc) ||
+        !tm__aws_apigw_copy_str(o, "http_method", in, "httpMethod", &rc) ||
+        !tm__aws_apigw_copy_str(o, "connection_type", in, "connectionType", &rc) ||
+        !tm__aws_apigw_copy_str(o, "credentials", in, "credentials", &rc))
         rc = rc ? rc : TM_ERR_PARSE;
     if (rc) {
         cJSON_Delete(o);
@@ -161,8 +157,8 @@ static int s_method(cJSON *methods, const char *path, const char *verb, const cJ
     if (!cJSON_AddStringToObject(o, "path", path) || !cJSON_AddStringToObject(o, "http_method", verb) ||
         !cJSON_AddBoolToObject(o, "api_key_required", cJSON_IsTrue(key)))
         rc = TM_ERR_NOMEM;
-    if (!rc && (!s_copy_str(o, "authorization_type", m, "authorizationType", &rc) ||
-                !s_copy_str(o, "authorizer_id", m, "authorizerId", &rc)))
+    if (!rc && (!tm__aws_apigw_copy_str(o, "authorization_type", m, "authorizationType", &rc) ||
+                !tm__aws_apigw_copy_str(o, "authorizer_id", m, "authorizerId", &rc)))
         rc = rc ? rc : TM_ERR_PARSE;
     if (!rc)
         rc = s_integration(&integration, m);
@@ -232,9 +228,10 @@ int tm__aws_apigw_parse_authorizers(cJSON *authorizers, const char *body, size_t
             rc = TM_ERR_NOMEM;
             break;
         }
-        if (!s_valid_id(id) || !cJSON_AddStringToObject(o, "id", id) || !s_copy_str(o, "type", a, "type", &rc) ||
-            !s_copy_str(o, "name", a, "name", &rc) || !s_copy_str(o, "authorizer_uri", a, "authorizerUri", &rc) ||
-            !s_copy_str(o, "identity_source", a, "identitySource", &rc))
+        if (!tm__aws_apigw_valid_id(id) || !cJSON_AddStringToObject(o, "id", id) ||
+            !tm__aws_apigw_copy_str(o, "type", a, "type", &rc) || !tm__aws_apigw_copy_str(o, "name", a, "name", &rc) ||
+            !tm__aws_apigw_copy_str(o, "authorizer_uri", a, "authorizerUri", &rc) ||
+            !tm__aws_apigw_copy_str(o, "identity_source", a, "identitySource", &rc))
             bad = true;
         if (!bad && !rc)
             rc = tm__aws_json_copy_strings(&arns, a, "providerARNs", &bad);
@@ -275,7 +272,7 @@ int tm__aws_apigw_parse_stages(const struct tm_aws_facts *f, const char *api_id,
     int i = 0;
     for (const cJSON *s = items ? items->child : NULL; s && !rc; s = s->next, i++) {
         const char *name = tm_json_str(s, "stageName", NULL);
-        if (!cJSON_IsObject(s) || !s_valid_id(name)) {
+        if (!cJSON_IsObject(s) || !tm__aws_apigw_valid_id(name)) {
             rc = s_malformed_item(f, i, "no usable stageName");
             continue;
         }
@@ -318,7 +315,7 @@ int tm__aws_apigw_parse_usage_plans(cJSON *by_stage, const char *body, size_t le
     for (const cJSON *p = items ? items->child : NULL; p && !rc; p = p->next, i++) {
         const char *id = tm_json_str(p, "id", NULL);
         const cJSON *stages = cJSON_GetObjectItemCaseSensitive(p, "apiStages");
-        if (!s_valid_id(id) || (stages && !cJSON_IsNull(stages) && !cJSON_IsArray(stages))) {
+        if (!tm__aws_apigw_valid_id(id) || (stages && !cJSON_IsNull(stages) && !cJSON_IsArray(stages))) {
             snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: not a usage plan", i);
             rc = TM_ERR_PARSE;
             break;
@@ -367,33 +364,25 @@ int tm__aws_apigw_link_integration(cJSON *res, const char *uri) {
     return rc;
 }
 
-static int s_authorizer(cJSON **out, const struct tm_aws_facts *f, const char *api_id, const cJSON *m,
-                        const cJSON *authorizers, const cJSON *authorizers_unknown) {
-    const char *id = tm_json_str(m, "authorizer_id", NULL);
+int tm__aws_apigw_lookup(cJSON **out, const struct tm_aws_facts *f, const char *api_arn, const char *operation,
+                         const cJSON *table, const cJSON *unknown, const char *id, const char *id_label,
+                         const char *used_by) {
     if (!id) {
         *out = cJSON_CreateNull();
-        return *out ? TM_OK : TM_ERR_NOMEM;
+    } else if (!table) {
+        *out = unknown ? cJSON_Duplicate(unknown, true) : tm_aws_unknown_value(NULL);
+    } else if (cJSON_GetObjectItemCaseSensitive(table, id)) {
+        *out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(table, id), true);
+    } else {
+        /* Named but not listed: record that, do not guess. */
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s: %s%s used by %s is not listed", operation, id_label, id, used_by);
+        struct tm_snapshot_error e = {f->service, operation, f->region, api_arn, TM_AWS_CODE_MALFORMED, msg, 1};
+        int rc = tm_snapshot_add_error(f->snap, &e);
+        if (rc)
+            return rc;
+        *out = tm_aws_unknown_value(&e);
     }
-    if (!authorizers) {
-        *out = authorizers_unknown ? cJSON_Duplicate(authorizers_unknown, true) : tm_aws_unknown_value(NULL);
-        return *out ? TM_OK : TM_ERR_NOMEM;
-    }
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(authorizers, id);
-    if (a) {
-        *out = cJSON_Duplicate(a, true);
-        return *out ? TM_OK : TM_ERR_NOMEM;
-    }
-    /* The method names an authorizer the API does not list: record that, do not guess. */
-    char msg[512], api_arn[512];
-    snprintf(msg, sizeof(msg), "GetAuthorizers: authorizer %s used by %s %s is not listed", id,
-             tm_json_str(m, "http_method", ""), tm_json_str(m, "path", ""));
-    int rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
-    struct tm_snapshot_error e = {f->service, "GetAuthorizers", f->region, api_arn, TM_AWS_CODE_MALFORMED, msg, 1};
-    if (!rc)
-        rc = tm_snapshot_add_error(f->snap, &e);
-    if (rc)
-        return rc;
-    *out = tm_aws_unknown_value(&e);
     return *out ? TM_OK : TM_ERR_NOMEM;
 }
 
@@ -429,7 +418,8 @@ static int s_put_method(const struct tm_aws_facts *f, const char *api_id, const 
         rc = tm_snapshot_set_attr(res, "integration",
                                   cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "integration"), true));
     if (!rc)
-        rc = s_authorizer(&authorizer, f, api_id, m, authorizers, authorizers_unknown);
+        rc = tm__aws_apigw_lookup(&authorizer, f, api_arn, "GetAuthorizers", authorizers, authorizers_unknown,
+                                  tm_json_str(m, "authorizer_id", NULL), "authorizer ", name);
     if (!rc)
         rc = tm_snapshot_set_attr(res, "authorizer", authorizer);
     if (!rc)

@@ -1,5 +1,6 @@
 #include "providers/aws/facts.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,16 @@ void tm__aws_strv_clean_up(struct tm_aws_strv *sv) {
     free(sv->v);
     sv->v = NULL;
     sv->n = sv->cap = 0;
+}
+
+int tm__aws_parse_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) {
+    if (errmsg && errmsg_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errmsg, errmsg_len, fmt, ap);
+        va_end(ap);
+    }
+    return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
 }
 
 int tm__aws_facts_fail(const struct tm_aws_facts *f, cJSON *res, const char *section, const char *key,

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/support/aws_expect.h"
+
 struct tm_test_aws_pending {
     struct tm_test_aws_pending *next;
     const struct tm_test_aws_reply *reply; /* NULL: nothing matched */
@@ -124,12 +126,5 @@ void tm_test_aws_fake_clean_up(struct tm_test_aws_fake *f) {
 }
 
 size_t tm_test_aws_fake_count(const struct tm_test_aws_fake *f, const char *operation) {
-    size_t n = 0;
-    for (const cJSON *l = f->log->child; l; l = l->next) {
-        const char *sp = strchr(l->valuestring, ' ');
-        size_t len = strlen(operation);
-        if (sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ')
-            n++;
-    }
-    return n;
+    return tm_test_aws_count_calls(f->log, operation);
 }

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/snapshot.h"
 #include "core/str.h"
+#include "tests/support/aws_expect.h"
 
 struct tm_test_aws_fixtures_pending {
     struct tm_test_aws_fixtures_pending *next;
@@ -280,13 +281,7 @@ void tm_test_aws_fixtures_clean_up(struct tm_test_aws_fixtures *f) {
 }
 
 size_t tm_test_aws_fixtures_count(const struct tm_test_aws_fixtures *f, const char *operation) {
-    size_t n = 0, len = strlen(operation);
-    for (const cJSON *l = f->log ? f->log->child : NULL; l; l = l->next) {
-        const char *sp = strchr(l->valuestring, ' ');
-        if (sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ')
-            n++;
-    }
-    return n;
+    return tm_test_aws_count_calls(f->log, operation);
 }
 
 static struct tm_snapshot *s_scan_demo(const char *const *services, size_t service_count, size_t deny_every,
@@ -341,4 +336,17 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
 struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
                                                   size_t *denied) {
     return s_scan_demo(services, service_count, deny_every, denied, NULL, NULL);
+}
+
+void tm_test_aws_scan_demo_refused(const char *const *services, size_t service_count,
+                                   const struct tm_test_aws_facts_of *facts) {
+    for (size_t every = 2; every <= 5; every++) {
+        size_t denied = 0;
+        struct tm_snapshot *snap = tm_test_aws_scan_demo_denying(services, service_count, every, &denied);
+        assert_true(denied > 0);
+        assert_true(tm_test_aws_count_errors(snap, "AccessDenied") >= denied);
+        for (const struct tm_test_aws_facts_of *of = facts; of->type; of++)
+            tm_test_aws_facts_present(snap, of->type, of->keys);
+        tm_snapshot_destroy(snap);
+    }
 }

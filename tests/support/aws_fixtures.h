@@ -49,4 +49,16 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
 struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
                                                   size_t *denied);
 
+/* The facts every resource of a type must still hold when calls are refused. */
+struct tm_test_aws_facts_of {
+    const char *type;
+    const char *const *keys; /* NULL-terminated, as tm_test_aws_facts_present takes them */
+};
+
+/* Scans the demo account four times, refusing every 2nd, 3rd, 4th and 5th call: each scan runs to its
+ * end, refuses at least one call, records an AccessDenied error for each refusal, and leaves every fact
+ * of facts (ending with {NULL, NULL}) known, null or unknown on every resource of its type. */
+void tm_test_aws_scan_demo_refused(const char *const *services, size_t service_count,
+                                   const struct tm_test_aws_facts_of *facts);
+
 #endif

@@ -12,6 +12,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/apigateway.h"
 #include "providers/aws/apigatewayv2.h"
+#include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
 #include "providers/aws/facts.h"
 
@@ -565,6 +566,52 @@ static void test_v2_routes(void **state) {
     cJSON_Delete(auths);
 }
 
+/* A method or route that names an authorizer or integration: what it records in each case. */
+static void test_references(void **state) {
+    struct fixture *fx = *state;
+    const char *api = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5";
+    cJSON *table = cJSON_Parse("{\"au1\":{\"id\":\"au1\",\"type\":\"TOKEN\"}}");
+    cJSON *unknown = cJSON_Parse("{\"$unknown\":{\"code\":\"AccessDenied\"}}");
+    cJSON *v = NULL;
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, NULL, "authorizer ", "GET /"),
+                     TM_OK);
+    s_assert_json(v, "null");
+    cJSON_Delete(v);
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, "au1", "authorizer ", "GET /"), TM_OK);
+    s_assert_json(v, "{\"id\":\"au1\",\"type\":\"TOKEN\"}");
+    cJSON_Delete(v);
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, unknown, "au1", "authorizer ", "GET /"), TM_OK);
+    s_assert_json(v, "{\"$unknown\":{\"code\":\"AccessDenied\"}}");
+    cJSON_Delete(v);
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, NULL, "au1", "authorizer ", "GET /"),
+                     TM_OK);
+    assert_true(tm_snapshot_is_unknown(v));
+    cJSON_Delete(v);
+    assert_int_equal(tm_snapshot_error_count(fx->snap), 0);
+    /* Named but not listed: an error against the API, the value unknown with it. */
+    assert_int_equal(
+        tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, "au9", "authorizer ", "POST /orders"),
+        TM_OK);
+    assert_true(tm_snapshot_is_unknown(v));
+    assert_string_equal(tm_json_str(cJSON_GetObjectItemCaseSensitive(v, "$unknown"), "message", ""),
+                        "GetAuthorizers: authorizer au9 used by POST /orders is not listed");
+    cJSON_Delete(v);
+    assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetIntegrations", table, NULL, "in9", "", "route $default"),
+                     TM_OK);
+    cJSON_Delete(v);
+    const cJSON *errors = tm_snapshot_errors(fx->snap);
+    assert_int_equal(cJSON_GetArraySize(errors), 2);
+    const cJSON *e = cJSON_GetArrayItem(errors, 1);
+    assert_string_equal(tm_json_str(e, "operation", ""), "GetIntegrations");
+    assert_string_equal(tm_json_str(e, "resource", ""), api);
+    assert_string_equal(tm_json_str(e, "code", ""), "MalformedResponse");
+    assert_string_equal(tm_json_str(e, "message", ""), "GetIntegrations: in9 used by route $default is not listed");
+    cJSON_Delete(table);
+    cJSON_Delete(unknown);
+}
+
 static void test_route_paths(void **state) {
     (void)state;
     char out[64];
@@ -582,64 +629,6 @@ static void test_route_paths(void **state) {
 
 /* ---- the demo account, scanned through its fixtures ---- */
 
-static const cJSON *s_at(const cJSON *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
-        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
-    return o;
-}
-
-static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
-    const cJSON *res = tm_snapshot_find(snap, id);
-    if (!res)
-        fail_msg("no resource %s", id);
-    const cJSON *v = s_at(res, path);
-    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
-    if (strcmp(got, json) != 0)
-        fail_msg("%s %s: got %s, want %s", id, path, got, json);
-    free(got);
-}
-
-static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
-    size_t n = 0;
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
-        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
-    return n;
-}
-
-static size_t s_demo_calls(const cJSON *calls, const char *operation) {
-    size_t n = 0, len = strlen(operation);
-    for (const cJSON *l = calls->child; l; l = l->next) {
-        const char *sp = strchr(l->valuestring, ' ');
-        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
-    }
-    return n;
-}
-
-/* Every resource of type has each fact: known, null or unknown, never absent. "policies|resource" for
- * the resource policy. */
-static void s_demo_facts_present(struct tm_snapshot *snap, const char *type, const char *const *keys) {
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
-        const cJSON *r = tm_snapshot_at(snap, i);
-        if (strcmp(tm_json_str(r, "type", ""), type) != 0)
-            continue;
-        for (const char *const *k = keys; *k; k++) {
-            char path[128];
-            snprintf(path, sizeof(path), "%s%s", strchr(*k, '|') ? "" : "attrs|", *k);
-            if (!s_at(r, path))
-                fail_msg("%s: %s is absent", tm_json_str(r, "id", ""), *k);
-        }
-    }
-}
-
-static size_t s_demo_errors(struct tm_snapshot *snap, const char *code) {
-    size_t n = 0;
-    for (const cJSON *e = tm_snapshot_errors(snap)->child; e; e = e->next)
-        n += strcmp(tm_json_str(e, "code", ""), code) == 0;
-    return n;
-}
-
 static void test_demo_account(void **state) {
     (void)state;
     static const char *const services[] = {"apigateway", "apigatewayv2"};
@@ -647,22 +636,23 @@ static void test_demo_account(void **state) {
     struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 2, &unmatched, &calls);
     assert_int_equal(cJSON_GetArraySize(unmatched), 0);
     assert_int_equal(tm_snapshot_error_count(snap), 0);
-    assert_int_equal(s_demo_count(snap, "aws:apigateway:restapi"), 2);
-    assert_int_equal(s_demo_count(snap, "aws:apigateway:stage"), 2);
-    assert_int_equal(s_demo_count(snap, "aws:apigateway:method"), 6);
-    assert_int_equal(s_demo_count(snap, "aws:apigatewayv2:api"), 1);
-    assert_int_equal(s_demo_count(snap, "aws:apigatewayv2:route"), 2);
-    assert_int_equal(s_demo_calls(calls, "GetResources"), 3); /* orders-api has two pages */
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:apigateway:restapi"), 2);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:apigateway:stage"), 2);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:apigateway:method"), 6);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:apigatewayv2:api"), 1);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:apigatewayv2:route"), 2);
+    assert_int_equal(tm_test_aws_count_calls(calls, "GetResources"), 3); /* orders-api has two pages */
     const char *f05 = "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/orders";
-    s_demo_expect(snap, f05, "attrs|authorization_type", "\"NONE\"");
-    s_demo_expect(snap, f05, "attrs|api_key_required", "false");
-    s_demo_expect(snap, f05, "links|0|to", "\"arn:aws:lambda:us-east-1:111122223333:function:orders-api\"");
-    s_demo_expect(snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5", "attrs|stages", "[\"prod\"]");
+    tm_test_aws_expect(snap, f05, "attrs|authorization_type", "\"NONE\"");
+    tm_test_aws_expect(snap, f05, "attrs|api_key_required", "false");
+    tm_test_aws_expect(snap, f05, "links|0|to", "\"arn:aws:lambda:us-east-1:111122223333:function:orders-api\"");
+    tm_test_aws_expect(snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5", "attrs|stages", "[\"prod\"]");
     const char *f06 = "arn:aws:execute-api:eu-west-1:111122223333:h7t8p9a0b1/$default/POST/orders";
-    s_demo_expect(snap, f06, "attrs|authorization_type", "\"NONE\"");
-    s_demo_expect(snap, f06, "attrs|authorizer", "null");
-    s_demo_expect(snap, f06, "links|1|to", "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api:live\"");
-    s_demo_expect(snap, "arn:aws:apigateway:eu-west-1::/apis/h7t8p9a0b1", "attrs|stages", "[\"$default\"]");
+    tm_test_aws_expect(snap, f06, "attrs|authorization_type", "\"NONE\"");
+    tm_test_aws_expect(snap, f06, "attrs|authorizer", "null");
+    tm_test_aws_expect(snap, f06, "links|1|to",
+                       "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api:live\"");
+    tm_test_aws_expect(snap, "arn:aws:apigateway:eu-west-1::/apis/h7t8p9a0b1", "attrs|stages", "[\"$default\"]");
     cJSON_Delete(unmatched);
     cJSON_Delete(calls);
     tm_snapshot_destroy(snap);
@@ -673,16 +663,13 @@ static void test_demo_account_denied(void **state) {
     static const char *const services[] = {"apigateway", "apigatewayv2"};
     static const char *const methods[] = {"authorizer", "integration", "authorization_type", NULL};
     static const char *const apis[] = {"endpoint_types", "policies|resource", NULL};
-    for (size_t every = 2; every <= 5; every++) {
-        size_t denied = 0;
-        struct tm_snapshot *snap = tm_test_aws_scan_demo_denying(services, 2, every, &denied);
-        assert_true(denied > 0);
-        assert_true(s_demo_errors(snap, "AccessDenied") >= denied);
-        s_demo_facts_present(snap, "aws:apigateway:method", methods);
-        s_demo_facts_present(snap, "aws:apigateway:restapi", apis);
-        s_demo_facts_present(snap, "aws:apigatewayv2:route", methods);
-        tm_snapshot_destroy(snap);
-    }
+    static const struct tm_test_aws_facts_of facts[] = {
+        {"aws:apigateway:method", methods},
+        {"aws:apigateway:restapi", apis},
+        {"aws:apigatewayv2:route", methods},
+        {NULL, NULL},
+    };
+    tm_test_aws_scan_demo_refused(services, 2, facts);
 }
 
 int main(void) {
@@ -695,6 +682,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_methods, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_v2_apis, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_v2_routes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_references, s_setup, s_teardown),
         cmocka_unit_test(test_route_paths),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),

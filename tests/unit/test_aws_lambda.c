@@ -13,6 +13,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/facts.h"
 #include "providers/aws/lambda.h"
+#include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
 
 /* Bodies shaped as Lambda sends them (botocore lambda/2015-03-31 examples and API reference). */
@@ -438,64 +439,6 @@ static void test_arn_helpers(void **state) {
 
 /* ---- the demo account, scanned through its fixtures ---- */
 
-static const cJSON *s_at(const cJSON *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
-        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
-    return o;
-}
-
-static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
-    const cJSON *res = tm_snapshot_find(snap, id);
-    if (!res)
-        fail_msg("no resource %s", id);
-    const cJSON *v = s_at(res, path);
-    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
-    if (strcmp(got, json) != 0)
-        fail_msg("%s %s: got %s, want %s", id, path, got, json);
-    free(got);
-}
-
-static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
-    size_t n = 0;
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
-        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
-    return n;
-}
-
-static size_t s_demo_calls(const cJSON *calls, const char *operation) {
-    size_t n = 0, len = strlen(operation);
-    for (const cJSON *l = calls->child; l; l = l->next) {
-        const char *sp = strchr(l->valuestring, ' ');
-        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
-    }
-    return n;
-}
-
-/* Every resource of type has each fact: known, null or unknown, never absent. "policies|resource" for
- * the resource policy. */
-static void s_demo_facts_present(struct tm_snapshot *snap, const char *type, const char *const *keys) {
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
-        const cJSON *r = tm_snapshot_at(snap, i);
-        if (strcmp(tm_json_str(r, "type", ""), type) != 0)
-            continue;
-        for (const char *const *k = keys; *k; k++) {
-            char path[128];
-            snprintf(path, sizeof(path), "%s%s", strchr(*k, '|') ? "" : "attrs|", *k);
-            if (!s_at(r, path))
-                fail_msg("%s: %s is absent", tm_json_str(r, "id", ""), *k);
-        }
-    }
-}
-
-static size_t s_demo_errors(struct tm_snapshot *snap, const char *code) {
-    size_t n = 0;
-    for (const cJSON *e = tm_snapshot_errors(snap)->child; e; e = e->next)
-        n += strcmp(tm_json_str(e, "code", ""), code) == 0;
-    return n;
-}
-
 static void test_demo_account(void **state) {
     (void)state;
     static const char *const services[] = {"lambda"};
@@ -503,24 +446,25 @@ static void test_demo_account(void **state) {
     struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 1, &unmatched, &calls);
     assert_int_equal(cJSON_GetArraySize(unmatched), 0);
     assert_int_equal(tm_snapshot_error_count(snap), 0);
-    assert_int_equal(s_demo_count(snap, "aws:lambda:function"), 9);
-    assert_int_equal(s_demo_count(snap, "aws:lambda:alias"), 1);
-    assert_int_equal(s_demo_count(snap, "aws:lambda:event-source-mapping"), 1);
-    assert_int_equal(s_demo_calls(calls, "ListFunctions"), 3); /* two pages in us-east-1 */
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:lambda:function"), 9);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:lambda:alias"), 1);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:lambda:event-source-mapping"), 1);
+    assert_int_equal(tm_test_aws_count_calls(calls, "ListFunctions"), 3); /* two pages in us-east-1 */
     const char *hook = "arn:aws:lambda:us-east-1:111122223333:function:legacy-webhook";
-    s_demo_expect(snap, hook, "attrs|url|auth_type", "\"NONE\"");
-    s_demo_expect(snap, hook, "policies|resource|Statement|0|Principal", "\"*\"");
-    s_demo_expect(snap, hook, "links|0|kind", "\"executes-as\"");
-    s_demo_expect(snap, hook, "attrs|environment_variable_names|3", "\"DB_PASSWORD\"");
-    s_demo_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:internal-reports", "attrs|url|auth_type",
-                  "\"AWS_IAM\"");
-    s_demo_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:orders-api", "attrs|url", "null");
+    tm_test_aws_expect(snap, hook, "attrs|url|auth_type", "\"NONE\"");
+    tm_test_aws_expect(snap, hook, "policies|resource|Statement|0|Principal", "\"*\"");
+    tm_test_aws_expect(snap, hook, "links|0|kind", "\"executes-as\"");
+    tm_test_aws_expect(snap, hook, "attrs|environment_variable_names|3", "\"DB_PASSWORD\"");
+    tm_test_aws_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:internal-reports", "attrs|url|auth_type",
+                       "\"AWS_IAM\"");
+    tm_test_aws_expect(snap, "arn:aws:lambda:us-east-1:111122223333:function:orders-api", "attrs|url", "null");
     /* The alias with its own policy; the function's URL is not the alias's. */
     const char *live = "arn:aws:lambda:eu-west-1:111122223333:function:storefront-api:live";
-    s_demo_expect(snap, live, "attrs|function", "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api\"");
-    s_demo_expect(snap, live, "attrs|function_version", "\"7\"");
-    s_demo_expect(snap, live, "attrs|url", "null");
-    s_demo_expect(snap, live, "policies|resource|Statement|0|Principal|Service", "\"apigateway.amazonaws.com\"");
+    tm_test_aws_expect(snap, live, "attrs|function",
+                       "\"arn:aws:lambda:eu-west-1:111122223333:function:storefront-api\"");
+    tm_test_aws_expect(snap, live, "attrs|function_version", "\"7\"");
+    tm_test_aws_expect(snap, live, "attrs|url", "null");
+    tm_test_aws_expect(snap, live, "policies|resource|Statement|0|Principal|Service", "\"apigateway.amazonaws.com\"");
     /* Environment values never reach the snapshot. */
     char *text = NULL, err[256];
     assert_int_equal(tm_snapshot_serialize(snap, &text, err, sizeof(err)), TM_OK);
@@ -537,18 +481,16 @@ static void test_demo_account(void **state) {
 static void test_demo_account_denied(void **state) {
     (void)state;
     static const char *const services[] = {"lambda"};
-    static const char *const facts[] = {"url", "runtime", "role", "policies|resource", NULL};
-    for (size_t every = 2; every <= 5; every++) {
-        size_t denied = 0;
-        struct tm_snapshot *snap = tm_test_aws_scan_demo_denying(services, 1, every, &denied);
-        assert_true(denied > 0);
-        assert_true(s_demo_errors(snap, "AccessDenied") >= denied);
-        /* A function known only from an event source mapping (its listing page refused) has its facts
-         * unknown, not absent. */
-        s_demo_facts_present(snap, "aws:lambda:function", facts);
-        s_demo_facts_present(snap, "aws:lambda:alias", (const char *const[]){"url", "policies|resource", NULL});
-        tm_snapshot_destroy(snap);
-    }
+    static const char *const functions[] = {"url", "runtime", "role", "policies|resource", NULL};
+    static const char *const aliases[] = {"url", "policies|resource", NULL};
+    /* A function known only from an event source mapping (its listing page refused) has its facts
+     * unknown, not absent. */
+    static const struct tm_test_aws_facts_of facts[] = {
+        {"aws:lambda:function", functions},
+        {"aws:lambda:alias", aliases},
+        {NULL, NULL},
+    };
+    tm_test_aws_scan_demo_refused(services, 1, facts);
 }
 
 int main(void) {

@@ -12,6 +12,7 @@
 #include "core/snapshot.h"
 #include "providers/aws/facts.h"
 #include "providers/aws/s3.h"
+#include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
 
 /* Answers as S3 and S3 Control send them (REST-XML with the 2006-03-01 and 2018-08-20 namespaces;
@@ -402,93 +403,37 @@ static void test_access_points(void **state) {
 
 /* ---- the demo account, scanned through its fixtures ---- */
 
-static const cJSON *s_at(const cJSON *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *save = NULL, *tok = strtok_r(buf, "|", &save); tok && o; tok = strtok_r(NULL, "|", &save))
-        o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(tok)) : cJSON_GetObjectItemCaseSensitive(o, tok);
-    return o;
-}
-
-static void s_demo_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
-    const cJSON *res = tm_snapshot_find(snap, id);
-    if (!res)
-        fail_msg("no resource %s", id);
-    const cJSON *v = s_at(res, path);
-    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
-    if (strcmp(got, json) != 0)
-        fail_msg("%s %s: got %s, want %s", id, path, got, json);
-    free(got);
-}
-
-static size_t s_demo_count(struct tm_snapshot *snap, const char *type) {
-    size_t n = 0;
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++)
-        n += strcmp(tm_json_str(tm_snapshot_at(snap, i), "type", ""), type) == 0;
-    return n;
-}
-
-static size_t s_demo_calls(const cJSON *calls, const char *operation) {
-    size_t n = 0, len = strlen(operation);
-    for (const cJSON *l = calls->child; l; l = l->next) {
-        const char *sp = strchr(l->valuestring, ' ');
-        n += sp && strncmp(sp + 1, operation, len) == 0 && sp[1 + len] == ' ';
-    }
-    return n;
-}
-
-/* Every resource of type has each fact: known, null or unknown, never absent. "policies|resource" for
- * the resource policy. */
-static void s_demo_facts_present(struct tm_snapshot *snap, const char *type, const char *const *keys) {
-    for (size_t i = 0; i < tm_snapshot_count(snap); i++) {
-        const cJSON *r = tm_snapshot_at(snap, i);
-        if (strcmp(tm_json_str(r, "type", ""), type) != 0)
-            continue;
-        for (const char *const *k = keys; *k; k++) {
-            char path[128];
-            snprintf(path, sizeof(path), "%s%s", strchr(*k, '|') ? "" : "attrs|", *k);
-            if (!s_at(r, path))
-                fail_msg("%s: %s is absent", tm_json_str(r, "id", ""), *k);
-        }
-    }
-}
-
-static size_t s_demo_errors(struct tm_snapshot *snap, const char *code) {
-    size_t n = 0;
-    for (const cJSON *e = tm_snapshot_errors(snap)->child; e; e = e->next)
-        n += strcmp(tm_json_str(e, "code", ""), code) == 0;
-    return n;
-}
-
 static void test_demo_account(void **state) {
     (void)state;
     static const char *const services[] = {"s3"};
     cJSON *unmatched = NULL, *calls = NULL;
     struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 1, &unmatched, &calls);
     assert_int_equal(cJSON_GetArraySize(unmatched), 0);
-    assert_int_equal(s_demo_count(snap, "aws:s3:bucket"), 13);
-    assert_int_equal(s_demo_count(snap, "aws:s3:access-point"), 2);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:s3:bucket"), 13);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:s3:access-point"), 2);
     /* Each bucket was asked in its own region. */
-    s_demo_expect(snap, "arn:aws:s3:::demo-etl-staging", "region", "\"eu-west-1\"");
-    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "region", "\"us-east-1\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-etl-staging", "region", "\"eu-west-1\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-public-assets", "region", "\"us-east-1\"");
     /* F01 and F02. */
-    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "policies|resource|Statement|0|Principal", "\"*\"");
-    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|policy_status|is_public", "true");
-    s_demo_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|public_access_block", "null");
-    s_demo_expect(snap, "arn:aws:s3:::demo-legacy-downloads", "attrs|acl|grants|1|grantee|uri",
-                  "\"http://acs.amazonaws.com/groups/global/AllUsers\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-public-assets", "policies|resource|Statement|0|Principal", "\"*\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|policy_status|is_public", "true");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-public-assets", "attrs|public_access_block", "null");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-legacy-downloads", "attrs|acl|grants|1|grantee|uri",
+                       "\"http://acs.amazonaws.com/groups/global/AllUsers\"");
     /* G01: AccessDenied on the policy is unknown, never null; the rest of the bucket is read. */
-    s_demo_expect(snap, "arn:aws:s3:::demo-finance-reports", "policies|resource|$unknown|code", "\"AccessDenied\"");
-    s_demo_expect(snap, "arn:aws:s3:::demo-finance-reports", "attrs|policy_status|is_public", "false");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-finance-reports", "policies|resource|$unknown|code",
+                       "\"AccessDenied\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-finance-reports", "attrs|policy_status|is_public", "false");
     assert_int_equal(tm_snapshot_error_count(snap), 1);
-    s_demo_expect(snap, "arn:aws:s3:::demo-etl-staging", "policies|resource", "null");
-    s_demo_expect(snap, "arn:aws:s3:::demo-customer-data", "attrs|access_points",
-                  "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics\"]");
-    s_demo_expect(snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads", "policies|resource", "null");
-    s_demo_expect(snap, "arn:aws:iam::111122223333:root", "attrs|s3_public_access_block",
-                  "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":false,\"BlockPublicPolicy\":false,"
-                  "\"RestrictPublicBuckets\":false}");
-    assert_int_equal(s_demo_calls(calls, "GetBucketLocation"), 13);
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-etl-staging", "policies|resource", "null");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-customer-data", "attrs|access_points",
+                       "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics\"]");
+    tm_test_aws_expect(snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads", "policies|resource",
+                       "null");
+    tm_test_aws_expect(snap, "arn:aws:iam::111122223333:root", "attrs|s3_public_access_block",
+                       "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":false,\"BlockPublicPolicy\":false,"
+                       "\"RestrictPublicBuckets\":false}");
+    assert_int_equal(tm_test_aws_count_calls(calls, "GetBucketLocation"), 13);
     /* Two scans of the same account give the same bytes. */
     char *a = NULL, *b = NULL, err[256];
     assert_int_equal(tm_snapshot_serialize(snap, &a, err, sizeof(err)), TM_OK);
@@ -509,16 +454,12 @@ static void test_demo_account_denied(void **state) {
     static const char *const bucket_facts[] = {"policy_status",      "acl",     "public_access_block",
                                                "ownership_controls", "website", "access_points",
                                                "policies|resource",  NULL};
-    for (size_t every = 2; every <= 5; every++) {
-        size_t denied = 0;
-        struct tm_snapshot *snap = tm_test_aws_scan_demo_denying(services, 1, every, &denied);
-        assert_true(denied > 0);
-        assert_true(s_demo_errors(snap, "AccessDenied") >= denied);
-        /* Either the listing was refused (no buckets), or every listed bucket holds every fact. */
-        if (s_demo_count(snap, "aws:s3:bucket"))
-            s_demo_facts_present(snap, "aws:s3:bucket", bucket_facts);
-        tm_snapshot_destroy(snap);
-    }
+    /* Either the listing was refused (no buckets), or every listed bucket holds every fact. */
+    static const struct tm_test_aws_facts_of facts[] = {
+        {"aws:s3:bucket", bucket_facts},
+        {NULL, NULL},
+    };
+    tm_test_aws_scan_demo_refused(services, 1, facts);
 }
 
 int main(void) {

@@ -1,0 +1,708 @@
+/* Blast radius renderings: text for people, JSON for machines, DOT for a picture. Each is a function of the last
+ * walk only, so the same snapshot and question give the same bytes. */
+#include "analyzers/blast.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzers/blast_int.h"
+#include "core/json.h"
+
+const char *tm_blast_format_name(enum tm_blast_format f) {
+    switch (f) {
+        case TM_BLAST_TEXT:
+            return "text";
+        case TM_BLAST_JSON:
+            return "json";
+        case TM_BLAST_DOT:
+            return "dot";
+        default:
+            return "unknown";
+    }
+}
+
+int tm_blast_format_parse(const char *name, enum tm_blast_format *out) {
+    static const enum tm_blast_format all[] = {TM_BLAST_TEXT, TM_BLAST_JSON, TM_BLAST_DOT};
+    for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(name, tm_blast_format_name(all[i])) == 0) {
+            *out = all[i];
+            return TM_OK;
+        }
+    return TM_ERR_INVALID;
+}
+
+/* ---- labels ---- */
+
+struct s_word {
+    const char *type;
+    const char *word;
+};
+
+static const struct s_word s_words[] = {
+    {"aws:account", "account"},
+    {"aws:apigateway:method", "API method"},
+    {"aws:apigateway:restapi", "REST API"},
+    {"aws:apigatewayv2:api", "HTTP API"},
+    {"aws:apigatewayv2:route", "API route"},
+    {"aws:dynamodb:table", "table"},
+    {"aws:ec2:image", "image"},
+    {"aws:ec2:instance", "instance"},
+    {"aws:ec2:security-group", "security group"},
+    {"aws:ec2:snapshot", "volume snapshot"},
+    {"aws:ecr:repository", "repository"},
+    {"aws:iam:group", "group"},
+    {"aws:iam:instance-profile", "instance profile"},
+    {"aws:iam:oidc-provider", "identity provider"},
+    {"aws:iam:policy", "managed policy"},
+    {"aws:iam:role", "role"},
+    {"aws:iam:saml-provider", "identity provider"},
+    {"aws:iam:user", "user"},
+    {"aws:kms:key", "key"},
+    {"aws:lambda:alias", "function alias"},
+    {"aws:lambda:event-source-mapping", "event source mapping"},
+    {"aws:lambda:function", "function"},
+    {"aws:rds:cluster", "database cluster"},
+    {"aws:rds:cluster-snapshot", "database cluster snapshot"},
+    {"aws:rds:db", "database"},
+    {"aws:rds:snapshot", "database snapshot"},
+    {"aws:s3:access-point", "access point"},
+    {"aws:s3:bucket", "bucket"},
+    {"aws:secretsmanager:secret", "secret"},
+    {"aws:sns:topic", "topic"},
+    {"aws:sqs:queue", "queue"},
+};
+
+const char *tm_blast_label(char *out, size_t len, const struct tm_graph *g, uint32_t node) {
+    const struct tm_graph_node *n = tm_graph_node(g, node);
+    if (!len)
+        return out;
+    if (!n) {
+        snprintf(out, len, "?");
+        return out;
+    }
+    switch (n->kind) {
+        case TM_GRAPH_NODE_INTERNET:
+            snprintf(out, len, "the internet");
+            return out;
+        case TM_GRAPH_NODE_ANY_AWS_ACCOUNT:
+            snprintf(out, len, "any AWS account");
+            return out;
+        case TM_GRAPH_NODE_ACCOUNT:
+            snprintf(out, len, "account %s", strncmp(n->id, "account:", 8) == 0 ? n->id + 8 : n->id);
+            return out;
+        case TM_GRAPH_NODE_ORGANIZATION:
+            snprintf(out, len, "organization %s", strncmp(n->id, "org:", 4) == 0 ? n->id + 4 : n->id);
+            return out;
+        case TM_GRAPH_NODE_SERVICE:
+            snprintf(out, len, "service %s", strncmp(n->id, "service:", 8) == 0 ? n->id + 8 : n->id);
+            return out;
+        case TM_GRAPH_NODE_ADMIN:
+            snprintf(out, len, "administrator of account %s", n->account ? n->account : n->id);
+            return out;
+        case TM_GRAPH_NODE_SET:
+            snprintf(out, len, "everything matching %s", n->set_pattern ? n->set_pattern : n->id);
+            return out;
+        case TM_GRAPH_NODE_FEDERATED:
+        case TM_GRAPH_NODE_PRINCIPAL:
+        case TM_GRAPH_NODE_RESOURCE:
+        default:
+            break;
+    }
+    const char *word = NULL;
+    for (size_t i = 0; n->type && i < sizeof(s_words) / sizeof(s_words[0]) && !word; i++)
+        if (strcmp(n->type, s_words[i].type) == 0)
+            word = s_words[i].word;
+    char fallback[64] = "";
+    if (!word && n->type) {
+        const char *last = strrchr(n->type, ':');
+        snprintf(fallback, sizeof(fallback), "%s", last ? last + 1 : n->type);
+        for (char *p = fallback; *p; p++)
+            if (*p == '-')
+                *p = ' ';
+        word = fallback;
+    }
+    /* Resources only named by a policy have no short name: the end of their ARN names one of this account, the
+     * whole ARN one of another account. */
+    const char *name = (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) && n->name ? n->name : n->id;
+    if (!(n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) && n->account && tm_graph_is_home_account(g, n->account)) {
+        const char *slash = strrchr(n->id, '/');
+        if (slash && slash[1])
+            name = slash + 1;
+    }
+    if (word && *word)
+        snprintf(out, len, "%s %s", word, name);
+    else
+        snprintf(out, len, "%s", name);
+    return out;
+}
+
+/* ---- shared ---- */
+
+/* A buffer whose first error sticks, so a rendering reads as a list of lines. */
+struct s_out {
+    struct tm_buf *b;
+    int rc;
+};
+
+static void s_printf(struct s_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_printf(struct s_out *o, const char *fmt, ...) {
+    if (o->rc)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    o->rc = tm_buf_vappendf(o->b, fmt, ap);
+    va_end(ap);
+}
+
+static const char *const s_group_order_names[] = {"admin", "data", "compute", "identity", "other"};
+static const enum tm_graph_group s_group_order[] = {TM_GRAPH_GROUP_ADMIN, TM_GRAPH_GROUP_DATA, TM_GRAPH_GROUP_COMPUTE,
+                                                    TM_GRAPH_GROUP_IDENTITY, TM_GRAPH_GROUP_OTHER};
+#define S_N_GROUPS (sizeof(s_group_order) / sizeof(s_group_order[0]))
+
+/* The accesses held on a hit's node with the certainty of its path, as a bit mask of enum tm_blast_access. */
+static unsigned s_access_mask(const struct tm_blast *b, const struct tm_blast_hit *h) {
+    unsigned m = 0;
+    for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
+        if (b->mask[h->node] & (1u << (a * 2u + (h->unknown ? 0u : 1u))))
+            m |= 1u << a;
+    return m;
+}
+
+/* What holding a node with an access means, in a verb. */
+static const char *s_verb(enum tm_graph_group group, enum tm_blast_access a, bool principal) {
+    switch (a) {
+        case TM_BLAST_PASS:
+            return "passes";
+        case TM_BLAST_READ:
+            return "reads";
+        case TM_BLAST_WRITE:
+            return "writes";
+        case TM_BLAST_CONTROL:
+            switch (group) {
+                case TM_GRAPH_GROUP_ADMIN:
+                    return "becomes";
+                case TM_GRAPH_GROUP_IDENTITY:
+                    return principal ? "acts as" : "controls";
+                case TM_GRAPH_GROUP_COMPUTE:
+                    return "runs";
+                case TM_GRAPH_GROUP_DATA:
+                    return "controls";
+                case TM_GRAPH_GROUP_OTHER:
+                default:
+                    return "reaches";
+            }
+        default:
+            return "reaches";
+    }
+}
+
+static size_t s_path(const struct tm_blast *b, const struct tm_blast_hit *h, struct tm_blast_step **steps) {
+    size_t len = tm_blast_path(b, h, NULL, 0);
+    *steps = malloc((len ? len : 1) * sizeof(**steps));
+    if (!*steps)
+        return SIZE_MAX;
+    tm_blast_path(b, h, *steps, len);
+    return len;
+}
+
+/* ---- text ---- */
+
+static void s_text_actions(struct s_out *o, const struct tm_graph_edge *e) {
+    if (!e->n_actions)
+        return;
+    s_printf(o, " [");
+    size_t shown = e->n_actions > 6 ? 5 : e->n_actions;
+    for (size_t i = 0; i < shown; i++)
+        s_printf(o, "%s%s", i ? ", " : "", e->actions[i]);
+    if (shown < e->n_actions)
+        s_printf(o, ", and %zu more", e->n_actions - shown);
+    s_printf(o, "]");
+}
+
+static void s_text_step(struct s_out *o, const struct tm_graph *g, size_t i, const struct tm_blast_step *st) {
+    const struct tm_graph_edge *e = tm_graph_edge(g, st->edge);
+    char from[1024], to[1024];
+    tm_blast_label(from, sizeof(from), g, st->from);
+    tm_blast_label(to, sizeof(to), g, st->to);
+    s_printf(o, "      %zu. %s --%s", i + 1, from, tm_graph_edge_kind_name(e->kind));
+    s_text_actions(o, e);
+    s_printf(o, "--> %s\n", to);
+    const char *why = e->evidence.text ? e->evidence.text : e->evidence.source;
+    if (e->evidence.source && strcmp(e->evidence.source, "technique") == 0 && e->evidence.policy)
+        s_printf(o, "         privilege escalation %s: %s\n", e->evidence.policy, why ? why : "");
+    else if (why)
+        s_printf(o, "         %s\n", why);
+    if (e->flags & TM_GRAPH_EDGE_TO_SET)
+        s_printf(o, "         (a grant on %s, which covers it)\n", tm_graph_node(g, e->to)->set_pattern);
+    if (e->flags & TM_GRAPH_EDGE_CONDITIONAL)
+        s_printf(o, "         CONDITIONAL: only if %s\n", e->conditions ? e->conditions : "its conditions hold");
+    if (e->flags & TM_GRAPH_EDGE_UNKNOWN)
+        s_printf(o, "         UNKNOWN: a fact behind this step could not be read; it may or may not hold\n");
+}
+
+static void s_text_hit(struct s_out *o, const struct tm_blast *b, const struct tm_blast_hit *h) {
+    const struct tm_graph *g = b->g;
+    const struct tm_graph_node *n = tm_graph_node(g, h->node);
+    char label[1024];
+    tm_blast_label(label, sizeof(label), g, h->node);
+    s_printf(o, "  %s%s%s — ", h->unknown ? "UNKNOWN " : "", h->conditional ? "CONDITIONAL " : "", label);
+    unsigned m = s_access_mask(b, h);
+    bool first = true;
+    for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
+        if (m & (1u << a)) {
+            s_printf(o, "%s%s", first ? "" : ", ",
+                     s_verb(h->group, (enum tm_blast_access)a, n->kind == TM_GRAPH_NODE_PRINCIPAL));
+            first = false;
+        }
+    s_printf(o, " — %u step%s\n", h->distance, h->distance == 1 ? "" : "s");
+    if (strcmp(label, n->id) != 0 && n->kind != TM_GRAPH_NODE_ADMIN)
+        s_printf(o, "      %s\n", n->id);
+    struct tm_blast_step *steps = NULL;
+    size_t len = s_path(b, h, &steps);
+    if (len == SIZE_MAX) {
+        o->rc = TM_ERR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        s_text_step(o, g, i, &steps[i]);
+    free(steps);
+}
+
+static void s_text_summary(struct s_out *o, const struct tm_blast *b) {
+    const struct tm_graph *g = b->g;
+    size_t n_hits = b->n_hits;
+    if (!n_hits) {
+        s_printf(o, "In short: reaches nothing: no edge of the snapshot's trust graph leads out of it.\n");
+        return;
+    }
+    s_printf(o, "In short:\n");
+    /* Administrator nodes first, with the technique that gets there. */
+    for (size_t i = 0; i < n_hits; i++) {
+        const struct tm_blast_hit *h = &b->hits[i];
+        const struct tm_graph_node *n = tm_graph_node(g, h->node);
+        if (n->kind != TM_GRAPH_NODE_ADMIN)
+            continue;
+        s_printf(o, "  - %sbecomes administrator of account %s (full control) in %u step%s",
+                 h->unknown ? "perhaps (unknown) " : "", n->account ? n->account : n->id + 6, h->distance,
+                 h->distance == 1 ? "" : "s");
+        struct tm_blast_step *steps = NULL;
+        size_t len = s_path(b, h, &steps);
+        if (len == SIZE_MAX) {
+            o->rc = TM_ERR_NOMEM;
+            return;
+        }
+        for (size_t k = 0; k < len; k++) {
+            const struct tm_graph_edge *e = tm_graph_edge(g, steps[k].edge);
+            if (e->kind != TM_GRAPH_EDGE_CAN_ESCALATE_TO || !e->n_actions || strcmp(e->actions[0], "*") == 0)
+                continue;
+            s_printf(o, ", via");
+            for (size_t a = 0; a < e->n_actions && a < 4; a++)
+                s_printf(o, "%s %s", a ? "," : "", e->actions[a]);
+            if (e->evidence.policy)
+                s_printf(o, " (%s)", e->evidence.policy);
+            break;
+        }
+        free(steps);
+        s_printf(o, "\n");
+    }
+    static const char *const nouns[][2] = {
+        [TM_GRAPH_GROUP_ADMIN] = {"principal with full control", "principals with full control"},
+        [TM_GRAPH_GROUP_DATA] = {"data resource", "data resources"},
+        [TM_GRAPH_GROUP_COMPUTE] = {"compute resource", "compute resources"},
+        [TM_GRAPH_GROUP_IDENTITY] = {"identity", "identities"},
+        [TM_GRAPH_GROUP_OTHER] = {"other node", "other nodes"},
+    };
+    for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
+        enum tm_graph_group grp = s_group_order[gi];
+        /* Counts per verb, strongest first; control over a principal (acting as it) and over anything else
+         * (controlling it) are told apart. */
+        size_t total = 0, unknown = 0, counts[TM_BLAST_CONTROL + 2] = {0};
+        for (size_t i = 0; i < n_hits; i++) {
+            const struct tm_blast_hit *h = &b->hits[i];
+            const struct tm_graph_node *n = tm_graph_node(g, h->node);
+            if (h->group != grp || n->kind == TM_GRAPH_NODE_ADMIN)
+                continue;
+            total++;
+            unknown += h->unknown;
+            unsigned m = s_access_mask(b, h);
+            for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
+                counts[a == TM_BLAST_CONTROL && n->kind != TM_GRAPH_NODE_PRINCIPAL ? a + 1 : a] += (m >> a) & 1u;
+        }
+        if (!total)
+            continue;
+        s_printf(o, "  - %zu %s:", total, nouns[grp][total == 1 ? 0 : 1]);
+        bool first = true;
+        static const int order[] = {TM_BLAST_CONTROL, TM_BLAST_CONTROL + 1, TM_BLAST_WRITE, TM_BLAST_READ,
+                                    TM_BLAST_PASS};
+        for (size_t oi = 0; oi < sizeof(order) / sizeof(order[0]); oi++) {
+            int k = order[oi];
+            if (!counts[k])
+                continue;
+            const char *verb = k > TM_BLAST_CONTROL ? s_verb(grp, TM_BLAST_CONTROL, false)
+                                                    : s_verb(grp, (enum tm_blast_access)k, true);
+            s_printf(o, "%s %s %zu", first ? "" : ",", verb, counts[k]);
+            first = false;
+        }
+        if (unknown)
+            s_printf(o, " (%zu unknown)", unknown);
+        /* A few by name: at 3 a.m. "reads bucket customer-data" says more than a count. */
+        size_t named = 0;
+        for (size_t i = 0; i < n_hits && named < 4; i++) {
+            const struct tm_blast_hit *h = &b->hits[i];
+            if (h->group != grp || tm_graph_node(g, h->node)->kind == TM_GRAPH_NODE_ADMIN)
+                continue;
+            char label[512];
+            s_printf(o, "%s%s", named ? ", " : ": ", tm_blast_label(label, sizeof(label), g, h->node));
+            named++;
+        }
+        if (total > named)
+            s_printf(o, ", ...");
+        s_printf(o, "\n");
+    }
+    size_t unknown = 0, conditional = 0;
+    for (size_t i = 0; i < n_hits; i++) {
+        unknown += b->hits[i].unknown;
+        conditional += b->hits[i].conditional;
+    }
+    if (unknown)
+        s_printf(o,
+                 "%zu of them %s reached only through facts that could not be read: marked UNKNOWN, shown because the "
+                 "worst case must be assumed.\n",
+                 unknown, unknown == 1 ? "is" : "are");
+    if (conditional)
+        s_printf(o, "%zu of them %s reached only when the conditions of a grant hold: marked CONDITIONAL.\n",
+                 conditional, conditional == 1 ? "is" : "are");
+}
+
+static void s_text(struct s_out *o, const struct tm_blast *b, const struct tm_blast_source *src,
+                   const struct tm_blast_write_options *opts) {
+    const struct tm_graph *g = b->g;
+    char label[1024];
+    if (src->asked_found) {
+        const struct tm_graph_node *n = tm_graph_node(g, src->nodes[0]);
+        tm_blast_label(label, sizeof(label), g, src->nodes[0]);
+        s_printf(o, "Blast radius of %s", label);
+        if (strcmp(src->asked, n->id) != 0 && strcmp(src->asked, label) != 0)
+            s_printf(o, " (asked as %s)", src->asked);
+        s_printf(o, "\n");
+        if (strcmp(label, n->id) != 0 && n->kind != TM_GRAPH_NODE_ADMIN)
+            s_printf(o, "  %s\n", n->id);
+    } else {
+        s_printf(o, "Blast radius of %s (named by no policy of the snapshot)\n", src->asked);
+    }
+    for (size_t i = src->asked_found ? 1 : 0; i < src->n_nodes; i++) {
+        tm_blast_label(label, sizeof(label), g, src->nodes[i]);
+        s_printf(o, "  also counts what %s can reach%s\n", label,
+                 src->skip_key_edges && src->nodes[i] == b->internet ? " (leaked access keys aside)" : "");
+    }
+    if (opts->max_depth)
+        s_printf(o, "  at most %u step%s\n", opts->max_depth, opts->max_depth == 1 ? "" : "s");
+    s_printf(o, "\n");
+    s_text_summary(o, b);
+    for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
+        size_t total = 0;
+        for (size_t i = 0; i < b->n_hits; i++)
+            total += b->hits[i].group == s_group_order[gi];
+        if (!total)
+            continue;
+        char upper[16];
+        size_t k = 0;
+        for (const char *p = s_group_order_names[gi]; *p && k + 1 < sizeof(upper); p++)
+            upper[k++] = (char)(*p - 'a' + 'A');
+        upper[k] = '\0';
+        s_printf(o, "\n%s (%zu)\n", upper, total);
+        size_t shown = 0;
+        for (size_t i = 0; i < b->n_hits; i++) {
+            if (b->hits[i].group != s_group_order[gi])
+                continue;
+            if (opts->limit && shown == opts->limit) {
+                s_printf(o, "  ... and %zu more (--limit 0 lists all; --format json gives every path)\n",
+                         total - shown);
+                break;
+            }
+            s_text_hit(o, b, &b->hits[i]);
+            shown++;
+        }
+    }
+}
+
+/* ---- JSON ---- */
+
+static cJSON *s_json_str(const char *s) {
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *s_json_node(const struct tm_graph *g, uint32_t node) {
+    const struct tm_graph_node *n = tm_graph_node(g, node);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddItemToObject(o, "id", s_json_str(n->id));
+    cJSON_AddItemToObject(o, "type", s_json_str(n->type));
+    cJSON_AddItemToObject(o, "name", s_json_str(n->name));
+    cJSON_AddItemToObject(o, "account", s_json_str(n->account));
+    cJSON_AddItemToObject(o, "kind", s_json_str(tm_graph_node_kind_name(n->kind)));
+    cJSON_AddBoolToObject(o, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
+    return o;
+}
+
+cJSON *tm_blast_edge_json(const struct tm_graph *g, uint32_t edge, uint32_t from, uint32_t to) {
+    const struct tm_graph_edge *e = tm_graph_edge(g, edge);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *acts = cJSON_CreateArray();
+    cJSON *ev = cJSON_CreateObject();
+    if (!o || !acts || !ev) {
+        cJSON_Delete(o);
+        cJSON_Delete(acts);
+        cJSON_Delete(ev);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "from", s_json_str(tm_graph_node(g, from)->id));
+    cJSON_AddItemToObject(o, "to", s_json_str(tm_graph_node(g, to)->id));
+    cJSON_AddItemToObject(o, "kind", s_json_str(tm_graph_edge_kind_name(e->kind)));
+    for (size_t i = 0; i < e->n_actions; i++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(e->actions[i]));
+    cJSON_AddItemToObject(o, "actions", acts);
+    cJSON_AddBoolToObject(o, "unknown", (e->flags & TM_GRAPH_EDGE_UNKNOWN) != 0);
+    cJSON_AddBoolToObject(o, "conditional", (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0);
+    cJSON_AddItemToObject(o, "conditions", s_json_str(e->conditions));
+    cJSON_AddItemToObject(o, "via_set",
+                          s_json_str(e->flags & TM_GRAPH_EDGE_TO_SET ? tm_graph_node(g, e->to)->id : NULL));
+    cJSON_AddItemToObject(ev, "source", s_json_str(e->evidence.source));
+    cJSON_AddItemToObject(ev, "holder", s_json_str(e->evidence.holder));
+    cJSON_AddItemToObject(ev, "policy", s_json_str(e->evidence.policy));
+    if (e->evidence.statement >= 0)
+        cJSON_AddNumberToObject(ev, "statement", e->evidence.statement);
+    else
+        cJSON_AddNullToObject(ev, "statement");
+    cJSON_AddItemToObject(ev, "sid", s_json_str(e->evidence.sid));
+    cJSON_AddItemToObject(ev, "text", s_json_str(e->evidence.text));
+    cJSON_AddItemToObject(o, "evidence", ev);
+    return o;
+}
+
+static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
+                  const struct tm_blast_write_options *opts) {
+    const struct tm_graph *g = b->g;
+    int rc = TM_ERR_NOMEM;
+    char *text = NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        goto out;
+    cJSON_AddStringToObject(root, "schema", "tmscan.blast/1");
+    cJSON *from = cJSON_AddObjectToObject(root, "from");
+    cJSON *sources = from ? cJSON_AddArrayToObject(from, "nodes") : NULL;
+    if (!sources)
+        goto out;
+    cJSON_AddStringToObject(from, "asked", src->asked ? src->asked : "");
+    cJSON_AddBoolToObject(from, "found", src->asked_found);
+    cJSON_AddBoolToObject(from, "access_keys_followed", !src->skip_key_edges);
+    for (size_t i = 0; i < src->n_nodes; i++)
+        cJSON_AddItemToArray(sources, s_json_node(g, src->nodes[i]));
+    if (opts->max_depth)
+        cJSON_AddNumberToObject(root, "max_depth", opts->max_depth);
+    else
+        cJSON_AddNullToObject(root, "max_depth");
+    struct tm_blast_summary sum;
+    tm_blast_summarize(b, &sum);
+    cJSON *s = cJSON_AddObjectToObject(root, "summary");
+    cJSON *reached = cJSON_AddObjectToObject(root, "reached");
+    if (!s || !reached)
+        goto out;
+    cJSON_AddNumberToObject(s, "total", (double)sum.total);
+    cJSON_AddNumberToObject(s, "unknown", (double)sum.unknown);
+    cJSON_AddNumberToObject(s, "conditional", (double)sum.conditional);
+    cJSON *groups[S_N_GROUPS];
+    for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
+        cJSON_AddNumberToObject(s, s_group_order_names[gi], (double)sum.by_group[s_group_order[gi]]);
+        if (!(groups[gi] = cJSON_AddArrayToObject(reached, s_group_order_names[gi])))
+            goto out;
+    }
+    for (size_t i = 0; i < b->n_hits; i++) {
+        const struct tm_blast_hit *h = &b->hits[i];
+        size_t gi = 0;
+        while (gi < S_N_GROUPS && s_group_order[gi] != h->group)
+            gi++;
+        cJSON *o = s_json_node(g, h->node);
+        cJSON *access = cJSON_CreateArray(), *path = cJSON_CreateArray();
+        if (!o || !access || !path || gi == S_N_GROUPS) {
+            cJSON_Delete(o);
+            cJSON_Delete(access);
+            cJSON_Delete(path);
+            goto out;
+        }
+        cJSON_AddItemToArray(groups[gi], o);
+        cJSON_AddNumberToObject(o, "distance", h->distance);
+        cJSON_AddBoolToObject(o, "unknown", h->unknown);
+        cJSON_AddBoolToObject(o, "conditional", h->conditional);
+        unsigned m = s_access_mask(b, h);
+        for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
+            if (m & (1u << a))
+                cJSON_AddItemToArray(access, cJSON_CreateString(tm_blast_access_name((enum tm_blast_access)a)));
+        cJSON_AddItemToObject(o, "access", access);
+        cJSON_AddItemToObject(o, "path", path);
+        struct tm_blast_step *steps = NULL;
+        size_t len = s_path(b, h, &steps);
+        if (len == SIZE_MAX)
+            goto out;
+        for (size_t k = 0; k < len; k++) {
+            cJSON *step = tm_blast_edge_json(g, steps[k].edge, steps[k].from, steps[k].to);
+            if (!step) {
+                free(steps);
+                goto out;
+            }
+            cJSON_AddItemToArray(path, step);
+        }
+        free(steps);
+    }
+    text = tm_json_print_canonical(root, true);
+    if (!text)
+        goto out;
+    rc = tm_buf_append_str(out, text);
+    if (!rc)
+        rc = tm_buf_append_char(out, '\n');
+out:
+    free(text);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- DOT ---- */
+
+static void s_dot_id(struct s_out *o, const char *s) {
+    s_printf(o, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            s_printf(o, "\\%c", *s);
+        else if (*s == '\n')
+            s_printf(o, "\\n");
+        else
+            s_printf(o, "%c", *s);
+    }
+    s_printf(o, "\"");
+}
+
+struct s_dot_edge {
+    uint32_t from, to, edge;
+};
+
+static int s_dot_edge_cmp(const void *pa, const void *pb) {
+    const struct s_dot_edge *a = pa, *b = pb;
+    if (a->from != b->from)
+        return a->from < b->from ? -1 : 1;
+    if (a->to != b->to)
+        return a->to < b->to ? -1 : 1;
+    return a->edge < b->edge ? -1 : a->edge > b->edge;
+}
+
+static void s_dot_node(struct s_out *o, const struct tm_graph *g, uint32_t node, const char *extra) {
+    const struct tm_graph_node *n = tm_graph_node(g, node);
+    char label[1024], full[2200];
+    tm_blast_label(label, sizeof(label), g, node);
+    if (strcmp(label, n->id) != 0 && n->kind != TM_GRAPH_NODE_ADMIN)
+        snprintf(full, sizeof(full), "%s\n%s", label, n->id);
+    else
+        snprintf(full, sizeof(full), "%s", label);
+    s_printf(o, "    ");
+    s_dot_id(o, n->id);
+    s_printf(o, " [label=");
+    s_dot_id(o, full);
+    s_printf(o, "%s];\n", extra);
+}
+
+static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blast_source *src) {
+    const struct tm_graph *g = b->g;
+    s_printf(o, "digraph blast {\n    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\", "
+                "fontsize=10];\n    edge [fontname=\"Helvetica\", fontsize=9];\n");
+    for (size_t i = 0; i < src->n_nodes; i++)
+        s_dot_node(o, g, src->nodes[i], ", penwidth=2, shape=doubleoctagon");
+    for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
+        bool any = false;
+        for (size_t i = 0; i < b->n_hits && !any; i++)
+            any = b->hits[i].group == s_group_order[gi];
+        if (!any)
+            continue;
+        s_printf(o, "    subgraph cluster_%s {\n        label=\"%s\";\n", s_group_order_names[gi],
+                 s_group_order_names[gi]);
+        for (size_t i = 0; i < b->n_hits; i++) {
+            const struct tm_blast_hit *h = &b->hits[i];
+            if (h->group == s_group_order[gi])
+                s_dot_node(o, g, h->node, h->unknown ? ", style=\"rounded,dashed\"" : "");
+        }
+        s_printf(o, "    }\n");
+    }
+    /* The steps of every path shown, each once. */
+    size_t n = 0, cap = 0;
+    struct s_dot_edge *edges = NULL;
+    int rc = TM_OK;
+    for (size_t i = 0; i < b->n_hits && !rc; i++) {
+        struct tm_blast_step *steps = NULL;
+        size_t len = s_path(b, &b->hits[i], &steps);
+        if (len == SIZE_MAX) {
+            rc = TM_ERR_NOMEM;
+            break;
+        }
+        if (n + len > cap) {
+            size_t nc = (n + len) * 2;
+            struct s_dot_edge *ne = realloc(edges, nc * sizeof(*ne));
+            if (!ne) {
+                free(steps);
+                rc = TM_ERR_NOMEM;
+                break;
+            }
+            edges = ne;
+            cap = nc;
+        }
+        for (size_t k = 0; k < len; k++)
+            edges[n++] = (struct s_dot_edge){steps[k].from, steps[k].to, steps[k].edge};
+        free(steps);
+    }
+    if (n)
+        qsort(edges, n, sizeof(*edges), s_dot_edge_cmp);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (i && s_dot_edge_cmp(&edges[i - 1], &edges[i]) == 0)
+            continue;
+        const struct tm_graph_edge *e = tm_graph_edge(g, edges[i].edge);
+        char label[512];
+        int len = snprintf(label, sizeof(label), "%s", tm_graph_edge_kind_name(e->kind));
+        for (size_t k = 0; k < e->n_actions && k < 3 && len > 0 && (size_t)len < sizeof(label); k++)
+            len += snprintf(label + len, sizeof(label) - (size_t)len, "\n%s", e->actions[k]);
+        if (e->n_actions > 3 && len > 0 && (size_t)len < sizeof(label))
+            snprintf(label + len, sizeof(label) - (size_t)len, "\n+%zu more", e->n_actions - 3);
+        s_printf(o, "    ");
+        s_dot_id(o, tm_graph_node(g, edges[i].from)->id);
+        s_printf(o, " -> ");
+        s_dot_id(o, tm_graph_node(g, edges[i].to)->id);
+        s_printf(o, " [label=");
+        s_dot_id(o, label);
+        if (e->flags & TM_GRAPH_EDGE_UNKNOWN)
+            s_printf(o, ", style=dashed, color=gray40");
+        else if (e->flags & TM_GRAPH_EDGE_CONDITIONAL)
+            s_printf(o, ", style=dotted");
+        s_printf(o, "];\n");
+    }
+    free(edges);
+    s_printf(o, "}\n");
+    return rc ? rc : o->rc;
+}
+
+int tm_blast_write(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
+                   const struct tm_blast_write_options *opts) {
+    if (!out || !b || !src || !opts)
+        return TM_ERR_INVALID;
+    struct s_out o = {out, TM_OK};
+    switch (opts->format) {
+        case TM_BLAST_TEXT:
+            s_text(&o, b, src, opts);
+            return o.rc;
+        case TM_BLAST_JSON:
+            return s_json(out, b, src, opts);
+        case TM_BLAST_DOT:
+            return s_dot(&o, b, src);
+        default:
+            return TM_ERR_INVALID;
+    }
+}

@@ -1,0 +1,465 @@
+/* Blast radius on the hand-made account tests/data/snapshots/blast-basic.json (blast_basic.py says what is planted).
+ * Every expected path below was worked out by hand from the snapshot's policies and links, step by step; a path
+ * is written "FROM -kind-> TO | ..." with node ids. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzers/blast.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "tests/support/analysis_fixture.h"
+
+#define A "111122223333"
+#define R "eu-west-1"
+#define METHOD "arn:aws:execute-api:" R ":" A ":a1/prod/GET/orders"
+#define ORDERS_FN "arn:aws:lambda:" R ":" A ":function:orders-api"
+#define WORKER_FN "arn:aws:lambda:" R ":" A ":function:worker"
+#define ORDERS_ROLE "arn:aws:iam::" A ":role/orders-role"
+#define WORKER_ROLE "arn:aws:iam::" A ":role/worker-role"
+#define AUTOMATION "arn:aws:iam::" A ":role/automation"
+#define AUTO_POLICY "arn:aws:iam::" A ":policy/automation-policy"
+#define ANALYTICS "arn:aws:iam::" A ":role/analytics"
+#define PARTNER_ROLE "arn:aws:iam::" A ":role/partner-role"
+#define DEPLOYER "arn:aws:iam::" A ":user/deployer"
+#define INTERN "arn:aws:iam::" A ":user/intern"
+#define ORDERS_DATA "arn:aws:s3:::orders-data"
+#define LOGS "arn:aws:s3:::logs-bucket"
+#define VAULT "arn:aws:s3:::vault-bucket"
+#define MYSTERY "arn:aws:s3:::mystery-bucket"
+#define PARTNER_SHARE "arn:aws:s3:::partner-share"
+#define JOBS "arn:aws:sqs:" R ":" A ":jobs"
+#define STRIPE "arn:aws:secretsmanager:" R ":" A ":secret:stripe-key-AbCdEf"
+#define KEY "arn:aws:kms:" R ":" A ":key/0a1b2c3d-0000-4000-8000-000000000001"
+#define ADMIN "admin:" A
+
+struct s_fix {
+    struct tm_test_analysis t;
+    struct tm_blast *b;
+    struct tm_blast_source src;
+    char path[4096];
+};
+
+static int s_setup(void **state) {
+    struct s_fix *f = calloc(1, sizeof(*f));
+    tm_test_analysis_load(&f->t, "blast-basic.json");
+    assert_int_equal(tm_blast_new(&f->b, f->t.graph), TM_OK);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state) {
+    struct s_fix *f = *state;
+    tm_blast_destroy(f->b);
+    tm_test_analysis_clean_up(&f->t);
+    free(f);
+    return 0;
+}
+
+static void s_run(struct s_fix *f, const char *from, uint32_t depth) {
+    char err[512];
+    if (tm_blast_resolve(&f->src, f->t.graph, from, err, sizeof(err)))
+        fail_msg("resolve %s: %s", from, err);
+    struct tm_blast_options o = {.max_depth = depth};
+    assert_int_equal(tm_blast_run(f->b, &f->src, &o), TM_OK);
+}
+
+static const struct tm_blast_hit *s_hit(struct s_fix *f, const char *id) {
+    uint32_t n = tm_graph_find(f->t.graph, id);
+    return n == TM_GRAPH_NONE ? NULL : tm_blast_find(f->b, n);
+}
+
+/* The path to a node as "FROM -kind-> TO | ...". */
+static const char *s_path(struct s_fix *f, const char *id) {
+    const struct tm_blast_hit *h = s_hit(f, id);
+    if (!h)
+        return "(not reached)";
+    struct tm_blast_step steps[16];
+    size_t n = tm_blast_path(f->b, h, steps, 16);
+    assert_true(n <= 16);
+    assert_int_equal(n, h->distance);
+    size_t len = 0;
+    f->path[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const struct tm_graph_edge *e = tm_graph_edge(f->t.graph, steps[i].edge);
+        len += (size_t)snprintf(f->path + len, sizeof(f->path) - len, "%s%s -%s-> %s", i ? " | " : "",
+                                tm_graph_node(f->t.graph, steps[i].from)->id, tm_graph_edge_kind_name(e->kind),
+                                tm_graph_node(f->t.graph, steps[i].to)->id);
+        /* A step's edge leaves its `from` node and arrives at `to` (or at a set holding it). */
+        assert_int_equal(e->from, steps[i].from);
+        if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
+            assert_int_equal(e->to, steps[i].to);
+        if (i)
+            assert_int_equal(steps[i - 1].to, steps[i].from);
+    }
+    return f->path;
+}
+
+static const struct tm_graph_edge *s_step_edge(struct s_fix *f, const char *id, size_t i) {
+    struct tm_blast_step steps[16];
+    size_t n = tm_blast_path(f->b, s_hit(f, id), steps, 16);
+    assert_true(i < n);
+    return tm_graph_edge(f->t.graph, steps[i].edge);
+}
+
+/* internet -> GET /orders (no authorisation) -> orders-api -> orders-role -> the role's data. */
+static void test_internet_through_function(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "internet", 0);
+    assert_string_equal(s_path(f, ORDERS_DATA),
+                        "internet -can-invoke-> " METHOD " | " METHOD " -routes-to-> " ORDERS_FN " | " ORDERS_FN
+                        " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " ORDERS_DATA);
+    const struct tm_blast_hit *h = s_hit(f, ORDERS_DATA);
+    assert_int_equal(h->group, TM_GRAPH_GROUP_DATA);
+    assert_int_equal(h->access, TM_BLAST_READ);
+    assert_false(h->unknown);
+    assert_false(h->conditional);
+    /* The actions at the last step and the statement that grants them. */
+    const struct tm_graph_edge *e = s_step_edge(f, ORDERS_DATA, 3);
+    assert_int_equal(e->n_actions, 1);
+    assert_string_equal(e->actions[0], "s3:GetObject");
+    assert_string_equal(e->evidence.text, "identity policy orders statement 0 (Sid ReadOrders)");
+    assert_string_equal(s_path(f, STRIPE),
+                        "internet -can-invoke-> " METHOD " | " METHOD " -routes-to-> " ORDERS_FN " | " ORDERS_FN
+                        " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " STRIPE);
+    assert_string_equal(s_path(f, KEY),
+                        "internet -can-invoke-> " METHOD " | " METHOD " -routes-to-> " ORDERS_FN " | " ORDERS_FN
+                        " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " KEY);
+    assert_int_equal(s_hit(f, ORDERS_FN)->group, TM_GRAPH_GROUP_COMPUTE);
+    assert_int_equal(s_hit(f, ORDERS_FN)->access, TM_BLAST_CONTROL);
+    assert_int_equal(s_hit(f, ORDERS_ROLE)->group, TM_GRAPH_GROUP_IDENTITY);
+    /* The leaked access key of deployer leads to administrator in four steps. */
+    assert_string_equal(s_path(f, ADMIN),
+                        "internet -holds-token-of-> " DEPLOYER " | " DEPLOYER " -can-assume-> " AUTOMATION
+                        " | " AUTOMATION " -can-escalate-to-> " AUTO_POLICY " | " AUTO_POLICY
+                        " -can-escalate-to-> " ADMIN);
+    assert_int_equal(s_hit(f, ADMIN)->group, TM_GRAPH_GROUP_ADMIN);
+    /* The bucket whose policy could not be read: reached, but only through the unknown fact. */
+    assert_string_equal(s_path(f, MYSTERY), "internet -can-read-> " MYSTERY);
+    assert_true(s_hit(f, MYSTERY)->unknown);
+    /* Not from the internet: the vault, what only the partner or the roles reach. */
+    assert_null(s_hit(f, VAULT));
+    assert_null(s_hit(f, PARTNER_SHARE));
+    assert_null(s_hit(f, WORKER_FN));
+    assert_null(s_hit(f, LOGS));
+    assert_null(s_hit(f, "internet"));
+    struct tm_blast_summary sum;
+    tm_blast_summarize(f->b, &sum);
+    assert_int_equal(sum.by_group[TM_GRAPH_GROUP_ADMIN], 1);
+    assert_int_equal(sum.by_group[TM_GRAPH_GROUP_DATA], 4); /* orders-data, stripe-key, orders-key, mystery */
+    assert_int_equal(sum.by_group[TM_GRAPH_GROUP_COMPUTE], 2);
+    assert_int_equal(sum.unknown, 1);
+    assert_int_equal(sum.total,
+                     sum.by_group[0] + sum.by_group[1] + sum.by_group[2] + sum.by_group[3] + sum.by_group[4]);
+}
+
+/* An access key id names its user: access key -> user -> assume role -> administrator via CreatePolicyVersion. */
+static void test_key_to_admin(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "AKIAEXAMPLEDEPLOY001", 0);
+    assert_true(f->src.asked_found);
+    assert_int_equal(f->src.n_nodes, 1);
+    assert_string_equal(tm_graph_node(f->t.graph, f->src.nodes[0])->id, DEPLOYER);
+    assert_string_equal(s_path(f, ADMIN),
+                        DEPLOYER " -can-assume-> " AUTOMATION " | " AUTOMATION " -can-escalate-to-> " AUTO_POLICY
+                                 " | " AUTO_POLICY " -can-escalate-to-> " ADMIN);
+    const struct tm_graph_edge *e = s_step_edge(f, ADMIN, 1);
+    assert_int_equal(e->n_actions, 1);
+    assert_string_equal(e->actions[0], "iam:CreatePolicyVersion");
+    assert_string_equal(e->evidence.policy, "iam-create-policy-version");
+    e = s_step_edge(f, ADMIN, 0);
+    assert_string_equal(e->evidence.source, "trust");
+    assert_string_equal(s_path(f, AUTOMATION), DEPLOYER " -can-assume-> " AUTOMATION);
+    assert_int_equal(s_hit(f, AUTOMATION)->access, TM_BLAST_CONTROL);
+    /* Nothing of the data: deployer's only way is administrator (which stands for all of it). */
+    assert_null(s_hit(f, ORDERS_DATA));
+    struct tm_blast_summary sum;
+    tm_blast_summarize(f->b, &sum);
+    assert_int_equal(sum.total, 3); /* automation, automation-policy, administrator */
+}
+
+/* s3:* on "*" is one edge to the set of buckets; the walk expands it to the members, and the SCP that denies
+ * vault-bucket cuts that one out. */
+static void test_set_and_scp(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, ANALYTICS, 0);
+    static const char *const reached[] = {LOGS, MYSTERY, ORDERS_DATA, PARTNER_SHARE};
+    for (size_t i = 0; i < 4; i++) {
+        char want[512];
+        snprintf(want, sizeof(want), ANALYTICS " -can-read-> %s", reached[i]);
+        assert_string_equal(s_path(f, reached[i]), want);
+        const struct tm_graph_edge *e = s_step_edge(f, reached[i], 0);
+        assert_true(e->flags & TM_GRAPH_EDGE_TO_SET);
+        assert_string_equal(tm_graph_node(f->t.graph, e->to)->id, "set:s3:*");
+        /* s3:* reads and writes: the strongest access held is write. */
+        assert_int_equal(s_hit(f, reached[i])->access, TM_BLAST_WRITE);
+        assert_false(s_hit(f, reached[i])->unknown);
+    }
+    assert_null(s_hit(f, VAULT));
+    struct tm_blast_summary sum;
+    tm_blast_summarize(f->b, &sum);
+    assert_int_equal(sum.total, 4);
+}
+
+/* The boundary allows only reading: intern's PutObject grant gives no write. */
+static void test_boundary(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, INTERN, 0);
+    assert_string_equal(s_path(f, LOGS), INTERN " -can-read-> " LOGS);
+    assert_int_equal(s_hit(f, LOGS)->access, TM_BLAST_READ);
+    struct tm_blast_summary sum;
+    tm_blast_summarize(f->b, &sum);
+    assert_int_equal(sum.total, 1);
+}
+
+/* Account 999999999999: its bucket-policy read, the role it may assume and, through that role's message to a
+ * queue, the queue's consumer and its credentials; also what any AWS account and the internet reach, but not
+ * the leaked key of deployer. */
+static void test_cross_account(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "account:999999999999", 0);
+    assert_true(f->src.asked_found);
+    assert_int_equal(f->src.n_nodes, 3);
+    assert_true(f->src.skip_key_edges);
+    assert_string_equal(s_path(f, PARTNER_SHARE), "account:999999999999 -can-read-> " PARTNER_SHARE);
+    assert_string_equal(s_path(f, PARTNER_ROLE), "account:999999999999 -can-assume-> " PARTNER_ROLE);
+    assert_string_equal(s_path(f, JOBS),
+                        "account:999999999999 -can-assume-> " PARTNER_ROLE " | " PARTNER_ROLE " -can-write-> " JOBS);
+    assert_int_equal(s_hit(f, JOBS)->access, TM_BLAST_WRITE);
+    /* Writing to the queue runs its consumer: the worker's credentials follow. */
+    assert_string_equal(s_path(f, WORKER_ROLE),
+                        "account:999999999999 -can-assume-> " PARTNER_ROLE " | " PARTNER_ROLE " -can-write-> " JOBS
+                        " | " JOBS " -triggers-> " WORKER_FN " | " WORKER_FN " -holds-token-of-> " WORKER_ROLE);
+    /* orders-data: read in four steps through the public API, written in five through the queue; the path
+     * shown is the shortest, the access the strongest. */
+    assert_string_equal(s_path(f, ORDERS_DATA),
+                        "internet -can-invoke-> " METHOD " | " METHOD " -routes-to-> " ORDERS_FN " | " ORDERS_FN
+                        " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " ORDERS_DATA);
+    assert_int_equal(s_hit(f, ORDERS_DATA)->access, TM_BLAST_WRITE);
+    assert_null(s_hit(f, DEPLOYER));
+    assert_null(s_hit(f, ADMIN));
+    /* An account no policy names: only what any account and the internet reach. */
+    s_run(f, "account:777777777777", 0);
+    assert_false(f->src.asked_found);
+    assert_int_equal(f->src.n_nodes, 2);
+    assert_null(s_hit(f, PARTNER_SHARE));
+    assert_non_null(s_hit(f, ORDERS_DATA));
+    assert_null(s_hit(f, DEPLOYER));
+}
+
+/* Reading a queue does not run its consumer; passing a role does not make you the role. */
+static void test_read_and_pass_stop(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "arn:aws:iam::" A ":role/reader", 0);
+    assert_string_equal(s_path(f, JOBS), "arn:aws:iam::" A ":role/reader -can-read-> " JOBS);
+    assert_null(s_hit(f, WORKER_FN));
+    assert_null(s_hit(f, WORKER_ROLE));
+    s_run(f, "arn:aws:iam::" A ":role/ci", 0);
+    const struct tm_blast_hit *h = s_hit(f, ORDERS_ROLE);
+    assert_non_null(h);
+    assert_int_equal(h->access, TM_BLAST_PASS);
+    assert_string_equal(s_path(f, ORDERS_ROLE), "arn:aws:iam::" A ":role/ci -can-pass-> " ORDERS_ROLE);
+    assert_null(s_hit(f, ORDERS_DATA));
+    struct tm_blast_summary sum;
+    tm_blast_summarize(f->b, &sum);
+    /* Every other role of the account: analytics, automation, office, orders-role, partner-role, reader,
+     * worker-role. */
+    assert_int_equal(sum.total, 7);
+    assert_int_equal(sum.by_group[TM_GRAPH_GROUP_IDENTITY], 7);
+}
+
+static void test_conditional(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "arn:aws:iam::" A ":role/office", 0);
+    const struct tm_blast_hit *h = s_hit(f, LOGS);
+    assert_non_null(h);
+    assert_true(h->conditional);
+    assert_false(h->unknown);
+    assert_non_null(strstr(s_step_edge(f, LOGS, 0)->conditions, "aws:SourceIp"));
+}
+
+/* A resource stands for its credentials; a role session for its role; a depth limit stops the walk. */
+static void test_sources_and_depth(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, ORDERS_FN, 0);
+    assert_string_equal(s_path(f, ORDERS_DATA),
+                        ORDERS_FN " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " ORDERS_DATA);
+    s_run(f, "arn:aws:sts::" A ":assumed-role/orders-role/incident-42", 0);
+    assert_string_equal(tm_graph_node(f->t.graph, f->src.nodes[0])->id, ORDERS_ROLE);
+    assert_string_equal(s_path(f, STRIPE), ORDERS_ROLE " -can-read-> " STRIPE);
+    s_run(f, "internet", 2);
+    assert_non_null(s_hit(f, ORDERS_FN));
+    assert_null(s_hit(f, ORDERS_ROLE));
+    assert_null(s_hit(f, ORDERS_DATA));
+    assert_non_null(s_hit(f, AUTOMATION));
+    assert_null(s_hit(f, ADMIN));
+    size_t n = 0;
+    const struct tm_blast_hit *hits = tm_blast_hits(f->b, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(hits[i].distance <= 2);
+}
+
+static void test_resolve_errors(void **state) {
+    struct s_fix *f = *state;
+    const struct tm_graph *g = f->t.graph;
+    struct tm_blast_source src;
+    char err[512];
+    assert_int_equal(tm_blast_resolve(&src, g, "arn:aws:iam::" A ":role/ordres-role", err, sizeof(err)),
+                     TM_ERR_NOT_FOUND);
+    assert_string_equal(err, "'arn:aws:iam::" A ":role/ordres-role' is not in the snapshot; did you mean '" ORDERS_ROLE
+                             "'?");
+    assert_int_equal(tm_blast_resolve(&src, g, "orders-role", err, sizeof(err)), TM_ERR_NOT_FOUND);
+    assert_non_null(strstr(err, "did you mean '" ORDERS_ROLE "'"));
+    assert_int_equal(tm_blast_resolve(&src, g, "completely-unrelated-thing-xyz", err, sizeof(err)), TM_ERR_NOT_FOUND);
+    assert_null(strstr(err, "did you mean"));
+    assert_int_equal(tm_blast_resolve(&src, g, "ASIAQDEMOTMSCAN00001", err, sizeof(err)), TM_ERR_NOT_FOUND);
+    assert_non_null(strstr(err, "temporary access key"));
+    assert_int_equal(tm_blast_resolve(&src, g, "AKIANOSUCHKEY0000001", err, sizeof(err)), TM_ERR_NOT_FOUND);
+    assert_non_null(strstr(err, "belongs to no user"));
+    assert_int_equal(tm_blast_resolve(&src, g, "account:12", err, sizeof(err)), TM_ERR_INVALID);
+    assert_non_null(strstr(err, "12 digits"));
+    assert_int_equal(tm_blast_resolve(&src, g, "", err, sizeof(err)), TM_ERR_INVALID);
+    assert_int_equal(tm_blast_resolve(&src, g, NULL, NULL, 0), TM_ERR_INVALID);
+    /* Unicode and oversized input are answered, not crashed on. */
+    assert_int_equal(tm_blast_resolve(&src, g, "arn:aws:iam::" A ":role/\xc3\xa9t\xc3\xa9", err, sizeof(err)),
+                     TM_ERR_NOT_FOUND);
+    char big[5000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(tm_blast_resolve(&src, g, big, err, sizeof(err)), TM_ERR_NOT_FOUND);
+    /* A run needs a source. */
+    memset(&src, 0, sizeof(src));
+    assert_int_equal(tm_blast_run(f->b, &src, NULL), TM_ERR_INVALID);
+    src.n_nodes = 1;
+    src.nodes[0] = (uint32_t)tm_graph_node_count(g);
+    assert_int_equal(tm_blast_run(f->b, &src, NULL), TM_ERR_INVALID);
+    tm_blast_destroy(NULL);
+    struct tm_blast *b = (struct tm_blast *)&b;
+    assert_int_equal(tm_blast_new(&b, NULL), TM_ERR_INVALID);
+    assert_null(b);
+}
+
+static char *s_render(struct s_fix *f, enum tm_blast_format fmt, size_t limit) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct tm_blast_write_options o = {.format = fmt, .limit = limit};
+    assert_int_equal(tm_blast_write(&b, f->b, &f->src, &o), TM_OK);
+    return tm_buf_detach(&b);
+}
+
+static void test_outputs(void **state) {
+    struct s_fix *f = *state;
+    s_run(f, "AKIAEXAMPLEDEPLOY001", 0);
+    char *text = s_render(f, TM_BLAST_TEXT, 0);
+    assert_non_null(strstr(text, "Blast radius of user deployer (asked as AKIAEXAMPLEDEPLOY001)"));
+    assert_non_null(strstr(text,
+                           "becomes administrator of account " A
+                           " (full control) in 3 steps, via iam:CreatePolicyVersion (iam-create-policy-version)"));
+    assert_null(strstr(text, "bucket orders-data"));
+    assert_non_null(strstr(text, "role automation --can-escalate-to [iam:CreatePolicyVersion]--> managed policy "
+                                 "automation-policy"));
+    assert_non_null(strstr(text, "  - 2 identities: acts as 1, controls 1, writes 1, reads 1: role automation, managed "
+                                 "policy automation-policy"));
+    assert_non_null(strstr(text, "privilege escalation iam-create-policy-version"));
+    free(text);
+
+    s_run(f, "internet", 0);
+    char *json = s_render(f, TM_BLAST_JSON, 0);
+    cJSON *doc = cJSON_Parse(json);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "tmscan.blast/1");
+    const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reached"), "data");
+    assert_int_equal(cJSON_GetArraySize(data), 4);
+    bool found = false;
+    for (const cJSON *h = data->child; h; h = h->next) {
+        if (strcmp(cJSON_GetObjectItem(h, "id")->valuestring, ORDERS_DATA) != 0)
+            continue;
+        found = true;
+        assert_int_equal(cJSON_GetObjectItem(h, "distance")->valueint, 4);
+        const cJSON *path = cJSON_GetObjectItem(h, "path");
+        assert_int_equal(cJSON_GetArraySize(path), 4);
+        const cJSON *last = cJSON_GetArrayItem(path, 3);
+        assert_string_equal(cJSON_GetObjectItem(last, "kind")->valuestring, "can-read");
+        assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(last, "actions"), 0)->valuestring, "s3:GetObject");
+        assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(last, "evidence"), "statement")->valueint, 0);
+    }
+    assert_true(found);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "summary"), "unknown")->valueint, 1);
+    cJSON_Delete(doc);
+    /* Byte-identical on a second walk, on a fresh engine too. */
+    char *again = s_render(f, TM_BLAST_JSON, 0);
+    assert_string_equal(json, again);
+    free(again);
+    struct tm_blast *fresh = NULL;
+    assert_int_equal(tm_blast_new(&fresh, f->t.graph), TM_OK);
+    assert_int_equal(tm_blast_run(fresh, &f->src, NULL), TM_OK);
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_JSON};
+    assert_int_equal(tm_blast_write(&b, fresh, &f->src, &o), TM_OK);
+    assert_string_equal(json, tm_buf_str(&b));
+    tm_buf_clean_up(&b);
+    tm_blast_destroy(fresh);
+    free(json);
+
+    char *dot = s_render(f, TM_BLAST_DOT, 0);
+    assert_true(strncmp(dot, "digraph blast {", 15) == 0);
+    assert_non_null(strstr(dot, "\"" ORDERS_ROLE "\" -> \"" ORDERS_DATA "\" [label=\"can-read\\ns3:GetObject\"]"));
+    assert_non_null(strstr(dot, "\"internet\" -> \"" MYSTERY "\" [label=\"can-read\", style=dashed"));
+    assert_non_null(strstr(dot, "subgraph cluster_admin"));
+    free(dot);
+
+    /* The text limit counts what it leaves out. */
+    s_run(f, ANALYTICS, 0);
+    text = s_render(f, TM_BLAST_TEXT, 1);
+    assert_non_null(strstr(text, "... and 3 more"));
+    free(text);
+
+    enum tm_blast_format fmt;
+    assert_int_equal(tm_blast_format_parse("dot", &fmt), TM_OK);
+    assert_int_equal(fmt, TM_BLAST_DOT);
+    assert_int_equal(tm_blast_format_parse("svg", &fmt), TM_ERR_INVALID);
+    assert_int_equal(tm_blast_format_parse(NULL, &fmt), TM_ERR_INVALID);
+}
+
+/* One engine, many walks: each walk's answer is what a fresh engine gives. */
+static void test_reuse(void **state) {
+    struct s_fix *f = *state;
+    static const char *const from[] = {"internet", ANALYTICS, "account:999999999999", INTERN, "internet"};
+    size_t first_total = 0;
+    for (size_t i = 0; i < 5; i++) {
+        s_run(f, from[i], 0);
+        struct tm_blast_summary sum;
+        tm_blast_summarize(f->b, &sum);
+        if (i == 0)
+            first_total = sum.total;
+        if (i == 4)
+            assert_int_equal(sum.total, first_total);
+    }
+    assert_string_equal(s_path(f, ORDERS_DATA),
+                        "internet -can-invoke-> " METHOD " | " METHOD " -routes-to-> " ORDERS_FN " | " ORDERS_FN
+                        " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " ORDERS_DATA);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_internet_through_function, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_key_to_admin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_set_and_scp, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_boundary, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cross_account, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_read_and_pass_stop, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_conditional, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sources_and_depth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_outputs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reuse, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
