@@ -29,8 +29,25 @@ const char *tm_blast_access_name(enum tm_blast_access a) {
 
 /* ---- the step rule ---- */
 
-/* What following an edge of this kind from a node held with `at` gives; false when the edge is not followed. */
-static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum tm_blast_access *next) {
+/* What a node is, for the step rule. */
+enum s_class { S_PRINCIPAL, S_COMPUTE, S_DATA, S_OTHER };
+
+static enum s_class s_class_of(const struct tm_graph_node *n) {
+    if (n->kind == TM_GRAPH_NODE_PRINCIPAL || n->kind == TM_GRAPH_NODE_ADMIN)
+        return S_PRINCIPAL;
+    if (n->group == TM_GRAPH_GROUP_COMPUTE)
+        return S_COMPUTE;
+    return n->group == TM_GRAPH_GROUP_DATA ? S_DATA : S_OTHER;
+}
+
+/* What following an edge of this kind from a node held with `at` gives at a node of class `to`; false when the
+ * edge is not followed. Running something (invoking it, sending it requests or events) is control of compute (it
+ * runs with its credentials) and a write to anything else (a message in a queue, a notification); it means
+ * nothing for a user or role, which only assuming, holding its credentials or an escalation hands over. */
+static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum s_class to, enum tm_blast_access *next) {
+    bool runs = kind == TM_GRAPH_EDGE_CAN_INVOKE || kind == TM_GRAPH_EDGE_TRIGGERS || kind == TM_GRAPH_EDGE_ROUTES_TO;
+    if (runs && to == S_PRINCIPAL)
+        return false;
     switch (at) {
         case TM_BLAST_CONTROL:
             switch (kind) {
@@ -43,13 +60,15 @@ static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum t
                 case TM_GRAPH_EDGE_CAN_PASS:
                     *next = TM_BLAST_PASS;
                     return true;
-                case TM_GRAPH_EDGE_CAN_INVOKE:
                 case TM_GRAPH_EDGE_CAN_ASSUME:
                 case TM_GRAPH_EDGE_HOLDS_TOKEN_OF:
-                case TM_GRAPH_EDGE_TRIGGERS:
-                case TM_GRAPH_EDGE_ROUTES_TO:
                 case TM_GRAPH_EDGE_CAN_ESCALATE_TO:
                     *next = TM_BLAST_CONTROL;
+                    return true;
+                case TM_GRAPH_EDGE_CAN_INVOKE:
+                case TM_GRAPH_EDGE_TRIGGERS:
+                case TM_GRAPH_EDGE_ROUTES_TO:
+                    *next = to == S_COMPUTE ? TM_BLAST_CONTROL : TM_BLAST_WRITE;
                     return true;
                 default:
                     return false;
@@ -58,7 +77,7 @@ static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum t
             /* A change fires what listens to it (a message runs the queue's consumer) and flows to what the
              * node serves; it does not hand over the node's own credentials. */
             if (kind == TM_GRAPH_EDGE_TRIGGERS) {
-                *next = TM_BLAST_CONTROL;
+                *next = to == S_COMPUTE ? TM_BLAST_CONTROL : TM_BLAST_WRITE;
                 return true;
             }
             if (kind == TM_GRAPH_EDGE_ROUTES_TO) {
@@ -123,7 +142,7 @@ void tm_blast_destroy(struct tm_blast *b) {
         for (size_t i = 0; i < b->n_nodes; i++)
             if (b->sets[i]) {
                 free(b->sets[i]->members);
-                for (size_t k = 0; k < TM__BLAST_STATES; k++)
+                for (size_t k = 0; k < TM__BLAST_KEYS; k++)
                     free(b->sets[i]->residual[k]);
                 free(b->sets[i]);
             }
@@ -258,6 +277,54 @@ static bool s_names(const struct tm_blast *b, uint32_t node, const char *princip
     return false;
 }
 
+/* IAM's wildcard match on actions, case-insensitive. */
+static bool s_glob(const char *p, const char *str) {
+    const char *star = NULL, *mark = NULL;
+    while (*str) {
+        if (*p == '*') {
+            star = p++;
+            mark = str;
+        } else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*str))) {
+            p++;
+            str++;
+        } else if (star) {
+            p = star + 1;
+            str = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+/* Mixes in the statements of policies that can match one of the edge's actions (NotAction ones always may). */
+static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, size_t n, const struct tm_graph_edge *e,
+                           bool *specific) {
+    for (size_t i = 0; i < n; i++) {
+        size_t ns = tm_iam_policy_statement_count(ps[i]);
+        bool any = false;
+        for (size_t k = 0; k < ns; k++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(ps[i], k, &v))
+                continue;
+            bool match = v.not_action;
+            for (size_t a = 0; a < v.n_actions && !match; a++)
+                for (size_t x = 0; x < e->n_actions && !match; x++)
+                    match = s_glob(v.actions[a], e->actions[x]);
+            if (!match)
+                continue;
+            h = s_mix(s_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);
+            any = true;
+        }
+        /* Policy variables make a statement mean something else for each principal. */
+        if (any && s_principal_specific_text(tm_iam_policy_text(ps[i])))
+            *specific = true;
+    }
+    return h;
+}
+
 /* The fingerprint of what decides a grant on a member besides the member: 1 when it is not to be remembered. */
 static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
     if (b->edge_fp[edge])
@@ -278,16 +345,13 @@ static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
         for (size_t i = 0; i < e->n_actions; i++)
             h = s_mix_str(h, e->actions[i]);
         bool specific = false;
-        h = s_mix(h, set.n_identity);
-        for (size_t i = 0; i < set.n_identity; i++) {
-            h = s_mix(h, (uint64_t)(uintptr_t)set.identity[i]);
-            specific = specific || s_principal_specific_text(tm_iam_policy_text(set.identity[i]));
-        }
+        /* Only the statements that can match one of the edge's actions decide the member test (IAM decides
+         * statement by statement): principals whose policies differ elsewhere (every administrator role with
+         * its own inline policy for logs) share their answers. */
+        h = s_relevant(h, set.identity, set.n_identity, e, &specific);
+        h = s_mix(h, 0xb0u);
         h = s_mix(h, set.n_boundaries);
-        for (size_t i = 0; i < set.n_boundaries; i++) {
-            h = s_mix(h, (uint64_t)(uintptr_t)set.boundaries[i]);
-            specific = specific || s_principal_specific_text(tm_iam_policy_text(set.boundaries[i]));
-        }
+        h = s_relevant(h, set.boundaries, set.n_boundaries, e, &specific);
         h = s_mix(h, (uint64_t)(uintptr_t)set.scp_levels);
         h = s_mix(h, set.n_scp_levels);
         /* Policies that name who asks: the answer is this principal's alone. */
@@ -357,15 +421,13 @@ static unsigned s_bit(enum tm_blast_access a, bool certain) {
     return 1u << ((unsigned)a * 2u + (certain ? 1u : 0u));
 }
 
-/* Has the node been reached in a state at least as strong (access and certainty)? */
+/* Has the node been reached in a state that makes this one redundant: the same access or control of it, at least
+ * as certain? Reading and writing are told apart (a write grant is not a read grant), though the walk goes no
+ * further from a read than from a write. */
 static bool s_dominated(uint8_t mask, enum tm_blast_access a, bool certain) {
-    for (unsigned x = a; x <= TM_BLAST_CONTROL; x++) {
-        if (mask & s_bit((enum tm_blast_access)x, true))
-            return true;
-        if (!certain && (mask & s_bit((enum tm_blast_access)x, false)))
-            return true;
-    }
-    return false;
+    if (mask & s_bit(a, true) || mask & s_bit(TM_BLAST_CONTROL, true))
+        return true;
+    return !certain && (mask & s_bit(a, false) || mask & s_bit(TM_BLAST_CONTROL, false));
 }
 
 /* Is record a a better one to show than record b: proven first, then shorter, then found first? */
@@ -472,52 +534,57 @@ static int s_residual_add(struct tm__blast_set *st, size_t k, uint32_t node) {
 struct s_member_ctx {
     struct tm_blast *b;
     const struct tm_graph_edge *edge;
+    enum tm_blast_access at; /* held at the grant's holder */
     struct tm__blast_rec rec;
     struct tm__blast_set *st;
-    size_t residual; /* the state whose residual is built; TM__BLAST_STATES when none */
+    size_t residual; /* the key whose residual is built; TM__BLAST_KEYS when none */
     int rc;
 };
 
 static int s_member(uint32_t node, void *user_data) {
     struct s_member_ctx *c = user_data;
-    if (s_dominated(c->b->mask[node], (enum tm_blast_access)c->rec.access, c->rec.certain))
+    enum tm_blast_access next;
+    if (!s_next(c->at, c->edge->kind, s_class_of(tm_graph_node(c->b->g, node)), &next) ||
+        s_dominated(c->b->mask[node], next, c->rec.certain))
         return 0;
     c->rec.node = node;
+    c->rec.access = (uint8_t)next;
     if (s_covers(c->b, c->edge, node))
         c->rc = s_add(c->b, &c->rec);
-    else if (c->residual < TM__BLAST_STATES)
+    else if (c->residual < TM__BLAST_KEYS)
         c->rc = s_residual_add(c->st, c->residual, node);
     return c->rc;
 }
 
 /* A grant on a set: its members, as the walk reaches them. Each set is scanned in full at most once per walk and
- * state: a later grant on it, reached with no stronger a state, only needs the members the first scan's grant did
- * not cover (the others are held already, by a path no longer). That keeps a walk through a hundred administrator
- * roles, each granted everything, from scanning the account a hundred times. */
-static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, const struct tm__blast_rec *nr) {
+ * key (the grant's kind, the access held at its holder, certainty): a later grant of the same kind on it, from a
+ * holder held the same way, only needs the members the first scan's grant did not cover (the others are held
+ * already, by a path no longer). That keeps a walk through a hundred administrator roles, each granted everything,
+ * from scanning the account a hundred times. */
+static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, enum tm_blast_access at,
+                       const struct tm__blast_rec *nr) {
     struct tm__blast_set *st = s_set(b, e);
     if (!st)
         return TM_ERR_NOMEM;
-    size_t state = (size_t)nr->access * 2u + nr->certain;
-    struct s_member_ctx c = {.b = b, .edge = e, .rec = *nr, .st = st, .residual = TM__BLAST_STATES};
-    /* A residual of this walk for a state at least as strong, the shortest one. */
-    size_t use = TM__BLAST_STATES;
-    for (size_t k = 0; k < TM__BLAST_STATES; k++) {
-        if (st->stamp[k] != b->walk || k / 2 < (size_t)nr->access || k % 2 < nr->certain)
-            continue;
-        if (use == TM__BLAST_STATES || st->n_residual[k] < st->n_residual[use])
+    size_t key = ((size_t)e->kind * 4u + (size_t)at) * 2u + nr->certain;
+    struct s_member_ctx c = {.b = b, .edge = e, .at = at, .rec = *nr, .st = st, .residual = TM__BLAST_KEYS};
+    /* A residual of this walk for the same kind from a holder held the same way, at least as certain. */
+    size_t use = TM__BLAST_KEYS;
+    for (unsigned cert = nr->certain; cert <= 1; cert++) {
+        size_t k = ((size_t)e->kind * 4u + at) * 2u + cert;
+        if (st->stamp[k] == b->walk && (use == TM__BLAST_KEYS || st->n_residual[k] < st->n_residual[use]))
             use = k;
     }
-    if (use < TM__BLAST_STATES) {
-        /* The residual may grow while it is read (same state): read the length first. */
+    if (use < TM__BLAST_KEYS) {
+        /* The residual may grow while it is read (same key): read the length first. */
         size_t n = st->n_residual[use];
         for (size_t i = 0; i < n && !c.rc; i++)
             s_member(st->residual[use][i], &c);
         return c.rc;
     }
-    st->stamp[state] = b->walk;
-    st->n_residual[state] = 0;
-    c.residual = state;
+    st->stamp[key] = b->walk;
+    st->n_residual[key] = 0;
+    c.residual = key;
     if (st->members) {
         for (size_t i = 0; i < st->n_members && !c.rc; i++)
             s_member(st->members[i], &c);
@@ -539,8 +606,10 @@ static int s_expand(struct tm_blast *b, uint32_t ri, const struct tm_blast_sourc
     const struct tm_graph_edge *out = tm_graph_out(g, r.node, &n, &first);
     for (size_t i = 0; i < n; i++) {
         const struct tm_graph_edge *e = &out[i];
-        enum tm_blast_access next;
-        if (!s_next((enum tm_blast_access)r.access, e->kind, &next))
+        bool set = (e->flags & TM_GRAPH_EDGE_TO_SET) != 0;
+        enum tm_blast_access next = TM_BLAST_PASS;
+        /* A set's members are each checked by s_member; here only whether the kind can lead anywhere. */
+        if (!s_next((enum tm_blast_access)r.access, e->kind, set ? S_DATA : s_class_of(tm_graph_node(g, e->to)), &next))
             continue;
         if (src->skip_key_edges && s_key_edge(b, e))
             continue;
@@ -553,28 +622,28 @@ static int s_expand(struct tm_blast *b, uint32_t ri, const struct tm_blast_sourc
             .certain = (uint8_t)(r.certain && !(e->flags & TM_GRAPH_EDGE_UNKNOWN)),
             .conditional = (uint8_t)(r.conditional || (e->flags & TM_GRAPH_EDGE_CONDITIONAL)),
         };
-        int rc = e->flags & TM_GRAPH_EDGE_TO_SET ? s_set_reach(b, e, &nr) : s_visit(b, &nr);
+        int rc = set ? s_set_reach(b, e, (enum tm_blast_access)r.access, &nr) : s_visit(b, &nr);
         if (rc)
             return rc;
     }
     return TM_OK;
 }
 
-static int s_hit_cmp(const void *pa, const void *pb) {
-    static const int order[] = {
+static int s_u32_cmp(const void *pa, const void *pb) {
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, strongest
+ * access first, then distance; within a bucket hits keep node (id) order. */
+static size_t s_bucket(const struct tm_blast_hit *h, uint32_t max_distance) {
+    static const size_t order[] = {
         [TM_GRAPH_GROUP_ADMIN] = 0,    [TM_GRAPH_GROUP_DATA] = 1,  [TM_GRAPH_GROUP_COMPUTE] = 2,
         [TM_GRAPH_GROUP_IDENTITY] = 3, [TM_GRAPH_GROUP_OTHER] = 4,
     };
-    const struct tm_blast_hit *a = pa, *b = pb;
-    if (a->group != b->group)
-        return order[a->group] < order[b->group] ? -1 : 1;
-    if (a->unknown != b->unknown)
-        return a->unknown ? 1 : -1;
-    if (a->access != b->access)
-        return a->access > b->access ? -1 : 1;
-    if (a->distance != b->distance)
-        return a->distance < b->distance ? -1 : 1;
-    return a->node < b->node ? -1 : a->node > b->node;
+    size_t k = order[h->group] * 2 + (h->unknown ? 1 : 0);
+    k = k * 4 + (size_t)(TM_BLAST_CONTROL - h->access);
+    return k * ((size_t)max_distance + 1) + h->distance;
 }
 
 static void s_reset(struct tm_blast *b) {
@@ -598,36 +667,73 @@ static bool s_is_source(const struct tm_blast_source *src, uint32_t node) {
     return false;
 }
 
+static void s_hit_fill(struct tm_blast *b, struct tm_blast_hit *h, uint32_t v) {
+    const struct tm__blast_rec *r = &b->recs[b->best[v]];
+    memset(h, 0, sizeof(*h));
+    h->node = v;
+    h->distance = r->depth;
+    h->group = tm_graph_node(b->g, v)->group;
+    h->unknown = !r->certain;
+    h->conditional = r->conditional;
+    /* The strongest access held with the path's certainty. */
+    h->access = (enum tm_blast_access)r->access;
+    for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
+        if (b->mask[v] & s_bit((enum tm_blast_access)a, r->certain))
+            h->access = (enum tm_blast_access)a;
+    /* Reading an administrator's configuration is not being one: only control puts it under admin. */
+    if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
+        h->group = TM_GRAPH_GROUP_IDENTITY;
+}
+
+/* The hits in output order without a comparison sort (a walk may reach every node of the account): nodes in id
+ * order, then a stable counting sort by bucket. */
 static int s_hits(struct tm_blast *b, const struct tm_blast_source *src) {
-    const struct tm_graph *g = b->g;
-    for (size_t i = 0; i < b->n_touched; i++) {
-        uint32_t v = b->touched[i];
-        if (s_is_source(src, v))
-            continue;
-        const struct tm__blast_rec *r = &b->recs[b->best[v]];
-        const struct tm_graph_node *node = tm_graph_node(g, v);
-        struct tm_blast_hit *h = &b->hits[b->n_hits++];
-        memset(h, 0, sizeof(*h));
-        h->node = v;
-        h->distance = r->depth;
-        h->group = node->group;
-        h->unknown = !r->certain;
-        h->conditional = r->conditional;
-        /* The strongest access held with the path's certainty. */
-        h->access = (enum tm_blast_access)r->access;
-        for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
-            if (b->mask[v] & s_bit((enum tm_blast_access)a, r->certain))
-                h->access = (enum tm_blast_access)a;
-        /* Reading an administrator's configuration is not being one: only control puts it under admin. */
-        if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
-            h->group = TM_GRAPH_GROUP_IDENTITY;
+    /* Node order: the touched list sorted, or, when the walk touched much of the graph, a pass over it. */
+    uint32_t *order = b->touched;
+    size_t n_order = b->n_touched;
+    if (b->n_touched > b->n_nodes / 16) {
+        n_order = 0;
+        for (uint32_t v = 0; v < b->n_nodes; v++)
+            if (b->mask[v])
+                b->hit_rec[n_order++] = v;
+        order = b->hit_rec;
+    } else {
+        qsort(order, n_order, sizeof(uint32_t), s_u32_cmp);
     }
-    qsort(b->hits, b->n_hits, sizeof(*b->hits), s_hit_cmp);
-    for (size_t i = 0; i < b->n_hits; i++) {
+    uint32_t max_distance = 0;
+    struct tm_blast_hit *tmp = NULL;
+    size_t *count = NULL;
+    int rc = TM_ERR_NOMEM;
+    if (!(tmp = malloc((n_order ? n_order : 1) * sizeof(*tmp))))
+        goto out;
+    size_t n = 0;
+    for (size_t i = 0; i < n_order; i++) {
+        if (s_is_source(src, order[i]))
+            continue;
+        s_hit_fill(b, &tmp[n], order[i]);
+        if (tmp[n].distance > max_distance)
+            max_distance = tmp[n].distance;
+        n++;
+    }
+    size_t n_buckets = (size_t)5 * 2 * 4 * ((size_t)max_distance + 1);
+    if (!(count = calloc(n_buckets + 1, sizeof(size_t))))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        count[s_bucket(&tmp[i], max_distance) + 1]++;
+    for (size_t k = 0; k < n_buckets; k++)
+        count[k + 1] += count[k];
+    for (size_t i = 0; i < n; i++)
+        b->hits[count[s_bucket(&tmp[i], max_distance)]++] = tmp[i];
+    b->n_hits = n;
+    for (size_t i = 0; i < n; i++) {
         b->hit_index[b->hits[i].node] = (uint32_t)i;
         b->hit_rec[i] = b->best[b->hits[i].node];
     }
-    return TM_OK;
+    rc = TM_OK;
+out:
+    free(tmp);
+    free(count);
+    return rc;
 }
 
 int tm_blast_run(struct tm_blast *b, const struct tm_blast_source *src, const struct tm_blast_options *opts) {

@@ -20,19 +20,20 @@ struct tm__blast_rec {
     uint8_t conditional; /* a conditional edge on the way */
 };
 
-/* States a node can be held in: access (4) times certainty (2); state k is access k / 2, certain k % 2. */
-#define TM__BLAST_STATES 8
+/* Residual keys of a set: the grant's kind (TM_GRAPH_EDGE_KIND_COUNT) times the access held at its holder (4)
+ * times certainty (2). */
+#define TM__BLAST_KEYS ((size_t)TM_GRAPH_EDGE_KIND_COUNT * 4u * 2u)
 
 /* What the engine keeps of a set node: its members (listed on first use, kept across walks while the budget
- * lasts; NULL: the graph's index is asked each time), and per state the members the walk's first full scan did
- * not cover (valid for the walk whose number is in stamp). */
+ * lasts; NULL: the graph's index is asked each time), and per residual key the members the walk's first full scan
+ * did not cover (valid for the walk whose number is in stamp). */
 struct tm__blast_set {
     uint32_t *members;
     size_t n_members;
     bool members_tried;
-    uint32_t *residual[TM__BLAST_STATES];
-    size_t n_residual[TM__BLAST_STATES], cap_residual[TM__BLAST_STATES];
-    uint64_t stamp[TM__BLAST_STATES];
+    uint32_t *residual[TM__BLAST_KEYS];
+    size_t n_residual[TM__BLAST_KEYS], cap_residual[TM__BLAST_KEYS];
+    uint64_t stamp[TM__BLAST_KEYS];
 };
 
 /* A remembered member test: does a grant with this fingerprint cover this member? */
@@ -42,17 +43,17 @@ struct tm__blast_memo {
     uint8_t covered;
 };
 
-/* The users and roles a resource policy names by ARN. */
-struct tm__blast_named {
-    const char **arns; /* owned by the policy (the graph's) */
-    size_t n, cap;
-};
-
 /* Remembered member tests, at most (16 bytes each). */
 #define TM__BLAST_MEMO_SLOTS ((size_t)1 << 22)
 
 /* Set members the engine keeps across walks, at most (4 bytes each). */
 #define TM__BLAST_MEMBER_BUDGET ((size_t)32 * 1024 * 1024)
+
+/* The users and roles a resource policy names by ARN. */
+struct tm__blast_named {
+    const char **arns; /* owned by the policy (the graph's) */
+    size_t n, cap;
+};
 
 struct tm_blast {
     const struct tm_graph *g;
