@@ -9,7 +9,8 @@
  * principals and resources. It prints one JSON object: the setup times, and per measure the query count and
  * the median, 99th percentile and maximum in milliseconds. With SECONDS, it stops drawing queries once that
  * much time has passed since it started and says so ("complete": false); each setup step is also announced
- * on standard error as it ends, so a caller that has to stop it knows how far it got.
+ * on standard error as it ends, and so is each query (its time, what it reached, where it started), so a
+ * caller that has to stop it keeps what was measured.
  *
  * Built by bench/run.py against the tree's libtmscan.a when analyzers/blast.h exists; not part of the
  * Makefile's targets. */
@@ -137,8 +138,10 @@ int main(int argc, char **argv) {
         goto done;
     }
 
-    size_t reached = 0;
+    size_t reached = 0, slowest_reached = 0;
     long done_queries = 0;
+    double slowest_ms = -1;
+    const char *slowest_id = "";
     struct tm_blast_write_options wopts = {.format = TM_BLAST_JSON};
     struct tm_blast_options bopts = {.max_depth = 0};
     for (long q = 0; q < queries; q++, done_queries = q) {
@@ -163,6 +166,13 @@ int main(int argc, char **argv) {
         reached += n_hits;
         walk_ms[q] = (m - a) * 1000.0;
         answer_ms[q] = (z - a) * 1000.0;
+        /* One line per query as it ends: a caller that must stop a slow run keeps what was measured. */
+        if (answer_ms[q] > slowest_ms) {
+            slowest_ms = answer_ms[q];
+            slowest_id = id;
+            slowest_reached = n_hits;
+        }
+        fprintf(stderr, "query_bench: query %ld %.4f ms %zu reached from %s\n", q + 1, answer_ms[q], n_hits, id);
     }
     if (done_queries < 1) {
         fprintf(stderr, "query_bench: no query within %.0f s\n", budget_s);
@@ -170,9 +180,10 @@ int main(int argc, char **argv) {
     }
 
     printf("{\n  \"snapshot_load_s\": %.3f,\n  \"graph_build_s\": %.3f,\n  \"nodes\": %zu,\n  \"edges\": %zu,\n"
-           "  \"starting_points\": %zu,\n  \"mean_reached\": %.1f,\n  \"complete\": %s,\n",
+           "  \"starting_points\": %zu,\n  \"mean_reached\": %.1f,\n  \"complete\": %s,\n"
+           "  \"slowest\": {\"from\": \"%s\", \"ms\": %.4f, \"reached\": %zu},\n",
            t1 - t0, t3 - t2, n_nodes, tm_graph_edge_count(g), n_pool, (double)reached / (double)done_queries,
-           done_queries == queries ? "true" : "false");
+           done_queries == queries ? "true" : "false", slowest_id, slowest_ms, slowest_reached);
     s_print_stats("blast_walk", walk_ms, (size_t)done_queries, 0);
     s_print_stats("blast", answer_ms, (size_t)done_queries, 1);
     printf("}\n");

@@ -422,6 +422,29 @@ def build_query_driver(bindir, work):
     return out, None
 
 
+def _partial_queries(said, stopped_s):
+    """What a query driver stopped by the budget had measured, from its standard error."""
+    times, slowest = [], None
+    for line in said.splitlines():
+        m = re.match(r"query_bench: query \d+ ([\d.]+) ms (\d+) reached from (\S+)", line)
+        if m:
+            times.append(float(m.group(1)))
+            if slowest is None or times[-1] > slowest[0]:
+                slowest = (times[-1], m.group(3))
+    steps = [x for x in said.splitlines() if " in " in x and "query_bench: query" not in x]
+    where = steps[-1].replace("query_bench: ", "") if steps else "before the snapshot was loaded"
+    detail = {"complete": False, "queries_done": len(times), "stopped_after_s": round(stopped_s)}
+    if times:
+        times.sort()
+        detail["blast"] = {"queries": len(times), "p50_ms": times[(len(times) - 1) // 2],
+                           "max_ms": times[-1]}
+        detail["slowest_from"] = slowest[1]
+    why = (f"n/a (stopped after {stopped_s:.0f} s, the benchmark's budget: {where}; {len(times)} of {QUERIES} "
+           f"queries done" + (f", median so far {detail['blast']['p50_ms']:.3f} ms" if times else "")
+           + (f", one query still running" if times or steps else "") + ")")
+    return detail, why
+
+
 def run_queries(driver, snap, n, budget_s):
     """Blast-radius latency over QUERIES random starting points of the snapshot (bench/query_bench.c)."""
     cmd = [driver, snap, os.path.join(ROOT, "policies"), str(QUERIES), str(SEED), f"{max(1.0, budget_s - 5):.0f}"]
@@ -429,8 +452,7 @@ def run_queries(driver, snap, n, budget_s):
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=budget_s + 30)
     except subprocess.TimeoutExpired as e:
         said = (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-        step = said.strip().splitlines()[-1] if said.strip() else "before the snapshot was loaded"
-        return None, f"n/a (stopped after {budget_s + 30:.0f} s, the benchmark's budget; last step: {step})"
+        return _partial_queries(said, budget_s + 30)
     if p.returncode != 0:
         line = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"
         return None, f"n/a (query driver: {line})"
@@ -703,6 +725,13 @@ def table(r):
             print(f"analysis {label:<5} {x['resources']:>7} resources: {x['wall_s']:.2f} s, "
                   f"{x['peak_rss_mib']} MiB peak, snapshot {x['snapshot_bytes'] / 1048576:.1f} MiB"
                   + (f"  ({x['error']})" if x.get("error") else ""))
+    q = r["queries"].get("blast_detail")
+    if q:
+        b = q.get("blast", {})
+        print(f"blast radius on {q.get('resources', '?')} resources: graph of {q.get('nodes', '?')} nodes and "
+              f"{q.get('edges', '?')} edges built in {q.get('graph_build_s', '?')} s; "
+              f"{b.get('queries', 0)} queries, p50 {b.get('p50_ms', '?')} ms, max {b.get('max_ms', '?')} ms; slowest "
+              f"from {(q.get('slowest') or {}).get('from') or q.get('slowest_from', '?')}")
     print()
     print(f"{'figure':<32} {'value':>12}  {'target':<8} status")
     for k, v in r["figures"].items():
