@@ -885,12 +885,12 @@ static int s_cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
-                          void *user_data) {
-    if (!g || !e || !fn)
-        return TM_ERR_INVALID;
+/* Members of an edge's set in node order; accept (may be NULL) is asked about each candidate before the
+ * membership test, which may take the engine. */
+static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bool (*accept)(uint32_t, void *),
+                     tm_graph_node_fn fn, void *user_data) {
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
-        return fn(e->to, user_data);
+        return !accept || accept(e->to, user_data) ? fn(e->to, user_data) : TM_OK;
     const struct tm_graph_node *s = &g->nodes[e->to];
     const char *prefix = s->set_pattern;
     size_t plen = strcspn(prefix, "*?");
@@ -913,7 +913,8 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             if (svc_out && (svc_out[i].kind != TM_GRAPH_EDGE_CAN_ASSUME ||
                             (i && svc_out[i - 1].to == m && svc_out[i - 1].kind == svc_out[i].kind)))
                 continue;
-            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || !tm__graph_edge_covers(g, e, m))
+            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || (accept && !accept(m, user_data)) ||
+                !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -945,7 +946,7 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             uint32_t m = slice[i];
             if (strncmp(g->nodes[m].id, prefix, plen) != 0)
                 break;
-            if (!tm__graph_edge_covers(g, e, m))
+            if ((accept && !accept(m, user_data)) || !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -953,6 +954,13 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
         }
     }
     return TM_OK;
+}
+
+int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
+                          void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    return s_members(g, e, NULL, fn, user_data);
 }
 
 int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn, void *user_data) {
@@ -1052,6 +1060,15 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
     return !(strcmp(n->type, "aws:s3:bucket") == 0 && cJSON_IsObject(web));
 }
 
+/* Does one of the edge's actions (patterns) match one of acts? */
+static bool s_actions_touch(const struct tm_graph_edge *e, const char *const *acts) {
+    for (size_t a = 0; a < e->n_actions; a++)
+        for (size_t k = 0; acts[k]; k++)
+            if (tm__graph_glob(e->actions[a], acts[k], true))
+                return true;
+    return false;
+}
+
 bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
                                 bool want_write) {
     if (!g || !e || node >= g->n_nodes)
@@ -1060,12 +1077,47 @@ bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_
     if (!j)
         return false;
     /* The actions first: whether the edge covers the node may take the engine. */
-    const char *const *acts = want_write ? j->write : j->read;
-    for (size_t a = 0; a < e->n_actions; a++)
-        for (size_t k = 0; acts[k]; k++)
-            if (tm__graph_glob(e->actions[a], acts[k], true))
-                return tm__graph_edge_covers(g, e, node);
-    return false;
+    return s_actions_touch(e, want_write ? j->write : j->read) && tm__graph_edge_covers(g, e, node);
+}
+
+struct s_jewels_ctx {
+    const struct tm_graph *g;
+    const struct tm_graph_edge *e;
+    tm_graph_jewel_fn fn;
+    void *user_data;
+    /* Per kind of jewel, worked out on first need: 0 unknown, else 1 | 2 (reads) | 4 (writes). */
+    uint8_t access[sizeof(s_jewels) / sizeof(s_jewels[0])];
+};
+
+static uint8_t s_jewel_access(struct s_jewels_ctx *c, uint32_t node) {
+    uint8_t t = c->g->extra[node].jewel;
+    if (!t)
+        return 1;
+    if (!c->access[t - 1])
+        c->access[t - 1] = (uint8_t)(1 | (s_actions_touch(c->e, s_jewels[t - 1].read) ? 2 : 0) |
+                                     (s_actions_touch(c->e, s_jewels[t - 1].write) ? 4 : 0));
+    return c->access[t - 1];
+}
+
+/* A crown jewel resource whose data the edge's actions read or change: worth asking whether it is a member. */
+static bool s_jewel_candidate(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    return c->g->nodes[node].kind == TM_GRAPH_NODE_RESOURCE && s_jewel_access(c, node) > 1 &&
+           tm_graph_is_crown_jewel(c->g, node);
+}
+
+static int s_jewel_member(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    uint8_t access = s_jewel_access(c, node);
+    return c->fn(node, (access & 2) != 0, (access & 4) != 0, c->user_data);
+}
+
+int tm_graph_edge_jewels(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_jewel_fn fn,
+                         void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    struct s_jewels_ctx c = {.g = g, .e = e, .fn = fn, .user_data = user_data};
+    return s_members(g, e, s_jewel_candidate, s_jewel_member, &c);
 }
 
 /* ---- the policy engine ---- */
