@@ -203,6 +203,7 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
     x->jewel = s_jewel_index(type);
+    x->is_role = type && strcmp(type, "aws:iam:role") == 0;
     for (size_t i = 0; account && i < g->n_accounts; i++)
         if (strcmp(g->accounts[i].id, account) == 0) {
             x->account = &g->accounts[i];
@@ -818,15 +819,17 @@ bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node
     const char *svc = g->extra[node].service;
     if (!svc)
         return false;
-    if (strcmp(s->set_service, "*") != 0 && strcmp(s->set_service, svc) != 0)
+    unsigned flags = g->extra[set].set_flags;
+    if (!(flags & TM__GRAPH_SET_ANY_SERVICE) && strcmp(s->set_service, svc) != 0)
         return false;
-    if (!tm__graph_glob(s->set_pattern, n->id, false))
+    if (flags & TM__GRAPH_SET_PREFIX_ONLY ? strncmp(n->id, s->set_pattern, strlen(s->set_pattern) - 1) != 0
+                                          : !tm__graph_glob(s->set_pattern, n->id, false))
         return false;
     if (!s->set_trusts)
         return true;
-    if (!n->type || strcmp(n->type, "aws:iam:role") != 0)
+    if (!g->extra[node].is_role)
         return false;
-    if (strcmp(s->set_trusts, "account") == 0)
+    if (flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)
         return g->extra[node].trusts_account;
     /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. */
     char id[256];
@@ -863,7 +866,8 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
     if (!tm__graph_set_matches(g, e->to, member))
         return false;
     const char *trusts = g->nodes[e->to].set_trusts;
-    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && (strcmp(trusts, "account") != 0 || g->extra[member].trust_plain))
+    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) &&
+        (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT) || g->extra[member].trust_plain))
         return true; /* membership already says the role's trust policy lets them in */
     if (!trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && !g->extra[member].reevaluate)
         return true;
@@ -900,7 +904,7 @@ static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bo
         const uint32_t *cand = g->account_trusting;
         size_t nc = g->n_account_trusting;
         const struct tm_graph_edge *svc_out = NULL;
-        if (strcmp(s->set_trusts, "account") != 0) {
+        if (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)) {
             char id[256];
             snprintf(id, sizeof(id), "service:%s", s->set_trusts);
             uint32_t svc = tm__graph_lookup(g, id);
