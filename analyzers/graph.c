@@ -266,8 +266,51 @@ struct s_node_sort {
     uint32_t old;
 };
 
-static int s_node_sort_cmp(const void *a, const void *b) {
-    return strcmp(((const struct s_node_sort *)a)->id, ((const struct s_node_sort *)b)->id);
+/* Sorts by id (ids are unique). The nodes come mostly in id order (the snapshot's resources are sorted; a
+ * finalize after the first appends to sorted nodes): the ascending runs are found and merged, in
+ * O(n log runs). */
+static int s_sort_nodes(struct s_node_sort *a, size_t n) {
+    if (n < 2)
+        return TM_OK;
+    size_t *starts = malloc((n + 1) * sizeof(*starts));
+    struct s_node_sort *tmp = malloc(n * sizeof(*tmp));
+    if (!starts || !tmp) {
+        free(starts);
+        free(tmp);
+        return TM_ERR_NOMEM;
+    }
+    size_t runs = 0;
+    starts[runs++] = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(a[i - 1].id, a[i].id) > 0)
+            starts[runs++] = i;
+    starts[runs] = n;
+    struct s_node_sort *src = a, *dst = tmp;
+    while (runs > 1) {
+        size_t merged = 0;
+        for (size_t r = 0; r < runs; r += 2) {
+            /* Runs r and r + 1 (the last run alone when their number is odd: starts[runs] is n). */
+            size_t lo = starts[r], mid = starts[r + 1], hi = r + 2 <= runs ? starts[r + 2] : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = strcmp(src[i].id, src[j].id) <= 0 ? src[i++] : src[j++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+            starts[merged++] = lo;
+        }
+        starts[merged] = n;
+        runs = merged;
+        struct s_node_sort *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+    free(starts);
+    free(tmp);
+    return TM_OK;
 }
 
 struct s_edge_sort {
@@ -354,7 +397,8 @@ static int s_remap_nodes(struct tm_graph *g) {
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
-    qsort(order, n, sizeof(*order), s_node_sort_cmp);
+    if ((rc = s_sort_nodes(order, n)))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         map[order[i].old] = (uint32_t)i;
         nodes[i] = g->nodes[order[i].old];
@@ -431,8 +475,10 @@ int tm__graph_finalize(struct tm_graph *g) {
     g->sets = NULL;
     g->n_types = 0;
     g->n_sets = 0;
+    g->n_indexed = 0;
     if (!g->out_start || !g->in_start || !g->in_edges || !g->by_type)
         return TM_ERR_NOMEM;
+    g->n_indexed = n;
     for (size_t i = 0; i < g->n_edges; i++) {
         g->out_start[g->edges[i].from + 1]++;
         g->in_start[g->edges[i].to + 1]++;
@@ -649,7 +695,7 @@ uint32_t tm_graph_edge_index(const struct tm_graph *g, const struct tm_graph_edg
 }
 
 const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node, size_t *n, uint32_t *first) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         if (first)
             *first = 0;
@@ -662,7 +708,7 @@ const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node
 }
 
 const uint32_t *tm_graph_in(const struct tm_graph *g, uint32_t node, size_t *n) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         return NULL;
     }
@@ -831,15 +877,15 @@ bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node
         return false;
     if (flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)
         return g->extra[node].trusts_account;
-    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. */
-    char id[256];
-    snprintf(id, sizeof(id), "service:%s", s->set_trusts);
-    uint32_t svc_node = tm__graph_lookup(g, id);
+    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. The role's few
+     * incoming edges are read, rather than the service node looked up for every candidate. */
     size_t ni = 0;
-    const uint32_t *in = svc_node == TM_GRAPH_NONE ? NULL : tm_graph_in(g, node, &ni);
+    const uint32_t *in = tm_graph_in(g, node, &ni);
     for (size_t i = 0; i < ni; i++) {
         const struct tm_graph_edge *e = &g->edges[in[i]];
-        if (e->from == svc_node && e->kind == TM_GRAPH_EDGE_CAN_ASSUME)
+        const char *from = g->nodes[e->from].id;
+        if (e->kind == TM_GRAPH_EDGE_CAN_ASSUME && strncmp(from, "service:", 8) == 0 &&
+            strcmp(from + 8, s->set_trusts) == 0)
             return true;
     }
     return false;

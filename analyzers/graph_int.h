@@ -101,6 +101,8 @@ struct tm_graph {
     uint32_t *out_start; /* n_nodes + 1 */
     uint32_t *in_edges;  /* n_edges */
     uint32_t *in_start;  /* n_nodes + 1 */
+    /* Nodes the indices cover: all once built; while building, those there at the last finalize. */
+    size_t n_indexed;
     bool finalized;
 
     uint32_t *by_type; /* node indices sorted by (type, id) */
