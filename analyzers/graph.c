@@ -203,6 +203,7 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
     x->jewel = s_jewel_index(type);
+    x->is_role = type && strcmp(type, "aws:iam:role") == 0;
     for (size_t i = 0; account && i < g->n_accounts; i++)
         if (strcmp(g->accounts[i].id, account) == 0) {
             x->account = &g->accounts[i];
@@ -265,8 +266,51 @@ struct s_node_sort {
     uint32_t old;
 };
 
-static int s_node_sort_cmp(const void *a, const void *b) {
-    return strcmp(((const struct s_node_sort *)a)->id, ((const struct s_node_sort *)b)->id);
+/* Sorts by id (ids are unique). The nodes come mostly in id order (the snapshot's resources are sorted; a
+ * finalize after the first appends to sorted nodes): the ascending runs are found and merged, in
+ * O(n log runs). */
+static int s_sort_nodes(struct s_node_sort *a, size_t n) {
+    if (n < 2)
+        return TM_OK;
+    size_t *starts = malloc((n + 1) * sizeof(*starts));
+    struct s_node_sort *tmp = malloc(n * sizeof(*tmp));
+    if (!starts || !tmp) {
+        free(starts);
+        free(tmp);
+        return TM_ERR_NOMEM;
+    }
+    size_t runs = 0;
+    starts[runs++] = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(a[i - 1].id, a[i].id) > 0)
+            starts[runs++] = i;
+    starts[runs] = n;
+    struct s_node_sort *src = a, *dst = tmp;
+    while (runs > 1) {
+        size_t merged = 0;
+        for (size_t r = 0; r < runs; r += 2) {
+            /* Runs r and r + 1 (the last run alone when their number is odd: starts[runs] is n). */
+            size_t lo = starts[r], mid = starts[r + 1], hi = r + 2 <= runs ? starts[r + 2] : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = strcmp(src[i].id, src[j].id) <= 0 ? src[i++] : src[j++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+            starts[merged++] = lo;
+        }
+        starts[merged] = n;
+        runs = merged;
+        struct s_node_sort *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+    free(starts);
+    free(tmp);
+    return TM_OK;
 }
 
 struct s_edge_sort {
@@ -353,7 +397,8 @@ static int s_remap_nodes(struct tm_graph *g) {
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
-    qsort(order, n, sizeof(*order), s_node_sort_cmp);
+    if ((rc = s_sort_nodes(order, n)))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         map[order[i].old] = (uint32_t)i;
         nodes[i] = g->nodes[order[i].old];
@@ -430,8 +475,10 @@ int tm__graph_finalize(struct tm_graph *g) {
     g->sets = NULL;
     g->n_types = 0;
     g->n_sets = 0;
+    g->n_indexed = 0;
     if (!g->out_start || !g->in_start || !g->in_edges || !g->by_type)
         return TM_ERR_NOMEM;
+    g->n_indexed = n;
     for (size_t i = 0; i < g->n_edges; i++) {
         g->out_start[g->edges[i].from + 1]++;
         g->in_start[g->edges[i].to + 1]++;
@@ -648,7 +695,7 @@ uint32_t tm_graph_edge_index(const struct tm_graph *g, const struct tm_graph_edg
 }
 
 const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node, size_t *n, uint32_t *first) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         if (first)
             *first = 0;
@@ -661,7 +708,7 @@ const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node
 }
 
 const uint32_t *tm_graph_in(const struct tm_graph *g, uint32_t node, size_t *n) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         return NULL;
     }
@@ -818,25 +865,27 @@ bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node
     const char *svc = g->extra[node].service;
     if (!svc)
         return false;
-    if (strcmp(s->set_service, "*") != 0 && strcmp(s->set_service, svc) != 0)
+    unsigned flags = g->extra[set].set_flags;
+    if (!(flags & TM__GRAPH_SET_ANY_SERVICE) && strcmp(s->set_service, svc) != 0)
         return false;
-    if (!tm__graph_glob(s->set_pattern, n->id, false))
+    if (flags & TM__GRAPH_SET_PREFIX_ONLY ? strncmp(n->id, s->set_pattern, strlen(s->set_pattern) - 1) != 0
+                                          : !tm__graph_glob(s->set_pattern, n->id, false))
         return false;
     if (!s->set_trusts)
         return true;
-    if (!n->type || strcmp(n->type, "aws:iam:role") != 0)
+    if (!g->extra[node].is_role)
         return false;
-    if (strcmp(s->set_trusts, "account") == 0)
+    if (flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)
         return g->extra[node].trusts_account;
-    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. */
-    char id[256];
-    snprintf(id, sizeof(id), "service:%s", s->set_trusts);
-    uint32_t svc_node = tm__graph_lookup(g, id);
+    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. The role's few
+     * incoming edges are read, rather than the service node looked up for every candidate. */
     size_t ni = 0;
-    const uint32_t *in = svc_node == TM_GRAPH_NONE ? NULL : tm_graph_in(g, node, &ni);
+    const uint32_t *in = tm_graph_in(g, node, &ni);
     for (size_t i = 0; i < ni; i++) {
         const struct tm_graph_edge *e = &g->edges[in[i]];
-        if (e->from == svc_node && e->kind == TM_GRAPH_EDGE_CAN_ASSUME)
+        const char *from = g->nodes[e->from].id;
+        if (e->kind == TM_GRAPH_EDGE_CAN_ASSUME && strncmp(from, "service:", 8) == 0 &&
+            strcmp(from + 8, s->set_trusts) == 0)
             return true;
     }
     return false;
@@ -863,7 +912,8 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
     if (!tm__graph_set_matches(g, e->to, member))
         return false;
     const char *trusts = g->nodes[e->to].set_trusts;
-    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && (strcmp(trusts, "account") != 0 || g->extra[member].trust_plain))
+    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) &&
+        (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT) || g->extra[member].trust_plain))
         return true; /* membership already says the role's trust policy lets them in */
     if (!trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && !g->extra[member].reevaluate)
         return true;
@@ -885,12 +935,12 @@ static int s_cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
-                          void *user_data) {
-    if (!g || !e || !fn)
-        return TM_ERR_INVALID;
+/* Members of an edge's set in node order; accept (may be NULL) is asked about each candidate before the
+ * membership test, which may take the engine. */
+static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bool (*accept)(uint32_t, void *),
+                     tm_graph_node_fn fn, void *user_data) {
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
-        return fn(e->to, user_data);
+        return !accept || accept(e->to, user_data) ? fn(e->to, user_data) : TM_OK;
     const struct tm_graph_node *s = &g->nodes[e->to];
     const char *prefix = s->set_pattern;
     size_t plen = strcspn(prefix, "*?");
@@ -900,7 +950,7 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
         const uint32_t *cand = g->account_trusting;
         size_t nc = g->n_account_trusting;
         const struct tm_graph_edge *svc_out = NULL;
-        if (strcmp(s->set_trusts, "account") != 0) {
+        if (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)) {
             char id[256];
             snprintf(id, sizeof(id), "service:%s", s->set_trusts);
             uint32_t svc = tm__graph_lookup(g, id);
@@ -913,7 +963,8 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             if (svc_out && (svc_out[i].kind != TM_GRAPH_EDGE_CAN_ASSUME ||
                             (i && svc_out[i - 1].to == m && svc_out[i - 1].kind == svc_out[i].kind)))
                 continue;
-            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || !tm__graph_edge_covers(g, e, m))
+            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || (accept && !accept(m, user_data)) ||
+                !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -945,7 +996,7 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             uint32_t m = slice[i];
             if (strncmp(g->nodes[m].id, prefix, plen) != 0)
                 break;
-            if (!tm__graph_edge_covers(g, e, m))
+            if ((accept && !accept(m, user_data)) || !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -961,6 +1012,13 @@ bool tm_graph_set_contains(const struct tm_graph *g, uint32_t set, uint32_t node
 
 bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node) {
     return g && e && node < g->n_nodes && tm__graph_edge_covers(g, e, node);
+}
+
+int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
+                          void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    return s_members(g, e, NULL, fn, user_data);
 }
 
 int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn, void *user_data) {
@@ -1060,6 +1118,15 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
     return !(strcmp(n->type, "aws:s3:bucket") == 0 && cJSON_IsObject(web));
 }
 
+/* Does one of the edge's actions (patterns) match one of acts? */
+static bool s_actions_touch(const struct tm_graph_edge *e, const char *const *acts) {
+    for (size_t a = 0; a < e->n_actions; a++)
+        for (size_t k = 0; acts[k]; k++)
+            if (tm__graph_glob(e->actions[a], acts[k], true))
+                return true;
+    return false;
+}
+
 bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
                                 bool want_write) {
     if (!g || !e || node >= g->n_nodes)
@@ -1068,12 +1135,47 @@ bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_
     if (!j)
         return false;
     /* The actions first: whether the edge covers the node may take the engine. */
-    const char *const *acts = want_write ? j->write : j->read;
-    for (size_t a = 0; a < e->n_actions; a++)
-        for (size_t k = 0; acts[k]; k++)
-            if (tm__graph_glob(e->actions[a], acts[k], true))
-                return tm__graph_edge_covers(g, e, node);
-    return false;
+    return s_actions_touch(e, want_write ? j->write : j->read) && tm__graph_edge_covers(g, e, node);
+}
+
+struct s_jewels_ctx {
+    const struct tm_graph *g;
+    const struct tm_graph_edge *e;
+    tm_graph_jewel_fn fn;
+    void *user_data;
+    /* Per kind of jewel, worked out on first need: 0 unknown, else 1 | 2 (reads) | 4 (writes). */
+    uint8_t access[sizeof(s_jewels) / sizeof(s_jewels[0])];
+};
+
+static uint8_t s_jewel_access(struct s_jewels_ctx *c, uint32_t node) {
+    uint8_t t = c->g->extra[node].jewel;
+    if (!t)
+        return 1;
+    if (!c->access[t - 1])
+        c->access[t - 1] = (uint8_t)(1 | (s_actions_touch(c->e, s_jewels[t - 1].read) ? 2 : 0) |
+                                     (s_actions_touch(c->e, s_jewels[t - 1].write) ? 4 : 0));
+    return c->access[t - 1];
+}
+
+/* A crown jewel resource whose data the edge's actions read or change: worth asking whether it is a member. */
+static bool s_jewel_candidate(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    return c->g->nodes[node].kind == TM_GRAPH_NODE_RESOURCE && s_jewel_access(c, node) > 1 &&
+           tm_graph_is_crown_jewel(c->g, node);
+}
+
+static int s_jewel_member(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    uint8_t access = s_jewel_access(c, node);
+    return c->fn(node, (access & 2) != 0, (access & 4) != 0, c->user_data);
+}
+
+int tm_graph_edge_jewels(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_jewel_fn fn,
+                         void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    struct s_jewels_ctx c = {.g = g, .e = e, .fn = fn, .user_data = user_data};
+    return s_members(g, e, s_jewel_candidate, s_jewel_member, &c);
 }
 
 /* ---- the policy engine ---- */

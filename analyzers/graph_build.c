@@ -384,17 +384,28 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
     size_t best = 0;
     cJSON *scope = tm_snapshot_scope(g->snap);
     const cJSON *regions = scope ? cJSON_GetObjectItemCaseSensitive(scope, "regions") : NULL;
-    for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next) {
+    /* Resources per scope region, in one pass over the resources (a scope names up to every region). */
+    size_t n_regions = cJSON_IsArray(regions) ? (size_t)cJSON_GetArraySize(regions) : 0;
+    size_t *counts = calloc(n_regions ? n_regions : 1, sizeof(*counts));
+    if (!counts)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *region = tm_json_str(tm_snapshot_at(g->snap, i), "region", "");
+        size_t k = 0;
+        for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
+            if (cJSON_IsString(r) && strcmp(region, r->valuestring) == 0)
+                counts[k]++;
+    }
+    size_t k = 0;
+    for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++) {
         if (!cJSON_IsString(r))
             continue;
-        size_t count = 0;
-        for (size_t i = 0; i < n; i++)
-            count += strcmp(tm_json_str(tm_snapshot_at(g->snap, i), "region", ""), r->valuestring) == 0;
-        if (!home || count > best || (count == best && strcmp(r->valuestring, home) < 0)) {
+        if (!home || counts[k] > best || (counts[k] == best && strcmp(r->valuestring, home) < 0)) {
             home = r->valuestring;
-            best = count;
+            best = counts[k];
         }
     }
+    free(counts);
     if ((rc = s_add_context(g, home ? home : "us-east-1")))
         return rc;
     for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next)

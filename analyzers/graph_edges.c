@@ -175,6 +175,11 @@ uint32_t tm__graph_set_node(struct tm_graph *g, const char *service, const char 
                          : tm__graph_printf(g, "every %s resource matching %s", service, pattern);
     if (!node->set_service || !node->set_pattern || !node->name || (trusts && !node->set_trusts))
         return TM_GRAPH_NONE;
+    size_t plen = strcspn(pattern, "*?");
+    g->extra[n].set_flags =
+        (uint8_t)((strcmp(service, "*") == 0 ? TM__GRAPH_SET_ANY_SERVICE : 0u) |
+                  (pattern[plen] == '*' && pattern[plen + 1] == '\0' ? TM__GRAPH_SET_PREFIX_ONLY : 0u) |
+                  (trusts && strcmp(trusts, "account") == 0 ? TM__GRAPH_SET_TRUSTS_ACCOUNT : 0u));
     return n;
 }
 

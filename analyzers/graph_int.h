@@ -71,7 +71,14 @@ struct tm__graph_node_extra {
     const struct tm_iam_context *context;
     const struct tm__graph_account *account; /* its account when scanned, else NULL */
     uint8_t jewel;                           /* 1 + its kind of crown jewel (graph.c), 0 when none */
+    bool is_role;                            /* of type aws:iam:role */
+    uint8_t set_flags;                       /* set nodes: TM__GRAPH_SET_* */
 };
+
+/* What tm__graph_set_matches needs of a set node, read from its strings once. */
+#define TM__GRAPH_SET_ANY_SERVICE 1u    /* set_service is "*" */
+#define TM__GRAPH_SET_PREFIX_ONLY 2u    /* set_pattern is a literal prefix then one final '*' */
+#define TM__GRAPH_SET_TRUSTS_ACCOUNT 4u /* set_trusts is "account" */
 
 struct tm__graph_type {
     const char *type;
@@ -94,6 +101,8 @@ struct tm_graph {
     uint32_t *out_start; /* n_nodes + 1 */
     uint32_t *in_edges;  /* n_edges */
     uint32_t *in_start;  /* n_nodes + 1 */
+    /* Nodes the indices cover: all once built; while building, those there at the last finalize. */
+    size_t n_indexed;
     bool finalized;
 
     uint32_t *by_type; /* node indices sorted by (type, id) */

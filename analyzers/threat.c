@@ -154,20 +154,12 @@ static int s_edge_node_add(struct tm__threat_search *s, uint32_t node, uint8_t a
 
 struct s_list_ctx {
     struct tm__threat_search *s;
-    const struct tm_graph_edge *e;
     uint32_t n;
     int rc; /* an error adding to the list */
 };
 
-static int s_jewel_member(uint32_t node, void *user_data) {
+static int s_jewel_member(uint32_t node, bool read, bool write, void *user_data) {
     struct s_list_ctx *c = user_data;
-    const struct tm_graph *g = c->s->g;
-    if (!tm_graph_is_crown_jewel(g, node) || tm_graph_node(g, node)->kind != TM_GRAPH_NODE_RESOURCE)
-        return 0;
-    bool read = tm_graph_edge_touches_data(g, c->e, node, false);
-    bool write = tm_graph_edge_touches_data(g, c->e, node, true);
-    if (!read && !write)
-        return 0;
     if (c->n == S_SET_JEWELS_MAX)
         return S_MORE;
     c->n++;
@@ -188,8 +180,9 @@ static int s_edge_list(struct tm__threat_search *s, const struct tm_graph_edge *
     if (s->edge_at[ei])
         return TM_OK;
     size_t start = s->n_edge_nodes;
-    struct s_list_ctx c = {.s = s, .e = e};
-    int rc = tm_graph_edge_members(s->g, e, jewels ? s_jewel_member : s_any_member, &c);
+    struct s_list_ctx c = {.s = s};
+    int rc =
+        jewels ? tm_graph_edge_jewels(s->g, e, s_jewel_member, &c) : tm_graph_edge_members(s->g, e, s_any_member, &c);
     if (c.rc || (rc && !(jewels && rc == S_MORE))) {
         s->n_edge_nodes = start;
         return c.rc ? c.rc : rc;
