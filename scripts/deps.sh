@@ -3,7 +3,7 @@
 # A no-op when everything is already present; needs root (or sudo) otherwise.
 set -eu
 PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev libuv1-dev libcmocka-dev libxml2-dev \
-python3 python3-botocore python3-boto3 clang-format"
+python3 python3-botocore python3-boto3 clang-format time"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -154,15 +154,8 @@ static void s_resources_done(struct tm_aws_scan *scan, const struct tm_aws_resul
     char *position = NULL;
     char errmsg[256] = "";
     int rc = tm__aws_apigw_parse_resources(a->methods, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    if (rc == TM_OK && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_resources_done, a);
-    bool more = rc == TM_OK && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetResources") == TM_OK && more)
+    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
+    if (tm__aws_page_end(scan, res, rc, NULL, "position", position, "apigateway GetResources", s_resources_done, a))
         return;
     s_api_finish(scan, a);
 }
@@ -176,10 +169,7 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
     if (!err) {
         rc = tm__aws_apigw_parse_authorizers(a->authorizers, res->body, res->body_len, &position, errmsg,
                                              sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK) {
         cJSON_Delete(a->authorizers);
@@ -188,11 +178,7 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
         if (!a->authorizers_unknown)
             rc = TM_ERR_NOMEM;
     }
-    if (rc == TM_OK && !err && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_authorizers_done, a);
-    bool more = rc == TM_OK && !err && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetAuthorizers") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "position", position, "apigateway GetAuthorizers", s_authorizers_done, a))
         return;
     s_api_finish(scan, a);
 }
@@ -200,36 +186,30 @@ static void s_authorizers_done(struct tm_aws_scan *scan, const struct tm_aws_res
 static void s_stages_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_restapi *a = user_data;
     cJSON *api = tm_snapshot_find(tm_aws_scan_snapshot(scan), a->arn);
-    if (res->error) {
-        if (api)
-            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(res->error));
-        s_api_finish(scan, a);
-        return;
+    const struct tm_snapshot_error *err = res->error;
+    int rc = TM_OK;
+    if (!err) {
+        struct tm_aws_facts f;
+        s_facts(&f, scan, a->region->region, "GetStages");
+        char errmsg[256] = "";
+        rc = tm__aws_apigw_parse_stages(&f, a->id, res->body, res->body_len, &a->stages, errmsg, sizeof(errmsg));
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
+        a->stages_known = rc == TM_OK && !err;
     }
-    struct tm_aws_facts f;
-    s_facts(&f, scan, a->region->region, "GetStages");
-    char errmsg[256] = "";
-    int rc = tm__aws_apigw_parse_stages(&f, a->id, res->body, res->body_len, &a->stages, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        const struct tm_snapshot_error *err = tm__aws_result_malformed(scan, res, errmsg);
-        if (api && err)
-            tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(err));
-        rc = err ? TM_OK : TM_ERR_NOMEM;
-    } else if (rc == TM_OK) {
-        a->stages_known = true;
-    }
+    if (err && api)
+        tm__aws_set_fact(scan, api, "attrs", "stages", tm_aws_unknown_value(err));
     (void)tm_aws_scan_check(scan, rc, "apigateway GetStages");
     s_api_finish(scan, a);
 }
 
-static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char *id) {
+/* An API of a GetRestApis page (f): its parts are read next. */
+static int s_start_api(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *id, void *user_data) {
+    struct s_region *r = user_data;
     struct s_restapi *a = tm_aws_scan_alloc(scan, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
-    struct tm_aws_facts f;
-    s_facts(&f, scan, r->region, "GetRestApis");
     char arn[512], path[600];
-    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), &f, id);
+    int rc = tm__aws_apigw_api_arn(arn, sizeof(arn), f, id);
     if (rc)
         return rc;
     a->region = r;
@@ -265,59 +245,21 @@ static int s_start_api(struct tm_aws_scan *scan, struct s_region *r, const char 
     return rc;
 }
 
+static const struct tm_aws_listing s_apis = {"apigateway", "position", tm__aws_apigw_parse_rest_apis, s_start_api};
+
 static void s_apis_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    if (res->error) {
-        r->listing_done = true;
-        s_region_finish(scan, r);
-        return;
-    }
-    struct tm_aws_facts f;
-    s_facts(&f, scan, r->region, "GetRestApis");
-    struct tm_aws_strv ids = {0};
-    char *position = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_apigw_parse_rest_apis(&f, res->body, res->body_len, &ids, &position, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < ids.n && rc == TM_OK; i++)
-        rc = s_start_api(scan, r, ids.v[i]);
-    if (rc == TM_OK && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_apis_done, r);
-    bool more = rc == TM_OK && position;
-    free(position);
-    tm__aws_strv_clean_up(&ids);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetRestApis") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_apis, s_apis_done, r))
         return;
     r->listing_done = true;
     s_region_finish(scan, r);
 }
 
+static const struct tm_aws_table_listing s_plans = {"apigateway", "position", tm__aws_apigw_parse_usage_plans};
+
 static void s_plans_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *position = NULL;
-    char errmsg[256] = "";
-    int rc = TM_OK;
-    if (!err) {
-        rc = tm__aws_apigw_parse_usage_plans(r->plans, res->body, res->body_len, &position, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    if (err && rc == TM_OK && !r->plans_unknown) {
-        r->plans_unknown = tm_aws_unknown_value(err);
-        if (!r->plans_unknown)
-            rc = TM_ERR_NOMEM;
-    }
-    if (rc == TM_OK && !err && position)
-        rc = tm_aws_call_next(scan, res, "position", position, s_plans_done, r);
-    bool more = rc == TM_OK && !err && position;
-    free(position);
-    if (tm_aws_scan_check(scan, rc, "apigateway GetUsagePlans") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_plans, r->plans, &r->plans_unknown, s_plans_done, r))
         return;
     r->plans_done = true;
     s_region_finish(scan, r);

@@ -59,6 +59,24 @@ TM_MUST_CHECK int tm__aws_apigw_api_arn(char *out, size_t out_len, const struct 
 TM_MUST_CHECK int tm__aws_apigw_stage_arn(char *out, size_t out_len, const struct tm_aws_facts *f, const char *api_id,
                                           const char *stage);
 
+/* Helpers the REST (v1) and HTTP/WebSocket (v2) parsers share. */
+
+/* API, resource, stage, route and authorizer ids are short tokens; one with a separator in it would make
+ * ARNs that name something else. */
+bool tm__aws_apigw_valid_id(const char *id);
+
+/* Copies member `from` of src to `to` of dst when it is a string (null when absent or null); false when
+ * it is of another type. *rc becomes TM_ERR_NOMEM when the copy cannot be added. */
+bool tm__aws_apigw_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc);
+
+/* The value of the entry of table (authorizers, integrations) a method or route refers to by id: null
+ * when id is NULL; a copy of unknown (or a bare unknown marker) when the table could not be read; a copy
+ * of the entry; else, the table not listing it, the unknown marker of a MalformedResponse error recorded
+ * against api_arn: "<operation>: <id_label><id> used by <used_by> is not listed". */
+TM_MUST_CHECK int tm__aws_apigw_lookup(cJSON **out, const struct tm_aws_facts *f, const char *api_arn,
+                                       const char *operation, const cJSON *table, const cJSON *unknown, const char *id,
+                                       const char *id_label, const char *used_by);
+
 /* Links res integrates-with -> the Lambda function an integration URI names: the unqualified function,
  * and the qualified ARN too when the qualifier is literal (not a ${stageVariables.x} reference). */
 TM_MUST_CHECK int tm__aws_apigw_link_integration(cJSON *res, const char *uri);

@@ -170,30 +170,23 @@ static void s_part_done(struct tm_aws_scan *scan, const struct tm_aws_result *re
                 rc = TM_ERR_INVALID;
                 break;
         }
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK)
         rc = s_part_failed(scan, a, pc->part, err);
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "nextToken", next, s_part_done, pc);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, res->call->operation) == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "nextToken", next, res->call->operation, s_part_done, pc))
         return;
     s_api_finish(scan, a);
 }
 
-static int s_start_api(struct tm_aws_scan *scan, const char *region, const char *id) {
+/* An API of a GetApis page (f): its parts are read next. */
+static int s_start_api(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *id, void *user_data) {
+    const char *region = user_data;
     struct s_api_state *a = tm_aws_scan_alloc(scan, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "apigatewayv2", "GetApis");
     char arn[512], path[600];
-    int rc = tm__aws_apigwv2_api_arn(arn, sizeof(arn), &f, id);
+    int rc = tm__aws_apigwv2_api_arn(arn, sizeof(arn), f, id);
     if (rc)
         return rc;
     a->region = region;
@@ -225,27 +218,10 @@ static int s_start_api(struct tm_aws_scan *scan, const char *region, const char 
     return rc;
 }
 
+static const struct tm_aws_listing s_apis = {"apigatewayv2", "nextToken", tm__aws_apigwv2_parse_apis, s_start_api};
+
 static void s_apis_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "apigatewayv2", "GetApis");
-    struct tm_aws_strv ids = {0};
-    char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_apigwv2_parse_apis(&f, res->body, res->body_len, &ids, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < ids.n && rc == TM_OK; i++)
-        rc = s_start_api(scan, region, ids.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "nextToken", next, s_apis_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "apigatewayv2 GetApis");
-    free(next);
-    tm__aws_strv_clean_up(&ids);
+    (void)tm__aws_listing_page(scan, res, user_data, &s_apis, s_apis_done, user_data);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {

@@ -10,10 +10,6 @@
 #include "core/str.h"
 #include "providers/aws/apigateway.h"
 
-static bool s_valid_id(const char *id) {
-    return id && *id && !strchr(id, '/') && !strchr(id, ':') && strlen(id) < 256;
-}
-
 int tm__aws_apigwv2_api_arn(char *out, size_t out_len, const struct tm_aws_facts *f, const char *api_id) {
     return tm_aws_arn(out, out_len, f->partition, "apigateway", f->region, "", "/apis/%s", api_id);
 }
@@ -28,17 +24,6 @@ int tm__aws_apigwv2_route_path(char *out, size_t out_len, const char *api_id, co
     else
         n = snprintf(out, out_len, "%s/%s/%s", api_id, stage, route_key);
     return n < 0 || (size_t)n >= out_len ? TM_ERR_TOO_BIG : TM_OK;
-}
-
-/* Copies member `from` of src to `to` of dst when it is a string (null when absent); false when it is of
- * another type. */
-static bool s_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, from);
-    if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
-        return false;
-    if (!cJSON_AddItemToObject(dst, to, tm_aws_json_string_or_null(cJSON_IsString(v) ? v->valuestring : NULL)))
-        *rc = TM_ERR_NOMEM;
-    return true;
 }
 
 static bool s_copy_strings(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
@@ -86,7 +71,7 @@ static int s_cors(const struct tm_aws_facts *f, cJSON *res, const cJSON *api) {
 
 static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, struct tm_aws_strv *ids) {
     const char *id = tm_json_str(api, "apiId", NULL);
-    if (!cJSON_IsObject(api) || !s_valid_id(id)) {
+    if (!cJSON_IsObject(api) || !tm__aws_apigw_valid_id(id)) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s: items[%d]: no usable apiId", f->operation, index);
         return tm__aws_facts_fail(f, NULL, NULL, NULL, NULL, TM_AWS_CODE_MALFORMED, msg);
@@ -112,53 +97,23 @@ static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, 
     return rc;
 }
 
-typedef int (*s_item_fn)(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len);
-
 /* One page of a v2 listing: {"items": [...], "nextToken": "..."}. */
-static int s_page(const char *operation, void *acc, s_item_fn item_fn, const char *body, size_t len, char **next_token,
+static int s_page(char **next, const char *body, size_t len, const char *operation, tm_aws_json_item_fn item, void *acc,
                   char *errmsg, size_t errmsg_len) {
-    *next_token = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, operation, errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "items", operation, errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "nextToken", operation, next_token, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *it = items ? items->child : NULL; it && !rc; it = it->next, i++) {
-        rc = item_fn(acc, it, i, errmsg, errmsg_len);
-        if (rc == TM_ERR_PARSE && !strstr(errmsg, operation)) {
-            char inner[200];
-            snprintf(inner, sizeof(inner), "%s", errmsg);
-            snprintf(errmsg, errmsg_len, "%s: items[%d]: %s", operation, i, inner);
-        }
-    }
-    if (rc) {
-        free(*next_token);
-        *next_token = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    return tm__aws_json_page(next, body, len, operation, "items", "nextToken", item, acc, errmsg, errmsg_len);
 }
-
-struct s_api_acc {
-    const struct tm_aws_facts *f;
-    struct tm_aws_strv *ids;
-};
 
 static int s_api_item(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len) {
     (void)errmsg;
     (void)errmsg_len;
-    struct s_api_acc *a = acc;
-    return s_put_api(a->f, item, index, a->ids);
+    struct tm_aws_page_acc *a = acc;
+    return s_put_api(a->f, item, index, a->items);
 }
 
 int tm__aws_apigwv2_parse_apis(const struct tm_aws_facts *f, const char *body, size_t len, struct tm_aws_strv *ids,
                                char **next_token, char *errmsg, size_t errmsg_len) {
-    struct s_api_acc acc = {f, ids};
-    return s_page("GetApis", &acc, s_api_item, body, len, next_token, errmsg, errmsg_len);
+    struct tm_aws_page_acc acc = {f, ids};
+    return s_page(next_token, body, len, "GetApis", s_api_item, &acc, errmsg, errmsg_len);
 }
 
 static int s_route_item(void *acc, const cJSON *r, int index, char *errmsg, size_t errmsg_len) {
@@ -179,9 +134,10 @@ static int s_route_item(void *acc, const cJSON *r, int index, char *errmsg, size
     if (!ok)
         rc = TM_ERR_NOMEM;
     if (!rc)
-        ok = s_copy_str(o, "route_id", r, "routeId", &rc) &&
-             s_copy_str(o, "authorization_type", r, "authorizationType", &rc) &&
-             s_copy_str(o, "authorizer_id", r, "authorizerId", &rc) && s_copy_str(o, "target", r, "target", &rc);
+        ok = tm__aws_apigw_copy_str(o, "route_id", r, "routeId", &rc) &&
+             tm__aws_apigw_copy_str(o, "authorization_type", r, "authorizationType", &rc) &&
+             tm__aws_apigw_copy_str(o, "authorizer_id", r, "authorizerId", &rc) &&
+             tm__aws_apigw_copy_str(o, "target", r, "target", &rc);
     if (!rc && !ok) {
         snprintf(errmsg, errmsg_len, "route %s has a field of the wrong type", key);
         rc = TM_ERR_PARSE;
@@ -195,7 +151,7 @@ static int s_route_item(void *acc, const cJSON *r, int index, char *errmsg, size
 
 int tm__aws_apigwv2_parse_routes(cJSON *routes, const char *body, size_t len, char **next_token, char *errmsg,
                                  size_t errmsg_len) {
-    return s_page("GetRoutes", routes, s_route_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetRoutes", s_route_item, routes, errmsg, errmsg_len);
 }
 
 static int s_keyed_add(cJSON *obj, const char *key, cJSON *o) {
@@ -211,7 +167,7 @@ static int s_keyed_add(cJSON *obj, const char *key, cJSON *o) {
 static int s_integration_item(void *acc, const cJSON *it, int index, char *errmsg, size_t errmsg_len) {
     (void)index;
     const char *id = tm_json_str(it, "integrationId", NULL);
-    if (!cJSON_IsObject(it) || !s_valid_id(id)) {
+    if (!cJSON_IsObject(it) || !tm__aws_apigw_valid_id(id)) {
         snprintf(errmsg, errmsg_len, "no usable integrationId");
         return TM_ERR_PARSE;
     }
@@ -219,10 +175,11 @@ static int s_integration_item(void *acc, const cJSON *it, int index, char *errms
     if (!o)
         return TM_ERR_NOMEM;
     int rc = TM_OK;
-    bool ok = s_copy_str(o, "type", it, "integrationType", &rc) && s_copy_str(o, "uri", it, "integrationUri", &rc) &&
-              s_copy_str(o, "http_method", it, "integrationMethod", &rc) &&
-              s_copy_str(o, "connection_type", it, "connectionType", &rc) &&
-              s_copy_str(o, "credentials_arn", it, "credentialsArn", &rc);
+    bool ok = tm__aws_apigw_copy_str(o, "type", it, "integrationType", &rc) &&
+              tm__aws_apigw_copy_str(o, "uri", it, "integrationUri", &rc) &&
+              tm__aws_apigw_copy_str(o, "http_method", it, "integrationMethod", &rc) &&
+              tm__aws_apigw_copy_str(o, "connection_type", it, "connectionType", &rc) &&
+              tm__aws_apigw_copy_str(o, "credentials_arn", it, "credentialsArn", &rc);
     if (!rc && !ok) {
         snprintf(errmsg, errmsg_len, "integration %s has a field of the wrong type", id);
         rc = TM_ERR_PARSE;
@@ -236,14 +193,14 @@ static int s_integration_item(void *acc, const cJSON *it, int index, char *errms
 
 int tm__aws_apigwv2_parse_integrations(cJSON *integrations, const char *body, size_t len, char **next_token,
                                        char *errmsg, size_t errmsg_len) {
-    return s_page("GetIntegrations", integrations, s_integration_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetIntegrations", s_integration_item, integrations, errmsg, errmsg_len);
 }
 
 static int s_authorizer_item(void *acc, const cJSON *it, int index, char *errmsg, size_t errmsg_len) {
     (void)index;
     const char *id = tm_json_str(it, "authorizerId", NULL);
     const cJSON *jwt = cJSON_GetObjectItemCaseSensitive(it, "jwtConfiguration");
-    if (!cJSON_IsObject(it) || !s_valid_id(id) || (jwt && !cJSON_IsNull(jwt) && !cJSON_IsObject(jwt))) {
+    if (!cJSON_IsObject(it) || !tm__aws_apigw_valid_id(id) || (jwt && !cJSON_IsNull(jwt) && !cJSON_IsObject(jwt))) {
         snprintf(errmsg, errmsg_len, "not an authorizer");
         return TM_ERR_PARSE;
     }
@@ -255,12 +212,14 @@ static int s_authorizer_item(void *acc, const cJSON *it, int index, char *errmsg
     if (!ok)
         rc = TM_ERR_NOMEM;
     if (!rc)
-        ok = s_copy_str(o, "type", it, "authorizerType", &rc) && s_copy_str(o, "name", it, "name", &rc) &&
-             s_copy_str(o, "authorizer_uri", it, "authorizerUri", &rc) &&
+        ok = tm__aws_apigw_copy_str(o, "type", it, "authorizerType", &rc) &&
+             tm__aws_apigw_copy_str(o, "name", it, "name", &rc) &&
+             tm__aws_apigw_copy_str(o, "authorizer_uri", it, "authorizerUri", &rc) &&
              s_copy_strings(o, "identity_source", it, "identitySource", &rc);
     if (!rc && ok) {
         if (cJSON_IsObject(jwt)) {
-            ok = s_copy_str(o, "issuer", jwt, "issuer", &rc) && s_copy_strings(o, "audience", jwt, "audience", &rc);
+            ok = tm__aws_apigw_copy_str(o, "issuer", jwt, "issuer", &rc) &&
+                 s_copy_strings(o, "audience", jwt, "audience", &rc);
         } else if (!cJSON_AddNullToObject(o, "issuer") || !cJSON_AddNullToObject(o, "audience")) {
             rc = TM_ERR_NOMEM;
         }
@@ -278,13 +237,13 @@ static int s_authorizer_item(void *acc, const cJSON *it, int index, char *errmsg
 
 int tm__aws_apigwv2_parse_authorizers(cJSON *authorizers, const char *body, size_t len, char **next_token, char *errmsg,
                                       size_t errmsg_len) {
-    return s_page("GetAuthorizers", authorizers, s_authorizer_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetAuthorizers", s_authorizer_item, authorizers, errmsg, errmsg_len);
 }
 
 static int s_stage_item(void *acc, const cJSON *it, int index, char *errmsg, size_t errmsg_len) {
     (void)index;
     const char *name = tm_json_str(it, "stageName", NULL);
-    if (!s_valid_id(name)) {
+    if (!tm__aws_apigw_valid_id(name)) {
         snprintf(errmsg, errmsg_len, "no usable stageName");
         return TM_ERR_PARSE;
     }
@@ -293,29 +252,7 @@ static int s_stage_item(void *acc, const cJSON *it, int index, char *errmsg, siz
 
 int tm__aws_apigwv2_parse_stages(struct tm_aws_strv *names, const char *body, size_t len, char **next_token,
                                  char *errmsg, size_t errmsg_len) {
-    return s_page("GetStages", names, s_stage_item, body, len, next_token, errmsg, errmsg_len);
-}
-
-/* The value of a part looked up by id: a copy of the entry, a copy of the unknown marker when the part
- * could not be read, null when id is NULL; an entry that is not listed is recorded as malformed. */
-static int s_lookup(cJSON **out, const struct tm_aws_facts *f, const char *api_arn, const char *operation,
-                    const cJSON *table, const cJSON *unknown, const char *id, const char *route_key) {
-    if (!id) {
-        *out = cJSON_CreateNull();
-    } else if (!table) {
-        *out = unknown ? cJSON_Duplicate(unknown, true) : tm_aws_unknown_value(NULL);
-    } else if (cJSON_GetObjectItemCaseSensitive(table, id)) {
-        *out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(table, id), true);
-    } else {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "%s: %s used by route %s is not listed", operation, id, route_key);
-        struct tm_snapshot_error e = {f->service, operation, f->region, api_arn, TM_AWS_CODE_MALFORMED, msg, 1};
-        int rc = tm_snapshot_add_error(f->snap, &e);
-        if (rc)
-            return rc;
-        *out = tm_aws_unknown_value(&e);
-    }
-    return *out ? TM_OK : TM_ERR_NOMEM;
+    return s_page(next_token, body, len, "GetStages", s_stage_item, names, errmsg, errmsg_len);
 }
 
 static int s_put_route(const struct tm_aws_facts *f, const char *api_id, const char *api_arn, const char *stage,
@@ -333,14 +270,16 @@ static int s_put_route(const struct tm_aws_facts *f, const char *api_id, const c
         return TM_OK;
     const char *target = tm_json_str(r, "target", NULL);
     const char *integration_id = target && tm_str_starts_with(target, "integrations/") ? target + 13 : NULL;
+    char used_by[512];
+    snprintf(used_by, sizeof(used_by), "route %s", key);
     if (!rc)
-        rc = s_lookup(&integration, f, api_arn, "GetIntegrations", parts->integrations, parts->integrations_unknown,
-                      integration_id, key);
+        rc = tm__aws_apigw_lookup(&integration, f, api_arn, "GetIntegrations", parts->integrations,
+                                  parts->integrations_unknown, integration_id, "", used_by);
     if (!rc)
         rc = tm_snapshot_set_attr(res, "integration", integration);
     if (!rc)
-        rc = s_lookup(&authorizer, f, api_arn, "GetAuthorizers", parts->authorizers, parts->authorizers_unknown,
-                      tm_json_str(r, "authorizer_id", NULL), key);
+        rc = tm__aws_apigw_lookup(&authorizer, f, api_arn, "GetAuthorizers", parts->authorizers,
+                                  parts->authorizers_unknown, tm_json_str(r, "authorizer_id", NULL), "", used_by);
     if (!rc)
         rc = tm_snapshot_set_attr(res, "authorizer", authorizer);
     if (!rc)

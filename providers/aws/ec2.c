@@ -3,12 +3,12 @@
  * shares (EBS snapshots' createVolumePermission, AMIs' launchPermission). */
 #include "providers/aws/ec2.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
+#include "providers/aws/facts.h"
 #include "providers/aws/xml.h"
 
 const struct tm_aws_api tm__aws_api_ec2 = {
@@ -35,39 +35,12 @@ static const struct tm_aws_operation s_operations[] = {
 
 /* ---- parsing ---- */
 
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) {
-    if (errmsg && errmsg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errmsg, errmsg_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
-}
-
-static int s_open(xmlDoc **doc, const xmlNode **resp, const char *operation, const char *body, size_t len, char *errmsg,
-                  size_t errmsg_len) {
-    char why[200];
-    int rc = tm_aws_xml_parse(doc, body, len, why, sizeof(why));
-    if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s", operation, why);
-    *resp = tm_aws_xml_ec2_response(*doc, operation);
-    if (!*resp) {
-        tm_aws_xml_free(*doc);
-        *doc = NULL;
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: not a %sResponse", operation, operation);
-    }
-    return TM_OK;
-}
-
 /* Sets attrs[key] from a parsed-value helper, turning a malformed leaf into a parse error naming it. */
 static int s_attr(cJSON *res, const char *key, int rc, cJSON *value, const char *where, char *errmsg,
                   size_t errmsg_len) {
     if (rc) {
         cJSON_Delete(value);
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s malformed", where, key);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: %s malformed", where, key);
     }
     return tm_snapshot_set_attr(res, key, value);
 }
@@ -109,7 +82,7 @@ static int s_groups(const struct tm_aws_sink *sink, cJSON *res, const xmlNode *i
     cJSON *ids = NULL;
     int rc = tm_aws_xml_json_list(&ids, item, "groupSet", "item", "groupId");
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: groupSet malformed", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: groupSet malformed", where);
     for (const cJSON *g = ids->child; g; g = g->next) {
         char arn[256];
         if ((rc = tm_aws_arn(arn, sizeof(arn), sink->partition, "ec2", sink->region, sink->account, "security-group/%s",
@@ -134,14 +107,14 @@ static const char *s_name_tag(const xmlNode *item) {
 
 static int s_page_token(char **next, const xmlNode *resp, const char *op, char *errmsg, size_t errmsg_len) {
     int rc = tm_aws_xml_page_token(next, resp, "nextToken", NULL);
-    return rc ? s_fail(errmsg, errmsg_len, rc, "%s: nextToken malformed", op) : TM_OK;
+    return rc ? tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: nextToken malformed", op) : TM_OK;
 }
 
 int tm__aws_ec2_parse_regions(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     *out = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeRegions", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeRegions", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     cJSON *arr = cJSON_CreateArray();
@@ -152,7 +125,7 @@ int tm__aws_ec2_parse_regions(cJSON **out, const char *body, size_t len, char *e
         const char *name = tm_aws_xml_child_text(m, "regionName");
         const char *opt = tm_aws_xml_child_text(m, "optInStatus");
         if (!name || !*name) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeRegions: regionName missing");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeRegions: regionName missing");
             break;
         }
         if (opt && strcmp(opt, "not-opted-in") == 0)
@@ -164,7 +137,7 @@ int tm__aws_ec2_parse_regions(cJSON **out, const char *body, size_t len, char *e
         }
     }
     if (!rc && cJSON_GetArraySize(arr) == 0)
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeRegions: no region in the answer");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeRegions: no region in the answer");
     if (!rc) {
         /* Sorted for a deterministic snapshot and scan order. */
         cJSON *holder = cJSON_CreateObject();
@@ -195,7 +168,8 @@ int tm__aws_ec2_parse_regions(cJSON **out, const char *body, size_t len, char *e
 static int s_instance(const struct tm_aws_sink *sink, const xmlNode *it, char *errmsg, size_t errmsg_len) {
     const char *id = s_need_id(it, "instanceId", "i-");
     if (!id)
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeInstances: instanceId missing or malformed");
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                  "DescribeInstances: instanceId missing or malformed");
     char where[128];
     snprintf(where, sizeof(where), "DescribeInstances: %s", id);
     const char *name = s_name_tag(it);
@@ -232,7 +206,8 @@ static int s_instance(const struct tm_aws_sink *sink, const xmlNode *it, char *e
             cJSON_Delete(endpoint);
             cJSON_Delete(hops);
             cJSON_Delete(m);
-            return s_fail(errmsg, errmsg_len, rc ? rc : TM_ERR_NOMEM, "%s: metadataOptions malformed", where);
+            return tm__aws_parse_fail(errmsg, errmsg_len, rc ? rc : TM_ERR_NOMEM, "%s: metadataOptions malformed",
+                                      where);
         }
     }
     return tm_snapshot_set_attr(res, "metadata_options", m);
@@ -243,7 +218,7 @@ int tm__aws_ec2_parse_instances(const struct tm_aws_sink *sink, const char *body
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeInstances", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeInstances", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *r = tm_aws_xml_child(tm_aws_xml_child(resp, "reservationSet"), "item"); r && !rc;
@@ -286,7 +261,7 @@ static int s_permission(cJSON *rules, const xmlNode *p, const char *where, char 
             cJSON_Delete(items[i]);
     }
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: ipPermissions malformed", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: ipPermissions malformed", where);
     cJSON *groups = cJSON_AddArrayToObject(rule, "source_groups");
     if (!groups)
         return TM_ERR_NOMEM;
@@ -294,7 +269,7 @@ static int s_permission(cJSON *rules, const xmlNode *p, const char *where, char 
         const char *gid = tm_aws_xml_child_text(g, "groupId");
         const char *uid = tm_aws_xml_child_text(g, "userId");
         if (!gid || !*gid)
-            return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: a source group without groupId", where);
+            return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: a source group without groupId", where);
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(groups, o) || !cJSON_AddStringToObject(o, "group_id", gid) ||
             !cJSON_AddItemToObject(o, "user_id", tm_aws_json_string_or_null(uid)))
@@ -308,14 +283,15 @@ int tm__aws_ec2_parse_security_groups(const struct tm_aws_sink *sink, const char
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeSecurityGroups", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeSecurityGroups", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *g = tm_aws_xml_child(tm_aws_xml_child(resp, "securityGroupInfo"), "item"); g && !rc;
          g = tm_aws_xml_next(g)) {
         const char *id = s_need_id(g, "groupId", "sg-");
         if (!id) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeSecurityGroups: groupId missing or malformed");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                    "DescribeSecurityGroups: groupId missing or malformed");
             break;
         }
         char where[128];
@@ -349,8 +325,8 @@ int tm__aws_ec2_parse_security_groups(const struct tm_aws_sink *sink, const char
 static int s_interface(const struct tm_aws_sink *sink, const xmlNode *n, char *errmsg, size_t errmsg_len) {
     const char *id = s_need_id(n, "networkInterfaceId", "eni-");
     if (!id)
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE,
-                      "DescribeNetworkInterfaces: networkInterfaceId missing or malformed");
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                  "DescribeNetworkInterfaces: networkInterfaceId missing or malformed");
     char where[128];
     snprintf(where, sizeof(where), "DescribeNetworkInterfaces: %s", id);
     cJSON *res = NULL;
@@ -412,7 +388,7 @@ int tm__aws_ec2_parse_network_interfaces(const struct tm_aws_sink *sink, const c
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeNetworkInterfaces", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeNetworkInterfaces", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *n = tm_aws_xml_child(tm_aws_xml_child(resp, "networkInterfaceSet"), "item"); n && !rc;
@@ -438,14 +414,15 @@ int tm__aws_ec2_parse_snapshots(const struct tm_aws_sink *sink, cJSON *ids, cons
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeSnapshots", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeSnapshots", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *s = tm_aws_xml_child(tm_aws_xml_child(resp, "snapshotSet"), "item"); s && !rc;
          s = tm_aws_xml_next(s)) {
         const char *id = s_need_id(s, "snapshotId", "snap-");
         if (!id) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeSnapshots: snapshotId missing or malformed");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                    "DescribeSnapshots: snapshotId missing or malformed");
             break;
         }
         char where[128];
@@ -467,14 +444,14 @@ int tm__aws_ec2_parse_images(const struct tm_aws_sink *sink, cJSON *ids, const c
                              size_t errmsg_len) {
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, "DescribeImages", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, "DescribeImages", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *im = tm_aws_xml_child(tm_aws_xml_child(resp, "imagesSet"), "item"); im && !rc;
          im = tm_aws_xml_next(im)) {
         const char *id = s_need_id(im, "imageId", "ami-");
         if (!id) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeImages: imageId missing or malformed");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeImages: imageId missing or malformed");
             break;
         }
         char where[128];
@@ -494,7 +471,7 @@ static int s_permissions(cJSON **out, const char *op, const char *list, const ch
     *out = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *resp = NULL;
-    int rc = s_open(&doc, &resp, op, body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_ec2(&doc, &resp, op, body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     cJSON *arr = cJSON_CreateArray();
@@ -519,7 +496,7 @@ static int s_permissions(cJSON **out, const char *op, const char *list, const ch
                 rc = TM_ERR_NOMEM;
         }
         if (!rc && !o->child)
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: a permission naming no one", op);
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: a permission naming no one", op);
     }
     if (rc)
         cJSON_Delete(arr);
@@ -553,26 +530,15 @@ struct s_attr_ctx {
 
 static void s_on_permissions(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_attr_ctx *ctx = user_data;
-    const char *key = ctx->image ? "launch_permissions" : "create_volume_permissions";
     cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), ctx->arn);
     if (!r)
         return;
-    const struct tm_snapshot_error *err = res->error;
-    cJSON *perms = NULL;
-    if (!err) {
-        char why[256];
-        int rc = ctx->image
-                     ? tm__aws_ec2_parse_image_permissions(&perms, res->body, res->body_len, why, sizeof(why))
-                     : tm__aws_ec2_parse_snapshot_permissions(&perms, res->body, res->body_len, why, sizeof(why));
-        if (rc == TM_ERR_NOMEM) {
-            tm_aws_scan_check(scan, rc, ctx->arn);
-            return;
-        }
-        if (rc && !(err = tm_aws_fail(scan, res, "MalformedResponse", why)))
-            return;
-    }
-    int rc = err ? tm_snapshot_set_unknown(r, "attrs", key, err) : tm_snapshot_set_attr(r, key, perms);
-    tm_aws_scan_check(scan, rc, ctx->arn);
+    if (ctx->image)
+        tm__aws_set_fact(scan, r, "attrs", "launch_permissions",
+                         tm__aws_result_fact(scan, res, tm__aws_ec2_parse_image_permissions));
+    else
+        tm__aws_set_fact(scan, r, "attrs", "create_volume_permissions",
+                         tm__aws_result_fact(scan, res, tm__aws_ec2_parse_snapshot_permissions));
 }
 
 static int s_ask_permissions(struct tm_aws_scan *scan, const struct s_listing *l, const cJSON *ids) {
@@ -645,12 +611,10 @@ static void s_on_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
         next = NULL;
         rc = TM_OK;
     }
-    /* Failures of these calls have stopped the scan; nothing more to do here then. */
-    if (tm_aws_scan_check(scan, rc, op) >= 0 && tm_aws_scan_check(scan, s_ask_permissions(scan, l, ids), op) >= 0 &&
-        next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_on_page, l);
-    free(next);
+    if (rc == TM_OK)
+        rc = s_ask_permissions(scan, l, ids);
     cJSON_Delete(ids);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "NextToken", next, op, s_on_page, l);
 }
 
 static int s_list(struct tm_aws_scan *scan, const char *region, enum s_kind kind, const char *operation,

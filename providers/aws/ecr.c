@@ -33,7 +33,9 @@ static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *
         tm__aws_set_fact(scan, r, "policies", "resource", tm__aws_result_fact(scan, res, tm__aws_ecr_parse_policy));
 }
 
-static int s_get_policy(struct tm_aws_scan *scan, const char *region, const char *arn_in) {
+static int s_get_policy(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn_in, void *user_data) {
+    (void)f;
+    const char *region = user_data;
     char *arn = tm_aws_scan_strdup(scan, arn_in);
     cJSON *r = arn ? tm_snapshot_find(tm_aws_scan_snapshot(scan), arn) : NULL;
     char registry[64];
@@ -55,27 +57,10 @@ static int s_get_policy(struct tm_aws_scan *scan, const char *region, const char
     return tm_aws_call(scan, &call, s_policy_done, arn);
 }
 
+static const struct tm_aws_listing s_repositories = {"ecr", "nextToken", tm__aws_ecr_parse_repositories, s_get_policy};
+
 static void s_repositories_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "ecr", "DescribeRepositories");
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_ecr_parse_repositories(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_get_policy(scan, region, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "nextToken", next, s_repositories_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "ecr DescribeRepositories");
-    free(next);
-    tm__aws_strv_clean_up(&arns);
+    (void)tm__aws_listing_page(scan, res, user_data, &s_repositories, s_repositories_done, user_data);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {

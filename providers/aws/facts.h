@@ -43,6 +43,11 @@ TM_MUST_CHECK int tm__aws_strv_pushn(struct tm_aws_strv *sv, const char *s, size
 bool tm__aws_strv_contains(const struct tm_aws_strv *sv, const char *s);
 void tm__aws_strv_clean_up(struct tm_aws_strv *sv);
 
+/* A parser's failure: writes the message to errmsg (when given) and returns TM_ERR_NOMEM when rc is
+ * that, else TM_ERR_PARSE. */
+int tm__aws_parse_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Records an anomaly or failure about resource_id (may be NULL) in the snapshot's errors and, when res
  * is given, marks res.<section>[key] unknown with the same error. */
 TM_MUST_CHECK int tm__aws_facts_fail(const struct tm_aws_facts *f, cJSON *res, const char *section, const char *key,
@@ -61,6 +66,24 @@ TM_MUST_CHECK int tm__aws_json_next_token(const cJSON *root, const char *member,
  * present and not an array. */
 TM_MUST_CHECK int tm__aws_json_list(const cJSON **out, const cJSON *root, const char *member, const char *operation,
                                     char *errmsg, size_t errmsg_len);
+
+/* Reads one element of a JSON listing page into acc; TM_ERR_PARSE with errmsg saying what is wrong with
+ * it: tm__aws_json_page puts "<Operation>: <list>[<index>]: " before a message that does not name the
+ * operation (of up to 199 characters). */
+typedef int (*tm_aws_json_item_fn)(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len);
+
+/* One page of a JSON listing, {"<list>": [...], "<token>": "..."}: item() on each element of the list in
+ * order until one fails. *next receives the next page's token (NULL on the last page, on failure, or
+ * when token is NULL: a listing without pages). */
+TM_MUST_CHECK int tm__aws_json_page(char **next, const char *body, size_t len, const char *operation, const char *list,
+                                    const char *token, tm_aws_json_item_fn item, void *acc, char *errmsg,
+                                    size_t errmsg_len);
+
+/* The usual accumulator of a listing page: the facts it records with and the items to follow up. */
+struct tm_aws_page_acc {
+    const struct tm_aws_facts *f;
+    struct tm_aws_strv *items; /* may be NULL */
+};
 
 /* A policy document carried in a string (Lambda GetPolicy, SQS/SNS attributes, API Gateway's policy).
  * API Gateway escapes the document a second time (`{\"Version\":...}` after JSON decoding); that
@@ -122,11 +145,90 @@ void tm__aws_facts_init(struct tm_aws_facts *f, struct tm_aws_scan *scan, const 
 const struct tm_snapshot_error *tm__aws_result_malformed(struct tm_aws_scan *scan, const struct tm_aws_result *res,
                                                          const char *errmsg);
 
+/* The outcome of parsing res's answer (rc, and errmsg when the parser failed): TM_ERR_PARSE is recorded
+ * as a malformed answer and becomes TM_OK; when err is not NULL, *err is set to the recorded error, to
+ * mark the facts the answer would have given (TM_ERR_NOMEM when it could not be recorded). Any other rc
+ * is returned as it is. */
+TM_MUST_CHECK int tm__aws_result_parsed(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc,
+                                        const char *errmsg, const struct tm_snapshot_error **err);
+
 /* Sets res.<section>[key] to value (taking it), failing the scan on error. NULL value (out of memory)
  * fails the scan too. */
 void tm__aws_set_fact(struct tm_aws_scan *scan, cJSON *res, const char *section, const char *key, cJSON *value);
 
 /* Percent-encodes one path segment into a scan-owned string ("" when out of memory). */
 const char *tm__aws_path_segment(struct tm_aws_scan *scan, const char *s);
+
+/* Records the facts an answer gives one resource; TM_ERR_PARSE when it does not parse. */
+typedef int (*tm_aws_put_fn)(const struct tm_aws_facts *f, cJSON *res, const char *body, size_t len, char *errmsg,
+                             size_t errmsg_len);
+
+/* The facts one call reads about one resource. */
+struct tm_aws_resource_facts {
+    const char *service;      /* the service they are recorded for: "sqs" */
+    tm_aws_put_fn put;        /* records them from the answer */
+    const char *const *attrs; /* NULL-terminated: the attributes put records */
+    bool policy;              /* put records the resource policy too */
+};
+
+/* Records res's answer on resource arn (nothing when it is not in the snapshot), from the done callback
+ * of its call in region. When the call failed or its answer does not parse (recorded as malformed),
+ * every fact it reads becomes unknown with that error instead. */
+void tm__aws_result_put(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region, const char *arn,
+                        const struct tm_aws_resource_facts *facts);
+
+/* ---- paginated calls (facts_call.c) ---- */
+
+/* Ends the done callback of one page of a paginated call, taking next (the token the page named, or
+ * NULL): when the page was read (rc TM_OK, err NULL) and names a next one, asks for it (res's call with
+ * token_param set to next, ending in done with user_data); then fails the scan with "<what>: <error>"
+ * when rc or that call failed. True when the next page was asked: the listing goes on. */
+bool tm__aws_page_end(struct tm_aws_scan *scan, const struct tm_aws_result *res, int rc,
+                      const struct tm_snapshot_error *err, const char *token_param, char *next, const char *what,
+                      tm_aws_done_fn done, void *user_data);
+
+/* Parses one page of a listing: records its resources and hands back the items to follow up (ARNs, ids,
+ * URLs) and the next page's token. */
+typedef int (*tm_aws_list_parse_fn)(const struct tm_aws_facts *f, const char *body, size_t len,
+                                    struct tm_aws_strv *items, char **next, char *errmsg, size_t errmsg_len);
+/* Starts what a service reads about one listed item; f is the page's (valid during the call only). */
+typedef int (*tm_aws_list_item_fn)(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *item,
+                                   void *user_data);
+
+/* A paginated listing whose items a service follows up. */
+struct tm_aws_listing {
+    const char *service;     /* the service its facts and errors are recorded for: "kms" */
+    const char *token_param; /* the parameter that asks for the next page: "Marker", "NextToken" */
+    tm_aws_list_parse_fn parse;
+    tm_aws_list_item_fn item; /* run for every item of every page */
+};
+
+/* Reads one page of a listing from the done callback of its call (done and user_data are that
+ * callback's; user_data also goes to the listing's item function). A failed call (already recorded)
+ * gives no items; an answer that does not parse is recorded as malformed and the items read before the
+ * fault are still followed up. True when the next page was asked; false when the listing is over (or
+ * the scan has failed). */
+bool tm__aws_listing_page(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *region,
+                          const struct tm_aws_listing *listing, tm_aws_done_fn done, void *user_data);
+
+/* Parses one page of a listing gathered into table across its pages. */
+typedef int (*tm_aws_table_parse_fn)(cJSON *table, const char *body, size_t len, char **next, char *errmsg,
+                                     size_t errmsg_len);
+
+/* A paginated listing gathered into a table (a region's KMS aliases, SNS subscriptions, usage plans)
+ * that is given to the resources once complete. */
+struct tm_aws_table_listing {
+    const char *service;     /* "kms": names a failure of the scan with the operation */
+    const char *token_param; /* the parameter that asks for the next page */
+    tm_aws_table_parse_fn parse;
+};
+
+/* Reads one page of a table listing from the done callback of its call. When the call failed or its
+ * answer does not parse (recorded as malformed), the listing ends there and *unknown, when still NULL,
+ * becomes the unknown marker of that error: a partial table is not the table. True when the next page
+ * was asked; false when the listing is over (or the scan has failed). */
+bool tm__aws_table_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
+                        const struct tm_aws_table_listing *listing, cJSON *table, cJSON **unknown, tm_aws_done_fn done,
+                        void *user_data);
 
 #endif

@@ -10,13 +10,13 @@
  * providers. */
 #include "providers/aws/iam.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
 #include "core/str.h"
+#include "providers/aws/facts.h"
 #include "providers/aws/xml.h"
 
 const struct tm_aws_api tm__aws_api_iam = {
@@ -47,34 +47,6 @@ static const struct tm_aws_operation s_operations[] = {
 
 /* ---- parsing ---- */
 
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) {
-    if (errmsg && errmsg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errmsg, errmsg_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
-}
-
-/* Opens a query answer: the document and its <OperationResult>. */
-static int s_open(xmlDoc **doc, const xmlNode **result, const char *operation, const char *body, size_t len,
-                  char *errmsg, size_t errmsg_len) {
-    char why[200];
-    int rc = tm_aws_xml_parse(doc, body, len, why, sizeof(why));
-    if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s", operation, why);
-    *result = tm_aws_xml_query_result(*doc, operation);
-    if (!*result) {
-        tm_aws_xml_free(*doc);
-        *doc = NULL;
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: not a %sResponse", operation, operation);
-    }
-    return TM_OK;
-}
-
 static int s_add_str(cJSON *obj, const char *key, const char *value) {
     cJSON *v = tm_aws_json_string_or_null(value);
     if (!v || !cJSON_AddItemToObject(obj, key, v)) {
@@ -88,7 +60,7 @@ static int s_add_str(cJSON *obj, const char *key, const char *value) {
 static const char *s_need(const xmlNode *m, const char *name, const char *where, char *errmsg, size_t errmsg_len) {
     const char *t = tm_aws_xml_child_text(m, name);
     if (!t || !*t) {
-        s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", where, name);
+        tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", where, name);
         return NULL;
     }
     return t;
@@ -103,7 +75,7 @@ static int s_add_document(cJSON *obj, const char *key, const xmlNode *m, const c
     cJSON *doc = NULL;
     int rc = tm_aws_policy_document(&doc, text, strlen(text), true);
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s is not a URL-encoded JSON policy", where, elem);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: %s is not a URL-encoded JSON policy", where, elem);
     if (!cJSON_AddItemToObject(obj, key, doc)) {
         cJSON_Delete(doc);
         return TM_ERR_NOMEM;
@@ -186,7 +158,7 @@ static int s_parse_user(struct tm__aws_iam_details *d, const xmlNode *m, char *e
     cJSON *groups = NULL;
     rc = tm_aws_xml_json_list(&groups, m, "GroupList", "member", NULL);
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: GroupList malformed", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: GroupList malformed", where);
     cJSON_AddItemToObject(u, "groups", groups);
     if ((rc = s_boundary(u, m)) || (rc = s_inline_list(u, m, "UserPolicyList", where, errmsg, errmsg_len)) ||
         (rc = s_managed_list(u, m, where, errmsg, errmsg_len)))
@@ -237,7 +209,7 @@ static int s_parse_profile(struct tm__aws_iam_details *d, const xmlNode *p, cons
         return TM_ERR_NOMEM;
     int rc = tm_aws_xml_json_list(&roles, p, "Roles", "member", "Arn");
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: instance profile %.200s: Roles malformed", where, arn);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: instance profile %.200s: Roles malformed", where, arn);
     cJSON_AddItemToObject(ip, "roles", roles);
     return TM_OK;
 }
@@ -302,7 +274,7 @@ static int s_parse_policy(struct tm__aws_iam_details *d, const xmlNode *m, char 
         bool is_default = false;
         int rc = tm_aws_xml_child_bool(v, "IsDefaultVersion", &is_default);
         if (rc == TM_ERR_PARSE)
-            return s_fail(errmsg, errmsg_len, rc, "%s: IsDefaultVersion malformed", where);
+            return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: IsDefaultVersion malformed", where);
         const char *vid = tm_aws_xml_child_text(v, "VersionId");
         if (is_default || (def && vid && strcmp(def, vid) == 0)) {
             chosen = v;
@@ -310,7 +282,8 @@ static int s_parse_policy(struct tm__aws_iam_details *d, const xmlNode *m, char 
         }
     }
     if (!chosen)
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: no default version in PolicyVersionList", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: no default version in PolicyVersionList",
+                                  where);
     cJSON *holder = cJSON_CreateObject();
     if (!holder)
         return TM_ERR_NOMEM;
@@ -360,7 +333,7 @@ int tm__aws_iam_parse_gaad(struct tm__aws_iam_details *d, const char *body, size
     *marker = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, op, body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, op, body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "UserDetailList"), "member"); m && !rc;
@@ -376,9 +349,9 @@ int tm__aws_iam_parse_gaad(struct tm__aws_iam_details *d, const char *body, size
          m = tm_aws_xml_next(m))
         rc = s_parse_policy(d, m, errmsg, errmsg_len);
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
-        rc = s_fail(errmsg, errmsg_len, rc, "%s: IsTruncated without a Marker", op);
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: IsTruncated without a Marker", op);
     if (rc == TM_ERR_NOMEM)
-        s_fail(errmsg, errmsg_len, rc, "%s: out of memory", op);
+        tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: out of memory", op);
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -388,7 +361,7 @@ int tm__aws_iam_parse_list_roles(struct tm__aws_iam_details *d, const char *body
     *marker = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "ListRoles", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListRoles", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "Roles"), "member"); m && !rc;
@@ -401,8 +374,8 @@ int tm__aws_iam_parse_list_roles(struct tm__aws_iam_details *d, const char *body
         }
         int r = tm_aws_xml_child_ll(m, "MaxSessionDuration", &secs);
         if (r) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListRoles: role %.200s: MaxSessionDuration %s", arn,
-                        r == TM_ERR_NOT_FOUND ? "missing" : "not a number");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListRoles: role %.200s: MaxSessionDuration %s",
+                                    arn, r == TM_ERR_NOT_FOUND ? "missing" : "not a number");
             break;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(d->max_session, arn);
@@ -410,7 +383,7 @@ int tm__aws_iam_parse_list_roles(struct tm__aws_iam_details *d, const char *body
             rc = TM_ERR_NOMEM;
     }
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
-        rc = s_fail(errmsg, errmsg_len, rc, "ListRoles: IsTruncated without a Marker");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "ListRoles: IsTruncated without a Marker");
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -463,7 +436,7 @@ int tm__aws_iam_parse_get_policy(char **version_id, const char *body, size_t len
     *version_id = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "GetPolicy", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "GetPolicy", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     const char *v = s_need(tm_aws_xml_child(res, "Policy"), "DefaultVersionId", "GetPolicy", errmsg, errmsg_len);
@@ -480,7 +453,7 @@ int tm__aws_iam_parse_get_policy_version(cJSON **document, const char *body, siz
     *document = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "GetPolicyVersion", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "GetPolicyVersion", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     cJSON *holder = cJSON_CreateObject();
@@ -688,7 +661,7 @@ int tm__aws_iam_parse_access_keys(cJSON *keys, const char *body, size_t len, cha
     *marker = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "ListAccessKeys", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListAccessKeys", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "AccessKeyMetadata"), "member"); m && !rc;
@@ -705,7 +678,7 @@ int tm__aws_iam_parse_access_keys(cJSON *keys, const char *body, size_t len, cha
             rc = TM_ERR_NOMEM;
     }
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
-        rc = s_fail(errmsg, errmsg_len, rc, "ListAccessKeys: IsTruncated without a Marker");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "ListAccessKeys: IsTruncated without a Marker");
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -724,12 +697,12 @@ static int s_replace(cJSON *obj, const char *key, cJSON *v) {
 int tm__aws_iam_parse_key_last_used(cJSON *key, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "GetAccessKeyLastUsed", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "GetAccessKeyLastUsed", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     const xmlNode *lu = tm_aws_xml_child(res, "AccessKeyLastUsed");
     if (!lu) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "GetAccessKeyLastUsed: AccessKeyLastUsed missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "GetAccessKeyLastUsed: AccessKeyLastUsed missing");
     } else {
         /* A key never used has no LastUsedDate and "N/A" for service and region, kept as AWS spells it. */
         const char *date = tm_aws_xml_child_text(lu, "LastUsedDate");
@@ -748,21 +721,21 @@ int tm__aws_iam_parse_aliases(char **alias, const char *body, size_t len, char *
     *marker = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "ListAccountAliases", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListAccountAliases", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     const xmlNode *list = tm_aws_xml_child(res, "AccountAliases");
     if (!list) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccountAliases: AccountAliases missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccountAliases: AccountAliases missing");
     } else {
         const char *first = tm_aws_xml_child_text(list, "member");
         if (tm_aws_xml_child(list, "member") && (!first || !*first))
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccountAliases: empty alias");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccountAliases: empty alias");
         else if (first && !*alias && !(*alias = strdup(first)))
             rc = TM_ERR_NOMEM;
     }
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
-        rc = s_fail(errmsg, errmsg_len, rc, "ListAccountAliases: IsTruncated without a Marker");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "ListAccountAliases: IsTruncated without a Marker");
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -770,14 +743,15 @@ int tm__aws_iam_parse_aliases(char **alias, const char *body, size_t len, char *
 int tm__aws_iam_parse_oidc_list(cJSON *arns, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "ListOpenIDConnectProviders", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListOpenIDConnectProviders", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "OpenIDConnectProviderList"), "member"); m && !rc;
          m = tm_aws_xml_next(m)) {
         const char *arn = tm_aws_xml_child_text(m, "Arn");
         if (!arn || !strstr(arn, ":oidc-provider/")) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListOpenIDConnectProviders: Arn missing or malformed");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                    "ListOpenIDConnectProviders: Arn missing or malformed");
             break;
         }
         cJSON *s = cJSON_CreateString(arn);
@@ -793,7 +767,7 @@ int tm__aws_iam_parse_oidc_list(cJSON *arns, const char *body, size_t len, char 
 int tm__aws_iam_parse_oidc(cJSON *resource, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "GetOpenIDConnectProvider", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "GetOpenIDConnectProvider", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     cJSON *clients = NULL, *thumbs = NULL;
@@ -802,7 +776,8 @@ int tm__aws_iam_parse_oidc(cJSON *resource, const char *body, size_t len, char *
         rc = TM_ERR_PARSE;
     } else if ((rc = tm_aws_xml_json_list(&clients, res, "ClientIDList", "member", NULL)) ||
                (rc = tm_aws_xml_json_list(&thumbs, res, "ThumbprintList", "member", NULL))) {
-        rc = s_fail(errmsg, errmsg_len, rc, "GetOpenIDConnectProvider: ClientIDList or ThumbprintList malformed");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc,
+                                "GetOpenIDConnectProvider: ClientIDList or ThumbprintList malformed");
     } else {
         /* The setters own the value even when they fail. */
         rc = tm_snapshot_set_attr(resource, "url", cJSON_CreateString(url));
@@ -825,7 +800,7 @@ int tm__aws_iam_parse_saml(const struct tm_aws_sink *sink, const char *body, siz
                            size_t errmsg_len) {
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "ListSAMLProviders", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListSAMLProviders", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "SAMLProviderList"), "member"); m && !rc;
@@ -833,7 +808,7 @@ int tm__aws_iam_parse_saml(const struct tm_aws_sink *sink, const char *body, siz
         const char *arn = tm_aws_xml_child_text(m, "Arn");
         const char *name = arn ? strstr(arn, ":saml-provider/") : NULL;
         if (!name || !name[15]) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListSAMLProviders: Arn missing or malformed");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListSAMLProviders: Arn missing or malformed");
             break;
         }
         cJSON *r = NULL;

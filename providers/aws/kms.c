@@ -28,8 +28,9 @@ static const struct tm_aws_operation s_operations[] = {
 };
 
 /* What DescribeKey reads: unknown together when it fails. */
-static const char *const s_metadata_attrs[] = {"key_manager", "key_state", "key_usage",
-                                               "key_spec",    "origin",    "enabled"};
+static const char *const s_metadata_attrs[] = {"key_manager", "key_state", "key_usage", "key_spec",
+                                               "origin",      "enabled",   NULL};
+static const struct tm_aws_resource_facts s_metadata = {"kms", tm__aws_kms_put_metadata, s_metadata_attrs, false};
 
 struct s_region {
     const char *region;
@@ -79,24 +80,7 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
 
 static void s_describe_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_key *k = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), k->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, k->region->region, "kms", "DescribeKey");
-        char errmsg[256] = "";
-        rc = tm__aws_kms_put_metadata(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    for (size_t i = 0; err && rc == TM_OK && i < sizeof(s_metadata_attrs) / sizeof(s_metadata_attrs[0]); i++)
-        rc = tm_snapshot_set_unknown(r, "attrs", s_metadata_attrs[i], err);
-    (void)tm_aws_scan_check(scan, rc, "kms DescribeKey");
+    tm__aws_result_put(scan, res, k->region->region, k->arn, &s_metadata);
 }
 
 static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
@@ -106,7 +90,9 @@ static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *
         tm__aws_set_fact(scan, r, "policies", "resource", tm__aws_result_fact(scan, res, tm__aws_kms_parse_policy));
 }
 
-static int s_start_key(struct tm_aws_scan *scan, struct s_region *r, const char *arn) {
+static int s_start_key(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn, void *user_data) {
+    (void)f;
+    struct s_region *r = user_data;
     struct s_key *k = tm_aws_scan_alloc(scan, sizeof(*k));
     if (!k)
         return TM_ERR_NOMEM;
@@ -126,54 +112,21 @@ static int s_start_key(struct tm_aws_scan *scan, struct s_region *r, const char 
     return rc;
 }
 
+static const struct tm_aws_listing s_keys = {"kms", "Marker", tm__aws_kms_parse_keys, s_start_key};
+
 static void s_keys_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!res->error) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, r->region, "kms", "ListKeys");
-        char errmsg[256] = "";
-        rc = tm__aws_kms_parse_keys(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_start_key(scan, r, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_keys_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "kms ListKeys") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_keys, s_keys_done, r))
         return;
     r->keys_done = true;
     s_region_finish(scan, r);
 }
 
+static const struct tm_aws_table_listing s_aliases = {"kms", "Marker", tm__aws_kms_parse_aliases};
+
 static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!err) {
-        char errmsg[256] = "";
-        rc = tm__aws_kms_parse_aliases(r->by_key, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    if (err && rc == TM_OK && !r->aliases_unknown && !(r->aliases_unknown = tm_aws_unknown_value(err)))
-        rc = TM_ERR_NOMEM;
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_aliases_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "kms ListAliases") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_aliases, r->by_key, &r->aliases_unknown, s_aliases_done, r))
         return;
     r->aliases_done = true;
     s_region_finish(scan, r);

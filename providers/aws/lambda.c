@@ -190,17 +190,11 @@ static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     char *next = NULL;
     char errmsg[256] = "";
     int rc = tm__aws_lambda_parse_aliases(&aliases, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
+    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     for (size_t i = 0; i < aliases.n && rc == TM_OK; i++)
         rc = s_start_alias(scan, fn, &aliases.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_aliases_done, fn);
-    (void)tm_aws_scan_check(scan, rc, "lambda ListAliases");
-    free(next);
     tm__aws_lambda_aliases_clean_up(&aliases);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "Marker", next, "lambda ListAliases", s_aliases_done, fn);
 }
 
 static int s_start_function(struct tm_aws_scan *scan, const char *region, const char *arn) {
@@ -291,10 +285,7 @@ static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_resul
             rc = tm__aws_lambda_parse_functions(&f, copy.data ? copy.data : (char *)"", copy.len, &arns, &next, errmsg,
                                                 sizeof(errmsg));
         tm_buf_clean_up_secret(&copy);
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (err && rc == TM_OK && !r->listing_unknown && !(r->listing_unknown = tm_aws_unknown_value(err)))
         rc = TM_ERR_NOMEM;
@@ -303,12 +294,8 @@ static void s_functions_done(struct tm_aws_scan *scan, const struct tm_aws_resul
         if (rc == TM_OK)
             rc = s_start_function(scan, r->region, arns.v[i]);
     }
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_functions_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
     tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "lambda ListFunctions") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, err, "Marker", next, "lambda ListFunctions", s_functions_done, r))
         return;
     r->functions_done = true;
     s_region_finish(scan, r);
@@ -324,16 +311,9 @@ static void s_mappings_done(struct tm_aws_scan *scan, const struct tm_aws_result
         char errmsg[256] = "";
         rc = tm__aws_lambda_parse_event_source_mappings(&f, res->body, res->body_len, &r->mapped, &next, errmsg,
                                                         sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     }
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_mappings_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "lambda ListEventSourceMappings") == TM_OK && more)
+    if (tm__aws_page_end(scan, res, rc, NULL, "Marker", next, "lambda ListEventSourceMappings", s_mappings_done, r))
         return;
     r->mappings_done = true;
     s_region_finish(scan, r);

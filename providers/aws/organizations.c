@@ -7,12 +7,12 @@
  * policies (AccessDeniedException): that is recorded and the policies are unknown, never "none". */
 #include "providers/aws/organizations.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
+#include "providers/aws/facts.h"
 
 const struct tm_aws_api tm__aws_api_organizations = {
     .name = "organizations",
@@ -42,18 +42,6 @@ static const struct tm_aws_operation s_operations[] = {
 
 /* ---- parsing ---- */
 
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) {
-    if (errmsg && errmsg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errmsg, errmsg_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
-}
-
 static int s_parse(cJSON **root, const char *op, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     int rc = tm_json_parse(root, body, len, op, errmsg, errmsg_len);
     if (rc)
@@ -61,7 +49,7 @@ static int s_parse(cJSON **root, const char *op, const char *body, size_t len, c
     if (!cJSON_IsObject(*root)) {
         cJSON_Delete(*root);
         *root = NULL;
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: the answer is not a JSON object", op);
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: the answer is not a JSON object", op);
     }
     return TM_OK;
 }
@@ -81,7 +69,7 @@ int tm__aws_org_parse_organization(struct tm__aws_org *out, const char *body, si
     const cJSON *org = cJSON_GetObjectItemCaseSensitive(root, "Organization");
     const char *id = s_str(org, "Id");
     if (!cJSON_IsObject(org) || !id || !*id) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeOrganization: Organization.Id missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeOrganization: Organization.Id missing");
         goto out;
     }
     out->organization = cJSON_CreateObject();
@@ -97,7 +85,8 @@ int tm__aws_org_parse_organization(struct tm__aws_org *out, const char *body, si
     out->all_features = !fs || strcmp(fs, "ALL") == 0;
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(org, "AvailablePolicyTypes");
     if (types && !cJSON_IsArray(types)) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeOrganization: AvailablePolicyTypes is not a list");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                "DescribeOrganization: AvailablePolicyTypes is not a list");
         goto out;
     }
     out->types_listed = cJSON_GetArraySize(types) > 0;
@@ -127,13 +116,13 @@ int tm__aws_org_parse_accounts(cJSON *out, char **next_token, const char *body, 
         return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "Accounts");
     if (!cJSON_IsArray(list)) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: Accounts missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: Accounts missing");
         goto out;
     }
     for (const cJSON *a = list->child; a; a = a->next) {
         const char *id = s_str(a, "Id");
         if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: an account without a 12-digit Id");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListAccounts: an account without a 12-digit Id");
             goto out;
         }
         cJSON *s = cJSON_CreateString(id);
@@ -161,7 +150,7 @@ int tm__aws_org_parse_parents(char **id, char **type, const char *body, size_t l
     const cJSON *first = cJSON_IsArray(parents) ? parents->child : NULL;
     const char *pid = s_str(first, "Id"), *ptype = s_str(first, "Type");
     if (!pid || !*pid || !ptype || (strcmp(ptype, "ROOT") != 0 && strcmp(ptype, "ORGANIZATIONAL_UNIT") != 0)) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListParents: no parent with an Id and a known Type");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListParents: no parent with an Id and a known Type");
     } else if (!(*id = strdup(pid)) || !(*type = strdup(ptype))) {
         free(*id);
         *id = NULL;
@@ -180,13 +169,13 @@ int tm__aws_org_parse_policies(cJSON *out, char **next_token, const char *body, 
         return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "Policies");
     if (!cJSON_IsArray(list)) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListPoliciesForTarget: Policies missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListPoliciesForTarget: Policies missing");
         goto out;
     }
     for (const cJSON *p = list->child; p; p = p->next) {
         const char *pid = s_str(p, "Id");
         if (!pid || !*pid) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListPoliciesForTarget: a policy without Id");
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "ListPoliciesForTarget: a policy without Id");
             goto out;
         }
         cJSON *e = cJSON_CreateObject();
@@ -213,9 +202,9 @@ int tm__aws_org_parse_policy(cJSON **document, const char *body, size_t len, cha
         return rc;
     const char *content = s_str(cJSON_GetObjectItemCaseSensitive(root, "Policy"), "Content");
     if (!content)
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribePolicy: Policy.Content missing");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribePolicy: Policy.Content missing");
     else if ((rc = tm_aws_policy_document(document, content, strlen(content), false)))
-        rc = s_fail(errmsg, errmsg_len, rc, "DescribePolicy: Content is not a JSON policy");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "DescribePolicy: Content is not a JSON policy");
     cJSON_Delete(root);
     return rc;
 }

@@ -3,13 +3,13 @@
  * cross-account shares). */
 #include "providers/aws/rds.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
 #include "core/str.h"
+#include "providers/aws/facts.h"
 #include "providers/aws/xml.h"
 
 const struct tm_aws_api tm__aws_api_rds = {
@@ -34,33 +34,6 @@ static const struct tm_aws_operation s_operations[] = {
 
 /* ---- parsing ---- */
 
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *errmsg, size_t errmsg_len, int rc, const char *fmt, ...) {
-    if (errmsg && errmsg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errmsg, errmsg_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
-}
-
-static int s_open(xmlDoc **doc, const xmlNode **result, const char *operation, const char *body, size_t len,
-                  char *errmsg, size_t errmsg_len) {
-    char why[200];
-    int rc = tm_aws_xml_parse(doc, body, len, why, sizeof(why));
-    if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s", operation, why);
-    *result = tm_aws_xml_query_result(*doc, operation);
-    if (!*result) {
-        tm_aws_xml_free(*doc);
-        *doc = NULL;
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: not a %sResponse", operation, operation);
-    }
-    return TM_OK;
-}
-
 typedef int (*s_json_fn)(cJSON **out, const xmlNode *node, const char *name);
 
 static int s_attr(cJSON *res, const char *key, s_json_fn fn, const xmlNode *n, const char *elem, const char *where,
@@ -68,7 +41,7 @@ static int s_attr(cJSON *res, const char *key, s_json_fn fn, const xmlNode *n, c
     cJSON *v = NULL;
     int rc = fn(&v, n, elem);
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: %s malformed", where, elem);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: %s malformed", where, elem);
     return tm_snapshot_set_attr(res, key, v);
 }
 
@@ -87,11 +60,12 @@ static int s_arn(char *out, size_t out_len, const struct tm_aws_sink *sink, cons
 static int s_instance(const struct tm_aws_sink *sink, const xmlNode *m, char *errmsg, size_t errmsg_len) {
     const char *id = tm_aws_xml_child_text(m, "DBInstanceIdentifier");
     if (!id || !*id)
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "DescribeDBInstances: DBInstanceIdentifier missing");
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE,
+                                  "DescribeDBInstances: DBInstanceIdentifier missing");
     char where[200], arn[512];
     snprintf(where, sizeof(where), "DescribeDBInstances: %.120s", id);
     if (s_arn(arn, sizeof(arn), sink, tm_aws_xml_child_text(m, "DBInstanceArn"), "db", id))
-        return s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: DBInstanceArn malformed", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: DBInstanceArn malformed", where);
     cJSON *res = NULL;
     int rc = tm_snapshot_resource(sink->snap, arn, "aws:rds:db", sink->account, sink->region, id, &res);
     if (rc)
@@ -110,7 +84,7 @@ static int s_instance(const struct tm_aws_sink *sink, const xmlNode *m, char *er
         return rc;
     rc = tm_aws_xml_json_list(&sgs, m, "VpcSecurityGroups", "VpcSecurityGroupMembership", "VpcSecurityGroupId");
     if (rc)
-        return s_fail(errmsg, errmsg_len, rc, "%s: VpcSecurityGroups malformed", where);
+        return tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: VpcSecurityGroups malformed", where);
     for (const cJSON *g = sgs->child; g && !rc; g = g->next) {
         char sg[256];
         rc = tm_aws_arn(sg, sizeof(sg), sink->partition, "ec2", sink->region, sink->account, "security-group/%s",
@@ -130,14 +104,14 @@ int tm__aws_rds_parse_instances(const struct tm_aws_sink *sink, const char *body
     *marker = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, "DescribeDBInstances", body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, "DescribeDBInstances", body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "DBInstances"), "DBInstance"); m && !rc;
          m = tm_aws_xml_next(m))
         rc = s_instance(sink, m, errmsg, errmsg_len);
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", NULL)))
-        rc = s_fail(errmsg, errmsg_len, rc, "DescribeDBInstances: Marker malformed");
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "DescribeDBInstances: Marker malformed");
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -153,20 +127,20 @@ int tm__aws_rds_parse_snapshots(const struct tm_aws_sink *sink, bool cluster, cJ
     const char *enc_elem = cluster ? "StorageEncrypted" : "Encrypted";
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, op, body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, op, body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, list), item); m && !rc; m = tm_aws_xml_next(m)) {
         const char *id = tm_aws_xml_child_text(m, id_elem);
         if (!id || !*id) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", op, id_elem);
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", op, id_elem);
             break;
         }
         char where[200], arn[512];
         snprintf(where, sizeof(where), "%s: %.120s", op, id);
         if (s_arn(arn, sizeof(arn), sink, tm_aws_xml_child_text(m, arn_elem), cluster ? "cluster-snapshot" : "snapshot",
                   id)) {
-            rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s malformed", where, arn_elem);
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s malformed", where, arn_elem);
             break;
         }
         cJSON *r = NULL, *e = NULL;
@@ -182,7 +156,7 @@ int tm__aws_rds_parse_snapshots(const struct tm_aws_sink *sink, bool cluster, cJ
         }
     }
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", NULL)))
-        rc = s_fail(errmsg, errmsg_len, rc, "%s: Marker malformed", op);
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: Marker malformed", op);
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -196,12 +170,12 @@ int tm__aws_rds_parse_restore(cJSON **out, bool cluster, const char *body, size_
     const char *item = cluster ? "DBClusterSnapshotAttribute" : "DBSnapshotAttribute";
     xmlDoc *doc = NULL;
     const xmlNode *res = NULL;
-    int rc = s_open(&doc, &res, op, body, len, errmsg, errmsg_len);
+    int rc = tm_aws_xml_open_query(&doc, &res, op, body, len, errmsg, errmsg_len);
     if (rc)
         return rc;
     const xmlNode *attrs = tm_aws_xml_path(res, path);
     if (!attrs) {
-        rc = s_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", op, path);
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, TM_ERR_PARSE, "%s: %s missing", op, path);
         goto out;
     }
     for (const xmlNode *a = tm_aws_xml_child(attrs, item); a; a = tm_aws_xml_next(a)) {
@@ -209,7 +183,7 @@ int tm__aws_rds_parse_restore(cJSON **out, bool cluster, const char *body, size_
         if (!name || strcmp(name, "restore") != 0)
             continue;
         if ((rc = tm_aws_xml_json_list(out, a, "AttributeValues", "AttributeValue", NULL)))
-            rc = s_fail(errmsg, errmsg_len, rc, "%s: AttributeValues malformed", op);
+            rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "%s: AttributeValues malformed", op);
         goto out;
     }
     /* No restore attribute: shared with no one. */
@@ -235,25 +209,20 @@ struct s_restore_ctx {
     bool cluster;
 };
 
+static int s_parse_db_restore(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return tm__aws_rds_parse_restore(out, false, body, len, errmsg, errmsg_len);
+}
+
+static int s_parse_cluster_restore(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return tm__aws_rds_parse_restore(out, true, body, len, errmsg, errmsg_len);
+}
+
 static void s_on_restore(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_restore_ctx *ctx = user_data;
     cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), ctx->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    cJSON *values = NULL;
-    if (!err) {
-        char why[256];
-        int rc = tm__aws_rds_parse_restore(&values, ctx->cluster, res->body, res->body_len, why, sizeof(why));
-        if (rc == TM_ERR_NOMEM) {
-            tm_aws_scan_check(scan, rc, ctx->arn);
-            return;
-        }
-        if (rc && !(err = tm_aws_fail(scan, res, "MalformedResponse", why)))
-            return;
-    }
-    int rc = err ? tm_snapshot_set_unknown(r, "attrs", "restore", err) : tm_snapshot_set_attr(r, "restore", values);
-    tm_aws_scan_check(scan, rc, ctx->arn);
+    if (r)
+        tm__aws_set_fact(scan, r, "attrs", "restore",
+                         tm__aws_result_fact(scan, res, ctx->cluster ? s_parse_cluster_restore : s_parse_db_restore));
 }
 
 static int s_ask_restore(struct tm_aws_scan *scan, const struct s_listing *l, const cJSON *ids) {
@@ -299,12 +268,10 @@ static void s_on_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
         next = NULL;
         rc = TM_OK;
     }
-    const char *op = res->call->operation;
-    /* Failures of these calls have stopped the scan; nothing more to do here then. */
-    if (tm_aws_scan_check(scan, rc, op) >= 0 && tm_aws_scan_check(scan, s_ask_restore(scan, l, ids), op) >= 0 && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_on_page, l);
-    free(next);
+    if (rc == TM_OK)
+        rc = s_ask_restore(scan, l, ids);
     cJSON_Delete(ids);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "Marker", next, res->call->operation, s_on_page, l);
 }
 
 static int s_list(struct tm_aws_scan *scan, const char *region, enum s_kind kind, const char *operation) {

@@ -135,10 +135,7 @@ static void s_access_points_done(struct tm_aws_scan *scan, const struct tm_aws_r
         char errmsg[256] = "";
         rc = tm__aws_s3_parse_access_points(&f, b->name, res->body, res->body_len, &arns, &names, &next, errmsg,
                                             sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     for (size_t i = 0; i < arns.n && rc == TM_OK; i++) {
         rc = tm__aws_strv_push(&b->access_points, arns.v[i]);
@@ -218,10 +215,7 @@ static void s_location_done(struct tm_aws_scan *scan, const struct tm_aws_result
     if (!err) {
         char errmsg[256] = "";
         rc = tm__aws_s3_parse_location(region, sizeof(region), res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
     }
     if (rc == TM_OK && err) {
         /* Without its region nothing else about the bucket can be asked. */
@@ -290,10 +284,7 @@ static void s_buckets_done(struct tm_aws_scan *scan, const struct tm_aws_result 
     struct tm_aws_strv names = {0};
     char errmsg[256] = "";
     int rc = tm__aws_s3_parse_buckets(&f, res->body, res->body_len, &names, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
+    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
     for (size_t i = 0; i < names.n && rc == TM_OK; i++)
         rc = s_start_bucket(scan, names.v[i]);
     (void)tm_aws_scan_check(scan, rc, "s3 ListBuckets");

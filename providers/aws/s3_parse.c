@@ -126,6 +126,41 @@ static int s_bool_child(cJSON *o, const char *key, const xmlNode *node, const ch
     return cJSON_AddBoolToObject(o, key, v) ? TM_OK : TM_ERR_NOMEM;
 }
 
+/* Reads a fact from the document element of an answer into *out (freed by the caller on failure). */
+typedef int (*s_fact_fn)(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len);
+
+/* The fact read by fn from root, in *out only when it was read; frees doc. */
+static int s_fact_from(cJSON **out, xmlDoc *doc, const xmlNode *root, s_fact_fn fn, char *errmsg, size_t errmsg_len) {
+    cJSON *v = NULL;
+    int rc = fn(&v, root, errmsg, errmsg_len);
+    if (rc)
+        cJSON_Delete(v);
+    else
+        *out = v;
+    tm_aws_xml_free(doc);
+    return rc;
+}
+
+/* The fact an answer of operation holds under its document element root_name. */
+static int s_fact(cJSON **out, const char *operation, const char *root_name, s_fact_fn fn, const char *body, size_t len,
+                  char *errmsg, size_t errmsg_len) {
+    *out = NULL;
+    xmlDoc *doc = NULL;
+    const xmlNode *root = NULL;
+    int rc = s_doc(&doc, &root, operation, root_name, body, len, errmsg, errmsg_len);
+    return rc ? rc : s_fact_from(out, doc, root, fn, errmsg, errmsg_len);
+}
+
+static int s_read_policy_status(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
+    bool is_public = false;
+    if (tm_aws_xml_child_bool(root, "IsPublic", &is_public) != TM_OK) {
+        snprintf(errmsg, errmsg_len, "GetBucketPolicyStatus: IsPublic is missing or not a boolean");
+        return TM_ERR_PARSE;
+    }
+    *out = cJSON_CreateObject();
+    return *out && cJSON_AddBoolToObject(*out, "is_public", is_public) ? TM_OK : TM_ERR_NOMEM;
+}
+
 int tm__aws_s3_parse_policy_status(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
     *out = NULL;
     xmlDoc *doc = NULL;
@@ -140,24 +175,7 @@ int tm__aws_s3_parse_policy_status(cJSON **out, const char *body, size_t len, ch
             doc = NULL;
         }
     }
-    if (rc)
-        return rc;
-    bool is_public = false;
-    rc = tm_aws_xml_child_bool(root, "IsPublic", &is_public);
-    if (rc == TM_OK) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddBoolToObject(o, "is_public", is_public)) {
-            cJSON_Delete(o);
-            rc = TM_ERR_NOMEM;
-        } else {
-            *out = o;
-        }
-    } else {
-        snprintf(errmsg, errmsg_len, "GetBucketPolicyStatus: IsPublic is missing or not a boolean");
-        rc = TM_ERR_PARSE;
-    }
-    tm_aws_xml_free(doc);
-    return rc;
+    return rc ? rc : s_fact_from(out, doc, root, s_read_policy_status, errmsg, errmsg_len);
 }
 
 static int s_text_member(cJSON *o, const char *key, const xmlNode *node, const char *name) {
@@ -196,22 +214,14 @@ static int s_grantee(cJSON **out, const xmlNode *g) {
     return TM_OK;
 }
 
-int tm__aws_s3_parse_acl(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    xmlDoc *doc = NULL;
-    const xmlNode *root = NULL;
-    int rc = s_doc(&doc, &root, "GetBucketAcl", "AccessControlPolicy", body, len, errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    cJSON *acl = cJSON_CreateObject();
-    cJSON *owner = cJSON_CreateObject();
-    cJSON *grants = cJSON_CreateArray();
-    if (!acl || !owner || !grants) {
-        rc = TM_ERR_NOMEM;
-        goto out;
-    }
+static int s_read_acl(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
+    cJSON *acl = *out = cJSON_CreateObject();
+    cJSON *owner = acl ? cJSON_AddObjectToObject(acl, "owner") : NULL;
+    cJSON *grants = owner ? cJSON_AddArrayToObject(acl, "grants") : NULL;
+    if (!grants)
+        return TM_ERR_NOMEM;
     const xmlNode *own = tm_aws_xml_child(root, "Owner");
-    rc = s_text_member(owner, "id", own, "ID");
+    int rc = s_text_member(owner, "id", own, "ID");
     if (!rc)
         rc = s_text_member(owner, "display_name", own, "DisplayName");
     if (rc == TM_ERR_PARSE)
@@ -233,81 +243,50 @@ int tm__aws_s3_parse_acl(cJSON **out, const char *body, size_t len, char *errmsg
         if (rc)
             cJSON_Delete(o);
     }
-    if (rc)
-        goto out;
-    if (!cJSON_AddItemToObject(acl, "owner", owner)) {
-        rc = TM_ERR_NOMEM;
-        goto out;
-    }
-    owner = NULL;
-    if (!cJSON_AddItemToObject(acl, "grants", grants)) {
-        rc = TM_ERR_NOMEM;
-        goto out;
-    }
-    grants = NULL;
-    *out = acl;
-    acl = NULL;
-out:
-    cJSON_Delete(acl);
-    cJSON_Delete(owner);
-    cJSON_Delete(grants);
-    tm_aws_xml_free(doc);
     return rc;
 }
 
-int tm__aws_s3_parse_public_access_block(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    xmlDoc *doc = NULL;
-    const xmlNode *root = NULL;
-    int rc =
-        s_doc(&doc, &root, "GetPublicAccessBlock", "PublicAccessBlockConfiguration", body, len, errmsg, errmsg_len);
-    if (rc)
-        return rc;
+int tm__aws_s3_parse_acl(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return s_fact(out, "GetBucketAcl", "AccessControlPolicy", s_read_acl, body, len, errmsg, errmsg_len);
+}
+
+static int s_read_public_access_block(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
     static const char *const settings[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                                            "RestrictPublicBuckets"};
-    cJSON *o = cJSON_CreateObject();
-    rc = o ? TM_OK : TM_ERR_NOMEM;
+    cJSON *o = *out = cJSON_CreateObject();
+    int rc = o ? TM_OK : TM_ERR_NOMEM;
     for (size_t i = 0; i < 4 && !rc; i++) {
         rc = s_bool_child(o, settings[i], root, settings[i], false);
         if (rc == TM_ERR_PARSE)
             snprintf(errmsg, errmsg_len, "GetPublicAccessBlock: %s is not a boolean", settings[i]);
     }
-    if (rc)
-        cJSON_Delete(o);
-    else
-        *out = o;
-    tm_aws_xml_free(doc);
     return rc;
 }
 
-int tm__aws_s3_parse_ownership(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    xmlDoc *doc = NULL;
-    const xmlNode *root = NULL;
-    int rc = s_doc(&doc, &root, "GetBucketOwnershipControls", "OwnershipControls", body, len, errmsg, errmsg_len);
-    if (rc)
-        return rc;
+int tm__aws_s3_parse_public_access_block(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return s_fact(out, "GetPublicAccessBlock", "PublicAccessBlockConfiguration", s_read_public_access_block, body, len,
+                  errmsg, errmsg_len);
+}
+
+static int s_read_ownership(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
     const char *own = tm_aws_xml_child_text(tm_aws_xml_child(root, "Rule"), "ObjectOwnership");
     if (!own || !*own) {
         snprintf(errmsg, errmsg_len, "GetBucketOwnershipControls: no Rule with an ObjectOwnership");
-        rc = TM_ERR_PARSE;
-    } else if (!(*out = cJSON_CreateString(own))) {
-        rc = TM_ERR_NOMEM;
+        return TM_ERR_PARSE;
     }
-    tm_aws_xml_free(doc);
-    return rc;
+    *out = cJSON_CreateString(own);
+    return *out ? TM_OK : TM_ERR_NOMEM;
 }
 
-int tm__aws_s3_parse_website(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    xmlDoc *doc = NULL;
-    const xmlNode *root = NULL;
-    int rc = s_doc(&doc, &root, "GetBucketWebsite", "WebsiteConfiguration", body, len, errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    cJSON *o = cJSON_CreateObject();
+int tm__aws_s3_parse_ownership(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return s_fact(out, "GetBucketOwnershipControls", "OwnershipControls", s_read_ownership, body, len, errmsg,
+                  errmsg_len);
+}
+
+static int s_read_website(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
+    cJSON *o = *out = cJSON_CreateObject();
     cJSON *redirect = NULL;
-    rc = o ? TM_OK : TM_ERR_NOMEM;
+    int rc = o ? TM_OK : TM_ERR_NOMEM;
     if (!rc)
         rc = s_text_member(o, "index_document", tm_aws_xml_child(root, "IndexDocument"), "Suffix");
     if (!rc)
@@ -334,28 +313,25 @@ int tm__aws_s3_parse_website(cJSON **out, const char *body, size_t len, char *er
     if (rc == TM_ERR_PARSE)
         snprintf(errmsg, errmsg_len, "GetBucketWebsite: a setting is not text");
     cJSON_Delete(redirect);
-    if (rc)
-        cJSON_Delete(o);
-    else
-        *out = o;
-    tm_aws_xml_free(doc);
+    return rc;
+}
+
+int tm__aws_s3_parse_website(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return s_fact(out, "GetBucketWebsite", "WebsiteConfiguration", s_read_website, body, len, errmsg, errmsg_len);
+}
+
+static int s_read_access_point_policy(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
+    const char *text = tm_aws_xml_child_text(root, "Policy");
+    char why[200] = "";
+    int rc = text ? tm__aws_policy_parse(out, text, strlen(text), why, sizeof(why)) : TM_ERR_PARSE;
+    if (rc == TM_ERR_PARSE)
+        snprintf(errmsg, errmsg_len, "GetAccessPointPolicy: %s", text ? why : "no Policy");
     return rc;
 }
 
 int tm__aws_s3_parse_access_point_policy(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
-    *out = NULL;
-    xmlDoc *doc = NULL;
-    const xmlNode *root = NULL;
-    int rc = s_doc(&doc, &root, "GetAccessPointPolicy", "GetAccessPointPolicyResult", body, len, errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    const char *text = tm_aws_xml_child_text(root, "Policy");
-    char why[200] = "";
-    rc = text ? tm__aws_policy_parse(out, text, strlen(text), why, sizeof(why)) : TM_ERR_PARSE;
-    if (rc == TM_ERR_PARSE)
-        snprintf(errmsg, errmsg_len, "GetAccessPointPolicy: %s", text ? why : "no Policy");
-    tm_aws_xml_free(doc);
-    return rc;
+    return s_fact(out, "GetAccessPointPolicy", "GetAccessPointPolicyResult", s_read_access_point_policy, body, len,
+                  errmsg, errmsg_len);
 }
 
 static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, int index, const char *only_bucket,

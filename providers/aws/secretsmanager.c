@@ -32,42 +32,27 @@ static void s_policy_done(struct tm_aws_scan *scan, const struct tm_aws_result *
         tm__aws_set_fact(scan, r, "policies", "resource", tm__aws_result_fact(scan, res, tm__aws_sm_parse_policy));
 }
 
+static int s_secret_item(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn_in, void *user_data) {
+    (void)f;
+    char *arn = tm_aws_scan_strdup(scan, arn_in);
+    if (!arn)
+        return TM_ERR_NOMEM;
+    const struct tm_aws_param p = {"SecretId", arn, false};
+    struct tm_aws_call call = {
+        .api = &s_api,
+        .operation = "GetResourcePolicy",
+        .region = user_data,
+        .resource = arn,
+        .params = &p,
+        .param_count = 1,
+    };
+    return tm_aws_call(scan, &call, s_policy_done, arn);
+}
+
+static const struct tm_aws_listing s_secrets = {"secretsmanager", "NextToken", tm__aws_sm_parse_secrets, s_secret_item};
+
 static void s_secrets_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "secretsmanager", "ListSecrets");
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_sm_parse_secrets(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++) {
-        char *arn = tm_aws_scan_strdup(scan, arns.v[i]);
-        if (!arn) {
-            rc = TM_ERR_NOMEM;
-            break;
-        }
-        const struct tm_aws_param p = {"SecretId", arn, false};
-        struct tm_aws_call call = {
-            .api = &s_api,
-            .operation = "GetResourcePolicy",
-            .region = region,
-            .resource = arn,
-            .params = &p,
-            .param_count = 1,
-        };
-        rc = tm_aws_call(scan, &call, s_policy_done, arn);
-    }
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_secrets_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "secretsmanager ListSecrets");
-    free(next);
-    tm__aws_strv_clean_up(&arns);
+    (void)tm__aws_listing_page(scan, res, user_data, &s_secrets, s_secrets_done, user_data);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {

@@ -61,31 +61,18 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
     (void)tm_aws_scan_check(scan, rc, "sns subscriptions");
 }
 
+/* What GetTopicAttributes reads: unknown together when it fails. */
+static const char *const s_attribute_facts[] = {"kms_master_key_id", NULL};
+static const struct tm_aws_resource_facts s_attributes = {"sns", tm__aws_sns_put_attributes, s_attribute_facts, true};
+
 static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_topic *t = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), t->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, t->region, "sns", "GetTopicAttributes");
-        char errmsg[256] = "";
-        rc = tm__aws_sns_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "attrs", "kms_master_key_id", err);
-    (void)tm_aws_scan_check(scan, rc, "sns GetTopicAttributes");
+    tm__aws_result_put(scan, res, t->region, t->arn, &s_attributes);
 }
 
-static int s_start_topic(struct tm_aws_scan *scan, struct s_region *r, const char *arn) {
+static int s_start_topic(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *arn, void *user_data) {
+    (void)f;
+    struct s_region *r = user_data;
     struct s_topic *t = tm_aws_scan_alloc(scan, sizeof(*t));
     if (!t || !(t->arn = tm_aws_scan_strdup(scan, arn)) || tm__aws_strv_push(&r->topics, arn))
         return TM_ERR_NOMEM;
@@ -102,55 +89,26 @@ static int s_start_topic(struct tm_aws_scan *scan, struct s_region *r, const cha
     return tm_aws_call(scan, &call, s_attributes_done, t);
 }
 
+static const struct tm_aws_listing s_topics = {"sns", "NextToken", tm__aws_sns_parse_topics, s_start_topic};
+
 static void s_topics_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    struct tm_aws_strv arns = {0};
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!res->error) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, r->region, "sns", "ListTopics");
-        char errmsg[256] = "";
-        rc = tm__aws_sns_parse_topics(&f, res->body, res->body_len, &arns, &next, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            (void)tm__aws_result_malformed(scan, res, errmsg);
-            rc = TM_OK;
-        }
-    }
-    for (size_t i = 0; i < arns.n && rc == TM_OK; i++)
-        rc = s_start_topic(scan, r, arns.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_topics_done, r);
-    bool more = rc == TM_OK && next;
-    free(next);
-    tm__aws_strv_clean_up(&arns);
-    if (tm_aws_scan_check(scan, rc, "sns ListTopics") == TM_OK && more)
+    if (tm__aws_listing_page(scan, res, r->region, &s_topics, s_topics_done, r))
         return;
     r->topics_done = true;
     s_region_finish(scan, r);
 }
 
+static int s_parse_subscriptions(cJSON *subs, const char *body, size_t len, char **next, char *errmsg,
+                                 size_t errmsg_len) {
+    return tm__aws_sns_parse_subscriptions(subs, "ListSubscriptions", body, len, next, errmsg, errmsg_len);
+}
+
+static const struct tm_aws_table_listing s_subscriptions = {"sns", "NextToken", s_parse_subscriptions};
+
 static void s_subscriptions_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_region *r = user_data;
-    const struct tm_snapshot_error *err = res->error;
-    char *next = NULL;
-    int rc = TM_OK;
-    if (!err) {
-        char errmsg[256] = "";
-        rc = tm__aws_sns_parse_subscriptions(r->subs, "ListSubscriptions", res->body, res->body_len, &next, errmsg,
-                                             sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    if (err && rc == TM_OK && !r->subs_unknown && !(r->subs_unknown = tm_aws_unknown_value(err)))
-        rc = TM_ERR_NOMEM;
-    if (rc == TM_OK && !err && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_subscriptions_done, r);
-    bool more = rc == TM_OK && !err && next;
-    free(next);
-    if (tm_aws_scan_check(scan, rc, "sns ListSubscriptions") == TM_OK && more)
+    if (tm__aws_table_page(scan, res, &s_subscriptions, r->subs, &r->subs_unknown, s_subscriptions_done, r))
         return;
     r->subs_done = true;
     s_region_finish(scan, r);

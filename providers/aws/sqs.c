@@ -26,32 +26,16 @@ struct s_queue {
     const char *arn;
 };
 
+static const struct tm_aws_resource_facts s_attributes = {"sqs", tm__aws_sqs_put_attributes,
+                                                          tm__aws_sqs_attribute_facts, true};
+
 static void s_attributes_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_queue *q = user_data;
-    cJSON *r = tm_snapshot_find(tm_aws_scan_snapshot(scan), q->arn);
-    if (!r)
-        return;
-    const struct tm_snapshot_error *err = res->error;
-    int rc = TM_OK;
-    if (!err) {
-        struct tm_aws_facts f;
-        tm__aws_facts_init(&f, scan, q->region, "sqs", "GetQueueAttributes");
-        char errmsg[256] = "";
-        rc = tm__aws_sqs_put_attributes(&f, r, res->body, res->body_len, errmsg, sizeof(errmsg));
-        if (rc == TM_ERR_PARSE) {
-            err = tm__aws_result_malformed(scan, res, errmsg);
-            rc = err ? TM_OK : TM_ERR_NOMEM;
-        }
-    }
-    for (size_t i = 0; err && rc == TM_OK && tm__aws_sqs_attribute_facts[i]; i++)
-        rc = tm_snapshot_set_unknown(r, "attrs", tm__aws_sqs_attribute_facts[i], err);
-    if (err && rc == TM_OK)
-        rc = tm_snapshot_set_unknown(r, "policies", "resource", err);
-    (void)tm_aws_scan_check(scan, rc, "sqs GetQueueAttributes");
+    tm__aws_result_put(scan, res, q->region, q->arn, &s_attributes);
 }
 
-static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *region,
-                         const char *url_in) {
+static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f, const char *url_in, void *user_data) {
+    const char *region = user_data;
     char arn[512];
     if (tm__aws_sqs_queue_arn(arn, sizeof(arn), f, url_in))
         return TM_OK;
@@ -72,27 +56,10 @@ static int s_start_queue(struct tm_aws_scan *scan, const struct tm_aws_facts *f,
     return tm_aws_call(scan, &call, s_attributes_done, q);
 }
 
+static const struct tm_aws_listing s_queues = {"sqs", "NextToken", tm__aws_sqs_parse_queues, s_start_queue};
+
 static void s_queues_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
-    const char *region = user_data;
-    if (res->error)
-        return;
-    struct tm_aws_facts f;
-    tm__aws_facts_init(&f, scan, region, "sqs", "ListQueues");
-    struct tm_aws_strv urls = {0};
-    char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_sqs_parse_queues(&f, res->body, res->body_len, &urls, &next, errmsg, sizeof(errmsg));
-    if (rc == TM_ERR_PARSE) {
-        (void)tm__aws_result_malformed(scan, res, errmsg);
-        rc = TM_OK;
-    }
-    for (size_t i = 0; i < urls.n && rc == TM_OK; i++)
-        rc = s_start_queue(scan, &f, region, urls.v[i]);
-    if (rc == TM_OK && next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_queues_done, user_data);
-    (void)tm_aws_scan_check(scan, rc, "sqs ListQueues");
-    free(next);
-    tm__aws_strv_clean_up(&urls);
+    (void)tm__aws_listing_page(scan, res, user_data, &s_queues, s_queues_done, user_data);
 }
 
 static int s_start(struct tm_aws_scan *scan, const char *region) {

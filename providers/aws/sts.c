@@ -44,21 +44,14 @@ int tm__aws_sts_parse_caller(struct tm__aws_caller *out, const char *body, size_
                              size_t errmsg_len) {
     memset(out, 0, sizeof(*out));
     xmlDoc *doc = NULL;
-    char why[200];
-    int rc = tm_aws_xml_parse(&doc, body, len, why, sizeof(why));
-    if (rc) {
-        snprintf(errmsg, errmsg_len, "GetCallerIdentity: %s", why);
-        return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
-    }
-    const xmlNode *res = tm_aws_xml_query_result(doc, "GetCallerIdentity");
+    const xmlNode *res = NULL;
+    int rc = tm_aws_xml_open_query(&doc, &res, "GetCallerIdentity", body, len, errmsg, errmsg_len);
+    if (rc)
+        return rc;
     const char *account = tm_aws_xml_child_text(res, "Account");
     const char *arn = tm_aws_xml_child_text(res, "Arn");
     const char *user_id = tm_aws_xml_child_text(res, "UserId");
     rc = TM_ERR_PARSE;
-    if (!res) {
-        snprintf(errmsg, errmsg_len, "GetCallerIdentity: not a GetCallerIdentityResponse");
-        goto out;
-    }
     if (!s_account_ok(account)) {
         snprintf(errmsg, errmsg_len, "GetCallerIdentity: Account is not a 12-digit account id");
         goto out;

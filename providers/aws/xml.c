@@ -269,6 +269,36 @@ const xmlNode *tm_aws_xml_ec2_response(const xmlDoc *doc, const char *operation)
     return s_response(doc, operation);
 }
 
+static int s_open(xmlDoc **doc, const xmlNode **out, bool ec2, const char *operation, const char *body, size_t len,
+                  char *errmsg, size_t errmsg_len) {
+    char why[200];
+    int rc = tm_aws_xml_parse(doc, body, len, why, sizeof(why));
+    if (rc) {
+        if (errmsg && errmsg_len)
+            snprintf(errmsg, errmsg_len, "%s: %s", operation, why);
+        return rc == TM_ERR_NOMEM ? rc : TM_ERR_PARSE;
+    }
+    *out = ec2 ? tm_aws_xml_ec2_response(*doc, operation) : tm_aws_xml_query_result(*doc, operation);
+    if (!*out) {
+        tm_aws_xml_free(*doc);
+        *doc = NULL;
+        if (errmsg && errmsg_len)
+            snprintf(errmsg, errmsg_len, "%s: not a %sResponse", operation, operation);
+        return TM_ERR_PARSE;
+    }
+    return TM_OK;
+}
+
+int tm_aws_xml_open_query(xmlDoc **doc, const xmlNode **result, const char *operation, const char *body, size_t len,
+                          char *errmsg, size_t errmsg_len) {
+    return s_open(doc, result, false, operation, body, len, errmsg, errmsg_len);
+}
+
+int tm_aws_xml_open_ec2(xmlDoc **doc, const xmlNode **response, const char *operation, const char *body, size_t len,
+                        char *errmsg, size_t errmsg_len) {
+    return s_open(doc, response, true, operation, body, len, errmsg, errmsg_len);
+}
+
 int tm_aws_xml_page_token(char **out, const xmlNode *node, const char *name, const char *truncated_flag) {
     *out = NULL;
     if (truncated_flag) {

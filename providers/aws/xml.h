@@ -86,6 +86,13 @@ TM_MUST_CHECK int tm_aws_xml_json_list(cJSON **out, const xmlNode *node, const c
 const xmlNode *tm_aws_xml_query_result(const xmlDoc *doc, const char *operation);
 /* The <OperationResponse> element of an ec2-protocol answer, or NULL. */
 const xmlNode *tm_aws_xml_ec2_response(const xmlDoc *doc, const char *operation);
+/* Parses an answer and finds its <OperationResult> (query) or <OperationResponse> (ec2). On failure
+ * *doc is NULL, errmsg (when given) reads "<Operation>: <what is wrong>", and the result is TM_ERR_NOMEM
+ * or TM_ERR_PARSE (an answer over the size cap included). Free *doc with tm_aws_xml_free. */
+TM_MUST_CHECK int tm_aws_xml_open_query(xmlDoc **doc, const xmlNode **result, const char *operation, const char *body,
+                                        size_t len, char *errmsg, size_t errmsg_len);
+TM_MUST_CHECK int tm_aws_xml_open_ec2(xmlDoc **doc, const xmlNode **response, const char *operation, const char *body,
+                                      size_t len, char *errmsg, size_t errmsg_len);
 /* The pagination token in child `name` of node ("Marker", "NextToken", "nextToken"): *out is a malloc'd
  * copy, or NULL when the child is absent or empty (the last page). With IAM's style, pass
  * truncated_flag "IsTruncated": then the token is only taken when that child is "true", and a missing

@@ -13,19 +13,16 @@
 #include <uv.h>
 
 #include "providers/aws/aws.h"
+#include "tests/support/aws_queue.h"
 
 struct tm__mock_fixture_set;
-struct tm_test_aws_fixtures_pending;
 
 struct tm_test_aws_fixtures {
     struct tm_aws_transport base; /* first: the scan calls through it */
     uv_loop_t *loop;
-    uv_idle_t idle;
+    struct tm_test_aws_queue queue; /* in_flight, closed: close() calls */
     struct tm__mock_fixture_set *set;
-    struct tm_test_aws_fixtures_pending *head, *tail;
     size_t sent;
-    size_t in_flight;
-    int closed;
     cJSON *unmatched;  /* "api Operation region path?query" of each call no fixture answered */
     cJSON *log;        /* the same line for every call */
     size_t deny_every; /* when not 0, every deny_every-th call is answered 403 AccessDenied instead */
@@ -48,5 +45,17 @@ struct tm_snapshot *tm_test_aws_scan_demo(const char *const *services, size_t se
 /* The same, with every deny_every-th call refused (AccessDenied); *denied receives how many were. */
 struct tm_snapshot *tm_test_aws_scan_demo_denying(const char *const *services, size_t service_count, size_t deny_every,
                                                   size_t *denied);
+
+/* The facts every resource of a type must still hold when calls are refused. */
+struct tm_test_aws_facts_of {
+    const char *type;
+    const char *const *keys; /* NULL-terminated, as tm_test_aws_facts_present takes them */
+};
+
+/* Scans the demo account four times, refusing every 2nd, 3rd, 4th and 5th call: each scan runs to its
+ * end, refuses at least one call, records an AccessDenied error for each refusal, and leaves every fact
+ * of facts (ending with {NULL, NULL}) known, null or unknown on every resource of its type. */
+void tm_test_aws_scan_demo_refused(const char *const *services, size_t service_count,
+                                   const struct tm_test_aws_facts_of *facts);
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/snapshot.h"
 #include "providers/aws/aws.h"
+#include "tests/support/aws_expect.h"
 #include "tests/support/aws_fake.h"
 
 #define ACCT "111122223333"
@@ -227,8 +228,8 @@ static int s_scan(struct run *r, struct tm_aws_scan_options *opts) {
     assert_int_equal(tm_aws_scan_start(r->scan), TM_OK);
     assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
     assert_true(tm_aws_scan_finished(r->scan));
-    assert_int_equal(r->fake.closed, 1);
-    assert_int_equal(r->fake.in_flight, 0);
+    assert_int_equal(r->fake.queue.closed, 1);
+    assert_int_equal(r->fake.queue.in_flight, 0);
     int status = tm_aws_scan_status(r->scan, err, sizeof(err));
     if (status == TM_OK)
         assert_int_equal(tm_snapshot_serialize(r->snap, &r->text, err, sizeof(err)), TM_OK);
@@ -241,29 +242,6 @@ static void s_finish(struct run *r) {
     tm_snapshot_destroy(r->snap);
     free(r->text);
     assert_int_equal(uv_loop_close(&r->loop), 0);
-}
-
-static const cJSON *s_get(const cJSON *o, const char *path) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *tok = strtok(buf, "|"); tok && o; tok = strtok(NULL, "|")) {
-        if (tok[0] >= '0' && tok[0] <= '9')
-            o = cJSON_GetArrayItem(o, atoi(tok));
-        else
-            o = cJSON_GetObjectItemCaseSensitive(o, tok);
-    }
-    return o;
-}
-
-static void s_expect(struct tm_snapshot *snap, const char *id, const char *path, const char *json) {
-    const cJSON *res = tm_snapshot_find(snap, id);
-    if (!res)
-        fail_msg("no resource %s", id);
-    const cJSON *v = s_get(res, path);
-    char *got = v ? cJSON_PrintUnformatted(v) : strdup("(absent)");
-    if (strcmp(got, json) != 0)
-        fail_msg("%s %s: got %s, want %s", id, path, got, json);
-    free(got);
 }
 
 static void test_full_scan(void **state) {
@@ -283,45 +261,48 @@ static void test_full_scan(void **state) {
                                "\"us-east-1\"],\"services\":[\"ec2\",\"iam\",\"organizations\",\"rds\"]}");
     free(scope);
     const char *acct = "arn:aws:iam::" ACCT ":root";
-    s_expect(s, acct, "type", "\"aws:account\"");
-    s_expect(s, acct, "attrs|alias", "\"acme\"");
-    s_expect(s, acct, "attrs|enabled_regions", "[\"eu-west-1\",\"us-east-1\"]");
-    s_expect(s, acct, "attrs|organization",
-             "{\"accounts\":[\"" ACCT "\",\"222233334444\",\"444455556666\"],\"arn\":\"arn:aws:organizations::"
-             "444455556666:organization/o-abc\",\"id\":\"o-abc\",\"master_account_id\":\"444455556666\"}");
+    tm_test_aws_expect(s, acct, "type", "\"aws:account\"");
+    tm_test_aws_expect(s, acct, "attrs|alias", "\"acme\"");
+    tm_test_aws_expect(s, acct, "attrs|enabled_regions", "[\"eu-west-1\",\"us-east-1\"]");
+    tm_test_aws_expect(s, acct, "attrs|organization",
+                       "{\"accounts\":[\"" ACCT
+                       "\",\"222233334444\",\"444455556666\"],\"arn\":\"arn:aws:organizations::"
+                       "444455556666:organization/o-abc\",\"id\":\"o-abc\",\"master_account_id\":\"444455556666\"}");
     /* SCPs from the account up: the OU's two, then the root's; FullAWSAccess described once. */
-    s_expect(s, acct, "policies|scps|0|id", "\"p-FullAWSAccess\"");
-    s_expect(s, acct, "policies|scps|0|target", "\"ou-ab-12345678\"");
-    s_expect(s, acct, "policies|scps|1|id", "\"p-deny\"");
-    s_expect(s, acct, "policies|scps|1|name", "\"DenyLeave\"");
-    s_expect(s, acct, "policies|scps|1|document|Statement|Effect", "\"Deny\"");
-    s_expect(s, acct, "policies|scps|2|target", "\"r-ab\"");
-    s_expect(s, acct, "policies|scps|2|document|Statement|Action", "\"*\"");
-    s_expect(s, acct, "policies|rcps", "[]");
+    tm_test_aws_expect(s, acct, "policies|scps|0|id", "\"p-FullAWSAccess\"");
+    tm_test_aws_expect(s, acct, "policies|scps|0|target", "\"ou-ab-12345678\"");
+    tm_test_aws_expect(s, acct, "policies|scps|1|id", "\"p-deny\"");
+    tm_test_aws_expect(s, acct, "policies|scps|1|name", "\"DenyLeave\"");
+    tm_test_aws_expect(s, acct, "policies|scps|1|document|Statement|Effect", "\"Deny\"");
+    tm_test_aws_expect(s, acct, "policies|scps|2|target", "\"r-ab\"");
+    tm_test_aws_expect(s, acct, "policies|scps|2|document|Statement|Action", "\"*\"");
+    tm_test_aws_expect(s, acct, "policies|rcps", "[]");
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "DescribePolicy"), 2);
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "ListPoliciesForTarget"), 3);
 
     const char *alice = "arn:aws:iam::" ACCT ":user/alice";
     /* Keys sorted by id; last use filled in. */
-    s_expect(s, alice, "attrs|access_keys|0|access_key_id", "\"AKIAALICE0000000001\"");
-    s_expect(s, alice, "attrs|access_keys|1|status", "\"Active\"");
-    s_expect(s, alice, "attrs|access_keys|1|last_used_service", "\"s3\"");
-    s_expect(s, alice, "policies|identity", "[]");
+    tm_test_aws_expect(s, alice, "attrs|access_keys|0|access_key_id", "\"AKIAALICE0000000001\"");
+    tm_test_aws_expect(s, alice, "attrs|access_keys|1|status", "\"Active\"");
+    tm_test_aws_expect(s, alice, "attrs|access_keys|1|last_used_service", "\"s3\"");
+    tm_test_aws_expect(s, alice, "policies|identity", "[]");
     const char *web = "arn:aws:iam::" ACCT ":role/web";
-    s_expect(s, web, "attrs|max_session_duration", "3600");
+    tm_test_aws_expect(s, web, "attrs|max_session_duration", "3600");
     /* The AWS managed policy was not in the listing: fetched with GetPolicy + GetPolicyVersion. */
-    s_expect(s, web, "policies|identity|0|document|Statement|0|Action", "\"s3:Get*\"");
-    s_expect(s, "arn:aws:iam::" ACCT ":instance-profile/web", "links|0|to", "\"arn:aws:iam::" ACCT ":role/web\"");
+    tm_test_aws_expect(s, web, "policies|identity|0|document|Statement|0|Action", "\"s3:Get*\"");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":instance-profile/web", "links|0|to",
+                       "\"arn:aws:iam::" ACCT ":role/web\"");
     /* Both pages of instances; only us-east-1 has them. */
-    s_expect(s, "arn:aws:ec2:us-east-1:" ACCT ":instance/i-0aaa", "attrs|metadata_options|http_tokens", "\"optional\"");
-    s_expect(s, "arn:aws:ec2:us-east-1:" ACCT ":instance/i-0bbb", "attrs|state", "\"stopped\"");
-    s_expect(s, "arn:aws:ec2:us-east-1::snapshot/snap-0aaa", "attrs|create_volume_permissions",
-             "[{\"group\":\"all\"}]");
+    tm_test_aws_expect(s, "arn:aws:ec2:us-east-1:" ACCT ":instance/i-0aaa", "attrs|metadata_options|http_tokens",
+                       "\"optional\"");
+    tm_test_aws_expect(s, "arn:aws:ec2:us-east-1:" ACCT ":instance/i-0bbb", "attrs|state", "\"stopped\"");
+    tm_test_aws_expect(s, "arn:aws:ec2:us-east-1::snapshot/snap-0aaa", "attrs|create_volume_permissions",
+                       "[{\"group\":\"all\"}]");
     assert_int_equal(tm_snapshot_count(s), 7);
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "DescribeInstances"), 3); /* 2 pages + eu-west-1 */
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "GetAccountAuthorizationDetails"), 2);
-    assert_true(r.fake.max_in_flight <= 4);
-    assert_true(r.fake.max_in_flight > 1);
+    assert_true(r.fake.queue.max_in_flight <= 4);
+    assert_true(r.fake.queue.max_in_flight > 1);
 
     struct tm_aws_progress p;
     tm_aws_scan_progress(r.scan, &p);
@@ -342,7 +323,7 @@ static void test_deterministic_across_concurrency(void **state) {
         s_prepare(&r, NULL, 0);
         struct tm_aws_scan_options opts = {.concurrency = conc[i]};
         assert_int_equal(s_scan(&r, &opts), TM_OK);
-        assert_true(r.fake.max_in_flight <= (size_t)conc[i]);
+        assert_true(r.fake.queue.max_in_flight <= (size_t)conc[i]);
         texts[i] = r.text;
         r.text = NULL;
         s_finish(&r);
@@ -371,20 +352,21 @@ static void test_failures_become_errors_and_unknowns(void **state) {
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     struct tm_snapshot *s = r.snap;
     assert_int_equal(tm_snapshot_error_count(s), 7);
-    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|id", "\"o-abc\"");
-    s_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|accounts|$unknown|operation", "\"ListAccounts\"");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|id", "\"o-abc\"");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":root", "attrs|organization|accounts|$unknown|operation",
+                       "\"ListAccounts\"");
     const char *acct = "arn:aws:iam::" ACCT ":root";
-    s_expect(s, acct, "attrs|alias|$unknown|code", "\"MalformedResponse\"");
-    s_expect(s, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
+    tm_test_aws_expect(s, acct, "attrs|alias|$unknown|code", "\"MalformedResponse\"");
+    tm_test_aws_expect(s, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
     /* RCPs were not asked (the organization lists SCPs only): known empty, not unknown. */
-    s_expect(s, acct, "policies|rcps", "[]");
-    s_expect(s, "arn:aws:iam::" ACCT ":user/alice", "attrs|access_keys|$unknown|code", "\"AccessDenied\"");
-    s_expect(s, "arn:aws:iam::" ACCT ":user/alice", "attrs|access_keys|$unknown|resource",
-             "\"arn:aws:iam::" ACCT ":user/alice\"");
-    s_expect(s, "arn:aws:iam::" ACCT ":role/web", "attrs|max_session_duration|$unknown|attempts", "5");
-    s_expect(s, "arn:aws:iam::" ACCT ":role/web", "attrs|max_session_duration|$unknown|retried", "true");
-    s_expect(s, "arn:aws:ec2:us-east-1::snapshot/snap-0aaa", "attrs|create_volume_permissions|$unknown|code",
-             "\"UnauthorizedOperation\"");
+    tm_test_aws_expect(s, acct, "policies|rcps", "[]");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":user/alice", "attrs|access_keys|$unknown|code", "\"AccessDenied\"");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":user/alice", "attrs|access_keys|$unknown|resource",
+                       "\"arn:aws:iam::" ACCT ":user/alice\"");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":role/web", "attrs|max_session_duration|$unknown|attempts", "5");
+    tm_test_aws_expect(s, "arn:aws:iam::" ACCT ":role/web", "attrs|max_session_duration|$unknown|retried", "true");
+    tm_test_aws_expect(s, "arn:aws:ec2:us-east-1::snapshot/snap-0aaa", "attrs|create_volume_permissions|$unknown|code",
+                       "\"UnauthorizedOperation\"");
     /* Errors carry the API, the region (or global) and the resource. */
     char *errs = cJSON_PrintUnformatted(tm_snapshot_errors(s));
     assert_non_null(strstr(errs, "{\"attempts\":1,\"code\":\"AuthFailure\",\"message\":\"fake error\","
@@ -412,11 +394,11 @@ static void test_not_in_an_organization(void **state) {
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     assert_int_equal(tm_snapshot_error_count(r.snap), 0);
     const char *acct = "arn:aws:iam::" ACCT ":root";
-    s_expect(r.snap, acct, "attrs|organization", "null");
-    s_expect(r.snap, acct, "policies|scps", "[]");
-    s_expect(r.snap, acct, "policies|rcps", "[]");
+    tm_test_aws_expect(r.snap, acct, "attrs|organization", "null");
+    tm_test_aws_expect(r.snap, acct, "policies|scps", "[]");
+    tm_test_aws_expect(r.snap, acct, "policies|rcps", "[]");
     /* Only organizations was scanned: no IAM fact is claimed either way. */
-    s_expect(r.snap, acct, "attrs|alias", "(absent)");
+    tm_test_aws_expect(r.snap, acct, "attrs|alias", "(absent)");
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "ListParents"), 0);
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "GetAccountAuthorizationDetails"), 0);
     s_finish(&r);
@@ -433,9 +415,9 @@ static void test_member_account_denied(void **state) {
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     assert_int_equal(tm_snapshot_error_count(r.snap), 1);
     const char *acct = "arn:aws:iam::" ACCT ":root";
-    s_expect(r.snap, acct, "attrs|organization|$unknown|code", "\"AccessDeniedException\"");
-    s_expect(r.snap, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
-    s_expect(r.snap, acct, "policies|rcps|$unknown|code", "\"AccessDeniedException\"");
+    tm_test_aws_expect(r.snap, acct, "attrs|organization|$unknown|code", "\"AccessDeniedException\"");
+    tm_test_aws_expect(r.snap, acct, "policies|scps|$unknown|code", "\"AccessDeniedException\"");
+    tm_test_aws_expect(r.snap, acct, "policies|rcps|$unknown|code", "\"AccessDeniedException\"");
     s_finish(&r);
 }
 
@@ -463,7 +445,8 @@ static void test_regions_asked_and_regions_unknown(void **state) {
     struct tm_aws_scan_options o2 = {
         .services = (const char *[]){"ec2"}, .service_count = 1, .home_region = "eu-west-1"};
     assert_int_equal(s_scan(&r, &o2), TM_OK);
-    s_expect(r.snap, "arn:aws:iam::" ACCT ":root", "attrs|enabled_regions|$unknown|code", "\"UnauthorizedOperation\"");
+    tm_test_aws_expect(r.snap, "arn:aws:iam::" ACCT ":root", "attrs|enabled_regions|$unknown|code",
+                       "\"UnauthorizedOperation\"");
     scope = cJSON_PrintUnformatted(cJSON_GetObjectItem(tm_snapshot_scope(r.snap), "regions"));
     assert_string_equal(scope, "[\"eu-west-1\"]");
     free(scope);
