@@ -2,6 +2,7 @@
  * walk only, so the same snapshot and question give the same bytes. */
 #include "analyzers/blast.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,20 +436,6 @@ static cJSON *s_json_str(const char *s) {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-static cJSON *s_json_node(const struct tm_graph *g, uint32_t node) {
-    const struct tm_graph_node *n = tm_graph_node(g, node);
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddItemToObject(o, "id", s_json_str(n->id));
-    cJSON_AddItemToObject(o, "type", s_json_str(n->type));
-    cJSON_AddItemToObject(o, "name", s_json_str(n->name));
-    cJSON_AddItemToObject(o, "account", s_json_str(n->account));
-    cJSON_AddItemToObject(o, "kind", s_json_str(tm_graph_node_kind_name(n->kind)));
-    cJSON_AddBoolToObject(o, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
-    return o;
-}
-
 cJSON *tm_blast_edge_json(const struct tm_graph *g, uint32_t edge, uint32_t from, uint32_t to) {
     const struct tm_graph_edge *e = tm_graph_edge(g, edge);
     cJSON *o = cJSON_CreateObject();
@@ -484,104 +471,18 @@ cJSON *tm_blast_edge_json(const struct tm_graph *g, uint32_t edge, uint32_t from
     return o;
 }
 
-/* The same document built as a cJSON tree and printed canonically: the reference the direct writer below is
- * checked against (tests/unit/test_blast.c). */
-int tm__blast_json_tree(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
-                        const struct tm_blast_write_options *opts) {
-    const struct tm_graph *g = b->g;
-    int rc = TM_ERR_NOMEM;
-    char *text = NULL;
-    cJSON *root = cJSON_CreateObject();
-    if (!root)
-        goto out;
-    cJSON_AddStringToObject(root, "schema", "tmscan.blast/1");
-    cJSON *from = cJSON_AddObjectToObject(root, "from");
-    cJSON *sources = from ? cJSON_AddArrayToObject(from, "nodes") : NULL;
-    if (!sources)
-        goto out;
-    cJSON_AddStringToObject(from, "asked", src->asked ? src->asked : "");
-    cJSON_AddBoolToObject(from, "found", src->asked_found);
-    cJSON_AddBoolToObject(from, "access_keys_followed", !src->skip_key_edges);
-    for (size_t i = 0; i < src->n_nodes; i++)
-        cJSON_AddItemToArray(sources, s_json_node(g, src->nodes[i]));
-    if (opts->max_depth)
-        cJSON_AddNumberToObject(root, "max_depth", opts->max_depth);
-    else
-        cJSON_AddNullToObject(root, "max_depth");
-    struct tm_blast_summary sum;
-    tm_blast_summarize(b, &sum);
-    cJSON *s = cJSON_AddObjectToObject(root, "summary");
-    cJSON *reached = cJSON_AddObjectToObject(root, "reached");
-    if (!s || !reached)
-        goto out;
-    cJSON_AddNumberToObject(s, "total", (double)sum.total);
-    cJSON_AddNumberToObject(s, "unknown", (double)sum.unknown);
-    cJSON_AddNumberToObject(s, "conditional", (double)sum.conditional);
-    cJSON *groups[S_N_GROUPS];
-    for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
-        cJSON_AddNumberToObject(s, s_group_order_names[gi], (double)sum.by_group[s_group_order[gi]]);
-        if (!(groups[gi] = cJSON_AddArrayToObject(reached, s_group_order_names[gi])))
-            goto out;
-    }
-    for (size_t i = 0; i < b->n_hits; i++) {
-        const struct tm_blast_hit *h = &b->hits[i];
-        size_t gi = 0;
-        while (gi < S_N_GROUPS && s_group_order[gi] != h->group)
-            gi++;
-        cJSON *o = s_json_node(g, h->node);
-        cJSON *access = cJSON_CreateArray(), *path = cJSON_CreateArray();
-        if (!o || !access || !path || gi == S_N_GROUPS) {
-            cJSON_Delete(o);
-            cJSON_Delete(access);
-            cJSON_Delete(path);
-            goto out;
-        }
-        cJSON_AddItemToArray(groups[gi], o);
-        cJSON_AddNumberToObject(o, "distance", h->distance);
-        cJSON_AddBoolToObject(o, "unknown", h->unknown);
-        cJSON_AddBoolToObject(o, "conditional", h->conditional);
-        unsigned m = s_access_mask(b, h);
-        for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
-            if (m & (1u << a))
-                cJSON_AddItemToArray(access, cJSON_CreateString(tm_blast_access_name((enum tm_blast_access)a)));
-        cJSON_AddItemToObject(o, "access", access);
-        cJSON_AddItemToObject(o, "path", path);
-        struct tm_blast_step *steps = NULL;
-        size_t len = s_path(b, h, &steps);
-        if (len == SIZE_MAX)
-            goto out;
-        for (size_t k = 0; k < len; k++) {
-            cJSON *step = tm_blast_edge_json(g, steps[k].edge, steps[k].from, steps[k].to);
-            if (!step) {
-                free(steps);
-                goto out;
-            }
-            cJSON_AddItemToArray(path, step);
-        }
-        free(steps);
-    }
-    text = tm_json_print_canonical(root, true);
-    if (!text)
-        goto out;
-    rc = tm_buf_append_str(out, text);
-    if (!rc)
-        rc = tm_buf_append_char(out, '\n');
-out:
-    free(text);
-    cJSON_Delete(root);
-    return rc;
-}
-
 /* ---- JSON, written directly ----
  *
- * A walk from an administrator reaches every node of the account, each with its path: building a cJSON tree of
- * that costs more than the walk. This writer produces the bytes tm_json_print_canonical would (keys in byte
- * order, two-space indentation, cJSON's escapes) straight into the buffer. */
+ * A walk from an administrator reaches every node of the account, each with its path: the document must stay
+ * small and quick to write. The graph edges the paths use are listed once ("edges"), a path step is a pair
+ * [edge number, node arrived at], and each edge and each node reached is one line. Keys are in byte order, the
+ * outer levels indented by two spaces, strings escaped as cJSON does. */
 
 struct s_jw {
     struct tm_buf *b;
     int rc;
     int depth;
+    int compact; /* from this depth on, no line breaks and no space after a colon */
     bool first[16];
 };
 
@@ -596,6 +497,8 @@ static void s_jw_lit(struct s_jw *w, const char *s) {
 
 static void s_jw_indent(struct s_jw *w, int depth) {
     static const char spaces[] = "                                ";
+    if (w->depth >= w->compact)
+        return;
     s_jw_raw(w, "\n", 1);
     for (int i = 0; i < depth; i++)
         s_jw_raw(w, spaces, 2);
@@ -610,8 +513,12 @@ static void s_jw_open(struct s_jw *w, char c) {
 }
 
 static void s_jw_close(struct s_jw *w, char c) {
-    if (!w->first[w->depth])
-        s_jw_indent(w, w->depth - 1);
+    if (!w->first[w->depth] && w->depth < w->compact) {
+        static const char spaces[] = "                                ";
+        s_jw_raw(w, "\n", 1);
+        for (int i = 0; i < w->depth - 1; i++)
+            s_jw_raw(w, spaces, 2);
+    }
     s_jw_raw(w, &c, 1);
     w->depth--;
 }
@@ -673,7 +580,7 @@ static void s_jw_str(struct s_jw *w, const char *s) {
 static void s_jw_key(struct s_jw *w, const char *key) {
     s_jw_next(w);
     s_jw_str(w, key);
-    s_jw_raw(w, ": ", 2);
+    s_jw_raw(w, ": ", w->depth >= w->compact ? 1 : 2);
 }
 
 static void s_jw_kstr(struct s_jw *w, const char *key, const char *v) {
@@ -705,9 +612,11 @@ static void s_jw_node_mid(struct s_jw *w, const struct tm_graph_node *n) {
     s_jw_kstr(w, "name", n->name);
 }
 
-static void s_jw_step(struct s_jw *w, const struct tm_graph *g, const struct tm_blast_step *st) {
-    const struct tm_graph_edge *e = tm_graph_edge(g, st->edge);
+/* One graph edge of the "edges" list, on one line. */
+static void s_jw_edge(struct s_jw *w, const struct tm_graph *g, uint32_t edge, uint32_t number) {
+    const struct tm_graph_edge *e = tm_graph_edge(g, edge);
     s_jw_next(w);
+    w->compact = w->depth + 1;
     s_jw_open(w, '{');
     s_jw_key(w, "actions");
     s_jw_open(w, '[');
@@ -730,22 +639,69 @@ static void s_jw_step(struct s_jw *w, const struct tm_graph *g, const struct tm_
         s_jw_kstr(w, "statement", NULL);
     s_jw_kstr(w, "text", e->evidence.text);
     s_jw_close(w, '}');
-    s_jw_kstr(w, "from", tm_graph_node(g, st->from)->id);
+    s_jw_kstr(w, "from", tm_graph_node(g, e->from)->id);
+    s_jw_kint(w, "index", number);
     s_jw_kstr(w, "kind", tm_graph_edge_kind_name(e->kind));
-    s_jw_kstr(w, "to", tm_graph_node(g, st->to)->id);
+    s_jw_kbool(w, "set", (e->flags & TM_GRAPH_EDGE_TO_SET) != 0);
+    s_jw_kstr(w, "to", tm_graph_node(g, e->to)->id);
     s_jw_kbool(w, "unknown", (e->flags & TM_GRAPH_EDGE_UNKNOWN) != 0);
-    s_jw_kstr(w, "via_set", e->flags & TM_GRAPH_EDGE_TO_SET ? tm_graph_node(g, e->to)->id : NULL);
     s_jw_close(w, '}');
+    w->compact = INT_MAX;
+}
+
+/* The path of a hit into steps (grown as needed); SIZE_MAX when out of memory. */
+static size_t s_path_into(const struct tm_blast *b, const struct tm_blast_hit *h, struct tm_blast_step **steps,
+                          size_t *cap, struct tm_blast_step *stack) {
+    size_t len = tm_blast_path(b, h, NULL, 0);
+    if (len > *cap) {
+        struct tm_blast_step *more = malloc(len * sizeof(*more));
+        if (!more)
+            return SIZE_MAX;
+        if (*steps != stack)
+            free(*steps);
+        *steps = more;
+        *cap = len;
+    }
+    tm_blast_path(b, h, *steps, len);
+    return len;
 }
 
 static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
                   const struct tm_blast_write_options *opts) {
     const struct tm_graph *g = b->g;
-    struct s_jw w = {.b = out};
+    struct s_jw w = {.b = out, .compact = INT_MAX};
     struct tm_blast_step stack[64];
     struct tm_blast_step *steps = stack;
     size_t cap = sizeof(stack) / sizeof(stack[0]);
+    /* Edges are numbered in order of first use by the hits, in output order. */
+    size_t n_edges = tm_graph_edge_count(g);
+    uint32_t *number = malloc((n_edges ? n_edges : 1) * sizeof(uint32_t));
+    uint32_t *used = malloc((n_edges ? n_edges : 1) * sizeof(uint32_t));
+    uint32_t n_used = 0;
+    if (!number || !used) {
+        free(number);
+        free(used);
+        return TM_ERR_NOMEM;
+    }
+    memset(number, 0xff, (n_edges ? n_edges : 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < b->n_hits && !w.rc; i++) {
+        size_t len = s_path_into(b, &b->hits[i], &steps, &cap, stack);
+        if (len == SIZE_MAX) {
+            w.rc = TM_ERR_NOMEM;
+            break;
+        }
+        for (size_t k = 0; k < len; k++)
+            if (number[steps[k].edge] == TM_GRAPH_NONE) {
+                number[steps[k].edge] = n_used;
+                used[n_used++] = steps[k].edge;
+            }
+    }
     s_jw_open(&w, '{');
+    s_jw_key(&w, "edges");
+    s_jw_open(&w, '[');
+    for (uint32_t i = 0; i < n_used && !w.rc; i++)
+        s_jw_edge(&w, g, used[i], i);
+    s_jw_close(&w, ']');
     s_jw_key(&w, "from");
     s_jw_open(&w, '{');
     s_jw_kbool(&w, "access_keys_followed", !src->skip_key_edges);
@@ -782,6 +738,7 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
                 continue;
             const struct tm_graph_node *n = tm_graph_node(g, h->node);
             s_jw_next(&w);
+            w.compact = w.depth + 1;
             s_jw_open(&w, '{');
             s_jw_key(&w, "access");
             s_jw_open(&w, '[');
@@ -798,25 +755,26 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
             s_jw_node_mid(&w, n);
             s_jw_key(&w, "path");
             s_jw_open(&w, '[');
-            size_t len = tm_blast_path(b, h, NULL, 0);
-            if (len > cap) {
-                struct tm_blast_step *more = malloc(len * sizeof(*more));
-                if (!more) {
-                    w.rc = TM_ERR_NOMEM;
-                    break;
-                }
-                if (steps != stack)
-                    free(steps);
-                steps = more;
-                cap = len;
+            size_t len = s_path_into(b, h, &steps, &cap, stack);
+            if (len == SIZE_MAX) {
+                w.rc = TM_ERR_NOMEM;
+                break;
             }
-            tm_blast_path(b, h, steps, len);
-            for (size_t k = 0; k < len; k++)
-                s_jw_step(&w, g, &steps[k]);
+            for (size_t k = 0; k < len; k++) {
+                char num[16];
+                int nl = snprintf(num, sizeof(num), "%u", number[steps[k].edge]);
+                s_jw_next(&w);
+                s_jw_raw(&w, "[", 1);
+                s_jw_raw(&w, num, (size_t)nl);
+                s_jw_raw(&w, ",", 1);
+                s_jw_str(&w, tm_graph_node(g, steps[k].to)->id);
+                s_jw_raw(&w, "]", 1);
+            }
             s_jw_close(&w, ']');
             s_jw_kstr(&w, "type", n->type);
             s_jw_kbool(&w, "unknown", h->unknown);
             s_jw_close(&w, '}');
+            w.compact = INT_MAX;
         }
         s_jw_close(&w, ']');
     }
@@ -839,6 +797,8 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
     s_jw_raw(&w, "\n", 1);
     if (steps != stack)
         free(steps);
+    free(number);
+    free(used);
     return w.rc;
 }
 

@@ -30,17 +30,25 @@ assert r["schema"] == "tmscan.blast/1"
 assert r["from"]["nodes"][0]["id"] == "internet" and r["from"]["access_keys_followed"] is True
 data = {h["id"]: h for h in r["reached"]["data"]}
 A, R = "111122223333", "eu-west-1"
+def steps(r, h):
+    """A node's path as (from, kind, to, actions): the edge list gives the rest of each [edge, node] step."""
+    out = []
+    for i, to in h["path"]:
+        e = r["edges"][i]
+        out.append((e["from"], e["kind"], to, e["actions"]))
+    return out
 h = data["arn:aws:s3:::orders-data"]
-steps = [(s["from"], s["kind"], s["to"], s["actions"]) for s in h["path"]]
-assert steps == [
+st = steps(r, h)
+assert st == [
     ("internet", "can-invoke", f"arn:aws:execute-api:{R}:{A}:a1/prod/GET/orders", ["execute-api:Invoke"]),
     (f"arn:aws:execute-api:{R}:{A}:a1/prod/GET/orders", "routes-to", f"arn:aws:lambda:{R}:{A}:function:orders-api", []),
     (f"arn:aws:lambda:{R}:{A}:function:orders-api", "holds-token-of", f"arn:aws:iam::{A}:role/orders-role", []),
     (f"arn:aws:iam::{A}:role/orders-role", "can-read", "arn:aws:s3:::orders-data", ["s3:GetObject"]),
-], steps
-assert h["path"][3]["evidence"]["sid"] == "ReadOrders" and h["access"] == ["read"] and h["distance"] == 4
+], st
+assert r["edges"][h["path"][3][0]]["evidence"]["sid"] == "ReadOrders" and h["access"] == ["read"] and h["distance"] == 4
 m = data["arn:aws:s3:::mystery-bucket"]
-assert m["unknown"] is True and m["path"][0]["unknown"] is True
+assert m["unknown"] is True and r["edges"][m["path"][0][0]]["unknown"] is True
+assert [e["index"] for e in r["edges"]] == list(range(len(r["edges"])))
 assert [x["id"] for x in r["reached"]["admin"]] == [f"admin:{A}"]
 assert "arn:aws:s3:::vault-bucket" not in data and "arn:aws:s3:::partner-share" not in data
 assert r["summary"]["unknown"] == 1 and r["summary"]["admin"] == 1
@@ -54,7 +62,7 @@ r = json.load(open(sys.argv[1]))
 A, R = "111122223333", "eu-west-1"
 ids = {h["id"]: h for g in r["reached"].values() for h in g}
 w = ids[f"arn:aws:iam::{A}:role/worker-role"]
-assert [s["kind"] for s in w["path"]] == ["can-assume", "can-write", "triggers", "holds-token-of"], w["path"]
+assert [r["edges"][i]["kind"] for i, _ in w["path"]] == ["can-assume", "can-write", "triggers", "holds-token-of"], w
 assert f"arn:aws:iam::{A}:user/deployer" not in ids and f"admin:{A}" not in ids
 assert r["from"]["access_keys_followed"] is False
 assert [n["id"] for n in r["from"]["nodes"]] == ["account:999999999999", "any-aws-account", "internet"]
