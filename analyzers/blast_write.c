@@ -531,6 +531,13 @@ static void s_jw_next(struct s_jw *w) {
     s_jw_indent(w, w->depth);
 }
 
+/* Bytes a JSON string cannot hold as they are: controls, the quote and the backslash. */
+static const unsigned char s_needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
 static void s_jw_str(struct s_jw *w, const char *s) {
     if (!s) {
         s_jw_lit(w, "null");
@@ -540,7 +547,7 @@ static void s_jw_str(struct s_jw *w, const char *s) {
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 32 && c != '"' && c != '\\')
+        if (!s_needs_escape[c])
             continue;
         s_jw_raw(w, run, (size_t)(s - run));
         char esc[8];
@@ -749,10 +756,10 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
                     s_jw_str(&w, tm_blast_access_name((enum tm_blast_access)a));
                 }
             s_jw_close(&w, ']');
-            s_jw_node_head(&w, n);
             s_jw_kbool(&w, "conditional", h->conditional);
             s_jw_kint(&w, "distance", h->distance);
-            s_jw_node_mid(&w, n);
+            s_jw_kstr(&w, "id", n->id);
+            s_jw_kstr(&w, "name", n->name);
             s_jw_key(&w, "path");
             s_jw_open(&w, '[');
             size_t len = s_path_into(b, h, &steps, &cap, stack);

@@ -480,6 +480,46 @@ static void test_json_paths(void **state) {
     }
 }
 
+/* Names with quotes, backslashes, control characters and UTF-8 come out as valid JSON, unchanged once parsed. */
+static void test_json_escapes(void **state) {
+    (void)state;
+    static const char snap[] =
+        "{\"schema\":\"tmscan.snapshot/1\",\"tool\":{\"name\":\"tmscan\",\"version\":\"0.1.0\"},"
+        "\"scope\":{\"provider\":\"aws\",\"accounts\":[\"111122223333\"],\"regions\":[\"eu-west-1\"],"
+        "\"services\":[\"iam\",\"s3\"]},\"errors\":[],\"resources\":["
+        "{\"id\":\"arn:aws:iam::111122223333:role/r\",\"type\":\"aws:iam:role\",\"name\":\"r\","
+        "\"account\":\"111122223333\",\"region\":\"global\",\"attrs\":{\"path\":\"/\"},"
+        "\"policies\":{\"trust\":null,\"identity\":[{\"kind\":\"inline\",\"name\":\"all\",\"document\":"
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+        "\"Resource\":\"*\"}]}}]},\"links\":[]},"
+        "{\"id\":\"arn:aws:s3:::weird\",\"type\":\"aws:s3:bucket\","
+        "\"name\":\"a \\\"quote\\\" a \\\\ backslash\\n a line \\u0001 and \\u00e9t\\u00e9\","
+        "\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"attrs\":{},\"policies\":{\"resource\":null},"
+        "\"links\":[]}]}";
+    struct tm_test_analysis t;
+    tm_test_analysis_parse(&t, snap);
+    struct tm_blast *b = NULL;
+    struct tm_blast_source src;
+    char err[256];
+    assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
+    assert_int_equal(tm_blast_resolve(&src, t.graph, "arn:aws:iam::111122223333:role/r", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    struct tm_buf out;
+    tm_buf_init(&out, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_JSON};
+    assert_int_equal(tm_blast_write(&out, b, &src, &o), TM_OK);
+    cJSON *doc = cJSON_Parse(tm_buf_str(&out));
+    assert_non_null(doc);
+    const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reached"), "data"), 0);
+    assert_string_equal(cJSON_GetObjectItem(h, "name")->valuestring,
+                        "a \"quote\" a \\ backslash\n a line \001 and \xc3\xa9t\xc3\xa9");
+    assert_non_null(strstr(tm_buf_str(&out), "\\u0001"));
+    cJSON_Delete(doc);
+    tm_buf_clean_up(&out);
+    tm_blast_destroy(b);
+    tm_test_analysis_clean_up(&t);
+}
+
 /* One engine, many walks: each walk's answer is what a fresh engine gives. */
 static void test_reuse(void **state) {
     struct s_fix *f = *state;
@@ -569,6 +609,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reuse, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_paths, s_setup, s_teardown),
         cmocka_unit_test(test_memo_sharing),
+        cmocka_unit_test(test_json_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
