@@ -37,6 +37,9 @@ int tm_query_new(struct tm_query **out, const struct tm_graph *g, const struct t
 void tm_query_destroy(struct tm_query *q) {
     if (!q)
         return;
+    for (size_t i = 0; i < q->texts_cap; i++)
+        free(q->texts[i].text);
+    free(q->texts);
     free(q->slot);
     free(q->touched);
     free(q);
@@ -185,24 +188,58 @@ static int s_check_action(const struct tm_query *q, const char *action, bool pat
 
 /* ---- naming the statements behind a decision ---- */
 
-static bool s_same_text(const cJSON *doc, const char *text) {
+/* A snapshot document as the text the graph parsed it from, printed once per engine: naming the statements of a
+ * thousand administrators must not print AdministratorAccess a thousand times. */
+static const char *s_doc_text(struct tm_query *q, const cJSON *doc) {
     if (cJSON_IsString(doc))
-        return strcmp(doc->valuestring, text) == 0;
+        return doc->valuestring;
     if (!cJSON_IsObject(doc))
-        return false;
+        return NULL;
+    if (q->texts_used + 1 > q->texts_cap / 2) {
+        size_t cap = q->texts_cap ? q->texts_cap * 2 : 256;
+        struct tm__query_text *n = calloc(cap, sizeof(*n));
+        if (n) {
+            for (size_t i = 0; i < q->texts_cap; i++) {
+                if (!q->texts[i].doc)
+                    continue;
+                size_t j = ((uintptr_t)q->texts[i].doc >> 4) * 0x9e3779b97f4a7c15ull & (cap - 1);
+                while (n[j].doc)
+                    j = (j + 1) & (cap - 1);
+                n[j] = q->texts[i];
+            }
+            free(q->texts);
+            q->texts = n;
+            q->texts_cap = cap;
+        }
+    }
+    if (!q->texts_cap || q->texts_used + 1 > q->texts_cap / 4 * 3)
+        return NULL;
+    size_t mask = q->texts_cap - 1;
+    size_t i = ((uintptr_t)doc >> 4) * 0x9e3779b97f4a7c15ull & mask;
+    for (; q->texts[i].doc; i = (i + 1) & mask)
+        if (q->texts[i].doc == doc)
+            return q->texts[i].text;
     char *t = cJSON_PrintUnformatted(doc);
-    bool same = t && strcmp(t, text) == 0;
-    free(t);
-    return same;
+    if (!t)
+        return NULL;
+    q->texts[i] = (struct tm__query_text){doc, t};
+    q->texts_used++;
+    return t;
+}
+
+static bool s_same_text(struct tm_query *q, const cJSON *doc, const char *text) {
+    const char *t = s_doc_text(q, doc);
+    return t && text && strcmp(t, text) == 0;
 }
 
 /* The entry of a principal's policies.identity list whose document is this policy. */
-static const cJSON *s_identity_entry(const struct tm_graph_node *pn, const struct tm_iam_policy *p) {
+static const cJSON *s_identity_entry(struct tm_query *q, const struct tm_graph_node *pn,
+                                     const struct tm_iam_policy *p) {
     const cJSON *pols = pn->resource ? cJSON_GetObjectItemCaseSensitive(pn->resource, "policies") : NULL;
     const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
     const char *text = tm_iam_policy_text(p);
     for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next)
-        if (s_same_text(cJSON_GetObjectItemCaseSensitive(it, "document"), text))
+        if (s_same_text(q, cJSON_GetObjectItemCaseSensitive(it, "document"), text))
             return it;
     return NULL;
 }
@@ -307,7 +344,7 @@ static int s_statement_add(struct tm__query_statements *l, const struct tm_query
 
 /* Names each matched statement of an evaluation made by tm_graph_can for principal node p (TM_GRAPH_NONE:
  * not a user or role of the snapshot) and resource node r. */
-int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements *out, const struct tm_iam_result *res,
+int tm__query_name_matches(struct tm_query *q, struct tm__query_statements *out, const struct tm_iam_result *res,
                            uint32_t p, uint32_t r, unsigned sets) {
     const struct tm_graph *g = q->g;
     struct tm_iam_policy_set set;
@@ -329,7 +366,7 @@ int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements
                 pol = set.identity[m->policy];
                 s.what = "identity policy";
                 s.holder = pn->id;
-                const cJSON *e = s_identity_entry(pn, pol);
+                const cJSON *e = s_identity_entry(q, pn, pol);
                 if (e) {
                     s.policy = tm_json_str(e, "arn", tm_json_str(e, "name", NULL));
                     const char *grp = tm_json_str(e, "group", NULL);
@@ -361,9 +398,9 @@ int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements
                 /* The same document can sit at several levels (FullAWSAccess at the root and each OU): the level
                  * says which; the text confirms it. */
                 const cJSON *e = s_org_entry(list, m->level, m->policy);
-                if (!e || !s_same_text(cJSON_GetObjectItemCaseSensitive(e, "document"), text))
+                if (!e || !s_same_text(q, cJSON_GetObjectItemCaseSensitive(e, "document"), text))
                     for (e = list ? list->child : NULL; e; e = e->next)
-                        if (s_same_text(cJSON_GetObjectItemCaseSensitive(e, "document"), text))
+                        if (s_same_text(q, cJSON_GetObjectItemCaseSensitive(e, "document"), text))
                             break;
                 if (e) {
                     s.policy = tm_json_str(e, "name", tm_json_str(e, "id", NULL));
@@ -568,7 +605,7 @@ int tm_query_can(struct tm_query *q, struct tm_query_can *out, const char *princ
     const struct tm_graph *g = q->g;
     size_t n_notes = 0;
     struct s_who w;
-    int rc = s_principal(q, principal, &w, q->root_buf, sizeof(q->root_buf), err, errlen);
+    int rc = s_principal(q, principal, &w, out->principal_buf, sizeof(out->principal_buf), err, errlen);
     if (rc)
         return rc;
     if (w.note)

@@ -3,11 +3,18 @@
 #ifndef TM_ANALYZERS_QUERY_INT_H
 #define TM_ANALYZERS_QUERY_INT_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "analyzers/query.h"
+
+/* A snapshot document's text, printed once. */
+struct tm__query_text {
+    const cJSON *doc;
+    char *text;
+};
 
 struct tm_query {
     const struct tm_graph *g;
@@ -15,7 +22,8 @@ struct tm_query {
     uint32_t *slot;    /* per node: candidate index during a who-can, TM_GRAPH_NONE otherwise */
     uint32_t *touched; /* nodes whose slot is set */
     size_t n_touched;
-    char root_buf[64]; /* "arn:aws:iam::ACCOUNT:root" for an account asked about */
+    struct tm__query_text *texts; /* by document pointer */
+    size_t texts_cap, texts_used;
 };
 
 /* A growing list of statements, each once. */
@@ -28,7 +36,7 @@ struct tm__query_statements {
  * it is not a user or role of the snapshot) and resource node r (TM_GRAPH_NONE: none), those of the sets in the
  * mask (bits 1 << enum tm_iam_set_kind) only. */
 #define TM__QUERY_ALL_SETS 0xffffu
-TM_MUST_CHECK int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements *out,
+TM_MUST_CHECK int tm__query_name_matches(struct tm_query *q, struct tm__query_statements *out,
                                          const struct tm_iam_result *res, uint32_t p, uint32_t r, unsigned sets);
 /* IAM's wildcard match, case-insensitive, for action patterns. */
 bool tm__query_glob(const char *pattern, const char *s);
