@@ -65,7 +65,7 @@ struct tm_query_can {
     bool unknown; /* a policy that matters could not be read: the answer is what the readable ones say */
     struct tm_query_statement *statements; /* the Deny statements of an explicit deny, else the Allows that matched */
     size_t n_statements;
-    const char *notes[4]; /* caveats in words ("the resource is not in the snapshot: ..."), NULL-terminated */
+    const char *notes[4];   /* caveats in words ("the resource is not in the snapshot: ..."), NULL-terminated */
     char principal_buf[64]; /* holds `principal` when it is an account's root ARN made for the question */
 };
 
