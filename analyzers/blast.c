@@ -8,8 +8,7 @@
 #include <strings.h>
 
 #include "analyzers/blast_int.h"
-
-#define S_NO_HUB 0xffu
+#include "analyzers/iam/policy.h"
 
 /* ---- names ---- */
 
@@ -30,8 +29,25 @@ const char *tm_blast_access_name(enum tm_blast_access a) {
 
 /* ---- the step rule ---- */
 
-/* What following an edge of this kind from a node held with `at` gives; false when the edge is not followed. */
-static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum tm_blast_access *next) {
+/* What a node is, for the step rule. */
+enum s_class { S_PRINCIPAL, S_COMPUTE, S_DATA, S_OTHER };
+
+static enum s_class s_class_of(const struct tm_graph_node *n) {
+    if (n->kind == TM_GRAPH_NODE_PRINCIPAL || n->kind == TM_GRAPH_NODE_ADMIN)
+        return S_PRINCIPAL;
+    if (n->group == TM_GRAPH_GROUP_COMPUTE)
+        return S_COMPUTE;
+    return n->group == TM_GRAPH_GROUP_DATA ? S_DATA : S_OTHER;
+}
+
+/* What following an edge of this kind from a node held with `at` gives at a node of class `to`; false when the
+ * edge is not followed. Running something (invoking it, sending it requests or events) is control of compute (it
+ * runs with its credentials) and a write to anything else (a message in a queue, a notification); it means
+ * nothing for a user or role, which only assuming, holding its credentials or an escalation hands over. */
+static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum s_class to, enum tm_blast_access *next) {
+    bool runs = kind == TM_GRAPH_EDGE_CAN_INVOKE || kind == TM_GRAPH_EDGE_TRIGGERS || kind == TM_GRAPH_EDGE_ROUTES_TO;
+    if (runs && to == S_PRINCIPAL)
+        return false;
     switch (at) {
         case TM_BLAST_CONTROL:
             switch (kind) {
@@ -44,13 +60,15 @@ static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum t
                 case TM_GRAPH_EDGE_CAN_PASS:
                     *next = TM_BLAST_PASS;
                     return true;
-                case TM_GRAPH_EDGE_CAN_INVOKE:
                 case TM_GRAPH_EDGE_CAN_ASSUME:
                 case TM_GRAPH_EDGE_HOLDS_TOKEN_OF:
-                case TM_GRAPH_EDGE_TRIGGERS:
-                case TM_GRAPH_EDGE_ROUTES_TO:
                 case TM_GRAPH_EDGE_CAN_ESCALATE_TO:
                     *next = TM_BLAST_CONTROL;
+                    return true;
+                case TM_GRAPH_EDGE_CAN_INVOKE:
+                case TM_GRAPH_EDGE_TRIGGERS:
+                case TM_GRAPH_EDGE_ROUTES_TO:
+                    *next = to == S_COMPUTE ? TM_BLAST_CONTROL : TM_BLAST_WRITE;
                     return true;
                 default:
                     return false;
@@ -59,7 +77,7 @@ static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum t
             /* A change fires what listens to it (a message runs the queue's consumer) and flows to what the
              * node serves; it does not hand over the node's own credentials. */
             if (kind == TM_GRAPH_EDGE_TRIGGERS) {
-                *next = TM_BLAST_CONTROL;
+                *next = to == S_COMPUTE ? TM_BLAST_CONTROL : TM_BLAST_WRITE;
                 return true;
             }
             if (kind == TM_GRAPH_EDGE_ROUTES_TO) {
@@ -79,23 +97,6 @@ static bool s_next(enum tm_blast_access at, enum tm_graph_edge_kind kind, enum t
     }
 }
 
-/* The lowest access at which a node has an edge to follow; S_NO_HUB when it has none. */
-static uint8_t s_hub_level(const struct tm_graph *g, uint32_t node) {
-    size_t n = 0;
-    const struct tm_graph_edge *out = tm_graph_out(g, node, &n, NULL);
-    uint8_t level = S_NO_HUB;
-    for (size_t i = 0; i < n; i++) {
-        for (unsigned a = TM_BLAST_READ; a <= TM_BLAST_CONTROL; a++) {
-            enum tm_blast_access next;
-            if (a < level && s_next((enum tm_blast_access)a, out[i].kind, &next)) {
-                level = (uint8_t)a;
-                break;
-            }
-        }
-    }
-    return level;
-}
-
 /* ---- lifetime ---- */
 
 int tm_blast_new(struct tm_blast **out, const struct tm_graph *g) {
@@ -111,25 +112,21 @@ int tm_blast_new(struct tm_blast **out, const struct tm_graph *g) {
     b->g = g;
     b->n_nodes = n;
     b->internet = tm_graph_find(g, TM_GRAPH_ID_INTERNET);
-    b->hub_level = malloc(cap);
-    b->hub_nodes = malloc(cap * sizeof(uint32_t));
-    b->hubs = calloc(cap, sizeof(*b->hubs));
+    b->sets = calloc(cap, sizeof(*b->sets));
     b->mask = calloc(cap, 1);
     b->best = malloc(cap * sizeof(uint32_t));
     b->hit_index = malloc(cap * sizeof(uint32_t));
     b->touched = malloc(cap * sizeof(uint32_t));
     b->hits = malloc(cap * sizeof(*b->hits));
     b->hit_rec = malloc(cap * sizeof(uint32_t));
-    if (!b->hub_level || !b->hub_nodes || !b->hubs || !b->mask || !b->best || !b->hit_index || !b->touched ||
-        !b->hits || !b->hit_rec)
+    size_t n_edges = tm_graph_edge_count(g);
+    b->edge_fp = calloc(n_edges ? n_edges : 1, sizeof(uint64_t));
+    b->neutral = calloc(cap, 1);
+    if (!b->sets || !b->mask || !b->best || !b->hit_index || !b->touched || !b->hits || !b->hit_rec || !b->edge_fp ||
+        !b->neutral)
         goto out;
     memset(b->best, 0xff, cap * sizeof(uint32_t));
     memset(b->hit_index, 0xff, cap * sizeof(uint32_t));
-    for (uint32_t i = 0; i < n; i++) {
-        b->hub_level[i] = s_hub_level(g, i);
-        if (b->hub_level[i] != S_NO_HUB)
-            b->hub_nodes[b->n_hub_nodes++] = i;
-    }
     *out = b;
     b = NULL;
     rc = TM_OK;
@@ -141,15 +138,25 @@ out:
 void tm_blast_destroy(struct tm_blast *b) {
     if (!b)
         return;
-    if (b->hubs)
+    if (b->sets)
         for (size_t i = 0; i < b->n_nodes; i++)
-            if (b->hubs[i]) {
-                free(b->hubs[i]->nodes);
-                free(b->hubs[i]);
+            if (b->sets[i]) {
+                free(b->sets[i]->members);
+                for (size_t k = 0; k < TM__BLAST_KEYS; k++)
+                    free(b->sets[i]->residual[k]);
+                free(b->sets[i]);
             }
-    free(b->hubs);
-    free(b->hub_level);
-    free(b->hub_nodes);
+    free(b->sets);
+    free(b->edge_fp);
+    free(b->neutral);
+    if (b->named)
+        for (size_t i = 0; i < b->n_nodes; i++)
+            if (b->named[i]) {
+                free(b->named[i]->arns);
+                free(b->named[i]);
+            }
+    free(b->named);
+    free(b->memo);
     free(b->mask);
     free(b->best);
     free(b->hit_index);
@@ -157,8 +164,255 @@ void tm_blast_destroy(struct tm_blast *b) {
     free(b->hits);
     free(b->hit_rec);
     free(b->recs);
-    free(b->reaches);
     free(b);
+}
+
+/* ---- member tests, remembered ---- */
+
+static uint64_t s_mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t s_mix_str(uint64_t h, const char *s) {
+    uint64_t x = 1469598103934665603ull;
+    for (; s && *s; s++)
+        x = (x ^ (unsigned char)*s) * 1099511628211ull;
+    return s_mix(h, x);
+}
+
+/* Words that make a policy's answer depend on who asks, beyond the principal's account and organisation (which the
+ * fingerprint holds): policy variables and the condition keys about the principal itself. */
+static bool s_principal_specific_text(const char *text) {
+    static const char *const words[] = {"${",
+                                        "aws:principalarn",
+                                        "aws:principaltag",
+                                        "aws:principaltype",
+                                        "aws:principalisawsservice",
+                                        "aws:principalservicename",
+                                        "aws:userid",
+                                        "aws:username",
+                                        "aws:sourceidentity",
+                                        "aws:federatedprovider",
+                                        "aws:rolesessionname",
+                                        NULL};
+    for (size_t i = 0; text && words[i]; i++)
+        if (strcasestr(text, words[i]))
+            return true;
+    return false;
+}
+
+/* How a node's own policy tells principals apart: S_ALIKE (it names whole accounts or anyone, and no condition
+ * asks who the caller is), S_NAMES (it names users and roles by ARN: those named are answered for themselves,
+ * everyone else alike) or S_APART (anything else: every principal for itself). */
+enum { S_UNSEEN = 0, S_ALIKE, S_NAMES, S_APART };
+
+static int s_named_add(struct tm__blast_named *l, const char *arn) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        const char **n = realloc(l->arns, cap * sizeof(*n));
+        if (!n)
+            return TM_ERR_NOMEM;
+        l->arns = n;
+        l->cap = cap;
+    }
+    l->arns[l->n++] = arn;
+    return TM_OK;
+}
+
+static int s_neutral(struct tm_blast *b, uint32_t node) {
+    if (b->neutral[node])
+        return b->neutral[node];
+    bool unknown = false;
+    const struct tm_iam_policy *p = tm_graph_resource_policy(b->g, node, &unknown);
+    int kind = !p ? S_ALIKE : s_principal_specific_text(tm_iam_policy_text(p)) ? S_APART : S_ALIKE;
+    struct tm__blast_named named = {0};
+    size_t n = p && kind == S_ALIKE ? tm_iam_policy_statement_count(p) : 0;
+    for (size_t i = 0; i < n && kind != S_APART; i++) {
+        struct tm_iam_statement_view v;
+        if (tm_iam_policy_statement(p, i, &v) || v.principal_mode == TM_IAM_PRINCIPAL_NONE)
+            continue;
+        if (v.principal_mode == TM_IAM_PRINCIPAL_NOT) {
+            kind = S_APART;
+            break;
+        }
+        for (size_t k = 0; k < v.n_principals && kind != S_APART; k++) {
+            struct tm_iam_principal_view pv;
+            if (tm_iam_policy_principal(p, i, k, &pv)) {
+                kind = S_APART;
+            } else if (pv.type == TM_IAM_PTYPE_AWS && pv.aws_kind != TM_IAM_AWS_ACCOUNT) {
+                /* A user or role by ARN (matched exactly); sessions and unique ids are matched otherwise. */
+                if ((pv.aws_kind != TM_IAM_AWS_USER && pv.aws_kind != TM_IAM_AWS_ROLE) || s_named_add(&named, pv.value))
+                    kind = S_APART;
+                else
+                    kind = S_NAMES;
+            }
+        }
+    }
+    if (kind == S_NAMES) {
+        struct tm__blast_named *keep = malloc(sizeof(*keep));
+        if (!b->named && !(b->named = calloc(b->n_nodes ? b->n_nodes : 1, sizeof(*b->named))))
+            kind = S_APART;
+        if (!keep)
+            kind = S_APART;
+        if (kind == S_NAMES) {
+            *keep = named;
+            b->named[node] = keep;
+            named.arns = NULL;
+            keep = NULL;
+        }
+        free(keep);
+    }
+    free(named.arns);
+    b->neutral[node] = (uint8_t)kind;
+    return kind;
+}
+
+/* Does the member's policy name this principal (so that its answer is its own)? */
+static bool s_names(const struct tm_blast *b, uint32_t node, const char *principal) {
+    const struct tm__blast_named *l = b->named ? b->named[node] : NULL;
+    for (size_t i = 0; l && i < l->n; i++)
+        if (strcmp(l->arns[i], principal) == 0)
+            return true;
+    return false;
+}
+
+/* IAM's wildcard match on actions, case-insensitive. */
+static bool s_glob(const char *p, const char *str) {
+    const char *star = NULL, *mark = NULL;
+    while (*str) {
+        if (*p == '*') {
+            star = p++;
+            mark = str;
+        } else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*str))) {
+            p++;
+            str++;
+        } else if (star) {
+            p = star + 1;
+            str = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+/* Mixes in the statements of policies that can match one of the edge's actions (NotAction ones always may). */
+static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, size_t n, const struct tm_graph_edge *e,
+                           bool *specific) {
+    for (size_t i = 0; i < n; i++) {
+        size_t ns = tm_iam_policy_statement_count(ps[i]);
+        bool any = false;
+        for (size_t k = 0; k < ns; k++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(ps[i], k, &v))
+                continue;
+            bool match = v.not_action;
+            for (size_t a = 0; a < v.n_actions && !match; a++)
+                for (size_t x = 0; x < e->n_actions && !match; x++)
+                    match = s_glob(v.actions[a], e->actions[x]);
+            if (!match)
+                continue;
+            h = s_mix(s_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);
+            any = true;
+        }
+        /* Policy variables make a statement mean something else for each principal. */
+        if (any && s_principal_specific_text(tm_iam_policy_text(ps[i])))
+            *specific = true;
+    }
+    return h;
+}
+
+/* The fingerprint of what decides a grant on a member besides the member: 1 when it is not to be remembered. */
+static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
+    if (b->edge_fp[edge])
+        return b->edge_fp[edge];
+    const struct tm_graph *g = b->g;
+    const struct tm_graph_edge *e = tm_graph_edge(g, edge);
+    struct tm_iam_policy_set set;
+    bool unknown = false;
+    uint64_t fp = 1;
+    if (tm_graph_principal_policies(g, e->from, &set, &unknown) == TM_OK) {
+        const struct tm_graph_node *from = tm_graph_node(g, e->from);
+        /* Not the edge's kind: the member test asks about the edge's actions, whatever kind they were sorted
+         * into, so the read, write and invoke edges of one grant share their answers. */
+        uint64_t h = s_mix(0x5bd1e995u, (uint64_t)e->to);
+        h = s_mix(h, e->flags & (TM_GRAPH_EDGE_CONDITIONAL | TM_GRAPH_EDGE_EXACT));
+        h = s_mix_str(h, e->resource_pattern);
+        h = s_mix_str(h, from->account);
+        for (size_t i = 0; i < e->n_actions; i++)
+            h = s_mix_str(h, e->actions[i]);
+        bool specific = false;
+        /* Only the statements that can match one of the edge's actions decide the member test (IAM decides
+         * statement by statement): principals whose policies differ elsewhere (every administrator role with
+         * its own inline policy for logs) share their answers. */
+        h = s_relevant(h, set.identity, set.n_identity, e, &specific);
+        h = s_mix(h, 0xb0u);
+        h = s_mix(h, set.n_boundaries);
+        h = s_relevant(h, set.boundaries, set.n_boundaries, e, &specific);
+        h = s_mix(h, (uint64_t)(uintptr_t)set.scp_levels);
+        h = s_mix(h, set.n_scp_levels);
+        /* Policies that name who asks: the answer is this principal's alone. */
+        if (specific)
+            h = s_mix_str(h, from->id);
+        fp = h < 2 ? h + 2 : h;
+    }
+    b->edge_fp[edge] = fp;
+    return fp;
+}
+
+/* Doubles the table (from a small one: a walk that remembers little touches little memory). On failure the
+ * old table stays. */
+static void s_memo_grow(struct tm_blast *b) {
+    size_t cap = b->memo_cap ? b->memo_cap * 2 : 4096;
+    struct tm__blast_memo *n = calloc(cap, sizeof(*n));
+    if (!n)
+        return;
+    for (size_t i = 0; i < b->memo_cap; i++) {
+        if (!b->memo[i].fp)
+            continue;
+        size_t j = (size_t)s_mix(b->memo[i].fp, b->memo[i].member) & (cap - 1);
+        while (n[j].fp)
+            j = (j + 1) & (cap - 1);
+        n[j] = b->memo[i];
+    }
+    free(b->memo);
+    b->memo = n;
+    b->memo_cap = cap;
+}
+
+/* tm_graph_edge_covers, remembered where that is sound. */
+static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member) {
+    const struct tm_graph *g = b->g;
+    if (!(e->flags & TM_GRAPH_EDGE_TO_SET) || (e->flags & TM_GRAPH_EDGE_UNKNOWN))
+        return tm_graph_edge_covers(g, e, member);
+    uint64_t fp = s_edge_fp(b, tm_graph_edge_index(g, e));
+    if (fp == 1)
+        return tm_graph_edge_covers(g, e, member);
+    /* A member whose policy names this principal (or cannot be read that way) answers it for itself. */
+    int kind = s_neutral(b, member);
+    if (kind == S_APART || (kind == S_NAMES && s_names(b, member, tm_graph_node(g, e->from)->id))) {
+        fp = s_mix(fp, (uint64_t)e->from + 1);
+        fp = fp < 2 ? fp + 2 : fp;
+    }
+    if (b->memo_used + 1 > b->memo_cap / 4 * 3 && b->memo_cap < TM__BLAST_MEMO_SLOTS)
+        s_memo_grow(b);
+    if (!b->memo)
+        return tm_graph_edge_covers(g, e, member);
+    size_t mask = b->memo_cap - 1;
+    size_t i = (size_t)s_mix(fp, member) & mask;
+    for (; b->memo[i].fp; i = (i + 1) & mask)
+        if (b->memo[i].fp == fp && b->memo[i].member == member)
+            return b->memo[i].covered;
+    bool covered = tm_graph_edge_covers(g, e, member);
+    /* Kept at most three quarters full: past that the engine answers each time. */
+    if (b->memo_used < b->memo_cap / 4 * 3) {
+        b->memo[i] = (struct tm__blast_memo){fp, member, covered};
+        b->memo_used++;
+    }
+    return covered;
 }
 
 /* ---- the walk ---- */
@@ -167,15 +421,13 @@ static unsigned s_bit(enum tm_blast_access a, bool certain) {
     return 1u << ((unsigned)a * 2u + (certain ? 1u : 0u));
 }
 
-/* Has the node been reached in a state at least as strong (access and certainty)? */
+/* Has the node been reached in a state that makes this one redundant: the same access or control of it, at least
+ * as certain? Reading and writing are told apart (a write grant is not a read grant), though the walk goes no
+ * further from a read than from a write. */
 static bool s_dominated(uint8_t mask, enum tm_blast_access a, bool certain) {
-    for (unsigned x = a; x <= TM_BLAST_CONTROL; x++) {
-        if (mask & s_bit((enum tm_blast_access)x, true))
-            return true;
-        if (!certain && (mask & s_bit((enum tm_blast_access)x, false)))
-            return true;
-    }
-    return false;
+    if (mask & s_bit(a, true) || mask & s_bit(TM_BLAST_CONTROL, true))
+        return true;
+    return !certain && (mask & s_bit(a, false) || mask & s_bit(TM_BLAST_CONTROL, false));
 }
 
 /* Is record a a better one to show than record b: proven first, then shorter, then found first? */
@@ -209,59 +461,139 @@ static int s_add(struct tm_blast *b, const struct tm__blast_rec *r) {
     return TM_OK;
 }
 
-/* A step the walk takes: in the walk itself a state no stronger than one already held adds nothing; afterwards
- * (set members that lead nowhere) a member is recorded only when its path is better than the one it has. */
-static int s_visit(struct tm_blast *b, const struct tm__blast_rec *r, bool walking) {
-    if (walking) {
-        if (s_dominated(b->mask[r->node], (enum tm_blast_access)r->access, r->certain))
-            return TM_OK;
-    } else {
-        uint32_t cur = b->best[r->node];
-        if (cur != TM_GRAPH_NONE && !s_better(r, (uint32_t)b->n_recs, &b->recs[cur], cur) &&
-            s_dominated(b->mask[r->node], (enum tm_blast_access)r->access, r->certain))
-            return TM_OK;
-    }
+/* A step the walk takes. The walk is breadth-first, so a state no stronger (in access and certainty) than one
+ * already held was held by a path no longer: it adds nothing. */
+static int s_visit(struct tm_blast *b, const struct tm__blast_rec *r) {
+    if (s_dominated(b->mask[r->node], (enum tm_blast_access)r->access, r->certain))
+        return TM_OK;
     return s_add(b, r);
-}
-
-/* The members of a set that have edges to follow, built on first use. */
-static const struct tm__blast_hubs *s_hubs(struct tm_blast *b, uint32_t set) {
-    if (b->hubs[set])
-        return b->hubs[set];
-    struct tm__blast_hubs *h = calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < b->n_hub_nodes; i++)
-        n += tm_graph_set_contains(b->g, set, b->hub_nodes[i]);
-    h->nodes = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (!h->nodes) {
-        free(h);
-        return NULL;
-    }
-    for (size_t i = 0; i < b->n_hub_nodes; i++)
-        if (tm_graph_set_contains(b->g, set, b->hub_nodes[i]))
-            h->nodes[h->n++] = b->hub_nodes[i];
-    b->hubs[set] = h;
-    return h;
-}
-
-static int s_reach_add(struct tm_blast *b, const struct tm__blast_reach *r) {
-    if (b->n_reaches == b->cap_reaches) {
-        size_t cap = b->cap_reaches ? b->cap_reaches * 2 : 64;
-        struct tm__blast_reach *n = realloc(b->reaches, cap * sizeof(*n));
-        if (!n)
-            return TM_ERR_NOMEM;
-        b->reaches = n;
-        b->cap_reaches = cap;
-    }
-    b->reaches[b->n_reaches++] = *r;
-    return TM_OK;
 }
 
 static bool s_key_edge(const struct tm_blast *b, const struct tm_graph_edge *e) {
     return e->from == b->internet && e->kind == TM_GRAPH_EDGE_HOLDS_TOKEN_OF && e->evidence.source &&
            strcmp(e->evidence.source, "access-key") == 0;
+}
+
+static int s_collect(uint32_t node, void *user_data) {
+    struct tm__blast_set *st = user_data;
+    st->members[st->n_members++] = node;
+    return 0;
+}
+
+static int s_count(uint32_t node, void *user_data) {
+    (void)node;
+    (*(size_t *)user_data)++;
+    return 0;
+}
+
+/* What the engine keeps of a set node, with its members listed on first use while the budget lasts. The members
+ * come from the graph's index: an edge marked unknown covers every member, so a copy marked so lists them without
+ * a verdict, which the walk asks for only where it matters. */
+static struct tm__blast_set *s_set(struct tm_blast *b, const struct tm_graph_edge *e) {
+    struct tm__blast_set *st = b->sets[e->to];
+    if (!st) {
+        if (!(st = calloc(1, sizeof(*st))))
+            return NULL;
+        b->sets[e->to] = st;
+    }
+    if (st->members_tried)
+        return st;
+    st->members_tried = true;
+    struct tm_graph_edge all = *e;
+    all.flags |= TM_GRAPH_EDGE_UNKNOWN;
+    size_t n = 0;
+    if (tm_graph_edge_members(b->g, &all, s_count, &n) || b->members_kept + n > TM__BLAST_MEMBER_BUDGET)
+        return st;
+    if (!(st->members = malloc((n ? n : 1) * sizeof(uint32_t))))
+        return st; /* the graph's index still answers, each time */
+    if (tm_graph_edge_members(b->g, &all, s_collect, st)) {
+        free(st->members);
+        st->members = NULL;
+        st->n_members = 0;
+        return st;
+    }
+    b->members_kept += st->n_members;
+    return st;
+}
+
+static int s_residual_add(struct tm__blast_set *st, size_t k, uint32_t node) {
+    if (st->n_residual[k] == st->cap_residual[k]) {
+        size_t cap = st->cap_residual[k] ? st->cap_residual[k] * 2 : 16;
+        uint32_t *n = realloc(st->residual[k], cap * sizeof(uint32_t));
+        if (!n)
+            return TM_ERR_NOMEM;
+        st->residual[k] = n;
+        st->cap_residual[k] = cap;
+    }
+    st->residual[k][st->n_residual[k]++] = node;
+    return TM_OK;
+}
+
+/* One member of a set a grant reaches: skipped when already held as strongly, else recorded if the grant covers
+ * it; a member it does not cover is kept in the set's residual for the walk's state (when building one). */
+struct s_member_ctx {
+    struct tm_blast *b;
+    const struct tm_graph_edge *edge;
+    enum tm_blast_access at; /* held at the grant's holder */
+    struct tm__blast_rec rec;
+    struct tm__blast_set *st;
+    size_t residual; /* the key whose residual is built; TM__BLAST_KEYS when none */
+    int rc;
+};
+
+static int s_member(uint32_t node, void *user_data) {
+    struct s_member_ctx *c = user_data;
+    enum tm_blast_access next;
+    if (!s_next(c->at, c->edge->kind, s_class_of(tm_graph_node(c->b->g, node)), &next) ||
+        s_dominated(c->b->mask[node], next, c->rec.certain))
+        return 0;
+    c->rec.node = node;
+    c->rec.access = (uint8_t)next;
+    if (s_covers(c->b, c->edge, node))
+        c->rc = s_add(c->b, &c->rec);
+    else if (c->residual < TM__BLAST_KEYS)
+        c->rc = s_residual_add(c->st, c->residual, node);
+    return c->rc;
+}
+
+/* A grant on a set: its members, as the walk reaches them. Each set is scanned in full at most once per walk and
+ * key (the grant's kind, the access held at its holder, certainty): a later grant of the same kind on it, from a
+ * holder held the same way, only needs the members the first scan's grant did not cover (the others are held
+ * already, by a path no longer). That keeps a walk through a hundred administrator roles, each granted everything,
+ * from scanning the account a hundred times. */
+static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, enum tm_blast_access at,
+                       const struct tm__blast_rec *nr) {
+    struct tm__blast_set *st = s_set(b, e);
+    if (!st)
+        return TM_ERR_NOMEM;
+    size_t key = ((size_t)e->kind * 4u + (size_t)at) * 2u + nr->certain;
+    struct s_member_ctx c = {.b = b, .edge = e, .at = at, .rec = *nr, .st = st, .residual = TM__BLAST_KEYS};
+    /* A residual of this walk for the same kind from a holder held the same way, at least as certain. */
+    size_t use = TM__BLAST_KEYS;
+    for (unsigned cert = nr->certain; cert <= 1; cert++) {
+        size_t k = ((size_t)e->kind * 4u + at) * 2u + cert;
+        if (st->stamp[k] == b->walk && (use == TM__BLAST_KEYS || st->n_residual[k] < st->n_residual[use]))
+            use = k;
+    }
+    if (use < TM__BLAST_KEYS) {
+        /* The residual may grow while it is read (same key): read the length first. */
+        size_t n = st->n_residual[use];
+        for (size_t i = 0; i < n && !c.rc; i++)
+            s_member(st->residual[use][i], &c);
+        return c.rc;
+    }
+    st->stamp[key] = b->walk;
+    st->n_residual[key] = 0;
+    c.residual = key;
+    if (st->members) {
+        for (size_t i = 0; i < st->n_members && !c.rc; i++)
+            s_member(st->members[i], &c);
+        return c.rc;
+    }
+    struct tm_graph_edge all = *e;
+    all.flags |= TM_GRAPH_EDGE_UNKNOWN;
+    int rc = tm_graph_edge_members(b->g, &all, s_member, &c);
+    return c.rc ? c.rc : rc;
 }
 
 static int s_expand(struct tm_blast *b, uint32_t ri, const struct tm_blast_source *src, uint32_t max_depth) {
@@ -274,8 +606,10 @@ static int s_expand(struct tm_blast *b, uint32_t ri, const struct tm_blast_sourc
     const struct tm_graph_edge *out = tm_graph_out(g, r.node, &n, &first);
     for (size_t i = 0; i < n; i++) {
         const struct tm_graph_edge *e = &out[i];
-        enum tm_blast_access next;
-        if (!s_next((enum tm_blast_access)r.access, e->kind, &next))
+        bool set = (e->flags & TM_GRAPH_EDGE_TO_SET) != 0;
+        enum tm_blast_access next = TM_BLAST_PASS;
+        /* A set's members are each checked by s_member; here only whether the kind can lead anywhere. */
+        if (!s_next((enum tm_blast_access)r.access, e->kind, set ? S_DATA : s_class_of(tm_graph_node(g, e->to)), &next))
             continue;
         if (src->skip_key_edges && s_key_edge(b, e))
             continue;
@@ -288,62 +622,28 @@ static int s_expand(struct tm_blast *b, uint32_t ri, const struct tm_blast_sourc
             .certain = (uint8_t)(r.certain && !(e->flags & TM_GRAPH_EDGE_UNKNOWN)),
             .conditional = (uint8_t)(r.conditional || (e->flags & TM_GRAPH_EDGE_CONDITIONAL)),
         };
-        int rc;
-        if (!(e->flags & TM_GRAPH_EDGE_TO_SET)) {
-            if ((rc = s_visit(b, &nr, true)))
-                return rc;
-            continue;
-        }
-        /* A set: remember the grant (members that lead nowhere are listed after the walk), and go on now
-         * through the members that lead somewhere at this access. */
-        struct tm__blast_reach sr = {.edge = nr.edge, .rec = nr};
-        if ((rc = s_reach_add(b, &sr)))
+        int rc = set ? s_set_reach(b, e, (enum tm_blast_access)r.access, &nr) : s_visit(b, &nr);
+        if (rc)
             return rc;
-        if (next == TM_BLAST_PASS)
-            continue;
-        const struct tm__blast_hubs *h = s_hubs(b, e->to);
-        if (!h)
-            return TM_ERR_NOMEM;
-        for (size_t k = 0; k < h->n; k++) {
-            uint32_t m = h->nodes[k];
-            if (b->hub_level[m] > next || s_dominated(b->mask[m], next, nr.certain) || !tm_graph_edge_covers(g, e, m))
-                continue;
-            nr.node = m;
-            if ((rc = s_visit(b, &nr, true)))
-                return rc;
-        }
     }
     return TM_OK;
 }
 
-struct s_leaf_ctx {
-    struct tm_blast *b;
-    struct tm__blast_rec rec;
-    int rc;
-};
-
-static int s_leaf(uint32_t node, void *user_data) {
-    struct s_leaf_ctx *c = user_data;
-    c->rec.node = node;
-    c->rc = s_visit(c->b, &c->rec, false);
-    return c->rc;
+static int s_u32_cmp(const void *pa, const void *pb) {
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
 }
 
-static int s_hit_cmp(const void *pa, const void *pb) {
-    static const int order[] = {
+/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, strongest
+ * access first, then distance; within a bucket hits keep node (id) order. */
+static size_t s_bucket(const struct tm_blast_hit *h, uint32_t max_distance) {
+    static const size_t order[] = {
         [TM_GRAPH_GROUP_ADMIN] = 0,    [TM_GRAPH_GROUP_DATA] = 1,  [TM_GRAPH_GROUP_COMPUTE] = 2,
         [TM_GRAPH_GROUP_IDENTITY] = 3, [TM_GRAPH_GROUP_OTHER] = 4,
     };
-    const struct tm_blast_hit *a = pa, *b = pb;
-    if (a->group != b->group)
-        return order[a->group] < order[b->group] ? -1 : 1;
-    if (a->unknown != b->unknown)
-        return a->unknown ? 1 : -1;
-    if (a->access != b->access)
-        return a->access > b->access ? -1 : 1;
-    if (a->distance != b->distance)
-        return a->distance < b->distance ? -1 : 1;
-    return a->node < b->node ? -1 : a->node > b->node;
+    size_t k = order[h->group] * 2 + (h->unknown ? 1 : 0);
+    k = k * 4 + (size_t)(TM_BLAST_CONTROL - h->access);
+    return k * ((size_t)max_distance + 1) + h->distance;
 }
 
 static void s_reset(struct tm_blast *b) {
@@ -355,8 +655,9 @@ static void s_reset(struct tm_blast *b) {
     }
     b->n_touched = 0;
     b->n_recs = 0;
-    b->n_reaches = 0;
     b->n_hits = 0;
+    /* Set residuals are stamped with the walk they belong to. */
+    b->walk++;
 }
 
 static bool s_is_source(const struct tm_blast_source *src, uint32_t node) {
@@ -366,36 +667,73 @@ static bool s_is_source(const struct tm_blast_source *src, uint32_t node) {
     return false;
 }
 
+static void s_hit_fill(struct tm_blast *b, struct tm_blast_hit *h, uint32_t v) {
+    const struct tm__blast_rec *r = &b->recs[b->best[v]];
+    memset(h, 0, sizeof(*h));
+    h->node = v;
+    h->distance = r->depth;
+    h->group = tm_graph_node(b->g, v)->group;
+    h->unknown = !r->certain;
+    h->conditional = r->conditional;
+    /* The strongest access held with the path's certainty. */
+    h->access = (enum tm_blast_access)r->access;
+    for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
+        if (b->mask[v] & s_bit((enum tm_blast_access)a, r->certain))
+            h->access = (enum tm_blast_access)a;
+    /* Reading an administrator's configuration is not being one: only control puts it under admin. */
+    if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
+        h->group = TM_GRAPH_GROUP_IDENTITY;
+}
+
+/* The hits in output order without a comparison sort (a walk may reach every node of the account): nodes in id
+ * order, then a stable counting sort by bucket. */
 static int s_hits(struct tm_blast *b, const struct tm_blast_source *src) {
-    const struct tm_graph *g = b->g;
-    for (size_t i = 0; i < b->n_touched; i++) {
-        uint32_t v = b->touched[i];
-        if (s_is_source(src, v))
-            continue;
-        const struct tm__blast_rec *r = &b->recs[b->best[v]];
-        const struct tm_graph_node *node = tm_graph_node(g, v);
-        struct tm_blast_hit *h = &b->hits[b->n_hits++];
-        memset(h, 0, sizeof(*h));
-        h->node = v;
-        h->distance = r->depth;
-        h->group = node->group;
-        h->unknown = !r->certain;
-        h->conditional = r->conditional;
-        /* The strongest access held with the path's certainty. */
-        h->access = (enum tm_blast_access)r->access;
-        for (unsigned a = TM_BLAST_PASS; a <= TM_BLAST_CONTROL; a++)
-            if (b->mask[v] & s_bit((enum tm_blast_access)a, r->certain))
-                h->access = (enum tm_blast_access)a;
-        /* Reading an administrator's configuration is not being one: only control puts it under admin. */
-        if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
-            h->group = TM_GRAPH_GROUP_IDENTITY;
+    /* Node order: the touched list sorted, or, when the walk touched much of the graph, a pass over it. */
+    uint32_t *order = b->touched;
+    size_t n_order = b->n_touched;
+    if (b->n_touched > b->n_nodes / 16) {
+        n_order = 0;
+        for (uint32_t v = 0; v < b->n_nodes; v++)
+            if (b->mask[v])
+                b->hit_rec[n_order++] = v;
+        order = b->hit_rec;
+    } else {
+        qsort(order, n_order, sizeof(uint32_t), s_u32_cmp);
     }
-    qsort(b->hits, b->n_hits, sizeof(*b->hits), s_hit_cmp);
-    for (size_t i = 0; i < b->n_hits; i++) {
+    uint32_t max_distance = 0;
+    struct tm_blast_hit *tmp = NULL;
+    size_t *count = NULL;
+    int rc = TM_ERR_NOMEM;
+    if (!(tmp = malloc((n_order ? n_order : 1) * sizeof(*tmp))))
+        goto out;
+    size_t n = 0;
+    for (size_t i = 0; i < n_order; i++) {
+        if (s_is_source(src, order[i]))
+            continue;
+        s_hit_fill(b, &tmp[n], order[i]);
+        if (tmp[n].distance > max_distance)
+            max_distance = tmp[n].distance;
+        n++;
+    }
+    size_t n_buckets = (size_t)5 * 2 * 4 * ((size_t)max_distance + 1);
+    if (!(count = calloc(n_buckets + 1, sizeof(size_t))))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        count[s_bucket(&tmp[i], max_distance) + 1]++;
+    for (size_t k = 0; k < n_buckets; k++)
+        count[k + 1] += count[k];
+    for (size_t i = 0; i < n; i++)
+        b->hits[count[s_bucket(&tmp[i], max_distance)]++] = tmp[i];
+    b->n_hits = n;
+    for (size_t i = 0; i < n; i++) {
         b->hit_index[b->hits[i].node] = (uint32_t)i;
         b->hit_rec[i] = b->best[b->hits[i].node];
     }
-    return TM_OK;
+    rc = TM_OK;
+out:
+    free(tmp);
+    free(count);
+    return rc;
 }
 
 int tm_blast_run(struct tm_blast *b, const struct tm_blast_source *src, const struct tm_blast_options *opts) {
@@ -413,21 +751,12 @@ int tm_blast_run(struct tm_blast *b, const struct tm_blast_source *src, const st
                                   .edge = TM_GRAPH_NONE,
                                   .access = TM_BLAST_CONTROL,
                                   .certain = 1};
-        if ((rc = s_visit(b, &r, true)))
+        if ((rc = s_visit(b, &r)))
             goto out;
     }
     for (size_t i = 0; i < b->n_recs; i++)
         if ((rc = s_expand(b, (uint32_t)i, src, max_depth)))
             goto out;
-    /* Members of the sets reached that lead nowhere further: reached, listed, not walked from. */
-    for (size_t i = 0; i < b->n_reaches; i++) {
-        struct s_leaf_ctx c = {.b = b, .rec = b->reaches[i].rec};
-        rc = tm_graph_edge_members(b->g, tm_graph_edge(b->g, b->reaches[i].edge), s_leaf, &c);
-        if (c.rc)
-            rc = c.rc;
-        if (rc)
-            goto out;
-    }
     rc = s_hits(b, src);
 out:
     if (rc)

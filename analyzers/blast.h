@@ -5,25 +5,29 @@
  * What a step lets the walk do next depends on how the node was reached, because reading a queue does not
  * run its consumer and handing a role to a service does not make you that role:
  *
- *   control  acting as it or running it (the source; can-assume, holds-token-of, can-escalate-to, can-invoke,
- *            routes-to, triggers): every edge out of it is followed; a compute resource reached this way
- *            exposes the credentials it runs with (the token-abuse model of DESIGN.md);
- *   write    it can be changed (can-write): what it triggers runs (triggers) and what it routes to is
+ *   control  acting as it or running it (the source; can-assume, holds-token-of, can-escalate-to; can-invoke,
+ *            routes-to or triggers into compute): every edge out of it is followed; a compute resource reached
+ *            this way exposes the credentials it runs with (the token-abuse model of DESIGN.md);
+ *   write    it can be changed (can-write; can-invoke, routes-to or triggers into anything but compute and
+ *            principals, which they mean nothing for): what it triggers runs (triggers) and what it routes to is
  *            changed too (routes-to), nothing else;
  *   read     its data or configuration can be read (can-read): only routes-to (an access point serves its
  *            bucket) is followed, still as a read;
  *   pass     it can be handed to a service (can-pass): reached, nothing more. Combining a pass with a way to
  *            run the service is a privilege-escalation technique: the graph has a can-escalate-to edge then.
+ * Reads and writes are held apart (a grant to write is not one to read); control of a node covers both.
  *
  * Unknown edges (a fact that could not be read) are followed, never dropped: a node reached only through one is
  * reported as unknown, and a node reachable both ways is reported with its shortest proven path. Grants on
  * wildcards reach resource sets; the walk expands a set into the members the grant really covers (the policy
  * engine re-evaluates each member when a Deny, a boundary or an SCP could exclude it).
  *
- * Cost: an engine is built once per graph (tm_blast_new) and answers any number of walks; a walk costs what it
- * reaches, not the size of the graph: per-node state is reset only where the last walk wrote, and set members
- * that could lead further (those with edges out) are indexed per set on first use. Not thread-safe: one engine
- * per thread; the graph itself may be shared.
+ * Cost: an engine is built once per graph (tm_blast_new) and answers any number of walks. A walk costs what it
+ * reaches, not the size of the graph: per-node state is reset only where the last walk wrote; each set is scanned
+ * in full at most once per walk and state (later grants on it only retry the members earlier ones did not cover);
+ * set member lists are kept across walks, and member tests that ask the policy engine are remembered by the
+ * policies that decide them, so principals that share their policies share the answers. Not thread-safe: one
+ * engine per thread; the graph itself may be shared.
  *
  * Output (tm_blast_write) is deterministic: hits are ordered by group (admin, data, compute, identity, other),
  * proven before unknown, strongest access first, distance, then node id; paths break ties by edge order. A
@@ -40,7 +44,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 
-/* How far a node reached lets the walk go on (see above); ordered, each one allowing what the ones below do. */
+/* How a node is held (see above); ordered by how far the walk goes on from it. */
 enum tm_blast_access {
     TM_BLAST_PASS = 0,
     TM_BLAST_READ,

@@ -20,16 +20,39 @@ struct tm__blast_rec {
     uint8_t conditional; /* a conditional edge on the way */
 };
 
-/* A grant on a set the walk took: its members that lead nowhere are recorded after the walk. */
-struct tm__blast_reach {
-    uint32_t edge;
-    struct tm__blast_rec rec; /* the record each member gets (node filled in per member) */
+/* Residual keys of a set: the grant's kind (TM_GRAPH_EDGE_KIND_COUNT) times the access held at its holder (4)
+ * times certainty (2). */
+#define TM__BLAST_KEYS ((size_t)TM_GRAPH_EDGE_KIND_COUNT * 4u * 2u)
+
+/* What the engine keeps of a set node: its members (listed on first use, kept across walks while the budget
+ * lasts; NULL: the graph's index is asked each time), and per residual key the members the walk's first full scan
+ * did not cover (valid for the walk whose number is in stamp). */
+struct tm__blast_set {
+    uint32_t *members;
+    size_t n_members;
+    bool members_tried;
+    uint32_t *residual[TM__BLAST_KEYS];
+    size_t n_residual[TM__BLAST_KEYS], cap_residual[TM__BLAST_KEYS];
+    uint64_t stamp[TM__BLAST_KEYS];
 };
 
-/* The members of a set node that have edges out, in node order. */
-struct tm__blast_hubs {
-    uint32_t *nodes;
-    size_t n;
+/* A remembered member test: does a grant with this fingerprint cover this member? */
+struct tm__blast_memo {
+    uint64_t fp; /* 0: empty slot */
+    uint32_t member;
+    uint8_t covered;
+};
+
+/* Remembered member tests, at most (16 bytes each). */
+#define TM__BLAST_MEMO_SLOTS ((size_t)1 << 22)
+
+/* Set members the engine keeps across walks, at most (4 bytes each). */
+#define TM__BLAST_MEMBER_BUDGET ((size_t)32 * 1024 * 1024)
+
+/* The users and roles a resource policy names by ARN. */
+struct tm__blast_named {
+    const char **arns; /* owned by the policy (the graph's) */
+    size_t n, cap;
 };
 
 struct tm_blast {
@@ -37,11 +60,18 @@ struct tm_blast {
     size_t n_nodes;
     uint32_t internet;
 
-    /* Built once. */
-    uint8_t *hub_level;  /* per node: lowest access at which it has an edge to follow; 0xff: none */
-    uint32_t *hub_nodes; /* nodes with a hub level, in node order */
-    size_t n_hub_nodes;
-    struct tm__blast_hubs **hubs; /* per set node, on first use */
+    /* Kept across walks. */
+    struct tm__blast_set **sets; /* per set node, on first use */
+    size_t members_kept;         /* set members kept, against TM__BLAST_MEMBER_BUDGET */
+    /* Member tests that ask the policy engine are remembered by what decides them: the grant's fingerprint (the
+     * principal's policies, its account, the edge's kind, actions and pattern) and the member, for members whose
+     * own policy cannot tell principals apart. Many principals share their policies (every administrator role
+     * with AdministratorAccess), so one answer serves them all, in this walk and the next ones. */
+    uint64_t *edge_fp; /* per edge: 0 not computed, 1 not to be remembered, else the fingerprint */
+    uint8_t *neutral;  /* per node: how its policy tells principals apart (blast.c S_ALIKE, ...); 0 not computed */
+    struct tm__blast_named **named; /* per node whose policy names users or roles: them; on first use */
+    struct tm__blast_memo *memo;
+    size_t memo_cap, memo_used;
 
     /* Per walk; per-node arrays are reset only where the walk wrote (touched). */
     uint8_t *mask;  /* states held: bit (access * 2 + certain) */
@@ -51,11 +81,10 @@ struct tm_blast {
     size_t n_touched;
     struct tm__blast_rec *recs;
     size_t n_recs, cap_recs;
-    struct tm__blast_reach *reaches;
-    size_t n_reaches, cap_reaches;
     struct tm_blast_hit *hits;
     uint32_t *hit_rec; /* per hit: its record */
     size_t n_hits;
+    uint64_t walk; /* walks so far: stamps the set residuals of the current one */
 };
 
 /* The record behind a hit. */

@@ -165,6 +165,8 @@ static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *
     return TM_GRAPH_GROUP_OTHER;
 }
 
+static uint8_t s_jewel_index(const char *type);
+
 uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, enum tm_graph_node_kind kind,
                             const char *type, const char *account) {
     uint32_t found = tm__graph_lookup(g, id);
@@ -200,6 +202,13 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     struct tm__graph_node_extra *x = &g->extra[idx];
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
+    x->jewel = s_jewel_index(type);
+    x->is_role = type && strcmp(type, "aws:iam:role") == 0;
+    for (size_t i = 0; account && i < g->n_accounts; i++)
+        if (strcmp(g->accounts[i].id, account) == 0) {
+            x->account = &g->accounts[i];
+            break;
+        }
     char svc[64];
     const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
     x->service = s ? tm__graph_strdup(g, s) : NULL;
@@ -257,8 +266,51 @@ struct s_node_sort {
     uint32_t old;
 };
 
-static int s_node_sort_cmp(const void *a, const void *b) {
-    return strcmp(((const struct s_node_sort *)a)->id, ((const struct s_node_sort *)b)->id);
+/* Sorts by id (ids are unique). The nodes come mostly in id order (the snapshot's resources are sorted; a
+ * finalize after the first appends to sorted nodes): the ascending runs are found and merged, in
+ * O(n log runs). */
+static int s_sort_nodes(struct s_node_sort *a, size_t n) {
+    if (n < 2)
+        return TM_OK;
+    size_t *starts = malloc((n + 1) * sizeof(*starts));
+    struct s_node_sort *tmp = malloc(n * sizeof(*tmp));
+    if (!starts || !tmp) {
+        free(starts);
+        free(tmp);
+        return TM_ERR_NOMEM;
+    }
+    size_t runs = 0;
+    starts[runs++] = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(a[i - 1].id, a[i].id) > 0)
+            starts[runs++] = i;
+    starts[runs] = n;
+    struct s_node_sort *src = a, *dst = tmp;
+    while (runs > 1) {
+        size_t merged = 0;
+        for (size_t r = 0; r < runs; r += 2) {
+            /* Runs r and r + 1 (the last run alone when their number is odd: starts[runs] is n). */
+            size_t lo = starts[r], mid = starts[r + 1], hi = r + 2 <= runs ? starts[r + 2] : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = strcmp(src[i].id, src[j].id) <= 0 ? src[i++] : src[j++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+            starts[merged++] = lo;
+        }
+        starts[merged] = n;
+        runs = merged;
+        struct s_node_sort *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+    free(starts);
+    free(tmp);
+    return TM_OK;
 }
 
 struct s_edge_sort {
@@ -345,7 +397,8 @@ static int s_remap_nodes(struct tm_graph *g) {
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
-    qsort(order, n, sizeof(*order), s_node_sort_cmp);
+    if ((rc = s_sort_nodes(order, n)))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         map[order[i].old] = (uint32_t)i;
         nodes[i] = g->nodes[order[i].old];
@@ -422,8 +475,10 @@ int tm__graph_finalize(struct tm_graph *g) {
     g->sets = NULL;
     g->n_types = 0;
     g->n_sets = 0;
+    g->n_indexed = 0;
     if (!g->out_start || !g->in_start || !g->in_edges || !g->by_type)
         return TM_ERR_NOMEM;
+    g->n_indexed = n;
     for (size_t i = 0; i < g->n_edges; i++) {
         g->out_start[g->edges[i].from + 1]++;
         g->in_start[g->edges[i].to + 1]++;
@@ -493,11 +548,7 @@ int tm__graph_finalize(struct tm_graph *g) {
 void tm_graph_destroy(struct tm_graph *g) {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_policies; i++)
-        tm_iam_policy_destroy(g->policies[i]);
-    free(g->policies);
-    free(g->policy_table);
-    free(g->policy_texts);
+    tm_iam_policy_cache_destroy(g->policies);
     for (size_t i = 0; i < g->n_accounts; i++) {
         free(g->accounts[i].scps.levels);
         free(g->accounts[i].rcps.levels);
@@ -536,8 +587,7 @@ size_t tm_graph_memory_bytes(const struct tm_graph *g) {
         return 0;
     return g->arena.total + g->cap_nodes * (sizeof(*g->nodes) + sizeof(*g->extra)) + g->cap_edges * sizeof(*g->edges) +
            g->table_cap * sizeof(*g->table) + (g->n_nodes + 1) * 2 * sizeof(uint32_t) + g->n_edges * sizeof(uint32_t) +
-           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals) +
-           g->cap_policies * sizeof(*g->policies) + g->policy_table_cap * sizeof(*g->policy_table);
+           g->n_nodes * sizeof(uint32_t) + g->n_types * sizeof(*g->types) + g->cap_principals * sizeof(*g->principals);
 }
 
 size_t tm_graph_node_count(const struct tm_graph *g) {
@@ -645,7 +695,7 @@ uint32_t tm_graph_edge_index(const struct tm_graph *g, const struct tm_graph_edg
 }
 
 const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node, size_t *n, uint32_t *first) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         if (first)
             *first = 0;
@@ -658,7 +708,7 @@ const struct tm_graph_edge *tm_graph_out(const struct tm_graph *g, uint32_t node
 }
 
 const uint32_t *tm_graph_in(const struct tm_graph *g, uint32_t node, size_t *n) {
-    if (!g || node >= g->n_nodes) {
+    if (!g || node >= g->n_indexed) {
         *n = 0;
         return NULL;
     }
@@ -815,25 +865,27 @@ bool tm__graph_set_matches(const struct tm_graph *g, uint32_t set, uint32_t node
     const char *svc = g->extra[node].service;
     if (!svc)
         return false;
-    if (strcmp(s->set_service, "*") != 0 && strcmp(s->set_service, svc) != 0)
+    unsigned flags = g->extra[set].set_flags;
+    if (!(flags & TM__GRAPH_SET_ANY_SERVICE) && strcmp(s->set_service, svc) != 0)
         return false;
-    if (!tm__graph_glob(s->set_pattern, n->id, false))
+    if (flags & TM__GRAPH_SET_PREFIX_ONLY ? strncmp(n->id, s->set_pattern, strlen(s->set_pattern) - 1) != 0
+                                          : !tm__graph_glob(s->set_pattern, n->id, false))
         return false;
     if (!s->set_trusts)
         return true;
-    if (!n->type || strcmp(n->type, "aws:iam:role") != 0)
+    if (!g->extra[node].is_role)
         return false;
-    if (strcmp(s->set_trusts, "account") == 0)
+    if (flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)
         return g->extra[node].trusts_account;
-    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. */
-    char id[256];
-    snprintf(id, sizeof(id), "service:%s", s->set_trusts);
-    uint32_t svc_node = tm__graph_lookup(g, id);
+    /* Trusted by a service: the trust pass made an edge service:NAME -can-assume-> role. The role's few
+     * incoming edges are read, rather than the service node looked up for every candidate. */
     size_t ni = 0;
-    const uint32_t *in = svc_node == TM_GRAPH_NONE ? NULL : tm_graph_in(g, node, &ni);
+    const uint32_t *in = tm_graph_in(g, node, &ni);
     for (size_t i = 0; i < ni; i++) {
         const struct tm_graph_edge *e = &g->edges[in[i]];
-        if (e->from == svc_node && e->kind == TM_GRAPH_EDGE_CAN_ASSUME)
+        const char *from = g->nodes[e->from].id;
+        if (e->kind == TM_GRAPH_EDGE_CAN_ASSUME && strncmp(from, "service:", 8) == 0 &&
+            strcmp(from + 8, s->set_trusts) == 0)
             return true;
     }
     return false;
@@ -860,7 +912,8 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
     if (!tm__graph_set_matches(g, e->to, member))
         return false;
     const char *trusts = g->nodes[e->to].set_trusts;
-    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && (strcmp(trusts, "account") != 0 || g->extra[member].trust_plain))
+    if (trusts && (e->flags & TM_GRAPH_EDGE_EXACT) &&
+        (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT) || g->extra[member].trust_plain))
         return true; /* membership already says the role's trust policy lets them in */
     if (!trusts && (e->flags & TM_GRAPH_EDGE_EXACT) && !g->extra[member].reevaluate)
         return true;
@@ -868,8 +921,9 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
         return true; /* "could be anything": every member */
     char buf[2048];
     const char *res = tm__graph_member_resource(e, &g->nodes[member], buf, sizeof(buf));
+    uint32_t r = res == g->nodes[member].id ? member : TM_GRAPH_NONE;
     for (size_t i = 0; i < e->n_actions; i++)
-        if (tm__graph_allowed(g, g->nodes[e->from].id, e->actions[i], res, (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0))
+        if (tm__graph_allowed_at(g, e->from, e->actions[i], res, r, (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0))
             return true;
     return false;
 }
@@ -881,12 +935,12 @@ static int s_cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
-                          void *user_data) {
-    if (!g || !e || !fn)
-        return TM_ERR_INVALID;
+/* Members of an edge's set in node order; accept (may be NULL) is asked about each candidate before the
+ * membership test, which may take the engine. */
+static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bool (*accept)(uint32_t, void *),
+                     tm_graph_node_fn fn, void *user_data) {
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
-        return fn(e->to, user_data);
+        return !accept || accept(e->to, user_data) ? fn(e->to, user_data) : TM_OK;
     const struct tm_graph_node *s = &g->nodes[e->to];
     const char *prefix = s->set_pattern;
     size_t plen = strcspn(prefix, "*?");
@@ -896,7 +950,7 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
         const uint32_t *cand = g->account_trusting;
         size_t nc = g->n_account_trusting;
         const struct tm_graph_edge *svc_out = NULL;
-        if (strcmp(s->set_trusts, "account") != 0) {
+        if (!(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT)) {
             char id[256];
             snprintf(id, sizeof(id), "service:%s", s->set_trusts);
             uint32_t svc = tm__graph_lookup(g, id);
@@ -909,7 +963,8 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             if (svc_out && (svc_out[i].kind != TM_GRAPH_EDGE_CAN_ASSUME ||
                             (i && svc_out[i - 1].to == m && svc_out[i - 1].kind == svc_out[i].kind)))
                 continue;
-            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || !tm__graph_edge_covers(g, e, m))
+            if (strncmp(g->nodes[m].id, prefix, plen) != 0 || (accept && !accept(m, user_data)) ||
+                !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -941,7 +996,7 @@ int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *
             uint32_t m = slice[i];
             if (strncmp(g->nodes[m].id, prefix, plen) != 0)
                 break;
-            if (!tm__graph_edge_covers(g, e, m))
+            if ((accept && !accept(m, user_data)) || !tm__graph_edge_covers(g, e, m))
                 continue;
             int rc = fn(m, user_data);
             if (rc)
@@ -957,6 +1012,13 @@ bool tm_graph_set_contains(const struct tm_graph *g, uint32_t set, uint32_t node
 
 bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node) {
     return g && e && node < g->n_nodes && tm__graph_edge_covers(g, e, node);
+}
+
+int tm_graph_edge_members(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_node_fn fn,
+                          void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    return s_members(g, e, NULL, fn, user_data);
 }
 
 int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn, void *user_data) {
@@ -1031,11 +1093,15 @@ static const struct s_jewel s_jewels[] = {
     {"aws:dynamodb:table", s_ddb_read, s_ddb_write},
 };
 
-static const struct s_jewel *s_jewel_of(const struct tm_graph_node *n) {
-    for (size_t i = 0; n->type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
-        if (strcmp(s_jewels[i].type, n->type) == 0)
-            return &s_jewels[i];
-    return NULL;
+static uint8_t s_jewel_index(const char *type) {
+    for (size_t i = 0; type && i < sizeof(s_jewels) / sizeof(s_jewels[0]); i++)
+        if (strcmp(s_jewels[i].type, type) == 0)
+            return (uint8_t)(i + 1);
+    return 0;
+}
+
+static const struct s_jewel *s_jewel_of(const struct tm_graph *g, uint32_t node) {
+    return g->extra[node].jewel ? &s_jewels[g->extra[node].jewel - 1] : NULL;
 }
 
 bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
@@ -1044,7 +1110,7 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
     const struct tm_graph_node *n = &g->nodes[node];
     if (n->kind == TM_GRAPH_NODE_ADMIN || (n->flags & TM_GRAPH_NODE_IS_ADMIN))
         return true;
-    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(n))
+    if (n->kind != TM_GRAPH_NODE_RESOURCE || !s_jewel_of(g, node))
         return false;
     /* A bucket served as a static website holds content meant for the public. */
     const cJSON *attrs = n->resource ? cJSON_GetObjectItemCaseSensitive(n->resource, "attrs") : NULL;
@@ -1052,19 +1118,64 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node) {
     return !(strcmp(n->type, "aws:s3:bucket") == 0 && cJSON_IsObject(web));
 }
 
-bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
-                                bool want_write) {
-    if (!g || !e || node >= g->n_nodes)
-        return false;
-    const struct s_jewel *j = s_jewel_of(&g->nodes[node]);
-    if (!j || !tm__graph_edge_covers(g, e, node))
-        return false;
-    const char *const *acts = want_write ? j->write : j->read;
+/* Does one of the edge's actions (patterns) match one of acts? */
+static bool s_actions_touch(const struct tm_graph_edge *e, const char *const *acts) {
     for (size_t a = 0; a < e->n_actions; a++)
         for (size_t k = 0; acts[k]; k++)
             if (tm__graph_glob(e->actions[a], acts[k], true))
                 return true;
     return false;
+}
+
+bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
+                                bool want_write) {
+    if (!g || !e || node >= g->n_nodes)
+        return false;
+    const struct s_jewel *j = s_jewel_of(g, node);
+    if (!j)
+        return false;
+    /* The actions first: whether the edge covers the node may take the engine. */
+    return s_actions_touch(e, want_write ? j->write : j->read) && tm__graph_edge_covers(g, e, node);
+}
+
+struct s_jewels_ctx {
+    const struct tm_graph *g;
+    const struct tm_graph_edge *e;
+    tm_graph_jewel_fn fn;
+    void *user_data;
+    /* Per kind of jewel, worked out on first need: 0 unknown, else 1 | 2 (reads) | 4 (writes). */
+    uint8_t access[sizeof(s_jewels) / sizeof(s_jewels[0])];
+};
+
+static uint8_t s_jewel_access(struct s_jewels_ctx *c, uint32_t node) {
+    uint8_t t = c->g->extra[node].jewel;
+    if (!t)
+        return 1;
+    if (!c->access[t - 1])
+        c->access[t - 1] = (uint8_t)(1 | (s_actions_touch(c->e, s_jewels[t - 1].read) ? 2 : 0) |
+                                     (s_actions_touch(c->e, s_jewels[t - 1].write) ? 4 : 0));
+    return c->access[t - 1];
+}
+
+/* A crown jewel resource whose data the edge's actions read or change: worth asking whether it is a member. */
+static bool s_jewel_candidate(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    return c->g->nodes[node].kind == TM_GRAPH_NODE_RESOURCE && s_jewel_access(c, node) > 1 &&
+           tm_graph_is_crown_jewel(c->g, node);
+}
+
+static int s_jewel_member(uint32_t node, void *user_data) {
+    struct s_jewels_ctx *c = user_data;
+    uint8_t access = s_jewel_access(c, node);
+    return c->fn(node, (access & 2) != 0, (access & 4) != 0, c->user_data);
+}
+
+int tm_graph_edge_jewels(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_jewel_fn fn,
+                         void *user_data) {
+    if (!g || !e || !fn)
+        return TM_ERR_INVALID;
+    struct s_jewels_ctx c = {.g = g, .e = e, .fn = fn, .user_data = user_data};
+    return s_members(g, e, s_jewel_candidate, s_jewel_member, &c);
 }
 
 /* ---- the policy engine ---- */
@@ -1101,15 +1212,14 @@ const struct tm_iam_policy *tm_graph_resource_policy(const struct tm_graph *g, u
     return g->extra[node].policy;
 }
 
-static const struct tm__graph_account *s_account(const struct tm_graph *g, const char *id) {
-    for (size_t i = 0; id && i < g->n_accounts; i++)
-        if (strcmp(g->accounts[i].id, id) == 0)
-            return &g->accounts[i];
-    return NULL;
-}
-
 int tm_graph_can(const struct tm_graph *g, const char *principal, const char *action, const char *resource,
                  const struct tm_iam_context *context, struct tm_iam_result *res, bool *unknown) {
+    return tm__graph_can(g, principal, TM_GRAPH_NONE, action, resource, TM_GRAPH_NONE, context, res, unknown, true);
+}
+
+int tm__graph_can(const struct tm_graph *g, const char *principal, uint32_t p_node, const char *action,
+                  const char *resource, uint32_t r_node, const struct tm_iam_context *context,
+                  struct tm_iam_result *res, bool *unknown, bool collect) {
     if (!g || !principal || !action || !resource || !res)
         return TM_ERR_INVALID;
     bool unk = false;
@@ -1124,7 +1234,7 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
     } else {
         service = strstr(principal, ".amazonaws.com") && !strchr(principal, ':');
     }
-    uint32_t p = service ? TM_GRAPH_NONE : tm_graph_find(g, principal);
+    uint32_t p = service ? TM_GRAPH_NONE : p_node != TM_GRAPH_NONE ? p_node : tm_graph_find(g, principal);
     const char *principal_arn = principal;
     if (p != TM_GRAPH_NONE && g->extra[p].principal != TM_GRAPH_NONE) {
         int rc = tm_graph_principal_policies(g, p, &set, &unk);
@@ -1134,7 +1244,7 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
     }
     /* The resource side: the node's resource policy and its account's RCPs. A bucket's object ARN
      * ("arn:aws:s3:::b/key") is governed by the bucket's policy. */
-    uint32_t r = tm__graph_lookup(g, resource);
+    uint32_t r = r_node != TM_GRAPH_NONE ? r_node : tm__graph_lookup(g, resource);
     if (r == TM_GRAPH_NONE && strncmp(resource, "arn:aws:s3:::", 13) == 0) {
         const char *slash = strchr(resource + 13, '/');
         if (slash) {
@@ -1148,14 +1258,14 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
         }
     }
     const char *resource_account = NULL;
-    const char *region = NULL;
+    const struct tm_iam_context *region_context = NULL;
     if (r != TM_GRAPH_NONE) {
         const struct tm_graph_node *rn = &g->nodes[r];
         set.resource = g->extra[r].policy;
         unk = unk || g->extra[r].policy_unknown;
         resource_account = rn->account;
-        region = rn->resource ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rn->resource, "region")) : NULL;
-        const struct tm__graph_account *a = s_account(g, rn->account);
+        region_context = g->extra[r].context;
+        const struct tm__graph_account *a = g->extra[r].account;
         if (a) {
             set.rcp_levels = a->rcps.levels;
             set.n_rcp_levels = a->rcps.n_levels;
@@ -1177,10 +1287,12 @@ int tm_graph_can(const struct tm_graph *g, const char *principal, const char *ac
                                  .action = action,
                                  .resource = resource,
                                  .resource_account = resource_account,
-                                 .context = context ? context : tm__graph_context(g, region)};
+                                 .context = context          ? context
+                                            : region_context ? region_context
+                                                             : tm__graph_context(g, NULL)};
     if (unknown)
         *unknown = unk;
-    int rc = tm_iam_evaluate(res, &req, &set, true);
+    int rc = tm_iam_evaluate(res, &req, &set, collect);
     tm_iam_context_clean_up(&local);
     return rc;
 }

@@ -223,6 +223,15 @@ bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node);
 bool tm_graph_edge_touches_data(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node,
                                 bool want_write);
 
+/* Called for each crown jewel an edge reaches; a non-zero return stops and is returned. */
+typedef int (*tm_graph_jewel_fn)(uint32_t node, bool read, bool write, void *user_data);
+/* The members of an edge (as tm_graph_edge_members) that are crown jewel resources whose data the edge reads
+ * or changes (as tm_graph_edge_touches_data says), in node order, with that access. The same answer as asking
+ * those three functions member by member, but the engine is asked only about the members that could be
+ * such jewels, once each: a set of every resource of an account holds thousands. */
+TM_MUST_CHECK int tm_graph_edge_jewels(const struct tm_graph *g, const struct tm_graph_edge *e, tm_graph_jewel_fn fn,
+                                       void *user_data);
+
 /* ---- the policy engine, for one request ---- */
 
 /* The policies that apply to a principal node's requests (identity policies of the user and its groups or

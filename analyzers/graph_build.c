@@ -10,68 +10,16 @@
 #include "analyzers/iam/catalog.h"
 #include "core/json.h"
 
-/* ---- the policy cache: a managed policy attached to 1,000 roles is parsed once ---- */
-
-static uint64_t s_hash_text(const char *s, int kind) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static int s_policy_table_grow(struct tm_graph *g) {
-    size_t cap = g->policy_table_cap ? g->policy_table_cap * 2 : 256;
-    uint32_t *t = calloc(cap, sizeof(*t));
-    if (!t)
-        return TM_ERR_NOMEM;
-    for (size_t i = 0; i < g->n_policies; i++) {
-        const struct tm_iam_policy *p = g->policies[i];
-        size_t h = (size_t)s_hash_text(tm_iam_policy_text(p), (int)tm_iam_policy_kind(p)) & (cap - 1);
-        while (t[h])
-            h = (h + 1) & (cap - 1);
-        t[h] = (uint32_t)i + 1;
-    }
-    free(g->policy_table);
-    g->policy_table = t;
-    g->policy_table_cap = cap;
-    return TM_OK;
-}
+/* ---- policies: through the cache, so a managed policy attached to 1,000 roles is parsed once ---- */
 
 const struct tm_iam_policy *tm__graph_policy(struct tm_graph *g, const char *text, enum tm_iam_policy_kind kind,
                                              bool *bad) {
     *bad = false;
     if (!text)
         return NULL;
-    if ((g->n_policies + 1) * 2 > g->policy_table_cap && s_policy_table_grow(g)) {
+    const struct tm_iam_policy *p = NULL;
+    if (tm_iam_policy_cache_parse(&p, g->policies, text, strlen(text), kind, NULL, 0))
         *bad = true;
-        return NULL;
-    }
-    size_t h = (size_t)s_hash_text(text, (int)kind) & (g->policy_table_cap - 1);
-    for (uint32_t i; (i = g->policy_table[h]) != 0; h = (h + 1) & (g->policy_table_cap - 1)) {
-        const struct tm_iam_policy *p = g->policies[i - 1];
-        if (tm_iam_policy_kind(p) == kind && strcmp(tm_iam_policy_text(p), text) == 0)
-            return p;
-    }
-    struct tm_iam_policy *p = NULL;
-    if (tm_iam_policy_parse(&p, text, strlen(text), kind, NULL, 0)) {
-        *bad = true;
-        return NULL;
-    }
-    if (g->n_policies == g->cap_policies) {
-        size_t cap = g->cap_policies ? g->cap_policies * 2 : 64;
-        struct tm_iam_policy **n = realloc(g->policies, cap * sizeof(*n));
-        if (!n) {
-            tm_iam_policy_destroy(p);
-            *bad = true;
-            return NULL;
-        }
-        g->policies = n;
-        g->cap_policies = cap;
-    }
-    g->policies[g->n_policies++] = p;
-    g->policy_table[h] = (uint32_t)g->n_policies;
     return p;
 }
 
@@ -86,13 +34,9 @@ const struct tm_iam_policy *tm__graph_policy_json(struct tm_graph *g, const cJSO
         *bad = true;
         return NULL;
     }
-    char *text = cJSON_PrintUnformatted(doc);
-    if (!text) {
+    const struct tm_iam_policy *p = NULL;
+    if (tm_iam_policy_cache_parse_json(&p, g->policies, doc, kind, NULL, 0))
         *bad = true;
-        return NULL;
-    }
-    const struct tm_iam_policy *p = tm__graph_policy(g, text, kind, bad);
-    free(text);
     return p;
 }
 
@@ -405,6 +349,7 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     bool unknown = false;
     const struct tm_iam_policy *p = s_policy_field(g, pols, key, s_resource_policy_kind(type), &unknown);
     struct tm__graph_node_extra *x = &g->extra[n];
+    x->context = tm__graph_context(g, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "region")));
     x->policy = p;
     x->policy_unknown = unknown;
     /* Roles and KMS keys: their own policy must allow, so membership in a set is never automatic. */
@@ -439,17 +384,28 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
     size_t best = 0;
     cJSON *scope = tm_snapshot_scope(g->snap);
     const cJSON *regions = scope ? cJSON_GetObjectItemCaseSensitive(scope, "regions") : NULL;
-    for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next) {
+    /* Resources per scope region, in one pass over the resources (a scope names up to every region). */
+    size_t n_regions = cJSON_IsArray(regions) ? (size_t)cJSON_GetArraySize(regions) : 0;
+    size_t *counts = calloc(n_regions ? n_regions : 1, sizeof(*counts));
+    if (!counts)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *region = tm_json_str(tm_snapshot_at(g->snap, i), "region", "");
+        size_t k = 0;
+        for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
+            if (cJSON_IsString(r) && strcmp(region, r->valuestring) == 0)
+                counts[k]++;
+    }
+    size_t k = 0;
+    for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++) {
         if (!cJSON_IsString(r))
             continue;
-        size_t count = 0;
-        for (size_t i = 0; i < n; i++)
-            count += strcmp(tm_json_str(tm_snapshot_at(g->snap, i), "region", ""), r->valuestring) == 0;
-        if (!home || count > best || (count == best && strcmp(r->valuestring, home) < 0)) {
+        if (!home || counts[k] > best || (counts[k] == best && strcmp(r->valuestring, home) < 0)) {
             home = r->valuestring;
-            best = count;
+            best = counts[k];
         }
     }
+    free(counts);
     if ((rc = s_add_context(g, home ? home : "us-east-1")))
         return rc;
     for (const cJSON *r = cJSON_IsArray(regions) ? regions->child : NULL; r; r = r->next)
@@ -486,7 +442,11 @@ int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap, const struct
         return TM_ERR_NOMEM;
     g->snap = snap;
     g->opts = *opts;
-    int rc;
+    int rc = tm_iam_policy_cache_new(&g->policies);
+    if (rc) {
+        free(g);
+        return rc;
+    }
     if ((rc = tm__graph_build_nodes(g, err, errlen)) || (rc = tm__graph_finalize(g)) ||
         (rc = tm__graph_build_edges(g, err, errlen)) || (rc = tm__graph_finalize(g)) ||
         (rc = tm__graph_build_privesc(g, err, errlen)) || (rc = tm__graph_finalize(g))) {

@@ -175,6 +175,11 @@ uint32_t tm__graph_set_node(struct tm_graph *g, const char *service, const char 
                          : tm__graph_printf(g, "every %s resource matching %s", service, pattern);
     if (!node->set_service || !node->set_pattern || !node->name || (trusts && !node->set_trusts))
         return TM_GRAPH_NONE;
+    size_t plen = strcspn(pattern, "*?");
+    g->extra[n].set_flags =
+        (uint8_t)((strcmp(service, "*") == 0 ? TM__GRAPH_SET_ANY_SERVICE : 0u) |
+                  (pattern[plen] == '*' && pattern[plen + 1] == '\0' ? TM__GRAPH_SET_PREFIX_ONLY : 0u) |
+                  (trusts && strcmp(trusts, "account") == 0 ? TM__GRAPH_SET_TRUSTS_ACCOUNT : 0u));
     return n;
 }
 
@@ -323,14 +328,25 @@ static bool s_accept(const struct tm_iam_result *r, bool conditional) {
             r->reason == TM_IAM_REASON_RESOURCE_POLICY);
 }
 
+static bool s_allowed(const struct tm_graph *g, const char *principal, uint32_t p, const char *action,
+                      const char *resource, uint32_t r, bool conditional) {
+    struct tm_iam_result res;
+    tm_iam_result_init(&res);
+    bool unknown = false;
+    bool ok = tm__graph_can(g, principal, p, action, resource, r, NULL, &res, &unknown, false) == TM_OK &&
+              s_accept(&res, conditional);
+    tm_iam_result_clean_up(&res);
+    return ok;
+}
+
 bool tm__graph_allowed(const struct tm_graph *g, const char *principal, const char *action, const char *resource,
                        bool conditional) {
-    struct tm_iam_result r;
-    tm_iam_result_init(&r);
-    bool unknown = false;
-    bool ok = tm_graph_can(g, principal, action, resource, NULL, &r, &unknown) == TM_OK && s_accept(&r, conditional);
-    tm_iam_result_clean_up(&r);
-    return ok;
+    return s_allowed(g, principal, TM_GRAPH_NONE, action, resource, TM_GRAPH_NONE, conditional);
+}
+
+bool tm__graph_allowed_at(const struct tm_graph *g, uint32_t principal, const char *action, const char *resource,
+                          uint32_t r, bool conditional) {
+    return s_allowed(g, g->nodes[principal].id, principal, action, resource, r, conditional);
 }
 
 /* ---- identity grants ---- */

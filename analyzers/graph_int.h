@@ -67,7 +67,18 @@ struct tm__graph_node_extra {
     bool trusts_account; /* roles: the trust policy allows the role's own account (its root) to assume it */
     bool trust_plain;    /* roles: that grant has no conditions and the trust policy no Deny */
     const char *service; /* ARN service prefix ("s3"), or NULL */
+    /* The default context of requests on it (its region's), NULL for nodes not in the snapshot. */
+    const struct tm_iam_context *context;
+    const struct tm__graph_account *account; /* its account when scanned, else NULL */
+    uint8_t jewel;                           /* 1 + its kind of crown jewel (graph.c), 0 when none */
+    bool is_role;                            /* of type aws:iam:role */
+    uint8_t set_flags;                       /* set nodes: TM__GRAPH_SET_* */
 };
+
+/* What tm__graph_set_matches needs of a set node, read from its strings once. */
+#define TM__GRAPH_SET_ANY_SERVICE 1u    /* set_service is "*" */
+#define TM__GRAPH_SET_PREFIX_ONLY 2u    /* set_pattern is a literal prefix then one final '*' */
+#define TM__GRAPH_SET_TRUSTS_ACCOUNT 4u /* set_trusts is "account" */
 
 struct tm__graph_type {
     const char *type;
@@ -90,6 +101,8 @@ struct tm_graph {
     uint32_t *out_start; /* n_nodes + 1 */
     uint32_t *in_edges;  /* n_edges */
     uint32_t *in_start;  /* n_nodes + 1 */
+    /* Nodes the indices cover: all once built; while building, those there at the last finalize. */
+    size_t n_indexed;
     bool finalized;
 
     uint32_t *by_type; /* node indices sorted by (type, id) */
@@ -128,12 +141,8 @@ struct tm_graph {
     unsigned *kind_masks;
     size_t n_kinds, kind_cap;
 
-    /* Every parsed policy, to destroy; the cache maps document text to its parse. */
-    struct tm_iam_policy **policies;
-    size_t n_policies, cap_policies;
-    uint32_t *policy_table; /* text hash → index into policies (+1; 0 = empty) */
-    const char **policy_texts;
-    size_t policy_table_cap;
+    /* Every parsed policy, each distinct document once. */
+    struct tm_iam_policy_cache *policies;
 };
 
 /* ---- arena and strings ---- */
@@ -216,9 +225,17 @@ const char *tm__graph_statement_text(struct tm_graph *g, const char *what, const
 const char *tm__graph_conditions_text(struct tm_graph *g, const struct tm_iam_policy *p, size_t stmt, size_t n);
 /* The edge kinds an action pattern grants (mask). */
 unsigned tm__graph_pattern_kinds(struct tm_graph *g, const char *pattern);
+/* tm_graph_can; collect false leaves res->matches empty (decision and reason are the same). p and r, when not
+ * TM_GRAPH_NONE, are the nodes principal and resource name (their ids), so they need not be looked up. */
+TM_MUST_CHECK int tm__graph_can(const struct tm_graph *g, const char *principal, uint32_t p, const char *action,
+                                const char *resource, uint32_t r, const struct tm_iam_context *context,
+                                struct tm_iam_result *res, bool *unknown, bool collect);
 /* Asks the engine; a conditional grant counts when only its own conditions were not met. */
 bool tm__graph_allowed(const struct tm_graph *g, const char *principal, const char *action, const char *resource,
                        bool conditional);
+/* The same for a principal node and, when r is not TM_GRAPH_NONE, the node resource names. */
+bool tm__graph_allowed_at(const struct tm_graph *g, uint32_t principal, const char *action, const char *resource,
+                          uint32_t r, bool conditional);
 
 /* ---- the builder's passes (graph_build.c) ---- */
 TM_MUST_CHECK int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen);

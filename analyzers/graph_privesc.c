@@ -182,8 +182,9 @@ static bool s_can(const struct s_ctx *c, const struct tm_privesc_requirement *r,
     struct tm_iam_result res;
     tm_iam_result_init(&res);
     bool unknown = false;
-    bool ok =
-        tm_graph_can(c->g, c->pid, r->action, resource, use, &res, &unknown) == TM_OK && res.decision == TM_IAM_ALLOWED;
+    bool ok = tm__graph_can(c->g, c->pid, TM_GRAPH_NONE, r->action, resource, TM_GRAPH_NONE, use, &res, &unknown,
+                            false) == TM_OK &&
+              res.decision == TM_IAM_ALLOWED;
     tm_iam_result_clean_up(&res);
     tm_iam_context_clean_up(&ctx);
     return ok;

@@ -308,7 +308,7 @@ static int s_statement_add(struct tm__query_statements *l, const struct tm_query
 /* Names each matched statement of an evaluation made by tm_graph_can for principal node p (TM_GRAPH_NONE:
  * not a user or role of the snapshot) and resource node r. */
 int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements *out, const struct tm_iam_result *res,
-                           uint32_t p, uint32_t r) {
+                           uint32_t p, uint32_t r, unsigned sets) {
     const struct tm_graph *g = q->g;
     struct tm_iam_policy_set set;
     memset(&set, 0, sizeof(set));
@@ -318,6 +318,8 @@ int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements
     const struct tm_graph_node *rn = r != TM_GRAPH_NONE ? tm_graph_node(g, r) : NULL;
     for (size_t i = 0; i < res->n_matches; i++) {
         const struct tm_iam_match *m = &res->matches[i];
+        if (!(sets & (1u << m->set)))
+            continue;
         struct tm_query_statement s = {.set = m->set, .effect = m->effect, .statement = (int32_t)m->statement};
         const struct tm_iam_policy *pol = NULL;
         switch (m->set) {
@@ -611,7 +613,7 @@ int tm_query_can(struct tm_query *q, struct tm_query_can *out, const char *princ
     if (!w.known && w.external && res.decision != TM_IAM_EXPLICIT_DENY)
         out->unknown = true;
     struct tm__query_statements st = {0};
-    rc = tm__query_name_matches(q, &st, &res, w.known ? w.node : TM_GRAPH_NONE, r);
+    rc = tm__query_name_matches(q, &st, &res, w.known ? w.node : TM_GRAPH_NONE, r, TM__QUERY_ALL_SETS);
     out->statements = st.items;
     out->n_statements = st.n;
     if (rc)
@@ -764,8 +766,8 @@ struct s_sets_ctx {
     int rc;
 };
 
-static int s_from_edges(struct tm_query *q, const struct tm_query_who *w, uint32_t target, uint32_t r,
-                        struct s_cand **c, size_t *n, size_t *cap) {
+static int s_from_edges(struct tm_query *q, const struct tm_query_who *w, uint32_t target, struct s_cand **c, size_t *n,
+                        size_t *cap) {
     const struct tm_graph *g = q->g;
     size_t ni = 0;
     const uint32_t *in = tm_graph_in(g, target, &ni);
@@ -774,9 +776,8 @@ static int s_from_edges(struct tm_query *q, const struct tm_query_who *w, uint32
         size_t which;
         if (!s_permission_kind(e->kind) || !s_edge_matches(e, w->actions, w->n_actions, &which))
             continue;
-        /* A set edge counts when the grant reaches this member (unknown ones always may). */
-        if ((e->flags & TM_GRAPH_EDGE_TO_SET) && !(e->flags & TM_GRAPH_EDGE_UNKNOWN) && !tm_graph_edge_covers(g, e, r))
-            continue;
+        /* A grant on a set holding the resource makes a candidate; whether it covers the resource is the policy
+         * engine's to say, once, when the candidate is evaluated. */
         int rc = s_cand_add(q, c, n, cap, e->from, in[i]);
         if (rc)
             return rc;
@@ -786,7 +787,7 @@ static int s_from_edges(struct tm_query *q, const struct tm_query_who *w, uint32
 
 static int s_set_cb(uint32_t set, void *user_data) {
     struct s_sets_ctx *x = user_data;
-    x->rc = s_from_edges(x->q, x->w, set, x->r, x->c, x->n, x->cap);
+    x->rc = s_from_edges(x->q, x->w, set, x->c, x->n, x->cap);
     return x->rc;
 }
 
@@ -823,14 +824,10 @@ static int s_principal_grantee(struct tm_query *q, struct tm_query_who *w, const
         rc = tm_graph_can(g, tm_graph_node(g, c->node)->id, w->actions[i], res, NULL, &r, &unknown);
         if (!rc && r.decision == TM_IAM_ALLOWED) {
             acts[out->n_actions++] = w->actions[i];
-            rc = tm__query_name_matches(q, &st, &r, c->node, w->resource_node);
+            /* The grants, not what merely lets them through (SCPs and boundaries allow most of everything). */
+            rc = tm__query_name_matches(q, &st, &r, c->node, w->resource_node,
+                                        (1u << TM_IAM_SET_IDENTITY) | (1u << TM_IAM_SET_RESOURCE));
         }
-        /* The grants, not what merely lets them through (SCPs and boundaries allow most of everything). */
-        size_t kept = 0;
-        for (size_t k = 0; k < st.n; k++)
-            if (st.items[k].set == TM_IAM_SET_IDENTITY || st.items[k].set == TM_IAM_SET_RESOURCE)
-                st.items[kept++] = st.items[k];
-        st.n = kept;
         unknown_any = unknown_any || unknown;
         denied_explicit = denied_explicit || r.decision == TM_IAM_EXPLICIT_DENY;
         tm_iam_result_clean_up(&r);
@@ -1014,7 +1011,7 @@ int tm_query_who_can(struct tm_query *q, struct tm_query_who *out, const char *a
     /* Candidates: whoever has an edge granting one of the actions on the resource or on a set holding it. */
     struct s_cand *cand = NULL;
     size_t n_cand = 0, cap = 0;
-    rc = s_from_edges(q, out, r, r, &cand, &n_cand, &cap);
+    rc = s_from_edges(q, out, r, &cand, &n_cand, &cap);
     if (!rc) {
         struct s_sets_ctx sx = {q, out, r, &cand, &n_cand, &cap, TM_OK};
         rc = tm_graph_sets_containing(g, r, s_set_cb, &sx);

@@ -25,9 +25,11 @@ struct tm__query_statements {
 };
 
 /* Names the matched statements of an evaluation made by tm_graph_can with principal node p (TM_GRAPH_NONE when
- * it is not a user or role of the snapshot) and resource node r (TM_GRAPH_NONE: none). */
+ * it is not a user or role of the snapshot) and resource node r (TM_GRAPH_NONE: none), those of the sets in the
+ * mask (bits 1 << enum tm_iam_set_kind) only. */
+#define TM__QUERY_ALL_SETS 0xffffu
 TM_MUST_CHECK int tm__query_name_matches(const struct tm_query *q, struct tm__query_statements *out,
-                                         const struct tm_iam_result *res, uint32_t p, uint32_t r);
+                                         const struct tm_iam_result *res, uint32_t p, uint32_t r, unsigned sets);
 /* IAM's wildcard match, case-insensitive, for action patterns. */
 bool tm__query_glob(const char *pattern, const char *s);
 

@@ -74,7 +74,10 @@ int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g
     s->via_node = malloc((n ? n : 1) * sizeof(uint32_t));
     s->seen = calloc(n ? n : 1, 1);
     s->queue = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of) {
+    size_t ne = tm_graph_edge_count(g);
+    s->edge_at = calloc(ne ? ne : 1, sizeof(uint32_t));
+    s->edge_count = calloc(ne ? ne : 1, sizeof(uint32_t));
+    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of || !s->edge_at || !s->edge_count) {
         tm__threat_search_clean_up(s);
         return TM_ERR_NOMEM;
     }
@@ -90,6 +93,10 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->queue);
     free(s->jewels);
     free(s->jewel_of);
+    free(s->edge_at);
+    free(s->edge_count);
+    free(s->edge_nodes);
+    free(s->edge_access);
     memset(s, 0, sizeof(*s));
 }
 
@@ -122,55 +129,89 @@ static int s_add_jewel(struct tm__threat_search *s, const struct tm__threat_jewe
  * it keeps findings readable and the search linear in what it visits. */
 #define S_SET_JEWELS_MAX 8
 #define S_MORE 1
+#define S_COUNT_MORE UINT32_MAX
 
-struct s_member_ctx {
+static int s_edge_node_add(struct tm__threat_search *s, uint32_t node, uint8_t access) {
+    if (s->n_edge_nodes == s->cap_edge_nodes) {
+        if (s->cap_edge_nodes >= UINT32_MAX / 2)
+            return TM_ERR_TOO_BIG;
+        size_t cap = s->cap_edge_nodes ? s->cap_edge_nodes * 2 : 1024;
+        uint32_t *n = realloc(s->edge_nodes, cap * sizeof(*n));
+        if (!n)
+            return TM_ERR_NOMEM;
+        s->edge_nodes = n;
+        uint8_t *a = realloc(s->edge_access, cap);
+        if (!a)
+            return TM_ERR_NOMEM;
+        s->edge_access = a;
+        s->cap_edge_nodes = cap;
+    }
+    s->edge_nodes[s->n_edge_nodes] = node;
+    s->edge_access[s->n_edge_nodes] = access;
+    s->n_edge_nodes++;
+    return TM_OK;
+}
+
+struct s_list_ctx {
     struct tm__threat_search *s;
-    const struct tm_graph_edge *e;
-    uint32_t edge, from;
-    bool unknown;
-    struct tm__threat_jewel found[S_SET_JEWELS_MAX];
-    size_t n;
+    uint32_t n;
+    int rc; /* an error adding to the list */
 };
 
-static int s_jewel_member(uint32_t node, void *user_data) {
-    struct s_member_ctx *c = user_data;
-    const struct tm_graph *g = c->s->g;
-    if (!tm_graph_is_crown_jewel(g, node) || tm_graph_node(g, node)->kind != TM_GRAPH_NODE_RESOURCE)
-        return 0;
-    bool read = tm_graph_edge_touches_data(g, c->e, node, false);
-    bool write = tm_graph_edge_touches_data(g, c->e, node, true);
-    if (!read && !write)
-        return 0;
+static int s_jewel_member(uint32_t node, bool read, bool write, void *user_data) {
+    struct s_list_ctx *c = user_data;
     if (c->n == S_SET_JEWELS_MAX)
         return S_MORE;
-    c->found[c->n++] = (struct tm__threat_jewel){node,  c->edge, c->from,
-                                                 write, read,    c->unknown || (c->e->flags & TM_GRAPH_EDGE_UNKNOWN)};
-    return 0;
+    c->n++;
+    c->rc = s_edge_node_add(c->s, node, (uint8_t)((read ? 1 : 0) | (write ? 2 : 0)));
+    return c->rc ? S_MORE : 0;
+}
+
+static int s_any_member(uint32_t node, void *user_data) {
+    struct s_list_ctx *c = user_data;
+    c->n++;
+    c->rc = s_edge_node_add(c->s, node, 0);
+    return c->rc ? 1 : 0;
+}
+
+/* Lists an edge's members (jewels: only the crown jewels among them, up to S_SET_JEWELS_MAX) the first time
+ * the edge is met. */
+static int s_edge_list(struct tm__threat_search *s, const struct tm_graph_edge *e, uint32_t ei, bool jewels) {
+    if (s->edge_at[ei])
+        return TM_OK;
+    size_t start = s->n_edge_nodes;
+    struct s_list_ctx c = {.s = s};
+    int rc =
+        jewels ? tm_graph_edge_jewels(s->g, e, s_jewel_member, &c) : tm_graph_edge_members(s->g, e, s_any_member, &c);
+    if (c.rc || (rc && !(jewels && rc == S_MORE))) {
+        s->n_edge_nodes = start;
+        return c.rc ? c.rc : rc;
+    }
+    s->edge_at[ei] = (uint32_t)start + 1;
+    s->edge_count[ei] = rc == S_MORE ? S_COUNT_MORE : c.n;
+    return TM_OK;
 }
 
 static int s_jewels_of_edge(struct tm__threat_search *s, const struct tm_graph_edge *e, uint32_t ei, uint32_t from,
                             bool unknown) {
-    struct s_member_ctx c = {.s = s, .e = e, .edge = ei, .from = from, .unknown = unknown};
-    int rc = tm_graph_edge_members(s->g, e, s_jewel_member, &c);
-    if (rc == S_MORE) {
+    int rc = s_edge_list(s, e, ei, true);
+    if (rc)
+        return rc;
+    unknown = unknown || (e->flags & TM_GRAPH_EDGE_UNKNOWN);
+    if (s->edge_count[ei] == S_COUNT_MORE) {
         /* Too many to list: the set itself is the jewel; its access is the edge's kind. */
-        struct tm__threat_jewel j = {e->to,
-                                     ei,
-                                     from,
-                                     e->kind == TM_GRAPH_EDGE_CAN_WRITE,
-                                     e->kind == TM_GRAPH_EDGE_CAN_READ,
-                                     unknown || (e->flags & TM_GRAPH_EDGE_UNKNOWN)};
+        struct tm__threat_jewel j = {
+            e->to, ei, from, e->kind == TM_GRAPH_EDGE_CAN_WRITE, e->kind == TM_GRAPH_EDGE_CAN_READ, unknown};
         return s_add_jewel(s, &j);
     }
-    for (size_t i = 0; i < c.n && !rc; i++)
-        rc = s_add_jewel(s, &c.found[i]);
+    for (uint32_t i = 0; i < s->edge_count[ei] && !rc; i++) {
+        size_t k = s->edge_at[ei] - 1 + i;
+        struct tm__threat_jewel j = {
+            s->edge_nodes[k], ei, from, (s->edge_access[k] & 2) != 0, (s->edge_access[k] & 1) != 0, unknown};
+        rc = s_add_jewel(s, &j);
+    }
     return rc;
 }
-
-struct s_visit_ctx {
-    struct tm__threat_search *s;
-    uint32_t from, edge;
-};
 
 /* Only administrator asked for (want_data false): an administrator reached ends the search, as breadth-first
  * order already makes this the shortest way. */
@@ -199,11 +240,6 @@ static int s_enqueue(struct tm__threat_search *s, uint32_t node, uint32_t from, 
                 return s_enqueue(s, out[i].to, node, first + (uint32_t)i);
     }
     return s_admin_stop(s, node) ? 1 : 0;
-}
-
-static int s_visit_member(uint32_t node, void *user_data) {
-    struct s_visit_ctx *c = user_data;
-    return s_enqueue(c->s, node, c->from, c->edge);
 }
 
 static int s_cmp_jewel(const void *a, const void *b) {
@@ -277,14 +313,15 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
             if (!follow && (e->kind == TM_GRAPH_EDGE_CAN_ASSUME || e->kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO) &&
                 (e->flags & TM_GRAPH_EDGE_TO_SET)) {
                 /* Every role (user, function...) of the set, each reached through this one edge. */
-                struct s_visit_ctx vc = {s, v, ei};
-                int rc = tm_graph_edge_members(g, e, s_visit_member, &vc);
+                int rc = s_edge_list(s, e, ei, false);
+                if (rc)
+                    return rc;
+                for (uint32_t m = 0; m < s->edge_count[ei] && !rc; m++)
+                    rc = s_enqueue(s, s->edge_nodes[s->edge_at[ei] - 1 + m], v, ei);
                 if (rc == 1) {
                     stop = true;
                     break;
                 }
-                if (rc)
-                    return rc;
                 continue;
             }
             if (!follow || s->seen[e->to] || to->kind == TM_GRAPH_NODE_SET)

@@ -59,6 +59,14 @@ struct tm__threat_search {
     size_t n_jewels, cap_jewels;
     bool admin;     /* the admin node (or an admin principal) was reached */
     bool want_data; /* collect data jewels (false: only whether administrator is reached, much cheaper) */
+    /* What a set edge leads to depends on the edge alone, and the searches from every principal meet the same
+     * edges again and again: per edge, its members (sets of roles) or the crown jewels among them (data
+     * access), worked out once. edge_at 0: not yet. */
+    uint32_t *edge_at;    /* per edge: 1 + start of its list in edge_nodes */
+    uint32_t *edge_count; /* per edge: length of its list, or UINT32_MAX for "more jewels than are listed" */
+    uint32_t *edge_nodes; /* the lists, one after the other */
+    uint8_t *edge_access; /* per entry of edge_nodes (jewels): bit 0 read, bit 1 write */
+    size_t n_edge_nodes, cap_edge_nodes;
 };
 
 /* want_data false skips data stores: for questions about administrator only. */

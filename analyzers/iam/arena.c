@@ -1,12 +1,17 @@
 /* A bump allocator: a policy's strings, patterns and statements live and die together, so one list of
- * chunks freed at once is simpler and faster than hundreds of mallocs and frees. */
+ * chunks freed at once is simpler and faster than hundreds of mallocs and frees. A snapshot holds tens of
+ * thousands of small policies (a few hundred bytes of JSON each): a policy's first chunk is sized from its
+ * document so that most fit one chunk with little left over, and strings are not padded to the alignment
+ * structures need. */
 #include "analyzers/iam/iam_int.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_CHUNK_BYTES 4096u
+#define S_MIN_CHUNK_BYTES 128u
 
 struct tm__iam_chunk {
     struct tm__iam_chunk *next;
@@ -17,6 +22,16 @@ struct tm__iam_chunk {
 
 void tm__iam_arena_init(struct tm__iam_arena *a) {
     a->head = NULL;
+    a->next_bytes = S_CHUNK_BYTES;
+    a->held_bytes = 0;
+}
+
+void tm__iam_arena_init_sized(struct tm__iam_arena *a, size_t first_bytes) {
+    tm__iam_arena_init(a);
+    if (first_bytes < S_MIN_CHUNK_BYTES)
+        first_bytes = S_MIN_CHUNK_BYTES;
+    if (first_bytes < S_CHUNK_BYTES)
+        a->next_bytes = first_bytes;
 }
 
 void tm__iam_arena_clean_up(struct tm__iam_arena *a) {
@@ -29,40 +44,58 @@ void tm__iam_arena_clean_up(struct tm__iam_arena *a) {
         c = next;
     }
     a->head = NULL;
+    a->held_bytes = 0;
 }
 
-void *tm__iam_arena_alloc(struct tm__iam_arena *a, size_t size) {
-    const size_t align = alignof(max_align_t);
+size_t tm__iam_arena_bytes(const struct tm__iam_arena *a) {
+    return a->held_bytes;
+}
+
+static void *s_alloc(struct tm__iam_arena *a, size_t size, size_t align) {
     if (size == 0)
         size = 1;
-    if (size > SIZE_MAX - align)
+    if (size > SIZE_MAX / 2)
         return NULL;
-    size = (size + align - 1) & ~(align - 1);
     struct tm__iam_chunk *c = a->head;
-    if (!c || c->size - c->used < size) {
-        size_t cap = size > S_CHUNK_BYTES ? size : S_CHUNK_BYTES;
+    size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+    if (!c || at > c->size || c->size - at < size) {
+        size_t want = a->next_bytes ? a->next_bytes : S_CHUNK_BYTES;
+        size_t cap = size > want ? size : want;
         c = malloc(sizeof(*c) + cap);
         if (!c)
             return NULL;
         c->size = cap;
         c->used = 0;
+        at = 0;
+        a->held_bytes += sizeof(*c) + cap;
         /* A chunk made for one big object goes behind the current one, which still has room. */
-        if (a->head && cap > S_CHUNK_BYTES) {
+        if (a->head && size > want) {
             c->next = a->head->next;
             a->head->next = c;
         } else {
             c->next = a->head;
             a->head = c;
+            /* A document that outgrew its first estimate: grow towards the default chunk size. */
+            if (want < S_CHUNK_BYTES)
+                a->next_bytes = want * 2 < S_CHUNK_BYTES ? want * 2 : S_CHUNK_BYTES;
         }
     }
-    void *p = c->data + c->used;
-    c->used += size;
-    memset(p, 0, size);
+    void *p = c->data + at;
+    c->used = at + size;
+    return p;
+}
+
+void *tm__iam_arena_alloc(struct tm__iam_arena *a, size_t size) {
+    void *p = s_alloc(a, size, alignof(max_align_t));
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 
 char *tm__iam_arena_strndup(struct tm__iam_arena *a, const char *s, size_t n) {
-    char *p = tm__iam_arena_alloc(a, n + 1);
+    if (n == SIZE_MAX)
+        return NULL;
+    char *p = s_alloc(a, n + 1, 1);
     if (!p)
         return NULL;
     memcpy(p, s, n);

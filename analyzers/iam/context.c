@@ -7,13 +7,6 @@
 
 #include "analyzers/iam/iam_int.h"
 
-struct tm_iam_context_entry {
-    char *key_lc;
-    char **values;
-    size_t n;
-    size_t cap;
-};
-
 void tm_iam_context_init(struct tm_iam_context *ctx) {
     memset(ctx, 0, sizeof(*ctx));
 }

@@ -14,6 +14,7 @@
  *   to principals with a permissions boundary ("Permissions boundaries for IAM entities"). */
 #include "analyzers/iam/eval.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,32 +219,57 @@ static enum tm__iam_level s_level(const struct tm__iam_stmt *s, const struct tm_
 
 /* ---- derived context keys ---- */
 
-static int s_derive(struct tm_iam_context *d, const struct tm__iam_who *w, const char *resource_account) {
-    int rc = TM_OK;
-    char buf[2048];
+/* The keys every request of a principal carries, built without allocating (an evaluation is a few
+ * microseconds; the analyzers make millions): keys and values point at literals, at the principal string and
+ * at this struct's buffers, all alive while the evaluation runs. */
+#define S_DERIVED_MAX 8
+
+struct s_derived {
+    struct tm_iam_context ctx;
+    struct tm_iam_context_entry entries[S_DERIVED_MAX];
+    const char *values[S_DERIVED_MAX];
+    char name[2048];
+    char arn[2048];
+};
+
+/* key_lc is already lower-case; s_derive sets each key once. */
+static void s_put(struct s_derived *d, const char *key_lc, const char *value) {
+    assert(d->ctx.n < S_DERIVED_MAX);
+    struct tm_iam_context_entry *e = &d->entries[d->ctx.n];
+    d->values[d->ctx.n] = value;
+    e->key_lc = (char *)key_lc;
+    e->values = (char **)&d->values[d->ctx.n];
+    e->n = e->cap = 1;
+    d->ctx.n++;
+}
+
+static void s_derive(struct s_derived *d, const struct tm__iam_who *w, const char *resource_account) {
+    memset(&d->ctx, 0, sizeof(d->ctx));
+    d->ctx.entries = d->entries;
+    d->ctx.cap = S_DERIVED_MAX;
     char part[32] = "aws";
     if (w->partition && w->partition_len < sizeof(part)) {
         memcpy(part, w->partition, w->partition_len);
         part[w->partition_len] = '\0';
     }
-    if (resource_account && (rc = tm_iam_context_set(d, "aws:ResourceAccount", resource_account)))
-        return rc;
+    if (resource_account)
+        s_put(d, "aws:resourceaccount", resource_account);
     switch (w->kind) {
         case TM__IAM_WHO_SERVICE:
-            if ((rc = tm_iam_context_set(d, "aws:PrincipalIsAWSService", "true")))
-                return rc;
-            return tm_iam_context_set(d, "aws:PrincipalServiceName", w->text);
+            s_put(d, "aws:principalisawsservice", "true");
+            s_put(d, "aws:principalservicename", w->text);
+            return;
         case TM__IAM_WHO_ANONYMOUS:
-            return tm_iam_context_set(d, "aws:PrincipalType", "Anonymous");
+            s_put(d, "aws:principaltype", "Anonymous");
+            return;
         case TM__IAM_WHO_WEB_IDENTITY:
-            return TM_OK;
+            return;
         default:
             break;
     }
-    if ((rc = tm_iam_context_set(d, "aws:PrincipalIsAWSService", "false")))
-        return rc;
-    if (w->account[0] && (rc = tm_iam_context_set(d, "aws:PrincipalAccount", w->account)))
-        return rc;
+    s_put(d, "aws:principalisawsservice", "false");
+    if (w->account[0])
+        s_put(d, "aws:principalaccount", w->account);
     const char *type = NULL;
     const char *arn = w->text;
     switch (w->kind) {
@@ -252,20 +278,19 @@ static int s_derive(struct tm_iam_context *d, const struct tm__iam_who *w, const
             break;
         case TM__IAM_WHO_USER:
             type = "User";
-            if (w->name_len < sizeof(buf)) {
-                memcpy(buf, w->name, w->name_len);
-                buf[w->name_len] = '\0';
-                if ((rc = tm_iam_context_set(d, "aws:username", buf)))
-                    return rc;
+            if (w->name_len < sizeof(d->name)) {
+                memcpy(d->name, w->name, w->name_len);
+                d->name[w->name_len] = '\0';
+                s_put(d, "aws:username", d->name);
             }
             break;
         case TM__IAM_WHO_SESSION:
         case TM__IAM_WHO_ROLE:
             type = "AssumedRole";
             /* aws:PrincipalArn of a role session is the role's ARN. */
-            if (snprintf(buf, sizeof(buf), "arn:%s:iam::%s:role/%.*s", part, w->account, (int)w->name_len, w->name) <
-                (int)sizeof(buf))
-                arn = w->kind == TM__IAM_WHO_SESSION ? buf : w->text;
+            if (snprintf(d->arn, sizeof(d->arn), "arn:%s:iam::%s:role/%.*s", part, w->account, (int)w->name_len,
+                         w->name) < (int)sizeof(d->arn))
+                arn = w->kind == TM__IAM_WHO_SESSION ? d->arn : w->text;
             break;
         case TM__IAM_WHO_FEDERATED_USER:
             type = "FederatedUser";
@@ -273,13 +298,20 @@ static int s_derive(struct tm_iam_context *d, const struct tm__iam_who *w, const
         default:
             break;
     }
-    if (type && (rc = tm_iam_context_set(d, "aws:PrincipalType", type)))
-        return rc;
-    return tm_iam_context_set(d, "aws:PrincipalArn", arn);
+    if (type)
+        s_put(d, "aws:principaltype", type);
+    s_put(d, "aws:principalarn", arn);
 }
 
 int tm__iam_derive_context(struct tm_iam_context *d, const struct tm__iam_who *w, const char *resource_account) {
-    return s_derive(d, w, resource_account);
+    struct s_derived fixed;
+    s_derive(&fixed, w, resource_account);
+    for (size_t i = 0; i < fixed.ctx.n; i++) {
+        int rc = tm_iam_context_set(d, fixed.entries[i].key_lc, fixed.values[i]);
+        if (rc)
+            return rc;
+    }
+    return TM_OK;
 }
 
 /* ---- evaluation ---- */
@@ -541,13 +573,9 @@ int tm_iam_evaluate(struct tm_iam_result *res, const struct tm_iam_request *req,
     tm__iam_who_parse(&who, req->principal);
     char acct_buf[13];
     const char *racct = s_resource_account(req, acct_buf);
-    struct tm_iam_context derived;
-    tm_iam_context_init(&derived);
-    int rc = s_derive(&derived, &who, racct);
-    if (!rc)
-        rc = tm__iam_evaluate_with(res, req, set, collect_matches, &who, &derived, racct);
-    tm_iam_context_clean_up(&derived);
-    return rc;
+    struct s_derived derived;
+    s_derive(&derived, &who, racct);
+    return tm__iam_evaluate_with(res, req, set, collect_matches, &who, &derived.ctx, racct);
 }
 
 bool tm_iam_statement_applies(const struct tm_iam_policy *policy, size_t stmt, const struct tm_iam_request *req) {
@@ -557,14 +585,11 @@ bool tm_iam_statement_applies(const struct tm_iam_policy *policy, size_t stmt, c
     struct tm__iam_who who;
     tm__iam_who_parse(&who, req->principal);
     char acct_buf[13];
-    struct tm_iam_context derived;
-    tm_iam_context_init(&derived);
-    bool ok = s_derive(&derived, &who, s_resource_account(req, acct_buf)) == TM_OK &&
-              tm__iam_stmt_action_matches(s, req->action) &&
-              tm__iam_stmt_resource_matches(s, req->resource, req->context, &derived) &&
-              s_level(s, &who) != TM__IAM_LEVEL_NONE && tm__iam_stmt_conditions_hold(s, req->context, &derived);
-    tm_iam_context_clean_up(&derived);
-    return ok;
+    struct s_derived derived;
+    s_derive(&derived, &who, s_resource_account(req, acct_buf));
+    return tm__iam_stmt_action_matches(s, req->action) &&
+           tm__iam_stmt_resource_matches(s, req->resource, req->context, &derived.ctx) &&
+           s_level(s, &who) != TM__IAM_LEVEL_NONE && tm__iam_stmt_conditions_hold(s, req->context, &derived.ctx);
 }
 
 const char *tm_iam_decision_name(enum tm_iam_decision d) {

@@ -60,22 +60,15 @@ static int s_keep(struct s_line *ln, struct tm_iam_policy *p) {
 
 static int s_policy(struct s_line *ln, const cJSON *item, enum tm_iam_policy_kind kind, const char *where,
                     const struct tm_iam_policy **out) {
-    char *owned = NULL;
-    const char *text;
-    if (cJSON_IsString(item)) {
-        text = item->valuestring;
-    } else if (cJSON_IsObject(item)) {
-        owned = cJSON_PrintUnformatted(item);
-        if (!owned)
-            return TM_ERR_NOMEM;
-        text = owned;
-    } else {
-        return s_fail(ln, "%s: expected a policy document (an object or a JSON string)", where);
-    }
     char err[768];
     struct tm_iam_policy *p = NULL;
-    int rc = tm_iam_policy_parse(&p, text, strlen(text), kind, err, sizeof(err));
-    cJSON_free(owned);
+    int rc;
+    if (cJSON_IsString(item))
+        rc = tm_iam_policy_parse(&p, item->valuestring, strlen(item->valuestring), kind, err, sizeof(err));
+    else if (cJSON_IsObject(item))
+        rc = tm_iam_policy_parse_json(&p, item, kind, err, sizeof(err));
+    else
+        return s_fail(ln, "%s: expected a policy document (an object or a JSON string)", where);
     if (rc == TM_ERR_NOMEM)
         return rc;
     if (rc)

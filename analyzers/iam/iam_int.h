@@ -21,12 +21,19 @@
 struct tm__iam_chunk;
 struct tm__iam_arena {
     struct tm__iam_chunk *head;
+    size_t next_bytes; /* size of the next chunk */
+    size_t held_bytes; /* malloc'd, for memory accounting */
 };
+/* Chunks of the default size (4 KiB). */
 void tm__iam_arena_init(struct tm__iam_arena *a);
+/* The first chunk holds first_bytes; later ones double up to the default size. */
+void tm__iam_arena_init_sized(struct tm__iam_arena *a, size_t first_bytes);
 void tm__iam_arena_clean_up(struct tm__iam_arena *a);
 void *tm__iam_arena_alloc(struct tm__iam_arena *a, size_t size); /* zeroed, aligned; NULL on OOM */
+/* Strings are not aligned. */
 char *tm__iam_arena_strdup(struct tm__iam_arena *a, const char *s);
 char *tm__iam_arena_strndup(struct tm__iam_arena *a, const char *s, size_t n);
+size_t tm__iam_arena_bytes(const struct tm__iam_arena *a);
 
 /* ---- patterns ---- */
 
@@ -36,7 +43,8 @@ struct tm__iam_pat {
     const char *enc;  /* compiled: wildcards encoded; NULL when has_vars (compiled per request) */
     bool has_vars;    /* contains ${...} and the policy is version 2012-10-17 */
     bool any;         /* exactly "*" */
-    /* actions only: the service prefix, lower-case, when it has no wildcard (a fast reject) */
+    /* actions only: the service prefix, lower-case, when it has no wildcard (a fast reject); not
+     * NUL-terminated */
     const char *service;
     size_t service_len;
 };
@@ -61,6 +69,15 @@ int tm__iam_resolve(struct tm_buf *out, const char *raw, bool wildcards, bool on
 bool tm__iam_has_vars(const char *raw);
 
 /* ---- context lookup ---- */
+/* One key of a request context. A context built by tm_iam_context_set owns every string; the derived keys of
+ * one evaluation (eval.c) point at strings that outlive it instead, and are never freed. */
+struct tm_iam_context_entry {
+    char *key_lc;
+    char **values;
+    size_t n;
+    size_t cap;
+};
+
 /* Values of key (any case) in ctx, then in derived; NULL when absent from both. *n gets the count. */
 const char *const *tm__iam_context_get(const struct tm_iam_context *ctx, const struct tm_iam_context *derived,
                                        const char *key_lc, size_t *n);
@@ -165,15 +182,23 @@ struct tm__iam_stmt {
     const char *json;
 };
 
+/* Lives in its own arena's first chunk. */
 struct tm_iam_policy {
     struct tm__iam_arena arena;
     enum tm_iam_policy_kind kind;
     enum tm_iam_version version;
     const char *id;
     const char *text;
+    size_t text_len;
     size_t n_stmts;
     struct tm__iam_stmt *stmts;
 };
+
+/* tm_iam_policy_parse_json with the document already printed: text is doc's compact text (doc may be NULL:
+ * parse text). */
+struct cJSON;
+int tm__iam_policy_parse_printed(struct tm_iam_policy **out, const struct cJSON *doc, const char *text, size_t len,
+                                 enum tm_iam_policy_kind kind, char *err, size_t errlen);
 
 /* Action match of a statement's Action/NotAction against "service:action". */
 bool tm__iam_stmt_action_matches(const struct tm__iam_stmt *s, const char *action);

@@ -108,6 +108,7 @@ struct tm_iam_statement_view {
 };
 
 struct tm_iam_policy;
+struct cJSON;
 
 /* Parses a policy document of the given kind. On error, err (errlen bytes, may be NULL) says where:
  * "line 3 column 7: ..." for JSON syntax, "statement 2 (Sid \"Read\"): Action: ..." for content.
@@ -115,11 +116,42 @@ struct tm_iam_policy;
  * (NULL text), TM_ERR_NOMEM. */
 TM_MUST_CHECK int tm_iam_policy_parse(struct tm_iam_policy **out, const char *text, size_t len,
                                       enum tm_iam_policy_kind kind, char *err, size_t errlen);
+/* Parses a policy document held as parsed JSON, as tm_iam_policy_parse parses the document's compact text
+ * (cJSON_PrintUnformatted): the same policy, the same errors, with that text as the policy's text, but
+ * without parsing the text again. The tree is only read during the call. A string item is the JSON string,
+ * not a document: give its text to tm_iam_policy_parse. */
+TM_MUST_CHECK int tm_iam_policy_parse_json(struct tm_iam_policy **out, const struct cJSON *doc,
+                                           enum tm_iam_policy_kind kind, char *err, size_t errlen);
 /* Reads a policy file (the one place this module touches the file system; the caller names the file).
  * Errors name the file first. */
 TM_MUST_CHECK int tm_iam_policy_load(struct tm_iam_policy **out, const char *path, enum tm_iam_policy_kind kind,
                                      char *err, size_t errlen);
 void tm_iam_policy_destroy(struct tm_iam_policy *policy);
+/* Heap bytes the parsed policy holds. */
+size_t tm_iam_policy_memory_bytes(const struct tm_iam_policy *policy);
+
+/* ---- a cache of parsed policies ---- */
+
+/* A snapshot repeats the same documents (a managed policy attached to a thousand roles, a trust policy
+ * every function role shares): the cache parses each distinct document once and hands out the same
+ * immutable policy for every equal one (same kind, same text; a tree is compared by its compact text). It
+ * owns its policies: they live until the cache is destroyed. Documents that do not parse are not cached. */
+struct tm_iam_policy_cache;
+
+TM_MUST_CHECK int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out);
+void tm_iam_policy_cache_destroy(struct tm_iam_policy_cache *cache);
+/* As tm_iam_policy_parse, through the cache. */
+TM_MUST_CHECK int tm_iam_policy_cache_parse(const struct tm_iam_policy **out, struct tm_iam_policy_cache *cache,
+                                            const char *text, size_t len, enum tm_iam_policy_kind kind, char *err,
+                                            size_t errlen);
+/* As tm_iam_policy_parse_json, through the cache: a tree equal to a text seen before (its compact text
+ * being that text) gives the same policy. */
+TM_MUST_CHECK int tm_iam_policy_cache_parse_json(const struct tm_iam_policy **out, struct tm_iam_policy_cache *cache,
+                                                 const struct cJSON *doc, enum tm_iam_policy_kind kind, char *err,
+                                                 size_t errlen);
+/* Distinct policies parsed, and the heap bytes the cache holds (its policies included). */
+size_t tm_iam_policy_cache_count(const struct tm_iam_policy_cache *cache);
+size_t tm_iam_policy_cache_memory_bytes(const struct tm_iam_policy_cache *cache);
 
 enum tm_iam_policy_kind tm_iam_policy_kind(const struct tm_iam_policy *policy);
 enum tm_iam_version tm_iam_policy_version(const struct tm_iam_policy *policy);

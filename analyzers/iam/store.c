@@ -231,11 +231,9 @@ int tm_iam_store_add_policy(struct tm_iam_store *s, const char *key, struct tm_i
     return rc;
 }
 
-int tm_iam_store_add_policy_text(struct tm_iam_store *s, const char *key, const char *text, size_t len,
-                                 enum tm_iam_policy_kind kind, char *err, size_t errlen) {
-    char msg[768] = "";
-    struct tm_iam_policy *p = NULL;
-    int rc = tm_iam_policy_parse(&p, text, len, kind, msg, sizeof(msg));
+/* Keeps a policy just parsed (rc, p, msg: the parse's answer) under key; errors name the key. */
+static int s_add_parsed(struct tm_iam_store *s, const char *key, int rc, struct tm_iam_policy *p, const char *msg,
+                        char *err, size_t errlen) {
     if (rc) {
         if (err && errlen)
             snprintf(err, errlen, "%s: %s", key ? key : "?", msg);
@@ -248,17 +246,25 @@ int tm_iam_store_add_policy_text(struct tm_iam_store *s, const char *key, const 
     return rc;
 }
 
+int tm_iam_store_add_policy_text(struct tm_iam_store *s, const char *key, const char *text, size_t len,
+                                 enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+    char msg[768] = "";
+    struct tm_iam_policy *p = NULL;
+    int rc = tm_iam_policy_parse(&p, text, len, kind, msg, sizeof(msg));
+    return s_add_parsed(s, key, rc, p, msg, err, errlen);
+}
+
 int tm_iam_store_add_policy_json(struct tm_iam_store *s, const char *key, const cJSON *doc,
                                  enum tm_iam_policy_kind kind, char *err, size_t errlen) {
-    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-    if (!text) {
+    if (!doc) {
         if (err && errlen)
             snprintf(err, errlen, "%s: no policy document", key ? key : "?");
-        return doc ? TM_ERR_NOMEM : TM_ERR_INVALID;
+        return TM_ERR_INVALID;
     }
-    int rc = tm_iam_store_add_policy_text(s, key, text, strlen(text), kind, err, errlen);
-    cJSON_free(text);
-    return rc;
+    char msg[768] = "";
+    struct tm_iam_policy *p = NULL;
+    int rc = tm_iam_policy_parse_json(&p, doc, kind, msg, sizeof(msg));
+    return s_add_parsed(s, key, rc, p, msg, err, errlen);
 }
 
 const struct tm_iam_policy *tm_iam_store_policy(const struct tm_iam_store *s, const char *key) {

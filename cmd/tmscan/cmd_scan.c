@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "cmd/tmscan/cli.h"
+#include "cmd/tmscan/pipeline.h"
 #include "core/snapshot.h"
 #include "providers/provider.h"
 
@@ -31,6 +32,10 @@ const char tm_cmd_scan_usage[] =
     "  --ca-bundle FILE       trust these CAs (PEM) instead of the system's; AWS_CA_BUNDLE does the same\n"
     "  --record DIR           also write every response as a mockcloud fixture scenario in DIR (new or\n"
     "                         empty), secrets removed, to replay the scan offline or attach to a bug\n"
+    "  --report FILE          also write the threat model of the snapshot to FILE ('-' for standard\n"
+    "                         output), as `tmscan report` would; with it, these report options:\n"
+    "  --format FMT, --policy FILE, --fail-on SEVERITY, --today YYYY-MM-DD, --policies-dir DIR\n"
+    "                         as for `tmscan report` (see 'tmscan help report')\n"
     "\n"
     "Environment: the AWS credential chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,\n"
     "AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN,\n"
@@ -39,8 +44,9 @@ const char tm_cmd_scan_usage[] =
     "\n"
     "The permissions needed are in policies/tmscan-readonly-iam-policy.json (List and Read only).\n"
     "\n"
-    "Exit codes: 0 complete snapshot; 2 usage, configuration or output error (no snapshot, or a failed\n"
-    "recording); 3 snapshot written but partial: some calls failed and their facts are unknown.\n";
+    "Exit codes: 0 complete snapshot; 1 (with --report) new findings at or above --fail-on; 2 usage,\n"
+    "configuration or output error (no snapshot, or a failed recording or report); 3 snapshot written but\n"
+    "partial: some calls failed and their facts are unknown.\n";
 
 #define S_MAX_LIST 64
 
@@ -51,6 +57,7 @@ struct s_args {
     const char *region;
     const char *ca_bundle;
     const char *record;
+    struct tm_cli_report_opts report; /* report.output set: write a report too */
     char *regions_buf, *services_buf;
     const char *regions[S_MAX_LIST];
     size_t region_count;
@@ -119,6 +126,19 @@ static int s_parse(struct tm_cli *cli, struct s_args *a, int argc, char **argv) 
             a->ca_bundle = v;
         } else if ((v = s_value(argc, argv, &i, "--record", &missing))) {
             a->record = v;
+        } else if ((v = s_value(argc, argv, &i, "--report", &missing))) {
+            a->report.output = v;
+        } else if ((v = s_value(argc, argv, &i, "--format", &missing)) ||
+                   (v = s_value(argc, argv, &i, "-f", &missing))) {
+            a->report.format = v;
+        } else if ((v = s_value(argc, argv, &i, "--policy", &missing))) {
+            a->report.policy_file = v;
+        } else if ((v = s_value(argc, argv, &i, "--fail-on", &missing))) {
+            a->report.fail_on = v;
+        } else if ((v = s_value(argc, argv, &i, "--today", &missing))) {
+            a->report.today = v;
+        } else if ((v = s_value(argc, argv, &i, "--policies-dir", &missing))) {
+            a->report.policies_dir = v;
         } else if ((v = s_value(argc, argv, &i, "--concurrency", &missing))) {
             errno = 0;
             a->concurrency = strtol(v, &end, 10);
@@ -139,6 +159,11 @@ static int s_parse(struct tm_cli *cli, struct s_args *a, int argc, char **argv) 
     }
     if (!a->output || !*a->output)
         return tm_cli_usage_error(cli, "scan", "where should the snapshot go? (-o SNAPSHOT, '-' for stdout)");
+    if (!a->report.output &&
+        (a->report.format || a->report.policy_file || a->report.fail_on || a->report.today || a->report.policies_dir))
+        return tm_cli_usage_error(cli, "scan", "report options need --report FILE");
+    if (a->report.output && strcmp(a->report.output, "-") == 0 && strcmp(a->output, "-") == 0)
+        return tm_cli_usage_error(cli, "scan", "the snapshot and the report cannot both go to standard output");
     return TM_EXIT_OK;
 }
 
@@ -209,6 +234,13 @@ int tm_cmd_scan(struct tm_cli *cli, int argc, char **argv) {
         tm_log_info(&cli->log, "scan %s: %zu resources written to %s", p->name, tm_snapshot_count(snap),
                     strcmp(a.output, "-") == 0 ? "standard output" : a.output);
         exit_code = TM_EXIT_OK;
+    }
+    if (a.report.output) {
+        a.report.snapshot_name = strcmp(a.output, "-") == 0 ? "snapshot.json" : a.output;
+        int report_code = tm_cli_report(cli, "scan", snap, &a.report);
+        /* Findings to fail on and report errors outrank a partial snapshot. */
+        if (report_code == TM_EXIT_FINDINGS || report_code == TM_EXIT_USAGE)
+            exit_code = report_code;
     }
 out:
     if (p && state)

@@ -86,26 +86,23 @@ static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, 
     return rc;
 }
 
+/* v1 listings: {"item": [...], "position": "..."}. */
+static int s_page(char **position, const char *body, size_t len, const char *operation, tm_aws_json_item_fn item,
+                  void *acc, char *errmsg, size_t errmsg_len) {
+    return tm__aws_json_page(position, body, len, operation, "item", "position", item, acc, errmsg, errmsg_len);
+}
+
+static int s_api_item(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len) {
+    (void)errmsg;
+    (void)errmsg_len;
+    struct tm_aws_page_acc *a = acc;
+    return s_put_api(a->f, item, index, a->items);
+}
+
 int tm__aws_apigw_parse_rest_apis(const struct tm_aws_facts *f, const char *body, size_t len, struct tm_aws_strv *ids,
                                   char **position, char *errmsg, size_t errmsg_len) {
-    *position = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetRestApis", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "item", "GetRestApis", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "position", "GetRestApis", position, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *api = items ? items->child : NULL; api && !rc; api = api->next, i++)
-        rc = s_put_api(f, api, i, ids);
-    if (rc) {
-        free(*position);
-        *position = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    struct tm_aws_page_acc acc = {f, ids};
+    return s_page(position, body, len, "GetRestApis", s_api_item, &acc, errmsg, errmsg_len);
 }
 
 bool tm__aws_apigw_copy_str(cJSON *dst, const char *to, const cJSON *src, const char *from, int *rc) {
@@ -173,182 +170,144 @@ static int s_method(cJSON *methods, const char *path, const char *verb, const cJ
     return rc;
 }
 
+static int s_resource_item(void *acc, const cJSON *r, int i, char *errmsg, size_t errmsg_len) {
+    const char *path = tm_json_str(r, "path", NULL);
+    const cJSON *rm = cJSON_GetObjectItemCaseSensitive(r, "resourceMethods");
+    if (!path || *path != '/' || (rm && !cJSON_IsNull(rm) && !cJSON_IsObject(rm))) {
+        snprintf(errmsg, errmsg_len, "GetResources: item[%d]: no path or resourceMethods is not an object", i);
+        return TM_ERR_PARSE;
+    }
+    int rc = TM_OK;
+    for (const cJSON *m = cJSON_IsObject(rm) ? rm->child : NULL; m && !rc; m = m->next) {
+        rc = s_method(acc, path, m->string, m);
+        if (rc == TM_ERR_PARSE)
+            snprintf(errmsg, errmsg_len, "GetResources: item[%d]: method %s is not a method", i, m->string);
+    }
+    return rc;
+}
+
 int tm__aws_apigw_parse_resources(cJSON *methods, const char *body, size_t len, char **position, char *errmsg,
                                   size_t errmsg_len) {
-    *position = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetResources", errmsg, errmsg_len);
+    return s_page(position, body, len, "GetResources", s_resource_item, methods, errmsg, errmsg_len);
+}
+
+static int s_authorizer_item(void *acc, const cJSON *a, int i, char *errmsg, size_t errmsg_len) {
+    cJSON *authorizers = acc;
+    const char *id = tm_json_str(a, "id", NULL);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arns = NULL;
+    bool bad = false;
+    if (!o)
+        return TM_ERR_NOMEM;
+    int rc = TM_OK;
+    if (!tm__aws_apigw_valid_id(id) || !cJSON_AddStringToObject(o, "id", id) ||
+        !tm__aws_apigw_copy_str(o, "type", a, "type", &rc) || !tm__aws_apigw_copy_str(o, "name", a, "name", &rc) ||
+        !tm__aws_apigw_copy_str(o, "authorizer_uri", a, "authorizerUri", &rc) ||
+        !tm__aws_apigw_copy_str(o, "identity_source", a, "identitySource", &rc))
+        bad = true;
+    if (!bad && !rc)
+        rc = tm__aws_json_copy_strings(&arns, a, "providerARNs", &bad);
+    if (!bad && !rc && !cJSON_AddItemToObject(o, "provider_arns", arns)) {
+        cJSON_Delete(arns);
+        rc = TM_ERR_NOMEM;
+    }
+    if (bad && !rc) {
+        snprintf(errmsg, errmsg_len, "GetAuthorizers: item[%d]: not an authorizer", i);
+        rc = TM_ERR_PARSE;
+    }
+    if (!rc && cJSON_GetObjectItemCaseSensitive(authorizers, id))
+        cJSON_DeleteItemFromObjectCaseSensitive(authorizers, id);
+    if (!rc && !cJSON_AddItemToObject(authorizers, id, o))
+        rc = TM_ERR_NOMEM;
     if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "item", "GetResources", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "position", "GetResources", position, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *r = items ? items->child : NULL; r && !rc; r = r->next, i++) {
-        const char *path = tm_json_str(r, "path", NULL);
-        const cJSON *rm = cJSON_GetObjectItemCaseSensitive(r, "resourceMethods");
-        if (!path || *path != '/' || (rm && !cJSON_IsNull(rm) && !cJSON_IsObject(rm))) {
-            snprintf(errmsg, errmsg_len, "GetResources: item[%d]: no path or resourceMethods is not an object", i);
-            rc = TM_ERR_PARSE;
-            break;
-        }
-        for (const cJSON *m = cJSON_IsObject(rm) ? rm->child : NULL; m && !rc; m = m->next) {
-            rc = s_method(methods, path, m->string, m);
-            if (rc == TM_ERR_PARSE)
-                snprintf(errmsg, errmsg_len, "GetResources: item[%d]: method %s is not a method", i, m->string);
-        }
-    }
-    if (rc) {
-        free(*position);
-        *position = NULL;
-    }
-    cJSON_Delete(root);
+        cJSON_Delete(o);
     return rc;
 }
 
 int tm__aws_apigw_parse_authorizers(cJSON *authorizers, const char *body, size_t len, char **position, char *errmsg,
                                     size_t errmsg_len) {
-    *position = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetAuthorizers", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "item", "GetAuthorizers", errmsg, errmsg_len);
+    return s_page(position, body, len, "GetAuthorizers", s_authorizer_item, authorizers, errmsg, errmsg_len);
+}
+
+struct s_stages_acc {
+    const struct tm_aws_facts *f;
+    const char *api_id;
+    const char *api_arn;
+    struct tm_aws_strv *names;
+};
+
+static int s_stage_item(void *acc, const cJSON *s, int i, char *errmsg, size_t errmsg_len) {
+    (void)errmsg;
+    (void)errmsg_len;
+    const struct s_stages_acc *st = acc;
+    const struct tm_aws_facts *f = st->f;
+    const char *name = tm_json_str(s, "stageName", NULL);
+    if (!cJSON_IsObject(s) || !tm__aws_apigw_valid_id(name))
+        return s_malformed_item(f, i, "no usable stageName");
+    char arn[768];
+    cJSON *res = NULL;
+    int rc = tm__aws_apigw_stage_arn(arn, sizeof(arn), f, st->api_id, name);
     if (!rc)
-        rc = tm__aws_json_next_token(root, "position", "GetAuthorizers", position, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *a = items ? items->child : NULL; a && !rc; a = a->next, i++) {
-        const char *id = tm_json_str(a, "id", NULL);
-        cJSON *o = cJSON_CreateObject();
-        cJSON *arns = NULL;
-        bool bad = false;
-        if (!o) {
-            rc = TM_ERR_NOMEM;
-            break;
-        }
-        if (!tm__aws_apigw_valid_id(id) || !cJSON_AddStringToObject(o, "id", id) ||
-            !tm__aws_apigw_copy_str(o, "type", a, "type", &rc) || !tm__aws_apigw_copy_str(o, "name", a, "name", &rc) ||
-            !tm__aws_apigw_copy_str(o, "authorizer_uri", a, "authorizerUri", &rc) ||
-            !tm__aws_apigw_copy_str(o, "identity_source", a, "identitySource", &rc))
-            bad = true;
-        if (!bad && !rc)
-            rc = tm__aws_json_copy_strings(&arns, a, "providerARNs", &bad);
-        if (!bad && !rc && !cJSON_AddItemToObject(o, "provider_arns", arns)) {
-            cJSON_Delete(arns);
-            rc = TM_ERR_NOMEM;
-        }
-        if (bad && !rc) {
-            snprintf(errmsg, errmsg_len, "GetAuthorizers: item[%d]: not an authorizer", i);
-            rc = TM_ERR_PARSE;
-        }
-        if (!rc && cJSON_GetObjectItemCaseSensitive(authorizers, id))
-            cJSON_DeleteItemFromObjectCaseSensitive(authorizers, id);
-        if (!rc && !cJSON_AddItemToObject(authorizers, id, o))
-            rc = TM_ERR_NOMEM;
-        if (rc)
-            cJSON_Delete(o);
-    }
-    if (rc) {
-        free(*position);
-        *position = NULL;
-    }
-    cJSON_Delete(root);
+        rc = tm_snapshot_resource(f->snap, arn, "aws:apigateway:stage", f->account, f->region, name, &res);
+    if (rc == TM_ERR_INVALID)
+        return s_malformed_item(f, i, "the stage's ARN names another resource");
+    if (!rc)
+        rc = tm__aws_fact_string(f, res, "deployment_id", s, "deploymentId", NULL);
+    if (!rc)
+        rc = tm__aws_fact_string(f, res, "client_certificate_id", s, "clientCertificateId", NULL);
+    if (!rc)
+        rc = tm__aws_fact_string(f, res, "web_acl_arn", s, "webAclArn", NULL);
+    if (!rc)
+        rc = tm_snapshot_add_link(res, "member-of", st->api_arn);
+    if (!rc && st->names)
+        rc = tm__aws_strv_push(st->names, name);
     return rc;
 }
 
 int tm__aws_apigw_parse_stages(const struct tm_aws_facts *f, const char *api_id, const char *body, size_t len,
                                struct tm_aws_strv *names, char *errmsg, size_t errmsg_len) {
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetStages", errmsg, errmsg_len);
+    char api_arn[512];
+    int rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
     if (rc)
         return rc;
-    char api_arn[512];
-    rc = tm__aws_json_list(&items, root, "item", "GetStages", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_apigw_api_arn(api_arn, sizeof(api_arn), f, api_id);
-    int i = 0;
-    for (const cJSON *s = items ? items->child : NULL; s && !rc; s = s->next, i++) {
-        const char *name = tm_json_str(s, "stageName", NULL);
-        if (!cJSON_IsObject(s) || !tm__aws_apigw_valid_id(name)) {
-            rc = s_malformed_item(f, i, "no usable stageName");
-            continue;
-        }
-        char arn[768];
-        cJSON *res = NULL;
-        rc = tm__aws_apigw_stage_arn(arn, sizeof(arn), f, api_id, name);
-        if (!rc)
-            rc = tm_snapshot_resource(f->snap, arn, "aws:apigateway:stage", f->account, f->region, name, &res);
-        if (rc == TM_ERR_INVALID) {
-            rc = s_malformed_item(f, i, "the stage's ARN names another resource");
-            continue;
-        }
-        if (!rc)
-            rc = tm__aws_fact_string(f, res, "deployment_id", s, "deploymentId", NULL);
-        if (!rc)
-            rc = tm__aws_fact_string(f, res, "client_certificate_id", s, "clientCertificateId", NULL);
-        if (!rc)
-            rc = tm__aws_fact_string(f, res, "web_acl_arn", s, "webAclArn", NULL);
-        if (!rc)
-            rc = tm_snapshot_add_link(res, "member-of", api_arn);
-        if (!rc && names)
-            rc = tm__aws_strv_push(names, name);
+    struct s_stages_acc acc = {f, api_id, api_arn, names};
+    return tm__aws_json_page(NULL, body, len, "GetStages", "item", NULL, s_stage_item, &acc, errmsg, errmsg_len);
+}
+
+static int s_usage_plan_item(void *acc, const cJSON *p, int i, char *errmsg, size_t errmsg_len) {
+    cJSON *by_stage = acc;
+    const char *id = tm_json_str(p, "id", NULL);
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(p, "apiStages");
+    if (!tm__aws_apigw_valid_id(id) || (stages && !cJSON_IsNull(stages) && !cJSON_IsArray(stages))) {
+        snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: not a usage plan", i);
+        return TM_ERR_PARSE;
     }
-    cJSON_Delete(root);
+    int rc = TM_OK;
+    for (const cJSON *s = cJSON_IsArray(stages) ? stages->child : NULL; s && !rc; s = s->next) {
+        const char *api = tm_json_str(s, "apiId", NULL), *stage = tm_json_str(s, "stage", NULL);
+        if (!api || !stage) {
+            snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: an apiStage has no apiId or stage", i);
+            return TM_ERR_PARSE;
+        }
+        char key[600];
+        snprintf(key, sizeof(key), "%s/%s", api, stage);
+        cJSON *list = cJSON_GetObjectItemCaseSensitive(by_stage, key);
+        if (!list && !(list = cJSON_AddArrayToObject(by_stage, key)))
+            return TM_ERR_NOMEM;
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "id", id) ||
+            !cJSON_AddItemToObject(o, "name", tm_aws_json_string_or_null(tm_json_str(p, "name", NULL))) ||
+            !cJSON_AddItemToArray(list, o)) {
+            cJSON_Delete(o);
+            rc = TM_ERR_NOMEM;
+        }
+    }
     return rc;
 }
 
 int tm__aws_apigw_parse_usage_plans(cJSON *by_stage, const char *body, size_t len, char **position, char *errmsg,
                                     size_t errmsg_len) {
-    *position = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "GetUsagePlans", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "item", "GetUsagePlans", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "position", "GetUsagePlans", position, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *p = items ? items->child : NULL; p && !rc; p = p->next, i++) {
-        const char *id = tm_json_str(p, "id", NULL);
-        const cJSON *stages = cJSON_GetObjectItemCaseSensitive(p, "apiStages");
-        if (!tm__aws_apigw_valid_id(id) || (stages && !cJSON_IsNull(stages) && !cJSON_IsArray(stages))) {
-            snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: not a usage plan", i);
-            rc = TM_ERR_PARSE;
-            break;
-        }
-        for (const cJSON *s = cJSON_IsArray(stages) ? stages->child : NULL; s && !rc; s = s->next) {
-            const char *api = tm_json_str(s, "apiId", NULL), *stage = tm_json_str(s, "stage", NULL);
-            if (!api || !stage) {
-                snprintf(errmsg, errmsg_len, "GetUsagePlans: item[%d]: an apiStage has no apiId or stage", i);
-                rc = TM_ERR_PARSE;
-                break;
-            }
-            char key[600];
-            snprintf(key, sizeof(key), "%s/%s", api, stage);
-            cJSON *list = cJSON_GetObjectItemCaseSensitive(by_stage, key);
-            if (!list && !(list = cJSON_AddArrayToObject(by_stage, key))) {
-                rc = TM_ERR_NOMEM;
-                break;
-            }
-            cJSON *o = cJSON_CreateObject();
-            if (!o || !cJSON_AddStringToObject(o, "id", id) ||
-                !cJSON_AddItemToObject(o, "name", tm_aws_json_string_or_null(tm_json_str(p, "name", NULL))) ||
-                !cJSON_AddItemToArray(list, o)) {
-                cJSON_Delete(o);
-                rc = TM_ERR_NOMEM;
-            }
-        }
-    }
-    if (rc) {
-        free(*position);
-        *position = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    return s_page(position, body, len, "GetUsagePlans", s_usage_plan_item, by_stage, errmsg, errmsg_len);
 }
 
 int tm__aws_apigw_link_integration(cJSON *res, const char *uri) {

@@ -97,53 +97,23 @@ static int s_put_api(const struct tm_aws_facts *f, const cJSON *api, int index, 
     return rc;
 }
 
-typedef int (*s_item_fn)(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len);
-
 /* One page of a v2 listing: {"items": [...], "nextToken": "..."}. */
-static int s_page(const char *operation, void *acc, s_item_fn item_fn, const char *body, size_t len, char **next_token,
+static int s_page(char **next, const char *body, size_t len, const char *operation, tm_aws_json_item_fn item, void *acc,
                   char *errmsg, size_t errmsg_len) {
-    *next_token = NULL;
-    cJSON *root = NULL;
-    const cJSON *items = NULL;
-    int rc = tm__aws_json_body(&root, body, len, operation, errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&items, root, "items", operation, errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "nextToken", operation, next_token, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *it = items ? items->child : NULL; it && !rc; it = it->next, i++) {
-        rc = item_fn(acc, it, i, errmsg, errmsg_len);
-        if (rc == TM_ERR_PARSE && !strstr(errmsg, operation)) {
-            char inner[200];
-            snprintf(inner, sizeof(inner), "%s", errmsg);
-            snprintf(errmsg, errmsg_len, "%s: items[%d]: %s", operation, i, inner);
-        }
-    }
-    if (rc) {
-        free(*next_token);
-        *next_token = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    return tm__aws_json_page(next, body, len, operation, "items", "nextToken", item, acc, errmsg, errmsg_len);
 }
-
-struct s_api_acc {
-    const struct tm_aws_facts *f;
-    struct tm_aws_strv *ids;
-};
 
 static int s_api_item(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len) {
     (void)errmsg;
     (void)errmsg_len;
-    struct s_api_acc *a = acc;
-    return s_put_api(a->f, item, index, a->ids);
+    struct tm_aws_page_acc *a = acc;
+    return s_put_api(a->f, item, index, a->items);
 }
 
 int tm__aws_apigwv2_parse_apis(const struct tm_aws_facts *f, const char *body, size_t len, struct tm_aws_strv *ids,
                                char **next_token, char *errmsg, size_t errmsg_len) {
-    struct s_api_acc acc = {f, ids};
-    return s_page("GetApis", &acc, s_api_item, body, len, next_token, errmsg, errmsg_len);
+    struct tm_aws_page_acc acc = {f, ids};
+    return s_page(next_token, body, len, "GetApis", s_api_item, &acc, errmsg, errmsg_len);
 }
 
 static int s_route_item(void *acc, const cJSON *r, int index, char *errmsg, size_t errmsg_len) {
@@ -181,7 +151,7 @@ static int s_route_item(void *acc, const cJSON *r, int index, char *errmsg, size
 
 int tm__aws_apigwv2_parse_routes(cJSON *routes, const char *body, size_t len, char **next_token, char *errmsg,
                                  size_t errmsg_len) {
-    return s_page("GetRoutes", routes, s_route_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetRoutes", s_route_item, routes, errmsg, errmsg_len);
 }
 
 static int s_keyed_add(cJSON *obj, const char *key, cJSON *o) {
@@ -223,7 +193,7 @@ static int s_integration_item(void *acc, const cJSON *it, int index, char *errms
 
 int tm__aws_apigwv2_parse_integrations(cJSON *integrations, const char *body, size_t len, char **next_token,
                                        char *errmsg, size_t errmsg_len) {
-    return s_page("GetIntegrations", integrations, s_integration_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetIntegrations", s_integration_item, integrations, errmsg, errmsg_len);
 }
 
 static int s_authorizer_item(void *acc, const cJSON *it, int index, char *errmsg, size_t errmsg_len) {
@@ -267,7 +237,7 @@ static int s_authorizer_item(void *acc, const cJSON *it, int index, char *errmsg
 
 int tm__aws_apigwv2_parse_authorizers(cJSON *authorizers, const char *body, size_t len, char **next_token, char *errmsg,
                                       size_t errmsg_len) {
-    return s_page("GetAuthorizers", authorizers, s_authorizer_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetAuthorizers", s_authorizer_item, authorizers, errmsg, errmsg_len);
 }
 
 static int s_stage_item(void *acc, const cJSON *it, int index, char *errmsg, size_t errmsg_len) {
@@ -282,7 +252,7 @@ static int s_stage_item(void *acc, const cJSON *it, int index, char *errmsg, siz
 
 int tm__aws_apigwv2_parse_stages(struct tm_aws_strv *names, const char *body, size_t len, char **next_token,
                                  char *errmsg, size_t errmsg_len) {
-    return s_page("GetStages", names, s_stage_item, body, len, next_token, errmsg, errmsg_len);
+    return s_page(next_token, body, len, "GetStages", s_stage_item, names, errmsg, errmsg_len);
 }
 
 static int s_put_route(const struct tm_aws_facts *f, const char *api_id, const char *api_arn, const char *stage,

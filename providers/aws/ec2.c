@@ -611,12 +611,10 @@ static void s_on_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
         next = NULL;
         rc = TM_OK;
     }
-    /* Failures of these calls have stopped the scan; nothing more to do here then. */
-    if (tm_aws_scan_check(scan, rc, op) >= 0 && tm_aws_scan_check(scan, s_ask_permissions(scan, l, ids), op) >= 0 &&
-        next)
-        rc = tm_aws_call_next(scan, res, "NextToken", next, s_on_page, l);
-    free(next);
+    if (rc == TM_OK)
+        rc = s_ask_permissions(scan, l, ids);
     cJSON_Delete(ids);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "NextToken", next, op, s_on_page, l);
 }
 
 static int s_list(struct tm_aws_scan *scan, const char *region, enum s_kind kind, const char *operation,

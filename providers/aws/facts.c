@@ -115,6 +115,35 @@ int tm__aws_json_list(const cJSON **out, const cJSON *root, const char *member, 
     return TM_ERR_PARSE;
 }
 
+int tm__aws_json_page(char **next, const char *body, size_t len, const char *operation, const char *list,
+                      const char *token, tm_aws_json_item_fn item, void *acc, char *errmsg, size_t errmsg_len) {
+    if (next)
+        *next = NULL;
+    cJSON *root = NULL;
+    const cJSON *items = NULL;
+    int rc = tm__aws_json_body(&root, body, len, operation, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = tm__aws_json_list(&items, root, list, operation, errmsg, errmsg_len);
+    if (!rc && token)
+        rc = tm__aws_json_next_token(root, token, operation, next, errmsg, errmsg_len);
+    int i = 0;
+    for (const cJSON *it = items ? items->child : NULL; it && !rc; it = it->next, i++) {
+        rc = item(acc, it, i, errmsg, errmsg_len);
+        if (rc == TM_ERR_PARSE && errmsg && errmsg_len && !strstr(errmsg, operation)) {
+            char inner[200];
+            snprintf(inner, sizeof(inner), "%s", errmsg);
+            snprintf(errmsg, errmsg_len, "%s: %s[%d]: %s", operation, list, i, inner);
+        }
+    }
+    if (rc && next) {
+        free(*next);
+        *next = NULL;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 int tm__aws_policy_parse(cJSON **out, const char *text, size_t len, char *errmsg, size_t errmsg_len) {
     *out = NULL;
     cJSON *inner = NULL;

@@ -67,6 +67,24 @@ TM_MUST_CHECK int tm__aws_json_next_token(const cJSON *root, const char *member,
 TM_MUST_CHECK int tm__aws_json_list(const cJSON **out, const cJSON *root, const char *member, const char *operation,
                                     char *errmsg, size_t errmsg_len);
 
+/* Reads one element of a JSON listing page into acc; TM_ERR_PARSE with errmsg saying what is wrong with
+ * it: tm__aws_json_page puts "<Operation>: <list>[<index>]: " before a message that does not name the
+ * operation (of up to 199 characters). */
+typedef int (*tm_aws_json_item_fn)(void *acc, const cJSON *item, int index, char *errmsg, size_t errmsg_len);
+
+/* One page of a JSON listing, {"<list>": [...], "<token>": "..."}: item() on each element of the list in
+ * order until one fails. *next receives the next page's token (NULL on the last page, on failure, or
+ * when token is NULL: a listing without pages). */
+TM_MUST_CHECK int tm__aws_json_page(char **next, const char *body, size_t len, const char *operation, const char *list,
+                                    const char *token, tm_aws_json_item_fn item, void *acc, char *errmsg,
+                                    size_t errmsg_len);
+
+/* The usual accumulator of a listing page: the facts it records with and the items to follow up. */
+struct tm_aws_page_acc {
+    const struct tm_aws_facts *f;
+    struct tm_aws_strv *items; /* may be NULL */
+};
+
 /* A policy document carried in a string (Lambda GetPolicy, SQS/SNS attributes, API Gateway's policy).
  * API Gateway escapes the document a second time (`{\"Version\":...}` after JSON decoding); that
  * level is removed when the text is not JSON as it stands. The document must be a JSON object. */

@@ -393,27 +393,19 @@ static int s_put_mapping(const struct tm_aws_facts *f, const cJSON *m, int index
     return rc;
 }
 
+static int s_mapping_item(void *acc, const cJSON *m, int i, char *errmsg, size_t errmsg_len) {
+    (void)errmsg;
+    (void)errmsg_len;
+    const struct tm_aws_page_acc *page = acc;
+    return s_put_mapping(page->f, m, i, page->items);
+}
+
 int tm__aws_lambda_parse_event_source_mappings(const struct tm_aws_facts *f, const char *body, size_t len,
                                                struct tm_aws_strv *functions, char **next_marker, char *errmsg,
                                                size_t errmsg_len) {
-    *next_marker = NULL;
-    cJSON *root = NULL;
-    const cJSON *list = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "ListEventSourceMappings", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&list, root, "EventSourceMappings", "ListEventSourceMappings", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "NextMarker", "ListEventSourceMappings", next_marker, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *m = cJSON_IsArray(list) ? list->child : NULL; m && !rc; m = m->next, i++)
-        rc = s_put_mapping(f, m, i, functions);
-    if (rc) {
-        free(*next_marker);
-        *next_marker = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    struct tm_aws_page_acc acc = {f, functions};
+    return tm__aws_json_page(next_marker, body, len, "ListEventSourceMappings", "EventSourceMappings", "NextMarker",
+                             s_mapping_item, &acc, errmsg, errmsg_len);
 }
 
 void tm__aws_lambda_aliases_clean_up(struct tm_aws_lambda_aliases *a) {
@@ -449,37 +441,23 @@ static int s_push_alias(struct tm_aws_lambda_aliases *out, const char *arn, cons
     return TM_OK;
 }
 
+static int s_alias_item(void *acc, const cJSON *a, int i, char *errmsg, size_t errmsg_len) {
+    const char *arn = tm_json_str(a, "AliasArn", NULL);
+    const char *name = tm_json_str(a, "Name", NULL);
+    char *fn = tm__aws_lambda_unqualified_arn(arn);
+    bool ok = fn && name && *name && strcmp(fn, arn) != 0;
+    free(fn);
+    if (!ok) {
+        snprintf(errmsg, errmsg_len, "ListAliases: Aliases[%d]: no qualified AliasArn or no Name", i);
+        return TM_ERR_PARSE;
+    }
+    return s_push_alias(acc, arn, name, tm_json_str(a, "FunctionVersion", NULL));
+}
+
 int tm__aws_lambda_parse_aliases(struct tm_aws_lambda_aliases *out, const char *body, size_t len, char **next_marker,
                                  char *errmsg, size_t errmsg_len) {
-    *next_marker = NULL;
-    cJSON *root = NULL;
-    const cJSON *list = NULL;
-    int rc = tm__aws_json_body(&root, body, len, "ListAliases", errmsg, errmsg_len);
-    if (rc)
-        return rc;
-    rc = tm__aws_json_list(&list, root, "Aliases", "ListAliases", errmsg, errmsg_len);
-    if (!rc)
-        rc = tm__aws_json_next_token(root, "NextMarker", "ListAliases", next_marker, errmsg, errmsg_len);
-    int i = 0;
-    for (const cJSON *a = cJSON_IsArray(list) ? list->child : NULL; a && !rc; a = a->next, i++) {
-        const char *arn = tm_json_str(a, "AliasArn", NULL);
-        const char *name = tm_json_str(a, "Name", NULL);
-        char *fn = tm__aws_lambda_unqualified_arn(arn);
-        bool ok = fn && name && *name && strcmp(fn, arn) != 0;
-        free(fn);
-        if (!ok) {
-            snprintf(errmsg, errmsg_len, "ListAliases: Aliases[%d]: no qualified AliasArn or no Name", i);
-            rc = TM_ERR_PARSE;
-            break;
-        }
-        rc = s_push_alias(out, arn, name, tm_json_str(a, "FunctionVersion", NULL));
-    }
-    if (rc) {
-        free(*next_marker);
-        *next_marker = NULL;
-    }
-    cJSON_Delete(root);
-    return rc;
+    return tm__aws_json_page(next_marker, body, len, "ListAliases", "Aliases", "NextMarker", s_alias_item, out, errmsg,
+                             errmsg_len);
 }
 
 char *tm__aws_lambda_unqualified_arn(const char *arn) {

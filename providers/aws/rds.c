@@ -268,12 +268,10 @@ static void s_on_page(struct tm_aws_scan *scan, const struct tm_aws_result *res,
         next = NULL;
         rc = TM_OK;
     }
-    const char *op = res->call->operation;
-    /* Failures of these calls have stopped the scan; nothing more to do here then. */
-    if (tm_aws_scan_check(scan, rc, op) >= 0 && tm_aws_scan_check(scan, s_ask_restore(scan, l, ids), op) >= 0 && next)
-        rc = tm_aws_call_next(scan, res, "Marker", next, s_on_page, l);
-    free(next);
+    if (rc == TM_OK)
+        rc = s_ask_restore(scan, l, ids);
     cJSON_Delete(ids);
+    (void)tm__aws_page_end(scan, res, rc, NULL, "Marker", next, res->call->operation, s_on_page, l);
 }
 
 static int s_list(struct tm_aws_scan *scan, const char *region, enum s_kind kind, const char *operation) {

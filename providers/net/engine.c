@@ -329,16 +329,11 @@ static void s_queue_push(struct tm_http_request **head, struct tm_http_request *
     }
 }
 
-/* Retries go to the front: a request already under way finishes before new ones start. */
-static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, bool front, uint64_t now) {
-    req->state = TM__NET_QUEUED;
-    req->queued_ms = now;
-    req->rate_total_at_queue_ms = s_key_rate_total(req->key, now);
-    s_queue_push(&req->key->head, &req->key->tail, req, front);
-    s_ready_add(e, req->key);
-}
+/* --- Timed heap ----------------------------------------------------------------------------------------- */
 
-/* --- Backoff heap -------------------------------------------------------------------------------------- */
+/* One min-heap on due_ms holds every request waiting for a moment: a DELAYED one for the end of its
+ * backoff, a QUEUED one for the moment its wait for a slot would use up its timeout. One timer fires for
+ * the earliest. Room for every pending request is reserved at submit, so a push never fails. */
 
 static void s_heap_swap(struct tm_http_engine *e, size_t a, size_t b) {
     struct tm_http_request *t = e->heap[a];
@@ -348,50 +343,62 @@ static void s_heap_swap(struct tm_http_engine *e, size_t a, size_t b) {
     e->heap[b]->heap_index = b;
 }
 
-static int s_heap_push(struct tm_http_engine *e, struct tm_http_request *req) {
-    if (e->heap_count == e->heap_alloc) {
-        size_t n = e->heap_alloc ? e->heap_alloc * 2 : 64;
-        struct tm_http_request **h = realloc(e->heap, n * sizeof(*h));
-        if (!h)
-            return TM_ERR_NOMEM;
-        e->heap = h;
-        e->heap_alloc = n;
-    }
-    size_t i = e->heap_count++;
-    e->heap[i] = req;
-    req->heap_index = i;
+static int s_heap_reserve(struct tm_http_engine *e, size_t n) {
+    if (n <= e->heap_alloc)
+        return TM_OK;
+    size_t alloc = e->heap_alloc ? e->heap_alloc : 64;
+    while (alloc < n)
+        alloc *= 2;
+    struct tm_http_request **h = realloc(e->heap, alloc * sizeof(*h));
+    if (!h)
+        return TM_ERR_NOMEM;
+    e->heap = h;
+    e->heap_alloc = alloc;
+    return TM_OK;
+}
+
+static void s_heap_up(struct tm_http_engine *e, size_t i) {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (e->heap[parent]->wake_ms <= e->heap[i]->wake_ms)
+        if (e->heap[parent]->due_ms <= e->heap[i]->due_ms)
             break;
         s_heap_swap(e, parent, i);
         i = parent;
     }
-    return TM_OK;
 }
 
-static struct tm_http_request *s_heap_pop(struct tm_http_engine *e) {
-    if (!e->heap_count)
-        return NULL;
-    struct tm_http_request *top = e->heap[0];
-    e->heap_count--;
-    if (e->heap_count) {
-        e->heap[0] = e->heap[e->heap_count];
-        e->heap[0]->heap_index = 0;
-        size_t i = 0;
-        for (;;) {
-            size_t l = 2 * i + 1, r = l + 1, m = i;
-            if (l < e->heap_count && e->heap[l]->wake_ms < e->heap[m]->wake_ms)
-                m = l;
-            if (r < e->heap_count && e->heap[r]->wake_ms < e->heap[m]->wake_ms)
-                m = r;
-            if (m == i)
-                break;
-            s_heap_swap(e, i, m);
-            i = m;
-        }
+static void s_heap_down(struct tm_http_engine *e, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < e->heap_count && e->heap[l]->due_ms < e->heap[m]->due_ms)
+            m = l;
+        if (r < e->heap_count && e->heap[r]->due_ms < e->heap[m]->due_ms)
+            m = r;
+        if (m == i)
+            return;
+        s_heap_swap(e, i, m);
+        i = m;
     }
-    return top;
+}
+
+static void s_heap_push(struct tm_http_engine *e, struct tm_http_request *req) {
+    assert(e->heap_count < e->heap_alloc);
+    size_t i = e->heap_count++;
+    e->heap[i] = req;
+    req->heap_index = i;
+    s_heap_up(e, i);
+}
+
+static void s_heap_remove(struct tm_http_engine *e, struct tm_http_request *req) {
+    size_t i = req->heap_index;
+    assert(i < e->heap_count && e->heap[i] == req);
+    e->heap_count--;
+    if (i == e->heap_count)
+        return;
+    e->heap[i] = e->heap[e->heap_count];
+    e->heap[i]->heap_index = i;
+    s_heap_up(e, i);
+    s_heap_down(e, e->heap[i]->heap_index);
 }
 
 static void s_on_delay_timer(uv_timer_t *t);
@@ -401,18 +408,86 @@ static void s_arm_delay(struct tm_http_engine *e, uint64_t now) {
         s_uv_check(e, uv_timer_stop(&e->delay_timer), "uv_timer_stop");
         return;
     }
-    uint64_t wake = e->heap[0]->wake_ms;
+    uint64_t due = e->heap[0]->due_ms;
     /* Never a zero timeout: this may run inside a timer callback (STYLE.md, multi-uv gap 6). */
-    uint64_t wait = wake > now ? wake - now : 1;
+    uint64_t wait = due > now ? due - now : 1;
     s_uv_check(e, uv_timer_start(&e->delay_timer, s_on_delay_timer, wait, 0), "uv_timer_start");
+}
+
+/* --- Queues -------------------------------------------------------------------------------------------- */
+
+static long s_timeout_ms(const struct tm_http_engine *e, const struct tm_http_request *req) {
+    return req->timeout_ms ? req->timeout_ms : e->opts.timeout_ms;
+}
+
+/* Time this attempt has waited for a slot: time in the queue, less the time its key was held back by rate
+ * limits (that wait is tmscan's own pacing, not charged to the timeout). */
+static uint64_t s_slot_wait_ms(const struct tm_http_request *req, uint64_t now) {
+    uint64_t rate_wait = s_key_rate_total(req->key, now) - req->rate_total_at_queue_ms;
+    uint64_t waited = now > req->queued_ms ? now - req->queued_ms : 0;
+    return waited > rate_wait ? waited - rate_wait : 0;
+}
+
+/* Retries go to the front: a request already under way finishes before new ones start. */
+static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, bool front, uint64_t now) {
+    req->state = TM__NET_QUEUED;
+    req->queued_ms = now;
+    req->rate_total_at_queue_ms = s_key_rate_total(req->key, now);
+    s_queue_push(&req->key->head, &req->key->tail, req, front);
+    s_ready_add(e, req->key);
+    /* Its deadline is armed now, not when a slot frees: a request stuck behind slow ones fails when its
+     * timeout is used up, however long they take. */
+    req->due_ms = now + (uint64_t)s_timeout_ms(e, req);
+    s_heap_push(e, req);
+    if (req->heap_index == 0)
+        s_arm_delay(e, now);
+}
+
+/* Takes a QUEUED request out of its key's queue and the timed heap. */
+static void s_dequeue(struct tm_http_engine *e, struct tm_http_request *req, uint64_t now) {
+    struct tm__net_key *key = req->key;
+    s_queue_unlink(&key->head, &key->tail, req);
+    if (!key->head)
+        s_ready_remove(e, key);
+    bool was_first = req->heap_index == 0;
+    s_heap_remove(e, req);
+    if (was_first)
+        s_arm_delay(e, now);
+}
+
+static void s_fail_local(struct tm_http_engine *e, struct tm_http_request *req, int err, const char *code,
+                         const char *message);
+
+static void s_fail_slot_timeout(struct tm_http_engine *e, struct tm_http_request *req, long timeout_ms) {
+    char msg[160];
+    snprintf(msg, sizeof(msg), "timed out after %ld ms waiting for a connection slot", timeout_ms);
+    s_fail_local(e, req, TM_ERR_TIMEOUT, "Timeout", msg);
 }
 
 static void s_on_delay_timer(uv_timer_t *t) {
     struct tm_http_engine *e = t->data;
     uint64_t now = s_now(e);
-    while (e->heap_count && e->heap[0]->wake_ms <= now) {
-        struct tm_http_request *req = s_heap_pop(e);
-        s_enqueue(e, req, true, now);
+    while (e->heap_count && e->heap[0]->due_ms <= now) {
+        struct tm_http_request *req = e->heap[0];
+        s_heap_remove(e, req);
+        if (req->state == TM__NET_DELAYED) {
+            s_enqueue(e, req, true, now);
+            continue;
+        }
+        assert(req->state == TM__NET_QUEUED);
+        long timeout = s_timeout_ms(e, req);
+        uint64_t slot_wait = s_slot_wait_ms(req, now);
+        if (slot_wait < (uint64_t)timeout) {
+            /* Held back by rate limits part of the time: that part is not charged, so look again later. */
+            req->due_ms = now + ((uint64_t)timeout - slot_wait);
+            s_heap_push(e, req);
+            continue;
+        }
+        struct tm__net_key *key = req->key;
+        s_queue_unlink(&key->head, &key->tail, req);
+        if (!key->head)
+            s_ready_remove(e, key);
+        s_fail_slot_timeout(e, req, timeout);
     }
     s_arm_delay(e, now);
     s_kick(e);
@@ -811,14 +886,10 @@ static void s_start_attempt(struct tm_http_engine *e, struct tm_http_request *re
 
     /* Time waiting for a slot counts against the attempt's timeout; time held back by rate limits does not
      * (that wait is tmscan's own pacing). */
-    uint64_t rate_wait = s_key_rate_total(req->key, now) - req->rate_total_at_queue_ms;
-    uint64_t waited = now > req->queued_ms ? now - req->queued_ms : 0;
-    uint64_t slot_wait = waited > rate_wait ? waited - rate_wait : 0;
-    long timeout = req->timeout_ms ? req->timeout_ms : e->opts.timeout_ms;
+    uint64_t slot_wait = s_slot_wait_ms(req, now);
+    long timeout = s_timeout_ms(e, req);
     if ((uint64_t)timeout <= slot_wait) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "timed out after %ld ms waiting for a connection slot", timeout);
-        s_fail_local(e, req, TM_ERR_TIMEOUT, "Timeout", msg);
+        s_fail_slot_timeout(e, req, timeout);
         return;
     }
     req->attempt_timeout_ms = timeout - (long)slot_wait;
@@ -1062,13 +1133,10 @@ static void s_attempt_done(struct tm_http_engine *e, struct tm_http_request *req
     tm_log_debug(e->opts.log, "http: %s %s: %s, attempt %u, retrying in %" PRIu64 " ms", req->method, req->op_key,
                  req->code[0] ? req->code : "error", req->attempt, delay);
     req->state = TM__NET_DELAYED;
-    req->wake_ms = now + delay;
-    if (s_heap_push(e, req) != TM_OK) {
-        s_set_code(req, "OutOfMemory", "could not schedule a retry");
-        s_finish(e, req, TM_ERR_NOMEM);
-        return;
-    }
-    s_arm_delay(e, now);
+    req->due_ms = now + delay;
+    s_heap_push(e, req);
+    if (req->heap_index == 0)
+        s_arm_delay(e, now);
 }
 
 static void s_drain(struct tm_http_engine *e) {
@@ -1182,9 +1250,7 @@ static void s_schedule(struct tm_http_engine *e) {
             assert(took);
             (void)took;
             s_key_mark(key, false, now);
-            s_queue_unlink(&key->head, &key->tail, req);
-            if (!key->head)
-                s_ready_remove(e, key);
+            s_dequeue(e, req, now);
             progress = true;
             s_start_attempt(e, req, now);
             if (e->destroying)
@@ -1442,6 +1508,9 @@ int tm_http_submit(struct tm_http_engine *e, struct tm_http_request *req, tm_htt
     req->host = s_host_get(e, host);
     req->key = s_key_get(e, req->op_key, now);
     if (!req->svc || !req->host || !req->key)
+        goto fail;
+    /* Every pending request may sit in the timed heap at once. */
+    if (s_heap_reserve(e, e->pending + 1) != TM_OK)
         goto fail;
     tm_buf_init(&req->resp_body, e->opts.max_body_bytes);
     req->engine = e;

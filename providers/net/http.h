@@ -9,7 +9,10 @@
  *                                                                 final ───────► done callback
  *
  * - Concurrency: at most `max_in_flight` overall, `max_per_host` per host and `max_per_service` per
- *   service (overridable per service). Waiting for a slot counts against the attempt's timeout.
+ *   service (overridable per service). Waiting for a slot counts against the attempt's timeout: a request
+ *   still waiting when its timeout runs out fails then (TM_ERR_TIMEOUT, nothing sent), however long the
+ *   requests holding the slots take. Within one operation key requests start in submission order (retries
+ *   first); different keys of a host take turns.
  * - Rate: a token bucket per operation key (configured with tm_http_engine_set_rate, exact key or a
  *   prefix ending in '*'), an adaptive limiter per key that cuts the rate on throttles and recovers
  *   gradually on success, and one global `max_rps` budget. Waiting for tokens is deliberate pacing and

@@ -82,15 +82,16 @@ struct tm_http_request {
     struct tm__net_service *svc;
     struct tm_http_request *q_prev, *q_next;     /* in the key queue or the resumed list */
     struct tm_http_request *all_prev, *all_next; /* every submitted request */
-    size_t heap_index;                           /* in the backoff heap while DELAYED */
-    uint64_t wake_ms;
+    size_t heap_index;                           /* in the engine's timed heap while DELAYED or QUEUED */
+    uint64_t due_ms;    /* DELAYED: when the backoff ends; QUEUED: when the wait for a slot would use up the
+                         * timeout (rate-limit waits since then may push it back) */
     uint64_t queued_ms; /* when this attempt entered its queue */
     uint64_t rate_total_at_queue_ms;
     long attempt_timeout_ms; /* what is left for the attempt once it leaves the queue */
-    uint64_t granted_ms;
-    uint64_t sent_ms; /* when the current attempt was handed to curl */ /* when this attempt got its slot and tokens */
-    unsigned attempt;                                                   /* attempts started */
-    unsigned sent;                                                      /* attempts handed to curl */
+    uint64_t granted_ms;     /* when this attempt got its slot and tokens */
+    uint64_t sent_ms;        /* when the current attempt was handed to curl */
+    unsigned attempt;        /* attempts started */
+    unsigned sent;           /* attempts handed to curl */
     bool slot_held;
     unsigned throttles;
     bool in_prepare;

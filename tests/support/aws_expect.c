@@ -66,3 +66,34 @@ void tm_test_aws_facts_present(struct tm_snapshot *snap, const char *type, const
         }
     }
 }
+
+const cJSON *tm_test_aws_attr(const cJSON *res, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), key);
+}
+
+const cJSON *tm_test_aws_policy(const cJSON *res) {
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "policies"), "resource");
+}
+
+void tm_test_aws_assert_json(const cJSON *v, const char *want) {
+    char *s = cJSON_PrintUnformatted(v);
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+void tm_test_aws_expect_attr(const cJSON *res, const char *key, const char *json) {
+    char *got = cJSON_PrintUnformatted(tm_test_aws_attr(res, key));
+    if (!got || strcmp(got, json) != 0)
+        fail_msg("%s: got %s, want %s", key, got ? got : "(absent)", json);
+    free(got);
+}
+
+bool tm_test_aws_has_link(const cJSON *res, const char *kind, const char *to) {
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "links")) {
+        if (strcmp(tm_json_str(l, "kind", ""), kind) == 0 && strcmp(tm_json_str(l, "to", ""), to) == 0)
+            return true;
+    }
+    return false;
+}

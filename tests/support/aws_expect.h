@@ -5,6 +5,7 @@
 #define TM_TESTS_SUPPORT_AWS_EXPECT_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/snapshot.h"
@@ -28,5 +29,18 @@ size_t tm_test_aws_count_calls(const cJSON *log, const char *operation);
 /* Every resource of type has each fact of keys (NULL-terminated): known, null or unknown, never
  * absent. A key without '|' is an attribute; "policies|resource" names the resource policy. */
 void tm_test_aws_facts_present(struct tm_snapshot *snap, const char *type, const char *const *keys);
+
+/* A resource's attribute key, and its resource policy (NULL when absent). */
+const cJSON *tm_test_aws_attr(const cJSON *res, const char *key);
+const cJSON *tm_test_aws_policy(const cJSON *res);
+
+/* v prints (unformatted) as want. */
+void tm_test_aws_assert_json(const cJSON *v, const char *want);
+
+/* The attribute key of res prints as json; "(absent)" stands for no attribute. */
+void tm_test_aws_expect_attr(const cJSON *res, const char *key, const char *json);
+
+/* res has a link of this kind to this resource. */
+bool tm_test_aws_has_link(const cJSON *res, const char *kind, const char *to);
 
 #endif

@@ -7,10 +7,8 @@
 #include "tests/support/aws_expect.h"
 
 struct tm_test_aws_pending {
-    struct tm_test_aws_pending *next;
+    struct tm_test_aws_queued base;        /* first: queued as it */
     const struct tm_test_aws_reply *reply; /* NULL: nothing matched */
-    tm_aws_transport_done_fn done;
-    void *user_data;
 };
 
 static bool s_matches(const struct tm_test_aws_reply *r, const struct tm_aws_wire_call *call) {
@@ -29,39 +27,28 @@ static bool s_matches(const struct tm_test_aws_reply *r, const struct tm_aws_wir
     return false;
 }
 
-static void s_on_idle(uv_idle_t *idle) {
-    struct tm_test_aws_fake *f = idle->data;
-    /* Answer what is queued now; calls made by the callbacks wait for the next iteration. */
-    struct tm_test_aws_pending *list = f->head;
-    f->head = f->tail = NULL;
-    while (list) {
-        struct tm_test_aws_pending *p = list;
-        list = p->next;
-        struct tm_aws_transport_response resp = {.attempts = 1};
-        struct tm_aws_header header;
-        if (!p->reply) {
-            resp.status = 400;
-            resp.code = "FakeNoReply";
-            resp.message = "no reply configured for this call";
-        } else {
-            resp.status = p->reply->status ? p->reply->status : 200;
-            resp.code = p->reply->code;
-            resp.message = p->reply->code ? "fake error" : NULL;
-            resp.body = p->reply->body;
-            resp.body_len = p->reply->body ? strlen(p->reply->body) : 0;
-            resp.attempts = p->reply->attempts ? p->reply->attempts : 1;
-            if (p->reply->content_type) {
-                header = (struct tm_aws_header){"Content-Type", p->reply->content_type};
-                resp.headers = &header;
-                resp.header_count = 1;
-            }
+static void s_answer(struct tm_test_aws_queued *call) {
+    const struct tm_test_aws_reply *reply = ((struct tm_test_aws_pending *)call)->reply;
+    struct tm_aws_transport_response resp = {.attempts = 1};
+    struct tm_aws_header header;
+    if (!reply) {
+        resp.status = 400;
+        resp.code = "FakeNoReply";
+        resp.message = "no reply configured for this call";
+    } else {
+        resp.status = reply->status ? reply->status : 200;
+        resp.code = reply->code;
+        resp.message = reply->code ? "fake error" : NULL;
+        resp.body = reply->body;
+        resp.body_len = reply->body ? strlen(reply->body) : 0;
+        resp.attempts = reply->attempts ? reply->attempts : 1;
+        if (reply->content_type) {
+            header = (struct tm_aws_header){"Content-Type", reply->content_type};
+            resp.headers = &header;
+            resp.header_count = 1;
         }
-        f->in_flight--;
-        p->done(p->user_data, &resp);
-        free(p);
     }
-    if (!f->head)
-        uv_idle_stop(&f->idle);
+    call->done(call->user_data, &resp);
 }
 
 static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
@@ -81,25 +68,12 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *cal
     for (size_t i = 0; i < f->reply_count && !p->reply; i++)
         if (s_matches(&f->replies[i], call))
             p->reply = &f->replies[i];
-    p->done = done;
-    p->user_data = user_data;
-    if (f->tail)
-        f->tail->next = p;
-    else
-        f->head = p;
-    f->tail = p;
-    f->in_flight++;
-    if (f->in_flight > f->max_in_flight)
-        f->max_in_flight = f->in_flight;
-    uv_idle_start(&f->idle, s_on_idle);
+    tm_test_aws_queue_push(&f->queue, &p->base, done, user_data);
     return TM_OK;
 }
 
 static void s_close(struct tm_aws_transport *t) {
-    struct tm_test_aws_fake *f = (struct tm_test_aws_fake *)t;
-    f->closed++;
-    uv_idle_stop(&f->idle);
-    uv_close((uv_handle_t *)&f->idle, NULL);
+    tm_test_aws_queue_close(&((struct tm_test_aws_fake *)t)->queue);
 }
 
 void tm_test_aws_fake_init(struct tm_test_aws_fake *f, uv_loop_t *loop, const struct tm_test_aws_reply *replies,
@@ -111,16 +85,11 @@ void tm_test_aws_fake_init(struct tm_test_aws_fake *f, uv_loop_t *loop, const st
     f->replies = replies;
     f->reply_count = reply_count;
     f->log = cJSON_CreateArray();
-    uv_idle_init(loop, &f->idle);
-    f->idle.data = f;
+    (void)tm_test_aws_queue_init(&f->queue, loop, s_answer);
 }
 
 void tm_test_aws_fake_clean_up(struct tm_test_aws_fake *f) {
-    while (f->head) {
-        struct tm_test_aws_pending *p = f->head;
-        f->head = p->next;
-        free(p);
-    }
+    tm_test_aws_queue_clean_up(&f->queue);
     cJSON_Delete(f->log);
     f->log = NULL;
 }

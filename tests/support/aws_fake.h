@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "providers/aws/aws.h"
+#include "tests/support/aws_queue.h"
 
 struct tm_test_aws_reply {
     const char *operation; /* the operation answered */
@@ -20,21 +21,15 @@ struct tm_test_aws_reply {
     const char *content_type; /* the Content-Type header, or NULL for none */
 };
 
-struct tm_test_aws_pending;
-
 struct tm_test_aws_fake {
     struct tm_aws_transport base; /* first: the scan calls through it */
     uv_loop_t *loop;
-    uv_idle_t idle;
+    struct tm_test_aws_queue queue; /* in_flight, max_in_flight, closed: close() calls */
     const struct tm_test_aws_reply *replies;
     size_t reply_count;
-    struct tm_test_aws_pending *head, *tail;
-    size_t sent;          /* calls received */
-    size_t in_flight;     /* sent and not yet answered */
-    size_t max_in_flight; /* the most in flight at once */
-    int closed;           /* close() calls */
-    const char *refuse;   /* send() fails with TM_ERR_READ_ONLY for this operation */
-    cJSON *log;           /* one string per call: "api Operation region [Name=Value ...]" */
+    size_t sent;        /* calls received */
+    const char *refuse; /* send() fails with TM_ERR_READ_ONLY for this operation */
+    cJSON *log;         /* one string per call: "api Operation region [Name=Value ...]" */
 };
 
 /* Sets up the fake on loop; replies must outlive it. */

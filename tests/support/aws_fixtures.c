@@ -17,12 +17,10 @@
 #include "core/str.h"
 #include "tests/support/aws_expect.h"
 
-struct tm_test_aws_fixtures_pending {
-    struct tm_test_aws_fixtures_pending *next;
+struct s_pending {
+    struct tm_test_aws_queued base;         /* first: queued as it */
     const struct tm__mock_fixture *fixture; /* NULL: nothing matched */
     bool deny;
-    tm_aws_transport_done_fn done;
-    void *user_data;
 };
 
 static int s_add_header(struct tm__mock_http_request *h, const char *name, const char *value) {
@@ -154,48 +152,38 @@ static void s_error(char *code, size_t code_len, char *msg, size_t msg_len, cons
         snprintf(code, code_len, "Http%d", fx->status);
 }
 
-static void s_on_idle(uv_idle_t *idle) {
-    struct tm_test_aws_fixtures *f = idle->data;
-    struct tm_test_aws_fixtures_pending *list = f->head;
-    f->head = f->tail = NULL;
-    while (list) {
-        struct tm_test_aws_fixtures_pending *p = list;
-        list = p->next;
-        struct tm_aws_transport_response resp = {.attempts = 1};
-        struct tm_aws_header headers[32];
-        char code[128], msg[256];
-        const struct tm__mock_fixture *fx = p->fixture;
-        if (p->deny) {
-            resp.status = 403;
-            resp.code = "AccessDenied";
-            resp.message = "Access Denied";
-        } else if (!fx) {
-            resp.status = 404;
-            resp.code = "NoFixture";
-            resp.message = "no fixture answers this call";
-        } else {
-            resp.status = fx->status ? fx->status : 200;
-            resp.body = fx->body;
-            resp.body_len = fx->body_len;
-            size_t n = 0;
-            if (fx->content_type)
-                headers[n++] = (struct tm_aws_header){"Content-Type", fx->content_type};
-            for (size_t i = 0; i < fx->n_response_headers && n < 32; i++)
-                headers[n++] = (struct tm_aws_header){fx->response_headers[i].name, fx->response_headers[i].value};
-            resp.headers = headers;
-            resp.header_count = n;
-            if (resp.status >= 300) {
-                s_error(code, sizeof(code), msg, sizeof(msg), fx);
-                resp.code = code;
-                resp.message = msg;
-            }
+static void s_answer(struct tm_test_aws_queued *call) {
+    const struct s_pending *p = (const struct s_pending *)call;
+    struct tm_aws_transport_response resp = {.attempts = 1};
+    struct tm_aws_header headers[32];
+    char code[128], msg[256];
+    const struct tm__mock_fixture *fx = p->fixture;
+    if (p->deny) {
+        resp.status = 403;
+        resp.code = "AccessDenied";
+        resp.message = "Access Denied";
+    } else if (!fx) {
+        resp.status = 404;
+        resp.code = "NoFixture";
+        resp.message = "no fixture answers this call";
+    } else {
+        resp.status = fx->status ? fx->status : 200;
+        resp.body = fx->body;
+        resp.body_len = fx->body_len;
+        size_t n = 0;
+        if (fx->content_type)
+            headers[n++] = (struct tm_aws_header){"Content-Type", fx->content_type};
+        for (size_t i = 0; i < fx->n_response_headers && n < 32; i++)
+            headers[n++] = (struct tm_aws_header){fx->response_headers[i].name, fx->response_headers[i].value};
+        resp.headers = headers;
+        resp.header_count = n;
+        if (resp.status >= 300) {
+            s_error(code, sizeof(code), msg, sizeof(msg), fx);
+            resp.code = code;
+            resp.message = msg;
         }
-        f->in_flight--;
-        p->done(p->user_data, &resp);
-        free(p);
     }
-    if (!f->head)
-        uv_idle_stop(&f->idle);
+    call->done(call->user_data, &resp);
 }
 
 static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
@@ -209,7 +197,7 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *cal
     int rc = s_build(&http, f, call);
     if (!rc)
         rc = tm__mock_request_init(&req, &http);
-    struct tm_test_aws_fixtures_pending *p = rc ? NULL : calloc(1, sizeof(*p));
+    struct s_pending *p = rc ? NULL : calloc(1, sizeof(*p));
     if (!rc && !p)
         rc = TM_ERR_NOMEM;
     if (!rc) {
@@ -222,16 +210,8 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *cal
         cJSON_AddItemToArray(f->log, cJSON_CreateString(line));
         if (!p->fixture)
             cJSON_AddItemToArray(f->unmatched, cJSON_CreateString(line));
-        p->done = done;
-        p->user_data = user_data;
-        if (f->tail)
-            f->tail->next = p;
-        else
-            f->head = p;
-        f->tail = p;
-        f->in_flight++;
         f->sent++;
-        uv_idle_start(&f->idle, s_on_idle);
+        tm_test_aws_queue_push(&f->queue, &p->base, done, user_data);
     }
     tm__mock_request_clean_up(&req);
     tm__mock_http_request_clean_up(&http);
@@ -239,10 +219,7 @@ static int s_send(struct tm_aws_transport *t, const struct tm_aws_wire_call *cal
 }
 
 static void s_close(struct tm_aws_transport *t) {
-    struct tm_test_aws_fixtures *f = (struct tm_test_aws_fixtures *)t;
-    f->closed++;
-    uv_idle_stop(&f->idle);
-    uv_close((uv_handle_t *)&f->idle, NULL);
+    tm_test_aws_queue_close(&((struct tm_test_aws_fixtures *)t)->queue);
 }
 
 int tm_test_aws_fixtures_init(struct tm_test_aws_fixtures *f, uv_loop_t *loop, const char *dir, char *errmsg,
@@ -259,20 +236,15 @@ int tm_test_aws_fixtures_init(struct tm_test_aws_fixtures *f, uv_loop_t *loop, c
     f->loop = loop;
     f->unmatched = cJSON_CreateArray();
     f->log = cJSON_CreateArray();
-    if (!f->unmatched || !f->log || uv_idle_init(loop, &f->idle)) {
+    if (!f->unmatched || !f->log || tm_test_aws_queue_init(&f->queue, loop, s_answer)) {
         tm_test_aws_fixtures_clean_up(f);
         return TM_ERR_NOMEM;
     }
-    f->idle.data = f;
     return TM_OK;
 }
 
 void tm_test_aws_fixtures_clean_up(struct tm_test_aws_fixtures *f) {
-    while (f->head) {
-        struct tm_test_aws_fixtures_pending *p = f->head;
-        f->head = p->next;
-        free(p);
-    }
+    tm_test_aws_queue_clean_up(&f->queue);
     tm__mock_fixture_set_destroy(f->set);
     f->set = NULL;
     cJSON_Delete(f->unmatched);
@@ -311,7 +283,7 @@ static struct tm_snapshot *s_scan_demo(const char *const *services, size_t servi
     assert_true(tm_aws_scan_finished(scan));
     if (tm_aws_scan_status(scan, err, sizeof(err)))
         fail_msg("the scan failed: %s", err);
-    assert_int_equal(f.in_flight, 0);
+    assert_int_equal(f.queue.in_flight, 0);
     tm_aws_scan_destroy(scan);
     if (denied)
         *denied = f.denied;

@@ -13,19 +13,16 @@
 #include <uv.h>
 
 #include "providers/aws/aws.h"
+#include "tests/support/aws_queue.h"
 
 struct tm__mock_fixture_set;
-struct tm_test_aws_fixtures_pending;
 
 struct tm_test_aws_fixtures {
     struct tm_aws_transport base; /* first: the scan calls through it */
     uv_loop_t *loop;
-    uv_idle_t idle;
+    struct tm_test_aws_queue queue; /* in_flight, closed: close() calls */
     struct tm__mock_fixture_set *set;
-    struct tm_test_aws_fixtures_pending *head, *tail;
     size_t sent;
-    size_t in_flight;
-    int closed;
     cJSON *unmatched;  /* "api Operation region path?query" of each call no fixture answered */
     cJSON *log;        /* the same line for every call */
     size_t deny_every; /* when not 0, every deny_every-th call is answered 403 AccessDenied instead */

@@ -30,7 +30,7 @@ struct tm_test_http_server {
     unsigned max_in_flight;
     unsigned connections;
     unsigned hold_release_at;
-    unsigned hold_ms;
+    unsigned hold_grace_ms;
     struct s_conn *conns;
     unsigned open; /* handles and connections not yet closed */
     bool closing;
@@ -416,10 +416,8 @@ static void s_process(struct s_conn *c) {
     }
     if (srv->hold_release_at) {
         c->held = true;
-        if (srv->in_flight >= srv->hold_release_at)
-            s_release_held(srv);
-        else if (!uv_is_active((uv_handle_t *)&srv->hold_timer))
-            uv_timer_start(&srv->hold_timer, s_on_hold_timer, srv->hold_ms, 0);
+        if (srv->in_flight >= srv->hold_release_at && !uv_is_active((uv_handle_t *)&srv->hold_timer))
+            uv_timer_start(&srv->hold_timer, s_on_hold_timer, srv->hold_grace_ms, 0);
         return;
     }
     s_arm(c);
@@ -536,9 +534,9 @@ int tm_test_http_server_script(struct tm_test_http_server *srv, const struct tm_
     return 0;
 }
 
-void tm_test_http_server_hold(struct tm_test_http_server *srv, unsigned release_at, unsigned max_hold_ms) {
+void tm_test_http_server_hold(struct tm_test_http_server *srv, unsigned release_at, unsigned grace_ms) {
     srv->hold_release_at = release_at;
-    srv->hold_ms = max_hold_ms;
+    srv->hold_grace_ms = grace_ms;
     if (!release_at)
         s_release_held(srv);
 }

@@ -62,9 +62,11 @@ const char *tm_test_http_server_url(const struct tm_test_http_server *srv);
 /* Replies for the next requests in arrival order (copied). */
 int tm_test_http_server_script(struct tm_test_http_server *srv, const struct tm_test_http_reply *replies, size_t n);
 
-/* Holds every reply back until `release_at` requests are in flight at once, or `max_hold_ms` after the first
- * held one arrived, whichever comes first; then releases them all. 0 turns holding off. */
-void tm_test_http_server_hold(struct tm_test_http_server *srv, unsigned release_at, unsigned max_hold_ms);
+/* Holds every reply back until `release_at` requests are in flight at once, waits `grace_ms` longer (so that a
+ * client sending more than it should gets the time to show it in max_in_flight), then releases them all. No
+ * clock decides whether the count is reached: a client that keeps `release_at` requests in flight is released
+ * however slow the machine, one that keeps fewer waits forever. release_at 0 turns holding off. */
+void tm_test_http_server_hold(struct tm_test_http_server *srv, unsigned release_at, unsigned grace_ms);
 
 unsigned tm_test_http_server_requests(const struct tm_test_http_server *srv);
 unsigned tm_test_http_server_max_in_flight(const struct tm_test_http_server *srv);

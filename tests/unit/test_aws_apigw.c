@@ -14,6 +14,7 @@
 #include "providers/aws/apigatewayv2.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
+#include "tests/support/aws_parse.h"
 #include "providers/aws/facts.h"
 
 /* Bodies as API Gateway sends them (botocore apigateway/2015-07-09 and apigatewayv2/2018-11-29 shapes:
@@ -120,57 +121,9 @@ static const char s_v2_GetStages[] =
     "edDate\":\"2023-11-14T22:13:20Z\",\"routeSettings\":{},\"stageName\":\"$default\",\"stageVariables\""
     ":{},\"tags\":{}}]}";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_facts f;
-    struct tm_aws_strv ids;
-    char errmsg[256];
-};
-
 static int s_setup(void **state) {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(tm_snapshot_new(&fx->snap, "aws"), TM_OK);
-    fx->f.snap = fx->snap;
-    fx->f.partition = "aws";
-    fx->f.account = "111122223333";
-    fx->f.region = "us-east-1";
-    fx->f.service = "apigateway";
-    fx->f.operation = "GetRestApis";
-    *state = fx;
+    *state = tm_test_aws_parse_new("us-east-1", "apigateway", "GetRestApis");
     return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *fx = *state;
-    tm__aws_strv_clean_up(&fx->ids);
-    tm_snapshot_destroy(fx->snap);
-    free(fx);
-    return 0;
-}
-
-static const cJSON *s_attr(const cJSON *res, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), key);
-}
-
-static const cJSON *s_policy(const cJSON *res, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "policies"), key);
-}
-
-static void s_assert_json(const cJSON *v, const char *want) {
-    char *s = cJSON_PrintUnformatted(v);
-    assert_non_null(s);
-    assert_string_equal(s, want);
-    free(s);
-}
-
-static bool s_has_link(const cJSON *res, const char *kind, const char *to) {
-    const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "links")) {
-        if (strcmp(tm_json_str(l, "kind", ""), kind) == 0 && strcmp(tm_json_str(l, "to", ""), to) == 0)
-            return true;
-    }
-    return false;
 }
 
 static int s_link_count(const cJSON *res) {
@@ -178,26 +131,26 @@ static int s_link_count(const cJSON *res) {
 }
 
 static void test_rest_apis(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *position = NULL;
-    assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, s_v1_GetRestApis, strlen(s_v1_GetRestApis), &fx->ids,
+    assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, s_v1_GetRestApis, strlen(s_v1_GetRestApis), &fx->items,
                                                    &position, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(position, "cG9zaXRpb24y");
     free(position);
-    assert_int_equal(fx->ids.n, 3);
+    assert_int_equal(fx->items.n, 3);
 
     const cJSON *pub = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5");
     assert_non_null(pub);
     assert_string_equal(tm_json_str(pub, "type", ""), "aws:apigateway:restapi");
     assert_string_equal(tm_json_str(pub, "account", ""), "111122223333");
     assert_string_equal(tm_json_str(pub, "name", ""), "demo-public-api");
-    s_assert_json(s_attr(pub, "endpoint_types"), "[\"REGIONAL\"]");
-    s_assert_json(s_attr(pub, "vpc_endpoint_ids"), "[]");
-    assert_true(cJSON_IsFalse(s_attr(pub, "disable_execute_api_endpoint")));
-    assert_string_equal(s_attr(pub, "api_key_source")->valuestring, "HEADER");
+    tm_test_aws_assert_json(tm_test_aws_attr(pub, "endpoint_types"), "[\"REGIONAL\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(pub, "vpc_endpoint_ids"), "[]");
+    assert_true(cJSON_IsFalse(tm_test_aws_attr(pub, "disable_execute_api_endpoint")));
+    assert_string_equal(tm_test_aws_attr(pub, "api_key_source")->valuestring, "HEADER");
     /* The twice-escaped policy is stored as the document, slashes unescaped. */
-    const cJSON *doc = s_policy(pub, "resource");
+    const cJSON *doc = tm_test_aws_policy(pub);
     assert_string_equal(tm_json_str(doc, "Version", ""), "2012-10-17");
     const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "Statement"), 0);
     assert_string_equal(tm_json_str(st, "Resource", ""), "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/*");
@@ -206,16 +159,16 @@ static void test_rest_apis(void **state) {
         "10.0.0.0/8");
 
     const cJSON *priv = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/p9q8r7s6t5");
-    s_assert_json(s_attr(priv, "endpoint_types"), "[\"PRIVATE\"]");
-    s_assert_json(s_attr(priv, "vpc_endpoint_ids"), "[\"vpce-0aaa\",\"vpce-0bbb\"]");
-    assert_true(cJSON_IsTrue(s_attr(priv, "disable_execute_api_endpoint")));
+    tm_test_aws_assert_json(tm_test_aws_attr(priv, "endpoint_types"), "[\"PRIVATE\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(priv, "vpc_endpoint_ids"), "[\"vpce-0aaa\",\"vpce-0bbb\"]");
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(priv, "disable_execute_api_endpoint")));
     /* A policy escaped only once is read as well. */
-    assert_string_equal(tm_json_str(s_policy(priv, "resource"), "Version", ""), "2012-10-17");
+    assert_string_equal(tm_json_str(tm_test_aws_policy(priv), "Version", ""), "2012-10-17");
 
     /* A policy that is not JSON: unknown, with the error recorded, never a crash or a null. */
     const cJSON *broken = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/zzzzzzzzzz");
-    assert_true(tm_snapshot_is_unknown(s_policy(broken, "resource")));
-    assert_true(cJSON_IsNull(s_attr(broken, "api_key_source")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_policy(broken)));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(broken, "api_key_source")));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 1);
     const cJSON *err = cJSON_GetArrayItem(tm_snapshot_errors(fx->snap), 0);
     assert_string_equal(tm_json_str(err, "code", ""), TM_AWS_CODE_MALFORMED_POLICY);
@@ -223,37 +176,37 @@ static void test_rest_apis(void **state) {
 }
 
 static void test_rest_apis_adversarial(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *position = NULL;
     const char *mixed =
         "{\"item\":[{\"id\":\"good000001\",\"endpointConfiguration\":{\"types\":\"EDGE\"},\"policy\":42,"
         "\"disableExecuteApiEndpoint\":\"no\"},{\"id\":\"../../x\"},{\"name\":\"no-id\"},\"str\","
         "{\"id\":\"u\u00e9\u2603\",\"name\":\"\u00fcnic\u00f6de\",\"endpointConfiguration\":[]}]}";
-    assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, mixed, strlen(mixed), &fx->ids, &position, fx->errmsg,
+    assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, mixed, strlen(mixed), &fx->items, &position, fx->errmsg,
                                                    sizeof(fx->errmsg)),
                      TM_OK);
     const cJSON *g = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/good000001");
-    assert_true(tm_snapshot_is_unknown(s_attr(g, "endpoint_types")));
-    assert_true(tm_snapshot_is_unknown(s_attr(g, "disable_execute_api_endpoint")));
-    assert_true(tm_snapshot_is_unknown(s_policy(g, "resource")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(g, "endpoint_types")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(g, "disable_execute_api_endpoint")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_policy(g)));
     const cJSON *u = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/u\u00e9\u2603");
     assert_non_null(u);
-    assert_true(tm_snapshot_is_unknown(s_attr(u, "endpoint_types")));
-    assert_int_equal(fx->ids.n, 2);
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(u, "endpoint_types")));
+    assert_int_equal(fx->items.n, 2);
     /* 3 facts of good000001, 2 of the unicode one, 3 unusable items. */
     assert_int_equal(tm_snapshot_error_count(fx->snap), 8);
 
     const char *bad[] = {"{\"item\":{}}", "{\"item\":[],\"position\":[]}", "{\"item\":[", "null", ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, bad[i], strlen(bad[i]), &fx->ids, &position, fx->errmsg,
-                                                       sizeof(fx->errmsg)),
+        assert_int_equal(tm__aws_apigw_parse_rest_apis(&fx->f, bad[i], strlen(bad[i]), &fx->items, &position,
+                                                       fx->errmsg, sizeof(fx->errmsg)),
                          TM_ERR_PARSE);
         assert_null(position);
     }
 }
 
 static void test_policy_escaping(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *doc = NULL;
     const char *plain = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
     assert_int_equal(tm__aws_policy_parse(&doc, plain, strlen(plain), fx->errmsg, sizeof(fx->errmsg)), TM_OK);
@@ -273,7 +226,7 @@ static void test_policy_escaping(void **state) {
     }
 }
 
-static cJSON *s_parse_methods(struct fixture *fx) {
+static cJSON *s_parse_methods(struct tm_test_aws_parse *fx) {
     cJSON *methods = cJSON_CreateArray();
     char *position = NULL;
     assert_int_equal(tm__aws_apigw_parse_resources(methods, s_v1_GetResources, strlen(s_v1_GetResources), &position,
@@ -283,7 +236,7 @@ static cJSON *s_parse_methods(struct fixture *fx) {
     return methods;
 }
 
-static cJSON *s_parse_authorizers(struct fixture *fx) {
+static cJSON *s_parse_authorizers(struct tm_test_aws_parse *fx) {
     cJSON *auths = cJSON_CreateObject();
     char *position = NULL;
     assert_int_equal(tm__aws_apigw_parse_authorizers(auths, s_v1_GetAuthorizers, strlen(s_v1_GetAuthorizers), &position,
@@ -293,21 +246,23 @@ static cJSON *s_parse_authorizers(struct fixture *fx) {
 }
 
 static void test_resources_and_authorizers(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *methods = s_parse_methods(fx);
     assert_int_equal(cJSON_GetArraySize(methods), 5);
-    s_assert_json(cJSON_GetArrayItem(methods, 0),
-                  "{\"path\":\"/\",\"http_method\":\"GET\",\"api_key_required\":false,\"authorization_type\":\"NONE\","
-                  "\"authorizer_id\":null,\"integration\":{\"type\":\"MOCK\",\"uri\":null,\"http_method\":null,"
-                  "\"connection_type\":null,\"credentials\":null}}");
+    tm_test_aws_assert_json(
+        cJSON_GetArrayItem(methods, 0),
+        "{\"path\":\"/\",\"http_method\":\"GET\",\"api_key_required\":false,\"authorization_type\":\"NONE\","
+        "\"authorizer_id\":null,\"integration\":{\"type\":\"MOCK\",\"uri\":null,\"http_method\":null,"
+        "\"connection_type\":null,\"credentials\":null}}");
     const cJSON *del = cJSON_GetArrayItem(methods, 3);
     assert_string_equal(tm_json_str(del, "http_method", ""), "DELETE");
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(del, "integration")));
     cJSON *auths = s_parse_authorizers(fx);
-    s_assert_json(cJSON_GetObjectItem(auths, "auth01"),
-                  "{\"id\":\"auth01\",\"type\":\"COGNITO_USER_POOLS\",\"name\":\"orders-pool\",\"authorizer_uri\":null,"
-                  "\"identity_source\":\"method.request.header.Authorization\",\"provider_arns\":[\"arn:aws:cognito-"
-                  "idp:us-east-1:111122223333:userpool/us-east-1_AbCdEf\"]}");
+    tm_test_aws_assert_json(
+        cJSON_GetObjectItem(auths, "auth01"),
+        "{\"id\":\"auth01\",\"type\":\"COGNITO_USER_POOLS\",\"name\":\"orders-pool\",\"authorizer_uri\":null,"
+        "\"identity_source\":\"method.request.header.Authorization\",\"provider_arns\":[\"arn:aws:cognito-"
+        "idp:us-east-1:111122223333:userpool/us-east-1_AbCdEf\"]}");
     cJSON_Delete(methods);
     cJSON_Delete(auths);
 
@@ -338,7 +293,7 @@ static void test_resources_and_authorizers(void **state) {
 }
 
 static void test_stages_and_plans(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.operation = "GetStages";
     struct tm_aws_strv names = {0};
     assert_int_equal(tm__aws_apigw_parse_stages(&fx->f, "a1b2c3d4e5", s_v1_GetStages, strlen(s_v1_GetStages), &names,
@@ -348,14 +303,14 @@ static void test_stages_and_plans(void **state) {
     const cJSON *prod = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod");
     assert_non_null(prod);
     assert_string_equal(tm_json_str(prod, "type", ""), "aws:apigateway:stage");
-    assert_string_equal(s_attr(prod, "web_acl_arn")->valuestring,
+    assert_string_equal(tm_test_aws_attr(prod, "web_acl_arn")->valuestring,
                         "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/demo-acl/0a1b2c3d");
-    assert_true(cJSON_IsNull(s_attr(prod, "client_certificate_id")));
-    assert_string_equal(s_attr(prod, "deployment_id")->valuestring, "dep001");
-    assert_true(s_has_link(prod, "member-of", "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5"));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(prod, "client_certificate_id")));
+    assert_string_equal(tm_test_aws_attr(prod, "deployment_id")->valuestring, "dep001");
+    assert_true(tm_test_aws_has_link(prod, "member-of", "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5"));
     const cJSON *dev = tm_snapshot_find(fx->snap, "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/dev");
-    assert_string_equal(s_attr(dev, "client_certificate_id")->valuestring, "cc0001");
-    assert_true(cJSON_IsNull(s_attr(dev, "web_acl_arn")));
+    assert_string_equal(tm_test_aws_attr(dev, "client_certificate_id")->valuestring, "cc0001");
+    assert_true(cJSON_IsNull(tm_test_aws_attr(dev, "web_acl_arn")));
     /* Stage variables are not recorded. */
     char *out = NULL;
     assert_int_equal(tm_snapshot_serialize(fx->snap, &out, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
@@ -368,8 +323,9 @@ static void test_stages_and_plans(void **state) {
     assert_int_equal(tm__aws_apigw_parse_usage_plans(plans, s_v1_GetUsagePlans, strlen(s_v1_GetUsagePlans), &position,
                                                      fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    s_assert_json(plans, "{\"a1b2c3d4e5/prod\":[{\"id\":\"plan01\",\"name\":\"basic\"},{\"id\":\"plan02\",\"name\":"
-                         "\"partner\"}],\"p9q8r7s6t5/dev\":[{\"id\":\"plan02\",\"name\":\"partner\"}]}");
+    tm_test_aws_assert_json(plans,
+                            "{\"a1b2c3d4e5/prod\":[{\"id\":\"plan01\",\"name\":\"basic\"},{\"id\":\"plan02\",\"name\":"
+                            "\"partner\"}],\"p9q8r7s6t5/dev\":[{\"id\":\"plan02\",\"name\":\"partner\"}]}");
     const char *bad = "{\"item\":[{\"id\":\"p\",\"apiStages\":[{\"apiId\":\"a\"}]}]}";
     assert_int_equal(
         tm__aws_apigw_parse_usage_plans(plans, bad, strlen(bad), &position, fx->errmsg, sizeof(fx->errmsg)),
@@ -378,7 +334,7 @@ static void test_stages_and_plans(void **state) {
 }
 
 static void test_methods(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *methods = s_parse_methods(fx);
     cJSON *auths = s_parse_authorizers(fx);
     struct tm_aws_strv stages = {0};
@@ -390,48 +346,50 @@ static void test_methods(void **state) {
     const cJSON *root = tm_snapshot_find(fx->snap, "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/");
     assert_non_null(root);
     assert_string_equal(tm_json_str(root, "type", ""), "aws:apigateway:method");
-    assert_string_equal(s_attr(root, "path")->valuestring, "/");
-    assert_true(cJSON_IsNull(s_attr(root, "authorizer")));
-    assert_true(s_has_link(root, "member-of", "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5"));
+    assert_string_equal(tm_test_aws_attr(root, "path")->valuestring, "/");
+    assert_true(cJSON_IsNull(tm_test_aws_attr(root, "authorizer")));
+    assert_true(tm_test_aws_has_link(root, "member-of", "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5"));
     assert_int_equal(s_link_count(root), 1);
 
     const char *fn = "arn:aws:lambda:us-east-1:111122223333:function:demo-orders";
     const cJSON *get =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/dev/GET/orders");
     assert_non_null(get);
-    assert_string_equal(s_attr(get, "stage")->valuestring, "dev");
-    assert_string_equal(s_attr(get, "api_id")->valuestring, "a1b2c3d4e5");
-    assert_string_equal(s_attr(get, "authorization_type")->valuestring, "COGNITO_USER_POOLS");
-    assert_true(cJSON_IsTrue(s_attr(get, "api_key_required")));
-    assert_string_equal(tm_json_str(s_attr(get, "authorizer"), "name", ""), "orders-pool");
-    assert_string_equal(tm_json_str(s_attr(get, "integration"), "type", ""), "AWS_PROXY");
-    assert_true(s_has_link(get, "integrates-with", fn));
+    assert_string_equal(tm_test_aws_attr(get, "stage")->valuestring, "dev");
+    assert_string_equal(tm_test_aws_attr(get, "api_id")->valuestring, "a1b2c3d4e5");
+    assert_string_equal(tm_test_aws_attr(get, "authorization_type")->valuestring, "COGNITO_USER_POOLS");
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(get, "api_key_required")));
+    assert_string_equal(tm_json_str(tm_test_aws_attr(get, "authorizer"), "name", ""), "orders-pool");
+    assert_string_equal(tm_json_str(tm_test_aws_attr(get, "integration"), "type", ""), "AWS_PROXY");
+    assert_true(tm_test_aws_has_link(get, "integrates-with", fn));
 
     /* A literal alias: linked to the function and to the alias. */
     const cJSON *post =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/POST/orders");
-    assert_true(s_has_link(post, "integrates-with", fn));
-    assert_true(s_has_link(post, "integrates-with", "arn:aws:lambda:us-east-1:111122223333:function:demo-orders:live"));
+    assert_true(tm_test_aws_has_link(post, "integrates-with", fn));
+    assert_true(tm_test_aws_has_link(post, "integrates-with",
+                                     "arn:aws:lambda:us-east-1:111122223333:function:demo-orders:live"));
 
     const cJSON *any =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/ANY/orders/{id}");
     assert_non_null(any);
-    assert_string_equal(tm_json_str(s_attr(any, "authorizer"), "type", ""), "TOKEN");
-    assert_string_equal(tm_json_str(s_attr(any, "integration"), "uri", ""), "https://backend.example.com/orders/{id}");
+    assert_string_equal(tm_json_str(tm_test_aws_attr(any, "authorizer"), "type", ""), "TOKEN");
+    assert_string_equal(tm_json_str(tm_test_aws_attr(any, "integration"), "uri", ""),
+                        "https://backend.example.com/orders/{id}");
     assert_int_equal(s_link_count(any), 1); /* an HTTP backend is no function */
 
     /* Authorizers that could not be read: the methods that use one say unknown, the others null. */
     struct tm_snapshot_error e = {"apigateway", "GetAuthorizers", "us-east-1", NULL, "AccessDenied", "no", 1};
     cJSON *unknown = tm_aws_unknown_value(&e);
     assert_int_equal(tm__aws_apigw_put_methods(&fx->f, "a1b2c3d4e5", methods, NULL, unknown, &stages), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_attr(get, "authorizer")));
-    assert_true(cJSON_IsNull(s_attr(root, "authorizer")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(get, "authorizer")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(root, "authorizer")));
 
     /* An authorizer the API does not list is recorded as malformed, not guessed. */
     cJSON *empty = cJSON_CreateObject();
     size_t before = tm_snapshot_error_count(fx->snap);
     assert_int_equal(tm__aws_apigw_put_methods(&fx->f, "a1b2c3d4e5", methods, empty, NULL, &stages), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_attr(get, "authorizer")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(get, "authorizer")));
     assert_int_equal(tm_snapshot_error_count(fx->snap), before + 4);
 
     cJSON_Delete(empty);
@@ -442,44 +400,45 @@ static void test_methods(void **state) {
 }
 
 static void test_v2_apis(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.region = "eu-west-1";
     fx->f.service = "apigatewayv2";
     fx->f.operation = "GetApis";
     char *next = NULL;
-    assert_int_equal(tm__aws_apigwv2_parse_apis(&fx->f, s_v2_GetApis, strlen(s_v2_GetApis), &fx->ids, &next, fx->errmsg,
-                                                sizeof(fx->errmsg)),
+    assert_int_equal(tm__aws_apigwv2_parse_apis(&fx->f, s_v2_GetApis, strlen(s_v2_GetApis), &fx->items, &next,
+                                                fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "dG9rZW4y");
     free(next);
     const cJSON *http = tm_snapshot_find(fx->snap, "arn:aws:apigateway:eu-west-1::/apis/h1t2p3a4p5");
     assert_non_null(http);
     assert_string_equal(tm_json_str(http, "type", ""), "aws:apigatewayv2:api");
-    assert_string_equal(s_attr(http, "protocol_type")->valuestring, "HTTP");
-    assert_string_equal(s_attr(http, "api_endpoint")->valuestring,
+    assert_string_equal(tm_test_aws_attr(http, "protocol_type")->valuestring, "HTTP");
+    assert_string_equal(tm_test_aws_attr(http, "api_endpoint")->valuestring,
                         "https://h1t2p3a4p5.execute-api.eu-west-1.amazonaws.com");
-    s_assert_json(s_attr(http, "cors"), "{\"allow_credentials\":true,\"max_age\":600,\"allow_headers\":"
-                                        "[\"authorization\"],\"allow_methods\":[\"GET\",\"POST\"],\"allow_origins\":"
-                                        "[\"*\"],\"expose_headers\":[]}");
+    tm_test_aws_assert_json(tm_test_aws_attr(http, "cors"),
+                            "{\"allow_credentials\":true,\"max_age\":600,\"allow_headers\":"
+                            "[\"authorization\"],\"allow_methods\":[\"GET\",\"POST\"],\"allow_origins\":"
+                            "[\"*\"],\"expose_headers\":[]}");
     const cJSON *ws = tm_snapshot_find(fx->snap, "arn:aws:apigateway:eu-west-1::/apis/w1s2o3c4k5");
-    assert_true(cJSON_IsTrue(s_attr(ws, "disable_execute_api_endpoint")));
-    assert_true(cJSON_IsNull(s_attr(ws, "cors")));
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(ws, "disable_execute_api_endpoint")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(ws, "cors")));
 
     const char *bad = "{\"items\":[{\"apiId\":\"x1\",\"corsConfiguration\":{\"allowOrigins\":\"*\"},"
                       "\"protocolType\":7}],\"nextToken\":null}";
     assert_int_equal(
-        tm__aws_apigwv2_parse_apis(&fx->f, bad, strlen(bad), &fx->ids, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
+        tm__aws_apigwv2_parse_apis(&fx->f, bad, strlen(bad), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
     assert_null(next);
     const cJSON *x = tm_snapshot_find(fx->snap, "arn:aws:apigateway:eu-west-1::/apis/x1");
-    assert_true(tm_snapshot_is_unknown(s_attr(x, "cors")));
-    assert_true(tm_snapshot_is_unknown(s_attr(x, "protocol_type")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(x, "cors")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(x, "protocol_type")));
     assert_int_equal(
-        tm__aws_apigwv2_parse_apis(&fx->f, "{\"items\":7}", 11, &fx->ids, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_apigwv2_parse_apis(&fx->f, "{\"items\":7}", 11, &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_ERR_PARSE);
 }
 
 static void test_v2_routes(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.region = "eu-west-1";
     fx->f.service = "apigatewayv2";
     char *next = NULL;
@@ -507,27 +466,28 @@ static void test_v2_routes(void **state) {
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:h1t2p3a4p5/$default/GET/orders");
     assert_non_null(get);
     assert_string_equal(tm_json_str(get, "type", ""), "aws:apigatewayv2:route");
-    assert_string_equal(s_attr(get, "route_key")->valuestring, "GET /orders");
-    assert_string_equal(s_attr(get, "authorization_type")->valuestring, "JWT");
-    s_assert_json(s_attr(get, "authorizer"),
-                  "{\"id\":\"jwt001\",\"type\":\"JWT\",\"name\":\"cognito-jwt\",\"authorizer_uri\":null,"
-                  "\"identity_source\":[\"$request.header.Authorization\"],\"issuer\":\"https://cognito-idp.eu-west-1."
-                  "amazonaws.com/eu-west-1_AbCdEf\",\"audience\":[\"demo-client\"]}");
-    assert_true(s_has_link(get, "integrates-with", fn));
-    assert_true(s_has_link(get, "member-of", "arn:aws:apigateway:eu-west-1::/apis/h1t2p3a4p5"));
+    assert_string_equal(tm_test_aws_attr(get, "route_key")->valuestring, "GET /orders");
+    assert_string_equal(tm_test_aws_attr(get, "authorization_type")->valuestring, "JWT");
+    tm_test_aws_assert_json(
+        tm_test_aws_attr(get, "authorizer"),
+        "{\"id\":\"jwt001\",\"type\":\"JWT\",\"name\":\"cognito-jwt\",\"authorizer_uri\":null,"
+        "\"identity_source\":[\"$request.header.Authorization\"],\"issuer\":\"https://cognito-idp.eu-west-1."
+        "amazonaws.com/eu-west-1_AbCdEf\",\"audience\":[\"demo-client\"]}");
+    assert_true(tm_test_aws_has_link(get, "integrates-with", fn));
+    assert_true(tm_test_aws_has_link(get, "member-of", "arn:aws:apigateway:eu-west-1::/apis/h1t2p3a4p5"));
 
     const cJSON *def =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:h1t2p3a4p5/$default/$default");
     assert_non_null(def);
-    assert_string_equal(tm_json_str(s_attr(def, "integration"), "type", ""), "HTTP_PROXY");
+    assert_string_equal(tm_json_str(tm_test_aws_attr(def, "integration"), "type", ""), "HTTP_PROXY");
     assert_int_equal(s_link_count(def), 1);
     const cJSON *admin =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:h1t2p3a4p5/$default/ANY/admin/{proxy+}");
-    assert_true(cJSON_IsTrue(s_attr(admin, "api_key_required")));
-    assert_true(cJSON_IsNull(s_attr(admin, "authorizer")));
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(admin, "api_key_required")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(admin, "authorizer")));
     const cJSON *noop =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:h1t2p3a4p5/$default/POST/noop");
-    assert_true(cJSON_IsNull(s_attr(noop, "integration")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(noop, "integration")));
 
     /* Integrations unreadable: unknown, and no link is invented. */
     struct tm_snapshot_error e = {"apigatewayv2", "GetIntegrations", "eu-west-1", NULL, "AccessDenied", "x", 1};
@@ -536,11 +496,11 @@ static void test_v2_routes(void **state) {
     assert_int_equal(tm__aws_apigwv2_put_routes(&fx->f, "w1s2o3c4k5", &parts2), TM_OK);
     const cJSON *ws =
         tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:w1s2o3c4k5/$default/GET/orders");
-    assert_true(tm_snapshot_is_unknown(s_attr(ws, "integration")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(ws, "integration")));
     assert_int_equal(s_link_count(ws), 1);
-    assert_true(cJSON_IsNull(
-        s_attr(tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:w1s2o3c4k5/$default/POST/noop"),
-               "integration")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(
+        tm_snapshot_find(fx->snap, "arn:aws:execute-api:eu-west-1:111122223333:w1s2o3c4k5/$default/POST/noop"),
+        "integration")));
 
     cJSON_Delete(unknown);
     cJSON_Delete(routes);
@@ -568,22 +528,22 @@ static void test_v2_routes(void **state) {
 
 /* A method or route that names an authorizer or integration: what it records in each case. */
 static void test_references(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     const char *api = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5";
     cJSON *table = cJSON_Parse("{\"au1\":{\"id\":\"au1\",\"type\":\"TOKEN\"}}");
     cJSON *unknown = cJSON_Parse("{\"$unknown\":{\"code\":\"AccessDenied\"}}");
     cJSON *v = NULL;
     assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, NULL, "authorizer ", "GET /"),
                      TM_OK);
-    s_assert_json(v, "null");
+    tm_test_aws_assert_json(v, "null");
     cJSON_Delete(v);
     assert_int_equal(
         tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", table, NULL, "au1", "authorizer ", "GET /"), TM_OK);
-    s_assert_json(v, "{\"id\":\"au1\",\"type\":\"TOKEN\"}");
+    tm_test_aws_assert_json(v, "{\"id\":\"au1\",\"type\":\"TOKEN\"}");
     cJSON_Delete(v);
     assert_int_equal(
         tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, unknown, "au1", "authorizer ", "GET /"), TM_OK);
-    s_assert_json(v, "{\"$unknown\":{\"code\":\"AccessDenied\"}}");
+    tm_test_aws_assert_json(v, "{\"$unknown\":{\"code\":\"AccessDenied\"}}");
     cJSON_Delete(v);
     assert_int_equal(tm__aws_apigw_lookup(&v, &fx->f, api, "GetAuthorizers", NULL, NULL, "au1", "authorizer ", "GET /"),
                      TM_OK);
@@ -674,15 +634,15 @@ static void test_demo_account_denied(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rest_apis, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_rest_apis_adversarial, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_policy_escaping, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_resources_and_authorizers, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_stages_and_plans, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_methods, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_v2_apis, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_v2_routes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_references, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rest_apis, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_rest_apis_adversarial, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_escaping, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_resources_and_authorizers, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_stages_and_plans, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_methods, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_v2_apis, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_v2_routes, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_references, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_route_paths),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),

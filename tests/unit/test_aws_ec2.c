@@ -10,6 +10,8 @@
 
 #include "core/snapshot.h"
 #include "providers/aws/ec2.h"
+#include "tests/support/aws_expect.h"
+#include "tests/support/aws_parse.h"
 
 #define ACCT "111122223333"
 #define NS "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
@@ -170,24 +172,8 @@ static const char s_images[] = "<DescribeImagesResponse " NS ">\n"
                                "   </imagesSet>\n"
                                "</DescribeImagesResponse>\n";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_sink sink;
-    char err[512];
-};
-
 static int s_setup(void **state) {
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_int_equal(tm_snapshot_new(&f->snap, "aws"), TM_OK);
-    f->sink = (struct tm_aws_sink){f->snap, "aws", ACCT, "eu-west-1"};
-    *state = f;
-    return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *f = *state;
-    tm_snapshot_destroy(f->snap);
-    free(f);
+    *state = tm_test_aws_parse_new("eu-west-1", "ec2", NULL);
     return 0;
 }
 
@@ -195,16 +181,8 @@ static char *s_json(const cJSON *v) {
     return cJSON_PrintUnformatted(v);
 }
 
-static void s_expect(const cJSON *res, const char *key, const char *json) {
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
-    char *got = s_json(cJSON_GetObjectItemCaseSensitive(attrs, key));
-    if (!got || strcmp(got, json) != 0)
-        fail_msg("%s: got %s, want %s", key, got ? got : "(absent)", json);
-    free(got);
-}
-
 static void test_regions(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     static const char body[] =
         "<DescribeRegionsResponse " NS ">\n"
         "   <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
@@ -220,21 +198,22 @@ static void test_regions(void **state) {
         "   </regionInfo>\n"
         "</DescribeRegionsResponse>\n";
     cJSON *r = NULL;
-    assert_int_equal(tm__aws_ec2_parse_regions(&r, body, strlen(body), f->err, sizeof(f->err)), TM_OK);
+    assert_int_equal(tm__aws_ec2_parse_regions(&r, body, strlen(body), f->errmsg, sizeof(f->errmsg)), TM_OK);
     char *s = s_json(r);
     assert_string_equal(s, "[\"ap-east-1\",\"eu-west-1\",\"us-east-1\"]");
     free(s);
     cJSON_Delete(r);
     static const char empty[] = "<DescribeRegionsResponse " NS "><regionInfo/></DescribeRegionsResponse>";
-    assert_int_equal(tm__aws_ec2_parse_regions(&r, empty, strlen(empty), f->err, sizeof(f->err)), TM_ERR_PARSE);
+    assert_int_equal(tm__aws_ec2_parse_regions(&r, empty, strlen(empty), f->errmsg, sizeof(f->errmsg)), TM_ERR_PARSE);
     assert_null(r);
 }
 
 static void test_instances(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *next = NULL;
     assert_int_equal(
-        tm__aws_ec2_parse_instances(&f->sink, s_instances, strlen(s_instances), &next, f->err, sizeof(f->err)), TM_OK);
+        tm__aws_ec2_parse_instances(&f->sink, s_instances, strlen(s_instances), &next, f->errmsg, sizeof(f->errmsg)),
+        TM_OK);
     assert_string_equal(next, "eyJ2IjoiMiIsImMiOiJ0ZXN0In0=");
     free(next);
     assert_int_equal(tm_snapshot_count(f->snap), 2);
@@ -242,15 +221,16 @@ static void test_instances(void **state) {
     assert_non_null(i);
     assert_string_equal(cJSON_GetObjectItem(i, "name")->valuestring, "web-1");
     assert_string_equal(cJSON_GetObjectItem(i, "type")->valuestring, "aws:ec2:instance");
-    s_expect(i, "state", "\"running\"");
-    s_expect(i, "public_ip", "\"54.194.252.215\"");
-    s_expect(i, "private_ip", "\"10.0.0.157\"");
-    s_expect(i, "instance_profile", "\"arn:aws:iam::" ACCT ":instance-profile/web-profile\"");
-    s_expect(i, "metadata_options",
-             "{\"http_tokens\":\"optional\",\"http_endpoint\":\"enabled\",\"http_put_response_hop_limit\":1}");
-    s_expect(i, "security_group_ids", "[\"sg-0b0384b66dEXAMPLE\",\"sg-0c1f6d1e8aEXAMPLE\"]");
-    s_expect(i, "subnet_id", "\"subnet-0c1f6d1e8EXAMPLE\"");
-    s_expect(i, "vpc_id", "\"vpc-0a60eb65bEXAMPLE\"");
+    tm_test_aws_expect_attr(i, "state", "\"running\"");
+    tm_test_aws_expect_attr(i, "public_ip", "\"54.194.252.215\"");
+    tm_test_aws_expect_attr(i, "private_ip", "\"10.0.0.157\"");
+    tm_test_aws_expect_attr(i, "instance_profile", "\"arn:aws:iam::" ACCT ":instance-profile/web-profile\"");
+    tm_test_aws_expect_attr(
+        i, "metadata_options",
+        "{\"http_tokens\":\"optional\",\"http_endpoint\":\"enabled\",\"http_put_response_hop_limit\":1}");
+    tm_test_aws_expect_attr(i, "security_group_ids", "[\"sg-0b0384b66dEXAMPLE\",\"sg-0c1f6d1e8aEXAMPLE\"]");
+    tm_test_aws_expect_attr(i, "subnet_id", "\"subnet-0c1f6d1e8EXAMPLE\"");
+    tm_test_aws_expect_attr(i, "vpc_id", "\"vpc-0a60eb65bEXAMPLE\"");
     char *links = s_json(cJSON_GetObjectItem(i, "links"));
     assert_string_equal(
         links,
@@ -260,65 +240,68 @@ static void test_instances(void **state) {
     free(links);
     const cJSON *s = tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1:" ACCT ":instance/i-0aaaaaaaaaaaaaaa1");
     assert_string_equal(cJSON_GetObjectItem(s, "name")->valuestring, "i-0aaaaaaaaaaaaaaa1");
-    s_expect(s, "public_ip", "null");
-    s_expect(s, "instance_profile", "null");
-    s_expect(s, "vpc_id", "null");
-    s_expect(s, "security_group_ids", "[]");
+    tm_test_aws_expect_attr(s, "public_ip", "null");
+    tm_test_aws_expect_attr(s, "instance_profile", "null");
+    tm_test_aws_expect_attr(s, "vpc_id", "null");
+    tm_test_aws_expect_attr(s, "security_group_ids", "[]");
 }
 
 static void test_security_groups(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *next = NULL;
     assert_int_equal(
-        tm__aws_ec2_parse_security_groups(&f->sink, s_groups, strlen(s_groups), &next, f->err, sizeof(f->err)), TM_OK);
+        tm__aws_ec2_parse_security_groups(&f->sink, s_groups, strlen(s_groups), &next, f->errmsg, sizeof(f->errmsg)),
+        TM_OK);
     assert_null(next);
     const cJSON *g = tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1:" ACCT ":security-group/sg-0b0384b66dEXAMPLE");
     assert_non_null(g);
-    s_expect(g, "group_name", "\"web\"");
-    s_expect(g, "ingress",
-             "[{\"ip_protocol\":\"tcp\",\"from_port\":443,\"to_port\":443,\"ipv4_ranges\":[\"0.0.0.0/0\"],"
-             "\"ipv6_ranges\":[\"::/0\"],\"prefix_lists\":[],\"source_groups\":[]},"
-             "{\"ip_protocol\":\"-1\",\"from_port\":null,\"to_port\":null,\"ipv4_ranges\":[],\"ipv6_ranges\":[],"
-             "\"prefix_lists\":[\"pl-63a5400a\"],\"source_groups\":[{\"group_id\":\"sg-0ffeeffeeffee1234\","
-             "\"user_id\":\"444455556666\"}]}]");
+    tm_test_aws_expect_attr(g, "group_name", "\"web\"");
+    tm_test_aws_expect_attr(
+        g, "ingress",
+        "[{\"ip_protocol\":\"tcp\",\"from_port\":443,\"to_port\":443,\"ipv4_ranges\":[\"0.0.0.0/0\"],"
+        "\"ipv6_ranges\":[\"::/0\"],\"prefix_lists\":[],\"source_groups\":[]},"
+        "{\"ip_protocol\":\"-1\",\"from_port\":null,\"to_port\":null,\"ipv4_ranges\":[],\"ipv6_ranges\":[],"
+        "\"prefix_lists\":[\"pl-63a5400a\"],\"source_groups\":[{\"group_id\":\"sg-0ffeeffeeffee1234\","
+        "\"user_id\":\"444455556666\"}]}]");
 }
 
 static void test_network_interfaces(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *next = NULL;
     assert_int_equal(
-        tm__aws_ec2_parse_network_interfaces(&f->sink, s_enis, strlen(s_enis), &next, f->err, sizeof(f->err)), TM_OK);
+        tm__aws_ec2_parse_network_interfaces(&f->sink, s_enis, strlen(s_enis), &next, f->errmsg, sizeof(f->errmsg)),
+        TM_OK);
     const cJSON *n =
         tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1:" ACCT ":network-interface/eni-0f7db66df6EXAMPLE");
     assert_non_null(n);
-    s_expect(n, "public_ip", "\"54.194.252.215\"");
-    s_expect(n, "public_ips", "[\"54.194.252.215\",\"34.248.1.2\"]");
-    s_expect(n, "instance_id", "\"i-0598c7d356eba48d7\"");
-    s_expect(n, "interface_type", "\"interface\"");
+    tm_test_aws_expect_attr(n, "public_ip", "\"54.194.252.215\"");
+    tm_test_aws_expect_attr(n, "public_ips", "[\"54.194.252.215\",\"34.248.1.2\"]");
+    tm_test_aws_expect_attr(n, "instance_id", "\"i-0598c7d356eba48d7\"");
+    tm_test_aws_expect_attr(n, "interface_type", "\"interface\"");
     char *links = s_json(cJSON_GetObjectItem(n, "links"));
     assert_non_null(strstr(links, "{\"kind\":\"attached-to\",\"to\":\"arn:aws:ec2:eu-west-1:" ACCT
                                   ":instance/i-0598c7d356eba48d7\"}"));
     free(links);
     const cJSON *l =
         tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1:" ACCT ":network-interface/eni-0aaaaaaaaaEXAMPLE");
-    s_expect(l, "public_ip", "null");
-    s_expect(l, "public_ips", "[]");
-    s_expect(l, "instance_id", "null");
-    s_expect(l, "interface_type", "\"lambda\"");
-    s_expect(l, "requester_managed", "true");
-    s_expect(l, "requester_id", "\"ABCDEFGHIJKLMNOPQRSTU:storefront-api\"");
-    s_expect(n, "requester_managed", "null");
-    s_expect(n, "requester_id", "null");
+    tm_test_aws_expect_attr(l, "public_ip", "null");
+    tm_test_aws_expect_attr(l, "public_ips", "[]");
+    tm_test_aws_expect_attr(l, "instance_id", "null");
+    tm_test_aws_expect_attr(l, "interface_type", "\"lambda\"");
+    tm_test_aws_expect_attr(l, "requester_managed", "true");
+    tm_test_aws_expect_attr(l, "requester_id", "\"ABCDEFGHIJKLMNOPQRSTU:storefront-api\"");
+    tm_test_aws_expect_attr(n, "requester_managed", "null");
+    tm_test_aws_expect_attr(n, "requester_id", "null");
 }
 
 static void test_snapshots_images_and_sharing(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *next = NULL;
     cJSON *ids = cJSON_CreateArray();
-    assert_int_equal(
-        tm__aws_ec2_parse_snapshots(&f->sink, ids, s_snapshots, strlen(s_snapshots), &next, f->err, sizeof(f->err)),
-        TM_OK);
-    assert_int_equal(tm__aws_ec2_parse_images(&f->sink, ids, s_images, strlen(s_images), f->err, sizeof(f->err)),
+    assert_int_equal(tm__aws_ec2_parse_snapshots(&f->sink, ids, s_snapshots, strlen(s_snapshots), &next, f->errmsg,
+                                                 sizeof(f->errmsg)),
+                     TM_OK);
+    assert_int_equal(tm__aws_ec2_parse_images(&f->sink, ids, s_images, strlen(s_images), f->errmsg, sizeof(f->errmsg)),
                      TM_OK);
     char *s = s_json(ids);
     assert_string_equal(s, "[\"snap-1234567890abcdef0\",\"ami-1234567890EXAMPLE\"]");
@@ -327,10 +310,10 @@ static void test_snapshots_images_and_sharing(void **state) {
     /* No account in snapshot and image ARNs. */
     const cJSON *sn = tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1::snapshot/snap-1234567890abcdef0");
     assert_non_null(sn);
-    s_expect(sn, "encrypted", "false");
-    s_expect(sn, "volume_id", "\"vol-1234567890abcdef0\"");
+    tm_test_aws_expect_attr(sn, "encrypted", "false");
+    tm_test_aws_expect_attr(sn, "volume_id", "\"vol-1234567890abcdef0\"");
     const cJSON *im = tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1::image/ami-1234567890EXAMPLE");
-    s_expect(im, "public", "true");
+    tm_test_aws_expect_attr(im, "public", "true");
     assert_string_equal(cJSON_GetObjectItem(im, "name")->valuestring, "golden");
 
     static const char public_vol[] = "<DescribeSnapshotAttributeResponse " NS ">\n"
@@ -340,8 +323,9 @@ static void test_snapshots_images_and_sharing(void **state) {
                                      "<item><userId>444455556666</userId></item></createVolumePermission>\n"
                                      "</DescribeSnapshotAttributeResponse>\n";
     cJSON *p = NULL;
-    assert_int_equal(tm__aws_ec2_parse_snapshot_permissions(&p, public_vol, strlen(public_vol), f->err, sizeof(f->err)),
-                     TM_OK);
+    assert_int_equal(
+        tm__aws_ec2_parse_snapshot_permissions(&p, public_vol, strlen(public_vol), f->errmsg, sizeof(f->errmsg)),
+        TM_OK);
     s = s_json(p);
     assert_string_equal(s, "[{\"group\":\"all\"},{\"user_id\":\"444455556666\"}]");
     free(s);
@@ -350,7 +334,8 @@ static void test_snapshots_images_and_sharing(void **state) {
                                       "<snapshotId>snap-1234567890abcdef0</snapshotId><createVolumePermission/>"
                                       "</DescribeSnapshotAttributeResponse>";
     assert_int_equal(
-        tm__aws_ec2_parse_snapshot_permissions(&p, private_vol, strlen(private_vol), f->err, sizeof(f->err)), TM_OK);
+        tm__aws_ec2_parse_snapshot_permissions(&p, private_vol, strlen(private_vol), f->errmsg, sizeof(f->errmsg)),
+        TM_OK);
     assert_int_equal(cJSON_GetArraySize(p), 0);
     cJSON_Delete(p);
     static const char launch[] =
@@ -359,26 +344,28 @@ static void test_snapshots_images_and_sharing(void **state) {
         "<imageId>ami-1234567890EXAMPLE</imageId><launchPermission>"
         "<item><organizationArn>arn:aws:organizations::" ACCT ":organization/o-abc</organizationArn></item>"
         "</launchPermission></DescribeImageAttributeResponse>";
-    assert_int_equal(tm__aws_ec2_parse_image_permissions(&p, launch, strlen(launch), f->err, sizeof(f->err)), TM_OK);
+    assert_int_equal(tm__aws_ec2_parse_image_permissions(&p, launch, strlen(launch), f->errmsg, sizeof(f->errmsg)),
+                     TM_OK);
     s = s_json(p);
     assert_string_equal(s, "[{\"organization_arn\":\"arn:aws:organizations::" ACCT ":organization/o-abc\"}]");
     free(s);
     cJSON_Delete(p);
     /* A snapshot attribute answer is not an image attribute answer; an empty permission is malformed. */
-    assert_int_equal(tm__aws_ec2_parse_image_permissions(&p, public_vol, strlen(public_vol), f->err, sizeof(f->err)),
-                     TM_ERR_PARSE);
+    assert_int_equal(
+        tm__aws_ec2_parse_image_permissions(&p, public_vol, strlen(public_vol), f->errmsg, sizeof(f->errmsg)),
+        TM_ERR_PARSE);
     static const char nobody[] = "<DescribeImageAttributeResponse " NS "><launchPermission><item/></launchPermission>"
                                  "</DescribeImageAttributeResponse>";
-    assert_int_equal(tm__aws_ec2_parse_image_permissions(&p, nobody, strlen(nobody), f->err, sizeof(f->err)),
+    assert_int_equal(tm__aws_ec2_parse_image_permissions(&p, nobody, strlen(nobody), f->errmsg, sizeof(f->errmsg)),
                      TM_ERR_PARSE);
 }
 
 static void test_adversarial(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *next = NULL;
     /* Truncated anywhere: refused, with what parsed before the cut kept or not, but never a crash. */
     for (size_t cut = 0; cut < strlen(s_instances); cut += 7) {
-        int rc = tm__aws_ec2_parse_instances(&f->sink, s_instances, cut, &next, f->err, sizeof(f->err));
+        int rc = tm__aws_ec2_parse_instances(&f->sink, s_instances, cut, &next, f->errmsg, sizeof(f->errmsg));
         assert_int_equal(rc, TM_ERR_PARSE);
         assert_null(next);
     }
@@ -386,44 +373,46 @@ static void test_adversarial(void **state) {
     static const char bad_id[] = "<DescribeInstancesResponse " NS "><reservationSet><item><instancesSet><item>"
                                  "<instanceId>i-1/../x</instanceId></item></instancesSet></item></reservationSet>"
                                  "</DescribeInstancesResponse>";
-    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, bad_id, strlen(bad_id), &next, f->err, sizeof(f->err)),
+    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, bad_id, strlen(bad_id), &next, f->errmsg, sizeof(f->errmsg)),
                      TM_ERR_PARSE);
     static const char bad_port[] =
         "<DescribeSecurityGroupsResponse " NS "><securityGroupInfo><item><groupId>sg-1</groupId>"
         "<ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort>eighty</fromPort></item></ipPermissions>"
         "</item></securityGroupInfo></DescribeSecurityGroupsResponse>";
     assert_int_equal(
-        tm__aws_ec2_parse_security_groups(&f->sink, bad_port, strlen(bad_port), &next, f->err, sizeof(f->err)),
+        tm__aws_ec2_parse_security_groups(&f->sink, bad_port, strlen(bad_port), &next, f->errmsg, sizeof(f->errmsg)),
         TM_ERR_PARSE);
     static const char bad_bool[] = "<DescribeImagesResponse " NS "><imagesSet><item><imageId>ami-1</imageId>"
                                    "<isPublic>yes</isPublic></item></imagesSet></DescribeImagesResponse>";
     cJSON *ids = cJSON_CreateArray();
-    assert_int_equal(tm__aws_ec2_parse_images(&f->sink, ids, bad_bool, strlen(bad_bool), f->err, sizeof(f->err)),
+    assert_int_equal(tm__aws_ec2_parse_images(&f->sink, ids, bad_bool, strlen(bad_bool), f->errmsg, sizeof(f->errmsg)),
                      TM_ERR_PARSE);
     cJSON_Delete(ids);
     /* The wrong operation's answer, and a JSON body. */
-    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, s_groups, strlen(s_groups), &next, f->err, sizeof(f->err)),
-                     TM_ERR_PARSE);
-    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, "{}", 2, &next, f->err, sizeof(f->err)), TM_ERR_PARSE);
+    assert_int_equal(
+        tm__aws_ec2_parse_instances(&f->sink, s_groups, strlen(s_groups), &next, f->errmsg, sizeof(f->errmsg)),
+        TM_ERR_PARSE);
+    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, "{}", 2, &next, f->errmsg, sizeof(f->errmsg)), TM_ERR_PARSE);
     /* Unicode in a Name tag is kept as is. */
     static const char uni[] = "<DescribeInstancesResponse " NS "><reservationSet><item><instancesSet><item>"
                               "<instanceId>i-0123</instanceId><tagSet><item><key>Name</key>"
                               "<value>serveur-\xc3\xa9t\xc3\xa9-\xf0\x9f\x9a\x80</value></item></tagSet>"
                               "</item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
-    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, uni, strlen(uni), &next, f->err, sizeof(f->err)), TM_OK);
+    assert_int_equal(tm__aws_ec2_parse_instances(&f->sink, uni, strlen(uni), &next, f->errmsg, sizeof(f->errmsg)),
+                     TM_OK);
     const cJSON *i = tm_snapshot_find(f->snap, "arn:aws:ec2:eu-west-1:" ACCT ":instance/i-0123");
     assert_string_equal(cJSON_GetObjectItem(i, "name")->valuestring, "serveur-\xc3\xa9t\xc3\xa9-\xf0\x9f\x9a\x80");
-    s_expect(i, "metadata_options", "null");
+    tm_test_aws_expect_attr(i, "metadata_options", "null");
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_regions, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_instances, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_security_groups, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_network_interfaces, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_snapshots_images_and_sharing, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_adversarial, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_regions, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_instances, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_security_groups, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_network_interfaces, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshots_images_and_sharing, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_adversarial, s_setup, tm_test_aws_parse_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

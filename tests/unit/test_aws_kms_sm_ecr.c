@@ -17,6 +17,7 @@
 #include "providers/aws/secretsmanager.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
+#include "tests/support/aws_parse.h"
 
 /* Bodies as the JSON 1.1 services send them (botocore kms/2014-11-01, secretsmanager/2017-10-17,
  * ecr/2015-09-21 shapes and examples; timestamps as epoch seconds, as on the wire). */
@@ -94,48 +95,9 @@ static const char s_GetRepositoryPolicy[] =
     "\\\",\\n\\\"Action\\\" : [ \\\"ecr:GetDownloadUrlForLayer\\\", \\\"ecr:BatchGetImage\\\" ]\\n } ]\\n"
     "}\",\"registryId\":\"111122223333\",\"repositoryName\":\"demo/web\"}";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_facts f;
-    struct tm_aws_strv arns;
-    char errmsg[256];
-};
-
 static int s_setup(void **state) {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(tm_snapshot_new(&fx->snap, "aws"), TM_OK);
-    fx->f.snap = fx->snap;
-    fx->f.partition = "aws";
-    fx->f.account = "111122223333";
-    fx->f.region = "us-east-2";
-    fx->f.service = "kms";
-    fx->f.operation = "ListKeys";
-    *state = fx;
+    *state = tm_test_aws_parse_new("us-east-2", "kms", "ListKeys");
     return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *fx = *state;
-    tm__aws_strv_clean_up(&fx->arns);
-    tm_snapshot_destroy(fx->snap);
-    free(fx);
-    return 0;
-}
-
-static const cJSON *s_attr(const cJSON *res, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), key);
-}
-
-static const cJSON *s_policy(const cJSON *res) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "policies"), "resource");
-}
-
-static void s_assert_json(const cJSON *v, const char *want) {
-    char *s = cJSON_PrintUnformatted(v);
-    assert_non_null(s);
-    assert_string_equal(s, want);
-    free(s);
 }
 
 #define KEY1 "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-000000000001"
@@ -143,18 +105,18 @@ static void s_assert_json(const cJSON *v, const char *want) {
 #define KEY3 "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-000000000003"
 
 static void test_kms_keys_pages_and_aliases(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *next = NULL;
-    assert_int_equal(tm__aws_kms_parse_keys(&fx->f, s_ListKeys1, strlen(s_ListKeys1), &fx->arns, &next, fx->errmsg,
+    assert_int_equal(tm__aws_kms_parse_keys(&fx->f, s_ListKeys1, strlen(s_ListKeys1), &fx->items, &next, fx->errmsg,
                                             sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "eyJFbmNyeXB0ZWREYXRhIjpbMV19");
     free(next);
-    assert_int_equal(tm__aws_kms_parse_keys(&fx->f, s_ListKeys2, strlen(s_ListKeys2), &fx->arns, &next, fx->errmsg,
+    assert_int_equal(tm__aws_kms_parse_keys(&fx->f, s_ListKeys2, strlen(s_ListKeys2), &fx->items, &next, fx->errmsg,
                                             sizeof(fx->errmsg)),
                      TM_OK);
     assert_null(next);
-    assert_int_equal(fx->arns.n, 3);
+    assert_int_equal(fx->items.n, 3);
     const cJSON *k1 = tm_snapshot_find(fx->snap, KEY1);
     assert_non_null(k1);
     assert_string_equal(tm_json_str(k1, "type", ""), "aws:kms:key");
@@ -165,23 +127,23 @@ static void test_kms_keys_pages_and_aliases(void **state) {
     assert_int_equal(
         tm__aws_kms_parse_aliases(by_key, s_ListAliases, strlen(s_ListAliases), &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
-    assert_int_equal(tm__aws_kms_put_aliases(&fx->f, &fx->arns, by_key, NULL), TM_OK);
-    s_assert_json(s_attr(k1, "aliases"), "[\"alias/billing\",\"alias/orders\"]");
-    s_assert_json(s_attr(tm_snapshot_find(fx->snap, KEY2), "aliases"), "[\"alias/aws/s3\"]");
-    s_assert_json(s_attr(tm_snapshot_find(fx->snap, KEY3), "aliases"), "[]");
+    assert_int_equal(tm__aws_kms_put_aliases(&fx->f, &fx->items, by_key, NULL), TM_OK);
+    tm_test_aws_assert_json(tm_test_aws_attr(k1, "aliases"), "[\"alias/billing\",\"alias/orders\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(tm_snapshot_find(fx->snap, KEY2), "aliases"), "[\"alias/aws/s3\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(tm_snapshot_find(fx->snap, KEY3), "aliases"), "[]");
     cJSON_Delete(by_key);
 
     /* ListAliases failed: every key's aliases are unknown. */
     struct tm_snapshot_error e = {"kms", "ListAliases", "us-east-2", NULL, "AccessDeniedException", "denied", 1};
     cJSON *unknown = tm_aws_unknown_value(&e);
-    assert_int_equal(tm__aws_kms_put_aliases(&fx->f, &fx->arns, NULL, unknown), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_attr(k1, "aliases")));
-    assert_true(tm_snapshot_is_unknown(s_attr(tm_snapshot_find(fx->snap, KEY3), "aliases")));
+    assert_int_equal(tm__aws_kms_put_aliases(&fx->f, &fx->items, NULL, unknown), TM_OK);
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(k1, "aliases")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(tm_snapshot_find(fx->snap, KEY3), "aliases")));
     cJSON_Delete(unknown);
 }
 
 static void test_kms_describe_and_policy(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *res = NULL;
     assert_int_equal(tm_snapshot_resource(fx->snap, KEY1, "aws:kms:key", "111122223333", "us-east-2", NULL, &res),
                      TM_OK);
@@ -189,17 +151,17 @@ static void test_kms_describe_and_policy(void **state) {
     assert_int_equal(
         tm__aws_kms_put_metadata(&fx->f, res, s_DescribeKey, strlen(s_DescribeKey), fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
-    assert_string_equal(s_attr(res, "key_manager")->valuestring, "CUSTOMER");
-    assert_string_equal(s_attr(res, "key_state")->valuestring, "Enabled");
-    assert_string_equal(s_attr(res, "key_usage")->valuestring, "ENCRYPT_DECRYPT");
-    assert_string_equal(s_attr(res, "origin")->valuestring, "AWS_KMS");
-    assert_true(cJSON_IsTrue(s_attr(res, "enabled")));
+    assert_string_equal(tm_test_aws_attr(res, "key_manager")->valuestring, "CUSTOMER");
+    assert_string_equal(tm_test_aws_attr(res, "key_state")->valuestring, "Enabled");
+    assert_string_equal(tm_test_aws_attr(res, "key_usage")->valuestring, "ENCRYPT_DECRYPT");
+    assert_string_equal(tm_test_aws_attr(res, "origin")->valuestring, "AWS_KMS");
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(res, "enabled")));
 
     const char *wrong = "{\"KeyMetadata\":{\"KeyManager\":1,\"KeyState\":\"Disabled\"}}";
     assert_int_equal(tm__aws_kms_put_metadata(&fx->f, res, wrong, strlen(wrong), fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_attr(res, "key_manager")));
-    assert_string_equal(s_attr(res, "key_state")->valuestring, "Disabled");
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(res, "key_manager")));
+    assert_string_equal(tm_test_aws_attr(res, "key_state")->valuestring, "Disabled");
     assert_int_equal(tm_snapshot_error_count(fx->snap), 1);
     const char *bad[] = {"{\"KeyMetadata\":[]}", "{}", "{\"KeyMetadata\":{", "[1]"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -221,7 +183,7 @@ static void test_kms_describe_and_policy(void **state) {
 }
 
 static void test_kms_adversarial_pages(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *next = NULL;
     const char *bad[] = {
         "{\"Keys\":[],\"Truncated\":true}",                          /* truncated without a marker */
@@ -231,7 +193,7 @@ static void test_kms_adversarial_pages(void **state) {
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(
-            tm__aws_kms_parse_keys(&fx->f, bad[i], strlen(bad[i]), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+            tm__aws_kms_parse_keys(&fx->f, bad[i], strlen(bad[i]), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
             TM_ERR_PARSE);
         assert_null(next);
     }
@@ -241,9 +203,9 @@ static void test_kms_adversarial_pages(void **state) {
         "{\"KeyId\":\"\u00e9\",\"KeyArn\":\"arn:aws:kms:us-east-2:111122223333:key/\u00e9\"}],"
         "\"NextMarker\":\"m\",\"Truncated\":false}";
     assert_int_equal(
-        tm__aws_kms_parse_keys(&fx->f, mixed, strlen(mixed), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
+        tm__aws_kms_parse_keys(&fx->f, mixed, strlen(mixed), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
     assert_null(next);
-    assert_int_equal(fx->arns.n, 1);
+    assert_int_equal(fx->items.n, 1);
     assert_int_equal(tm_snapshot_error_count(fx->snap), 2);
     cJSON *by_key = cJSON_CreateObject();
     const char *bad_alias = "{\"Aliases\":[{\"AliasName\":\"alias/x\",\"TargetKeyId\":5}]}";
@@ -254,27 +216,27 @@ static void test_kms_adversarial_pages(void **state) {
 }
 
 static void test_secrets(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.service = "secretsmanager";
     fx->f.operation = "ListSecrets";
     char *next = NULL;
-    assert_int_equal(tm__aws_sm_parse_secrets(&fx->f, s_ListSecrets, strlen(s_ListSecrets), &fx->arns, &next,
+    assert_int_equal(tm__aws_sm_parse_secrets(&fx->f, s_ListSecrets, strlen(s_ListSecrets), &fx->items, &next,
                                               fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "AAAAAQ==");
     free(next);
-    assert_int_equal(fx->arns.n, 2);
+    assert_int_equal(fx->items.n, 2);
     const cJSON *db =
         tm_snapshot_find(fx->snap, "arn:aws:secretsmanager:us-east-2:111122223333:secret:demo/db-password-a1b2c3");
     assert_non_null(db);
     assert_string_equal(tm_json_str(db, "type", ""), "aws:secretsmanager:secret");
     assert_string_equal(tm_json_str(db, "name", ""), "demo/db-password");
-    assert_string_equal(s_attr(db, "kms_key_id")->valuestring, KEY1);
-    assert_true(cJSON_IsTrue(s_attr(db, "rotation_enabled")));
+    assert_string_equal(tm_test_aws_attr(db, "kms_key_id")->valuestring, KEY1);
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(db, "rotation_enabled")));
     const cJSON *api =
         tm_snapshot_find(fx->snap, "arn:aws:secretsmanager:us-east-2:111122223333:secret:demo/api-key-d4e5f6");
-    assert_true(cJSON_IsNull(s_attr(api, "kms_key_id"))); /* the account's aws/secretsmanager key */
-    assert_true(cJSON_IsFalse(s_attr(api, "rotation_enabled")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(api, "kms_key_id"))); /* the account's aws/secretsmanager key */
+    assert_true(cJSON_IsFalse(tm_test_aws_attr(api, "rotation_enabled")));
 
     cJSON *doc = NULL;
     assert_int_equal(
@@ -303,23 +265,23 @@ static void test_secrets(void **state) {
     const char *mixed = "{\"SecretList\":[{\"Name\":\"no-arn\"},{\"ARN\":\"arn:aws:secretsmanager:us-east-2:1:"
                         "secret:x-abcdef\",\"RotationEnabled\":\"yes\"}]}";
     assert_int_equal(
-        tm__aws_sm_parse_secrets(&fx->f, mixed, strlen(mixed), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_sm_parse_secrets(&fx->f, mixed, strlen(mixed), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
-    assert_true(tm_snapshot_is_unknown(
-        s_attr(tm_snapshot_find(fx->snap, "arn:aws:secretsmanager:us-east-2:1:secret:x-abcdef"), "rotation_enabled")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(
+        tm_snapshot_find(fx->snap, "arn:aws:secretsmanager:us-east-2:1:secret:x-abcdef"), "rotation_enabled")));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 2);
     assert_int_equal(
-        tm__aws_sm_parse_secrets(&fx->f, "{\"SecretList\":1}", 16, &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_sm_parse_secrets(&fx->f, "{\"SecretList\":1}", 16, &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_ERR_PARSE);
 }
 
 static void test_ecr(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.service = "ecr";
     fx->f.operation = "DescribeRepositories";
     char *next = NULL;
     assert_int_equal(tm__aws_ecr_parse_repositories(&fx->f, s_DescribeRepositories, strlen(s_DescribeRepositories),
-                                                    &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+                                                    &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "bmV4dA==");
     free(next);
@@ -327,12 +289,12 @@ static void test_ecr(void **state) {
     assert_non_null(web);
     assert_string_equal(tm_json_str(web, "type", ""), "aws:ecr:repository");
     assert_string_equal(tm_json_str(web, "name", ""), "demo/web");
-    assert_string_equal(s_attr(web, "repository_uri")->valuestring,
+    assert_string_equal(tm_test_aws_attr(web, "repository_uri")->valuestring,
                         "111122223333.dkr.ecr.us-east-2.amazonaws.com/demo/web");
-    assert_string_equal(s_attr(web, "image_tag_mutability")->valuestring, "MUTABLE");
-    assert_true(cJSON_IsFalse(s_attr(web, "scan_on_push")));
+    assert_string_equal(tm_test_aws_attr(web, "image_tag_mutability")->valuestring, "MUTABLE");
+    assert_true(cJSON_IsFalse(tm_test_aws_attr(web, "scan_on_push")));
     const cJSON *base = tm_snapshot_find(fx->snap, "arn:aws:ecr:us-east-2:111122223333:repository/demo/base");
-    assert_true(cJSON_IsTrue(s_attr(base, "scan_on_push")));
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(base, "scan_on_push")));
 
     cJSON *doc = NULL;
     assert_int_equal(tm__aws_ecr_parse_policy(&doc, s_GetRepositoryPolicy, strlen(s_GetRepositoryPolicy), fx->errmsg,
@@ -349,23 +311,23 @@ static void test_ecr(void **state) {
     const char *mixed = "{\"repositories\":[{\"repositoryArn\":\"arn:aws:ecr:us-east-2:1:repository/r\","
                         "\"repositoryName\":\"r\",\"imageScanningConfiguration\":true},{\"repositoryName\":\"x\"}]}";
     assert_int_equal(
-        tm__aws_ecr_parse_repositories(&fx->f, mixed, strlen(mixed), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_ecr_parse_repositories(&fx->f, mixed, strlen(mixed), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
     assert_true(tm_snapshot_is_unknown(
-        s_attr(tm_snapshot_find(fx->snap, "arn:aws:ecr:us-east-2:1:repository/r"), "scan_on_push")));
+        tm_test_aws_attr(tm_snapshot_find(fx->snap, "arn:aws:ecr:us-east-2:1:repository/r"), "scan_on_push")));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 2);
 }
 
 static void test_policy_of_a_resource_is_unknown_not_null(void **state) {
     /* The shape a failed GetKeyPolicy leaves: unknown, carrying the error, distinguishable from null. */
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *res = NULL;
     assert_int_equal(tm_snapshot_resource(fx->snap, KEY1, "aws:kms:key", "111122223333", "us-east-2", NULL, &res),
                      TM_OK);
     struct tm_snapshot_error e = {"kms", "GetKeyPolicy", "us-east-2", KEY1, "AccessDeniedException", "denied", 1};
     assert_int_equal(tm_snapshot_set_policy(res, "resource", tm_aws_unknown_value(&e)), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_policy(res)));
-    assert_false(cJSON_IsNull(s_policy(res)));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_policy(res)));
+    assert_false(cJSON_IsNull(tm_test_aws_policy(res)));
 }
 
 /* ---- the demo account, scanned through its fixtures ---- */
@@ -437,12 +399,13 @@ static void test_secret_values_are_never_asked(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kms_keys_pages_and_aliases, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_kms_describe_and_policy, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_kms_adversarial_pages, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_secrets, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_ecr, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_policy_of_a_resource_is_unknown_not_null, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_kms_keys_pages_and_aliases, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_kms_describe_and_policy, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_kms_adversarial_pages, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_secrets, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_ecr, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_policy_of_a_resource_is_unknown_not_null, s_setup,
+                                        tm_test_aws_parse_teardown),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_secret_values_are_never_asked),
         cmocka_unit_test(test_demo_account_denied),

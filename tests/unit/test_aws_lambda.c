@@ -15,6 +15,7 @@
 #include "providers/aws/lambda.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
+#include "tests/support/aws_parse.h"
 
 /* Bodies shaped as Lambda sends them (botocore lambda/2015-03-31 examples and API reference). */
 static const char s_list_functions_example[] =
@@ -45,31 +46,8 @@ static const char s_list_functions_env[] =
     "\"arn:aws:iam::111122223333:role/demo-image-exec\",\"PackageType\":\"Image\",\"Environment\":{\"Error\":"
     "{\"ErrorCode\":\"AccessDeniedException\",\"Message\":\"kms\"}}}],\"NextMarker\":\"bWFya2VyMg==\"}";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_facts f;
-    struct tm_aws_strv arns;
-    char errmsg[256];
-};
-
 static int s_setup(void **state) {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(tm_snapshot_new(&fx->snap, "aws"), TM_OK);
-    fx->f.snap = fx->snap;
-    fx->f.account = "111122223333";
-    fx->f.region = "us-east-1";
-    fx->f.service = "lambda";
-    fx->f.operation = "ListFunctions";
-    *state = fx;
-    return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *fx = *state;
-    tm__aws_strv_clean_up(&fx->arns);
-    tm_snapshot_destroy(fx->snap);
-    free(fx);
+    *state = tm_test_aws_parse_new("us-east-1", "lambda", "ListFunctions");
     return 0;
 }
 
@@ -79,42 +57,17 @@ static char *s_dup(const char *s) {
     return d;
 }
 
-static const cJSON *s_attr(const cJSON *res, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), key);
-}
-
-static char *s_print(const cJSON *v) {
-    char *s = cJSON_PrintUnformatted(v);
-    assert_non_null(s);
-    return s;
-}
-
-static void s_assert_json(const cJSON *v, const char *want) {
-    char *s = s_print(v);
-    assert_string_equal(s, want);
-    free(s);
-}
-
-static bool s_has_link(const cJSON *res, const char *kind, const char *to) {
-    const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "links")) {
-        if (strcmp(tm_json_str(l, "kind", ""), kind) == 0 && strcmp(tm_json_str(l, "to", ""), to) == 0)
-            return true;
-    }
-    return false;
-}
-
 static void test_list_functions_example(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.region = "us-west-2";
     char *body = s_dup(s_list_functions_example);
     char *next = NULL;
     assert_int_equal(
-        tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
     assert_null(next); /* an empty NextMarker ends the listing */
-    assert_int_equal(fx->arns.n, 2);
-    assert_string_equal(fx->arns.v[0], "arn:aws:lambda:us-west-2:123456789012:function:helloworld");
+    assert_int_equal(fx->items.n, 2);
+    assert_string_equal(fx->items.v[0], "arn:aws:lambda:us-west-2:123456789012:function:helloworld");
     const cJSON *res = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-west-2:123456789012:function:my-function");
     assert_non_null(res);
     assert_string_equal(tm_json_str(res, "type", ""), "aws:lambda:function");
@@ -122,23 +75,23 @@ static void test_list_functions_example(void **state) {
     assert_string_equal(tm_json_str(res, "region", ""), "us-west-2");
     assert_string_equal(tm_json_str(res, "name", ""), "my-function");
     assert_string_equal(tm_json_str(cJSON_GetObjectItem(res, "attrs"), "runtime", ""), "nodejs10.x");
-    assert_true(cJSON_IsNull(s_attr(res, "vpc"))); /* empty VpcId and lists: not in a VPC */
-    s_assert_json(s_attr(res, "environment_variable_names"), "[]");
-    s_assert_json(s_attr(res, "layers"), "[]");
-    assert_true(cJSON_IsNull(s_attr(res, "package_type")));
-    assert_true(
-        s_has_link(res, "executes-as", "arn:aws:iam::123456789012:role/service-role/helloWorldPython-role-uy3l9qyq"));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(res, "vpc"))); /* empty VpcId and lists: not in a VPC */
+    tm_test_aws_assert_json(tm_test_aws_attr(res, "environment_variable_names"), "[]");
+    tm_test_aws_assert_json(tm_test_aws_attr(res, "layers"), "[]");
+    assert_true(cJSON_IsNull(tm_test_aws_attr(res, "package_type")));
+    assert_true(tm_test_aws_has_link(res, "executes-as",
+                                     "arn:aws:iam::123456789012:role/service-role/helloWorldPython-role-uy3l9qyq"));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 0);
     free(body);
 }
 
 static void test_list_functions_keeps_names_not_values(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *body = s_dup(s_list_functions_env);
     size_t len = strlen(body);
     char *next = NULL;
     assert_int_equal(
-        tm__aws_lambda_parse_functions(&fx->f, body, len, &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
+        tm__aws_lambda_parse_functions(&fx->f, body, len, &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
     assert_string_equal(next, "bWFya2VyMg==");
     free(next);
     /* The values are gone from the response buffer, the names and the rest are not. */
@@ -151,17 +104,19 @@ static void test_list_functions_keeps_names_not_values(void **state) {
 
     const cJSON *res = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:demo-api");
     assert_non_null(res);
-    s_assert_json(s_attr(res, "environment_variable_names"), "[\"APP_ENV\",\"DB_PASSWORD\",\"STRIPE_KEY\"]");
-    s_assert_json(s_attr(res, "vpc"),
-                  "{\"subnet_ids\":[\"subnet-0b\",\"subnet-0a\"],\"security_group_ids\":[\"sg-0123\"],"
-                  "\"vpc_id\":\"vpc-0abc\"}");
-    s_assert_json(s_attr(res, "layers"), "[\"arn:aws:lambda:us-east-1:111122223333:layer:common:3\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(res, "environment_variable_names"),
+                            "[\"APP_ENV\",\"DB_PASSWORD\",\"STRIPE_KEY\"]");
+    tm_test_aws_assert_json(tm_test_aws_attr(res, "vpc"),
+                            "{\"subnet_ids\":[\"subnet-0b\",\"subnet-0a\"],\"security_group_ids\":[\"sg-0123\"],"
+                            "\"vpc_id\":\"vpc-0abc\"}");
+    tm_test_aws_assert_json(tm_test_aws_attr(res, "layers"),
+                            "[\"arn:aws:lambda:us-east-1:111122223333:layer:common:3\"]");
     assert_string_equal(tm_json_str(cJSON_GetObjectItem(res, "attrs"), "package_type", ""), "Zip");
 
     const cJSON *img = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:demo-image");
     assert_non_null(img);
-    assert_true(cJSON_IsNull(s_attr(img, "runtime"))); /* container images have no runtime */
-    s_assert_json(s_attr(img, "environment_variable_names"), "[]");
+    assert_true(cJSON_IsNull(tm_test_aws_attr(img, "runtime"))); /* container images have no runtime */
+    tm_test_aws_assert_json(tm_test_aws_attr(img, "environment_variable_names"), "[]");
     assert_string_equal(tm_json_str(cJSON_GetObjectItem(img, "attrs"), "package_type", ""), "Image");
 
     /* The whole snapshot holds no value. */
@@ -210,7 +165,7 @@ static void test_scrub_adversarial(void **state) {
 }
 
 static void test_list_functions_wrong_types(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *next = NULL;
     char *body = s_dup("{\"Functions\":[{\"FunctionArn\":\"arn:aws:lambda:us-east-1:111122223333:function:f1\","
                        "\"FunctionName\":\"f1\",\"Runtime\":17,\"Role\":[\"x\"],\"Layers\":{\"Arn\":\"x\"},"
@@ -219,14 +174,14 @@ static void test_list_functions_wrong_types(void **state) {
                        "{\"FunctionArn\":\"arn:aws:lambda:us-east-1:111122223333:function:f2:LIVE\"},"
                        "{\"FunctionArn\":\"arn:aws:lambda:us-east-1:111122223333:function:\u00e9t\u00e9-\u2603\"}]}");
     assert_int_equal(
-        tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
     assert_null(next);
     const cJSON *res = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:f1");
     assert_non_null(res);
     const char *keys[] = {"runtime", "role", "layers", "vpc", "environment_variable_names"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        assert_true(tm_snapshot_is_unknown(s_attr(res, keys[i])));
+        assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(res, keys[i])));
     /* A wrong-typed role gives no link. */
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "links")), 0);
     /* 5 wrong-typed facts + 3 malformed items (no ARN, not an object, qualified ARN). */
@@ -237,12 +192,12 @@ static void test_list_functions_wrong_types(void **state) {
     const cJSON *u = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:\u00e9t\u00e9-\u2603");
     assert_non_null(u);
     assert_string_equal(tm_json_str(u, "name", ""), "\u00e9t\u00e9-\u2603");
-    assert_int_equal(fx->arns.n, 2);
+    assert_int_equal(fx->items.n, 2);
     free(body);
 }
 
 static void test_list_functions_malformed_pages(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     const char *bad[] = {
         "{\"Functions\":[{\"FunctionArn\":\"arn:aws:lambda:us-east-1:1:function:f\"", /* truncated */
         "{\"Functions\":{}}",                                                         /* wrong type */
@@ -254,7 +209,7 @@ static void test_list_functions_malformed_pages(void **state) {
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *body = s_dup(bad[i]);
         char *next = NULL;
-        assert_int_equal(tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->arns, &next, fx->errmsg,
+        assert_int_equal(tm__aws_lambda_parse_functions(&fx->f, body, strlen(body), &fx->items, &next, fx->errmsg,
                                                         sizeof(fx->errmsg)),
                          TM_ERR_PARSE);
         assert_null(next);
@@ -272,15 +227,16 @@ static void test_list_functions_malformed_pages(void **state) {
     assert_int_equal(tm_buf_append_str(&b, "}}}]}"), TM_OK);
     char *next = NULL;
     assert_int_equal(
-        tm__aws_lambda_parse_functions(&fx->f, b.data, b.len, &fx->arns, &next, fx->errmsg, sizeof(fx->errmsg)), TM_OK);
+        tm__aws_lambda_parse_functions(&fx->f, b.data, b.len, &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
+        TM_OK);
     assert_null(strstr(b.data, "value-"));
     const cJSON *res = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-east-1:111122223333:function:big");
-    assert_int_equal(cJSON_GetArraySize(s_attr(res, "environment_variable_names")), 5000);
+    assert_int_equal(cJSON_GetArraySize(tm_test_aws_attr(res, "environment_variable_names")), 5000);
     tm_buf_clean_up(&b);
 }
 
 static void test_get_policy(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     const char *body =
         "{\"Policy\": \"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Id\\\":\\\"default\\\",\\\"Statement\\\":[{\\\"Sid\\\":"
         "\\\"xaccount\\\",\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::123456789012:"
@@ -304,7 +260,7 @@ static void test_get_policy(void **state) {
 }
 
 static void test_get_url(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     const char *body =
         "{\"AuthType\":\"NONE\",\"Cors\":{\"AllowCredentials\":true,\"AllowHeaders\":[\"x-custom-header\"],"
         "\"AllowMethods\":[\"*\"],\"AllowOrigins\":[\"https://www.example.com\"],\"ExposeHeaders\":"
@@ -313,10 +269,11 @@ static void test_get_url(void **state) {
         "\"https://abcdefg.lambda-url.us-east-1.on.aws/\",\"LastModifiedTime\":\"2021-12-01T00:00:00.000+0000\"}";
     cJSON *url = NULL;
     assert_int_equal(tm__aws_lambda_parse_url(&url, body, strlen(body), fx->errmsg, sizeof(fx->errmsg)), TM_OK);
-    s_assert_json(url, "{\"auth_type\":\"NONE\",\"function_url\":\"https://abcdefg.lambda-url.us-east-1.on.aws/\","
-                       "\"cors\":{\"allow_credentials\":true,\"max_age\":86400,\"allow_headers\":[\"x-custom-header\"],"
-                       "\"allow_methods\":[\"*\"],\"allow_origins\":[\"https://www.example.com\"],"
-                       "\"expose_headers\":[\"x-amzn-header\"]}}");
+    tm_test_aws_assert_json(
+        url, "{\"auth_type\":\"NONE\",\"function_url\":\"https://abcdefg.lambda-url.us-east-1.on.aws/\","
+             "\"cors\":{\"allow_credentials\":true,\"max_age\":86400,\"allow_headers\":[\"x-custom-header\"],"
+             "\"allow_methods\":[\"*\"],\"allow_origins\":[\"https://www.example.com\"],"
+             "\"expose_headers\":[\"x-amzn-header\"]}}");
     cJSON_Delete(url);
 
     const char *no_cors = "{\"AuthType\":\"AWS_IAM\",\"FunctionUrl\":\"https://x.lambda-url.us-east-1.on.aws/\"}";
@@ -339,7 +296,7 @@ static void test_get_url(void **state) {
 }
 
 static void test_event_source_mappings(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.region = "us-west-2";
     fx->f.operation = "ListEventSourceMappings";
     const char *body =
@@ -352,7 +309,7 @@ static void test_event_source_mappings(void **state) {
         "\"arn:aws:lambda:us-west-2:123456789012:function:my-function:LIVE\",\"State\":\"Disabled\",\"UUID\":"
         "\"b1b2c3d4-5678-90ab-cdef-22222EXAMPLE\"},{\"UUID\":\"no-function\"}],\"NextMarker\":\"m2\"}";
     char *next = NULL;
-    assert_int_equal(tm__aws_lambda_parse_event_source_mappings(&fx->f, body, strlen(body), &fx->arns, &next,
+    assert_int_equal(tm__aws_lambda_parse_event_source_mappings(&fx->f, body, strlen(body), &fx->items, &next,
                                                                 fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "m2");
@@ -367,8 +324,8 @@ static void test_event_source_mappings(void **state) {
     const cJSON *fn = tm_snapshot_find(fx->snap, "arn:aws:lambda:us-west-2:123456789012:function:my-function");
     assert_non_null(fn);
     assert_string_equal(tm_json_str(fn, "name", ""), "my-function");
-    assert_true(s_has_link(fn, "triggered-by", "arn:aws:sqs:us-west-2:123456789012:mySQSqueue"));
-    assert_true(s_has_link(fn, "triggered-by", "arn:aws:sqs:us-west-2:123456789012:other"));
+    assert_true(tm_test_aws_has_link(fn, "triggered-by", "arn:aws:sqs:us-west-2:123456789012:mySQSqueue"));
+    assert_true(tm_test_aws_has_link(fn, "triggered-by", "arn:aws:sqs:us-west-2:123456789012:other"));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 1);
 
     const char *bad = "{\"EventSourceMappings\":\"x\"}";
@@ -378,7 +335,7 @@ static void test_event_source_mappings(void **state) {
 }
 
 static void test_aliases(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     const char *body =
         "{\"Aliases\": [{\"AliasArn\": \"arn:aws:lambda:us-west-2:123456789012:function:my-function:BETA\", "
         "\"Description\": \"Production environment BLUE.\", \"FunctionVersion\": \"2\", \"Name\": \"BLUE\", "
@@ -495,15 +452,16 @@ static void test_demo_account_denied(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_list_functions_example, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_list_functions_keeps_names_not_values, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_list_functions_example, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_list_functions_keeps_names_not_values, s_setup,
+                                        tm_test_aws_parse_teardown),
         cmocka_unit_test(test_scrub_adversarial),
-        cmocka_unit_test_setup_teardown(test_list_functions_wrong_types, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_list_functions_malformed_pages, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_get_policy, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_get_url, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_event_source_mappings, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_aliases, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_list_functions_wrong_types, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_list_functions_malformed_pages, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_get_policy, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_get_url, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_event_source_mappings, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_aliases, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_arn_helpers),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),

@@ -16,6 +16,7 @@
 #include "providers/aws/sqs.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
+#include "tests/support/aws_parse.h"
 
 /* Answers as the query protocol sends them (botocore sqs/2012-11-05 and sns/2010-03-31: SQS lists
  * flattened QueueUrl and Attribute elements, SNS wraps lists in member and maps in entry/key/value;
@@ -115,64 +116,16 @@ static const char s_ListSubscriptions[] =
     "  <ResponseMetadata>\n    <RequestId>384ac68d-3775-11df-8963-01868b7c937a</RequestId>\n  </ResponseM"
     "etadata>\n</ListSubscriptionsResponse>\n";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_facts f;
-    struct tm_aws_strv list;
-    char errmsg[256];
-};
-
 static int s_setup(void **state) {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(tm_snapshot_new(&fx->snap, "aws"), TM_OK);
-    fx->f.snap = fx->snap;
-    fx->f.partition = "aws";
-    fx->f.account = "111122223333";
-    fx->f.region = "us-east-1";
-    fx->f.service = "sqs";
-    fx->f.operation = "ListQueues";
-    *state = fx;
+    *state = tm_test_aws_parse_new("us-east-1", "sqs", "ListQueues");
     return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *fx = *state;
-    tm__aws_strv_clean_up(&fx->list);
-    tm_snapshot_destroy(fx->snap);
-    free(fx);
-    return 0;
-}
-
-static const cJSON *s_attr(const cJSON *res, const char *key) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "attrs"), key);
-}
-
-static const cJSON *s_policy(const cJSON *res) {
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "policies"), "resource");
-}
-
-static void s_assert_json(const cJSON *v, const char *want) {
-    char *s = cJSON_PrintUnformatted(v);
-    assert_non_null(s);
-    assert_string_equal(s, want);
-    free(s);
-}
-
-static bool s_has_link(const cJSON *res, const char *kind, const char *to) {
-    const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "links")) {
-        if (strcmp(tm_json_str(l, "kind", ""), kind) == 0 && strcmp(tm_json_str(l, "to", ""), to) == 0)
-            return true;
-    }
-    return false;
 }
 
 #define ORDERS "arn:aws:sqs:us-east-1:111122223333:demo-orders"
 #define TOPIC "arn:aws:sns:us-east-1:111122223333:demo-orders-topic"
 
 static void test_queue_arn(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char arn[256];
     assert_int_equal(
         tm__aws_sqs_queue_arn(arn, sizeof(arn), &fx->f, "https://sqs.us-east-1.amazonaws.com/111122223333/q-1.fifo"),
@@ -194,26 +147,27 @@ static void test_queue_arn(void **state) {
 }
 
 static void test_list_queues(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char *next = NULL;
-    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueues1, strlen(s_ListQueues1), &fx->list, &next,
+    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueues1, strlen(s_ListQueues1), &fx->items, &next,
                                               fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "ZXhhbXBsZU5leHRUb2tlbg==");
     free(next);
-    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueues2, strlen(s_ListQueues2), &fx->list, &next,
+    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueues2, strlen(s_ListQueues2), &fx->items, &next,
                                               fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_null(next);
-    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueuesEmpty, strlen(s_ListQueuesEmpty), &fx->list, &next,
+    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, s_ListQueuesEmpty, strlen(s_ListQueuesEmpty), &fx->items, &next,
                                               fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_int_equal(fx->list.n, 3);
+    assert_int_equal(fx->items.n, 3);
     const cJSON *q = tm_snapshot_find(fx->snap, ORDERS);
     assert_non_null(q);
     assert_string_equal(tm_json_str(q, "type", ""), "aws:sqs:queue");
     assert_string_equal(tm_json_str(q, "name", ""), "demo-orders");
-    assert_string_equal(s_attr(q, "url")->valuestring, "https://sqs.us-east-1.amazonaws.com/111122223333/demo-orders");
+    assert_string_equal(tm_test_aws_attr(q, "url")->valuestring,
+                        "https://sqs.us-east-1.amazonaws.com/111122223333/demo-orders");
     assert_non_null(tm_snapshot_find(fx->snap, "arn:aws:sqs:us-east-1:111122223333:demo-events.fifo"));
 
     const char *bad[] = {"<ListQueuesResponse><Other/></ListQueuesResponse>",     "<ListQueuesResult/>",
@@ -221,7 +175,7 @@ static void test_list_queues(void **state) {
                          "<!DOCTYPE x [<!ENTITY e \"x\">]><ListQueuesResponse/>", "{\"QueueUrls\":[]}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(
-            tm__aws_sqs_parse_queues(&fx->f, bad[i], strlen(bad[i]), &fx->list, &next, fx->errmsg, sizeof(fx->errmsg)),
+            tm__aws_sqs_parse_queues(&fx->f, bad[i], strlen(bad[i]), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
             TM_ERR_PARSE);
         assert_null(next);
         assert_non_null(strstr(fx->errmsg, "ListQueues"));
@@ -231,14 +185,14 @@ static void test_list_queues(void **state) {
                         "</QueueUrl><QueueUrl>https://sqs.us-east-1.amazonaws.com/111122223333/ok</QueueUrl>"
                         "</ListQueuesResult></ListQueuesResponse>";
     assert_int_equal(
-        tm__aws_sqs_parse_queues(&fx->f, mixed, strlen(mixed), &fx->list, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_sqs_parse_queues(&fx->f, mixed, strlen(mixed), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
     assert_int_equal(tm_snapshot_error_count(fx->snap), 2);
     assert_non_null(tm_snapshot_find(fx->snap, "arn:aws:sqs:us-east-1:111122223333:ok"));
 }
 
 static void test_queue_attributes(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.operation = "GetQueueAttributes";
     cJSON *q = NULL;
     assert_int_equal(tm_snapshot_resource(fx->snap, ORDERS, "aws:sqs:queue", "111122223333", "us-east-1", NULL, &q),
@@ -246,12 +200,12 @@ static void test_queue_attributes(void **state) {
     assert_int_equal(tm__aws_sqs_put_attributes(&fx->f, q, s_GetQueueAttributes, strlen(s_GetQueueAttributes),
                                                 fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_string_equal(s_attr(q, "kms_master_key_id")->valuestring, "alias/aws/sqs");
-    assert_true(cJSON_IsFalse(s_attr(q, "sqs_managed_sse")));
-    s_assert_json(
-        s_attr(q, "redrive_policy"),
+    assert_string_equal(tm_test_aws_attr(q, "kms_master_key_id")->valuestring, "alias/aws/sqs");
+    assert_true(cJSON_IsFalse(tm_test_aws_attr(q, "sqs_managed_sse")));
+    tm_test_aws_assert_json(
+        tm_test_aws_attr(q, "redrive_policy"),
         "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:111122223333:demo-orders-dlq\",\"maxReceiveCount\":5}");
-    const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(s_policy(q), "Statement"), 0);
+    const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(tm_test_aws_policy(q), "Statement"), 0);
     assert_string_equal(
         tm_json_str(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "Condition"), "ArnEquals"), "aws:SourceArn", ""),
         TOPIC);
@@ -260,19 +214,19 @@ static void test_queue_attributes(void **state) {
     assert_int_equal(tm__aws_sqs_put_attributes(&fx->f, q, s_GetQueueAttributesSse, strlen(s_GetQueueAttributesSse),
                                                 fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_true(cJSON_IsNull(s_attr(q, "kms_master_key_id")));
-    assert_true(cJSON_IsTrue(s_attr(q, "sqs_managed_sse")));
-    assert_true(cJSON_IsNull(s_attr(q, "redrive_policy")));
-    assert_true(tm_snapshot_is_unknown(s_policy(q)));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(q, "kms_master_key_id")));
+    assert_true(cJSON_IsTrue(tm_test_aws_attr(q, "sqs_managed_sse")));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(q, "redrive_policy")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_policy(q)));
     assert_int_equal(tm_snapshot_error_count(fx->snap), 1);
 
     const char *odd = "<GetQueueAttributesResponse><GetQueueAttributesResult><Attribute><Name>SqsManagedSseEnabled"
                       "</Name><Value>maybe</Value></Attribute><Attribute><Name>RedrivePolicy</Name><Value>[</Value>"
                       "</Attribute></GetQueueAttributesResult></GetQueueAttributesResponse>";
     assert_int_equal(tm__aws_sqs_put_attributes(&fx->f, q, odd, strlen(odd), fx->errmsg, sizeof(fx->errmsg)), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_attr(q, "sqs_managed_sse")));
-    assert_true(tm_snapshot_is_unknown(s_attr(q, "redrive_policy")));
-    assert_true(cJSON_IsNull(s_policy(q))); /* read, and there is none */
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(q, "sqs_managed_sse")));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_attr(q, "redrive_policy")));
+    assert_true(cJSON_IsNull(tm_test_aws_policy(q))); /* read, and there is none */
 
     const char *bad[] = {"<GetQueueAttributesResponse/>",
                          "<GetQueueAttributesResponse><GetQueueAttributesResult><Attribute><Name>Policy</Name>"
@@ -284,16 +238,16 @@ static void test_queue_attributes(void **state) {
 }
 
 static void test_topics_and_attributes(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.service = "sns";
     fx->f.operation = "ListTopics";
     char *next = NULL;
-    assert_int_equal(tm__aws_sns_parse_topics(&fx->f, s_ListTopics, strlen(s_ListTopics), &fx->list, &next, fx->errmsg,
+    assert_int_equal(tm__aws_sns_parse_topics(&fx->f, s_ListTopics, strlen(s_ListTopics), &fx->items, &next, fx->errmsg,
                                               sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "dG9waWNzMg==");
     free(next);
-    assert_int_equal(fx->list.n, 2);
+    assert_int_equal(fx->items.n, 2);
     cJSON *t = tm_snapshot_find(fx->snap, TOPIC);
     assert_non_null(t);
     assert_string_equal(tm_json_str(t, "type", ""), "aws:sns:topic");
@@ -303,22 +257,22 @@ static void test_topics_and_attributes(void **state) {
     assert_int_equal(tm__aws_sns_put_attributes(&fx->f, t, s_GetTopicAttributes, strlen(s_GetTopicAttributes),
                                                 fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_string_equal(tm_json_str(s_policy(t), "Id", ""), "__default_policy_ID");
-    assert_string_equal(s_attr(t, "kms_master_key_id")->valuestring, "alias/aws/sns");
+    assert_string_equal(tm_json_str(tm_test_aws_policy(t), "Id", ""), "__default_policy_ID");
+    assert_string_equal(tm_test_aws_attr(t, "kms_master_key_id")->valuestring, "alias/aws/sns");
 
     const char *nopolicy =
         "<GetTopicAttributesResponse><GetTopicAttributesResult><Attributes><entry><key>Owner</key>"
         "<value>1</value></entry></Attributes></GetTopicAttributesResult></GetTopicAttributesResponse>";
     assert_int_equal(tm__aws_sns_put_attributes(&fx->f, t, nopolicy, strlen(nopolicy), fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_true(cJSON_IsNull(s_policy(t)));
-    assert_true(cJSON_IsNull(s_attr(t, "kms_master_key_id")));
+    assert_true(cJSON_IsNull(tm_test_aws_policy(t)));
+    assert_true(cJSON_IsNull(tm_test_aws_attr(t, "kms_master_key_id")));
     const char *badpolicy = "<GetTopicAttributesResponse><GetTopicAttributesResult><Attributes><entry><key>Policy</key>"
                             "<value>{&quot;Version&quot;</value></entry></Attributes></GetTopicAttributesResult>"
                             "</GetTopicAttributesResponse>";
     assert_int_equal(
         tm__aws_sns_put_attributes(&fx->f, t, badpolicy, strlen(badpolicy), fx->errmsg, sizeof(fx->errmsg)), TM_OK);
-    assert_true(tm_snapshot_is_unknown(s_policy(t)));
+    assert_true(tm_snapshot_is_unknown(tm_test_aws_policy(t)));
 
     const char *bad[] = {"<ListTopicsResponse/>",
                          "<ListTopicsResponse><ListTopicsResult><NextToken><a/></NextToken>"
@@ -326,21 +280,21 @@ static void test_topics_and_attributes(void **state) {
                          "<ListTopicsResponse><ListTopicsResult>"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(
-            tm__aws_sns_parse_topics(&fx->f, bad[i], strlen(bad[i]), &fx->list, &next, fx->errmsg, sizeof(fx->errmsg)),
+            tm__aws_sns_parse_topics(&fx->f, bad[i], strlen(bad[i]), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
             TM_ERR_PARSE);
     const char *mixed = "<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>arn:aws:sqs:us-east-1:1:q"
                         "</TopicArn></member><member/><member><TopicArn>arn:aws:sns:us-east-1:1:t\u00e9</TopicArn>"
                         "</member></Topics></ListTopicsResult></ListTopicsResponse>";
     size_t before = tm_snapshot_error_count(fx->snap);
     assert_int_equal(
-        tm__aws_sns_parse_topics(&fx->f, mixed, strlen(mixed), &fx->list, &next, fx->errmsg, sizeof(fx->errmsg)),
+        tm__aws_sns_parse_topics(&fx->f, mixed, strlen(mixed), &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
         TM_OK);
     assert_int_equal(tm_snapshot_error_count(fx->snap), before + 2);
     assert_non_null(tm_snapshot_find(fx->snap, "arn:aws:sns:us-east-1:1:t\u00e9"));
 }
 
 static void test_subscriptions(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     cJSON *t = NULL, *alerts = NULL, *quiet = NULL;
     assert_int_equal(tm_snapshot_resource(fx->snap, TOPIC, "aws:sns:topic", "111122223333", "us-east-1", NULL, &t),
                      TM_OK);
@@ -362,19 +316,20 @@ static void test_subscriptions(void **state) {
     assert_int_equal(tm__aws_sns_put_subscriptions(t, subs), TM_OK);
     assert_int_equal(tm__aws_sns_put_subscriptions(alerts, subs), TM_OK);
     assert_int_equal(tm__aws_sns_put_subscriptions(quiet, subs), TM_OK);
-    const cJSON *list = s_attr(t, "subscriptions");
+    const cJSON *list = tm_test_aws_attr(t, "subscriptions");
     assert_int_equal(cJSON_GetArraySize(list), 4);
     /* Sorted by subscription ARN: PendingConfirmation first; the topic ARN is not repeated. */
-    s_assert_json(
+    tm_test_aws_assert_json(
         cJSON_GetArrayItem(list, 0),
         "{\"protocol\":\"email\",\"endpoint\":\"ops@example.com\",\"subscription_arn\":\"PendingConfirmation\"}");
-    assert_true(s_has_link(t, "delivers-to", ORDERS));
-    assert_true(s_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify"));
-    assert_true(s_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify:live"));
+    assert_true(tm_test_aws_has_link(t, "delivers-to", ORDERS));
+    assert_true(tm_test_aws_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify"));
+    assert_true(
+        tm_test_aws_has_link(t, "delivers-to", "arn:aws:lambda:us-east-1:111122223333:function:demo-notify:live"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "links")), 3);
-    assert_int_equal(cJSON_GetArraySize(s_attr(alerts, "subscriptions")), 1);
-    assert_true(s_has_link(alerts, "delivers-to", "arn:aws:sqs:us-east-1:111122223333:alerts-q"));
-    s_assert_json(s_attr(quiet, "subscriptions"), "[]");
+    assert_int_equal(cJSON_GetArraySize(tm_test_aws_attr(alerts, "subscriptions")), 1);
+    assert_true(tm_test_aws_has_link(alerts, "delivers-to", "arn:aws:sqs:us-east-1:111122223333:alerts-q"));
+    tm_test_aws_assert_json(tm_test_aws_attr(quiet, "subscriptions"), "[]");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(quiet, "links")), 0);
     cJSON_Delete(subs);
 
@@ -393,7 +348,7 @@ static void test_subscriptions(void **state) {
 }
 
 static void test_oversized_listing(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     struct tm_buf b;
     tm_buf_init(&b, 0);
     assert_int_equal(tm_buf_append_str(&b, "<ListQueuesResponse><ListQueuesResult>"), TM_OK);
@@ -403,9 +358,9 @@ static void test_oversized_listing(void **state) {
             TM_OK);
     assert_int_equal(tm_buf_append_str(&b, "</ListQueuesResult></ListQueuesResponse>"), TM_OK);
     char *next = NULL;
-    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, b.data, b.len, &fx->list, &next, fx->errmsg, sizeof(fx->errmsg)),
+    assert_int_equal(tm__aws_sqs_parse_queues(&fx->f, b.data, b.len, &fx->items, &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
-    assert_int_equal(fx->list.n, 20000);
+    assert_int_equal(fx->items.n, 20000);
     assert_int_equal(tm_snapshot_count(fx->snap), 20000);
     tm_buf_clean_up(&b);
 }
@@ -451,12 +406,12 @@ static void test_demo_account_denied(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_queue_arn, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_list_queues, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queue_attributes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_topics_and_attributes, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_subscriptions, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_listing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_arn, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_list_queues, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_attributes, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_topics_and_attributes, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_subscriptions, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_listing, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),
     };

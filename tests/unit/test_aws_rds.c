@@ -10,6 +10,8 @@
 
 #include "core/snapshot.h"
 #include "providers/aws/rds.h"
+#include "tests/support/aws_expect.h"
+#include "tests/support/aws_parse.h"
 
 #define ACCT "111122223333"
 #define NS "xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\""
@@ -49,51 +51,28 @@ static const char s_instances[] =
     "  <ResponseMetadata><RequestId>01b2685a-b978-11d3-f272-7cd6cce12cc5</RequestId></ResponseMetadata>\n"
     "</DescribeDBInstancesResponse>\n";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_sink sink;
-    char err[512];
-};
-
 static int s_setup(void **state) {
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_int_equal(tm_snapshot_new(&f->snap, "aws"), TM_OK);
-    f->sink = (struct tm_aws_sink){f->snap, "aws", ACCT, "eu-west-1"};
-    *state = f;
+    *state = tm_test_aws_parse_new("eu-west-1", "rds", NULL);
     return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *f = *state;
-    tm_snapshot_destroy(f->snap);
-    free(f);
-    return 0;
-}
-
-static void s_expect(const cJSON *res, const char *key, const char *json) {
-    char *got = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "attrs"), key));
-    if (!got || strcmp(got, json) != 0)
-        fail_msg("%s: got %s, want %s", key, got ? got : "(absent)", json);
-    free(got);
 }
 
 static void test_instances(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *marker = NULL;
     assert_int_equal(
-        tm__aws_rds_parse_instances(&f->sink, s_instances, strlen(s_instances), &marker, f->err, sizeof(f->err)),
+        tm__aws_rds_parse_instances(&f->sink, s_instances, strlen(s_instances), &marker, f->errmsg, sizeof(f->errmsg)),
         TM_OK);
     assert_string_equal(marker, "orders-db-marker");
     free(marker);
     const cJSON *db = tm_snapshot_find(f->snap, "arn:aws:rds:eu-west-1:" ACCT ":db:orders-db");
     assert_non_null(db);
-    s_expect(db, "publicly_accessible", "true");
-    s_expect(db, "endpoint", "\"orders-db.abcdefghijkl.eu-west-1.rds.amazonaws.com\"");
-    s_expect(db, "port", "5432");
-    s_expect(db, "engine", "\"postgres\"");
-    s_expect(db, "security_group_ids", "[\"sg-0d0ddb0ddbEXAMPLE\"]");
-    s_expect(db, "storage_encrypted", "false");
-    s_expect(db, "iam_database_authentication", "false");
+    tm_test_aws_expect_attr(db, "publicly_accessible", "true");
+    tm_test_aws_expect_attr(db, "endpoint", "\"orders-db.abcdefghijkl.eu-west-1.rds.amazonaws.com\"");
+    tm_test_aws_expect_attr(db, "port", "5432");
+    tm_test_aws_expect_attr(db, "engine", "\"postgres\"");
+    tm_test_aws_expect_attr(db, "security_group_ids", "[\"sg-0d0ddb0ddbEXAMPLE\"]");
+    tm_test_aws_expect_attr(db, "storage_encrypted", "false");
+    tm_test_aws_expect_attr(db, "iam_database_authentication", "false");
     char *links = cJSON_PrintUnformatted(cJSON_GetObjectItem(db, "links"));
     assert_string_equal(links, "[{\"kind\":\"protected-by\",\"to\":\"arn:aws:ec2:eu-west-1:" ACCT
                                ":security-group/sg-0d0ddb0ddbEXAMPLE\"}]");
@@ -101,13 +80,13 @@ static void test_instances(void **state) {
     /* Without an ARN in the answer (older API versions) it is built as AWS formats it; no endpoint yet. */
     const cJSON *c = tm_snapshot_find(f->snap, "arn:aws:rds:eu-west-1:" ACCT ":db:creating-db");
     assert_non_null(c);
-    s_expect(c, "endpoint", "null");
-    s_expect(c, "port", "null");
-    s_expect(c, "security_group_ids", "[]");
+    tm_test_aws_expect_attr(c, "endpoint", "null");
+    tm_test_aws_expect_attr(c, "port", "null");
+    tm_test_aws_expect_attr(c, "security_group_ids", "[]");
 }
 
 static void test_snapshots_and_restore(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     static const char snaps[] =
         "<DescribeDBSnapshotsResponse " NS ">\n"
         "  <DescribeDBSnapshotsResult>\n"
@@ -145,12 +124,12 @@ static void test_snapshots_and_restore(void **state) {
     cJSON *ids = cJSON_CreateArray();
     char *marker = NULL;
     assert_int_equal(
-        tm__aws_rds_parse_snapshots(&f->sink, false, ids, snaps, strlen(snaps), &marker, f->err, sizeof(f->err)),
+        tm__aws_rds_parse_snapshots(&f->sink, false, ids, snaps, strlen(snaps), &marker, f->errmsg, sizeof(f->errmsg)),
         TM_OK);
     assert_null(marker);
-    assert_int_equal(
-        tm__aws_rds_parse_snapshots(&f->sink, true, ids, clusters, strlen(clusters), &marker, f->err, sizeof(f->err)),
-        TM_OK);
+    assert_int_equal(tm__aws_rds_parse_snapshots(&f->sink, true, ids, clusters, strlen(clusters), &marker, f->errmsg,
+                                                 sizeof(f->errmsg)),
+                     TM_OK);
     assert_string_equal(marker, "m2");
     free(marker);
     char *s = cJSON_PrintUnformatted(ids);
@@ -161,11 +140,11 @@ static void test_snapshots_and_restore(void **state) {
     cJSON_Delete(ids);
     const cJSON *sn = tm_snapshot_find(f->snap, "arn:aws:rds:eu-west-1:" ACCT ":snapshot:orders-2024-01");
     assert_string_equal(cJSON_GetObjectItem(sn, "type")->valuestring, "aws:rds:snapshot");
-    s_expect(sn, "encrypted", "false");
+    tm_test_aws_expect_attr(sn, "encrypted", "false");
     const cJSON *cs =
         tm_snapshot_find(f->snap, "arn:aws:rds:eu-west-1:" ACCT ":cluster-snapshot:rds:analytics-2024-01-01");
     assert_string_equal(cJSON_GetObjectItem(cs, "type")->valuestring, "aws:rds:cluster-snapshot");
-    s_expect(cs, "encrypted", "true");
+    tm_test_aws_expect_attr(cs, "encrypted", "true");
 
     static const char pub[] =
         "<DescribeDBSnapshotAttributesResponse " NS ">\n"
@@ -184,7 +163,7 @@ static void test_snapshots_and_restore(void **state) {
         "  <ResponseMetadata><RequestId>33cde6e1-3c55-11e6-a3b3-example</RequestId></ResponseMetadata>\n"
         "</DescribeDBSnapshotAttributesResponse>\n";
     cJSON *v = NULL;
-    assert_int_equal(tm__aws_rds_parse_restore(&v, false, pub, strlen(pub), f->err, sizeof(f->err)), TM_OK);
+    assert_int_equal(tm__aws_rds_parse_restore(&v, false, pub, strlen(pub), f->errmsg, sizeof(f->errmsg)), TM_OK);
     s = cJSON_PrintUnformatted(v);
     assert_string_equal(s, "[\"all\",\"444455556666\"]");
     free(s);
@@ -197,52 +176,55 @@ static void test_snapshots_and_restore(void **state) {
                                "<DBClusterSnapshotIdentifier>x</DBClusterSnapshotIdentifier>"
                                "</DBClusterSnapshotAttributesResult></DescribeDBClusterSnapshotAttributesResult>"
                                "</DescribeDBClusterSnapshotAttributesResponse>";
-    assert_int_equal(tm__aws_rds_parse_restore(&v, true, priv, strlen(priv), f->err, sizeof(f->err)), TM_OK);
+    assert_int_equal(tm__aws_rds_parse_restore(&v, true, priv, strlen(priv), f->errmsg, sizeof(f->errmsg)), TM_OK);
     assert_int_equal(cJSON_GetArraySize(v), 0);
     cJSON_Delete(v);
     /* The cluster answer is not a DB snapshot answer. */
-    assert_int_equal(tm__aws_rds_parse_restore(&v, false, priv, strlen(priv), f->err, sizeof(f->err)), TM_ERR_PARSE);
+    assert_int_equal(tm__aws_rds_parse_restore(&v, false, priv, strlen(priv), f->errmsg, sizeof(f->errmsg)),
+                     TM_ERR_PARSE);
     assert_null(v);
 }
 
 static void test_adversarial(void **state) {
-    struct fixture *f = *state;
+    struct tm_test_aws_parse *f = *state;
     char *marker = NULL;
     for (size_t cut = 0; cut < strlen(s_instances); cut += 11)
-        assert_int_equal(tm__aws_rds_parse_instances(&f->sink, s_instances, cut, &marker, f->err, sizeof(f->err)),
+        assert_int_equal(tm__aws_rds_parse_instances(&f->sink, s_instances, cut, &marker, f->errmsg, sizeof(f->errmsg)),
                          TM_ERR_PARSE);
     static const char bad_port[] = "<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance>"
                                    "<DBInstanceIdentifier>x</DBInstanceIdentifier><Endpoint><Port>99999999999999999999"
                                    "</Port></Endpoint></DBInstance></DBInstances></DescribeDBInstancesResult>"
                                    "</DescribeDBInstancesResponse>";
-    assert_int_equal(tm__aws_rds_parse_instances(&f->sink, bad_port, strlen(bad_port), &marker, f->err, sizeof(f->err)),
-                     TM_ERR_PARSE);
+    assert_int_equal(
+        tm__aws_rds_parse_instances(&f->sink, bad_port, strlen(bad_port), &marker, f->errmsg, sizeof(f->errmsg)),
+        TM_ERR_PARSE);
     static const char bad_arn[] = "<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance>"
                                   "<DBInstanceIdentifier>x</DBInstanceIdentifier><DBInstanceArn>db:x</DBInstanceArn>"
                                   "</DBInstance></DBInstances></DescribeDBInstancesResult>"
                                   "</DescribeDBInstancesResponse>";
-    assert_int_equal(tm__aws_rds_parse_instances(&f->sink, bad_arn, strlen(bad_arn), &marker, f->err, sizeof(f->err)),
-                     TM_ERR_PARSE);
+    assert_int_equal(
+        tm__aws_rds_parse_instances(&f->sink, bad_arn, strlen(bad_arn), &marker, f->errmsg, sizeof(f->errmsg)),
+        TM_ERR_PARSE);
     static const char no_id[] = "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot>"
                                 "<Encrypted>true</Encrypted></DBSnapshot></DBSnapshots></DescribeDBSnapshotsResult>"
                                 "</DescribeDBSnapshotsResponse>";
     cJSON *ids = cJSON_CreateArray();
     assert_int_equal(
-        tm__aws_rds_parse_snapshots(&f->sink, false, ids, no_id, strlen(no_id), &marker, f->err, sizeof(f->err)),
+        tm__aws_rds_parse_snapshots(&f->sink, false, ids, no_id, strlen(no_id), &marker, f->errmsg, sizeof(f->errmsg)),
         TM_ERR_PARSE);
     cJSON_Delete(ids);
     cJSON *v = NULL;
     static const char missing[] = "<DescribeDBSnapshotAttributesResponse><DescribeDBSnapshotAttributesResult>"
                                   "</DescribeDBSnapshotAttributesResult></DescribeDBSnapshotAttributesResponse>";
-    assert_int_equal(tm__aws_rds_parse_restore(&v, false, missing, strlen(missing), f->err, sizeof(f->err)),
+    assert_int_equal(tm__aws_rds_parse_restore(&v, false, missing, strlen(missing), f->errmsg, sizeof(f->errmsg)),
                      TM_ERR_PARSE);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_instances, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_snapshots_and_restore, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_adversarial, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_instances, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshots_and_restore, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_adversarial, s_setup, tm_test_aws_parse_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,7 +166,7 @@ static void test_recorded_files_load_in_mockcloud(void **state) {
     assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
     assert_int_equal(c.done, 4);
     t->close(t);
-    assert_int_equal(fake.closed, 1);
+    assert_int_equal(fake.queue.closed, 1);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 
     struct tm_snapshot *snap = NULL;

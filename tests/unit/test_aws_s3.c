@@ -14,6 +14,7 @@
 #include "providers/aws/s3.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fixtures.h"
+#include "tests/support/aws_parse.h"
 
 /* Answers as S3 and S3 Control send them (REST-XML with the 2006-03-01 and 2018-08-20 namespaces;
  * grantee types as xsi:type attributes; a bucket policy as the raw JSON body; an access point policy
@@ -127,42 +128,9 @@ static const char s_AccessPointPolicy[] =
     "&quot;:&quot;arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics/object/*&quot;}]}"
     "</Policy></GetAccessPointPolicyResult>";
 
-struct fixture {
-    struct tm_snapshot *snap;
-    struct tm_aws_facts f;
-    struct tm_aws_strv names;
-    struct tm_aws_strv arns;
-    char errmsg[256];
-};
-
 static int s_setup(void **state) {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    assert_int_equal(tm_snapshot_new(&fx->snap, "aws"), TM_OK);
-    fx->f.snap = fx->snap;
-    fx->f.partition = "aws";
-    fx->f.account = "111122223333";
-    fx->f.region = "global";
-    fx->f.service = "s3";
-    fx->f.operation = "ListBuckets";
-    *state = fx;
+    *state = tm_test_aws_parse_new("global", "s3", "ListBuckets");
     return 0;
-}
-
-static int s_teardown(void **state) {
-    struct fixture *fx = *state;
-    tm__aws_strv_clean_up(&fx->names);
-    tm__aws_strv_clean_up(&fx->arns);
-    tm_snapshot_destroy(fx->snap);
-    free(fx);
-    return 0;
-}
-
-static void s_assert_json(const cJSON *v, const char *want) {
-    char *s = cJSON_PrintUnformatted(v);
-    assert_non_null(s);
-    assert_string_equal(s, want);
-    free(s);
 }
 
 /* Runs a fact parser that must fail with TM_ERR_PARSE and leave nothing behind. */
@@ -175,7 +143,7 @@ static void s_assert_rejects(tm_aws_fact_parse_fn parse, const char *body, const
 }
 
 static void test_list_buckets(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     assert_int_equal(tm__aws_s3_parse_buckets(&fx->f, s_ListBuckets, strlen(s_ListBuckets), &fx->names, fx->errmsg,
                                               sizeof(fx->errmsg)),
                      TM_OK);
@@ -207,7 +175,7 @@ static void test_list_buckets(void **state) {
 }
 
 static void test_location(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     char region[32];
     assert_int_equal(tm__aws_s3_parse_location(region, sizeof(region), s_LocationEu, strlen(s_LocationEu), fx->errmsg,
                                                sizeof(fx->errmsg)),
@@ -237,7 +205,7 @@ static void test_acl(void **state) {
     char errmsg[256];
     assert_int_equal(tm__aws_s3_parse_acl(&acl, s_AclPublicRead, strlen(s_AclPublicRead), errmsg, sizeof(errmsg)),
                      TM_OK);
-    s_assert_json(
+    tm_test_aws_assert_json(
         acl,
         "{\"owner\":{\"id\":\"63014bbe1afae0fe9a497aed2b718783681fadc3b6c05d3a57bf084dacee0672\",\"display_name\":"
         "\"aws-acme-demo\"},\"grants\":[{\"grantee\":{\"type\":\"CanonicalUser\",\"id\":\"63014bbe1afae0fe9a497aed2b"
@@ -271,8 +239,8 @@ static void test_small_facts(void **state) {
     assert_int_equal(tm__aws_s3_parse_public_access_block(&v, s_PublicAccessBlock, strlen(s_PublicAccessBlock), errmsg,
                                                           sizeof(errmsg)),
                      TM_OK);
-    s_assert_json(v, "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":false,"
-                     "\"RestrictPublicBuckets\":false}");
+    tm_test_aws_assert_json(v, "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":false,"
+                               "\"RestrictPublicBuckets\":false}");
     cJSON_Delete(v);
     /* The account's, from S3 Control, has another namespace and the same shape. */
     assert_int_equal(tm__aws_s3_parse_public_access_block(&v, s_AccountPublicAccessBlock,
@@ -294,12 +262,12 @@ static void test_small_facts(void **state) {
 
     assert_int_equal(tm__aws_s3_parse_policy_status(&v, s_PolicyStatus, strlen(s_PolicyStatus), errmsg, sizeof(errmsg)),
                      TM_OK);
-    s_assert_json(v, "{\"is_public\":false}");
+    tm_test_aws_assert_json(v, "{\"is_public\":false}");
     cJSON_Delete(v);
     const char *ap_status = "<GetAccessPointPolicyStatusResult><PolicyStatus><IsPublic>true</IsPublic></PolicyStatus>"
                             "</GetAccessPointPolicyStatusResult>";
     assert_int_equal(tm__aws_s3_parse_policy_status(&v, ap_status, strlen(ap_status), errmsg, sizeof(errmsg)), TM_OK);
-    s_assert_json(v, "{\"is_public\":true}");
+    tm_test_aws_assert_json(v, "{\"is_public\":true}");
     cJSON_Delete(v);
     s_assert_rejects(tm__aws_s3_parse_policy_status, "<PolicyStatus><IsPublic>TRUE</IsPublic></PolicyStatus>",
                      "GetBucketPolicyStatus");
@@ -317,14 +285,15 @@ static void test_website(void **state) {
     cJSON *v = NULL;
     char errmsg[256];
     assert_int_equal(tm__aws_s3_parse_website(&v, s_Website, strlen(s_Website), errmsg, sizeof(errmsg)), TM_OK);
-    s_assert_json(v,
-                  "{\"index_document\":\"index.html\",\"error_document\":\"error.html\",\"redirect_all_requests_to\":"
-                  "null,\"routing_rules\":1}");
+    tm_test_aws_assert_json(
+        v, "{\"index_document\":\"index.html\",\"error_document\":\"error.html\",\"redirect_all_requests_to\":"
+           "null,\"routing_rules\":1}");
     cJSON_Delete(v);
     assert_int_equal(tm__aws_s3_parse_website(&v, s_WebsiteRedirect, strlen(s_WebsiteRedirect), errmsg, sizeof(errmsg)),
                      TM_OK);
-    s_assert_json(v, "{\"index_document\":null,\"error_document\":null,\"redirect_all_requests_to\":{\"host_name\":"
-                     "\"www.example.com\",\"protocol\":\"https\"},\"routing_rules\":0}");
+    tm_test_aws_assert_json(
+        v, "{\"index_document\":null,\"error_document\":null,\"redirect_all_requests_to\":{\"host_name\":"
+           "\"www.example.com\",\"protocol\":\"https\"},\"routing_rules\":0}");
     cJSON_Delete(v);
     s_assert_rejects(
         tm__aws_s3_parse_website,
@@ -335,17 +304,17 @@ static void test_website(void **state) {
 }
 
 static void test_access_points(void **state) {
-    struct fixture *fx = *state;
+    struct tm_test_aws_parse *fx = *state;
     fx->f.region = "us-east-1";
     fx->f.operation = "ListAccessPoints";
     char *next = NULL;
     /* The answer names the access points of two buckets: only this bucket's are kept. */
     assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "demo-customer-data", s_AccessPoints,
-                                                    strlen(s_AccessPoints), &fx->arns, &fx->names, &next, fx->errmsg,
+                                                    strlen(s_AccessPoints), &fx->items, &fx->names, &next, fx->errmsg,
                                                     sizeof(fx->errmsg)),
                      TM_OK);
     assert_null(next);
-    assert_int_equal(fx->arns.n, 1);
+    assert_int_equal(fx->items.n, 1);
     assert_string_equal(fx->names.v[0], "customer-data-analytics");
     const cJSON *ap =
         tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics");
@@ -356,12 +325,12 @@ static void test_access_points(void **state) {
     assert_string_equal(tm_json_str(attrs, "bucket", ""), "demo-customer-data");
     assert_string_equal(tm_json_str(attrs, "network_origin", ""), "VPC");
     assert_string_equal(tm_json_str(attrs, "vpc_id", ""), "vpc-0c2d9e4f8a1b3c5d7");
-    s_assert_json(cJSON_GetObjectItem(ap, "links"),
-                  "[{\"kind\":\"member-of\",\"to\":\"arn:aws:s3:::demo-customer-data\"}]");
+    tm_test_aws_assert_json(cJSON_GetObjectItem(ap, "links"),
+                            "[{\"kind\":\"member-of\",\"to\":\"arn:aws:s3:::demo-customer-data\"}]");
     assert_null(tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads"));
 
     /* Without a filter every access point is recorded; an Internet one has no VPC. */
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, NULL, s_AccessPoints, strlen(s_AccessPoints), &fx->arns,
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, NULL, s_AccessPoints, strlen(s_AccessPoints), &fx->items,
                                                     &fx->names, &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     const cJSON *mk = tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads");
@@ -369,7 +338,7 @@ static void test_access_points(void **state) {
 
     const char *paged = "<ListAccessPointsResult><AccessPointList/><NextToken>bmV4dA==</NextToken>"
                         "</ListAccessPointsResult>";
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", paged, strlen(paged), &fx->arns, &fx->names, &next,
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", paged, strlen(paged), &fx->items, &fx->names, &next,
                                                     fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "bmV4dA==");
@@ -378,12 +347,12 @@ static void test_access_points(void **state) {
                         "<AccessPointArn>arn:aws:s3:us-east-1:1:bucket/x</AccessPointArn></AccessPoint>"
                         "</AccessPointList></ListAccessPointsResult>";
     size_t before = tm_snapshot_error_count(fx->snap);
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", mixed, strlen(mixed), &fx->arns, &fx->names, &next,
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", mixed, strlen(mixed), &fx->items, &fx->names, &next,
                                                     fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_int_equal(tm_snapshot_error_count(fx->snap), before + 1);
     const char *bad = "<ListAccessPointsResult><NextToken><a/></NextToken></ListAccessPointsResult>";
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", bad, strlen(bad), &fx->arns, &fx->names, &next,
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", bad, strlen(bad), &fx->items, &fx->names, &next,
                                                     fx->errmsg, sizeof(fx->errmsg)),
                      TM_ERR_PARSE);
 
@@ -464,12 +433,12 @@ static void test_demo_account_denied(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_list_buckets, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_location, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_list_buckets, s_setup, tm_test_aws_parse_teardown),
+        cmocka_unit_test_setup_teardown(test_location, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_acl),
         cmocka_unit_test(test_small_facts),
         cmocka_unit_test(test_website),
-        cmocka_unit_test_setup_teardown(test_access_points, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_access_points, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_demo_account),
         cmocka_unit_test(test_demo_account_denied),
     };

@@ -228,8 +228,8 @@ static int s_scan(struct run *r, struct tm_aws_scan_options *opts) {
     assert_int_equal(tm_aws_scan_start(r->scan), TM_OK);
     assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
     assert_true(tm_aws_scan_finished(r->scan));
-    assert_int_equal(r->fake.closed, 1);
-    assert_int_equal(r->fake.in_flight, 0);
+    assert_int_equal(r->fake.queue.closed, 1);
+    assert_int_equal(r->fake.queue.in_flight, 0);
     int status = tm_aws_scan_status(r->scan, err, sizeof(err));
     if (status == TM_OK)
         assert_int_equal(tm_snapshot_serialize(r->snap, &r->text, err, sizeof(err)), TM_OK);
@@ -301,8 +301,8 @@ static void test_full_scan(void **state) {
     assert_int_equal(tm_snapshot_count(s), 7);
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "DescribeInstances"), 3); /* 2 pages + eu-west-1 */
     assert_int_equal(tm_test_aws_fake_count(&r.fake, "GetAccountAuthorizationDetails"), 2);
-    assert_true(r.fake.max_in_flight <= 4);
-    assert_true(r.fake.max_in_flight > 1);
+    assert_true(r.fake.queue.max_in_flight <= 4);
+    assert_true(r.fake.queue.max_in_flight > 1);
 
     struct tm_aws_progress p;
     tm_aws_scan_progress(r.scan, &p);
@@ -323,7 +323,7 @@ static void test_deterministic_across_concurrency(void **state) {
         s_prepare(&r, NULL, 0);
         struct tm_aws_scan_options opts = {.concurrency = conc[i]};
         assert_int_equal(s_scan(&r, &opts), TM_OK);
-        assert_true(r.fake.max_in_flight <= (size_t)conc[i]);
+        assert_true(r.fake.queue.max_in_flight <= (size_t)conc[i]);
         texts[i] = r.text;
         r.text = NULL;
         s_finish(&r);

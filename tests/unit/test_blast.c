@@ -447,6 +447,61 @@ static void test_reuse(void **state) {
                         " -holds-token-of-> " ORDERS_ROLE " | " ORDERS_ROLE " -can-read-> " ORDERS_DATA);
 }
 
+/* tests/data/snapshots/blast-memo.json: member tests are remembered by the policies that decide them, so
+ * administrators share answers; but admin-b and admin-f each deny one bucket, and the key that names admin-a only is
+ * not anyone else's, whatever order they are asked in, on one engine. */
+static const char *s_memo_ids(struct tm_test_analysis *t, struct tm_blast *b, const char *role, char *buf, size_t len) {
+    char from[128], err[256];
+    snprintf(from, sizeof(from), "arn:aws:iam::" A ":role/%s", role);
+    struct tm_blast_source src;
+    if (tm_blast_resolve(&src, t->graph, from, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    size_t n = 0, used = 0;
+    const struct tm_blast_hit *hits = tm_blast_hits(b, &n);
+    buf[0] = '\0';
+    /* Sorted by node: node order is id order. */
+    for (uint32_t v = 0; v < tm_graph_node_count(t->graph); v++)
+        for (size_t i = 0; i < n; i++)
+            if (hits[i].node == v)
+                used +=
+                    (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", tm_graph_node(t->graph, v)->id);
+    return buf;
+}
+
+static void test_memo_sharing(void **state) {
+    (void)state;
+    struct tm_test_analysis t;
+    tm_test_analysis_load(&t, "blast-memo.json");
+#define ROLE(n) "arn:aws:iam::" A ":role/" n
+#define TAIL " arn:aws:iam::" A ":root"
+#define KEY_ID " arn:aws:kms:" R ":" A ":key/0a1b2c3d-0000-4000-8000-0000000000aa"
+    static const char *const names[] = {"admin-a", "admin-b", "admin-c", "admin-f"};
+    static const char *const want[] = {
+        "admin:" A " " ROLE("admin-b") " " ROLE("admin-c") " " ROLE("admin-f") TAIL KEY_ID
+        " arn:aws:s3:::data-bucket arn:aws:s3:::logs-bucket",
+        "admin:" A " " ROLE("admin-a") " " ROLE("admin-c") " " ROLE("admin-f") TAIL " arn:aws:s3:::data-bucket",
+        "admin:" A " " ROLE("admin-a") " " ROLE("admin-b") " " ROLE("admin-f") TAIL
+        " arn:aws:s3:::data-bucket arn:aws:s3:::logs-bucket",
+        "admin:" A " " ROLE("admin-a") " " ROLE("admin-b") " " ROLE("admin-c") TAIL " arn:aws:s3:::logs-bucket",
+    };
+#undef ROLE
+#undef TAIL
+#undef KEY_ID
+    static const size_t orders[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}};
+    for (size_t o = 0; o < 4; o++) {
+        struct tm_blast *b = NULL;
+        assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
+        for (size_t k = 0; k < 4; k++) {
+            char buf[2048];
+            size_t who = orders[o][k];
+            assert_string_equal(s_memo_ids(&t, b, names[who], buf, sizeof(buf)), want[who]);
+        }
+        tm_blast_destroy(b);
+    }
+    tm_test_analysis_clean_up(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_internet_through_function, s_setup, s_teardown),
@@ -460,6 +515,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_resolve_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_outputs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reuse, s_setup, s_teardown),
+        cmocka_unit_test(test_memo_sharing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

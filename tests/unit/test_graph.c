@@ -493,6 +493,81 @@ static void test_trust_sets(void **state) {
     assert_true(in_set);
 }
 
+/* tm_graph_edge_jewels says, for every edge, what asking tm_graph_edge_members, tm_graph_is_crown_jewel and
+ * tm_graph_edge_touches_data member by member says. */
+struct s_jewel_list {
+    uint32_t node[4096];
+    uint8_t access[4096];
+    size_t n;
+    size_t stop_after; /* 0: never stop */
+};
+
+static int s_jewel_seen(uint32_t node, bool read, bool write, void *user_data) {
+    struct s_jewel_list *l = user_data;
+    assert_true(read || write);
+    assert_true(l->n < 4096);
+    l->node[l->n] = node;
+    l->access[l->n] = (uint8_t)((read ? 1 : 0) | (write ? 2 : 0));
+    l->n++;
+    return l->stop_after && l->n == l->stop_after ? 7 : 0;
+}
+
+struct s_member_check {
+    const struct tm_graph *g;
+    const struct tm_graph_edge *e;
+    struct s_jewel_list *want;
+};
+
+static int s_jewel_by_hand(uint32_t node, void *user_data) {
+    struct s_member_check *c = user_data;
+    if (!tm_graph_is_crown_jewel(c->g, node) || tm_graph_node(c->g, node)->kind != TM_GRAPH_NODE_RESOURCE)
+        return 0;
+    bool read = tm_graph_edge_touches_data(c->g, c->e, node, false);
+    bool write = tm_graph_edge_touches_data(c->g, c->e, node, true);
+    return read || write ? s_jewel_seen(node, read, write, c->want) : 0;
+}
+
+static size_t s_check_edge_jewels(const struct tm_graph *g) {
+    size_t with_jewels = 0;
+    static struct s_jewel_list got, want;
+    for (size_t i = 0; i < tm_graph_edge_count(g); i++) {
+        const struct tm_graph_edge *e = tm_graph_edge(g, (uint32_t)i);
+        got.n = want.n = 0;
+        got.stop_after = want.stop_after = 0;
+        struct s_member_check c = {g, e, &want};
+        assert_int_equal(tm_graph_edge_members(g, e, s_jewel_by_hand, &c), TM_OK);
+        assert_int_equal(tm_graph_edge_jewels(g, e, s_jewel_seen, &got), TM_OK);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.node, want.node, got.n * sizeof(got.node[0]));
+        assert_memory_equal(got.access, want.access, got.n);
+        with_jewels += got.n > 0;
+        if (got.n > 1) {
+            /* A non-zero return stops the walk and is returned. */
+            got.n = 0;
+            got.stop_after = 1;
+            assert_int_equal(tm_graph_edge_jewels(g, e, s_jewel_seen, &got), 7);
+            assert_int_equal(got.n, 1);
+        }
+    }
+    return with_jewels;
+}
+
+static void test_edge_jewels(void **state) {
+    struct tm_test_analysis *t = *state;
+    assert_true(s_check_edge_jewels(t->graph) > 0);
+    /* And on a generated account, where sets hold many members. */
+    struct tm_snapshot *snap = NULL;
+    struct tm_synth_counts counts;
+    assert_int_equal(tm_test_synth_snapshot(&snap, 1000, 7, &counts), TM_OK);
+    struct tm_graph *g = NULL;
+    struct tm_graph_options o = {.actions = t->actions, .privesc = t->privesc};
+    assert_int_equal(tm_graph_build(&g, snap, &o, NULL, 0), TM_OK);
+    assert_true(s_check_edge_jewels(g) > 10);
+    tm_graph_destroy(g);
+    tm_snapshot_destroy(snap);
+    assert_int_equal(tm_graph_edge_jewels(NULL, NULL, s_jewel_seen, NULL), TM_ERR_INVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
@@ -507,6 +582,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_deterministic, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_sets, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_scale_linear, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_edge_jewels, s_setup, s_teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_build_errors),
     };

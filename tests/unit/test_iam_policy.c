@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +23,132 @@
 #include "analyzers/iam/iam_int.h"
 #include "analyzers/iam/policy.h"
 #include "core/buf.h"
+#include "core/json.h"
+#include "core/str.h"
 
 static char s_err[1024];
 
+/* ---- parsing from a tree gives what parsing the tree's compact text gives ---- */
+
+static void s_same_str(const char *a, const char *b) {
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void s_same_pat(const struct tm__iam_pat *a, const struct tm__iam_pat *b) {
+    s_same_str(a->text, b->text);
+    s_same_str(a->enc, b->enc);
+    assert_int_equal(a->has_vars, b->has_vars);
+    assert_int_equal(a->any, b->any);
+    assert_int_equal(a->service_len, b->service_len);
+    assert_int_equal(a->service == NULL, b->service == NULL);
+    if (a->service)
+        assert_memory_equal(a->service, b->service, a->service_len);
+}
+
+static void s_same_cond(const struct tm__iam_cond *a, const struct tm__iam_cond *b) {
+    s_same_str(a->op_text, b->op_text);
+    s_same_str(a->base_name, b->base_name);
+    assert_int_equal(a->op, b->op);
+    assert_int_equal(a->negated, b->negated);
+    assert_int_equal(a->if_exists, b->if_exists);
+    assert_int_equal(a->set_op, b->set_op);
+    s_same_str(a->key, b->key);
+    s_same_str(a->key_lc, b->key_lc);
+    assert_int_equal(a->n_values, b->n_values);
+    for (size_t i = 0; i < a->n_values; i++) {
+        const struct tm__iam_cvalue *x = &a->values[i], *y = &b->values[i];
+        s_same_str(x->text, y->text);
+        s_same_str(a->value_texts[i], b->value_texts[i]);
+        assert_int_equal(x->has_vars, y->has_vars);
+        s_same_str(x->enc, y->enc);
+        assert_memory_equal(&x->num, &y->num, sizeof(x->num));
+        assert_int_equal(x->date_ms, y->date_ms);
+        assert_int_equal(x->boolean, y->boolean);
+        assert_int_equal(x->ip.family, y->ip.family);
+        assert_int_equal(x->ip.prefix, y->ip.prefix);
+        assert_memory_equal(x->ip.addr, y->ip.addr, sizeof(x->ip.addr));
+        assert_int_equal(x->bin_len, y->bin_len);
+        if (x->bin_len)
+            assert_memory_equal(x->bin, y->bin, x->bin_len);
+    }
+}
+
+/* Two parses of one document: equal field by field, compiled forms included. */
+static void s_same_policy(const struct tm_iam_policy *a, const struct tm_iam_policy *b) {
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->version, b->version);
+    s_same_str(a->id, b->id);
+    s_same_str(a->text, b->text);
+    assert_int_equal(a->text_len, b->text_len);
+    assert_int_equal(a->n_stmts, b->n_stmts);
+    for (size_t i = 0; i < a->n_stmts; i++) {
+        const struct tm__iam_stmt *x = &a->stmts[i], *y = &b->stmts[i];
+        assert_int_equal(x->index, y->index);
+        s_same_str(x->sid, y->sid);
+        assert_int_equal(x->effect, y->effect);
+        assert_int_equal(x->not_action, y->not_action);
+        assert_int_equal(x->n_actions, y->n_actions);
+        for (size_t k = 0; k < x->n_actions; k++) {
+            s_same_pat(&x->actions[k], &y->actions[k]);
+            s_same_str(x->action_texts[k], y->action_texts[k]);
+        }
+        assert_int_equal(x->has_resource, y->has_resource);
+        assert_int_equal(x->not_resource, y->not_resource);
+        assert_int_equal(x->n_resources, y->n_resources);
+        for (size_t k = 0; k < x->n_resources; k++) {
+            s_same_pat(&x->resources[k], &y->resources[k]);
+            s_same_str(x->resource_texts[k], y->resource_texts[k]);
+        }
+        assert_int_equal(x->principal_mode, y->principal_mode);
+        assert_int_equal(x->n_principals, y->n_principals);
+        for (size_t k = 0; k < x->n_principals; k++) {
+            assert_int_equal(x->principals[k].type, y->principals[k].type);
+            assert_int_equal(x->principals[k].aws_kind, y->principals[k].aws_kind);
+            s_same_str(x->principals[k].value, y->principals[k].value);
+            s_same_str(x->principals[k].account, y->principals[k].account);
+        }
+        assert_int_equal(x->n_conds, y->n_conds);
+        for (size_t k = 0; k < x->n_conds; k++)
+            s_same_cond(&x->conds[k], &y->conds[k]);
+        s_same_str(x->json, y->json);
+    }
+}
+
+/* tm_iam_policy_parse_json(tree) against tm_iam_policy_parse(compact text of tree): the same policy, or the
+ * same error. */
+static void s_check_tree(const cJSON *tree, enum tm_iam_policy_kind kind) {
+    char *text = cJSON_PrintUnformatted(tree);
+    assert_non_null(text);
+    struct tm_iam_policy *a = NULL, *b = NULL;
+    char ea[1024] = "", eb[1024] = "";
+    int ra = tm_iam_policy_parse(&a, text, strlen(text), kind, ea, sizeof(ea));
+    int rb = tm_iam_policy_parse_json(&b, tree, kind, eb, sizeof(eb));
+    if (ra != rb)
+        fail_msg("%s: from text %d (%s), from the tree %d (%s)", text, ra, ea, rb, eb);
+    assert_string_equal(ea, eb);
+    if (!ra)
+        s_same_policy(a, b);
+    else
+        assert_null(b);
+    tm_iam_policy_destroy(a);
+    tm_iam_policy_destroy(b);
+    cJSON_free(text);
+}
+
+/* Every document this file parses is parsed from its tree as well, when it is JSON at all. */
+static void s_check_text_as_tree(const char *json, enum tm_iam_policy_kind kind) {
+    cJSON *tree = cJSON_Parse(json);
+    if (!tree)
+        return;
+    s_check_tree(tree, kind);
+    cJSON_Delete(tree);
+}
+
 static struct tm_iam_policy *s_parse(const char *json, enum tm_iam_policy_kind kind) {
+    s_check_text_as_tree(json, kind);
     struct tm_iam_policy *p = NULL;
     int rc = tm_iam_policy_parse(&p, json, strlen(json), kind, s_err, sizeof(s_err));
     if (rc)
@@ -33,6 +158,7 @@ static struct tm_iam_policy *s_parse(const char *json, enum tm_iam_policy_kind k
 
 /* Parsing must fail with TM_ERR_PARSE and an error containing every fragment given. */
 static void s_parse_fails(const char *json, enum tm_iam_policy_kind kind, const char *frag1, const char *frag2) {
+    s_check_text_as_tree(json, kind);
     struct tm_iam_policy *p = NULL;
     int rc = tm_iam_policy_parse(&p, json, strlen(json), kind, s_err, sizeof(s_err));
     assert_null(p);
@@ -697,6 +823,306 @@ static void test_context_keys_case_insensitive(void **state) {
     tm_iam_context_clean_up(&ctx);
 }
 
+/* ---- parsing from a tree, and the cache ---- */
+
+static enum tm_iam_policy_kind s_kind_of(const char *key) {
+    if (strcmp(key, "trust") == 0)
+        return TM_IAM_POLICY_TRUST;
+    if (strcmp(key, "resource") == 0)
+        return TM_IAM_POLICY_RESOURCE;
+    if (strcmp(key, "scps") == 0)
+        return TM_IAM_POLICY_SCP;
+    if (strcmp(key, "rcps") == 0)
+        return TM_IAM_POLICY_RCP;
+    return TM_IAM_POLICY_IDENTITY;
+}
+
+struct s_corpus {
+    struct tm_iam_policy_cache *cache;
+    size_t docs;
+};
+
+/* One document of a snapshot: from its tree as from its text, and through the cache the same policy as for any
+ * document printing the same. */
+static void s_corpus_doc(struct s_corpus *c, const cJSON *doc, enum tm_iam_policy_kind kind) {
+    if (!cJSON_IsObject(doc) || cJSON_GetObjectItemCaseSensitive(doc, "$unknown"))
+        return;
+    c->docs++;
+    s_check_tree(doc, kind);
+    s_check_tree(doc, TM_IAM_POLICY_ANY);
+    const struct tm_iam_policy *cached = NULL, *again = NULL;
+    char err[1024];
+    int rc = tm_iam_policy_cache_parse_json(&cached, c->cache, doc, kind, err, sizeof(err));
+    char *text = cJSON_PrintUnformatted(doc);
+    assert_non_null(text);
+    struct tm_iam_policy *direct = NULL;
+    assert_int_equal(tm_iam_policy_parse(&direct, text, strlen(text), kind, NULL, 0), rc);
+    if (!rc) {
+        s_same_policy(cached, direct);
+        assert_int_equal(tm_iam_policy_cache_parse(&again, c->cache, text, strlen(text), kind, NULL, 0), TM_OK);
+        assert_ptr_equal(again, cached);
+    }
+    tm_iam_policy_destroy(direct);
+    cJSON_free(text);
+}
+
+static void s_corpus_file(struct s_corpus *c, const char *path) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    char msg[512];
+    assert_int_equal(tm_file_read(&b, path, 0, msg, sizeof(msg)), TM_OK);
+    cJSON *root = cJSON_ParseWithLength(b.data, b.len);
+    tm_buf_clean_up(&b);
+    assert_non_null(root);
+    const cJSON *res;
+    cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(root, "resources")) {
+        const cJSON *pol;
+        cJSON_ArrayForEach(pol, cJSON_GetObjectItemCaseSensitive(res, "policies")) {
+            enum tm_iam_policy_kind kind = s_kind_of(pol->string);
+            if (!cJSON_IsArray(pol)) {
+                s_corpus_doc(c, pol, kind);
+                continue;
+            }
+            const cJSON *it;
+            cJSON_ArrayForEach(it, pol) s_corpus_doc(c, cJSON_GetObjectItemCaseSensitive(it, "document"), kind);
+        }
+    }
+    cJSON_Delete(root);
+}
+
+/* Every policy document of the test snapshots (the demo account's among them), as the graph reads them: from
+ * the tree, the same policy as from the text; through the cache, one policy per distinct text. */
+static void test_parse_json_snapshot_corpus(void **state) {
+    (void)state;
+    struct s_corpus c = {0};
+    assert_int_equal(tm_iam_policy_cache_new(&c.cache), TM_OK);
+    char dir[4096];
+    const char *root = getenv("TM_ROOT");
+    snprintf(dir, sizeof(dir), "%s%stests/data/snapshots", root ? root : "", root ? "/" : "");
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    size_t files = 0;
+    while ((e = readdir(d))) {
+        if (!tm_str_ends_with(e->d_name, ".json"))
+            continue;
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        s_corpus_file(&c, path);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 5);
+    assert_true(c.docs >= 50);
+    /* Documents repeat across the snapshots (the same managed policy, the same trust policy). */
+    assert_true(tm_iam_policy_cache_count(c.cache) < c.docs);
+    tm_iam_policy_cache_destroy(c.cache);
+}
+
+/* Trees that do not print back to themselves (a number that is not finite prints as null; a raw item as its
+ * text) get the answer their text gets. */
+static void test_parse_json_odd_trees(void **state) {
+    (void)state;
+    const char *base = "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+                       "\"Resource\":\"*\",\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":1}}}}";
+    cJSON *tree = cJSON_Parse(base);
+    assert_non_null(tree);
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    cJSON *cond = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tree, "Statement"), "Condition");
+    cJSON *op = cJSON_GetObjectItemCaseSensitive(cond, "NumericLessThan");
+    const double values[] = {INFINITY, -INFINITY, NAN, 0.1, 1e300, -0.0, 123456789012345678.0};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_true(cJSON_ReplaceItemInObjectCaseSensitive(op, "s3:max-keys", cJSON_CreateNumber(values[i])));
+        s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    }
+    assert_true(cJSON_ReplaceItemInObjectCaseSensitive(op, "s3:max-keys", cJSON_CreateRaw("[5, 6]")));
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    assert_true(cJSON_ReplaceItemInObjectCaseSensitive(op, "s3:max-keys", cJSON_CreateRaw("{")));
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    /* Strings that are not UTF-8, or hold the wildcard marker bytes, fail as their text does. */
+    cJSON *st = cJSON_GetObjectItemCaseSensitive(tree, "Statement");
+    assert_true(cJSON_ReplaceItemInObjectCaseSensitive(st, "Action", cJSON_CreateString("s3:Get\xC0\xAF")));
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    assert_true(cJSON_ReplaceItemInObjectCaseSensitive(st, "Action", cJSON_CreateString("s3:Get\x01")));
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    /* Not an object at all. */
+    cJSON *str = cJSON_CreateString(base);
+    s_check_tree(str, TM_IAM_POLICY_IDENTITY);
+    cJSON_Delete(str);
+    cJSON *arr = cJSON_CreateArray();
+    s_check_tree(arr, TM_IAM_POLICY_IDENTITY);
+    cJSON_Delete(arr);
+    cJSON_Delete(tree);
+    struct tm_iam_policy *p = (struct tm_iam_policy *)1;
+    assert_int_equal(tm_iam_policy_parse_json(&p, NULL, TM_IAM_POLICY_ANY, s_err, sizeof(s_err)), TM_ERR_INVALID);
+    assert_null(p);
+}
+
+/* A document printing over the size limit fails as its text does. */
+static void test_parse_json_oversized(void **state) {
+    (void)state;
+    cJSON *tree = cJSON_Parse("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":[]}}");
+    assert_non_null(tree);
+    cJSON *res = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tree, "Statement"), "Resource");
+    char arn[128];
+    for (size_t i = 0; i * 30 < TM_IAM_POLICY_MAX_BYTES + 4096; i++) { /* 33 bytes each, printed */
+        snprintf(arn, sizeof(arn), "arn:aws:s3:::bucket-%08zu/*", i);
+        assert_true(cJSON_AddItemToArray(res, cJSON_CreateString(arn)));
+    }
+    s_check_tree(tree, TM_IAM_POLICY_IDENTITY);
+    struct tm_iam_policy_cache *c = NULL;
+    assert_int_equal(tm_iam_policy_cache_new(&c), TM_OK);
+    const struct tm_iam_policy *p = NULL;
+    assert_int_equal(tm_iam_policy_cache_parse_json(&p, c, tree, TM_IAM_POLICY_IDENTITY, s_err, sizeof(s_err)),
+                     TM_ERR_TOO_BIG);
+    assert_null(p);
+    assert_non_null(strstr(s_err, "limit"));
+    assert_int_equal(tm_iam_policy_cache_count(c), 0);
+    tm_iam_policy_cache_destroy(c);
+    cJSON_Delete(tree);
+}
+
+/* Equal documents give the same policy object, whether given as text or as a tree printing to that text; the
+ * kind is part of the key; documents that fail are not kept and fail the same way every time. */
+static void test_cache_shares_equal_documents(void **state) {
+    (void)state;
+    const char *doc = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+                      "\"arn:aws:iam::111122223333:root\"},\"Action\":\"sts:AssumeRole\"}]}";
+    struct tm_iam_policy_cache *c = NULL;
+    assert_int_equal(tm_iam_policy_cache_new(&c), TM_OK);
+    assert_int_equal(tm_iam_policy_cache_count(c), 0);
+    size_t empty_bytes = tm_iam_policy_cache_memory_bytes(c);
+    const struct tm_iam_policy *a = NULL, *b = NULL, *t = NULL, *other = NULL, *k = NULL;
+    assert_int_equal(tm_iam_policy_cache_parse(&a, c, doc, strlen(doc), TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_non_null(a);
+    assert_int_equal(tm_iam_policy_cache_count(c), 1);
+    assert_true(tm_iam_policy_cache_memory_bytes(c) > empty_bytes);
+    /* A copy of the text, not the same pointer. */
+    char *copy = strdup(doc);
+    assert_int_equal(tm_iam_policy_cache_parse(&b, c, copy, strlen(copy), TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_ptr_equal(a, b);
+    free(copy);
+    /* The tree of the document prints to the same compact text. */
+    cJSON *tree = cJSON_Parse(doc);
+    assert_int_equal(tm_iam_policy_cache_parse_json(&t, c, tree, TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_ptr_equal(a, t);
+    assert_int_equal(tm_iam_policy_cache_count(c), 1);
+    /* Another kind is another policy. */
+    assert_int_equal(tm_iam_policy_cache_parse_json(&k, c, tree, TM_IAM_POLICY_RESOURCE, NULL, 0), TM_OK);
+    assert_ptr_not_equal(a, k);
+    assert_int_equal(tm_iam_policy_kind(k), TM_IAM_POLICY_RESOURCE);
+    /* Another document (one more statement) is another policy; asked again, the same one. */
+    cJSON *stmts = cJSON_GetObjectItemCaseSensitive(tree, "Statement");
+    assert_true(cJSON_AddItemToArray(stmts, cJSON_Duplicate(stmts->child, true)));
+    assert_int_equal(tm_iam_policy_cache_parse_json(&other, c, tree, TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_ptr_not_equal(a, other);
+    assert_int_equal(tm_iam_policy_statement_count(other), 2);
+    const struct tm_iam_policy *other2 = NULL;
+    assert_int_equal(tm_iam_policy_cache_parse_json(&other2, c, tree, TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_ptr_equal(other, other2);
+    assert_int_equal(tm_iam_policy_cache_count(c), 3);
+    /* A pretty-printed text is another document (its text differs), parsed to an equal policy but its own. */
+    cJSON *orig = cJSON_Parse(doc);
+    char *pretty = cJSON_Print(orig);
+    assert_non_null(pretty);
+    const struct tm_iam_policy *pp = NULL;
+    assert_int_equal(tm_iam_policy_cache_parse(&pp, c, pretty, strlen(pretty), TM_IAM_POLICY_TRUST, NULL, 0), TM_OK);
+    assert_ptr_not_equal(pp, a);
+    assert_string_equal(tm_iam_policy_text(pp), pretty);
+    assert_int_equal(tm_iam_policy_statement_count(pp), 1);
+    cJSON_free(pretty);
+    cJSON_Delete(orig);
+    assert_int_equal(tm_iam_policy_cache_count(c), 4);
+    /* A document that fails: the error of tm_iam_policy_parse, nothing kept, the same again. */
+    const char *bad = "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\"}}";
+    char want[512], got[512];
+    struct tm_iam_policy *direct = NULL;
+    assert_int_equal(tm_iam_policy_parse(&direct, bad, strlen(bad), TM_IAM_POLICY_TRUST, want, sizeof(want)),
+                     TM_ERR_PARSE);
+    for (int i = 0; i < 2; i++) {
+        const struct tm_iam_policy *none = a;
+        assert_int_equal(tm_iam_policy_cache_parse(&none, c, bad, strlen(bad), TM_IAM_POLICY_TRUST, got, sizeof(got)),
+                         TM_ERR_PARSE);
+        assert_null(none);
+        assert_string_equal(got, want);
+    }
+    assert_int_equal(tm_iam_policy_cache_count(c), 4);
+    /* Missing arguments. */
+    const struct tm_iam_policy *none = a;
+    assert_int_equal(tm_iam_policy_cache_parse(&none, c, NULL, 0, TM_IAM_POLICY_ANY, got, sizeof(got)), TM_ERR_INVALID);
+    assert_null(none);
+    assert_int_equal(tm_iam_policy_cache_parse_json(&none, c, NULL, TM_IAM_POLICY_ANY, got, sizeof(got)),
+                     TM_ERR_INVALID);
+    assert_int_equal(tm_iam_policy_cache_count(NULL), 0);
+    assert_int_equal(tm_iam_policy_cache_memory_bytes(NULL), 0);
+    tm_iam_policy_cache_destroy(NULL);
+    cJSON_Delete(tree);
+    tm_iam_policy_cache_destroy(c);
+}
+
+/* Many distinct documents: the table grows and every one is still found. */
+static void test_cache_many_documents(void **state) {
+    (void)state;
+    struct tm_iam_policy_cache *c = NULL;
+    assert_int_equal(tm_iam_policy_cache_new(&c), TM_OK);
+    enum { N = 3000 };
+    const struct tm_iam_policy **got = calloc(N, sizeof(*got));
+    assert_non_null(got);
+    char doc[256];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(doc, sizeof(doc),
+                     "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":"
+                     "\"arn:aws:s3:::bucket-%d/*\"}}",
+                     i);
+            const struct tm_iam_policy *p = NULL;
+            assert_int_equal(tm_iam_policy_cache_parse(&p, c, doc, strlen(doc), TM_IAM_POLICY_IDENTITY, NULL, 0),
+                             TM_OK);
+            if (round == 0)
+                got[i] = p;
+            else
+                assert_ptr_equal(got[i], p);
+            assert_string_equal(tm_iam_policy_text(p), doc);
+        }
+    }
+    assert_int_equal(tm_iam_policy_cache_count(c), N);
+    free(got);
+    tm_iam_policy_cache_destroy(c);
+}
+
+/* A policy of a few hundred bytes holds well under a page (a snapshot holds tens of thousands of them). */
+static void test_policy_memory_small(void **state) {
+    (void)state;
+    const char *doc = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Read\",\"Effect\":\"Allow\",\"Action\":"
+                      "[\"s3:GetObject\",\"s3:ListBucket\"],\"Resource\":[\"arn:aws:s3:::data-bucket\","
+                      "\"arn:aws:s3:::data-bucket/*\"],\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                      "\"o-abc123\"}}}]}";
+    struct tm_iam_policy *p = s_parse(doc, TM_IAM_POLICY_IDENTITY);
+    size_t bytes = tm_iam_policy_memory_bytes(p);
+    assert_true(bytes >= strlen(doc));
+    assert_true(bytes < 2048);
+    tm_iam_policy_destroy(p);
+    assert_int_equal(tm_iam_policy_memory_bytes(NULL), 0);
+    /* A document much bigger than its estimate still parses (more chunks). */
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_buf_append_str(&b, "{\"Statement\":["), TM_OK);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(tm_buf_appendf(&b,
+                                        "%s{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":"
+                                        "{\"IpAddress\":{\"aws:SourceIp\":[\"10.%d.0.0/16\",\"192.0.2.%d\"]}}}",
+                                        i ? "," : "", i, i),
+                         TM_OK);
+    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
+    p = s_parse(tm_buf_str(&b), TM_IAM_POLICY_IDENTITY);
+    assert_int_equal(tm_iam_policy_statement_count(p), 200);
+    struct tm_iam_condition_view cv;
+    assert_int_equal(tm_iam_policy_condition(p, 199, 0, &cv), TM_OK);
+    assert_string_equal(cv.values[1], "192.0.2.199");
+    tm_iam_policy_destroy(p);
+    tm_buf_clean_up(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_object_or_array),
@@ -737,6 +1163,12 @@ int main(void) {
         cmocka_unit_test(test_variables_unresolved_never_match),
         cmocka_unit_test(test_variables_only_in_resource_part),
         cmocka_unit_test(test_context_keys_case_insensitive),
+        cmocka_unit_test(test_parse_json_snapshot_corpus),
+        cmocka_unit_test(test_parse_json_odd_trees),
+        cmocka_unit_test(test_parse_json_oversized),
+        cmocka_unit_test(test_cache_shares_equal_documents),
+        cmocka_unit_test(test_cache_many_documents),
+        cmocka_unit_test(test_policy_memory_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

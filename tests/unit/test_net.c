@@ -29,7 +29,8 @@ struct result {
     char body[256];
     size_t body_len;
     char retry_header[64];
-    unsigned order; /* completion order */
+    unsigned order;      /* completion order */
+    uint64_t granted_ms; /* loop time at which the engine last granted an attempt (s_submit_stamped) */
 };
 
 struct fx {
@@ -115,14 +116,57 @@ static void s_wait(struct fx *fx, unsigned target) {
     assert_false(fx->guard_fired);
 }
 
-static void s_submit(struct fx *fx, unsigned idx, const char *method, const char *path, const char *service,
-                     const char *key) {
+static struct tm_http_request *s_new(struct fx *fx, const char *method, const char *path, const char *service,
+                                     const char *key) {
     char url[512];
     snprintf(url, sizeof(url), "%s%s", tm_test_http_server_url(fx->srv), path);
     struct tm_http_request *req = tm_http_request_new(method, url);
     assert_non_null(req);
     assert_int_equal(tm_http_request_set_key(req, service ? service : "svc", key ? key : "svc:op"), TM_OK);
+    return req;
+}
+
+static void s_submit(struct fx *fx, unsigned idx, const char *method, const char *path, const char *service,
+                     const char *key) {
+    struct tm_http_request *req = s_new(fx, method, path, service, key);
     assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[idx]), TM_OK);
+}
+
+/* A GET with its own timeout (the engine's when 0). */
+static void s_submit_timeout(struct fx *fx, unsigned idx, const char *path, long timeout_ms) {
+    struct tm_http_request *req = s_new(fx, "GET", path, NULL, NULL);
+    tm_http_request_set_timeout_ms(req, timeout_ms);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[idx]), TM_OK);
+}
+
+/* The prepare hook runs once the engine has granted the attempt its slot and tokens, in the same loop pass:
+ * the loop's time then is the engine's own clock reading for the grant. Pacing is asserted on these, not on
+ * arrival times at the server, which add connection set-up and scheduling noise (on a loaded machine the
+ * first request can arrive tens of milliseconds late and shorten the measured span). */
+static int s_prepare_stamp(struct tm_http_request *req, unsigned attempt, void *hook_data) {
+    (void)req;
+    (void)attempt;
+    struct result *r = hook_data;
+    r->granted_ms = uv_now(&s_current->loop);
+    return TM_OK;
+}
+
+static void s_submit_stamped(struct fx *fx, unsigned idx, const char *path, const char *service, const char *key) {
+    struct tm_http_request *req = s_new(fx, "GET", path, service, key);
+    tm_http_request_set_hooks(req, s_prepare_stamp, NULL, &fx->results[idx]);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[idx]), TM_OK);
+}
+
+/* Loop time between the first and the last grant among results [from, to). */
+static uint64_t s_grant_span_ms(const struct fx *fx, unsigned from, unsigned to) {
+    uint64_t first = UINT64_MAX, last = 0;
+    for (unsigned i = from; i < to; i++) {
+        if (fx->results[i].granted_ms < first)
+            first = fx->results[i].granted_ms;
+        if (fx->results[i].granted_ms > last)
+            last = fx->results[i].granted_ms;
+    }
+    return last - first;
 }
 
 static struct fx *s_start(void **state) {
@@ -510,8 +554,10 @@ static void test_url_policy(void **state) {
 
 static void test_per_host_concurrency_limit(void **state) {
     struct fx *fx = s_start(state);
-    /* Replies are held until 5 are in flight or 150 ms pass: a correct engine never gets there. */
-    tm_test_http_server_hold(fx->srv, 5, 150);
+    /* Replies are held until 4 are in flight, and 50 ms more in which a fifth would show: the engine has to fill
+     * every slot of the host (or the test times out) and never go over. 20 is a multiple of 4, so the last
+     * batch fills up too. */
+    tm_test_http_server_hold(fx->srv, 4, 50);
     fx->opts.max_per_host = 4;
     s_engine(fx);
     for (unsigned i = 0; i < 20; i++)
@@ -524,7 +570,7 @@ static void test_per_host_concurrency_limit(void **state) {
 
 static void test_per_service_concurrency_limit(void **state) {
     struct fx *fx = s_start(state);
-    tm_test_http_server_hold(fx->srv, 4, 150);
+    tm_test_http_server_hold(fx->srv, 3, 50);
     fx->opts.max_per_host = 10;
     s_engine(fx);
     assert_int_equal(tm_http_engine_set_service_concurrency(fx->engine, "lambda", 3), TM_OK);
@@ -543,37 +589,60 @@ static void test_per_service_concurrency_limit(void **state) {
     assert_int_equal(tm_test_http_server_max_in_flight(fx->srv), 3);
 }
 
+/* Deterministic whatever the machine's load: the slot is held by a reply the server sends 400 ms (of loop time)
+ * after the request arrived, which is after every request below was submitted, so the 100 ms request has
+ * used up its timeout in the queue by then, and the 10 s one has not. (Two requests with the same timeout,
+ * the first hanging until its own timeout, leave the second a few milliseconds: the two submissions are
+ * that far apart on a loaded machine.) */
 static void test_queue_time_counts_against_timeout(void **state) {
     struct fx *fx = s_start(state);
-    struct tm_test_http_reply script[] = {{.action = TM_TEST_HTTP_HANG}};
+    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 400}};
     assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
     fx->opts.max_per_host = 1;
     fx->opts.max_attempts = 1;
-    fx->opts.timeout_ms = 300;
+    fx->opts.timeout_ms = 100;
     s_engine(fx);
-    s_submit(fx, 0, "GET", "/hang", NULL, NULL);
-    s_submit(fx, 1, "GET", "/queued", NULL, NULL);
-    s_wait(fx, 2);
-    assert_int_equal(fx->results[0].err, TM_ERR_TIMEOUT);
-    assert_int_equal(fx->results[0].attempts, 1);
+    s_submit_timeout(fx, 0, "/slow", 10000);
+    s_submit_timeout(fx, 1, "/queued", 0);
+    s_submit_timeout(fx, 2, "/after", 10000);
+    s_wait(fx, 3);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_string_equal(fx->results[0].body, "slow");
     /* The second spent its whole timeout waiting for the slot: it fails without being sent. */
     assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
     assert_int_equal(fx->results[1].attempts, 0);
+    assert_string_equal(fx->results[1].code, "Timeout");
     assert_non_null(strstr(fx->results[1].message, "slot"));
-    assert_int_equal(tm_test_http_server_requests(fx->srv), 1);
+    /* The third still had time left: sent once the slot freed, in submission order. */
+    assert_int_equal(fx->results[2].err, TM_OK);
+    assert_int_equal(fx->results[2].attempts, 1);
+    assert_true(fx->results[0].order < fx->results[2].order);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 2);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 0)->target, "/slow");
+    assert_string_equal(tm_test_http_server_request(fx->srv, 1)->target, "/after");
 }
 
-static uint64_t s_span_ns(struct fx *fx, const char *prefix) {
-    uint64_t first = 0, last = 0;
-    for (unsigned i = 0; i < tm_test_http_server_requests(fx->srv); i++) {
-        const struct tm_test_http_request *r = tm_test_http_server_request(fx->srv, i);
-        if (!tm_str_starts_with(r->target, prefix))
-            continue;
-        if (!first)
-            first = r->arrival_ns;
-        last = r->arrival_ns;
-    }
-    return last - first;
+/* A queued request fails when its timeout is used up, not when the slot holder finally lets go. The order is
+ * deterministic: the engine's deadline timer is due at submission + 100 ms, the server's reply timer at the
+ * request's arrival + 400 ms, and libuv runs due timers in order of their due time, however late the loop. */
+static void test_queued_request_fails_at_its_deadline(void **state) {
+    struct fx *fx = s_start(state);
+    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 400}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    fx->opts.max_per_host = 1;
+    fx->opts.max_attempts = 1;
+    fx->opts.timeout_ms = 100;
+    s_engine(fx);
+    s_submit_timeout(fx, 0, "/slow", 10000);
+    s_submit_timeout(fx, 1, "/queued", 0);
+    s_wait(fx, 2);
+    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
+    assert_non_null(strstr(fx->results[1].message, "slot"));
+    assert_int_equal(fx->results[1].order, 0);
+    assert_int_equal(fx->results[0].err, TM_OK);
+    assert_int_equal(fx->results[0].order, 1);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 1);
+    assert_int_equal(tm_http_engine_pending(fx->engine), 0);
 }
 
 static void test_rate_limit_per_key(void **state) {
@@ -581,17 +650,17 @@ static void test_rate_limit_per_key(void **state) {
     s_engine(fx);
     assert_int_equal(tm_http_engine_set_rate(fx->engine, "slow:*", 20, 1), TM_OK);
     for (unsigned i = 0; i < 6; i++)
-        s_submit(fx, i, "GET", "/slow", "svc", "slow:op");
+        s_submit_stamped(fx, i, "/slow", "svc", "slow:op");
     for (unsigned i = 6; i < 12; i++)
-        s_submit(fx, i, "GET", "/fast", "svc", "fast:op");
+        s_submit_stamped(fx, i, "/fast", "svc", "fast:op");
     assert_true(tm_http_engine_key_rate(fx->engine, "slow:op") == 20);
     assert_true(tm_http_engine_key_rate(fx->engine, "fast:op") == 0);
     s_wait(fx, 12);
     for (unsigned i = 0; i < 12; i++)
         assert_int_equal(fx->results[i].err, TM_OK);
-    /* 6 requests at 20/s with a burst of 1 take 5 intervals of 50 ms (less a millisecond of slack each, and
-     * the first one's connection set-up). */
-    assert_true(s_span_ns(fx, "/slow") >= 230ull * 1000 * 1000);
+    /* 6 requests at 20/s with a burst of 1 take 5 intervals of 50 ms (less a millisecond of slack each). */
+    assert_true(s_grant_span_ms(fx, 0, 6) >= 245);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 12);
     /* The unlimited key was never held behind the limited one. */
     for (unsigned i = 6; i < 12; i++)
         assert_true(fx->results[i].order < fx->results[5].order);
@@ -602,11 +671,13 @@ static void test_global_max_rps(void **state) {
     fx->opts.max_rps = 25;
     s_engine(fx);
     for (unsigned i = 0; i < 6; i++)
-        s_submit(fx, i, "GET", "/g", "svc", i % 2 ? "a:op" : "b:op");
+        s_submit_stamped(fx, i, "/g", "svc", i % 2 ? "a:op" : "b:op");
     s_wait(fx, 6);
+    for (unsigned i = 0; i < 6; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
     /* Burst max(1, 25/10) = 2.5: two go at once, the third waits for half a token (20 ms), the last three
-     * for a whole one each (40 ms). */
-    assert_true(s_span_ns(fx, "/g") >= 125ull * 1000 * 1000);
+     * for a whole one each (40 ms); less a millisecond of slack for each. */
+    assert_true(s_grant_span_ms(fx, 0, 6) >= 135);
 }
 
 static void test_rate_rules_longest_match(void **state) {
@@ -931,6 +1002,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_per_host_concurrency_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_per_service_concurrency_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queue_time_counts_against_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queued_request_fails_at_its_deadline, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_per_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_global_max_rps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_rules_longest_match, s_setup, s_teardown),

@@ -1,0 +1,189 @@
+/* The policy cache: parsed policies keyed by (kind, document text), in an open-addressing table.
+ *
+ * A tree is keyed by its compact text, printed into a buffer the cache keeps between calls (no allocation
+ * for a document seen before); a document is parsed only the first time its text is seen, and from its
+ * tree, not from the text. */
+#include "analyzers/iam/policy.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzers/iam/iam_int.h"
+
+struct s_slot {
+    uint64_t hash;
+    struct tm_iam_policy *policy; /* NULL: empty */
+};
+
+struct tm_iam_policy_cache {
+    struct s_slot *slots;
+    size_t cap; /* power of two */
+    size_t count;
+    size_t policy_bytes;
+    char *print; /* where trees are printed */
+    size_t print_cap;
+};
+
+#define S_FIRST_CAP 256u
+#define S_PRINT_FIRST 4096u
+
+int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out) {
+    *out = NULL;
+    struct tm_iam_policy_cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return TM_ERR_NOMEM;
+    c->slots = calloc(S_FIRST_CAP, sizeof(*c->slots));
+    if (!c->slots) {
+        free(c);
+        return TM_ERR_NOMEM;
+    }
+    c->cap = S_FIRST_CAP;
+    *out = c;
+    return TM_OK;
+}
+
+void tm_iam_policy_cache_destroy(struct tm_iam_policy_cache *cache) {
+    if (!cache)
+        return;
+    for (size_t i = 0; i < cache->cap; i++)
+        tm_iam_policy_destroy(cache->slots[i].policy);
+    free(cache->slots);
+    free(cache->print);
+    free(cache);
+}
+
+size_t tm_iam_policy_cache_count(const struct tm_iam_policy_cache *cache) {
+    return cache ? cache->count : 0;
+}
+
+size_t tm_iam_policy_cache_memory_bytes(const struct tm_iam_policy_cache *cache) {
+    if (!cache)
+        return 0;
+    return sizeof(*cache) + cache->cap * sizeof(*cache->slots) + cache->print_cap + cache->policy_bytes;
+}
+
+/* FNV-1a over the text, seeded with the kind. */
+static uint64_t s_hash(const char *text, size_t len, enum tm_iam_policy_kind kind) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static const struct tm_iam_policy *s_find(const struct tm_iam_policy_cache *c, uint64_t h, const char *text, size_t len,
+                                          enum tm_iam_policy_kind kind) {
+    size_t mask = c->cap - 1;
+    for (size_t i = (size_t)h & mask; c->slots[i].policy; i = (i + 1) & mask) {
+        const struct tm_iam_policy *p = c->slots[i].policy;
+        if (c->slots[i].hash == h && p->kind == kind && p->text_len == len && memcmp(p->text, text, len) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void s_place(struct s_slot *slots, size_t cap, uint64_t h, struct tm_iam_policy *p) {
+    size_t mask = cap - 1, i = (size_t)h & mask;
+    while (slots[i].policy)
+        i = (i + 1) & mask;
+    slots[i].hash = h;
+    slots[i].policy = p;
+}
+
+static int s_insert(struct tm_iam_policy_cache *c, uint64_t h, struct tm_iam_policy *p) {
+    if ((c->count + 1) * 2 > c->cap) {
+        size_t cap = c->cap * 2;
+        struct s_slot *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return TM_ERR_NOMEM;
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->slots[i].policy)
+                s_place(slots, cap, c->slots[i].hash, c->slots[i].policy);
+        free(c->slots);
+        c->slots = slots;
+        c->cap = cap;
+    }
+    s_place(c->slots, c->cap, h, p);
+    c->count++;
+    c->policy_bytes += tm_iam_policy_memory_bytes(p);
+    return TM_OK;
+}
+
+/* Looks text up; on a miss parses it (from doc when given, doc's compact text being text) and keeps it. */
+static int s_get(const struct tm_iam_policy **out, struct tm_iam_policy_cache *c, const cJSON *doc, const char *text,
+                 size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+    uint64_t h = s_hash(text, len, kind);
+    const struct tm_iam_policy *hit = s_find(c, h, text, len, kind);
+    if (hit) {
+        if (err && errlen)
+            err[0] = '\0';
+        *out = hit;
+        return TM_OK;
+    }
+    struct tm_iam_policy *p = NULL;
+    int rc = doc ? tm__iam_policy_parse_printed(&p, doc, text, len, kind, err, errlen)
+                 : tm_iam_policy_parse(&p, text, len, kind, err, errlen);
+    if (rc)
+        return rc;
+    if ((rc = s_insert(c, h, p))) {
+        tm_iam_policy_destroy(p);
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    *out = p;
+    return TM_OK;
+}
+
+int tm_iam_policy_cache_parse(const struct tm_iam_policy **out, struct tm_iam_policy_cache *cache, const char *text,
+                              size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+    *out = NULL;
+    if (!cache || !text) {
+        if (err && errlen)
+            snprintf(err, errlen, "no policy text");
+        return TM_ERR_INVALID;
+    }
+    return s_get(out, cache, NULL, text, len, kind, err, errlen);
+}
+
+int tm_iam_policy_cache_parse_json(const struct tm_iam_policy **out, struct tm_iam_policy_cache *cache,
+                                   const cJSON *doc, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+    *out = NULL;
+    if (!cache || !doc) {
+        if (err && errlen)
+            snprintf(err, errlen, "no policy document");
+        return TM_ERR_INVALID;
+    }
+    /* Print into the kept buffer, doubling it until the document fits (cJSON wants 5 bytes of slack). A
+     * document over the size limit is printed once more on its own, for the error. */
+    for (;;) {
+        if (!cache->print) {
+            cache->print = malloc(S_PRINT_FIRST);
+            if (!cache->print)
+                return TM_ERR_NOMEM;
+            cache->print_cap = S_PRINT_FIRST;
+        }
+        if (cJSON_PrintPreallocated((cJSON *)doc, cache->print, (int)cache->print_cap, false))
+            break;
+        if (cache->print_cap > TM_IAM_POLICY_MAX_BYTES) {
+            struct tm_iam_policy *p = NULL;
+            int rc = tm_iam_policy_parse_json(&p, doc, kind, err, errlen);
+            if (!rc) {
+                /* A document cJSON could print but not within twice the limit: it is over it. */
+                tm_iam_policy_destroy(p);
+                return TM_ERR_TOO_BIG;
+            }
+            return rc;
+        }
+        char *n = realloc(cache->print, cache->print_cap * 2);
+        if (!n)
+            return TM_ERR_NOMEM;
+        cache->print = n;
+        cache->print_cap *= 2;
+    }
+    return s_get(out, cache, doc, cache->print, strlen(cache->print), kind, err, errlen);
+}
