@@ -269,7 +269,8 @@ struct s_node_sort {
 /* Sorts by id (ids are unique). The nodes come mostly in id order (the snapshot's resources are sorted; a
  * finalize after the first appends to sorted nodes): the ascending runs are found and merged, in
  * O(n log runs). */
-static int s_sort_nodes(struct s_node_sort *a, size_t n) {
+static int s_sort_nodes(struct s_node_sort *a, size_t n, bool *was_sorted) {
+    *was_sorted = true;
     if (n < 2)
         return TM_OK;
     size_t *starts = malloc((n + 1) * sizeof(*starts));
@@ -285,6 +286,7 @@ static int s_sort_nodes(struct s_node_sort *a, size_t n) {
         if (strcmp(a[i - 1].id, a[i].id) > 0)
             starts[runs++] = i;
     starts[runs] = n;
+    *was_sorted = runs == 1;
     struct s_node_sort *src = a, *dst = tmp;
     while (runs > 1) {
         size_t merged = 0;
@@ -397,8 +399,14 @@ static int s_remap_nodes(struct tm_graph *g) {
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
-    if ((rc = s_sort_nodes(order, n)))
+    bool was_sorted = false;
+    if ((rc = s_sort_nodes(order, n, &was_sorted)))
         goto out;
+    if (was_sorted) {
+        /* Already in id order (a finalize that added no node out of order): every index stays. */
+        rc = TM_OK;
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         map[order[i].old] = (uint32_t)i;
         nodes[i] = g->nodes[order[i].old];
