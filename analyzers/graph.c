@@ -914,6 +914,16 @@ const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struc
     return member->id;
 }
 
+/* Keep in step with tm__graph_edge_covers: these are the edges it answers from the set alone. */
+bool tm_graph_edge_is_whole_set(const struct tm_graph *g, const struct tm_graph_edge *e) {
+    if (!g || !e || !(e->flags & TM_GRAPH_EDGE_TO_SET))
+        return false;
+    if (e->flags & TM_GRAPH_EDGE_UNKNOWN)
+        return true;
+    return g->nodes[e->to].set_trusts && (e->flags & TM_GRAPH_EDGE_EXACT) &&
+           !(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT);
+}
+
 bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member) {
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
         return e->to == member;
