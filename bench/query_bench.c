@@ -1,19 +1,23 @@
-/* Query latency for the benchmark: blast radius from random starting points of a snapshot.
+/* Query latency for the benchmark: blast radius and who-can on random questions about a snapshot.
  *
  *     query_bench SNAPSHOT POLICIES_DIR QUERIES SEED [SECONDS]
  *
- * One `tmscan blast` process per query would time loading the snapshot and building the graph (seconds at
- * 100,000 resources), not the query, so this driver does what the command does once (load, catalogues, graph,
- * blast engine) and then times each query alone: resolving the starting point, the walk, and writing the
- * answer as the command's JSON. Starting points are drawn uniformly, with a fixed seed, from the snapshot's
- * principals and resources. It prints one JSON object: the setup times, and per measure the query count and
- * the median, 99th percentile and maximum in milliseconds. With SECONDS, it stops drawing queries once that
- * much time has passed since it started and says so ("complete": false); each setup step is also announced
- * on standard error as it ends, and so is each query (its time, what it reached, where it started), so a
- * caller that has to stop it keeps what was measured.
+ * One `tmscan blast` or `tmscan query` process per question would time loading the snapshot and building the
+ * graph (seconds at 100,000 resources), not the question, so this driver does once what the commands do
+ * before answering (snapshot, catalogues, graph, blast and query engines) and then times each question
+ * alone, the way the command answers it: for blast radius, resolving the starting point, the walk and writing
+ * the JSON answer; for who-can, the analysis, the JSON answer and releasing it. Questions are drawn with a
+ * fixed seed: blast radius from any principal or resource of the snapshot, who-can about its data and
+ * compute resources, each with the action that matters for its type (s3:GetObject on a bucket,
+ * sts:AssumeRole on a role, ...).
  *
- * Built by bench/run.py against the tree's libtmscan.a when analyzers/blast.h exists; not part of the
- * Makefile's targets. */
+ * It prints one JSON object: the setup times, and per kind the questions answered and the median, 99th
+ * percentile and maximum in milliseconds, the slowest question, and whether all QUERIES were answered. With
+ * SECONDS, each kind gets half of that time from the start and stops drawing questions when it is spent
+ * ("complete": false). Each setup step and each answered question is also written to standard error as it
+ * ends, so a caller that has to stop the driver keeps what was measured.
+ *
+ * Built by bench/run.py against the tree's libtmscan.a; not part of the Makefile's targets. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +28,34 @@
 #include "analyzers/graph.h"
 #include "analyzers/iam/catalog.h"
 #include "analyzers/privesc_catalog.h"
+#include "analyzers/query.h"
 #include "core/buf.h"
 #include "core/snapshot.h"
+
+/* The action a who-can question asks about, per snapshot type. */
+static const struct {
+    const char *type;
+    const char *action;
+} s_who_actions[] = {
+    {"aws:s3:bucket", "s3:GetObject"},
+    {"aws:sqs:queue", "sqs:SendMessage"},
+    {"aws:sns:topic", "sns:Publish"},
+    {"aws:kms:key", "kms:Decrypt"},
+    {"aws:secretsmanager:secret", "secretsmanager:GetSecretValue"},
+    {"aws:ecr:repository", "ecr:BatchGetImage"},
+    {"aws:lambda:function", "lambda:InvokeFunction"},
+    {"aws:iam:role", "sts:AssumeRole"},
+};
+
+struct s_stats {
+    const char *name;
+    double *ms;
+    long done;
+    double slowest_ms;
+    const char *slowest; /* the question, as an id (blast) or "ACTION on ARN" (who-can) */
+    char slowest_buf[1024];
+    size_t reached; /* blast: nodes reached, over all questions; who-can: grantees */
+};
 
 static double s_now(void) {
     struct timespec ts;
@@ -33,7 +63,7 @@ static double s_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* xorshift64*: the same seed draws the same starting points on every machine. */
+/* xorshift64*: the same seed draws the same questions on every machine. */
 static uint64_t s_next(uint64_t *state) {
     uint64_t x = *state;
     x ^= x >> 12;
@@ -58,10 +88,34 @@ static double s_quantile(const double *sorted, size_t n, double q) {
     return sorted[rank - 1];
 }
 
-static void s_print_stats(const char *name, double *ms, size_t n, int last) {
-    qsort(ms, n, sizeof(*ms), s_cmp_double);
-    printf("  \"%s\": {\"queries\": %zu, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f}%s\n", name, n,
-           s_quantile(ms, n, 0.5), s_quantile(ms, n, 0.99), n ? ms[n - 1] : 0.0, last ? "" : ",");
+static void s_record(struct s_stats *st, double ms, size_t reached, const char *what, const char *resource) {
+    st->ms[st->done++] = ms;
+    st->reached += reached;
+    if (ms > st->slowest_ms) {
+        st->slowest_ms = ms;
+        snprintf(st->slowest_buf, sizeof(st->slowest_buf), "%s%s%s", what, resource ? " on " : "",
+                 resource ? resource : "");
+        st->slowest = st->slowest_buf;
+    }
+    fprintf(stderr, "query_bench: %s %ld %.4f ms %zu reached from %s%s%s\n", st->name, st->done, ms, reached, what,
+            resource ? " on " : "", resource ? resource : "");
+}
+
+static void s_print_stats(struct s_stats *st, long asked, int last) {
+    size_t n = (size_t)st->done;
+    qsort(st->ms, n, sizeof(*st->ms), s_cmp_double);
+    printf("  \"%s\": {\"queries\": %zu, \"complete\": %s, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f, "
+           "\"mean_reached\": %.1f, \"slowest\": \"%s\"}%s\n",
+           st->name, n, st->done == asked ? "true" : "false", n ? s_quantile(st->ms, n, 0.5) : 0.0,
+           n ? s_quantile(st->ms, n, 0.99) : 0.0, n ? st->ms[n - 1] : 0.0, n ? (double)st->reached / (double)n : 0.0,
+           st->slowest ? st->slowest : "", last ? "" : ",");
+}
+
+static const char *s_who_action(const char *type) {
+    for (size_t i = 0; i < sizeof(s_who_actions) / sizeof(s_who_actions[0]); i++)
+        if (type && strcmp(type, s_who_actions[i].type) == 0)
+            return s_who_actions[i].action;
+    return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -69,10 +123,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: query_bench SNAPSHOT POLICIES_DIR QUERIES SEED [SECONDS]\n");
         return 2;
     }
-    double budget_s = argc == 6 ? strtod(argv[5], NULL) : 0.0;
     const char *snap_path = argv[1], *dir = argv[2];
     long queries = strtol(argv[3], NULL, 10);
     uint64_t seed = strtoull(argv[4], NULL, 10) * 0x9E3779B97F4A7C15ULL + 1;
+    double budget_s = argc == 6 ? strtod(argv[5], NULL) : 0.0;
     if (queries < 1) {
         fprintf(stderr, "query_bench: QUERIES must be at least 1\n");
         return 2;
@@ -84,8 +138,9 @@ int main(int argc, char **argv) {
     struct tm_privesc_catalog *privesc = NULL;
     struct tm_graph *g = NULL;
     struct tm_blast *b = NULL;
-    uint32_t *pool = NULL;
-    double *walk_ms = NULL, *answer_ms = NULL;
+    struct tm_query *qe = NULL;
+    uint32_t *pool = NULL, *who_pool = NULL;
+    struct s_stats blast = {.name = "blast", .slowest_ms = -1}, who = {.name = "whocan", .slowest_ms = -1};
     struct tm_buf out;
     tm_buf_init(&out, 0);
 
@@ -114,38 +169,39 @@ int main(int argc, char **argv) {
     }
     double t3 = s_now();
     fprintf(stderr, "query_bench: graph built in %.3f s\n", t3 - t2);
-    if (tm_blast_new(&b, g)) {
+    if (tm_blast_new(&b, g) || tm_query_new(&qe, g, actions)) {
         fprintf(stderr, "query_bench: out of memory\n");
         goto done;
     }
 
-    size_t n_nodes = tm_graph_node_count(g), n_pool = 0;
+    size_t n_nodes = tm_graph_node_count(g), n_pool = 0, n_who = 0;
     pool = calloc(n_nodes ? n_nodes : 1, sizeof(*pool));
-    walk_ms = calloc((size_t)queries, sizeof(*walk_ms));
-    answer_ms = calloc((size_t)queries, sizeof(*answer_ms));
-    if (!pool || !walk_ms || !answer_ms) {
+    who_pool = calloc(n_nodes ? n_nodes : 1, sizeof(*who_pool));
+    blast.ms = calloc((size_t)queries, sizeof(double));
+    who.ms = calloc((size_t)queries, sizeof(double));
+    if (!pool || !who_pool || !blast.ms || !who.ms) {
         fprintf(stderr, "query_bench: out of memory\n");
         goto done;
     }
     for (uint32_t i = 0; i < n_nodes; i++) {
         const struct tm_graph_node *node = tm_graph_node(g, i);
-        if ((node->flags & TM_GRAPH_NODE_IN_SNAPSHOT) &&
-            (node->kind == TM_GRAPH_NODE_PRINCIPAL || node->kind == TM_GRAPH_NODE_RESOURCE))
+        if (!(node->flags & TM_GRAPH_NODE_IN_SNAPSHOT))
+            continue;
+        if (node->kind == TM_GRAPH_NODE_PRINCIPAL || node->kind == TM_GRAPH_NODE_RESOURCE)
             pool[n_pool++] = i;
+        if (s_who_action(node->type))
+            who_pool[n_who++] = i;
     }
-    if (!n_pool) {
-        fprintf(stderr, "query_bench: the snapshot has no principal or resource to start from\n");
+    if (!n_pool || !n_who) {
+        fprintf(stderr, "query_bench: the snapshot has nothing to ask about\n");
         goto done;
     }
 
-    size_t reached = 0, slowest_reached = 0;
-    long done_queries = 0;
-    double slowest_ms = -1;
-    const char *slowest_id = "";
+    /* Blast radius, in the first half of the time. */
     struct tm_blast_write_options wopts = {.format = TM_BLAST_JSON};
     struct tm_blast_options bopts = {.max_depth = 0};
-    for (long q = 0; q < queries; q++, done_queries = q) {
-        if (budget_s > 0 && s_now() - t0 > budget_s)
+    for (long q = 0; q < queries; q++) {
+        if (budget_s > 0 && s_now() - t0 > budget_s / 2)
             break;
         const char *id = tm_graph_node(g, pool[s_next(&seed) % n_pool])->id;
         struct tm_blast_source src;
@@ -154,7 +210,6 @@ int main(int argc, char **argv) {
             fprintf(stderr, "query_bench: blast from %s: %s\n", id, err[0] ? err : "failed");
             goto done;
         }
-        double m = s_now();
         tm_buf_reset(&out);
         if (tm_blast_write(&out, b, &src, &wopts)) {
             fprintf(stderr, "query_bench: blast from %s: cannot write the answer\n", id);
@@ -163,36 +218,47 @@ int main(int argc, char **argv) {
         double z = s_now();
         size_t n_hits = 0;
         (void)tm_blast_hits(b, &n_hits);
-        reached += n_hits;
-        walk_ms[q] = (m - a) * 1000.0;
-        answer_ms[q] = (z - a) * 1000.0;
-        /* One line per query as it ends: a caller that must stop a slow run keeps what was measured. */
-        if (answer_ms[q] > slowest_ms) {
-            slowest_ms = answer_ms[q];
-            slowest_id = id;
-            slowest_reached = n_hits;
-        }
-        fprintf(stderr, "query_bench: query %ld %.4f ms %zu reached from %s\n", q + 1, answer_ms[q], n_hits, id);
+        s_record(&blast, (z - a) * 1000.0, n_hits, id, NULL);
     }
-    if (done_queries < 1) {
-        fprintf(stderr, "query_bench: no query within %.0f s\n", budget_s);
-        goto done;
+
+    /* Who-can, in the rest. */
+    for (long q = 0; q < queries; q++) {
+        if (budget_s > 0 && s_now() - t0 > budget_s)
+            break;
+        const struct tm_graph_node *node = tm_graph_node(g, who_pool[s_next(&seed) % n_who]);
+        const char *action = s_who_action(node->type);
+        struct tm_query_who answer;
+        memset(&answer, 0, sizeof(answer));
+        double a = s_now();
+        int qrc = tm_query_who_can(qe, &answer, action, node->id, err, sizeof(err));
+        if (!qrc) {
+            tm_buf_reset(&out);
+            qrc = tm_query_who_write(&out, qe, &answer, TM_QUERY_JSON);
+        }
+        size_t grantees = answer.n_grantees;
+        tm_query_who_clean_up(&answer);
+        double z = s_now();
+        if (qrc) {
+            fprintf(stderr, "query_bench: who-can %s on %s: %s\n", action, node->id, err[0] ? err : "failed");
+            goto done;
+        }
+        s_record(&who, (z - a) * 1000.0, grantees, action, node->id);
     }
 
     printf("{\n  \"snapshot_load_s\": %.3f,\n  \"graph_build_s\": %.3f,\n  \"nodes\": %zu,\n  \"edges\": %zu,\n"
-           "  \"starting_points\": %zu,\n  \"mean_reached\": %.1f,\n  \"complete\": %s,\n"
-           "  \"slowest\": {\"from\": \"%s\", \"ms\": %.4f, \"reached\": %zu},\n",
-           t1 - t0, t3 - t2, n_nodes, tm_graph_edge_count(g), n_pool, (double)reached / (double)done_queries,
-           done_queries == queries ? "true" : "false", slowest_id, slowest_ms, slowest_reached);
-    s_print_stats("blast_walk", walk_ms, (size_t)done_queries, 0);
-    s_print_stats("blast", answer_ms, (size_t)done_queries, 1);
+           "  \"starting_points\": %zu,\n  \"who_can_resources\": %zu,\n",
+           t1 - t0, t3 - t2, n_nodes, tm_graph_edge_count(g), n_pool, n_who);
+    s_print_stats(&blast, queries, 0);
+    s_print_stats(&who, queries, 1);
     printf("}\n");
     rc = 0;
 done:
     tm_buf_clean_up(&out);
-    free(answer_ms);
-    free(walk_ms);
+    free(who.ms);
+    free(blast.ms);
+    free(who_pool);
     free(pool);
+    tm_query_destroy(qe);
     tm_blast_destroy(b);
     tm_graph_destroy(g);
     tm_privesc_catalog_destroy(privesc);

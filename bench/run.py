@@ -400,8 +400,9 @@ PKGS = ["libcurl", "openssl", "libcjson", "libuv", "libxml-2.0"]
 def build_query_driver(bindir, work):
     """Compiles bench/query_bench.c against the libtmscan.a of the build that made bindir. Returns (path,
     None) or (None, reason)."""
-    if not os.path.exists(os.path.join(ROOT, "analyzers", "blast.h")):
-        return None, "n/a (no blast-radius API in this tree: analyzers/blast.h)"
+    for h in ("blast.h", "query.h"):
+        if not os.path.exists(os.path.join(ROOT, "analyzers", h)):
+            return None, f"n/a (no query API in this tree: analyzers/{h})"
     bindir = os.path.abspath(bindir)
     lib = (os.path.join(ROOT, "build", "plain", "libtmscan.a") if bindir == os.path.join(ROOT, "bin")
            else os.path.join(os.path.dirname(bindir), "libtmscan.a"))
@@ -413,6 +414,9 @@ def build_query_driver(bindir, work):
     except OSError:
         cflags, libs = [], []
     out = os.path.join(work, "query_bench")
+    # A sanitizer build's library needs the sanitizer runtimes at link time (make SAN=1 puts it in build/san).
+    if os.path.basename(os.path.dirname(lib)) == "san":
+        cflags = cflags + ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
     cmd = (["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-I", ROOT] + cflags
            + [os.path.join(HERE, "query_bench.c"), lib] + libs + ["-lm", "-o", out])
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -422,47 +426,53 @@ def build_query_driver(bindir, work):
     return out, None
 
 
-def _partial_queries(said, stopped_s):
+KINDS = {"blast": "blast radius", "whocan": "who-can"}
+
+
+def _stopped(said, stopped_s):
     """What a query driver stopped by the budget had measured, from its standard error."""
-    times, slowest = [], None
+    done = {k: [] for k in KINDS}
     for line in said.splitlines():
-        m = re.match(r"query_bench: query \d+ ([\d.]+) ms (\d+) reached from (\S+)", line)
+        m = re.match(r"query_bench: (blast|whocan) \d+ ([\d.]+) ms", line)
         if m:
-            times.append(float(m.group(1)))
-            if slowest is None or times[-1] > slowest[0]:
-                slowest = (times[-1], m.group(3))
-    steps = [x for x in said.splitlines() if " in " in x and "query_bench: query" not in x]
+            done[m.group(1)].append(float(m.group(2)))
+    steps = [x for x in said.splitlines() if re.match(r"query_bench: (snapshot|graph) ", x)]
     where = steps[-1].replace("query_bench: ", "") if steps else "before the snapshot was loaded"
-    detail = {"complete": False, "queries_done": len(times), "stopped_after_s": round(stopped_s)}
-    if times:
+    detail, why = {"stopped_after_s": round(stopped_s), "setup": where}, {}
+    for k, times in done.items():
         times.sort()
-        detail["blast"] = {"queries": len(times), "p50_ms": times[(len(times) - 1) // 2],
-                           "max_ms": times[-1]}
-        detail["slowest_from"] = slowest[1]
-    why = (f"n/a (stopped after {stopped_s:.0f} s, the benchmark's budget: {where}; {len(times)} of {QUERIES} "
-           f"queries done" + (f", median so far {detail['blast']['p50_ms']:.3f} ms" if times else "")
-           + (f", one query still running" if times or steps else "") + ")")
+        if times:
+            detail[k] = {"queries": len(times), "complete": False, "p50_ms": times[(len(times) - 1) // 2],
+                         "max_ms": times[-1]}
+        why[k] = (f"n/a (stopped after {stopped_s:.0f} s, the benchmark's budget, one {KINDS[k]} question still "
+                  f"running: {where}; {len(times)} of {QUERIES} answered"
+                  + (f", median so far {detail[k]['p50_ms']:.3f} ms)" if times else ")"))
     return detail, why
 
 
 def run_queries(driver, snap, n, budget_s):
-    """Blast-radius latency over QUERIES random starting points of the snapshot (bench/query_bench.c)."""
-    cmd = [driver, snap, os.path.join(ROOT, "policies"), str(QUERIES), str(SEED), f"{max(1.0, budget_s - 5):.0f}"]
+    """Blast-radius and who-can latency over QUERIES random questions each about the snapshot
+    (bench/query_bench.c). Returns (detail, {kind: reason}) where a kind without a reason is complete."""
+    cmd = [driver, snap, os.path.join(ROOT, "policies"), str(QUERIES), str(SEED), f"{max(1.0, budget_s - 10):.0f}"]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=budget_s + 30)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=budget_s)
     except subprocess.TimeoutExpired as e:
         said = (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-        return _partial_queries(said, budget_s + 30)
+        detail, why = _stopped(said, budget_s)
+        detail["resources"] = n
+        return detail, why
     if p.returncode != 0:
         line = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"
-        return None, f"n/a (query driver: {line})"
+        return None, {k: f"n/a (query driver: {line})" for k in KINDS}
     r = json.loads(p.stdout)
     r["resources"] = n
-    if not r["complete"]:
-        b = r["blast"]
-        return r, (f"n/a (only {b['queries']} of {QUERIES} queries within the {budget_s:.0f} s left; so far "
-                   f"p50 {b['p50_ms']:.2f} ms, p99 {b['p99_ms']:.1f} ms)")
-    return r, None
+    why = {}
+    for k in KINDS:
+        x = r[k]
+        if not x["complete"]:
+            why[k] = (f"n/a (only {x['queries']} of {QUERIES} {KINDS[k]} questions within the budget; so far "
+                      f"p50 {x['p50_ms']:.3f} ms, p99 {x['p99_ms']:.1f} ms, slowest: {x['slowest']})")
+    return r, why
 
 
 # ---- the whole run --------------------------------------------------------------------------------
@@ -545,39 +555,47 @@ def main(argv):
 
         # The analysis phase alone, on snapshots written directly.
         snaps, counts = {}, {}
-        for label, n in (("10k", 10000), ("100k", 100000)):
+        for label, n in (("1k", 1000), ("10k", 10000), ("100k", 100000)):
             snaps[label] = os.path.join(work, f"snapshot-{label}.json")
             counts[label] = gen("snapshot", n, snaps[label])
         if tools.report_help is None:
             reasons["analysis"] = "n/a (command not available: tmscan report)"
         else:
-            for label in ("10k", "100k"):
+            for label in ("1k", "10k", "100k"):
                 n = counts[label]
                 left = deadline - time.monotonic()
-                results["analysis"][label] = run_report(tools, snaps[label], work, n, max(30.0, min(240.0, left)))
+                results["analysis"][label] = run_report(tools, snaps[label], work, n, max(30.0, min(150.0, left)))
                 log(f"analysis {label}: {results['analysis'][label]['wall_s']} s, "
                     f"{results['analysis'][label]['peak_rss_mib']} MiB")
 
         # Blast radius and who-can, on the 100k snapshot, in what is left of the budget.
+        missing = {}
         if tools.blast_help is None:
-            reasons["blast"] = "n/a (command not available: tmscan blast)"
-        else:
+            missing["blast"] = "n/a (command not available: tmscan blast)"
+        if tools.query_help is None or "who-can" not in tools.query_help:
+            missing["whocan"] = "n/a (command not available: tmscan query ... who-can)"
+        if missing:
+            reasons.update(missing)
+        if len(missing) < len(KINDS):
             driver, why = build_query_driver(a.bin, work)
             left = deadline - time.monotonic() - 15
             if driver and left < 30:
-                why = "n/a (no time left in the benchmark's budget)"
-            if driver and not why:
-                q, why = run_queries(driver, snaps["100k"], counts["100k"], left)
+                driver, why = None, "n/a (no time left in the benchmark's budget)"
+            if not driver:
+                for k in KINDS:
+                    reasons.setdefault(k, why)
+            else:
+                q, whys = run_queries(driver, snaps["100k"], counts["100k"], left)
                 if q:
-                    results["queries"]["blast_detail"] = q
-                    if not why:
-                        results["queries"]["blast"] = {"p50": round(q["blast"]["p50_ms"], 3),
-                                                       "p99": round(q["blast"]["p99_ms"], 3)}
-                log(f"blast radius: {why or results['queries'].get('blast')}")
-            if why:
-                reasons["blast"] = why
-        if tools.query_help is None or "who-can" not in (tools.query_help or ""):
-            reasons["whocan"] = "n/a (command not available: tmscan query ... who-can)"
+                    results["queries"]["detail"] = q
+                for k in KINDS:
+                    if k in missing:
+                        continue
+                    if k in whys:
+                        reasons[k] = whys[k]
+                    else:
+                        results["queries"][k] = {"p50": round(q[k]["p50_ms"], 3), "p99": round(q[k]["p99_ms"], 3)}
+                    log(f"{KINDS[k]}: {reasons.get(k) or results['queries'].get(k)}")
 
         # The reference client at 10k proves the bound reachable; it runs last, if the budget allows.
         if deadline - time.monotonic() > 75:
@@ -637,13 +655,15 @@ def figures(r):
     f["analysis_100k_peak_mib"] = x["peak_rss_mib"] if x and not x.get("error") else None
     if f["analysis_100k_peak_mib"] is None:
         reasons["analysis_100k_peak_mib"] = reasons.get("analysis_100k_s", "n/a")
-    a10, a100 = an.get("10k"), an.get("100k")
-    if a10 and a100 and not a10.get("error") and not a100.get("error") and a10["peak_rss_mib"] and a100["peak_rss_mib"]:
-        # Memory per resource as the slope between the two sizes: the fixed cost (binary, catalogues)
-        # cancels out, what is left is what each further resource costs.
-        slope = (a100["peak_rss_mib"] - a10["peak_rss_mib"]) * 1048576 / (a100["resources"] - a10["resources"])
-        f["bytes_per_resource"] = int(round(slope))
-        f["snapshot_bytes_per_resource"] = int(round(a100["snapshot_bytes"] / a100["resources"]))
+    # Memory per resource as the slope between the two largest sizes that completed: the fixed cost (binary,
+    # catalogues) cancels out, what is left is what each further resource costs.
+    ok = [an[k] for k in ("1k", "10k", "100k") if an.get(k) and not an[k].get("error") and an[k]["peak_rss_mib"]]
+    if len(ok) >= 2:
+        lo, hi = ok[-2], ok[-1]
+        f["bytes_per_resource"] = int(round((hi["peak_rss_mib"] - lo["peak_rss_mib"]) * 1048576
+                                            / (hi["resources"] - lo["resources"])))
+        r["bytes_per_resource_between"] = [lo["resources"], hi["resources"]]
+        f["snapshot_bytes_per_resource"] = int(round(hi["snapshot_bytes"] / hi["resources"]))
     else:
         f["bytes_per_resource"] = None
         reasons["bytes_per_resource"] = reasons.get("analysis_100k_s") or reasons.get("analysis_10k_s") or "n/a"
@@ -719,19 +739,23 @@ def table(r):
               f"{like['different']} differ from the generator's ({like['only_scanned']} missing, "
               f"{like['only_generated']} extra)")
     print()
-    for label in ("10k", "100k"):
+    for label in ("1k", "10k", "100k"):
         x = r["analysis"].get(label)
         if x:
             print(f"analysis {label:<5} {x['resources']:>7} resources: {x['wall_s']:.2f} s, "
                   f"{x['peak_rss_mib']} MiB peak, snapshot {x['snapshot_bytes'] / 1048576:.1f} MiB"
                   + (f"  ({x['error']})" if x.get("error") else ""))
-    q = r["queries"].get("blast_detail")
+    q = r["queries"].get("detail")
     if q:
-        b = q.get("blast", {})
-        print(f"blast radius on {q.get('resources', '?')} resources: graph of {q.get('nodes', '?')} nodes and "
-              f"{q.get('edges', '?')} edges built in {q.get('graph_build_s', '?')} s; "
-              f"{b.get('queries', 0)} queries, p50 {b.get('p50_ms', '?')} ms, max {b.get('max_ms', '?')} ms; slowest "
-              f"from {(q.get('slowest') or {}).get('from') or q.get('slowest_from', '?')}")
+        if "graph_build_s" in q:
+            print(f"queries on {q['resources']} resources: graph of {q['nodes']} nodes and {q['edges']} edges "
+                  f"built in {q['graph_build_s']} s after {q['snapshot_load_s']} s of snapshot load")
+        for k, label in KINDS.items():
+            x = q.get(k)
+            if x:
+                print(f"  {label}: {x['queries']} questions, p50 {x['p50_ms']:.3f} ms, "
+                      + (f"p99 {x['p99_ms']:.3f} ms, " if "p99_ms" in x else "")
+                      + f"max {x['max_ms']:.1f} ms" + (f"; slowest: {x['slowest']}" if x.get("slowest") else ""))
     print()
     print(f"{'figure':<32} {'value':>12}  {'target':<8} status")
     for k, v in r["figures"].items():
@@ -741,6 +765,9 @@ def table(r):
             print(f"{k:<32} {'null':>12}  {(tgt[0] if tgt else ''):<8} {status}")
         else:
             ok = ("met" if tgt[1](v) else "NOT met") if tgt else ""
+            if k == "bytes_per_resource" and r.get("bytes_per_resource_between"):
+                lo, hi = r["bytes_per_resource_between"]
+                ok = f"peak memory slope between {lo} and {hi} resources"
             print(f"{k:<32} {v:>12}  {(tgt[0] if tgt else ''):<8} {ok}")
 
 

@@ -142,8 +142,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["summary"]["resources"] == int(sys.argv[2]), (r["summary"], sys.argv[2])
 PY
-# ---- the query driver, once the tree has the blast-radius API -------------------------------------
-if [ -f "$ROOT/analyzers/blast.h" ]; then
+# ---- the query driver, once the tree has the query APIs --------------------------------------------
+if [ -f "$ROOT/analyzers/blast.h" ] && [ -f "$ROOT/analyzers/query.h" ]; then
     "$PY" - "$ROOT/bench" "$BIN" "$W" <<'PY' || fail "query driver"
 import json, subprocess, sys
 sys.path.insert(0, sys.argv[1])
@@ -153,8 +153,11 @@ assert driver, why
 out = subprocess.run([driver, sys.argv[3] + "/s1.json", run.ROOT + "/policies", "20", "1"], capture_output=True,
                      text=True, check=True).stdout
 r = json.loads(out)
-assert r["complete"] and r["blast"]["queries"] == 20 and r["starting_points"] > 0, r
-assert r["blast"]["p50_ms"] <= r["blast"]["p99_ms"] <= r["blast"]["max_ms"], r
+assert r["starting_points"] > 0 and r["who_can_resources"] > 0, r
+for kind in ("blast", "whocan"):
+    x = r[kind]
+    assert x["complete"] and x["queries"] == 20, r
+    assert x["p50_ms"] <= x["p99_ms"] <= x["max_ms"] and x["slowest"], r
 PY
 fi
 echo ok

@@ -24,7 +24,9 @@ others = [e for e in snap["errors"] if e not in denied]
 for e in others:
     # Anything else must be throttling that outlasted the retries, or an operation the demo does not
     # answer at all (see scan_demo.sh).
-    if not (e["code"] in ("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException")
+    # S3 throttles with SlowDown.
+    if not (e["code"] in ("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+                          "SlowDown")
             and e["retried"]) and e["code"] not in ("InvalidAction", "UnknownOperationException"):
         print("unexpected error:", e)
         sys.exit(1)
