@@ -413,6 +413,11 @@ def build_query_driver(bindir, work):
         libs = subprocess.run(["pkg-config", "--libs"] + PKGS, capture_output=True, text=True).stdout.split()
     except OSError:
         cflags, libs = [], []
+    # A sanitizer build's library needs the same instrumentation in what links with it (make SAN=1).
+    with open(lib, "rb") as f:
+        san = b"__asan_" in f.read()
+    if san:
+        cflags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
     out = os.path.join(work, "query_bench")
     cmd = (["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-I", ROOT] + cflags
            + [os.path.join(HERE, "query_bench.c"), lib] + libs + ["-lm", "-o", out])
