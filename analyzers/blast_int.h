@@ -87,6 +87,9 @@ struct tm_blast {
     uint64_t walk; /* walks so far: stamps the set residuals of the current one */
 };
 
+/* The JSON rendering built as a cJSON tree and printed canonically: what the direct writer must equal. */
+TM_MUST_CHECK int tm__blast_json_tree(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
+                                      const struct tm_blast_write_options *opts);
 /* The record behind a hit. */
 uint32_t tm__blast_hit_record(const struct tm_blast *b, const struct tm_blast_hit *hit);
 

@@ -484,8 +484,10 @@ cJSON *tm_blast_edge_json(const struct tm_graph *g, uint32_t edge, uint32_t from
     return o;
 }
 
-static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
-                  const struct tm_blast_write_options *opts) {
+/* The same document built as a cJSON tree and printed canonically: the reference the direct writer below is
+ * checked against (tests/unit/test_blast.c). */
+int tm__blast_json_tree(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
+                        const struct tm_blast_write_options *opts) {
     const struct tm_graph *g = b->g;
     int rc = TM_ERR_NOMEM;
     char *text = NULL;
@@ -568,6 +570,276 @@ out:
     free(text);
     cJSON_Delete(root);
     return rc;
+}
+
+/* ---- JSON, written directly ----
+ *
+ * A walk from an administrator reaches every node of the account, each with its path: building a cJSON tree of
+ * that costs more than the walk. This writer produces the bytes tm_json_print_canonical would (keys in byte
+ * order, two-space indentation, cJSON's escapes) straight into the buffer. */
+
+struct s_jw {
+    struct tm_buf *b;
+    int rc;
+    int depth;
+    bool first[16];
+};
+
+static void s_jw_raw(struct s_jw *w, const char *s, size_t n) {
+    if (!w->rc)
+        w->rc = tm_buf_append(w->b, s, n);
+}
+
+static void s_jw_lit(struct s_jw *w, const char *s) {
+    s_jw_raw(w, s, strlen(s));
+}
+
+static void s_jw_indent(struct s_jw *w, int depth) {
+    static const char spaces[] = "                                ";
+    s_jw_raw(w, "\n", 1);
+    for (int i = 0; i < depth; i++)
+        s_jw_raw(w, spaces, 2);
+}
+
+static void s_jw_open(struct s_jw *w, char c) {
+    s_jw_raw(w, &c, 1);
+    if (w->depth + 1 < (int)(sizeof(w->first) / sizeof(w->first[0])))
+        w->first[++w->depth] = true;
+    else if (!w->rc)
+        w->rc = TM_ERR_TOO_BIG;
+}
+
+static void s_jw_close(struct s_jw *w, char c) {
+    if (!w->first[w->depth])
+        s_jw_indent(w, w->depth - 1);
+    s_jw_raw(w, &c, 1);
+    w->depth--;
+}
+
+/* The separator before an array item or an object key. */
+static void s_jw_next(struct s_jw *w) {
+    if (!w->first[w->depth])
+        s_jw_raw(w, ",", 1);
+    w->first[w->depth] = false;
+    s_jw_indent(w, w->depth);
+}
+
+static void s_jw_str(struct s_jw *w, const char *s) {
+    if (!s) {
+        s_jw_lit(w, "null");
+        return;
+    }
+    s_jw_raw(w, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 32 && c != '"' && c != '\\')
+            continue;
+        s_jw_raw(w, run, (size_t)(s - run));
+        char esc[8];
+        switch (c) {
+            case '"':
+                s_jw_lit(w, "\\\"");
+                break;
+            case '\\':
+                s_jw_lit(w, "\\\\");
+                break;
+            case '\b':
+                s_jw_lit(w, "\\b");
+                break;
+            case '\f':
+                s_jw_lit(w, "\\f");
+                break;
+            case '\n':
+                s_jw_lit(w, "\\n");
+                break;
+            case '\r':
+                s_jw_lit(w, "\\r");
+                break;
+            case '\t':
+                s_jw_lit(w, "\\t");
+                break;
+            default:
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+                s_jw_lit(w, esc);
+                break;
+        }
+        run = s + 1;
+    }
+    s_jw_raw(w, run, (size_t)(s - run));
+    s_jw_raw(w, "\"", 1);
+}
+
+static void s_jw_key(struct s_jw *w, const char *key) {
+    s_jw_next(w);
+    s_jw_str(w, key);
+    s_jw_raw(w, ": ", 2);
+}
+
+static void s_jw_kstr(struct s_jw *w, const char *key, const char *v) {
+    s_jw_key(w, key);
+    s_jw_str(w, v);
+}
+
+static void s_jw_kbool(struct s_jw *w, const char *key, bool v) {
+    s_jw_key(w, key);
+    s_jw_lit(w, v ? "true" : "false");
+}
+
+static void s_jw_kint(struct s_jw *w, const char *key, long long v) {
+    char num[32];
+    int n = snprintf(num, sizeof(num), "%lld", v);
+    s_jw_key(w, key);
+    s_jw_raw(w, num, (size_t)n);
+}
+
+/* A node's own keys, in byte order around the caller's (access, conditional, distance / path, unknown). */
+static void s_jw_node_head(struct s_jw *w, const struct tm_graph_node *n) {
+    s_jw_kstr(w, "account", n->account);
+}
+
+static void s_jw_node_mid(struct s_jw *w, const struct tm_graph_node *n) {
+    s_jw_kstr(w, "id", n->id);
+    s_jw_kbool(w, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
+    s_jw_kstr(w, "kind", tm_graph_node_kind_name(n->kind));
+    s_jw_kstr(w, "name", n->name);
+}
+
+static void s_jw_step(struct s_jw *w, const struct tm_graph *g, const struct tm_blast_step *st) {
+    const struct tm_graph_edge *e = tm_graph_edge(g, st->edge);
+    s_jw_next(w);
+    s_jw_open(w, '{');
+    s_jw_key(w, "actions");
+    s_jw_open(w, '[');
+    for (size_t i = 0; i < e->n_actions; i++) {
+        s_jw_next(w);
+        s_jw_str(w, e->actions[i]);
+    }
+    s_jw_close(w, ']');
+    s_jw_kbool(w, "conditional", (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0);
+    s_jw_kstr(w, "conditions", e->conditions);
+    s_jw_key(w, "evidence");
+    s_jw_open(w, '{');
+    s_jw_kstr(w, "holder", e->evidence.holder);
+    s_jw_kstr(w, "policy", e->evidence.policy);
+    s_jw_kstr(w, "sid", e->evidence.sid);
+    s_jw_kstr(w, "source", e->evidence.source);
+    if (e->evidence.statement >= 0)
+        s_jw_kint(w, "statement", e->evidence.statement);
+    else
+        s_jw_kstr(w, "statement", NULL);
+    s_jw_kstr(w, "text", e->evidence.text);
+    s_jw_close(w, '}');
+    s_jw_kstr(w, "from", tm_graph_node(g, st->from)->id);
+    s_jw_kstr(w, "kind", tm_graph_edge_kind_name(e->kind));
+    s_jw_kstr(w, "to", tm_graph_node(g, st->to)->id);
+    s_jw_kbool(w, "unknown", (e->flags & TM_GRAPH_EDGE_UNKNOWN) != 0);
+    s_jw_kstr(w, "via_set", e->flags & TM_GRAPH_EDGE_TO_SET ? tm_graph_node(g, e->to)->id : NULL);
+    s_jw_close(w, '}');
+}
+
+static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_blast_source *src,
+                  const struct tm_blast_write_options *opts) {
+    const struct tm_graph *g = b->g;
+    struct s_jw w = {.b = out};
+    struct tm_blast_step stack[64];
+    struct tm_blast_step *steps = stack;
+    size_t cap = sizeof(stack) / sizeof(stack[0]);
+    s_jw_open(&w, '{');
+    s_jw_key(&w, "from");
+    s_jw_open(&w, '{');
+    s_jw_kbool(&w, "access_keys_followed", !src->skip_key_edges);
+    s_jw_kstr(&w, "asked", src->asked ? src->asked : "");
+    s_jw_kbool(&w, "found", src->asked_found);
+    s_jw_key(&w, "nodes");
+    s_jw_open(&w, '[');
+    for (size_t i = 0; i < src->n_nodes; i++) {
+        const struct tm_graph_node *n = tm_graph_node(g, src->nodes[i]);
+        s_jw_next(&w);
+        s_jw_open(&w, '{');
+        s_jw_node_head(&w, n);
+        s_jw_node_mid(&w, n);
+        s_jw_kstr(&w, "type", n->type);
+        s_jw_close(&w, '}');
+    }
+    s_jw_close(&w, ']');
+    s_jw_close(&w, '}');
+    if (opts->max_depth)
+        s_jw_kint(&w, "max_depth", opts->max_depth);
+    else
+        s_jw_kstr(&w, "max_depth", NULL);
+    s_jw_key(&w, "reached");
+    s_jw_open(&w, '{');
+    /* Groups by name (admin, compute, data, identity, other); hits within each in output order. */
+    static const enum tm_graph_group by_name[] = {TM_GRAPH_GROUP_ADMIN, TM_GRAPH_GROUP_COMPUTE, TM_GRAPH_GROUP_DATA,
+                                                  TM_GRAPH_GROUP_IDENTITY, TM_GRAPH_GROUP_OTHER};
+    for (size_t gi = 0; gi < sizeof(by_name) / sizeof(by_name[0]) && !w.rc; gi++) {
+        s_jw_key(&w, tm_graph_group_name(by_name[gi]));
+        s_jw_open(&w, '[');
+        for (size_t i = 0; i < b->n_hits && !w.rc; i++) {
+            const struct tm_blast_hit *h = &b->hits[i];
+            if (h->group != by_name[gi])
+                continue;
+            const struct tm_graph_node *n = tm_graph_node(g, h->node);
+            s_jw_next(&w);
+            s_jw_open(&w, '{');
+            s_jw_key(&w, "access");
+            s_jw_open(&w, '[');
+            unsigned m = s_access_mask(b, h);
+            for (int a = TM_BLAST_CONTROL; a >= TM_BLAST_PASS; a--)
+                if (m & (1u << a)) {
+                    s_jw_next(&w);
+                    s_jw_str(&w, tm_blast_access_name((enum tm_blast_access)a));
+                }
+            s_jw_close(&w, ']');
+            s_jw_node_head(&w, n);
+            s_jw_kbool(&w, "conditional", h->conditional);
+            s_jw_kint(&w, "distance", h->distance);
+            s_jw_node_mid(&w, n);
+            s_jw_key(&w, "path");
+            s_jw_open(&w, '[');
+            size_t len = tm_blast_path(b, h, NULL, 0);
+            if (len > cap) {
+                struct tm_blast_step *more = malloc(len * sizeof(*more));
+                if (!more) {
+                    w.rc = TM_ERR_NOMEM;
+                    break;
+                }
+                if (steps != stack)
+                    free(steps);
+                steps = more;
+                cap = len;
+            }
+            tm_blast_path(b, h, steps, len);
+            for (size_t k = 0; k < len; k++)
+                s_jw_step(&w, g, &steps[k]);
+            s_jw_close(&w, ']');
+            s_jw_kstr(&w, "type", n->type);
+            s_jw_kbool(&w, "unknown", h->unknown);
+            s_jw_close(&w, '}');
+        }
+        s_jw_close(&w, ']');
+    }
+    s_jw_close(&w, '}');
+    s_jw_kstr(&w, "schema", "tmscan.blast/1");
+    struct tm_blast_summary sum;
+    tm_blast_summarize(b, &sum);
+    s_jw_key(&w, "summary");
+    s_jw_open(&w, '{');
+    s_jw_kint(&w, "admin", (long long)sum.by_group[TM_GRAPH_GROUP_ADMIN]);
+    s_jw_kint(&w, "compute", (long long)sum.by_group[TM_GRAPH_GROUP_COMPUTE]);
+    s_jw_kint(&w, "conditional", (long long)sum.conditional);
+    s_jw_kint(&w, "data", (long long)sum.by_group[TM_GRAPH_GROUP_DATA]);
+    s_jw_kint(&w, "identity", (long long)sum.by_group[TM_GRAPH_GROUP_IDENTITY]);
+    s_jw_kint(&w, "other", (long long)sum.by_group[TM_GRAPH_GROUP_OTHER]);
+    s_jw_kint(&w, "total", (long long)sum.total);
+    s_jw_kint(&w, "unknown", (long long)sum.unknown);
+    s_jw_close(&w, '}');
+    s_jw_close(&w, '}');
+    s_jw_raw(&w, "\n", 1);
+    if (steps != stack)
+        free(steps);
+    return w.rc;
 }
 
 /* ---- DOT ---- */

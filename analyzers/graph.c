@@ -269,7 +269,8 @@ struct s_node_sort {
 /* Sorts by id (ids are unique). The nodes come mostly in id order (the snapshot's resources are sorted; a
  * finalize after the first appends to sorted nodes): the ascending runs are found and merged, in
  * O(n log runs). */
-static int s_sort_nodes(struct s_node_sort *a, size_t n) {
+static int s_sort_nodes(struct s_node_sort *a, size_t n, bool *was_sorted) {
+    *was_sorted = true;
     if (n < 2)
         return TM_OK;
     size_t *starts = malloc((n + 1) * sizeof(*starts));
@@ -285,6 +286,7 @@ static int s_sort_nodes(struct s_node_sort *a, size_t n) {
         if (strcmp(a[i - 1].id, a[i].id) > 0)
             starts[runs++] = i;
     starts[runs] = n;
+    *was_sorted = runs == 1;
     struct s_node_sort *src = a, *dst = tmp;
     while (runs > 1) {
         size_t merged = 0;
@@ -397,8 +399,14 @@ static int s_remap_nodes(struct tm_graph *g) {
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
-    if ((rc = s_sort_nodes(order, n)))
+    bool was_sorted = false;
+    if ((rc = s_sort_nodes(order, n, &was_sorted)))
         goto out;
+    if (was_sorted) {
+        /* Already in id order (a finalize that added no node out of order): every index stays. */
+        rc = TM_OK;
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         map[order[i].old] = (uint32_t)i;
         nodes[i] = g->nodes[order[i].old];
@@ -906,6 +914,16 @@ const char *tm__graph_member_resource(const struct tm_graph_edge *e, const struc
     return member->id;
 }
 
+/* Keep in step with tm__graph_edge_covers: these are the edges it answers from the set alone. */
+bool tm_graph_edge_is_whole_set(const struct tm_graph *g, const struct tm_graph_edge *e) {
+    if (!g || !e || !(e->flags & TM_GRAPH_EDGE_TO_SET))
+        return false;
+    if (e->flags & TM_GRAPH_EDGE_UNKNOWN)
+        return true;
+    return g->nodes[e->to].set_trusts && (e->flags & TM_GRAPH_EDGE_EXACT) &&
+           !(g->extra[e->to].set_flags & TM__GRAPH_SET_TRUSTS_ACCOUNT);
+}
+
 bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member) {
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
         return e->to == member;
@@ -935,10 +953,17 @@ static int s_cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Members of an edge's set in node order; accept (may be NULL) is asked about each candidate before the
- * membership test, which may take the engine. */
-static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bool (*accept)(uint32_t, void *),
+/* What a walk over an edge's members may skip before the membership test, which may take the engine: whole
+ * types of nodes (type, may be NULL), single candidates (node, may be NULL). */
+struct s_member_filter {
+    bool (*type)(const char *type, void *user_data);
+    bool (*node)(uint32_t node, void *user_data);
+};
+
+/* Members of an edge's set in node order, among the candidates filter accepts. */
+static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, const struct s_member_filter *filter,
                      tm_graph_node_fn fn, void *user_data) {
+    bool (*accept)(uint32_t, void *) = filter ? filter->node : NULL;
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET))
         return !accept || accept(e->to, user_data) ? fn(e->to, user_data) : TM_OK;
     const struct tm_graph_node *s = &g->nodes[e->to];
@@ -983,6 +1008,8 @@ static int s_members(const struct tm_graph *g, const struct tm_graph_edge *e, bo
                 (type[4 + sl] != ':' && type[4 + sl] != '\0'))
                 continue;
         }
+        if (filter && filter->type && !filter->type(type, user_data))
+            continue;
         const uint32_t *slice = &g->by_type[g->types[t].start];
         size_t lo = 0, hi = g->types[t].count;
         while (lo < hi) {
@@ -1147,14 +1174,23 @@ struct s_jewels_ctx {
     uint8_t access[sizeof(s_jewels) / sizeof(s_jewels[0])];
 };
 
-static uint8_t s_jewel_access(struct s_jewels_ctx *c, uint32_t node) {
-    uint8_t t = c->g->extra[node].jewel;
+/* The edge's access to the data of a kind of jewel (t: 1 + index into s_jewels, 0 for none). */
+static uint8_t s_kind_access(struct s_jewels_ctx *c, uint8_t t) {
     if (!t)
         return 1;
     if (!c->access[t - 1])
         c->access[t - 1] = (uint8_t)(1 | (s_actions_touch(c->e, s_jewels[t - 1].read) ? 2 : 0) |
                                      (s_actions_touch(c->e, s_jewels[t - 1].write) ? 4 : 0));
     return c->access[t - 1];
+}
+
+static uint8_t s_jewel_access(struct s_jewels_ctx *c, uint32_t node) {
+    return s_kind_access(c, c->g->extra[node].jewel);
+}
+
+/* Types of crown jewels whose data the edge's actions read or change. */
+static bool s_jewel_type(const char *type, void *user_data) {
+    return s_kind_access(user_data, s_jewel_index(type)) > 1;
 }
 
 /* A crown jewel resource whose data the edge's actions read or change: worth asking whether it is a member. */
@@ -1175,7 +1211,8 @@ int tm_graph_edge_jewels(const struct tm_graph *g, const struct tm_graph_edge *e
     if (!g || !e || !fn)
         return TM_ERR_INVALID;
     struct s_jewels_ctx c = {.g = g, .e = e, .fn = fn, .user_data = user_data};
-    return s_members(g, e, s_jewel_candidate, s_jewel_member, &c);
+    static const struct s_member_filter filter = {s_jewel_type, s_jewel_candidate};
+    return s_members(g, e, &filter, s_jewel_member, &c);
 }
 
 /* ---- the policy engine ---- */

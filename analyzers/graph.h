@@ -206,6 +206,10 @@ TM_MUST_CHECK int tm_graph_edge_members(const struct tm_graph *g, const struct t
  * edge, a member the grant covers, re-evaluated as tm_graph_edge_members does). */
 bool tm_graph_set_contains(const struct tm_graph *g, uint32_t set, uint32_t node);
 bool tm_graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t node);
+/* Whether an edge's members are all of its set's, whatever the edge's source and actions (it is exact about a
+ * set of roles a service can run as, or rests on an unknown fact): every such edge to one set has the same
+ * members, which callers may then work out once. */
+bool tm_graph_edge_is_whole_set(const struct tm_graph *g, const struct tm_graph_edge *e);
 /* Set nodes whose pattern covers a node (the node's service and id match), in node order. */
 TM_MUST_CHECK int tm_graph_sets_containing(const struct tm_graph *g, uint32_t node, tm_graph_node_fn fn,
                                            void *user_data);

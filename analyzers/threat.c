@@ -77,7 +77,10 @@ int tm__threat_search_init(struct tm__threat_search *s, const struct tm_graph *g
     size_t ne = tm_graph_edge_count(g);
     s->edge_at = calloc(ne ? ne : 1, sizeof(uint32_t));
     s->edge_count = calloc(ne ? ne : 1, sizeof(uint32_t));
-    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of || !s->edge_at || !s->edge_count) {
+    s->set_at = calloc(n ? n : 1, sizeof(uint32_t));
+    s->set_count = calloc(n ? n : 1, sizeof(uint32_t));
+    if (!s->via_edge || !s->via_node || !s->seen || !s->queue || !s->jewel_of || !s->edge_at || !s->edge_count ||
+        !s->set_at || !s->set_count) {
         tm__threat_search_clean_up(s);
         return TM_ERR_NOMEM;
     }
@@ -97,6 +100,8 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->edge_count);
     free(s->edge_nodes);
     free(s->edge_access);
+    free(s->set_at);
+    free(s->set_count);
     memset(s, 0, sizeof(*s));
 }
 
@@ -179,6 +184,12 @@ static int s_any_member(uint32_t node, void *user_data) {
 static int s_edge_list(struct tm__threat_search *s, const struct tm_graph_edge *e, uint32_t ei, bool jewels) {
     if (s->edge_at[ei])
         return TM_OK;
+    bool whole = !jewels && tm_graph_edge_is_whole_set(s->g, e);
+    if (whole && s->set_at[e->to]) {
+        s->edge_at[ei] = s->set_at[e->to];
+        s->edge_count[ei] = s->set_count[e->to];
+        return TM_OK;
+    }
     size_t start = s->n_edge_nodes;
     struct s_list_ctx c = {.s = s};
     int rc =
@@ -189,6 +200,10 @@ static int s_edge_list(struct tm__threat_search *s, const struct tm_graph_edge *
     }
     s->edge_at[ei] = (uint32_t)start + 1;
     s->edge_count[ei] = rc == S_MORE ? S_COUNT_MORE : c.n;
+    if (whole) {
+        s->set_at[e->to] = s->edge_at[ei];
+        s->set_count[e->to] = s->edge_count[ei];
+    }
     return TM_OK;
 }
 

@@ -67,6 +67,10 @@ struct tm__threat_search {
     uint32_t *edge_nodes; /* the lists, one after the other */
     uint8_t *edge_access; /* per entry of edge_nodes (jewels): bit 0 read, bit 1 write */
     size_t n_edge_nodes, cap_edge_nodes;
+    /* Per set node: its members' list (as edge_at, edge_count), shared by the edges that hold all of them
+     * (tm_graph_edge_is_whole_set). */
+    uint32_t *set_at;
+    uint32_t *set_count;
 };
 
 /* want_data false skips data stores: for questions about administrator only. */

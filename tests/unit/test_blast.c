@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analyzers/blast.h"
+#include "analyzers/blast_int.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "tests/support/analysis_fixture.h"
@@ -428,6 +429,33 @@ static void test_outputs(void **state) {
     assert_int_equal(tm_blast_format_parse(NULL, &fmt), TM_ERR_INVALID);
 }
 
+/* The JSON is written straight into the buffer; it must be byte for byte what the cJSON tree printed canonically
+ * gives, for every kind of walk. */
+static void test_json_writer(void **state) {
+    struct s_fix *f = *state;
+    static const char *const from[] = {"internet",
+                                       ANALYTICS,
+                                       "account:999999999999",
+                                       "AKIAEXAMPLEDEPLOY001",
+                                       "arn:aws:iam::" A ":role/office",
+                                       "arn:aws:iam::" A ":role/ci",
+                                       INTERN};
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        for (uint32_t depth = 0; depth < 3; depth += 2) {
+            s_run(f, from[i], depth);
+            struct tm_buf direct, tree;
+            tm_buf_init(&direct, 0);
+            tm_buf_init(&tree, 0);
+            struct tm_blast_write_options o = {.format = TM_BLAST_JSON, .max_depth = depth};
+            assert_int_equal(tm_blast_write(&direct, f->b, &f->src, &o), TM_OK);
+            assert_int_equal(tm__blast_json_tree(&tree, f->b, &f->src, &o), TM_OK);
+            assert_string_equal(tm_buf_str(&direct), tm_buf_str(&tree));
+            tm_buf_clean_up(&direct);
+            tm_buf_clean_up(&tree);
+        }
+    }
+}
+
 /* One engine, many walks: each walk's answer is what a fresh engine gives. */
 static void test_reuse(void **state) {
     struct s_fix *f = *state;
@@ -515,6 +543,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_resolve_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_outputs, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reuse, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_writer, s_setup, s_teardown),
         cmocka_unit_test(test_memo_sharing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -552,20 +552,61 @@ static size_t s_check_edge_jewels(const struct tm_graph *g) {
     return with_jewels;
 }
 
+struct s_member_list {
+    uint32_t node[8192];
+    size_t n;
+};
+
+static int s_member_add(uint32_t node, void *user_data) {
+    struct s_member_list *l = user_data;
+    assert_true(l->n < 8192);
+    l->node[l->n++] = node;
+    return 0;
+}
+
+/* Edges tm_graph_edge_is_whole_set says hold all of their set have, set by set, the same members. Returns the
+ * number of pairs of such edges compared. */
+static size_t s_check_whole_sets(const struct tm_graph *g) {
+    static struct s_member_list first, other;
+    size_t pairs = 0;
+    for (size_t i = 0; i < tm_graph_edge_count(g); i++) {
+        const struct tm_graph_edge *e = tm_graph_edge(g, (uint32_t)i);
+        if (!tm_graph_edge_is_whole_set(g, e))
+            continue;
+        assert_true(e->flags & TM_GRAPH_EDGE_TO_SET);
+        first.n = 0;
+        assert_int_equal(tm_graph_edge_members(g, e, s_member_add, &first), TM_OK);
+        for (size_t k = i + 1; k < tm_graph_edge_count(g); k++) {
+            const struct tm_graph_edge *f = tm_graph_edge(g, (uint32_t)k);
+            if (f->to != e->to || !tm_graph_edge_is_whole_set(g, f))
+                continue;
+            other.n = 0;
+            assert_int_equal(tm_graph_edge_members(g, f, s_member_add, &other), TM_OK);
+            assert_int_equal(other.n, first.n);
+            assert_memory_equal(other.node, first.node, first.n * sizeof(first.node[0]));
+            pairs++;
+        }
+    }
+    return pairs;
+}
+
 static void test_edge_jewels(void **state) {
     struct tm_test_analysis *t = *state;
     assert_true(s_check_edge_jewels(t->graph) > 0);
     /* And on a generated account, where sets hold many members. */
     struct tm_snapshot *snap = NULL;
     struct tm_synth_counts counts;
-    assert_int_equal(tm_test_synth_snapshot(&snap, 1000, 7, &counts), TM_OK);
+    assert_int_equal(tm_test_synth_snapshot(&snap, 3000, 7, &counts), TM_OK);
     struct tm_graph *g = NULL;
     struct tm_graph_options o = {.actions = t->actions, .privesc = t->privesc};
     assert_int_equal(tm_graph_build(&g, snap, &o, NULL, 0), TM_OK);
     assert_true(s_check_edge_jewels(g) > 10);
+    assert_true(s_check_whole_sets(g) > 0);
     tm_graph_destroy(g);
     tm_snapshot_destroy(snap);
     assert_int_equal(tm_graph_edge_jewels(NULL, NULL, s_jewel_seen, NULL), TM_ERR_INVALID);
+    assert_false(tm_graph_edge_is_whole_set(NULL, NULL));
+    s_check_whole_sets(t->graph);
 }
 
 int main(void) {
