@@ -413,10 +413,12 @@ def build_query_driver(bindir, work):
         libs = subprocess.run(["pkg-config", "--libs"] + PKGS, capture_output=True, text=True).stdout.split()
     except OSError:
         cflags, libs = [], []
+    # A sanitizer build's library needs the same instrumentation in what links with it (make SAN=1).
+    with open(lib, "rb") as f:
+        san = b"__asan_" in f.read()
+    if san:
+        cflags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
     out = os.path.join(work, "query_bench")
-    # A sanitizer build's library needs the sanitizer runtimes at link time (make SAN=1 puts it in build/san).
-    if os.path.basename(os.path.dirname(lib)) == "san":
-        cflags = cflags + ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
     cmd = (["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-I", ROOT] + cflags
            + [os.path.join(HERE, "query_bench.c"), lib] + libs + ["-lm", "-o", out])
     p = subprocess.run(cmd, capture_output=True, text=True)
