@@ -350,7 +350,7 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
                     acts[na++] = edges[i]->actions[a];
             }
             if (edges[i]->evidence.text)
-                rc = tm_buf_appendf(&ev, "%s%s", ev.len ? "; " : "", edges[i]->evidence.text);
+                rc = tm_buf_appendf_text(&ev, "%s%s", ev.len ? "; " : "", edges[i]->evidence.text);
         }
         if (!rc)
             rc = tm_finding_add_step(f, en->id, n->id, tm_graph_edge_kind_name((enum tm_graph_edge_kind)k), acts, na,
@@ -381,12 +381,12 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
                 continue;
             rc = tm__threat_search_jewel_path(&c->search, f, jw);
             if (!rc)
-                rc =
-                    tm_buf_appendf(&extra, "%s%s", extra.len ? ", " : "",
-                                   admin ? "full control of the account" : tm__threat_name(tm_graph_node(g, jw->node)));
+                rc = tm_buf_appendf_text(&extra, "%s%s", extra.len ? ", " : "",
+                                         admin ? "full control of the account"
+                                               : tm__threat_name(tm_graph_node(g, jw->node)));
         }
         if (c->search.admin && !extra.len)
-            rc = tm_buf_append_str(&extra, "full control of the account");
+            rc = tm_buf_append_text(&extra, "full control of the account");
     } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO)) {
         /* A server or database port open to the world: shells and databases are data; web ports, code. */
         impact = s_sensitive_ports(edges, ne) ? TM__IMPACT_DATA : TM__IMPACT_COMPUTE;
@@ -414,27 +414,27 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
     struct tm_buf expl, fix;
     tm_buf_init(&expl, 64 * 1024);
     tm_buf_init(&fix, 64 * 1024);
-    rc = tm_buf_appendf(&expl, "%s can %s %s", who, s_verb(kinds), n->id);
+    rc = tm_buf_appendf_text(&expl, "%s can %s %s", who, s_verb(kinds), n->id);
     for (size_t i = 0; i < f->path_len && !rc; i++) {
         const struct tm_path_step *s = &f->path[i];
         if (strcmp(s->from, en->id) != 0)
             continue;
-        rc = tm_buf_appendf(&expl, "%s %s", i ? ";" : ":", s->evidence ? s->evidence : s->kind);
+        rc = tm_buf_appendf_text(&expl, "%s %s", i ? ";" : ":", s->evidence ? s->evidence : s->kind);
         if (!rc && s->n_actions) {
-            rc = tm_buf_append_str(&expl, " (");
+            rc = tm_buf_append_text(&expl, " (");
             for (size_t a = 0; a < s->n_actions && !rc; a++)
-                rc = tm_buf_appendf(&expl, "%s%s", a ? ", " : "", s->actions[a]);
+                rc = tm_buf_appendf_text(&expl, "%s%s", a ? ", " : "", s->actions[a]);
             if (!rc)
-                rc = tm_buf_append_char(&expl, ')');
+                rc = tm_buf_append_text(&expl, ")");
         }
     }
     if (!rc)
-        rc = tm_buf_append_str(&expl, ".");
+        rc = tm_buf_append_text(&expl, ".");
     for (size_t i = 0; i < ne && !rc; i++)
         if (edges[i]->conditions)
-            rc = tm_buf_appendf(&expl, " Conditions that do not keep outsiders out: %s.", edges[i]->conditions);
+            rc = tm_buf_appendf_text(&expl, " Conditions that do not keep outsiders out: %s.", edges[i]->conditions);
     if (!rc && extra.len)
-        rc = tm_buf_appendf(&expl, " Its credentials reach %s.", tm_buf_str(&extra));
+        rc = tm_buf_appendf_text(&expl, " Its credentials reach %s.", tm_buf_str(&extra));
     if (!rc)
         rc = s_fix(&fix, g, n, edges[0], en);
     if (!rc) {

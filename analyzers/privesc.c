@@ -52,24 +52,24 @@ static int s_finding(struct tm_analysis *a, struct tm_findings *out, const struc
     struct tm_buf expl, fix;
     tm_buf_init(&expl, 64 * 1024);
     tm_buf_init(&fix, 64 * 1024);
-    rc = tm_buf_appendf(&expl, "%s can reach full control of account %s in %zu step%s:", n->id,
-                        n->account ? n->account : "?", f->path_len, f->path_len == 1 ? "" : "s");
+    rc = tm_buf_appendf_text(&expl, "%s can reach full control of account %s in %zu step%s:", n->id,
+                             n->account ? n->account : "?", f->path_len, f->path_len == 1 ? "" : "s");
     for (size_t i = 0; i < f->path_len && !rc; i++)
-        rc = tm_buf_appendf(&expl, " %s%s (%s).", i ? "then " : "", f->path[i].evidence ? f->path[i].evidence : "",
-                            f->path[i].to);
+        rc = tm_buf_appendf_text(&expl, " %s%s (%s).", i ? "then " : "", f->path[i].evidence ? f->path[i].evidence : "",
+                                 f->path[i].to);
     if (!rc && t)
-        rc = tm_buf_appendf(&expl, " %s", t->description);
+        rc = tm_buf_appendf_text(&expl, " %s", t->description);
     for (size_t i = 0; !rc && t && i < t->preconditions_count; i++)
-        rc = tm_buf_appendf(&expl, "%s%s", i ? "; " : " It also needs: ", t->preconditions[i]);
+        rc = tm_buf_appendf_text(&expl, "%s%s", i ? "; " : " It also needs: ", t->preconditions[i]);
     if (!rc && unknown)
-        rc = tm_buf_append_str(&expl, " Part of the path rests on a fact tmscan could not read.");
+        rc = tm_buf_append_text(&expl, " Part of the path rests on a fact tmscan could not read.");
     if (!rc)
-        rc = tm_buf_appendf(&fix, "%s", t ? t->fix : "Remove the permission the first step needs.");
+        rc = tm_buf_appendf_text(&fix, "%s", t ? t->fix : "Remove the permission the first step needs.");
     if (!rc && te->from != principal)
-        rc = tm_buf_appendf(&fix,
-                            " The technique is used by %s, which %s reaches first: alternatively, stop %s "
-                            "from reaching it.",
-                            tm_graph_node(g, te->from)->id, tm__threat_name(n), tm__threat_name(n));
+        rc = tm_buf_appendf_text(&fix,
+                                 " The technique is used by %s, which %s reaches first: alternatively, stop %s "
+                                 "from reaching it.",
+                                 tm_graph_node(g, te->from)->id, tm__threat_name(n), tm__threat_name(n));
     for (size_t i = 0; !rc && t && i < t->attack_count; i++)
         rc = tm_finding_add_attack(f, t->attack[i]);
     if (!rc)

@@ -199,16 +199,16 @@ static int s_compute_finding(struct tm_analysis *a, struct tm_findings *out, con
     bool v1 = instance && s_imdsv1(n);
     const char *role = s_role_of(g, node);
     if (!rc)
-        rc = tm_buf_appendf(&expl, "%s can reach the %s %s. It runs with the credentials of the role %s", who,
-                            instance ? "EC2 instance" : "Lambda function", tm__threat_name(n), role ? role : "?");
+        rc = tm_buf_appendf_text(&expl, "%s can reach the %s %s. It runs with the credentials of the role %s", who,
+                                 instance ? "EC2 instance" : "Lambda function", tm__threat_name(n), role ? role : "?");
     if (!rc && instance)
-        rc = tm_buf_append_str(&expl, v1 ? ", and allows IMDSv1: one request the server can be tricked into making "
-                                           "(http://169.254.169.254/latest/meta-data/iam/security-credentials/) "
-                                           "returns them, no code execution needed"
-                                         : "; IMDSv2 is required, so taking them needs code execution on the server");
+        rc = tm_buf_append_text(&expl, v1 ? ", and allows IMDSv1: one request the server can be tricked into making "
+                                            "(http://169.254.169.254/latest/meta-data/iam/security-credentials/) "
+                                            "returns them, no code execution needed"
+                                          : "; IMDSv2 is required, so taking them needs code execution on the server");
     if (!rc)
-        rc = tm_buf_appendf(&expl, ". With them one can %s: %s.", write ? "read and change" : "read",
-                            tm_buf_str(&names));
+        rc = tm_buf_appendf_text(&expl, ". With them one can %s: %s.", write ? "read and change" : "read",
+                                 tm_buf_str(&names));
     if (!rc) {
         int likelihood = tm__threat_entry_likelihood(en) - ((instance && v1) ? 0 : 1);
         enum tm_severity sev = tm__threat_severity(likelihood, s->admin ? TM__IMPACT_ADMIN : TM__IMPACT_DATA, unknown);
@@ -265,11 +265,12 @@ static int s_key_finding(struct tm_analysis *a, struct tm_findings *out, struct 
         tm_buf_init(&expl, 64 * 1024);
         snprintf(title, sizeof(title), "The long-lived access key %s of user %s leads to %s", key_id,
                  tm__threat_name(n), s->admin ? "administrator" : tm_buf_str(&names));
-        rc = tm_buf_appendf(&expl,
-                            "User %s has an %s. An access key works from anywhere until someone deactivates it; keys "
-                            "end up in laptops, CI logs and repositories. Whoever holds it can %s: %s.",
-                            n->id, key->evidence.text ? key->evidence.text : "active access key",
-                            write ? "read and change" : "read", tm_buf_str(&names));
+        rc = tm_buf_appendf_text(
+            &expl,
+            "User %s has an %s. An access key works from anywhere until someone deactivates it; keys "
+            "end up in laptops, CI logs and repositories. Whoever holds it can %s: %s.",
+            n->id, key->evidence.text ? key->evidence.text : "active access key", write ? "read and change" : "read",
+            tm_buf_str(&names));
         snprintf(fix, sizeof(fix),
                  "Replace the key with short-lived credentials (an IAM role assumed through IAM Identity Center, or "
                  "OIDC federation for CI), then deactivate and delete it (aws iam update-access-key --user-name %s "

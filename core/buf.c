@@ -109,3 +109,38 @@ char *tm_buf_detach(struct tm_buf *buf) {
 const char *tm_buf_str(const struct tm_buf *buf) {
     return buf->data ? buf->data : "";
 }
+
+int tm_buf_append_text(struct tm_buf *buf, const char *str) {
+    static const char ellipsis[] = " \xe2\x80\xa6"; /* " …" */
+    const size_t el = sizeof(ellipsis) - 1;
+    if (buf->toobig)
+        return TM_OK;
+    size_t n = strlen(str);
+    if (!buf->max_bytes || n <= buf->max_bytes - buf->len)
+        return tm_buf_append(buf, str, n);
+    size_t room = buf->max_bytes - buf->len;
+    size_t keep = room > el ? room - el : 0;
+    /* Do not cut a multi-byte character in half. */
+    while (keep > 0 && ((unsigned char)str[keep] & 0xC0) == 0x80)
+        keep--;
+    int rc = tm_buf_append(buf, str, keep);
+    if (!rc && buf->max_bytes - buf->len >= el)
+        rc = tm_buf_append(buf, ellipsis, el);
+    buf->toobig = 1;
+    return rc == TM_ERR_NOMEM ? rc : TM_OK;
+}
+
+int tm_buf_appendf_text(struct tm_buf *buf, const char *fmt, ...) {
+    if (buf->toobig)
+        return TM_OK;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return TM_ERR_NOMEM;
+    int rc = tm_buf_append_text(buf, text);
+    free(text);
+    return rc;
+}

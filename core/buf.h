@@ -29,6 +29,13 @@ TM_MUST_CHECK int tm_buf_appendf(struct tm_buf *buf, const char *fmt, ...) __att
 TM_MUST_CHECK int tm_buf_vappendf(struct tm_buf *buf, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* For text tmscan writes for people (explanations, evidence lists): appends what fits under the cap,
+ * cut at a UTF-8 character boundary, and ends the text with " …" once it is full; later appends are
+ * dropped. Returns TM_OK unless out of memory, so a very large account gives a shortened sentence,
+ * never a failed report. */
+TM_MUST_CHECK int tm_buf_append_text(struct tm_buf *buf, const char *str);
+TM_MUST_CHECK int tm_buf_appendf_text(struct tm_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Hands the storage to the caller (free() it) and leaves the buffer empty. Never NULL on success:
  * an empty buffer gives "". Returns NULL only when out of memory. */
 char *tm_buf_detach(struct tm_buf *buf);

@@ -26,6 +26,25 @@ static void test_buf_cap_refuses_overflow(void **state) {
     tm_buf_clean_up(&b);
 }
 
+static void test_buf_text_shortens_instead_of_failing(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 16);
+    assert_int_equal(tm_buf_append_text(&b, "abcdef"), TM_OK);
+    /* "é" is two bytes: the cut must not split it. */
+    assert_int_equal(tm_buf_appendf_text(&b, ", %s", "ééééé"), TM_OK);
+    assert_true(b.toobig);
+    assert_true(b.len <= 16);
+    assert_string_equal(tm_buf_str(&b), "abcdef, éé \xe2\x80\xa6");
+    assert_int_equal(tm_buf_append_text(&b, "more"), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "abcdef, éé \xe2\x80\xa6");
+    tm_buf_clean_up(&b);
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_buf_appendf_text(&b, "%d", 42), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "42");
+    tm_buf_clean_up(&b);
+}
+
 static void test_buf_appendf_grows(void **state) {
     (void)state;
     struct tm_buf b;
@@ -121,6 +140,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap_refuses_overflow),
         cmocka_unit_test(test_buf_appendf_grows),
+        cmocka_unit_test(test_buf_text_shortens_instead_of_failing),
         cmocka_unit_test(test_uri_encode),
         cmocka_unit_test(test_uri_decode),
         cmocka_unit_test(test_file_atomic_write_and_read),
