@@ -1,8 +1,9 @@
 /* A bump allocator: a policy's strings, patterns and statements live and die together, so one list of
  * chunks freed at once is simpler and faster than hundreds of mallocs and frees. A snapshot holds tens of
- * thousands of small policies (a few hundred bytes of JSON each): a policy's first chunk is sized from its
- * document so that most fit one chunk with little left over, and strings are not padded to the alignment
- * structures need. */
+ * thousands of small policies (a few hundred bytes of JSON each): a policy on its own has a first chunk sized
+ * from its document, so that most fit one chunk with little left over; the policies of a cache share the
+ * cache's arena, with no chunk of their own at all. Strings are not padded to the alignment structures
+ * need. */
 #include "analyzers/iam/iam_int.h"
 
 #include <stdalign.h>
@@ -17,13 +18,14 @@ struct tm__iam_chunk {
     struct tm__iam_chunk *next;
     size_t size;
     size_t used;
+    size_t seq; /* chunks made before it in this arena */
     alignas(max_align_t) unsigned char data[];
 };
 
 void tm__iam_arena_init(struct tm__iam_arena *a) {
-    a->head = NULL;
+    memset(a, 0, sizeof(*a));
     a->next_bytes = S_CHUNK_BYTES;
-    a->held_bytes = 0;
+    a->max_bytes = S_CHUNK_BYTES;
 }
 
 void tm__iam_arena_init_sized(struct tm__iam_arena *a, size_t first_bytes) {
@@ -32,6 +34,11 @@ void tm__iam_arena_init_sized(struct tm__iam_arena *a, size_t first_bytes) {
         first_bytes = S_MIN_CHUNK_BYTES;
     if (first_bytes < S_CHUNK_BYTES)
         a->next_bytes = first_bytes;
+}
+
+void tm__iam_arena_init_chunks(struct tm__iam_arena *a, size_t chunk_bytes) {
+    tm__iam_arena_init(a);
+    a->next_bytes = a->max_bytes = chunk_bytes > S_MIN_CHUNK_BYTES ? chunk_bytes : S_MIN_CHUNK_BYTES;
 }
 
 void tm__iam_arena_clean_up(struct tm__iam_arena *a) {
@@ -45,10 +52,42 @@ void tm__iam_arena_clean_up(struct tm__iam_arena *a) {
     }
     a->head = NULL;
     a->held_bytes = 0;
+    a->used_bytes = 0;
 }
 
 size_t tm__iam_arena_bytes(const struct tm__iam_arena *a) {
     return a->held_bytes;
+}
+
+void tm__iam_arena_mark(const struct tm__iam_arena *a, struct tm__iam_arena_mark *m) {
+    m->head = a->head;
+    m->head_used = a->head ? a->head->used : 0;
+    m->n_chunks = a->n_chunks;
+    m->next_bytes = a->next_bytes;
+    m->held_bytes = a->held_bytes;
+    m->used_bytes = a->used_bytes;
+}
+
+void tm__iam_arena_reset(struct tm__iam_arena *a, const struct tm__iam_arena_mark *m) {
+    /* Chunks made since the mark go, wherever they were linked; the older ones keep their order, so the
+     * head at the mark is the head again. */
+    struct tm__iam_chunk **link = &a->head;
+    while (*link) {
+        struct tm__iam_chunk *c = *link;
+        if (c->seq >= m->n_chunks) {
+            *link = c->next;
+            free(c);
+        } else {
+            link = &c->next;
+        }
+    }
+    a->head = m->head;
+    if (a->head)
+        a->head->used = m->head_used;
+    a->n_chunks = m->n_chunks;
+    a->next_bytes = m->next_bytes;
+    a->held_bytes = m->held_bytes;
+    a->used_bytes = m->used_bytes;
 }
 
 static void *s_alloc(struct tm__iam_arena *a, size_t size, size_t align) {
@@ -59,13 +98,14 @@ static void *s_alloc(struct tm__iam_arena *a, size_t size, size_t align) {
     struct tm__iam_chunk *c = a->head;
     size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
     if (!c || at > c->size || c->size - at < size) {
-        size_t want = a->next_bytes ? a->next_bytes : S_CHUNK_BYTES;
+        size_t want = a->next_bytes;
         size_t cap = size > want ? size : want;
         c = malloc(sizeof(*c) + cap);
         if (!c)
             return NULL;
         c->size = cap;
         c->used = 0;
+        c->seq = a->n_chunks++;
         at = 0;
         a->held_bytes += sizeof(*c) + cap;
         /* A chunk made for one big object goes behind the current one, which still has room. */
@@ -75,12 +115,13 @@ static void *s_alloc(struct tm__iam_arena *a, size_t size, size_t align) {
         } else {
             c->next = a->head;
             a->head = c;
-            /* A document that outgrew its first estimate: grow towards the default chunk size. */
-            if (want < S_CHUNK_BYTES)
-                a->next_bytes = want * 2 < S_CHUNK_BYTES ? want * 2 : S_CHUNK_BYTES;
+            /* A document that outgrew its first estimate: grow towards the full chunk size. */
+            if (want < a->max_bytes)
+                a->next_bytes = want * 2 < a->max_bytes ? want * 2 : a->max_bytes;
         }
     }
     void *p = c->data + at;
+    a->used_bytes += at + size - c->used;
     c->used = at + size;
     return p;
 }

@@ -17,23 +17,36 @@
 #define TM__IAM_STAR '\x01'
 #define TM__IAM_QMARK '\x02'
 
-/* ---- arena: one per policy, freed at once ---- */
+/* ---- arena: one per policy (or one for the policies of a cache), freed at once ---- */
 struct tm__iam_chunk;
 struct tm__iam_arena {
     struct tm__iam_chunk *head;
     size_t next_bytes; /* size of the next chunk */
+    size_t max_bytes;  /* chunks grow up to this size */
+    size_t n_chunks;   /* made so far */
     size_t held_bytes; /* malloc'd, for memory accounting */
+    size_t used_bytes; /* handed out (alignment included) */
 };
 /* Chunks of the default size (4 KiB). */
 void tm__iam_arena_init(struct tm__iam_arena *a);
 /* The first chunk holds first_bytes; later ones double up to the default size. */
 void tm__iam_arena_init_sized(struct tm__iam_arena *a, size_t first_bytes);
+/* Every chunk holds chunk_bytes (an arena many policies share). */
+void tm__iam_arena_init_chunks(struct tm__iam_arena *a, size_t chunk_bytes);
 void tm__iam_arena_clean_up(struct tm__iam_arena *a);
 void *tm__iam_arena_alloc(struct tm__iam_arena *a, size_t size); /* zeroed, aligned; NULL on OOM */
 /* Strings are not aligned. */
 char *tm__iam_arena_strdup(struct tm__iam_arena *a, const char *s);
 char *tm__iam_arena_strndup(struct tm__iam_arena *a, const char *s, size_t n);
 size_t tm__iam_arena_bytes(const struct tm__iam_arena *a);
+/* A point to go back to: a policy that fails to parse in a shared arena leaves nothing behind. */
+struct tm__iam_arena_mark {
+    struct tm__iam_chunk *head;
+    size_t head_used, n_chunks, next_bytes, held_bytes, used_bytes;
+};
+void tm__iam_arena_mark(const struct tm__iam_arena *a, struct tm__iam_arena_mark *m);
+/* Frees everything allocated since m. */
+void tm__iam_arena_reset(struct tm__iam_arena *a, const struct tm__iam_arena_mark *m);
 
 /* ---- patterns ---- */
 
@@ -182,9 +195,11 @@ struct tm__iam_stmt {
     const char *json;
 };
 
-/* Lives in its own arena's first chunk. */
+/* Lives in its own arena's first chunk, or in a cache's arena (shared). */
 struct tm_iam_policy {
-    struct tm__iam_arena arena;
+    struct tm__iam_arena arena; /* its own; empty when shared */
+    bool shared;                /* in a cache's arena: freed with the cache */
+    size_t shared_bytes;        /* shared: the bytes it took there */
     enum tm_iam_policy_kind kind;
     enum tm_iam_version version;
     const char *id;
@@ -194,11 +209,12 @@ struct tm_iam_policy {
     struct tm__iam_stmt *stmts;
 };
 
-/* tm_iam_policy_parse_json with the document already printed: text is doc's compact text (doc may be NULL:
- * parse text). */
+/* tm_iam_policy_parse_json with the document already printed: text is doc's compact text (doc NULL: parse
+ * text). shared, when not NULL, is the arena the policy lives in (a cache's): tm_iam_policy_destroy then
+ * leaves it alone, and a failed parse leaves nothing there. */
 struct cJSON;
-int tm__iam_policy_parse_printed(struct tm_iam_policy **out, const struct cJSON *doc, const char *text, size_t len,
-                                 enum tm_iam_policy_kind kind, char *err, size_t errlen);
+int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_arena *shared, const struct cJSON *doc,
+                                 const char *text, size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen);
 
 /* Action match of a statement's Action/NotAction against "service:action". */
 bool tm__iam_stmt_action_matches(const struct tm__iam_stmt *s, const char *action);

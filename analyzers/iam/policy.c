@@ -22,6 +22,7 @@
 
 struct s_parser {
     struct tm_iam_policy *pol;
+    struct tm__iam_arena *a; /* where the policy's parts go */
     char *err;
     size_t errlen;
     char where[160]; /* "statement 2 (Sid \"Read\")" */
@@ -62,7 +63,7 @@ static bool s_clean(const char *s) {
 
 /* A string or a non-empty array of strings, as Action, Resource and principal values are. */
 static int s_string_list(struct s_parser *ps, const cJSON *item, const char *field, const char ***out, size_t *n) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     if (cJSON_IsString(item)) {
         const char **list = tm__iam_arena_alloc(a, sizeof(*list));
         if (!list || !(list[0] = tm__iam_arena_strdup(a, item->valuestring)))
@@ -93,7 +94,7 @@ static int s_string_list(struct s_parser *ps, const cJSON *item, const char *fie
 }
 
 static int s_compile_action(struct s_parser *ps, const char *field, const char *text, struct tm__iam_pat *p) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     p->text = text;
     if (!*text)
         return s_fail(ps, field, "empty action");
@@ -143,7 +144,7 @@ static int s_compile_resource(struct s_parser *ps, const char *field, const char
     tm_buf_init(&b, 0);
     int rc = tm__iam_encode(&b, text, strlen(text), true);
     if (!rc) {
-        p->enc = tm__iam_arena_strdup(&ps->pol->arena, tm_buf_str(&b));
+        p->enc = tm__iam_arena_strdup(ps->a, tm_buf_str(&b));
         rc = p->enc ? TM_OK : TM_ERR_NOMEM;
     }
     tm_buf_clean_up(&b);
@@ -162,7 +163,7 @@ static bool s_is_unique_id(const char *s) {
 }
 
 static int s_classify_aws(struct s_parser *ps, const char *field, const char *v, struct tm__iam_principal *p) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     if (strcmp(v, "*") == 0) {
         p->type = TM_IAM_PTYPE_ANY;
         return TM_OK;
@@ -207,7 +208,7 @@ static int s_classify_aws(struct s_parser *ps, const char *field, const char *v,
 }
 
 static int s_principals(struct s_parser *ps, const cJSON *item, const char *field, struct tm__iam_stmt *st) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     if (cJSON_IsString(item)) {
         if (strcmp(item->valuestring, "*") != 0)
             return s_fail(ps, field, "a string principal must be \"*\"; use {\"AWS\": ...} for accounts");
@@ -272,7 +273,7 @@ static int s_principals(struct s_parser *ps, const cJSON *item, const char *fiel
 }
 
 static int s_value_text(struct s_parser *ps, const cJSON *v, const char *field, const char **out) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     if (cJSON_IsString(v)) {
         *out = tm__iam_arena_strdup(a, v->valuestring);
     } else if (cJSON_IsBool(v)) {
@@ -294,7 +295,7 @@ static int s_value_text(struct s_parser *ps, const cJSON *v, const char *field, 
 }
 
 static int s_conditions(struct s_parser *ps, const cJSON *item, struct tm__iam_stmt *st) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     if (!cJSON_IsObject(item))
         return s_fail(ps, "Condition", "expected an object of operators");
     size_t total = 0;
@@ -376,7 +377,7 @@ static const char *const s_stmt_elements[] = {"Sid",         "Effect",    "Actio
                                               "NotResource", "Principal", "NotPrincipal", "Condition"};
 
 static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struct tm__iam_stmt *st) {
-    struct tm__iam_arena *a = &ps->pol->arena;
+    struct tm__iam_arena *a = ps->a;
     enum tm_iam_policy_kind kind = ps->pol->kind;
     st->index = index;
     snprintf(ps->where, sizeof(ps->where), "statement %zu", index);
@@ -563,7 +564,7 @@ static int s_parse_root(struct s_parser *ps, const cJSON *root) {
     if (id) {
         if (!cJSON_IsString(id))
             return s_fail(ps, "Id", "expected a string");
-        if (!(pol->id = tm__iam_arena_strdup(&pol->arena, id->valuestring)))
+        if (!(pol->id = tm__iam_arena_strdup(ps->a, id->valuestring)))
             return s_nomem(ps);
     }
     const cJSON *stmts = cJSON_GetObjectItemCaseSensitive(root, "Statement");
@@ -575,7 +576,7 @@ static int s_parse_root(struct s_parser *ps, const cJSON *root) {
         pol->n_stmts = (size_t)cJSON_GetArraySize(stmts);
     else
         return s_fail(ps, "Statement", "expected an object or an array of objects");
-    pol->stmts = tm__iam_arena_alloc(&pol->arena, (pol->n_stmts ? pol->n_stmts : 1) * sizeof(*pol->stmts));
+    pol->stmts = tm__iam_arena_alloc(ps->a, (pol->n_stmts ? pol->n_stmts : 1) * sizeof(*pol->stmts));
     if (!pol->stmts)
         return s_nomem(ps);
     if (cJSON_IsObject(stmts))
@@ -595,7 +596,7 @@ static int s_parse_root(struct s_parser *ps, const cJSON *root) {
  * from). */
 static int s_parse_tree(struct s_parser *ps, const cJSON *root, const char *text, size_t len) {
     struct tm_iam_policy *pol = ps->pol;
-    pol->text = tm__iam_arena_strndup(&pol->arena, text, len);
+    pol->text = tm__iam_arena_strndup(ps->a, text, len);
     if (!pol->text)
         return s_nomem(ps);
     pol->text_len = len;
@@ -685,46 +686,53 @@ static bool s_tree_round_trips(const cJSON *item, int depth) {
     return true;
 }
 
-int tm__iam_policy_parse_printed(struct tm_iam_policy **out, const cJSON *doc, const char *text, size_t len,
-                                 enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_arena *shared, const cJSON *doc,
+                                 const char *text, size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
     *out = NULL;
     int rc = s_check_args(text, len, err, errlen);
     if (rc)
         return rc;
-    if (!doc || !s_tree_round_trips(doc, 0))
-        return tm_iam_policy_parse(out, text, len, kind, err, errlen);
-    struct tm_iam_policy *pol = s_policy_new(kind, len);
+    if (doc && !s_tree_round_trips(doc, 0))
+        doc = NULL;
+    struct tm__iam_arena_mark mark;
+    struct tm_iam_policy *pol;
+    if (shared) {
+        tm__iam_arena_mark(shared, &mark);
+        pol = tm__iam_arena_alloc(shared, sizeof(*pol));
+        if (pol) {
+            tm__iam_arena_init(&pol->arena);
+            pol->shared = true;
+            pol->kind = kind;
+        }
+    } else {
+        pol = s_policy_new(kind, len);
+    }
     if (!pol)
         return TM_ERR_NOMEM;
-    struct s_parser ps = {.pol = pol, .err = err, .errlen = errlen};
-    rc = s_check_text(&ps, text, len);
-    if (!rc)
-        rc = s_parse_tree(&ps, doc, text, len);
+    struct s_parser ps = {.pol = pol, .a = shared ? shared : &pol->arena, .err = err, .errlen = errlen};
+    if (!doc) {
+        rc = s_parse(&ps, text, len);
+    } else {
+        rc = s_check_text(&ps, text, len);
+        if (!rc)
+            rc = s_parse_tree(&ps, doc, text, len);
+    }
     if (rc) {
-        tm_iam_policy_destroy(pol);
+        if (shared)
+            tm__iam_arena_reset(shared, &mark);
+        else
+            tm_iam_policy_destroy(pol);
         return rc;
     }
+    if (shared)
+        pol->shared_bytes = shared->used_bytes - mark.used_bytes;
     *out = pol;
     return TM_OK;
 }
 
 int tm_iam_policy_parse(struct tm_iam_policy **out, const char *text, size_t len, enum tm_iam_policy_kind kind,
                         char *err, size_t errlen) {
-    *out = NULL;
-    int rc = s_check_args(text, len, err, errlen);
-    if (rc)
-        return rc;
-    struct tm_iam_policy *pol = s_policy_new(kind, len);
-    if (!pol)
-        return TM_ERR_NOMEM;
-    struct s_parser ps = {.pol = pol, .err = err, .errlen = errlen};
-    rc = s_parse(&ps, text, len);
-    if (rc) {
-        tm_iam_policy_destroy(pol);
-        return rc;
-    }
-    *out = pol;
-    return TM_OK;
+    return tm__iam_policy_parse_printed(out, NULL, NULL, text, len, kind, err, errlen);
 }
 
 int tm_iam_policy_parse_json(struct tm_iam_policy **out, const cJSON *doc, enum tm_iam_policy_kind kind, char *err,
@@ -741,7 +749,7 @@ int tm_iam_policy_parse_json(struct tm_iam_policy **out, const cJSON *doc, enum 
             snprintf(err, errlen, "out of memory");
         return TM_ERR_NOMEM;
     }
-    int rc = tm__iam_policy_parse_printed(out, doc, text, strlen(text), kind, err, errlen);
+    int rc = tm__iam_policy_parse_printed(out, NULL, doc, text, strlen(text), kind, err, errlen);
     cJSON_free(text);
     return rc;
 }
@@ -767,7 +775,8 @@ out:
 }
 
 void tm_iam_policy_destroy(struct tm_iam_policy *policy) {
-    if (!policy)
+    /* A shared policy goes with its cache's arena. */
+    if (!policy || policy->shared)
         return;
     /* The policy lives in its own arena. */
     struct tm__iam_arena a = policy->arena;
@@ -775,7 +784,9 @@ void tm_iam_policy_destroy(struct tm_iam_policy *policy) {
 }
 
 size_t tm_iam_policy_memory_bytes(const struct tm_iam_policy *policy) {
-    return policy ? tm__iam_arena_bytes(&policy->arena) : 0;
+    if (!policy)
+        return 0;
+    return policy->shared ? policy->shared_bytes : tm__iam_arena_bytes(&policy->arena);
 }
 
 enum tm_iam_policy_kind tm_iam_policy_kind(const struct tm_iam_policy *policy) {

@@ -2,7 +2,8 @@
  *
  * A tree is keyed by its compact text, printed into a buffer the cache keeps between calls (no allocation
  * for a document seen before); a document is parsed only the first time its text is seen, and from its
- * tree, not from the text. */
+ * tree, not from the text. The policies live in one arena of large chunks: tens of thousands of policies
+ * of a kilobyte or two cost no allocation each, and no chunk left part empty each. */
 #include "analyzers/iam/policy.h"
 
 #include <cjson/cJSON.h>
@@ -22,13 +23,14 @@ struct tm_iam_policy_cache {
     struct s_slot *slots;
     size_t cap; /* power of two */
     size_t count;
-    size_t policy_bytes;
-    char *print; /* where trees are printed */
+    struct tm__iam_arena arena; /* every policy */
+    char *print;                /* where trees are printed */
     size_t print_cap;
 };
 
 #define S_FIRST_CAP 256u
 #define S_PRINT_FIRST 4096u
+#define S_ARENA_CHUNK_BYTES (64u * 1024u)
 
 int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out) {
     *out = NULL;
@@ -41,6 +43,7 @@ int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out) {
         return TM_ERR_NOMEM;
     }
     c->cap = S_FIRST_CAP;
+    tm__iam_arena_init_chunks(&c->arena, S_ARENA_CHUNK_BYTES);
     *out = c;
     return TM_OK;
 }
@@ -48,8 +51,7 @@ int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out) {
 void tm_iam_policy_cache_destroy(struct tm_iam_policy_cache *cache) {
     if (!cache)
         return;
-    for (size_t i = 0; i < cache->cap; i++)
-        tm_iam_policy_destroy(cache->slots[i].policy);
+    tm__iam_arena_clean_up(&cache->arena);
     free(cache->slots);
     free(cache->print);
     free(cache);
@@ -62,7 +64,7 @@ size_t tm_iam_policy_cache_count(const struct tm_iam_policy_cache *cache) {
 size_t tm_iam_policy_cache_memory_bytes(const struct tm_iam_policy_cache *cache) {
     if (!cache)
         return 0;
-    return sizeof(*cache) + cache->cap * sizeof(*cache->slots) + cache->print_cap + cache->policy_bytes;
+    return sizeof(*cache) + cache->cap * sizeof(*cache->slots) + cache->print_cap + tm__iam_arena_bytes(&cache->arena);
 }
 
 /* FNV-1a over the text, seeded with the kind. */
@@ -109,7 +111,6 @@ static int s_insert(struct tm_iam_policy_cache *c, uint64_t h, struct tm_iam_pol
     }
     s_place(c->slots, c->cap, h, p);
     c->count++;
-    c->policy_bytes += tm_iam_policy_memory_bytes(p);
     return TM_OK;
 }
 
@@ -124,13 +125,14 @@ static int s_get(const struct tm_iam_policy **out, struct tm_iam_policy_cache *c
         *out = hit;
         return TM_OK;
     }
+    struct tm__iam_arena_mark mark;
+    tm__iam_arena_mark(&c->arena, &mark);
     struct tm_iam_policy *p = NULL;
-    int rc = doc ? tm__iam_policy_parse_printed(&p, doc, text, len, kind, err, errlen)
-                 : tm_iam_policy_parse(&p, text, len, kind, err, errlen);
+    int rc = tm__iam_policy_parse_printed(&p, &c->arena, doc, text, len, kind, err, errlen);
     if (rc)
         return rc;
     if ((rc = s_insert(c, h, p))) {
-        tm_iam_policy_destroy(p);
+        tm__iam_arena_reset(&c->arena, &mark);
         if (err && errlen)
             snprintf(err, errlen, "out of memory");
         return rc;

@@ -1039,6 +1039,7 @@ static void test_cache_shares_equal_documents(void **state) {
     struct tm_iam_policy *direct = NULL;
     assert_int_equal(tm_iam_policy_parse(&direct, bad, strlen(bad), TM_IAM_POLICY_TRUST, want, sizeof(want)),
                      TM_ERR_PARSE);
+    size_t before_bad = tm_iam_policy_cache_memory_bytes(c);
     for (int i = 0; i < 2; i++) {
         const struct tm_iam_policy *none = a;
         assert_int_equal(tm_iam_policy_cache_parse(&none, c, bad, strlen(bad), TM_IAM_POLICY_TRUST, got, sizeof(got)),
@@ -1047,6 +1048,10 @@ static void test_cache_shares_equal_documents(void **state) {
         assert_string_equal(got, want);
     }
     assert_int_equal(tm_iam_policy_cache_count(c), 4);
+    assert_int_equal(tm_iam_policy_cache_memory_bytes(c), before_bad);
+    /* A cached policy takes its own bytes only, no chunk of its own. */
+    assert_true(tm_iam_policy_memory_bytes(a) >= strlen(doc));
+    assert_true(tm_iam_policy_memory_bytes(a) < 2048);
     /* Missing arguments. */
     const struct tm_iam_policy *none = a;
     assert_int_equal(tm_iam_policy_cache_parse(&none, c, NULL, 0, TM_IAM_POLICY_ANY, got, sizeof(got)), TM_ERR_INVALID);
@@ -1123,6 +1128,39 @@ static void test_policy_memory_small(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* Going back to a mark frees what came after, big objects in chunks of their own included, and the arena
+ * goes on from there. */
+static void test_arena_mark_reset(void **state) {
+    (void)state;
+    struct tm__iam_arena a;
+    tm__iam_arena_init_chunks(&a, 1024);
+    char *keep = tm__iam_arena_strdup(&a, "kept");
+    assert_non_null(keep);
+    struct tm__iam_arena_mark m;
+    tm__iam_arena_mark(&a, &m);
+    size_t held = tm__iam_arena_bytes(&a), used = a.used_bytes;
+    for (int i = 0; i < 100; i++) {
+        assert_non_null(tm__iam_arena_alloc(&a, 100));
+        assert_non_null(tm__iam_arena_alloc(&a, i % 10 == 0 ? 5000 : 7)); /* 5000: a chunk of its own */
+    }
+    assert_true(tm__iam_arena_bytes(&a) > held);
+    tm__iam_arena_reset(&a, &m);
+    assert_int_equal(tm__iam_arena_bytes(&a), held);
+    assert_int_equal(a.used_bytes, used);
+    assert_string_equal(keep, "kept");
+    char *next = tm__iam_arena_strdup(&a, "next");
+    assert_ptr_equal(next, keep + 5); /* right after, in the same chunk */
+    tm__iam_arena_clean_up(&a);
+    /* A mark on an empty arena. */
+    tm__iam_arena_init(&a);
+    tm__iam_arena_mark(&a, &m);
+    assert_non_null(tm__iam_arena_alloc(&a, 10000));
+    tm__iam_arena_reset(&a, &m);
+    assert_int_equal(tm__iam_arena_bytes(&a), 0);
+    assert_non_null(tm__iam_arena_strdup(&a, "again"));
+    tm__iam_arena_clean_up(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_object_or_array),
@@ -1169,6 +1207,7 @@ int main(void) {
         cmocka_unit_test(test_cache_shares_equal_documents),
         cmocka_unit_test(test_cache_many_documents),
         cmocka_unit_test(test_policy_memory_small),
+        cmocka_unit_test(test_arena_mark_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
