@@ -33,9 +33,14 @@ el = D.el
 PAGES = {
     "GetAccountAuthorizationDetails": (100, 1000, "MaxItems"),
     "ListRoles": (100, 1000, "MaxItems"),
+    "ListAccessKeys": (100, 1000, "MaxItems"),
+    "ListAccountAliases": (100, 1000, "MaxItems"),
+    "ListAliases": (100, 1000, "Limit"),
     "ListFunctions": (50, 50, "MaxItems"),
     "GetRestApis": (25, 500, "limit"),
     "GetResources": (25, 500, "limit"),
+    "GetAuthorizers": (25, 500, "limit"),
+    "GetUsagePlans": (25, 500, "limit"),
     "ListKeys": (100, 1000, "Limit"),
     "ListSecrets": (100, 100, "MaxResults"),
     "DescribeRepositories": (100, 1000, "maxResults"),
@@ -165,6 +170,35 @@ def page_json_list(fx, service, region, op, list_key, token_key, req_token, emit
     return chains
 
 
+def page_resources(fx):
+    """API Gateway GetResources: the demo renderer answers at the default page (25); a caller that asks
+    for the largest (limit=500) gets one page of up to 500."""
+    largest = PAGES["GetResources"][1]
+    chains = {}
+    for a in D.REST_APIS:
+        region, base = a["region"], f"/restapis/{a['id']}"
+        prefix = f"apigateway/{region}/GetResources--{a['name']}"
+        rels = sorted((r for r in fx.files if r.startswith(prefix + "--page")),
+                      key=lambda r: int(r[len(prefix + "--page"):-len(".http")]))
+        if not rels:
+            chains[a["id"]] = [dict(params=["embed=methods", f"limit={largest}"])]
+            continue
+        items = [i for r in rels for i in json.loads(_body(fx, r))["item"]]
+        pages = chunks(items, largest)
+        chains[a["id"]] = []
+        position = None
+        for n, page in enumerate(pages, 1):
+            nxt = D.token("apigw", a["id"], "max", n + 1, n=24) if n < len(pages) else None
+            doc = ({"position": nxt} if nxt else {}) | {"item": page}
+            params = ["embed=methods", f"limit={largest}"] + ([f"position={position}"] if position else [])
+            D.apigw(fx, region, "GetResources", base + "/resources", doc, slug=f"{a['name']}--max-page{n}",
+                    params=params, comment=f"API Gateway GetResources {a['name']} (page size {largest}), "
+                                           f"page {n} of {len(pages)}")
+            chains[a["id"]].append(dict(params=params))
+            position = nxt
+    return chains
+
+
 def page_sns(fx, region, op, list_tag, entries):
     """ListTopics / ListSubscriptions: 100 per page with NextToken, as SNS answers."""
     rel = f"sns/{region}/{op}.http"
@@ -191,7 +225,8 @@ def render(acct):
     fx = D.Fixtures()
     for r in D.RENDERERS:
         r(fx)
-    pagination = {"iam": page_iam(fx), "iam_roles": page_list_roles(fx), "kms": {}, "secretsmanager": {}, "ecr": {}, "apigateway": {}, "sns": {}}
+    pagination = {"iam": page_iam(fx), "iam_roles": page_list_roles(fx), "kms": {}, "secretsmanager": {}, "ecr": {},
+                  "apigateway": {}, "sns": {}, "resources": page_resources(fx)}
     for region in D.STANDARD_REGIONS:
         pagination["kms"][region] = page_json_list(
             fx, "kms", region, "ListKeys", "Keys", "NextMarker", "Marker",
@@ -357,18 +392,21 @@ def build_plan(acct, fx, pagination):
         prev_roles = pl.add("iam", g, "ListRoles", [prev_roles], params=_params(page["params"]),
                             host="iam.amazonaws.com")
     for u in acct.users:
-        lk = pl.add("iam", g, "ListAccessKeys", [user_page[u["name"]]], params={"UserName": u["name"]},
+        lk = pl.add("iam", g, "ListAccessKeys", [user_page[u["name"]]],
+                    params={"UserName": u["name"], "MaxItems": str(PAGES["ListAccessKeys"][1])},
                     host="iam.amazonaws.com")
         for k in u.get("keys", []):
             pl.add("iam", g, "GetAccessKeyLastUsed", [lk], params={"AccessKeyId": k["id"]}, host="iam.amazonaws.com")
-    pl.add("iam", g, "ListAccountAliases", [sts], host="iam.amazonaws.com")
+    pl.add("iam", g, "ListAccountAliases", [sts], params={"MaxItems": str(PAGES["ListAccountAliases"][1])},
+           host="iam.amazonaws.com")
     oidc = pl.add("iam", g, "ListOpenIDConnectProviders", [sts], host="iam.amazonaws.com")
     pl.add("iam", g, "GetOpenIDConnectProvider", [oidc], params={"OpenIDConnectProviderArn": D.OIDC_GITHUB},
            host="iam.amazonaws.com")
     pl.add("iam", g, "ListSAMLProviders", [sts], host="iam.amazonaws.com")
 
     # Organizations (global): the organization, the account's parents, the SCPs of each level.
-    pl.add("organizations", g, "DescribeOrganization", [sts])
+    org = pl.add("organizations", g, "DescribeOrganization", [sts])
+    pl.add("organizations", g, "ListAccounts", [org])
     chain = [(D.ACCOUNT, sts)]
     child_dep = sts
     child = D.ACCOUNT
@@ -402,12 +440,16 @@ def build_plan(acct, fx, pagination):
 
     for region in regions:
         host = lambda svc: f"{svc}.{region}.amazonaws.com"  # noqa: E731
-        lap = pl.add("s3", region, "ListAccessPoints", [regions_call], api="s3control", method="GET", path="/v20180820/accesspoint",
+        # S3 Control: the region's access points in one listing (largest page), then each one's Block
+        # Public Access and policy.
+        lap = pl.add("s3", region, "ListAccessPoints", [regions_call], api="s3control", method="GET",
+                     path="/v20180820/accesspoint", params={"maxResults": str(D.ACCESS_POINTS_PAGE)},
                      host=f"{D.ACCOUNT}.s3-control.{region}.amazonaws.com")
         for a in (a for a in acct.access_points if a["region"] == region):
-            pl.add("s3", region, "GetAccessPointPolicy", [lap], api="s3control", method="GET",
-                   path=f"/v20180820/accesspoint/{a['name']}/policy",
-                   host=f"{D.ACCOUNT}.s3-control.{region}.amazonaws.com")
+            for op, suffix in (("GetAccessPoint", ""), ("GetAccessPointPolicy", "/policy")):
+                pl.add("s3", region, op, [lap], api="s3control", method="GET",
+                       path=f"/v20180820/accesspoint/{a['name']}{suffix}",
+                       host=f"{D.ACCOUNT}.s3-control.{region}.amazonaws.com")
 
         # Lambda: pages of 50, then per function its policy, URL and aliases.
         fns = [f for f in acct.functions if f["region"] == region]
@@ -443,13 +485,15 @@ def build_plan(acct, fx, pagination):
                           params=_params(page["params"]), host=host("apigateway"))
             api_page += [prev] * page["n"]
         pl.add("apigateway", region, "GetUsagePlans", [regions_call], method="GET", path="/usageplans",
-               host=host("apigateway"))
+               params={"limit": str(PAGES["GetUsagePlans"][1])}, host=host("apigateway"))
         for a, dep in zip(apis, api_page):
             base = f"/restapis/{a['id']}"
-            pl.add("apigateway", region, "GetResources", [dep], method="GET", path=base + "/resources",
-                   params={"embed": "methods"}, host=host("apigateway"))
+            prev_res = dep
+            for page in pagination["resources"][a["id"]]:
+                prev_res = pl.add("apigateway", region, "GetResources", [prev_res], method="GET",
+                                  path=base + "/resources", params=_params(page["params"]), host=host("apigateway"))
             pl.add("apigateway", region, "GetAuthorizers", [dep], method="GET", path=base + "/authorizers",
-                   host=host("apigateway"))
+                   params={"limit": str(PAGES["GetAuthorizers"][1])}, host=host("apigateway"))
             pl.add("apigateway", region, "GetStages", [dep], method="GET", path=base + "/stages",
                    host=host("apigateway"))
         ga = pl.add("apigateway", region, "GetApis", [regions_call], api="apigatewayv2", method="GET", path="/v2/apis",
@@ -521,7 +565,8 @@ def build_plan(acct, fx, pagination):
                 for item in items[i:i + page["n"]]:
                     per_item(item, prev)
                 i += page["n"]
-        pl.add("kms", region, "ListAliases", [regions_call], host=host("kms"))
+        pl.add("kms", region, "ListAliases", [regions_call], params={"Limit": str(PAGES["ListAliases"][1])},
+               host=host("kms"))
     return pl
 
 

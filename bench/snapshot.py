@@ -118,7 +118,8 @@ def resources(acct):
         arn = f"arn:aws:s3:{a['region']}:{A}:accesspoint/{a['name']}"
         add(_res(arn, "aws:s3:access-point", a["region"], a["name"], {
             "bucket": a["bucket"], "bucket_account_id": A, "network_origin": a["origin"],
-            "vpc_id": a["vpc"] if a["origin"] == "VPC" else None}, {"resource": a["policy"]},
+            "vpc_id": a["vpc"] if a["origin"] == "VPC" else None,
+            "public_access_block": dict(a.get("bpa", D.ACCESS_POINT_BPA))}, {"resource": a["policy"]},
             [_link("member-of", f"arn:aws:s3:::{a['bucket']}")]))
 
     # Lambda

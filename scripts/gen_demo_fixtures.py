@@ -427,7 +427,7 @@ CUSTOMER_MANAGED = {
             "iam:GetOpenIDConnectProvider", "iam:ListSAMLProviders", "s3:ListAllMyBuckets", "s3:GetBucketLocation",
             "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock",
             "s3:GetAccountPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketWebsite",
-            "s3:ListAccessPoints", "s3:GetAccessPointPolicy", "lambda:ListFunctions", "lambda:GetPolicy",
+            "s3:ListAccessPoints", "s3:GetAccessPoint", "s3:GetAccessPointPolicy", "lambda:ListFunctions", "lambda:GetPolicy",
             "lambda:GetFunctionUrlConfig", "lambda:ListEventSourceMappings", "lambda:ListAliases", "apigateway:GET",
             "sqs:ListQueues", "sqs:GetQueueAttributes", "sns:ListTopics", "sns:GetTopicAttributes",
             "sns:ListSubscriptions", "ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
@@ -704,6 +704,13 @@ BUCKETS = [
          ownership="BucketOwnerEnforced", bpa=BPA_ALL),
 ]
 
+# Block Public Access of an access point: S3 turns all four settings on unless its creator turns them off,
+# and they cannot be changed afterwards.
+ACCESS_POINT_BPA = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True}
+ACCESS_POINT_CREATED = "2023-03-14T10:21:07Z"
+ACCESS_POINTS_PAGE = 1000  # ListAccessPoints' largest page (MaxResults)
+
 ACCESS_POINTS = [
     dict(name="customer-data-analytics", region="us-east-1", bucket="demo-customer-data", origin="VPC",
          vpc="vpc-0c2d9e4f8a1b3c5d7",
@@ -955,7 +962,8 @@ REST_APIS = [
                   "createdDate": 1676887800, "lastUpdatedDate": 1676887800}]),
 ]
 
-APIGW_RESOURCES_PAGE = 3  # GetResources answers orders-api in two pages
+APIGW_RESOURCES_PAGE = 3  # GetResources answers orders-api in two pages, though limit=500 is asked
+APIGW_LARGEST_PAGE = 500  # API Gateway's listings: limit, 25 when not asked, at most 500
 
 USAGE_PLANS = [
     {"id": "x9y8z7", "name": "partner-basic", "description": "Throttling for partner integrations",
@@ -1373,6 +1381,12 @@ ORG_ACCOUNTS = [
 # =================================================================================================
 
 IAM_REGION = "us-east-1"  # IAM and Organizations are global: requests are signed for us-east-1
+# The largest pages the listings allow, as a complete scan asks for them: IAM MaxItems (100 when not asked),
+# KMS Limit (100), ECR maxResults (100). The demo answers some in smaller pages all the same (IAM and API
+# Gateway may return fewer items than asked), so that a client must follow the tokens.
+IAM_LARGEST_PAGE = 1000
+KMS_LARGEST_PAGE = 1000
+ECR_LARGEST_PAGE = 1000
 
 
 def iam_sort(items):
@@ -1558,9 +1572,9 @@ def render_iam(fx):
         el("IsTruncated", False),
     ]
     fx.query("iam", IAM_NS, IAM_REGION, "GetAccountAuthorizationDetails", page1, slug="page1",
-             comment="IAM GetAccountAuthorizationDetails, page 1 of 2 (users, groups, first roles)")
+             params=[f"MaxItems={IAM_LARGEST_PAGE}"], comment="IAM GetAccountAuthorizationDetails, page 1 of 2 (users, groups, first roles)")
     fx.query("iam", IAM_NS, IAM_REGION, "GetAccountAuthorizationDetails", page2, slug="page2",
-             params=[f"Marker={marker}"],
+             params=[f"MaxItems={IAM_LARGEST_PAGE}", f"Marker={marker}"],
              comment="IAM GetAccountAuthorizationDetails, page 2 of 2 (remaining roles, managed policies)")
 
     # ListRoles: the one place IAM tells a role's MaxSessionDuration (GetAccountAuthorizationDetails omits it).
@@ -1568,7 +1582,7 @@ def render_iam(fx):
         el("Roles", [el("member", role_core(r) + [el("MaxSessionDuration", r.get("max_session", 3600))])
                      for r in roles]),
         el("IsTruncated", False),
-    ], comment="IAM ListRoles (one page)")
+    ], params=[f"MaxItems={IAM_LARGEST_PAGE}"], comment="IAM ListRoles (one page)")
 
     for u in USERS:
         keys = u.get("keys", [])
@@ -1701,10 +1715,29 @@ def render_s3(fx):
                      el("AccessPointArn", f"arn:aws:s3:{region}:{ACCOUNT}:accesspoint/{a['name']}"),
                      el("Alias", f"{a['name']}-{hexid(34, 'alias', a['name'])}-s3alias")]
             items.append(el("AccessPoint", kids))
-        fx.s3(region, "ListAccessPoints", "/v20180820/accesspoint", [], el("ListAccessPointsResult", [
-            el("AccessPointList", items)], xmlns=S3C_NS), slug=None, extra_match=account_header, top="s3control",
-            comment=f"S3 Control ListAccessPoints in {region}")
+        fx.s3(region, "ListAccessPoints", "/v20180820/accesspoint", [f"maxResults={ACCESS_POINTS_PAGE}"],
+              el("ListAccessPointsResult", [el("AccessPointList", items)], xmlns=S3C_NS), slug=None,
+              extra_match=account_header, top="s3control",
+              comment=f"S3 Control ListAccessPoints in {region}: every access point of the account there")
         for a in aps:
+            kids = [el("Name", a["name"]), el("Bucket", a["bucket"]), el("NetworkOrigin", a["origin"])]
+            if a["origin"] == "VPC":
+                kids.append(el("VpcConfiguration", [el("VpcId", a["vpc"])]))
+            bpa = a.get("bpa", ACCESS_POINT_BPA)
+            kids += [el("PublicAccessBlockConfiguration", [el(k, bpa[k]) for k in (
+                         "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")]),
+                     el("CreationDate", a.get("created", ACCESS_POINT_CREATED)),
+                     el("Alias", f"{a['name']}-{hexid(34, 'alias', a['name'])}-s3alias"),
+                     el("AccessPointArn", f"arn:aws:s3:{region}:{ACCOUNT}:accesspoint/{a['name']}"),
+                     el("Endpoints", [el("entry", [el("key", k), el("value", v)]) for k, v in (
+                         ("dualstack", f"s3-accesspoint.dualstack.{region}.amazonaws.com"),
+                         ("fips", f"s3-accesspoint-fips.{region}.amazonaws.com"),
+                         ("fips_dualstack", f"s3-accesspoint-fips.dualstack.{region}.amazonaws.com"),
+                         ("ipv4", f"s3-accesspoint.{region}.amazonaws.com"))]),
+                     el("BucketAccountId", ACCOUNT)]
+            fx.s3(region, "GetAccessPoint", f"/v20180820/accesspoint/{a['name']}", [],
+                  el("GetAccessPointResult", kids, xmlns=S3C_NS), slug=a["name"], extra_match=account_header,
+                  top="s3control", comment=f"S3 Control GetAccessPoint {a['name']}: its Block Public Access")
             path = f"/v20180820/accesspoint/{a['name']}/policy"
             if a["policy"]:
                 fx.s3(region, "GetAccessPointPolicy", path, [], el("GetAccessPointPolicyResult", [
@@ -1843,9 +1876,10 @@ def render_apigateway(fx):
                 item["policy"] = apigw_policy(a["policy"])
             item["disableExecuteApiEndpoint"] = False
             items.append(item)
-        apigw(fx, region, "GetRestApis", "/restapis", {"item": items}, comment=f"API Gateway GetRestApis in {region}")
+        apigw(fx, region, "GetRestApis", "/restapis", {"item": items}, params=[f"limit={APIGW_LARGEST_PAGE}"],
+              comment=f"API Gateway GetRestApis in {region}")
         plans = USAGE_PLANS if region == "us-east-1" else []
-        apigw(fx, region, "GetUsagePlans", "/usageplans", {"item": plans},
+        apigw(fx, region, "GetUsagePlans", "/usageplans", {"item": plans}, params=[f"limit={APIGW_LARGEST_PAGE}"],
               comment=f"API Gateway GetUsagePlans in {region}")
         for a in apis:
             base = f"/restapis/{a['id']}"
@@ -1876,6 +1910,7 @@ def render_apigateway(fx):
                               + (f", page {n} of {len(pages)}" if len(pages) > 1 else ""))
                 position = next_position
             apigw(fx, region, "GetAuthorizers", base + "/authorizers", {"item": a["authorizers"]}, slug=a["name"],
+                  params=[f"limit={APIGW_LARGEST_PAGE}"],
                   comment=f"API Gateway GetAuthorizers {a['name']}")
             apigw(fx, region, "GetStages", base + "/stages", {"item": a["stages"]}, slug=a["name"],
                   comment=f"API Gateway GetStages {a['name']}")
@@ -2432,7 +2467,7 @@ def render_kms(fx):
         keys = sorted((k for k in KEYS if k["region"] == region), key=lambda k: k["id"])
         fx.json("kms", "1.1", region, "ListKeys", {"Keys": [{"KeyArn": key_arn(region, k["id"]), "KeyId": k["id"]}
                                                             for k in keys], "Truncated": False},
-                comment=f"KMS ListKeys in {region}")
+                params=[f"Limit={KMS_LARGEST_PAGE}"], comment=f"KMS ListKeys in {region}")
         aliases = sorted(keys, key=lambda k: k["alias"])
         entries = []
         for k in aliases:
@@ -2442,7 +2477,7 @@ def render_kms(fx):
                 entry["CreationDate"] = k["created"]
             entries.append(entry)
         fx.json("kms", "1.1", region, "ListAliases", {"Aliases": entries, "Truncated": False},
-                comment=f"KMS ListAliases in {region}")
+                params=[f"Limit={KMS_LARGEST_PAGE}"], comment=f"KMS ListAliases in {region}")
         for k in keys:
             arn = key_arn(region, k["id"])
             if k.get("denied"):
@@ -2504,7 +2539,7 @@ def render_ecr(fx):
             "createdAt": r["created"], "imageTagMutability": "MUTABLE",
             "imageScanningConfiguration": {"scanOnPush": r["name"] != "public-base-images"},
             "encryptionConfiguration": {"encryptionType": "AES256"}} for r in repos]},
-            comment=f"ECR DescribeRepositories in {region}")
+            params=[f"maxResults={ECR_LARGEST_PAGE}"], comment=f"ECR DescribeRepositories in {region}")
         for r in repos:
             if r["policy"]:
                 fx.json("ecr", "1.1", region, "GetRepositoryPolicy", {
@@ -3037,8 +3072,9 @@ must name things the way these files do:
   GetBucketLocation, S3 Control GetPublicAccessBlock (account) and EC2 DescribeRegions match any region.
 - S3 is addressed path-style (`/bucket?policy`); per-bucket calls are signed for the bucket's own region
   (GetBucketLocation: empty `LocationConstraint` means us-east-1). S3 Control calls carry
-  `x-amz-account-id: {ACCOUNT}` and paths under `/v20180820/`; ListAccessPoints is asked per region without a
-  bucket filter.
+  `x-amz-account-id: {ACCOUNT}` and paths under `/v20180820/`; ListAccessPoints is asked once per region
+  without a bucket filter and with `maxResults=1000`; GetAccessPoint (each access point's Block Public Access)
+  and GetAccessPointPolicy name the access point.
 - Lambda functions are named by function name in paths (`/2015-03-31/functions/orders-api/policy`), an
   alias policy by `?Qualifier=live`; ListEventSourceMappings is asked once per region (the answer holds every
   mapping of the region, whatever `FunctionName` says).
@@ -3048,11 +3084,15 @@ must name things the way these files do:
   GetRepositoryPolicy: `repositoryName`. EC2 DescribeSnapshots/DescribeImages: `Owner.1=self`; attribute calls
   `Attribute=createVolumePermission` / `Attribute=launchPermission`. RDS attribute calls name the snapshot
   identifier. Organizations ListPoliciesForTarget: `Filter=SERVICE_CONTROL_POLICY`.
+- Page sizes: the listings answer a client that asks for the largest page: IAM GetAccountAuthorizationDetails
+  and ListRoles with `MaxItems=1000`, KMS ListKeys and ListAliases with `Limit=1000`, ECR DescribeRepositories
+  with `maxResults=1000`, API Gateway GetRestApis, GetUsagePlans and GetAuthorizers with `limit=500`, S3
+  Control ListAccessPoints with `maxResults=1000`.
 - Pagination (pages are smaller than AWS's defaults so every client must follow tokens): IAM
-  GetAccountAuthorizationDetails (2 pages, `Marker`), Lambda ListFunctions in us-east-1 (2 pages,
-  `Marker`/`NextMarker`), API Gateway GetResources of orders-api (2 pages, `position`), SQS ListQueues in
-  us-east-1 when `MaxResults` is sent (2 pages, `NextToken`; without MaxResults SQS returns every queue at
-  once, as it really does).
+  GetAccountAuthorizationDetails (2 pages, `Marker`, though `MaxItems=1000` is asked: IAM may return fewer),
+  Lambda ListFunctions in us-east-1 (2 pages, `Marker`/`NextMarker`), API Gateway GetResources of orders-api
+  (2 pages, `position`), SQS ListQueues in us-east-1 when `MaxResults` is sent (2 pages, `NextToken`;
+  without MaxResults SQS returns every queue at once, as it really does).
 - Policy documents come as each service sends them: IAM URL-encoded (RFC 3986); API Gateway REST API
   policies with quotes and slashes backslash-escaped inside the JSON string; Secrets Manager, ECR and the
   default KMS key policies in Jackson's pretty-printed form; SQS and SNS policies as attribute strings.

@@ -74,6 +74,7 @@ REST_XML_ROOTS = {
     ("s3", "GetBucketLocation"): "LocationConstraint",
     ("s3", "GetBucketWebsite"): "WebsiteConfiguration",
     ("s3control", "ListAccessPoints"): "ListAccessPointsResult",
+    ("s3control", "GetAccessPoint"): "GetAccessPointResult",
     ("s3control", "GetAccessPointPolicy"): "GetAccessPointPolicyResult",
 }
 
@@ -415,7 +416,9 @@ class Checker:
             for k, v in fx_params.items():
                 if v is None:
                     continue  # presence-only: the SDK sends it when the caller sets it
-                if body.get(k) != v:
+                # The serializer keeps numbers typed (MaxItems=1000 is the int 1000) until it form-encodes
+                # the body, where str() is what goes on the wire.
+                if k not in body or str(body[k]) != v:
                     raise CheckError(f"param {k}", f"the SDK sends {body.get(k)!r}, the fixture says {v!r}")
         elif protocol == "json":
             body = json.loads(req["body"] or b"{}")
@@ -915,6 +918,17 @@ content-type: text/xml
 
 <?xml version="1.0"?><GetQueueAttributesResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GetQueueAttributesResult><Attribute><Name>VisibilityTimeout</Name><Value>30</Value></Attribute></GetQueueAttributesResult><ResponseMetadata><RequestId>8f1c2a4e-1d3b-5c6d-9e8f-0a1b2c3d4e5f</RequestId></ResponseMetadata></GetQueueAttributesResponse>"""
 
+GOOD_IAM = """service: iam
+region: us-east-1
+operation: ListAccountAliases
+method: POST
+path: /
+param: MaxItems=1000
+status: 200
+content-type: text/xml
+
+<ListAccountAliasesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListAccountAliasesResult><AccountAliases><member>acme</member></AccountAliases><IsTruncated>false</IsTruncated></ListAccountAliasesResult><ResponseMetadata><RequestId>3e5798e2-69cf-405d-86fb-0cb7f40ce80d</RequestId></ResponseMetadata></ListAccountAliasesResponse>"""
+
 GOOD_LAMBDA_404 = """service: lambda
 region: us-east-1
 operation: GetPolicy
@@ -945,6 +959,7 @@ MUTATIONS = [
      "AttributeName.member.1=All", "AttributeName"),
     ("required parameter missing", GOOD_SQS, "param: QueueUrl=https://sqs.us-east-1.amazonaws.com/111122223333/q\n",
      "", "QueueUrl"),
+    ("numeric query parameter not as the SDK writes it", GOOD_IAM, "MaxItems=1000", "MaxItems=01000", "MaxItems"),
     ("misspelt flattened map element", GOOD_SQS, "<Name>VisibilityTimeout</Name>",
      "<Key>VisibilityTimeout</Key>", "Key"),
     ("query response without its result wrapper", GOOD_SQS, "GetQueueAttributesResult>", "GetQueueAttributesResults>",
@@ -959,7 +974,7 @@ MUTATIONS = [
 def self_test(checker):
     failures = []
     with tempfile.TemporaryDirectory(prefix="tmscan-fixtures-selftest-") as tmp:
-        for i, good in enumerate((GOOD_S3, GOOD_KMS, GOOD_SQS, GOOD_LAMBDA_404)):
+        for i, good in enumerate((GOOD_S3, GOOD_KMS, GOOD_SQS, GOOD_IAM, GOOD_LAMBDA_404)):
             path = os.path.join(tmp, f"good{i}.http")
             with open(path, "w") as f:
                 f.write(good)

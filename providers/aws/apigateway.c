@@ -50,6 +50,9 @@ struct s_restapi {
     struct tm_aws_strv stages;
 };
 
+/* The largest page of API Gateway's listings (limit: 25 when not asked, at most 500). */
+static const struct tm_aws_param s_page = {"limit", "500", false};
+
 static int s_get(struct tm_aws_scan *scan, const char *region, const char *operation, const char *resource,
                  const char *path, const struct tm_aws_param *params, size_t param_count, tm_aws_done_fn done,
                  void *user_data) {
@@ -225,16 +228,18 @@ static int s_start_api(struct tm_aws_scan *scan, const struct tm_aws_facts *f, c
         return TM_ERR_NOMEM;
     a->pending = 3;
     r->pending_apis++;
-    static const struct tm_aws_param embed = {"embed", "methods", false};
+    /* GetResources embeds each resource's methods; GetStages has no pages. */
+    static const struct tm_aws_param resources[] = {{"embed", "methods", false}, {"limit", "500", false}};
     static const char *const ops[] = {"GetResources", "GetAuthorizers", "GetStages"};
     static const char *const suffixes[] = {"resources", "authorizers", "stages"};
+    static const struct tm_aws_param *const params[] = {resources, &s_page, NULL};
+    static const size_t param_counts[] = {2, 1, 0};
     const tm_aws_done_fn dones[] = {s_resources_done, s_authorizers_done, s_stages_done};
     int queued = 0;
     for (; queued < 3 && rc == TM_OK; queued++) {
         snprintf(path, sizeof(path), "/restapis/%s/%s", a->path_id, suffixes[queued]);
         const char *p = tm_aws_scan_strdup(scan, path);
-        rc = p ? s_get(scan, r->region, ops[queued], a->arn, p, queued == 0 ? &embed : NULL, queued == 0 ? 1 : 0,
-                       dones[queued], a)
+        rc = p ? s_get(scan, r->region, ops[queued], a->arn, p, params[queued], param_counts[queued], dones[queued], a)
                : TM_ERR_NOMEM;
         if (rc)
             break;
@@ -276,10 +281,10 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     r->plans = cJSON_CreateObject();
     if (!r->region || !r->plans)
         return TM_ERR_NOMEM;
-    rc = s_get(scan, r->region, "GetUsagePlans", NULL, "/usageplans", NULL, 0, s_plans_done, r);
+    rc = s_get(scan, r->region, "GetUsagePlans", NULL, "/usageplans", &s_page, 1, s_plans_done, r);
     if (rc)
         return rc;
-    rc = s_get(scan, r->region, "GetRestApis", NULL, "/restapis", NULL, 0, s_apis_done, r);
+    rc = s_get(scan, r->region, "GetRestApis", NULL, "/restapis", &s_page, 1, s_apis_done, r);
     if (rc)
         r->listing_done = true; /* the region finishes when the plans call completes */
     return rc;

@@ -67,7 +67,10 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     char *r = tm_aws_scan_strdup(scan, region);
     if (!r)
         return TM_ERR_NOMEM;
-    struct tm_aws_call call = {.api = &s_api, .operation = "DescribeRepositories", .region = r};
+    /* The largest page (maxResults, 1-1000; 100 when not asked). */
+    static const struct tm_aws_param page = {"maxResults", "1000", true};
+    struct tm_aws_call call = {
+        .api = &s_api, .operation = "DescribeRepositories", .region = r, .params = &page, .param_count = 1};
     return tm_aws_call(scan, &call, s_repositories_done, r);
 }
 

@@ -31,6 +31,10 @@ const struct tm_aws_api tm__aws_api_iam = {
 
 #define S_API (&tm__aws_api_iam)
 
+/* The largest page IAM's listings allow (MaxItems, 1-1000; 100 when not asked). Each page waits for
+ * the one before, so the page size sets how long a listing takes. */
+#define S_MAX_ITEMS "1000"
+
 static const struct tm_aws_operation s_operations[] = {
     {S_API, "GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails"},
     {S_API, "ListRoles", "iam:ListRoles"},
@@ -1082,9 +1086,10 @@ static void s_ask_keys(struct tm_aws_scan *scan, struct s_iam *st) {
             tm_aws_scan_check(scan, TM_ERR_NOMEM, "ListAccessKeys");
             return;
         }
-        struct tm_aws_param params[] = {{"UserName", tm_json_str(u, "name", ""), false}};
+        struct tm_aws_param params[] = {{"UserName", tm_json_str(u, "name", ""), false},
+                                        {"MaxItems", S_MAX_ITEMS, false}};
         struct tm_aws_call call = {
-            .api = S_API, .operation = "ListAccessKeys", .resource = ctx->user_arn, .params = params, .param_count = 1};
+            .api = S_API, .operation = "ListAccessKeys", .resource = ctx->user_arn, .params = params, .param_count = 2};
         if (tm_aws_call(scan, &call, s_on_keys, ctx))
             return;
     }
@@ -1204,8 +1209,11 @@ static void s_on_saml(struct tm_aws_scan *scan, const struct tm_aws_result *res,
     (void)s_parsed(scan, res, rc, why, &err);
 }
 
-static int s_call(struct tm_aws_scan *scan, const char *operation, tm_aws_done_fn done, void *user_data) {
-    struct tm_aws_call call = {.api = S_API, .operation = operation};
+/* A call without parameters; a paged listing asks for its largest page. */
+static int s_call(struct tm_aws_scan *scan, const char *operation, bool paged, tm_aws_done_fn done, void *user_data) {
+    static const struct tm_aws_param max_items = {"MaxItems", S_MAX_ITEMS, false};
+    struct tm_aws_call call = {
+        .api = S_API, .operation = operation, .params = paged ? &max_items : NULL, .param_count = paged ? 1 : 0};
     return tm_aws_call(scan, &call, done, user_data);
 }
 
@@ -1221,11 +1229,11 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     if ((rc = tm_aws_scan_on_destroy(scan, s_free_iam, st)) || (rc = tm_aws_scan_on_destroy(scan, s_free_alias, alias)))
         return rc;
     st->pending = 2;
-    if ((rc = s_call(scan, "GetAccountAuthorizationDetails", s_on_gaad, st)) ||
-        (rc = s_call(scan, "ListRoles", s_on_roles, st)) ||
-        (rc = s_call(scan, "ListAccountAliases", s_on_aliases, alias)) ||
-        (rc = s_call(scan, "ListOpenIDConnectProviders", s_on_oidc_list, st)) ||
-        (rc = s_call(scan, "ListSAMLProviders", s_on_saml, st)))
+    if ((rc = s_call(scan, "GetAccountAuthorizationDetails", true, s_on_gaad, st)) ||
+        (rc = s_call(scan, "ListRoles", true, s_on_roles, st)) ||
+        (rc = s_call(scan, "ListAccountAliases", true, s_on_aliases, alias)) ||
+        (rc = s_call(scan, "ListOpenIDConnectProviders", false, s_on_oidc_list, st)) ||
+        (rc = s_call(scan, "ListSAMLProviders", false, s_on_saml, st)))
         return rc;
     return TM_OK;
 }

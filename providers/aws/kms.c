@@ -143,10 +143,12 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
     r->by_key = cJSON_CreateObject();
     if (!r->region || !r->by_key)
         return TM_ERR_NOMEM;
-    rc = s_call(scan, r->region, "ListAliases", NULL, NULL, 0, s_aliases_done, r);
+    /* The largest page (Limit, 1-1000; 100 when not asked). */
+    static const struct tm_aws_param page = {"Limit", "1000", true};
+    rc = s_call(scan, r->region, "ListAliases", NULL, &page, 1, s_aliases_done, r);
     if (rc)
         return rc;
-    rc = s_call(scan, r->region, "ListKeys", NULL, NULL, 0, s_keys_done, r);
+    rc = s_call(scan, r->region, "ListKeys", NULL, &page, 1, s_keys_done, r);
     if (rc)
         r->keys_done = true;
     return rc;

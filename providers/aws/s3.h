@@ -1,8 +1,11 @@
 /* Amazon S3 and S3 Control (REST-XML): buckets with their region, policy, policy status, ACL, Block
- * Public Access, object ownership, website hosting and access points; the account's Block Public Access.
+ * Public Access, object ownership, website hosting and access points; the account's access points with
+ * their Block Public Access and policy; the account's Block Public Access.
  *
  * Buckets are listed once (a global service); every call about a bucket goes to the bucket's own region
- * (GetBucketLocation), path-style (/BUCKET?policy). Error answers that mean "there is none"
+ * (GetBucketLocation), path-style (/BUCKET?policy). Access points are listed once per region
+ * (ListAccessPoints without a bucket: every scanned region, and the region of any bucket outside them),
+ * and each bucket's are picked from its region's list. Error answers that mean "there is none"
  * (NoSuchBucketPolicy, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError,
  * NoSuchWebsiteConfiguration, NoSuchAccessPointPolicy) record null; any other failure, AccessDenied
  * included, records the fact as unknown. S3 Control calls are addressed to the account
@@ -54,11 +57,18 @@ TM_MUST_CHECK int tm__aws_s3_parse_website(cJSON **out, const char *body, size_t
 TM_MUST_CHECK int tm__aws_s3_parse_access_point_policy(cJSON **out, const char *body, size_t len, char *errmsg,
                                                        size_t errmsg_len);
 
-/* S3 Control ListAccessPoints page: records each access point of bucket (all of them when bucket is
- * NULL) with bucket, network_origin, vpc_id, bucket_account_id and a member-of link to the bucket;
- * pushes their ARNs onto arns and their names onto names. */
-TM_MUST_CHECK int tm__aws_s3_parse_access_points(const struct tm_aws_facts *f, const char *bucket, const char *body,
-                                                 size_t len, struct tm_aws_strv *arns, struct tm_aws_strv *names,
-                                                 char **next_token, char *errmsg, size_t errmsg_len);
+/* S3 Control GetAccessPoint: the access point's Block Public Access, {BlockPublicAcls, IgnorePublicAcls,
+ * BlockPublicPolicy, RestrictPublicBuckets}, or null when the answer carries none (S3 on Outposts). */
+TM_MUST_CHECK int tm__aws_s3_parse_access_point(cJSON **out, const char *body, size_t len, char *errmsg,
+                                                size_t errmsg_len);
+
+/* S3 Control ListAccessPoints page (every access point of the account in the region): records each
+ * with bucket, network_origin, vpc_id, bucket_account_id and a member-of link to its bucket; pushes
+ * onto arns, names and buckets its ARN, name, and bucket name ("" for a bucket of another account:
+ * BucketAccountId). A malformed entry is recorded as an error and skipped. */
+TM_MUST_CHECK int tm__aws_s3_parse_access_points(const struct tm_aws_facts *f, const char *body, size_t len,
+                                                 struct tm_aws_strv *arns, struct tm_aws_strv *names,
+                                                 struct tm_aws_strv *buckets, char **next_token, char *errmsg,
+                                                 size_t errmsg_len);
 
 #endif

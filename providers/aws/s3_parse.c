@@ -334,8 +334,26 @@ int tm__aws_s3_parse_access_point_policy(cJSON **out, const char *body, size_t l
                   errmsg, errmsg_len);
 }
 
-static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, int index, const char *only_bucket,
-                              struct tm_aws_strv *arns, struct tm_aws_strv *names) {
+static int s_read_access_point(cJSON **out, const xmlNode *root, char *errmsg, size_t errmsg_len) {
+    const xmlNode *bpa = tm_aws_xml_child(root, "PublicAccessBlockConfiguration");
+    if (!bpa) { /* S3 on Outposts access points carry none */
+        *out = cJSON_CreateNull();
+        return *out ? TM_OK : TM_ERR_NOMEM;
+    }
+    char why[200] = "";
+    int rc = s_read_public_access_block(out, bpa, why, sizeof(why));
+    if (rc == TM_ERR_PARSE)
+        snprintf(errmsg, errmsg_len, "GetAccessPoint: PublicAccessBlockConfiguration: %s",
+                 tm_str_starts_with(why, "GetPublicAccessBlock: ") ? why + strlen("GetPublicAccessBlock: ") : why);
+    return rc;
+}
+
+int tm__aws_s3_parse_access_point(cJSON **out, const char *body, size_t len, char *errmsg, size_t errmsg_len) {
+    return s_fact(out, "GetAccessPoint", "GetAccessPointResult", s_read_access_point, body, len, errmsg, errmsg_len);
+}
+
+static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, int index, struct tm_aws_strv *arns,
+                              struct tm_aws_strv *names, struct tm_aws_strv *buckets) {
     const char *name = tm_aws_xml_child_text(ap, "Name");
     const char *bucket = tm_aws_xml_child_text(ap, "Bucket");
     const char *arn = tm_aws_xml_child_text(ap, "AccessPointArn");
@@ -350,8 +368,6 @@ static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, i
         snprintf(msg, sizeof(msg), "ListAccessPoints: AccessPoint[%d]: no Name, Bucket or access point ARN", index);
         return tm__aws_facts_fail(f, NULL, NULL, NULL, NULL, TM_AWS_CODE_MALFORMED, msg);
     }
-    if (only_bucket && strcmp(bucket, only_bucket) != 0)
-        return TM_OK;
     cJSON *res = NULL;
     char bucket_arn[512];
     int rc = tm__aws_facts_resource(f, arn, "aws:s3:access-point", name, &res);
@@ -362,6 +378,8 @@ static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, i
         rc = tm_snapshot_set_attr(res, "network_origin", tm_aws_json_string_or_null(origin));
     if (!rc)
         rc = tm_snapshot_set_attr(res, "vpc_id", tm_aws_json_string_or_null(vpc && *vpc ? vpc : NULL));
+    /* S3 omitted BucketAccountId before cross-account access points existed: the bucket was the
+     * account's own. */
     if (!rc)
         rc = tm_snapshot_set_attr(res, "bucket_account_id",
                                   tm_aws_json_string_or_null(bucket_account ? bucket_account : f->account));
@@ -369,16 +387,23 @@ static int s_put_access_point(const struct tm_aws_facts *f, const xmlNode *ap, i
         rc = tm_aws_arn(bucket_arn, sizeof(bucket_arn), f->partition, "s3", "", "", "%s", bucket);
     if (!rc)
         rc = tm_snapshot_add_link(res, "member-of", bucket_arn);
-    if (!rc && arns)
+    if (rc == TM_ERR_TOO_BIG)
+        return TM_OK;
+    if (!rc)
         rc = tm__aws_strv_push(arns, arn);
-    if (!rc && names)
+    if (!rc)
         rc = tm__aws_strv_push(names, name);
-    return rc == TM_ERR_TOO_BIG ? TM_OK : rc;
+    /* An access point of this account on another account's bucket is no access point of a bucket
+     * this scan lists. */
+    bool own = !bucket_account || (f->account && strcmp(bucket_account, f->account) == 0);
+    if (!rc)
+        rc = tm__aws_strv_push(buckets, own ? bucket : "");
+    return rc;
 }
 
-int tm__aws_s3_parse_access_points(const struct tm_aws_facts *f, const char *bucket, const char *body, size_t len,
-                                   struct tm_aws_strv *arns, struct tm_aws_strv *names, char **next_token, char *errmsg,
-                                   size_t errmsg_len) {
+int tm__aws_s3_parse_access_points(const struct tm_aws_facts *f, const char *body, size_t len, struct tm_aws_strv *arns,
+                                   struct tm_aws_strv *names, struct tm_aws_strv *buckets, char **next_token,
+                                   char *errmsg, size_t errmsg_len) {
     *next_token = NULL;
     xmlDoc *doc = NULL;
     const xmlNode *root = NULL;
@@ -394,7 +419,7 @@ int tm__aws_s3_parse_access_points(const struct tm_aws_facts *f, const char *buc
     int i = 0;
     for (const xmlNode *ap = tm_aws_xml_child(tm_aws_xml_child(root, "AccessPointList"), "AccessPoint"); ap && !rc;
          ap = tm_aws_xml_next(ap), i++)
-        rc = s_put_access_point(f, ap, i, bucket, arns, names);
+        rc = s_put_access_point(f, ap, i, arns, names, buckets);
     if (!rc && token && *token && !(*next_token = strdup(token)))
         rc = TM_ERR_NOMEM;
     tm_aws_xml_free(doc);

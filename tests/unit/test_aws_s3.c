@@ -120,6 +120,14 @@ static const char s_AccessPoints[] =
     ":accesspoint/marketing-uploads</AccessPointArn><Alias>marketing-uploads-f7a35d6b9694feba58db9408844b"
     "06d666-s3alias</Alias></AccessPoint></AccessPointList></ListAccessPointsResult>";
 
+static const char s_GetAccessPoint[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<GetAccessPointResult xmlns=\"http://awss3control.amazonaws."
+    "com/doc/2018-08-20/\"><Name>marketing-uploads</Name><Bucket>demo-marketing-site</Bucket><NetworkOrigin>I"
+    "nternet</NetworkOrigin><PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnoreP"
+    "ublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>fa"
+    "lse</RestrictPublicBuckets></PublicAccessBlockConfiguration><CreationDate>2023-03-14T10:21:07Z</Creati"
+    "onDate><BucketAccountId>111122223333</BucketAccountId></GetAccessPointResult>";
+
 static const char s_AccessPointPolicy[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<GetAccessPointPolicyResult xmlns=\"http://awss3control."
     "amazonaws.com/doc/2018-08-20/\"><Policy>{&quot;Version&quot;:&quot;2012-10-17&quot;,&quot;Statement&"
@@ -308,14 +316,17 @@ static void test_access_points(void **state) {
     fx->f.region = "us-east-1";
     fx->f.operation = "ListAccessPoints";
     char *next = NULL;
-    /* The answer names the access points of two buckets: only this bucket's are kept. */
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "demo-customer-data", s_AccessPoints,
-                                                    strlen(s_AccessPoints), &fx->items, &fx->names, &next, fx->errmsg,
-                                                    sizeof(fx->errmsg)),
+    struct tm_aws_strv buckets = {0};
+    /* The region's whole list: every access point is recorded, with its bucket to attach it to. */
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, s_AccessPoints, strlen(s_AccessPoints), &fx->items,
+                                                    &fx->names, &buckets, &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_null(next);
-    assert_int_equal(fx->items.n, 1);
+    assert_int_equal(fx->items.n, 2);
+    assert_int_equal(buckets.n, 2);
     assert_string_equal(fx->names.v[0], "customer-data-analytics");
+    assert_string_equal(buckets.v[0], "demo-customer-data");
+    assert_string_equal(buckets.v[1], "demo-marketing-site");
     const cJSON *ap =
         tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics");
     assert_non_null(ap);
@@ -325,36 +336,77 @@ static void test_access_points(void **state) {
     assert_string_equal(tm_json_str(attrs, "bucket", ""), "demo-customer-data");
     assert_string_equal(tm_json_str(attrs, "network_origin", ""), "VPC");
     assert_string_equal(tm_json_str(attrs, "vpc_id", ""), "vpc-0c2d9e4f8a1b3c5d7");
+    assert_string_equal(tm_json_str(attrs, "bucket_account_id", ""), "111122223333");
     tm_test_aws_assert_json(cJSON_GetObjectItem(ap, "links"),
                             "[{\"kind\":\"member-of\",\"to\":\"arn:aws:s3:::demo-customer-data\"}]");
-    assert_null(tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads"));
-
-    /* Without a filter every access point is recorded; an Internet one has no VPC. */
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, NULL, s_AccessPoints, strlen(s_AccessPoints), &fx->items,
-                                                    &fx->names, &next, fx->errmsg, sizeof(fx->errmsg)),
-                     TM_OK);
     const cJSON *mk = tm_snapshot_find(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads");
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(mk, "attrs"), "vpc_id")));
 
+    /* An access point of this account on another account's bucket: recorded as it is, with the bucket's
+     * account, and attached to no bucket of this account. */
+    const char *cross = "<ListAccessPointsResult><AccessPointList><AccessPoint><Name>partner-ap</Name>"
+                        "<NetworkOrigin>Internet</NetworkOrigin><Bucket>partner-data</Bucket>"
+                        "<AccessPointArn>arn:aws:s3:us-east-1:111122223333:accesspoint/partner-ap</AccessPointArn>"
+                        "<BucketAccountId>444455556666</BucketAccountId></AccessPoint></AccessPointList>"
+                        "</ListAccessPointsResult>";
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, cross, strlen(cross), &fx->items, &fx->names, &buckets,
+                                                    &next, fx->errmsg, sizeof(fx->errmsg)),
+                     TM_OK);
+    assert_int_equal(buckets.n, 3);
+    assert_string_equal(buckets.v[2], "");
+    tm_test_aws_expect(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/partner-ap", "attrs|bucket_account_id",
+                       "\"444455556666\"");
+    tm_test_aws_expect(fx->snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/partner-ap", "links|0|to",
+                       "\"arn:aws:s3:::partner-data\"");
+
     const char *paged = "<ListAccessPointsResult><AccessPointList/><NextToken>bmV4dA==</NextToken>"
                         "</ListAccessPointsResult>";
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", paged, strlen(paged), &fx->items, &fx->names, &next,
-                                                    fx->errmsg, sizeof(fx->errmsg)),
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, paged, strlen(paged), &fx->items, &fx->names, &buckets,
+                                                    &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_string_equal(next, "bmV4dA==");
     free(next);
+    next = NULL;
+    /* A malformed entry is an error of its own and nothing is pushed for it. */
     const char *mixed = "<ListAccessPointsResult><AccessPointList><AccessPoint><Name>x</Name><Bucket>b</Bucket>"
                         "<AccessPointArn>arn:aws:s3:us-east-1:1:bucket/x</AccessPointArn></AccessPoint>"
                         "</AccessPointList></ListAccessPointsResult>";
     size_t before = tm_snapshot_error_count(fx->snap);
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", mixed, strlen(mixed), &fx->items, &fx->names, &next,
-                                                    fx->errmsg, sizeof(fx->errmsg)),
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, mixed, strlen(mixed), &fx->items, &fx->names, &buckets,
+                                                    &next, fx->errmsg, sizeof(fx->errmsg)),
                      TM_OK);
     assert_int_equal(tm_snapshot_error_count(fx->snap), before + 1);
+    assert_int_equal(buckets.n, 3);
+    assert_int_equal(fx->items.n, 3);
     const char *bad = "<ListAccessPointsResult><NextToken><a/></NextToken></ListAccessPointsResult>";
-    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "b", bad, strlen(bad), &fx->items, &fx->names, &next,
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, bad, strlen(bad), &fx->items, &fx->names, &buckets, &next,
                                                     fx->errmsg, sizeof(fx->errmsg)),
                      TM_ERR_PARSE);
+    assert_int_equal(tm__aws_s3_parse_access_points(&fx->f, "<ListAccessPointsResult", 23, &fx->items, &fx->names,
+                                                    &buckets, &next, fx->errmsg, sizeof(fx->errmsg)),
+                     TM_ERR_PARSE);
+    tm__aws_strv_clean_up(&buckets);
+
+    /* GetAccessPoint: its Block Public Access. */
+    cJSON *v = NULL;
+    assert_int_equal(
+        tm__aws_s3_parse_access_point(&v, s_GetAccessPoint, strlen(s_GetAccessPoint), fx->errmsg, sizeof(fx->errmsg)),
+        TM_OK);
+    tm_test_aws_assert_json(v, "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":false,"
+                               "\"RestrictPublicBuckets\":false}");
+    cJSON_Delete(v);
+    v = NULL;
+    const char *outposts = "<GetAccessPointResult><Name>op</Name><Bucket>b</Bucket></GetAccessPointResult>";
+    assert_int_equal(tm__aws_s3_parse_access_point(&v, outposts, strlen(outposts), fx->errmsg, sizeof(fx->errmsg)),
+                     TM_OK);
+    assert_true(cJSON_IsNull(v));
+    cJSON_Delete(v);
+    s_assert_rejects(tm__aws_s3_parse_access_point,
+                     "<GetAccessPointResult><PublicAccessBlockConfiguration><BlockPublicAcls>maybe</BlockPublicAcls>"
+                     "</PublicAccessBlockConfiguration></GetAccessPointResult>",
+                     "GetAccessPoint");
+    s_assert_rejects(tm__aws_s3_parse_access_point, "<PublicAccessBlockConfiguration/>", "GetAccessPoint");
+    s_assert_rejects(tm__aws_s3_parse_access_point, "<GetAccessPointResult><Name>\xc3\x28</Name>", "GetAccessPoint");
 
     cJSON *doc = NULL;
     assert_int_equal(tm__aws_s3_parse_access_point_policy(&doc, s_AccessPointPolicy, strlen(s_AccessPointPolicy),
@@ -399,6 +451,17 @@ static void test_demo_account(void **state) {
                        "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics\"]");
     tm_test_aws_expect(snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads", "policies|resource",
                        "null");
+    tm_test_aws_expect(snap, "arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads",
+                       "attrs|public_access_block",
+                       "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":true,"
+                       "\"RestrictPublicBuckets\":true}");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-marketing-site", "attrs|access_points",
+                       "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/marketing-uploads\"]");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-etl-staging", "attrs|access_points", "[]");
+    /* Access points are listed once per scanned region (us-east-1, eu-west-1), not once per bucket. */
+    assert_int_equal(tm_test_aws_count_calls(calls, "ListAccessPoints"), 2);
+    assert_int_equal(tm_test_aws_count_calls(calls, "GetAccessPoint"), 2);
+    assert_int_equal(tm_test_aws_count_calls(calls, "GetAccessPointPolicy"), 2);
     tm_test_aws_expect(snap, "arn:aws:iam::111122223333:root", "attrs|s3_public_access_block",
                        "{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":false,\"BlockPublicPolicy\":false,"
                        "\"RestrictPublicBuckets\":false}");
@@ -423,9 +486,11 @@ static void test_demo_account_denied(void **state) {
     static const char *const bucket_facts[] = {"policy_status",      "acl",     "public_access_block",
                                                "ownership_controls", "website", "access_points",
                                                "policies|resource",  NULL};
+    static const char *const access_point_facts[] = {"public_access_block", "policies|resource", NULL};
     /* Either the listing was refused (no buckets), or every listed bucket holds every fact. */
     static const struct tm_test_aws_facts_of facts[] = {
         {"aws:s3:bucket", bucket_facts},
+        {"aws:s3:access-point", access_point_facts},
         {NULL, NULL},
     };
     tm_test_aws_scan_demo_refused(services, 1, facts);
