@@ -480,6 +480,49 @@ static void test_demo_account(void **state) {
     tm_snapshot_destroy(snap);
 }
 
+/* A scan of us-east-1 alone: the buckets of eu-west-1 are still read (S3 is global), and their access
+ * points come from a listing of eu-west-1 asked for when the first of them is located. */
+static void test_bucket_outside_regions(void **state) {
+    (void)state;
+    uv_loop_t loop;
+    struct tm_test_aws_fixtures f;
+    struct tm_snapshot *snap = NULL;
+    struct tm_aws_scan *scan = NULL;
+    char err[512] = "";
+    assert_int_equal(uv_loop_init(&loop), 0);
+    if (tm_test_aws_fixtures_init(&f, &loop, "fixtures/aws/demo", err, sizeof(err)))
+        fail_msg("fixtures: %s", err);
+    assert_int_equal(tm_snapshot_new(&snap, "aws"), TM_OK);
+    static const char *const regions[] = {"us-east-1"};
+    static const char *const services[] = {"s3"};
+    struct tm_aws_scan_options opts = {
+        .home_region = "us-east-1",
+        .regions = regions,
+        .region_count = 1,
+        .services = services,
+        .service_count = 1,
+    };
+    if (tm_aws_scan_new(&scan, &opts, &f.base, snap, err, sizeof(err)))
+        fail_msg("scan: %s", err);
+    assert_int_equal(tm_aws_scan_start(scan), TM_OK);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_true(tm_aws_scan_finished(scan));
+    assert_int_equal(tm_aws_scan_status(scan, err, sizeof(err)), TM_OK);
+    tm_aws_scan_destroy(scan);
+    assert_int_equal(cJSON_GetArraySize(f.unmatched), 0);
+    assert_int_equal(tm_test_aws_fixtures_count(&f, "ListAccessPoints"), 2);
+    static const char *const bucket_facts[] = {"access_points", NULL};
+    tm_test_aws_facts_present(snap, "aws:s3:bucket", bucket_facts);
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-etl-staging", "region", "\"eu-west-1\"");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-etl-staging", "attrs|access_points", "[]");
+    tm_test_aws_expect(snap, "arn:aws:s3:::demo-customer-data", "attrs|access_points",
+                       "[\"arn:aws:s3:us-east-1:111122223333:accesspoint/customer-data-analytics\"]");
+    assert_int_equal(tm_snapshot_error_count(snap), 1); /* G01 only */
+    tm_test_aws_fixtures_clean_up(&f);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tm_snapshot_destroy(snap);
+}
+
 static void test_demo_account_denied(void **state) {
     (void)state;
     static const char *const services[] = {"s3"};
@@ -505,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_website),
         cmocka_unit_test_setup_teardown(test_access_points, s_setup, tm_test_aws_parse_teardown),
         cmocka_unit_test(test_demo_account),
+        cmocka_unit_test(test_bucket_outside_regions),
         cmocka_unit_test(test_demo_account_denied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
