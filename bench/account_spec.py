@@ -653,6 +653,7 @@ def install(acct):
     D.USERS = acct.users
     D.GROUPS = acct.groups
     D.ROLES = acct.roles
+    D.ROLELESS_PROFILES = []  # every profile of the synthetic account holds its role
     D.CUSTOMER_MANAGED = acct.customer_managed
     D.BUCKETS = acct.buckets
     D.ACCESS_POINTS = acct.access_points

@@ -34,6 +34,7 @@ PAGES = {
     "GetAccountAuthorizationDetails": (100, 1000, "MaxItems"),
     "ListRoles": (100, 1000, "MaxItems"),
     "ListAccessKeys": (100, 1000, "MaxItems"),
+    "ListInstanceProfiles": (100, 1000, "MaxItems"),
     "ListAccountAliases": (100, 1000, "MaxItems"),
     "ListAliases": (100, 1000, "Limit"),
     "ListFunctions": (50, 50, "MaxItems"),
@@ -132,6 +133,32 @@ def page_list_roles(fx):
     return chains
 
 
+def page_instance_profiles(fx):
+    """IAM ListInstanceProfiles (the profiles, roleless ones included, which the authorization details
+    name only under their roles): MaxItems per page, default and largest page size."""
+    for rel in [r for r in fx.files if r.startswith("iam/") and "/ListInstanceProfiles" in r]:
+        del fx.files[rel]
+    profiles = sorted([(r["profile"], r["created"], [r]) for r in D.ROLES if r.get("profile")]
+                      + [(p["name"], p["created"], []) for p in D.ROLELESS_PROFILES])
+    members = [D.profile_member(*p) for p in profiles]
+    chains = {}
+    for variant, size in (("default", PAGES["ListInstanceProfiles"][0]), ("max", PAGES["ListInstanceProfiles"][1])):
+        pages = chunks(members, size)
+        chains[variant] = []
+        marker = None
+        for n, page in enumerate(pages, 1):
+            nxt = D.token("iam", "profiles", variant, n + 1, n=64) if n < len(pages) else None
+            children = ([el("InstanceProfiles", page), el("IsTruncated", nxt is not None)]
+                        + ([el("Marker", nxt)] if nxt else []))
+            params = ([f"MaxItems={size}"] if variant == "max" else []) + ([f"Marker={marker}"] if marker else [])
+            fx.query("iam", D.IAM_NS, D.IAM_REGION, "ListInstanceProfiles", children, slug=f"{variant}-page{n}",
+                     params=params, comment=f"IAM ListInstanceProfiles ({variant} page size {size}), page {n} of "
+                                            f"{len(pages)}")
+            chains[variant].append(dict(params=params))
+            marker = nxt
+    return chains
+
+
 def _body(fx, rel):
     return fx.files[rel].split("\n\n", 1)[1]
 
@@ -225,7 +252,8 @@ def render(acct):
     fx = D.Fixtures()
     for r in D.RENDERERS:
         r(fx)
-    pagination = {"iam": page_iam(fx), "iam_roles": page_list_roles(fx), "kms": {}, "secretsmanager": {}, "ecr": {},
+    pagination = {"iam": page_iam(fx), "iam_roles": page_list_roles(fx), "iam_profiles": page_instance_profiles(fx),
+                  "kms": {}, "secretsmanager": {}, "ecr": {},
                   "apigateway": {}, "sns": {}, "resources": page_resources(fx)}
     for region in D.STANDARD_REGIONS:
         pagination["kms"][region] = page_json_list(
@@ -391,6 +419,10 @@ def build_plan(acct, fx, pagination):
     for page in pagination["iam_roles"]["max"]:
         prev_roles = pl.add("iam", g, "ListRoles", [prev_roles], params=_params(page["params"]),
                             host="iam.amazonaws.com")
+    prev_profiles = sts
+    for page in pagination["iam_profiles"]["max"]:
+        prev_profiles = pl.add("iam", g, "ListInstanceProfiles", [prev_profiles], params=_params(page["params"]),
+                               host="iam.amazonaws.com")
     for u in acct.users:
         lk = pl.add("iam", g, "ListAccessKeys", [user_page[u["name"]]],
                     params={"UserName": u["name"], "MaxItems": str(PAGES["ListAccessKeys"][1])},

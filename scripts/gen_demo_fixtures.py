@@ -423,7 +423,8 @@ CUSTOMER_MANAGED = {
         created="2023-09-04T08:00:00Z", style="compact", description="Read-only calls tmscan makes.",
         versions=[P(S("Allow", [
             "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "iam:ListAccessKeys",
-            "iam:GetAccessKeyLastUsed", "iam:ListRoles", "iam:ListAccountAliases", "iam:ListOpenIDConnectProviders",
+            "iam:GetAccessKeyLastUsed", "iam:ListRoles", "iam:ListInstanceProfiles", "iam:ListAccountAliases",
+            "iam:ListOpenIDConnectProviders",
             "iam:GetOpenIDConnectProvider", "iam:ListSAMLProviders", "s3:ListAllMyBuckets", "s3:GetBucketLocation",
             "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketAcl", "s3:GetBucketPublicAccessBlock",
             "s3:GetAccountPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketWebsite",
@@ -636,6 +637,10 @@ ROLES = [
 
 # GetAccountAuthorizationDetails answers in two pages: the first ends after this many roles.
 GAAD_PAGE1_ROLES = 12
+
+# An instance profile whose role was deleted: no role names it, so GetAccountAuthorizationDetails does not;
+# an instance launched with it gets no credentials.
+ROLELESS_PROFILES = [dict(name="legacy-batch-profile", created="2019-11-04T09:30:00Z")]
 
 # =================================================================================================
 # ACCOUNT SPEC: S3
@@ -1454,14 +1459,17 @@ def role_core(r):
 
 
 def instance_profile(r):
-    name = r["profile"]
+    return profile_member(r["profile"], r["created"], [r])
+
+
+def profile_member(name, created, roles):
     return el("member", [
         el("Path", "/"),
         el("InstanceProfileName", name),
         el("InstanceProfileId", unique_id("AIPA", "profile", name)),
         el("Arn", f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}"),
-        el("CreateDate", r["created"]),
-        el("Roles", [el("member", role_core(r))]),
+        el("CreateDate", created),
+        el("Roles", [el("member", role_core(r)) for r in roles]),
     ])
 
 
@@ -1583,6 +1591,14 @@ def render_iam(fx):
                      for r in roles]),
         el("IsTruncated", False),
     ], params=[f"MaxItems={IAM_LARGEST_PAGE}"], comment="IAM ListRoles (one page)")
+
+    # ListInstanceProfiles: the roles' profiles, and those without a role, which only this call names.
+    profiles = sorted([(r["profile"], r["created"], [r]) for r in roles if r.get("profile")]
+                      + [(p["name"], p["created"], []) for p in ROLELESS_PROFILES])
+    fx.query("iam", IAM_NS, IAM_REGION, "ListInstanceProfiles", [
+        el("InstanceProfiles", [profile_member(*p) for p in profiles]),
+        el("IsTruncated", False),
+    ], params=[f"MaxItems={IAM_LARGEST_PAGE}"], comment="IAM ListInstanceProfiles (one page)")
 
     for u in USERS:
         keys = u.get("keys", [])

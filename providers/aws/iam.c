@@ -38,6 +38,7 @@ const struct tm_aws_api tm__aws_api_iam = {
 static const struct tm_aws_operation s_operations[] = {
     {S_API, "GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails"},
     {S_API, "ListRoles", "iam:ListRoles"},
+    {S_API, "ListInstanceProfiles", "iam:ListInstanceProfiles"},
     {S_API, "GetPolicy", "iam:GetPolicy"},
     {S_API, "GetPolicyVersion", "iam:GetPolicyVersion"},
     {S_API, "ListAccessKeys", "iam:ListAccessKeys"},
@@ -388,6 +389,23 @@ int tm__aws_iam_parse_list_roles(struct tm__aws_iam_details *d, const char *body
     }
     if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
         rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "ListRoles: IsTruncated without a Marker");
+    tm_aws_xml_free(doc);
+    return rc;
+}
+
+int tm__aws_iam_parse_instance_profiles(struct tm__aws_iam_details *d, const char *body, size_t len, char **marker,
+                                        char *errmsg, size_t errmsg_len) {
+    *marker = NULL;
+    xmlDoc *doc = NULL;
+    const xmlNode *res = NULL;
+    int rc = tm_aws_xml_open_query(&doc, &res, "ListInstanceProfiles", body, len, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    for (const xmlNode *m = tm_aws_xml_child(tm_aws_xml_child(res, "InstanceProfiles"), "member"); m && !rc;
+         m = tm_aws_xml_next(m))
+        rc = s_parse_profile(d, m, "ListInstanceProfiles", errmsg, errmsg_len);
+    if (!rc && (rc = tm_aws_xml_page_token(marker, res, "Marker", "IsTruncated")))
+        rc = tm__aws_parse_fail(errmsg, errmsg_len, rc, "ListInstanceProfiles: IsTruncated without a Marker");
     tm_aws_xml_free(doc);
     return rc;
 }
@@ -832,7 +850,7 @@ struct s_iam {
     struct tm__aws_iam_details d;
     const struct tm_snapshot_error *gaad_error;
     const struct tm_snapshot_error *roles_error;
-    int pending;  /* GetAccountAuthorizationDetails and ListRoles, then the missing policies */
+    int pending;  /* GetAccountAuthorizationDetails, ListRoles and ListInstanceProfiles, then the missing policies */
     bool fetched; /* the missing managed policies were asked for */
 };
 
@@ -930,6 +948,31 @@ static void s_on_roles(struct tm_aws_scan *scan, const struct tm_aws_result *res
         int rc = tm_aws_call_next(scan, res, "Marker", marker, s_on_roles, st);
         free(marker);
         (void)rc;
+        return;
+    }
+    free(marker);
+    s_step(scan, st);
+}
+
+/* Instance profiles whose role is gone (or that never had one) appear only here: the authorization
+ * details name a profile only under its role. When the listing fails, the profiles of the roles are
+ * still recorded; the failure is in the snapshot's errors. */
+static void s_on_profiles(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
+    struct s_iam *st = user_data;
+    char *marker = NULL;
+    const struct tm_snapshot_error *err = res->error;
+    if (!err) {
+        char why[512];
+        int rc = tm__aws_iam_parse_instance_profiles(&st->d, res->body, res->body_len, &marker, why, sizeof(why));
+        if (!s_parsed(scan, res, rc, why, &err)) {
+            free(marker);
+            return;
+        }
+    }
+    if (marker && !err) {
+        int rc = tm_aws_call_next(scan, res, "Marker", marker, s_on_profiles, st);
+        free(marker);
+        (void)rc; /* on failure the scan has stopped */
         return;
     }
     free(marker);
@@ -1228,9 +1271,10 @@ static int s_start(struct tm_aws_scan *scan, const char *region) {
         return rc;
     if ((rc = tm_aws_scan_on_destroy(scan, s_free_iam, st)) || (rc = tm_aws_scan_on_destroy(scan, s_free_alias, alias)))
         return rc;
-    st->pending = 2;
+    st->pending = 3;
     if ((rc = s_call(scan, "GetAccountAuthorizationDetails", true, s_on_gaad, st)) ||
         (rc = s_call(scan, "ListRoles", true, s_on_roles, st)) ||
+        (rc = s_call(scan, "ListInstanceProfiles", true, s_on_profiles, st)) ||
         (rc = s_call(scan, "ListAccountAliases", true, s_on_aliases, alias)) ||
         (rc = s_call(scan, "ListOpenIDConnectProviders", false, s_on_oidc_list, st)) ||
         (rc = s_call(scan, "ListSAMLProviders", false, s_on_saml, st)))

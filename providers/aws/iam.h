@@ -37,6 +37,9 @@ TM_MUST_CHECK int tm__aws_iam_parse_list_roles(struct tm__aws_iam_details *d, co
                                                char **marker, char *errmsg, size_t errmsg_len);
 /* The managed policy ARNs referenced (attached or as a boundary) whose document d lacks: a JSON array
  * of strings, sorted. */
+/* ListInstanceProfiles page: adds each instance profile (with its roles) not yet known to d. */
+TM_MUST_CHECK int tm__aws_iam_parse_instance_profiles(struct tm__aws_iam_details *d, const char *body, size_t len,
+                                                      char **marker, char *errmsg, size_t errmsg_len);
 TM_MUST_CHECK int tm__aws_iam_missing_policies(cJSON **out, const struct tm__aws_iam_details *d);
 /* GetPolicy: the default version id (malloc'd). */
 TM_MUST_CHECK int tm__aws_iam_parse_get_policy(char **version_id, const char *body, size_t len, char *errmsg,

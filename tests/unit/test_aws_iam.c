@@ -11,6 +11,8 @@
 #include "core/json.h"
 #include "core/snapshot.h"
 #include "providers/aws/iam.h"
+#include "tests/support/aws_expect.h"
+#include "tests/support/aws_fixtures.h"
 
 #define ACCT "111122223333"
 
@@ -489,6 +491,100 @@ static void test_alias_oidc_saml(void **state) {
     assert_string_equal(s_str(s, "attrs.valid_until"), "2032-05-09T16:27:11Z");
 }
 
+static const char s_profiles_page1[] =
+    "<ListInstanceProfilesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+    "<ListInstanceProfilesResult><IsTruncated>true</IsTruncated><Marker>cGFnZTI=</Marker><InstanceProfiles>"
+    "<member><Path>/</Path><InstanceProfileName>web-profile</InstanceProfileName>"
+    "<InstanceProfileId>AIPAEXAMPLEWEB000001</InstanceProfileId>"
+    "<Arn>arn:aws:iam::" ACCT ":instance-profile/web-profile</Arn><CreateDate>2020-04-07T10:00:00Z</CreateDate>"
+    "<Roles><member><Path>/</Path><RoleName>web</RoleName><RoleId>AROAEXAMPLEWEB000001</RoleId>"
+    "<Arn>arn:aws:iam::" ACCT ":role/web</Arn><CreateDate>2020-04-07T10:00:00Z</CreateDate></member></Roles>"
+    "</member></InstanceProfiles></ListInstanceProfilesResult>"
+    "<ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata>"
+    "</ListInstanceProfilesResponse>";
+
+static const char s_profiles_page2[] =
+    "<ListInstanceProfilesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+    "<ListInstanceProfilesResult><IsTruncated>false</IsTruncated><InstanceProfiles>"
+    "<member><Path>/batch/</Path><InstanceProfileName>legacy-\xc3\xa9t\xc3\xa9</InstanceProfileName>"
+    "<InstanceProfileId>AIPAEXAMPLEBATCH0001</InstanceProfileId>"
+    "<Arn>arn:aws:iam::" ACCT ":instance-profile/batch/legacy-\xc3\xa9t\xc3\xa9</Arn>"
+    "<CreateDate>2019-11-04T09:30:00Z</CreateDate><Roles/></member></InstanceProfiles>"
+    "</ListInstanceProfilesResult></ListInstanceProfilesResponse>";
+
+/* ListInstanceProfiles adds the profiles no role names (GetAccountAuthorizationDetails lists a profile
+ * only under its role); a profile both name is recorded once. */
+static void test_instance_profiles(void **state) {
+    struct fixture *f = *state;
+    s_gaad(f);
+    char *marker = NULL;
+    assert_int_equal(tm__aws_iam_parse_instance_profiles(&f->d, s_profiles_page1, strlen(s_profiles_page1), &marker,
+                                                         f->err, sizeof(f->err)),
+                     TM_OK);
+    assert_string_equal(marker, "cGFnZTI=");
+    free(marker);
+    assert_int_equal(tm__aws_iam_parse_instance_profiles(&f->d, s_profiles_page2, strlen(s_profiles_page2), &marker,
+                                                         f->err, sizeof(f->err)),
+                     TM_OK);
+    assert_null(marker);
+    assert_int_equal(cJSON_GetArraySize(f->d.profiles), 2);
+    assert_int_equal(tm__aws_iam_emit(&f->sink, &f->d, NULL, NULL), TM_OK);
+    assert_int_equal(tm_snapshot_count(f->snap), 7); /* user, 2 groups, 2 roles, 2 profiles */
+    const cJSON *ip =
+        tm_snapshot_find(f->snap, "arn:aws:iam::" ACCT ":instance-profile/batch/legacy-\xc3\xa9t\xc3\xa9");
+    assert_non_null(ip);
+    assert_string_equal(s_str(ip, "type"), "aws:iam:instance-profile");
+    assert_string_equal(s_str(ip, "name"), "legacy-\xc3\xa9t\xc3\xa9");
+    assert_int_equal(cJSON_GetArraySize(s_get(ip, "attrs.roles")), 0);
+    assert_int_equal(cJSON_GetArraySize(s_get(ip, "links")), 0);
+    const cJSON *web = tm_snapshot_find(f->snap, "arn:aws:iam::" ACCT ":instance-profile/web-profile");
+    assert_string_equal(s_str(web, "attrs.roles.0"), "arn:aws:iam::" ACCT ":role/web");
+
+    /* Truncated, IsTruncated without a Marker, a profile without an Arn, another operation's answer. */
+    assert_int_equal(tm__aws_iam_parse_instance_profiles(&f->d, s_profiles_page1, strlen(s_profiles_page1) / 2, &marker,
+                                                         f->err, sizeof(f->err)),
+                     TM_ERR_PARSE);
+    static const char endless[] = "<ListInstanceProfilesResponse><ListInstanceProfilesResult><InstanceProfiles/>"
+                                  "<IsTruncated>true</IsTruncated></ListInstanceProfilesResult>"
+                                  "</ListInstanceProfilesResponse>";
+    assert_int_equal(
+        tm__aws_iam_parse_instance_profiles(&f->d, endless, strlen(endless), &marker, f->err, sizeof(f->err)),
+        TM_ERR_PARSE);
+    assert_non_null(strstr(f->err, "Marker"));
+    static const char no_arn[] = "<ListInstanceProfilesResponse><ListInstanceProfilesResult><InstanceProfiles>"
+                                 "<member><InstanceProfileName>x</InstanceProfileName><Roles/></member>"
+                                 "</InstanceProfiles><IsTruncated>false</IsTruncated></ListInstanceProfilesResult>"
+                                 "</ListInstanceProfilesResponse>";
+    assert_int_equal(
+        tm__aws_iam_parse_instance_profiles(&f->d, no_arn, strlen(no_arn), &marker, f->err, sizeof(f->err)),
+        TM_ERR_PARSE);
+    assert_non_null(strstr(f->err, "ListInstanceProfiles"));
+    assert_int_equal(
+        tm__aws_iam_parse_instance_profiles(&f->d, s_list_roles, strlen(s_list_roles), &marker, f->err, sizeof(f->err)),
+        TM_ERR_PARSE);
+    assert_null(marker);
+}
+
+/* The demo account through the scan: every IAM listing asks for its largest page (the fixtures answer
+ * only MaxItems=1000), and the profile whose role was deleted is recorded. */
+static void test_demo_account(void **state) {
+    (void)state;
+    static const char *const services[] = {"iam"};
+    cJSON *unmatched = NULL, *calls = NULL;
+    struct tm_snapshot *snap = tm_test_aws_scan_demo(services, 1, &unmatched, &calls);
+    assert_int_equal(cJSON_GetArraySize(unmatched), 0);
+    assert_int_equal(tm_test_aws_count_calls(calls, "GetAccountAuthorizationDetails"), 2);
+    assert_int_equal(tm_test_aws_count_calls(calls, "ListRoles"), 1);
+    assert_int_equal(tm_test_aws_count_calls(calls, "ListInstanceProfiles"), 1);
+    assert_int_equal(tm_test_aws_count_type(snap, "aws:iam:instance-profile"), 3);
+    tm_test_aws_expect(snap, "arn:aws:iam::111122223333:instance-profile/legacy-batch-profile", "attrs|roles", "[]");
+    tm_test_aws_expect(snap, "arn:aws:iam::111122223333:instance-profile/web-instance-profile", "attrs|roles",
+                       "[\"arn:aws:iam::111122223333:role/web-instance-role\"]");
+    cJSON_Delete(unmatched);
+    cJSON_Delete(calls);
+    tm_snapshot_destroy(snap);
+}
+
 static void test_adversarial_answers(void **state) {
     struct fixture *f = *state;
     char *marker = NULL;
@@ -560,7 +656,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_missing_document_without_error_is_recorded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_access_keys_and_last_used, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_alias_oidc_saml, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_instance_profiles, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_adversarial_answers, s_setup, s_teardown),
+        cmocka_unit_test(test_demo_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

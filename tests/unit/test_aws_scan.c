@@ -67,6 +67,10 @@ static const char s_get_policy_version[] =
     "%22%3A%22s3%3AGet%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D</Document><VersionId>v117</VersionId>"
     "<IsDefaultVersion>true</IsDefaultVersion></PolicyVersion></GetPolicyVersionResult></GetPolicyVersionResponse>";
 
+/* An empty page: the listing adds nothing to what the authorization details name. */
+static const char s_profiles[] = "<ListInstanceProfilesResponse " IAMNS "><ListInstanceProfilesResult>"
+                                 "<IsTruncated>false</IsTruncated><InstanceProfiles/></ListInstanceProfilesResult>"
+                                 "</ListInstanceProfilesResponse>";
 static const char s_roles[] = "<ListRolesResponse " IAMNS "><ListRolesResult><IsTruncated>false</IsTruncated><Roles>"
                               "<member><RoleName>web</RoleName><Arn>arn:aws:iam::" ACCT ":role/web</Arn>"
                               "<MaxSessionDuration>3600</MaxSessionDuration></member></Roles></ListRolesResult>"
@@ -158,6 +162,7 @@ static const struct tm_test_aws_reply s_account[] = {
     {"GetAccountAuthorizationDetails", "Marker=page+2/=", NULL, 0, NULL, s_gaad2, 0, NULL},
     {"GetAccountAuthorizationDetails", NULL, NULL, 0, NULL, s_gaad1, 2, NULL},
     {"ListRoles", NULL, NULL, 0, NULL, s_roles, 0, NULL},
+    {"ListInstanceProfiles", NULL, NULL, 0, NULL, s_profiles, 0, NULL},
     {"GetPolicy", "PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess", NULL, 0, NULL, s_get_policy, 0, NULL},
     {"GetPolicyVersion", "VersionId=v117", NULL, 0, NULL, s_get_policy_version, 0, NULL},
     {"ListAccessKeys", "UserName=alice", NULL, 0, NULL, s_keys, 0, NULL},
