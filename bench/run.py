@@ -182,42 +182,13 @@ class Mock:
         return out
 
 
-class LogFollower(threading.Thread):
-    """Stamps each line of mockcloud's --log with the time it appeared. mockcloud writes (and flushes) a
-    line when a request arrives, before its latency, so the stamps are arrival times to within the
-    10 ms polling period; mockcloud's log itself carries no time (docs/benchmarks.md, open items)."""
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path = path
-        self.t0 = time.monotonic()
-        self.stamps = []
-        self.halt = threading.Event()
-
-    def run(self):
-        pos, partial = 0, ""
-        while True:
-            stopping = self.halt.is_set()
-            try:
-                with open(self.path) as f:
-                    f.seek(pos)
-                    chunk = f.read()
-                    pos = f.tell()
-            except OSError:
-                chunk = ""
-            now = time.monotonic() - self.t0
-            if chunk:
-                partial += chunk
-                lines = partial.split("\n")
-                partial = lines.pop()
-                self.stamps.extend([now] * sum(1 for x in lines if x.strip()))
-            if stopping:
-                return
-            self.halt.wait(0.01)
-
-    def stop(self):
-        self.halt.set()
-        self.join()
+def arrival_stamps(reqs):
+    """Each request's arrival in seconds from the scan's first request, from mockcloud's `t_ms` (monotonic
+    milliseconds since mockcloud started, fixtures/README.md); None when a line lacks it."""
+    if not reqs or any(not isinstance(r.get("t_ms"), (int, float)) for r in reqs):
+        return None
+    t0 = min(r["t_ms"] for r in reqs)
+    return [(r["t_ms"] - t0) / 1000.0 for r in reqs]
 
 
 def timeline(reqs, stamps, plan_bound):
@@ -283,16 +254,14 @@ def run_scan(tools, name, fixtures, plan, workdir, concurrency, scale, timeout, 
     if tmscan_limits and tools.scan_flag("--rate-limit") and "=RPS" in tools.scan_help:
         for a in rate_limit_args(1.0)[1::2]:
             cmd += ["--rate-limit", a]
-    follower = LogFollower(mock.log)
-    follower.start()
     try:
         rc, wall, rss, err = measured(cmd, env=scan_env(fixtures, mock.port), timeout=timeout, tools=tools)
     finally:
-        follower.stop()
         mock.stop()
     reqs = mock.requests()
-    if len(follower.stamps) == len(reqs):
-        out["timeline"] = timeline(reqs, follower.stamps, b)
+    stamps = arrival_stamps(reqs)
+    if stamps is not None:
+        out["timeline"] = timeline(reqs, stamps, b)
     out["wall_s"] = round(wall, 3)
     out["exit"] = rc
     out["peak_rss_mib"] = round(rss / 1024, 1) if rss else None

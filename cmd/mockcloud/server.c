@@ -31,6 +31,7 @@ struct tm_mock_server {
     struct tm__mock_fixture_set *set;
     struct tm__mock_faults *faults;
     uint64_t seq;
+    uint64_t start_ns; /* uv_hrtime() when the server was created: --log times count from it */
     struct tm_mock_stats stats;
     struct s_conn *conns;
 };
@@ -283,15 +284,17 @@ static int s_redacted_query(struct tm_buf *out, const char *q) {
     return rc;
 }
 
-static void s_log(struct tm_mock_server *srv, uint64_t seq, const struct tm__mock_request *req, const char *service,
-                  const char *region, const char *operation, const struct tm__mock_fixture *f, int status,
-                  const char *auth, enum tm__mock_fault fault, uint32_t delay_ms) {
+static void s_log(struct tm_mock_server *srv, uint64_t seq, uint64_t arrived_ns, const struct tm__mock_request *req,
+                  const char *service, const char *region, const char *operation, const struct tm__mock_fixture *f,
+                  int status, const char *auth, enum tm__mock_fault fault, uint32_t delay_ms) {
     if (!srv->log)
         return;
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return;
     cJSON_AddNumberToObject(o, "seq", (double)seq);
+    /* Monotonic milliseconds since the server started, when the request arrived (before its latency). */
+    cJSON_AddNumberToObject(o, "t_ms", (double)((arrived_ns - srv->start_ns) / 1000000u));
     cJSON_AddStringToObject(o, "method", req->http->method);
     cJSON_AddStringToObject(o, "path", req->http->path);
     struct tm_buf q;
@@ -415,7 +418,8 @@ static int s_handle(struct s_conn *c, const struct tm__mock_http_request *http) 
 
     struct tm__mock_fault_plan plan;
     bool random_faults = !auth_failed && (req.signed_request || srv->fault_unsigned);
-    tm__mock_faults_plan(&plan, srv->faults, seq, service, operation, region, random_faults, uv_hrtime());
+    uint64_t arrived_ns = uv_hrtime();
+    tm__mock_faults_plan(&plan, srv->faults, seq, service, operation, region, random_faults, arrived_ns);
 
     const struct tm__mock_credential *cred = tm__mock_credential_find(srv->set, req.access_key);
     char principal[256];
@@ -541,7 +545,8 @@ static int s_handle(struct s_conn *c, const struct tm__mock_http_request *http) 
     if (!c->reset && (rc = s_frame(c, http, resp.status, tm_buf_str(&resp.head), body, sent, declared, keep_alive)))
         goto out_bufs;
 
-    s_log(srv, seq, &req, service, region, operation, f, c->reset ? 0 : resp.status, auth, plan.fault, plan.delay_ms);
+    s_log(srv, seq, arrived_ns, &req, service, region, operation, f, c->reset ? 0 : resp.status, auth, plan.fault,
+          plan.delay_ms);
 
     c->busy = true;
     if (plan.delay_ms > 0) {
@@ -759,6 +764,7 @@ int tm_mock_server_new(struct tm_mock_server **out, uv_loop_t *loop, const struc
     }
     srv->loop = loop;
     srv->log = opts->log;
+    srv->start_ns = uv_hrtime();
     srv->seed = opts->seed;
     srv->fault_unsigned = opts->fault_unsigned;
     srv->limits.max_header_bytes = opts->max_header_bytes ? opts->max_header_bytes : 64 * 1024;

@@ -40,6 +40,7 @@ U="http://127.0.0.1:$P"
 # IMDSv2: a token, then the role name with it; without it 401.
 TOK=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$U/latest/api/token") || fail "IMDS token"
 [ -n "$TOK" ] || fail "empty token"
+sleep 0.3 # the log's arrival times must show the pause
 ROLE=$(curl -sf -H "X-aws-ec2-metadata-token: $TOK" "$U/latest/meta-data/iam/security-credentials/") || fail "IMDS role"
 [ "$ROLE" = "mocktest-instance-role" ] || fail "role name '$ROLE'"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$U/latest/meta-data/iam/security-credentials/")
@@ -73,6 +74,11 @@ head -1 "$T/raw" | grep -q '^HTTP/1.1 400' || fail "malformed request: $(head -1
 grep -q '"auth":"bad-signature".*"status":403' "$T/log" || fail "log: bad signature line"
 grep -q '"operation":"GetCallerIdentity","access_key":"AKIAMOCKTEST00000001"' "$T/log" || fail "log: key id"
 [ "$(wc -l <"$T/log")" -eq 7 ] || fail "log has $(wc -l <"$T/log") lines, want 7 (malformed HTTP is not a request)"
+# Arrival times (ms since start, monotonic): never decreasing, and the pause after the token is there.
+sed -n 's/^{"seq":[0-9]*,"t_ms":\([0-9]*\),.*/\1/p' "$T/log" >"$T/times"
+[ "$(wc -l <"$T/times")" -eq 7 ] || fail "log lines without t_ms: $(head -1 "$T/log")"
+sort -n -c "$T/times" || fail "log times decrease: $(tr '\n' ' ' <"$T/times")"
+[ $(($(sed -n 2p "$T/times") - $(sed -n 1p "$T/times"))) -ge 250 ] || fail "log times miss a 300 ms pause: $(tr '\n' ' ' <"$T/times")"
 
 kill -TERM "$PID"
 wait "$PID"; rc=$?

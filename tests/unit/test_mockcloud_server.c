@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd/mockcloud/mock_int.h"
 #include "cmd/mockcloud/mockcloud.h"
 #include "core/str.h"
@@ -285,10 +287,19 @@ static void test_signed_requests(void **state) {
     rewind(env.log);
     char line[4096];
     int n = 0;
+    double last_ms = 0;
     while (fgets(line, sizeof(line), env.log)) {
         n++;
         assert_null(strstr(line, "IQoJb3JpZ2lu"));
         assert_null(strstr(line, "mocktest/secret"));
+        /* Each line carries its arrival time, from a monotonic clock: never earlier than the line before. */
+        cJSON *entry = cJSON_Parse(line);
+        assert_non_null(entry);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(entry, "t_ms");
+        assert_true(cJSON_IsNumber(t));
+        assert_true(t->valuedouble >= last_ms);
+        last_ms = t->valuedouble;
+        cJSON_Delete(entry);
     }
     assert_int_equal(n, 5);
     s_stop(&env);
