@@ -557,7 +557,8 @@ def build_plan(acct, fx, pagination):
         # EC2 and RDS.
         for op in ("DescribeInstances", "DescribeSecurityGroups", "DescribeNetworkInterfaces"):
             pl.add("ec2", region, op, [regions_call], params={"MaxResults": "1000"}, host=host("ec2"))
-        ds = pl.add("ec2", region, "DescribeSnapshots", [regions_call], params={"Owner.1": "self"}, host=host("ec2"))
+        ds = pl.add("ec2", region, "DescribeSnapshots", [regions_call], params={"Owner.1": "self", "MaxResults": "1000"},
+                    host=host("ec2"))
         for x in (x for x in acct.snapshots if x["region"] == region):
             pl.add("ec2", region, "DescribeSnapshotAttribute", [ds],
                    params={"Attribute": "createVolumePermission", "SnapshotId": x["id"]}, host=host("ec2"))
@@ -566,11 +567,13 @@ def build_plan(acct, fx, pagination):
             pl.add("ec2", region, "DescribeImageAttribute", [di],
                    params={"Attribute": "launchPermission", "ImageId": m["id"]}, host=host("ec2"))
         pl.add("rds", region, "DescribeDBInstances", [regions_call], params={"MaxRecords": "100"}, host=host("rds"))
-        dsn = pl.add("rds", region, "DescribeDBSnapshots", [regions_call], host=host("rds"))
+        dsn = pl.add("rds", region, "DescribeDBSnapshots", [regions_call], params={"MaxRecords": "100"},
+                     host=host("rds"))
         for x in (x for x in acct.db_snapshots if x["region"] == region):
             pl.add("rds", region, "DescribeDBSnapshotAttributes", [dsn], params={"DBSnapshotIdentifier": x["id"]},
                    host=host("rds"))
-        pl.add("rds", region, "DescribeDBClusterSnapshots", [regions_call], host=host("rds"))
+        pl.add("rds", region, "DescribeDBClusterSnapshots", [regions_call], params={"MaxRecords": "100"},
+               host=host("rds"))
 
         # KMS, Secrets Manager, ECR: lists at the largest page, then per item.
         keys = sorted((k for k in acct.keys if k["region"] == region), key=lambda k: k["id"])
