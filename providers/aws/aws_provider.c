@@ -122,7 +122,8 @@ static int s_start(void *state, uv_loop_t *loop, struct tm_snapshot *snap, char 
         .plan = &a->plan,
         .ca_bundle = a->ca_bundle,
         .max_rps = a->max_rps,
-        .max_in_flight = a->concurrency > 0 ? (unsigned)a->concurrency : 0,
+        .max_in_flight = a->concurrency > 0 ? (unsigned)a->concurrency : TM_AWS_DEFAULT_CONCURRENCY,
+        .published_rates = true,
         .log = a->log,
     };
     int rc = tm__aws_net_transport_new(&a->net, loop, &no, errmsg, errmsg_len);
@@ -142,6 +143,7 @@ static int s_start(void *state, uv_loop_t *loop, struct tm_snapshot *snap, char 
         .services = a->services,
         .service_count = a->service_count,
         .concurrency = a->concurrency,
+        .window = TM_AWS_ENGINE_WINDOW,
     };
     if ((rc = tm_aws_scan_new(&a->scan, &so, t, snap, errmsg, errmsg_len)))
         return rc;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/str.h"
+#include "providers/aws/limits.h"
 #include "providers/aws/request.h"
 
 struct tm__aws_net_transport {
@@ -19,6 +21,9 @@ struct tm__aws_net_transport {
     bool closing;       /* close() ran */
     bool handle_closed; /* the idle handle's close callback ran */
     bool free_on_close; /* destroy() ran before the handle closed */
+    bool published_rates;
+    char **seeded; /* regions whose rates are set */
+    size_t seeded_count;
 };
 
 struct s_pending {
@@ -143,6 +148,33 @@ static int s_build(struct tm_aws_request *r, const struct tm_aws_wire_call *call
     return rc;
 }
 
+/* Seeds a region's published rates before its first call: the keys exist from then on, already paced. */
+static int s_seed_region(struct tm__aws_net_transport *t, const char *region) {
+    for (size_t i = 0; i < t->seeded_count; i++)
+        if (strcmp(t->seeded[i], region) == 0)
+            return TM_OK;
+    char **n = realloc(t->seeded, (t->seeded_count + 1) * sizeof(*n));
+    if (!n)
+        return TM_ERR_NOMEM;
+    t->seeded = n;
+    if (!(t->seeded[t->seeded_count] = tm_strdup(region)))
+        return TM_ERR_NOMEM;
+    t->seeded_count++;
+    return tm__aws_limits_seed(t->engine, region);
+}
+
+static int s_engine_priority(enum tm_aws_priority priority) {
+    switch (priority) {
+        case TM_AWS_PRIORITY_NEXT_PAGE:
+            return TM_HTTP_PRIORITY_HIGHEST;
+        case TM_AWS_PRIORITY_LISTING:
+            return TM_HTTP_PRIORITY_HIGH;
+        case TM_AWS_PRIORITY_RESOURCE:
+        default:
+            return TM_HTTP_PRIORITY_NORMAL;
+    }
+}
+
 static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
                   void *user_data) {
     struct tm__aws_net_transport *t = (struct tm__aws_net_transport *)base;
@@ -150,7 +182,13 @@ static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *
         return TM_ERR_STATE;
     char err[256] = "";
     struct tm_aws_request *r = NULL;
-    int rc = tm_aws_request_new(&r, t->client, call->service, call->operation, call->region, err, sizeof(err));
+    int rc = t->published_rates && call->region ? s_seed_region(t, call->region) : TM_OK;
+    if (rc) {
+        tm_log_debug(t->log, "aws: %s %s not sent: rates for %s: %s", call->service, call->operation, call->region,
+                     tm_error_str(rc));
+        return rc;
+    }
+    rc = tm_aws_request_new(&r, t->client, call->service, call->operation, call->region, err, sizeof(err));
     if (rc) {
         tm_log_debug(t->log, "aws: %s %s not sent: %s", call->service, call->operation, err);
         return rc;
@@ -167,6 +205,7 @@ static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *
     }
     p->done = done;
     p->user_data = user_data;
+    tm_aws_request_set_priority(r, s_engine_priority(call->priority));
     rc = tm_aws_request_send(r, s_on_done, p, err, sizeof(err));
     if (rc) {
         tm_log_debug(t->log, "aws: %s %s not sent: %s", call->service, call->operation, err);
@@ -223,13 +262,19 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     t->base.send = s_send;
     t->base.close = s_close;
     t->log = opts->log;
+    t->published_rates = opts->published_rates;
     struct tm_http_options ho;
     tm_http_options_init(&ho);
     ho.ca_bundle = opts->ca_bundle;
     ho.max_rps = opts->max_rps;
     ho.log = opts->log;
-    if (opts->max_in_flight > ho.max_in_flight)
+    /* The scan hands its calls over as they come (tm_aws_scan_options.window): the engine holds the
+     * concurrency, so that it can pick, among all the waiting calls, the ones to send first. */
+    if (opts->max_in_flight) {
         ho.max_in_flight = opts->max_in_flight;
+        if (ho.max_per_host > opts->max_in_flight)
+            ho.max_per_host = opts->max_in_flight;
+    }
     int rc = tm_http_engine_new(&t->engine, loop, &ho, errmsg, errmsg_len);
     if (rc)
         goto fail;
@@ -264,6 +309,11 @@ void tm__aws_net_transport_destroy(struct tm__aws_net_transport *t) {
     if (!t)
         return;
     s_release(t);
+    for (size_t i = 0; i < t->seeded_count; i++)
+        free(t->seeded[i]);
+    free(t->seeded);
+    t->seeded = NULL;
+    t->seeded_count = 0;
     if (t->handle_closed) {
         free(t);
         return;
