@@ -6,8 +6,7 @@
 #define S_LAMBDA_QUOTAS                                                                                                \
     "AWS Lambda Developer Guide, Lambda quotas (awsdocs/aws-lambda-developer-guide, "                                  \
     "doc_source/gettingstarted-limits.md)"
-#define S_APIGW_QUOTAS                                                                                                 \
-    "Amazon API Gateway quotas (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)"
+#define S_APIGW_QUOTAS "Amazon API Gateway quotas (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)"
 
 static const char *const s_lambda_policy[] = {"GetPolicy", NULL};
 static const char *const s_lambda_control[] = {"ListFunctions", "GetFunctionUrlConfig", "ListAliases",
@@ -15,16 +14,26 @@ static const char *const s_lambda_control[] = {"ListFunctions", "GetFunctionUrlC
 static const char *const s_apigw_resources[] = {"GetResources", NULL};
 static const char *const s_apigw_v1[] = {"GetRestApis", "GetUsagePlans", "GetAuthorizers", "GetStages", NULL};
 static const char *const s_apigw_v2[] = {"GetApis", "GetRoutes", "GetIntegrations", NULL};
-static const char *const s_ec2[] = {"DescribeRegions",   "DescribeInstances",         "DescribeSecurityGroups",
-                                    "DescribeNetworkInterfaces", "DescribeSnapshots", "DescribeSnapshotAttribute",
-                                    "DescribeImages",    "DescribeImageAttribute",    NULL};
+static const char *const s_ec2[] = {"DescribeRegions",
+                                    "DescribeInstances",
+                                    "DescribeSecurityGroups",
+                                    "DescribeNetworkInterfaces",
+                                    "DescribeSnapshots",
+                                    "DescribeSnapshotAttribute",
+                                    "DescribeImages",
+                                    "DescribeImageAttribute",
+                                    NULL};
 static const char *const s_kms_list[] = {"ListKeys", "ListAliases", "DescribeKey", NULL};
 static const char *const s_kms_policy[] = {"GetKeyPolicy", NULL};
 static const char *const s_sm_policy[] = {"GetResourcePolicy", NULL};
 static const char *const s_sm_list[] = {"ListSecrets", NULL};
 static const char *const s_sns_list[] = {"ListTopics", "ListSubscriptions", NULL};
-static const char *const s_s3_get[] = {"GetBucketPolicy",      "GetBucketPolicyStatus",      "GetBucketAcl",
-                                       "GetPublicAccessBlock", "GetBucketOwnershipControls", "GetBucketWebsite",
+static const char *const s_s3_get[] = {"GetBucketPolicy",
+                                       "GetBucketPolicyStatus",
+                                       "GetBucketAcl",
+                                       "GetPublicAccessBlock",
+                                       "GetBucketOwnershipControls",
+                                       "GetBucketWebsite",
                                        NULL};
 
 static const struct tm__aws_limit s_limits[] = {

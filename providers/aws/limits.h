@@ -20,12 +20,12 @@
 #include "providers/net/http.h"
 
 struct tm__aws_limit {
-    const char *api;                /* botocore name: "lambda" */
-    const char *const *operations;  /* NULL-terminated */
-    double rate_per_s;              /* tokens per second */
-    double burst;                   /* bucket size */
-    const char *group;              /* NULL: a bucket per operation; else the shared budget ("lambda-control-plane") */
-    const char *source;             /* where AWS publishes it */
+    const char *api;               /* botocore name: "lambda" */
+    const char *const *operations; /* NULL-terminated */
+    double rate_per_s;             /* tokens per second */
+    double burst;                  /* bucket size */
+    const char *group;             /* NULL: a bucket per operation; else the shared budget ("lambda-control-plane") */
+    const char *source;            /* where AWS publishes it */
 };
 
 /* The table, ending with a row whose api is NULL. */

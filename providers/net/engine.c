@@ -218,6 +218,8 @@ static struct tm__net_key *s_key_get(struct tm_http_engine *e, const char *name,
     }
     s_limiter_init(e, &key->lim, now);
     s_key_configure(e, key, now);
+    /* A bucket starts full (as the service's does): configuring it kept only the initial token. */
+    key->lim.bucket.tokens = key->lim.bucket.burst;
     return key;
 }
 
@@ -1680,9 +1682,12 @@ int tm_http_engine_set_shared_rate(struct tm_http_engine *e, const char *key_rul
     struct tm__net_group *g = s_group_get(e, group, now);
     if (!g)
         return TM_ERR_NOMEM;
+    bool fresh = g->lim.configured_rate == 0 && g->lim.adaptive.rate_per_s == 0;
     g->lim.configured_rate = rate_per_s;
     g->lim.configured_burst = burst;
     s_limiter_apply(e, &g->lim, now);
+    if (fresh)
+        g->lim.bucket.tokens = g->lim.bucket.burst; /* a new budget starts full, as the service's does */
     return s_add_rule(e, key_rule, g, rate_per_s, burst);
 }
 
