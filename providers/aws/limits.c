@@ -1,6 +1,12 @@
 #include "providers/aws/limits.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/aws/endpoint.h"
 
 /* Sources, as cited by docs/benchmarks.md (bench/aws_limits.json holds the same figures for mockcloud). */
 #define S_LAMBDA_QUOTAS                                                                                                \
@@ -13,7 +19,8 @@ static const char *const s_lambda_control[] = {"ListFunctions", "GetFunctionUrlC
                                                "ListEventSourceMappings", NULL};
 static const char *const s_apigw_resources[] = {"GetResources", NULL};
 static const char *const s_apigw_v1[] = {"GetRestApis", "GetUsagePlans", "GetAuthorizers", "GetStages", NULL};
-static const char *const s_apigw_v2[] = {"GetApis", "GetRoutes", "GetIntegrations", NULL};
+static const char *const s_apigw_v2[] = {"GetApis",        "GetRoutes", "GetIntegrations",
+                                         "GetAuthorizers", "GetStages", NULL};
 static const char *const s_ec2[] = {"DescribeRegions",
                                     "DescribeInstances",
                                     "DescribeSecurityGroups",
@@ -74,6 +81,14 @@ const struct tm__aws_limit *tm__aws_limits(void) {
     return s_limits;
 }
 
+double tm__aws_client_burst(double service_burst) {
+    /* A client pacing at exactly the service's rate keeps the service's bucket at its last token, and
+     * whichever call then arrives a millisecond early (scheduling, the network) is throttled; the
+     * adaptive limiter would then cut the rate by a third for seconds. One token left in the service's
+     * bucket absorbs that jitter for the price of one call's interval. */
+    return service_burst >= 2 ? service_burst - 1 : 1;
+}
+
 int tm__aws_limits_seed(struct tm_http_engine *engine, const char *region) {
     for (const struct tm__aws_limit *l = s_limits; l->api; l++) {
         char group[160] = "";
@@ -83,8 +98,100 @@ int tm__aws_limits_seed(struct tm_http_engine *engine, const char *region) {
             char key[256];
             if ((size_t)snprintf(key, sizeof(key), "%s:%s:%s", l->api, region, *op) >= sizeof(key))
                 return TM_ERR_INVALID;
-            int rc = l->group ? tm_http_engine_set_shared_rate(engine, key, group, l->rate_per_s, l->burst)
-                              : tm_http_engine_set_rate(engine, key, l->rate_per_s, l->burst);
+            double burst = tm__aws_client_burst(l->burst);
+            int rc = l->group ? tm_http_engine_set_shared_rate(engine, key, group, l->rate_per_s, burst)
+                              : tm_http_engine_set_rate(engine, key, l->rate_per_s, burst);
+            if (rc)
+                return rc;
+        }
+    }
+    return TM_OK;
+}
+
+static bool s_name_ok(const char *s, size_t n, bool dash) {
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (dash && c == '-')))
+            return false;
+    }
+    return true;
+}
+
+/* Whether SERVICE of a rate names the API: its botocore name or its endpoint prefix. */
+static bool s_names(const struct tm_aws_service *api, const char *service) {
+    return strcmp(api->name, service) == 0 || strcmp(api->endpoint_prefix, service) == 0;
+}
+
+int tm__aws_rate_parse(struct tm__aws_rate *out, const char *spec, char *errmsg, size_t errmsg_len) {
+    memset(out, 0, sizeof(*out));
+    const char *colon = strchr(spec, ':');
+    const char *eq = colon ? strchr(colon, '=') : NULL;
+    if (!colon || !eq) {
+        snprintf(errmsg, errmsg_len, "'%s' is not SERVICE:OPERATION=RPS[:BURST]", spec);
+        return TM_ERR_INVALID;
+    }
+    size_t sn = (size_t)(colon - spec), on = (size_t)(eq - colon - 1);
+    if (!s_name_ok(spec, sn, true) || sn >= sizeof(out->service) || !s_name_ok(colon + 1, on, false) ||
+        on >= sizeof(out->operation)) {
+        snprintf(errmsg, errmsg_len, "'%s': SERVICE and OPERATION are names (lambda:GetPolicy)", spec);
+        return TM_ERR_INVALID;
+    }
+    memcpy(out->service, spec, sn);
+    memcpy(out->operation, colon + 1, on);
+    size_t count = 0;
+    const struct tm_aws_service *table = tm_aws_service_table(&count);
+    bool known = false;
+    for (size_t i = 0; i < count && !known; i++)
+        known = s_names(&table[i], out->service);
+    if (!known) {
+        snprintf(errmsg, errmsg_len, "'%s': unknown service '%s'", spec, out->service);
+        return TM_ERR_INVALID;
+    }
+    const char *v = eq + 1;
+    char *end = NULL;
+    errno = 0;
+    out->rate_per_s = strtod(v, &end);
+    if (errno || end == v || !isfinite(out->rate_per_s) || !(out->rate_per_s > 0) || out->rate_per_s > 100000) {
+        snprintf(errmsg, errmsg_len, "'%s': RPS is a positive number of calls per second (at most 100000)", spec);
+        return TM_ERR_INVALID;
+    }
+    out->burst = fmax(1.0, out->rate_per_s);
+    if (*end == ':') {
+        v = end + 1;
+        errno = 0;
+        out->burst = strtod(v, &end);
+        if (errno || end == v || !isfinite(out->burst) || out->burst < 1 || out->burst > 100000) {
+            snprintf(errmsg, errmsg_len, "'%s': BURST is a number of calls from 1 to 100000", spec);
+            return TM_ERR_INVALID;
+        }
+    }
+    if (*end) {
+        snprintf(errmsg, errmsg_len, "'%s' is not SERVICE:OPERATION=RPS[:BURST]", spec);
+        return TM_ERR_INVALID;
+    }
+    return TM_OK;
+}
+
+int tm__aws_rates_apply(struct tm_http_engine *engine, const struct tm__aws_rate *rates, size_t count,
+                        const char *region) {
+    size_t apis = 0;
+    const struct tm_aws_service *table = tm_aws_service_table(&apis);
+    for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < apis; k++) {
+            if (!s_names(&table[k], rates[i].service))
+                continue;
+            /* One budget per SERVICE:OPERATION, as it was given: "apigateway:GetStages" names one bucket for
+             * the GetStages of both API Gateway APIs. */
+            char key[256], group[256];
+            if ((size_t)snprintf(key, sizeof(key), "%s:%s:%s", table[k].name, region, rates[i].operation) >=
+                    sizeof(key) ||
+                (size_t)snprintf(group, sizeof(group), "%s:%s:%s", rates[i].service, region, rates[i].operation) >=
+                    sizeof(group))
+                return TM_ERR_INVALID;
+            int rc = tm_http_engine_set_shared_rate(engine, key, group, rates[i].rate_per_s,
+                                                    tm__aws_client_burst(rates[i].burst));
             if (rc)
                 return rc;
         }

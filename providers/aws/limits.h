@@ -31,8 +31,32 @@ struct tm__aws_limit {
 /* The table, ending with a row whose api is NULL. */
 const struct tm__aws_limit *tm__aws_limits(void);
 
+/* The bucket tmscan keeps for a service bucket of this size: one token smaller (at least 1), so that
+ * calls arriving a little early do not find the service's bucket empty. */
+double tm__aws_client_burst(double service_burst);
+
 /* Sets the rate of every operation of the table in one region, as exact keys (replacing rules already
  * set on the same keys); grouped operations share the group's bucket in that region. */
 TM_MUST_CHECK int tm__aws_limits_seed(struct tm_http_engine *engine, const char *region);
+
+/* A rate the user gives for one operation (`tmscan scan --rate-limit SERVICE:OPERATION=RPS[:BURST]`): it
+ * replaces the published rate in every region, and takes the operation out of any budget it shares with
+ * others. SERVICE is botocore's name or the endpoint prefix ("apigateway" also names apigatewayv2's
+ * operations, as AWS's own quota pages do); each SERVICE:OPERATION given is one budget per region, shared
+ * by every API it names. */
+struct tm__aws_rate {
+    char service[64];
+    char operation[128];
+    double rate_per_s;
+    double burst; /* max(1, rate) when not given: one second's worth, as AWS's buckets hold */
+};
+
+/* Parses SERVICE:OPERATION=RPS[:BURST]. TM_ERR_INVALID with errmsg for a malformed one or an unknown
+ * service; the operation is not checked (an operation the scan never calls is paced, never used). */
+TM_MUST_CHECK int tm__aws_rate_parse(struct tm__aws_rate *out, const char *spec, char *errmsg, size_t errmsg_len);
+
+/* Sets the rates in one region, after tm__aws_limits_seed (they win over the table's). */
+TM_MUST_CHECK int tm__aws_rates_apply(struct tm_http_engine *engine, const struct tm__aws_rate *rates, size_t count,
+                                      const char *region);
 
 #endif

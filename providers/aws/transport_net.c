@@ -22,6 +22,8 @@ struct tm__aws_net_transport {
     bool handle_closed; /* the idle handle's close callback ran */
     bool free_on_close; /* destroy() ran before the handle closed */
     bool published_rates;
+    struct tm__aws_rate *rates;
+    size_t rate_count;
     char **seeded; /* regions whose rates are set */
     size_t seeded_count;
 };
@@ -160,7 +162,10 @@ static int s_seed_region(struct tm__aws_net_transport *t, const char *region) {
     if (!(t->seeded[t->seeded_count] = tm_strdup(region)))
         return TM_ERR_NOMEM;
     t->seeded_count++;
-    return tm__aws_limits_seed(t->engine, region);
+    int rc = t->published_rates ? tm__aws_limits_seed(t->engine, region) : TM_OK;
+    if (!rc)
+        rc = tm__aws_rates_apply(t->engine, t->rates, t->rate_count, region);
+    return rc;
 }
 
 static int s_engine_priority(enum tm_aws_priority priority) {
@@ -182,7 +187,7 @@ static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *
         return TM_ERR_STATE;
     char err[256] = "";
     struct tm_aws_request *r = NULL;
-    int rc = t->published_rates && call->region ? s_seed_region(t, call->region) : TM_OK;
+    int rc = (t->published_rates || t->rate_count) && call->region ? s_seed_region(t, call->region) : TM_OK;
     if (rc) {
         tm_log_debug(t->log, "aws: %s %s not sent: rates for %s: %s", call->service, call->operation, call->region,
                      tm_error_str(rc));
@@ -253,7 +258,16 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     struct tm__aws_net_transport *t = calloc(1, sizeof(*t));
     if (!t)
         return TM_ERR_NOMEM;
+    if (opts->rate_count) {
+        if (!(t->rates = calloc(opts->rate_count, sizeof(*t->rates)))) {
+            free(t);
+            return TM_ERR_NOMEM;
+        }
+        memcpy(t->rates, opts->rates, opts->rate_count * sizeof(*t->rates));
+        t->rate_count = opts->rate_count;
+    }
     if (uv_idle_init(loop, &t->idle) != 0) {
+        free(t->rates);
         free(t);
         snprintf(errmsg, errmsg_len, "cannot create a loop handle");
         return TM_ERR_STATE;
@@ -263,6 +277,7 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     t->base.close = s_close;
     t->log = opts->log;
     t->published_rates = opts->published_rates;
+
     struct tm_http_options ho;
     tm_http_options_init(&ho);
     ho.ca_bundle = opts->ca_bundle;
@@ -314,6 +329,9 @@ void tm__aws_net_transport_destroy(struct tm__aws_net_transport *t) {
     free(t->seeded);
     t->seeded = NULL;
     t->seeded_count = 0;
+    free(t->rates);
+    t->rates = NULL;
+    t->rate_count = 0;
     if (t->handle_closed) {
         free(t);
         return;

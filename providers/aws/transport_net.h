@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "providers/auth/credentials.h"
 #include "providers/auth/env.h"
+#include "providers/aws/limits.h"
 #include "providers/aws/transport.h"
 
 struct tm__aws_net_options {
@@ -23,6 +24,8 @@ struct tm__aws_net_options {
     double max_rps;                      /* 0: no global cap */
     unsigned max_in_flight;              /* calls in flight at most (per host at most 32); 0: the engine's default */
     bool published_rates;                /* pace each region's operations at AWS's published rates (limits.h) */
+    const struct tm__aws_rate *rates;    /* the user's rates, over the published ones (copied) */
+    size_t rate_count;
     struct tm_log *log;
 };
 

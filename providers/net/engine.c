@@ -17,6 +17,11 @@
 
 #define S_EASY_POOL_MAX 32
 
+/* What one step of priority weighs against a rate-limited backlog, in seconds of that backlog: a call that
+ * opens a chain goes before a bottleneck's call only while that bottleneck has less than this much queued
+ * per step between them (see "Order" in http.h). */
+#define S_PRIORITY_WEIGHT_S 1.0
+
 struct s_poll {
     uv_poll_t poll;
     curl_socket_t fd;
@@ -1281,8 +1286,7 @@ static void s_schedule(struct tm_http_engine *e) {
     /* One start per pass: the best head among the keys that may start now (see "Order" in http.h). */
     while (e->in_flight < e->opts.max_in_flight) {
         struct tm__net_key *best = NULL;
-        unsigned best_prio = 0;
-        double best_drain = 0;
+        double best_rank = 0;
         struct tm__net_key *next;
         for (struct tm__net_key *key = e->ready_head; key; key = next) {
             next = key->ready_next;
@@ -1314,11 +1318,11 @@ static void s_schedule(struct tm_http_engine *e) {
             }
             s_key_mark(key, false, now);
             double rate = lim->bucket.rate_per_s;
-            double drain = rate > 0 ? (double)(key->group ? key->group->queued : key->queued) / rate : 0;
-            if (!best || req->priority > best_prio || (req->priority == best_prio && drain > best_drain)) {
+            double drain_s = rate > 0 ? (double)(key->group ? key->group->queued : key->queued) / rate : 0;
+            double rank = drain_s + S_PRIORITY_WEIGHT_S * req->priority;
+            if (!best || rank > best_rank) {
                 best = key;
-                best_prio = req->priority;
-                best_drain = drain;
+                best_rank = rank;
             }
         }
         if (!best)

@@ -21,14 +21,17 @@
  * - Order: each key keeps one first-in-first-out queue per priority (tm_http_request_set_priority; retries
  *   go to the front of theirs). Whenever a slot is free the scheduler looks at the head of every key with
  *   waiting requests (the highest non-empty priority of each) that may start now: a free slot on its host
- *   and service, tokens in its bucket (or its group's) and in the global budget. Of those it starts:
- *     1. the head with the highest priority (a caller marks calls that open chains, such as the next page
- *        of a listing, so that what depends on them is not held up);
- *     2. among equal priorities, the key with the most queued work per unit of rate: queued requests of
- *        the key (or of its group) over its current rate. That key is the bottleneck: every token it
- *        leaves unused lengthens the whole run, while keys without a rate can use any later slot;
- *     3. among equals, the key that started a request least recently (round robin: one busy key cannot
- *        take every slot of a host).
+ *   and service, tokens in its bucket (or its group's) and in the global budget. Of those it starts the
+ *   head of highest rank, an estimate (in seconds) of the work waiting on it, as list schedulers rank
+ *   tasks by the longest path behind them:
+ *     rank = queued requests of the key (or of its group) / the key's current rate  +  1 s x priority.
+ *   The first term is the backlog of a rate-limited key: that key is a bottleneck, every token it leaves
+ *   unused lengthens the whole run, and it needs a slot only a few times a second, so its calls go first
+ *   while its backlog is long. Keys without a rate have none: they can use any later slot. The second
+ *   term is for calls that open chains, which a caller marks with a higher priority (the next page of a
+ *   listing, a listing whose items fan out): what they unlock is unknown to the engine, so each step of
+ *   priority counts as a second of backlog. Among equal ranks, the key that started a request least
+ *   recently goes first (round robin: one busy key cannot take every slot of a host).
  *   The choice costs one look at each key with waiting requests, not at each request, and depends only on
  *   the order of events, so a run with the same responses starts requests in the same order.
  * - Security: TLS peer and host verification are always on; plain http:// is refused unless the host

@@ -88,7 +88,6 @@ static void test_matches_benchmark_limits(void **state) {
     if (tm_json_parse(&doc, tm_buf_str(&b), b.len, path, err, sizeof(err)))
         fail_msg("%s", err);
     tm_buf_clean_up(&b);
-    size_t ops = 0;
     const cJSON *rule;
     cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(doc, "limits")) {
         const char *svc = tm_json_str(rule, "service", "");
@@ -96,22 +95,33 @@ static void test_matches_benchmark_limits(void **state) {
         double burst = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rule, "burst"));
         const cJSON *op;
         cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(rule, "operations")) {
-            const struct tm__aws_limit *l = s_find(svc, op->valuestring);
-            if (!l && strcmp(svc, "apigateway") == 0)
-                l = s_find("apigatewayv2", op->valuestring);
-            if (!l)
+            const struct tm__aws_limit *found[2] = {s_find(svc, op->valuestring), NULL};
+            if (strcmp(svc, "apigateway") == 0)
+                found[1] = s_find("apigatewayv2", op->valuestring);
+            if (!found[0] && !found[1])
                 fail_msg("%s:%s is in bench/aws_limits.json but not in providers/aws/limits.c", svc, op->valuestring);
-            if (l->rate_per_s != rps || l->burst != burst)
-                fail_msg("%s:%s: %g/s burst %g here, %g/s burst %g in the benchmark", svc, op->valuestring,
-                         l->rate_per_s, l->burst, rps, burst);
-            ops++;
+            for (int i = 0; i < 2; i++)
+                if (found[i] && (found[i]->rate_per_s != rps || found[i]->burst != burst))
+                    fail_msg("%s:%s: %g/s burst %g here, %g/s burst %g in the benchmark", svc, op->valuestring,
+                             found[i]->rate_per_s, found[i]->burst, rps, burst);
         }
     }
-    size_t table_ops = 0;
-    for (const struct tm__aws_limit *l = tm__aws_limits(); l->api; l++)
-        for (const char *const *o = l->operations; *o; o++)
-            table_ops++;
-    assert_int_equal(ops, table_ops);
+    /* And the other way round: every operation here is in the benchmark's copy. */
+    for (const struct tm__aws_limit *l = tm__aws_limits(); l->api; l++) {
+        const char *svc = strcmp(l->api, "apigatewayv2") == 0 ? "apigateway" : l->api;
+        for (const char *const *o = l->operations; *o; o++) {
+            bool listed = false;
+            cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(doc, "limits")) {
+                const cJSON *op;
+                if (strcmp(tm_json_str(rule, "service", ""), svc) != 0)
+                    continue;
+                cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(rule, "operations")) listed =
+                    listed || strcmp(op->valuestring, *o) == 0;
+            }
+            if (!listed)
+                fail_msg("%s:%s is in providers/aws/limits.c but not in bench/aws_limits.json", l->api, *o);
+        }
+    }
     cJSON_Delete(doc);
 }
 
@@ -148,11 +158,11 @@ static void test_seed_sets_rates_and_groups_per_region(void **state) {
     s_touch(&s, "lambda:us-east-1:GetPolicy");
     assert_int_equal(tm__aws_limits_seed(s.engine, "us-east-1"), TM_OK);
     assert_int_equal(tm__aws_limits_seed(s.engine, "eu-west-1"), TM_OK);
-    const char *keys[] = {"lambda:us-east-1:ListAliases",         "lambda:us-east-1:GetFunctionUrlConfig",
-                          "lambda:eu-west-1:ListAliases",         "apigatewayv2:us-east-1:GetApis",
-                          "apigateway:us-east-1:GetStages",       "apigateway:us-east-1:GetResources",
-                          "ec2:us-east-1:DescribeInstances",      "iam:us-east-1:GetAccountAuthorizationDetails",
-                          "lambda:ap-south-1:GetPolicy",          "kms:eu-west-1:GetKeyPolicy"};
+    const char *keys[] = {"lambda:us-east-1:ListAliases",    "lambda:us-east-1:GetFunctionUrlConfig",
+                          "lambda:eu-west-1:ListAliases",    "apigatewayv2:us-east-1:GetApis",
+                          "apigateway:us-east-1:GetStages",  "apigateway:us-east-1:GetResources",
+                          "ec2:us-east-1:DescribeInstances", "iam:us-east-1:GetAccountAuthorizationDetails",
+                          "lambda:ap-south-1:GetPolicy",     "kms:eu-west-1:GetKeyPolicy"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         s_touch(&s, keys[i]);
     while (s.done < 11)
@@ -184,11 +194,101 @@ static void test_seed_sets_rates_and_groups_per_region(void **state) {
     assert_int_equal(uv_loop_close(&s.loop), 0);
 }
 
+static void test_rate_parse(void **state) {
+    (void)state;
+    struct tm__aws_rate r;
+    char err[256];
+    assert_int_equal(tm__aws_rate_parse(&r, "lambda:GetPolicy=10", err, sizeof(err)), TM_OK);
+    assert_string_equal(r.service, "lambda");
+    assert_string_equal(r.operation, "GetPolicy");
+    assert_true(r.rate_per_s == 10 && r.burst == 10);
+    assert_int_equal(tm__aws_rate_parse(&r, "apigateway:GetResources=2.5:5", err, sizeof(err)), TM_OK);
+    assert_true(r.rate_per_s == 2.5 && r.burst == 5);
+    assert_int_equal(tm__aws_rate_parse(&r, "iam:ListRoles=0.5", err, sizeof(err)), TM_OK);
+    assert_true(r.burst == 1); /* at least one call */
+    /* The endpoint prefix names the service too. */
+    assert_int_equal(tm__aws_rate_parse(&r, "s3-control:ListAccessPoints=3", err, sizeof(err)), TM_OK);
+    static const char *const bad[] = {
+        "",
+        "lambda",
+        "lambda:GetPolicy",
+        "lambda:GetPolicy=",
+        "lambda:GetPolicy=0",
+        "lambda:GetPolicy=-1",
+        "lambda:GetPolicy=x",
+        "lambda:GetPolicy=10x",
+        "lambda:GetPolicy=nan",
+        "lambda:GetPolicy=inf",
+        "lambda:GetPolicy=1e999",
+        "lambda:GetPolicy=100001",
+        "lambda:GetPolicy=1:0",
+        "lambda:GetPolicy=1:",
+        "lambda:GetPolicy=1:2:3",
+        "nosuch:GetPolicy=1",
+        ":GetPolicy=1",
+        "lambda:=1",
+        "lambda:Get/Policy=1",
+        "lambda:Get Policy=1",
+        "lambda:G\xc3\xa9tPolicy=1",
+        "lambda:GetPolicy:x=1",
+        "lambdaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:GetPolicy=1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        if (tm__aws_rate_parse(&r, bad[i], err, sizeof(err)) != TM_ERR_INVALID)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_true(strlen(err) > 0);
+    }
+}
+
+static void test_rates_take_operations_out_of_shared_budgets(void **state) {
+    (void)state;
+    struct seeded s = {0};
+    assert_int_equal(uv_loop_init(&s.loop), 0);
+    struct tm_http_options opts;
+    tm_http_options_init(&opts);
+    char err[256];
+    assert_int_equal(tm_http_engine_new(&s.engine, &s.loop, &opts, err, sizeof(err)), TM_OK);
+    struct tm__aws_rate rates[2];
+    assert_int_equal(tm__aws_rate_parse(&rates[0], "lambda:ListAliases=15:15", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm__aws_rate_parse(&rates[1], "apigateway:GetStages=4:40", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm__aws_limits_seed(s.engine, "us-east-1"), TM_OK);
+    assert_int_equal(tm__aws_rates_apply(s.engine, rates, 2, "us-east-1"), TM_OK);
+    s_touch(&s, "lambda:us-east-1:ListAliases");
+    s_touch(&s, "lambda:us-east-1:GetFunctionUrlConfig");
+    s_touch(&s, "apigateway:us-east-1:GetStages");
+    s_touch(&s, "apigatewayv2:us-east-1:GetStages");
+    s_touch(&s, "apigatewayv2:us-east-1:GetRoutes");
+    while (s.done < 5)
+        uv_run(&s.loop, UV_RUN_ONCE);
+    /* Its own budget now; the rest of the control plane still shares one. */
+    assert_string_equal(tm_http_engine_key_group(s.engine, "lambda:us-east-1:ListAliases"),
+                        "lambda:us-east-1:ListAliases");
+    assert_true(tm_http_engine_key_rate(s.engine, "lambda:us-east-1:ListAliases") == 15);
+    assert_string_equal(tm_http_engine_key_group(s.engine, "lambda:us-east-1:GetFunctionUrlConfig"),
+                        "lambda-control-plane:us-east-1");
+    /* "apigateway:GetStages" is one budget for both APIs' GetStages. */
+    assert_string_equal(tm_http_engine_key_group(s.engine, "apigateway:us-east-1:GetStages"),
+                        "apigateway:us-east-1:GetStages");
+    assert_string_equal(tm_http_engine_key_group(s.engine, "apigatewayv2:us-east-1:GetStages"),
+                        "apigateway:us-east-1:GetStages");
+    assert_true(tm_http_engine_key_rate(s.engine, "apigatewayv2:us-east-1:GetStages") == 4);
+    assert_string_equal(tm_http_engine_key_group(s.engine, "apigatewayv2:us-east-1:GetRoutes"),
+                        "apigateway-management:us-east-1");
+    assert_true(tm__aws_client_burst(15) == 14);
+    assert_true(tm__aws_client_burst(1) == 1);
+    assert_true(tm__aws_client_burst(1.5) == 1);
+    tm_http_engine_destroy(s.engine);
+    assert_int_equal(uv_run(&s.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&s.loop), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_matches_benchmark_limits),
         cmocka_unit_test(test_seed_sets_rates_and_groups_per_region),
+        cmocka_unit_test(test_rate_parse),
+        cmocka_unit_test(test_rates_take_operations_out_of_shared_budgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
