@@ -161,7 +161,8 @@ static int s_start(void *state, uv_loop_t *loop, struct tm_snapshot *snap, char 
         .services = a->services,
         .service_count = a->service_count,
         .concurrency = a->concurrency,
-        .window = TM_AWS_ENGINE_WINDOW,
+        .window =
+            (size_t)(a->concurrency > 0 ? a->concurrency : TM_AWS_DEFAULT_CONCURRENCY) * TM_AWS_ENGINE_WINDOW_PER_SLOT,
     };
     if ((rc = tm_aws_scan_new(&a->scan, &so, t, snap, errmsg, errmsg_len)))
         return rc;

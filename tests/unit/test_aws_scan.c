@@ -374,7 +374,7 @@ static void test_window_hands_over_more_calls(void **state) {
     (void)state;
     struct run r;
     s_prepare(&r, NULL, 0);
-    struct tm_aws_scan_options opts = {.concurrency = 1, .window = TM_AWS_ENGINE_WINDOW};
+    struct tm_aws_scan_options opts = {.concurrency = 1, .window = TM_AWS_ENGINE_WINDOW_PER_SLOT};
     assert_int_equal(s_scan(&r, &opts), TM_OK);
     assert_true(r.fake.queue.max_in_flight > 4);
     char *wide = r.text;
