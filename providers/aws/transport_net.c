@@ -13,6 +13,9 @@
 struct tm__aws_net_transport {
     struct tm_aws_transport base; /* first: the scan calls through it */
     struct tm_http_engine *engine;
+    /* The credential chain's own engine: a call waiting for credentials holds one of the scan's slots, so
+     * the requests that fetch them (STS, instance metadata) must not need one of those slots too. */
+    struct tm_http_engine *cred_engine;
     struct tm_aws_http_transport cred_transport;
     struct tm_aws_credentials_provider *creds;
     struct tm_aws_client *client;
@@ -234,6 +237,8 @@ static void s_release(struct tm__aws_net_transport *t) {
     t->creds = NULL;
     tm_http_engine_destroy(t->engine);
     t->engine = NULL;
+    tm_http_engine_destroy(t->cred_engine);
+    t->cred_engine = NULL;
 }
 
 static void s_on_idle(uv_idle_t *idle) {
@@ -293,7 +298,13 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     int rc = tm_http_engine_new(&t->engine, loop, &ho, errmsg, errmsg_len);
     if (rc)
         goto fail;
-    tm_aws_http_transport_init(&t->cred_transport, t->engine);
+    struct tm_http_options cho;
+    tm_http_options_init(&cho);
+    cho.ca_bundle = opts->ca_bundle;
+    cho.log = opts->log;
+    if ((rc = tm_http_engine_new(&t->cred_engine, loop, &cho, errmsg, errmsg_len)))
+        goto fail;
+    tm_aws_http_transport_init(&t->cred_transport, t->cred_engine);
     if ((rc = tm_aws_credentials_provider_new(&t->creds, opts->plan, &t->cred_transport.base, opts->log))) {
         snprintf(errmsg, errmsg_len, "credentials: %s", tm_error_str(rc));
         goto fail;
