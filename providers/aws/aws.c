@@ -714,9 +714,8 @@ static void s_draw_progress(struct tm_aws_scan *scan, bool force) {
         return;
     scan->last_draw = now;
     const struct tm_aws_progress *p = &scan->progress;
-    tm_log_progress(scan->log,
-                    "aws: %zu/%zu service-regions done, %zu requests (%zu in flight), %zu retries, %zu failed",
-                    p->units_done, p->units_total, p->requests, p->in_flight, p->retries, p->errors);
+    tm_log_progress(scan->log, "aws: %zu/%zu service-regions done, %zu requests (%zu pending), %zu retries, %zu failed",
+                    p->units_done, p->units_total, p->requests, p->in_flight + p->queued, p->retries, p->errors);
 }
 
 /* Sends what the concurrency allows; after a failure, cancels what is queued; ends the scan when

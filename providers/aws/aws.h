@@ -54,8 +54,9 @@ struct tm_aws_progress {
     size_t errors;     /* calls recorded as failed */
     size_t units_done; /* (service, region) pairs finished */
     size_t units_total;
-    size_t in_flight;
-    size_t queued;
+    size_t in_flight; /* calls handed to the transport and not yet answered (with a window, some of them
+                         wait in the transport's own queue) */
+    size_t queued;    /* calls waiting in the scan's queue */
 };
 
 /* Creates a scan writing into snap (not owned), sending through transport (not owned). Fails with
