@@ -804,6 +804,34 @@ static void test_bottleneck_key_goes_first(void **state) {
     assert_string_equal(order, "/slower /slower /slower /slow /slower /slow /slow /free /free /free");
 }
 
+/* A listing (one priority step up) goes before a bottleneck's call only while that bottleneck has less
+ * than a second of backlog. */
+static void test_long_backlog_goes_before_listing(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "big:*", 10, 30), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "small:*", 10, 30), TM_OK);
+    s_submit_prio(fx, 0, "/list", "list:op", TM_HTTP_PRIORITY_HIGH);
+    /* 25 queued at 10/s: 2.5 s of backlog, rank 3.5 against the listing's 2. */
+    for (unsigned i = 1; i < 26; i++)
+        s_submit_prio(fx, i, "/big", "big:op", TM_HTTP_PRIORITY_NORMAL);
+    s_wait(fx, 26);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 0)->target, "/big");
+    /* The listing went once the backlog was down to a second (10 left: rank 2, a tie it wins by turn). */
+    unsigned list_at = 0;
+    for (unsigned i = 0; i < 26; i++)
+        if (strcmp(tm_test_http_server_request(fx->srv, i)->target, "/list") == 0)
+            list_at = i;
+    assert_int_equal(list_at, 15);
+    /* 5 queued: half a second of backlog, rank 1.5: the listing first. */
+    s_submit_prio(fx, 26, "/list", "list:op", TM_HTTP_PRIORITY_HIGH);
+    for (unsigned i = 27; i < 32; i++)
+        s_submit_prio(fx, i, "/small", "small:op", TM_HTTP_PRIORITY_NORMAL);
+    s_wait(fx, 32);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 26)->target, "/list");
+}
+
 static void test_equal_keys_take_turns(void **state) {
     struct fx *fx = s_start(state);
     fx->opts.max_per_host = 1;
@@ -1195,6 +1223,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_adaptive_limiter_slows_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_priority_goes_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bottleneck_key_goes_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_long_backlog_goes_before_listing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_equal_keys_take_turns, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_head_does_not_block, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_shared_rate_group, s_setup, s_teardown),
