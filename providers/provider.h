@@ -29,6 +29,9 @@ struct tm_provider_options {
     double max_rps;         /* requests per second over the whole scan; 0: no cap beyond the services' */
     const char *ca_bundle;  /* PEM file of trusted CAs; NULL: the system's (or the environment's) */
     const char *record_dir; /* write every response received as a fixture scenario there; NULL: no */
+    /* Per-operation rates over the provider's own (AWS: "SERVICE:OPERATION=RPS[:BURST]"). */
+    const char *const *rate_limits;
+    size_t rate_limit_count;
 };
 
 struct tm_provider {

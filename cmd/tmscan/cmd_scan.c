@@ -29,6 +29,10 @@ const char tm_cmd_scan_usage[] =
     "  --concurrency N        calls in flight at most (default 32)\n"
     "  --max-rps N            calls per second at most, over the whole scan (default: no global cap;\n"
     "                         each operation is still paced and slowed down when AWS throttles)\n"
+    "  --rate-limit SERVICE:OPERATION=RPS[:BURST]\n"
+    "                         pace this operation at RPS calls per second in each region (bucket of BURST,\n"
+    "                         default RPS) instead of the rate AWS publishes for it, and apart from any\n"
+    "                         budget it shares with other operations; repeatable (lambda:GetPolicy=10)\n"
     "  --ca-bundle FILE       trust these CAs (PEM) instead of the system's; AWS_CA_BUNDLE does the same\n"
     "  --record DIR           also write every response as a mockcloud fixture scenario in DIR (new or\n"
     "                         empty), secrets removed, to replay the scan offline or attach to a bug\n"
@@ -42,6 +46,11 @@ const char tm_cmd_scan_usage[] =
     "container and instance credentials), AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>,\n"
     "AWS_CA_BUNDLE, HTTPS_PROXY/NO_PROXY.\n"
     "\n"
+    "Pacing: each operation starts at the rate AWS publishes for it (Lambda GetPolicy 15/s; the rest of\n"
+    "Lambda's control plane 15/s and API Gateway's management API 10/s, each one budget per region; EC2\n"
+    "Describe* 20/s; ...), slows down when AWS throttles anyway and never goes above it. Calls that open\n"
+    "chains (next pages, listings) and those of the slowest operations go first.\n"
+    "\n"
     "The permissions needed are in policies/tmscan-readonly-iam-policy.json (List and Read only).\n"
     "\n"
     "Exit codes: 0 complete snapshot; 1 (with --report) new findings at or above --fail-on; 2 usage,\n"
@@ -49,6 +58,7 @@ const char tm_cmd_scan_usage[] =
     "partial: some calls failed and their facts are unknown.\n";
 
 #define S_MAX_LIST 64
+#define S_MAX_RATES 256
 
 struct s_args {
     const char *provider;
@@ -65,6 +75,8 @@ struct s_args {
     size_t service_count;
     long concurrency;
     double max_rps;
+    const char *rate_limits[S_MAX_RATES];
+    size_t rate_limit_count;
 };
 
 /* Splits a comma list in place (empty items are an error). */
@@ -149,6 +161,10 @@ static int s_parse(struct tm_cli *cli, struct s_args *a, int argc, char **argv) 
             a->max_rps = strtod(v, &end);
             if (errno || !*v || *end || !(a->max_rps > 0) || a->max_rps > 100000)
                 return tm_cli_usage_error(cli, "scan", "--max-rps: a positive number of calls per second, not '%s'", v);
+        } else if ((v = s_value(argc, argv, &i, "--rate-limit", &missing))) {
+            if (a->rate_limit_count == S_MAX_RATES)
+                return tm_cli_usage_error(cli, "scan", "--rate-limit: at most %d of them", S_MAX_RATES);
+            a->rate_limits[a->rate_limit_count++] = v;
         } else if (missing) {
             return tm_cli_usage_error(cli, "scan", "%s needs a value", argv[i]);
         } else {
@@ -196,6 +212,8 @@ int tm_cmd_scan(struct tm_cli *cli, int argc, char **argv) {
         .max_rps = a.max_rps,
         .ca_bundle = a.ca_bundle,
         .record_dir = a.record,
+        .rate_limits = a.rate_limit_count ? a.rate_limits : NULL,
+        .rate_limit_count = a.rate_limit_count,
     };
     exit_code = TM_EXIT_USAGE;
     int rc = p->init(&state, &opts, err, sizeof(err));

@@ -157,7 +157,11 @@ struct s_req {
     tm_aws_done_fn done;
     void *user_data;
     struct s_req *next; /* queue */
+    enum tm_aws_priority priority;
 };
+
+/* Queue classes: the scan's queues, indexed by priority. */
+#define S_PRIORITIES (TM_AWS_PRIORITY_NEXT_PAGE + 1)
 
 struct s_result {
     struct tm_aws_result pub; /* first: tm_aws_result_header casts back */
@@ -186,8 +190,9 @@ struct tm_aws_scan {
     struct s_unit *current; /* the unit whose code is running */
     bool booted;            /* units created (or the scan cannot get that far) */
 
-    struct s_req *queue_head, *queue_tail;
+    struct s_req *queue_head[S_PRIORITIES], *queue_tail[S_PRIORITIES];
     size_t queued, in_flight, max_in_flight;
+    size_t units_done; /* units (not boot) done: the scan ends when all are */
     bool in_pump, pump_again;
     bool finished, closed;
 
@@ -337,6 +342,8 @@ int tm_aws_scan_new(struct tm_aws_scan **out, const struct tm_aws_scan_options *
     scan->log = opts->log;
     scan->transport = transport;
     scan->max_in_flight = opts->concurrency > 0 ? (size_t)opts->concurrency : TM_AWS_DEFAULT_CONCURRENCY;
+    if (opts->window)
+        scan->max_in_flight = opts->window;
     scan->home_region = tm_aws_scan_strdup(scan, opts->home_region);
     scan->partition = tm_aws_scan_partition_of(opts->home_region);
     size_t nsvc = 0;
@@ -392,10 +399,12 @@ static void s_req_free(struct s_req *req) {
 void tm_aws_scan_destroy(struct tm_aws_scan *scan) {
     if (!scan)
         return;
-    while (scan->queue_head) {
-        struct s_req *r = scan->queue_head;
-        scan->queue_head = r->next;
-        s_req_free(r);
+    for (size_t p = 0; p < S_PRIORITIES; p++) {
+        while (scan->queue_head[p]) {
+            struct s_req *r = scan->queue_head[p];
+            scan->queue_head[p] = r->next;
+            s_req_free(r);
+        }
     }
     while (scan->cleanups) {
         struct s_cleanup *c = scan->cleanups;
@@ -501,16 +510,34 @@ static void s_pump(struct tm_aws_scan *scan);
 
 static int s_enqueue(struct tm_aws_scan *scan, struct s_req *req) {
     req->unit->pending++;
-    if (scan->queue_tail)
-        scan->queue_tail->next = req;
+    size_t p = req->priority;
+    if (scan->queue_tail[p])
+        scan->queue_tail[p]->next = req;
     else
-        scan->queue_head = req;
-    scan->queue_tail = req;
+        scan->queue_head[p] = req;
+    scan->queue_tail[p] = req;
     scan->queued++;
     return TM_OK;
 }
 
-int tm_aws_call(struct tm_aws_scan *scan, const struct tm_aws_call *call, tm_aws_done_fn done, void *user_data) {
+/* The first call of the highest non-empty queue, taken out; NULL when every queue is empty. */
+static struct s_req *s_dequeue(struct tm_aws_scan *scan) {
+    for (size_t p = S_PRIORITIES; p-- > 0;) {
+        struct s_req *req = scan->queue_head[p];
+        if (!req)
+            continue;
+        scan->queue_head[p] = req->next;
+        if (!scan->queue_head[p])
+            scan->queue_tail[p] = NULL;
+        req->next = NULL;
+        scan->queued--;
+        return req;
+    }
+    return NULL;
+}
+
+static int s_call(struct tm_aws_scan *scan, const struct tm_aws_call *call, enum tm_aws_priority priority,
+                  tm_aws_done_fn done, void *user_data) {
     if (scan->status)
         return TM_ERR_CANCELLED;
     struct s_unit *unit = scan->current;
@@ -535,7 +562,13 @@ int tm_aws_call(struct tm_aws_scan *scan, const struct tm_aws_call *call, tm_aws
     }
     req->done = done;
     req->user_data = user_data;
+    req->priority = priority;
+    req->wire.priority = priority;
     return s_enqueue(scan, req);
+}
+
+int tm_aws_call(struct tm_aws_scan *scan, const struct tm_aws_call *call, tm_aws_done_fn done, void *user_data) {
+    return s_call(scan, call, call->resource ? TM_AWS_PRIORITY_RESOURCE : TM_AWS_PRIORITY_LISTING, done, user_data);
 }
 
 int tm_aws_call_next(struct tm_aws_scan *scan, const struct tm_aws_result *res, const char *token_param,
@@ -555,7 +588,7 @@ int tm_aws_call_next(struct tm_aws_scan *scan, const struct tm_aws_result *res, 
     struct tm_aws_call next = *prev;
     next.params = params;
     next.param_count = k;
-    int rc = tm_aws_call(scan, &next, done, user_data);
+    int rc = s_call(scan, &next, TM_AWS_PRIORITY_NEXT_PAGE, done, user_data);
     free(params);
     return rc;
 }
@@ -681,9 +714,8 @@ static void s_draw_progress(struct tm_aws_scan *scan, bool force) {
         return;
     scan->last_draw = now;
     const struct tm_aws_progress *p = &scan->progress;
-    tm_log_progress(scan->log,
-                    "aws: %zu/%zu service-regions done, %zu requests (%zu in flight), %zu retries, %zu failed",
-                    p->units_done, p->units_total, p->requests, p->in_flight, p->retries, p->errors);
+    tm_log_progress(scan->log, "aws: %zu/%zu service-regions done, %zu requests (%zu pending), %zu retries, %zu failed",
+                    p->units_done, p->units_total, p->requests, p->in_flight + p->queued, p->retries, p->errors);
 }
 
 /* Sends what the concurrency allows; after a failure, cancels what is queued; ends the scan when
@@ -696,13 +728,8 @@ static void s_pump(struct tm_aws_scan *scan) {
     scan->in_pump = true;
     do {
         scan->pump_again = false;
-        while (scan->queue_head && (scan->status || scan->in_flight < scan->max_in_flight)) {
-            struct s_req *req = scan->queue_head;
-            scan->queue_head = req->next;
-            if (!scan->queue_head)
-                scan->queue_tail = NULL;
-            req->next = NULL;
-            scan->queued--;
+        while (scan->queued && (scan->status || scan->in_flight < scan->max_in_flight)) {
+            struct s_req *req = s_dequeue(scan);
             if (scan->status) {
                 s_complete(scan, req, NULL);
                 continue;
@@ -723,9 +750,7 @@ static void s_pump(struct tm_aws_scan *scan) {
     scan->in_pump = false;
     scan->progress.in_flight = scan->in_flight;
     scan->progress.queued = scan->queued;
-    bool units_done = scan->booted;
-    for (size_t i = 0; units_done && i < scan->unit_count; i++)
-        units_done = scan->units[i].done;
+    bool units_done = scan->booted && scan->units_done == scan->unit_count;
     if (!scan->finished && scan->in_flight == 0 && scan->queued == 0 && scan->boot.pending == 0 &&
         (units_done || scan->status)) {
         scan->finished = true;
@@ -746,6 +771,7 @@ static void s_unit_check(struct tm_aws_scan *scan, struct s_unit *unit) {
         return;
     unit->done = true;
     if (unit != &scan->boot) {
+        scan->units_done++;
         scan->progress.units_done++;
         tm_log_debug(scan->log, "aws: %s %s done", unit->service->name, unit->region);
     }

@@ -2,7 +2,9 @@
  *
  * A scan finds out who it runs as (STS GetCallerIdentity), which regions are enabled (EC2
  * DescribeRegions), then starts every selected service: global ones once, regional ones once per region,
- * all on the one loop, with at most `concurrency` calls in flight. Responses become resources in the
+ * all on the one loop, with at most `concurrency` calls in flight. Calls wait in one queue per priority
+ * (next pages of listings, then first pages, then per-resource calls; each first in, first out) until
+ * the transport takes them (see `window`). Responses become resources in the
  * snapshot as they arrive; failed calls become entries of its `errors` and unknown facts. The scan does
  * not talk HTTP itself: it hands resolved calls to a transport (the AWS request layer over the async
  * HTTP engine in the CLI, a recorder around it for --record, a fake in tests).
@@ -31,7 +33,18 @@ struct tm_aws_scan_options {
     const char *const *services; /* service names to scan; NULL: all */
     size_t service_count;
     int concurrency; /* calls in flight at most; <= 0: TM_AWS_DEFAULT_CONCURRENCY */
+    /* Calls handed to the transport at once; 0: `concurrency`, the scan queueing the rest itself. A
+     * transport that limits and orders its calls (the HTTP engine: concurrency, per-operation rates,
+     * priorities) gets a wide window instead, so that it sees the work waiting and picks the bottleneck's
+     * calls first; the concurrency is then the transport's to enforce. */
+    size_t window;
 };
+
+/* The window for a transport over the HTTP engine, per call it may have in flight: wide enough to hold
+ * an account's backlog (8,192 calls at the default concurrency), narrow enough that the last call handed
+ * over still gets a slot well within its timeout (the engine charges waiting for a slot to it: 256 round
+ * trips of 100 ms are 26 s), and bounded so that a huge account does not build every request at once. */
+#define TM_AWS_ENGINE_WINDOW_PER_SLOT 256
 
 #define TM_AWS_DEFAULT_CONCURRENCY 32
 
@@ -41,8 +54,9 @@ struct tm_aws_progress {
     size_t errors;     /* calls recorded as failed */
     size_t units_done; /* (service, region) pairs finished */
     size_t units_total;
-    size_t in_flight;
-    size_t queued;
+    size_t in_flight; /* calls handed to the transport and not yet answered (with a window, some of them
+                         wait in the transport's own queue) */
+    size_t queued;    /* calls waiting in the scan's queue */
 };
 
 /* Creates a scan writing into snap (not owned), sending through transport (not owned). Fails with

@@ -9,6 +9,7 @@
 #include "providers/auth/credentials.h"
 #include "providers/auth/env.h"
 #include "providers/aws/aws.h"
+#include "providers/aws/limits.h"
 #include "providers/aws/record.h"
 #include "providers/aws/transport_net.h"
 #include "providers/provider.h"
@@ -27,6 +28,8 @@ struct s_aws {
     double max_rps;
     char *ca_bundle;
     char *record_dir;
+    struct tm__aws_rate *rates;
+    size_t rate_count;
 
     struct tm__aws_net_transport *net;
     struct tm_aws_recorder *rec;
@@ -46,6 +49,7 @@ static void s_destroy(void *state) {
     free(a->home_region);
     free(a->ca_bundle);
     free(a->record_dir);
+    free(a->rates);
     free(a);
 }
 
@@ -72,6 +76,18 @@ static int s_init(void **state, const struct tm_provider_options *opts, char *er
     struct s_aws *a = calloc(1, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
+    if (opts->rate_limit_count && !(a->rates = calloc(opts->rate_limit_count, sizeof(*a->rates)))) {
+        free(a);
+        return TM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < opts->rate_limit_count; i++) {
+        int rc = tm__aws_rate_parse(&a->rates[a->rate_count++], opts->rate_limits[i], errmsg, errmsg_len);
+        if (rc) {
+            free(a->rates);
+            free(a);
+            return rc;
+        }
+    }
     a->log = opts->log;
     tm_env_init_process(&a->env);
     a->regions = opts->regions;
@@ -122,7 +138,10 @@ static int s_start(void *state, uv_loop_t *loop, struct tm_snapshot *snap, char 
         .plan = &a->plan,
         .ca_bundle = a->ca_bundle,
         .max_rps = a->max_rps,
-        .max_in_flight = a->concurrency > 0 ? (unsigned)a->concurrency : 0,
+        .max_in_flight = a->concurrency > 0 ? (unsigned)a->concurrency : TM_AWS_DEFAULT_CONCURRENCY,
+        .published_rates = true,
+        .rates = a->rates,
+        .rate_count = a->rate_count,
         .log = a->log,
     };
     int rc = tm__aws_net_transport_new(&a->net, loop, &no, errmsg, errmsg_len);
@@ -142,6 +161,8 @@ static int s_start(void *state, uv_loop_t *loop, struct tm_snapshot *snap, char 
         .services = a->services,
         .service_count = a->service_count,
         .concurrency = a->concurrency,
+        .window =
+            (size_t)(a->concurrency > 0 ? a->concurrency : TM_AWS_DEFAULT_CONCURRENCY) * TM_AWS_ENGINE_WINDOW_PER_SLOT,
     };
     if ((rc = tm_aws_scan_new(&a->scan, &so, t, snap, errmsg, errmsg_len)))
         return rc;

@@ -40,6 +40,7 @@ struct tm_aws_request {
     char *bucket;
     char *host_prefix;
     unsigned max_attempts;
+    int priority; /* TM_HTTP_PRIORITY_*; 0 (LOW) is never asked for, so 0 means the engine's default */
 };
 
 /* One call in flight. */
@@ -290,6 +291,10 @@ int tm_aws_request_add_header(struct tm_aws_request *req, const char *name, cons
 
 void tm_aws_request_set_max_attempts(struct tm_aws_request *req, unsigned max_attempts) {
     req->max_attempts = max_attempts;
+}
+
+void tm_aws_request_set_priority(struct tm_aws_request *req, int priority) {
+    req->priority = priority;
 }
 
 int tm_aws_path_label(struct tm_buf *path, const char *value, bool greedy) {
@@ -747,6 +752,8 @@ int tm_aws_request_send(struct tm_aws_request *req, tm_aws_done_fn done, void *u
     tm_http_request_set_hooks(hr, s_prepare, s_classify, call);
     if (req->max_attempts)
         tm_http_request_set_max_attempts(hr, req->max_attempts);
+    if (req->priority)
+        tm_http_request_set_priority(hr, req->priority);
     rc = tm_http_submit(req->client->opts.engine, hr, s_done, call);
     hr = NULL; /* consumed */
     if (rc) {

@@ -112,6 +112,8 @@ TM_MUST_CHECK int tm_aws_request_set_host_prefix(struct tm_aws_request *req, con
 TM_MUST_CHECK int tm_aws_request_add_header(struct tm_aws_request *req, const char *name, const char *value);
 /* Overrides the engine's attempt cap for this call (0 keeps it). */
 void tm_aws_request_set_max_attempts(struct tm_aws_request *req, unsigned max_attempts);
+/* The engine priority of the call (TM_HTTP_PRIORITY_*; 0 keeps the engine's default). */
+void tm_aws_request_set_priority(struct tm_aws_request *req, int priority);
 
 /* Sends the call; the request is consumed in every case. On TM_OK, done runs exactly once, later. On
  * error (TM_ERR_NOMEM, TM_ERR_INVALID for an endpoint that cannot be resolved, TM_ERR_STATE) done never

@@ -25,6 +25,15 @@ struct tm_aws_header {
     const char *value;
 };
 
+/* How urgent a call is, for a transport that orders what it sends (the HTTP engine's priorities carry
+ * the same numbers): the next page of a listing holds up the rest of its chain, a listing holds up the
+ * per-resource calls its items fan out into, and those hold up nothing. */
+enum tm_aws_priority {
+    TM_AWS_PRIORITY_RESOURCE = 1, /* a call about one resource (the call names it) */
+    TM_AWS_PRIORITY_LISTING = 2,  /* a first page: a listing, or a call that names no resource */
+    TM_AWS_PRIORITY_NEXT_PAGE = 3 /* the continuation of a listing */
+};
+
 /* One call as it goes out. */
 struct tm_aws_wire_call {
     const char *service;      /* the API's botocore name: "iam", "s3control", "apigatewayv2" */
@@ -39,6 +48,7 @@ struct tm_aws_wire_call {
                                  ("/bucket" for a bucket's subresources) */
     const struct tm_aws_param *params;
     size_t param_count;
+    enum tm_aws_priority priority;
 };
 
 /* How a call ended. */

@@ -6,11 +6,16 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/str.h"
+#include "providers/aws/limits.h"
 #include "providers/aws/request.h"
 
 struct tm__aws_net_transport {
     struct tm_aws_transport base; /* first: the scan calls through it */
     struct tm_http_engine *engine;
+    /* The credential chain's own engine: a call waiting for credentials holds one of the scan's slots, so
+     * the requests that fetch them (STS, instance metadata) must not need one of those slots too. */
+    struct tm_http_engine *cred_engine;
     struct tm_aws_http_transport cred_transport;
     struct tm_aws_credentials_provider *creds;
     struct tm_aws_client *client;
@@ -19,6 +24,11 @@ struct tm__aws_net_transport {
     bool closing;       /* close() ran */
     bool handle_closed; /* the idle handle's close callback ran */
     bool free_on_close; /* destroy() ran before the handle closed */
+    bool published_rates;
+    struct tm__aws_rate *rates;
+    size_t rate_count;
+    char **seeded; /* regions whose rates are set */
+    size_t seeded_count;
 };
 
 struct s_pending {
@@ -143,6 +153,36 @@ static int s_build(struct tm_aws_request *r, const struct tm_aws_wire_call *call
     return rc;
 }
 
+/* Seeds a region's published rates before its first call: the keys exist from then on, already paced. */
+static int s_seed_region(struct tm__aws_net_transport *t, const char *region) {
+    for (size_t i = 0; i < t->seeded_count; i++)
+        if (strcmp(t->seeded[i], region) == 0)
+            return TM_OK;
+    char **n = realloc(t->seeded, (t->seeded_count + 1) * sizeof(*n));
+    if (!n)
+        return TM_ERR_NOMEM;
+    t->seeded = n;
+    if (!(t->seeded[t->seeded_count] = tm_strdup(region)))
+        return TM_ERR_NOMEM;
+    t->seeded_count++;
+    int rc = t->published_rates ? tm__aws_limits_seed(t->engine, region) : TM_OK;
+    if (!rc)
+        rc = tm__aws_rates_apply(t->engine, t->rates, t->rate_count, region);
+    return rc;
+}
+
+static int s_engine_priority(enum tm_aws_priority priority) {
+    switch (priority) {
+        case TM_AWS_PRIORITY_NEXT_PAGE:
+            return TM_HTTP_PRIORITY_HIGHEST;
+        case TM_AWS_PRIORITY_LISTING:
+            return TM_HTTP_PRIORITY_HIGH;
+        case TM_AWS_PRIORITY_RESOURCE:
+        default:
+            return TM_HTTP_PRIORITY_NORMAL;
+    }
+}
+
 static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *call, tm_aws_transport_done_fn done,
                   void *user_data) {
     struct tm__aws_net_transport *t = (struct tm__aws_net_transport *)base;
@@ -150,7 +190,13 @@ static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *
         return TM_ERR_STATE;
     char err[256] = "";
     struct tm_aws_request *r = NULL;
-    int rc = tm_aws_request_new(&r, t->client, call->service, call->operation, call->region, err, sizeof(err));
+    int rc = (t->published_rates || t->rate_count) && call->region ? s_seed_region(t, call->region) : TM_OK;
+    if (rc) {
+        tm_log_debug(t->log, "aws: %s %s not sent: rates for %s: %s", call->service, call->operation, call->region,
+                     tm_error_str(rc));
+        return rc;
+    }
+    rc = tm_aws_request_new(&r, t->client, call->service, call->operation, call->region, err, sizeof(err));
     if (rc) {
         tm_log_debug(t->log, "aws: %s %s not sent: %s", call->service, call->operation, err);
         return rc;
@@ -167,6 +213,7 @@ static int s_send(struct tm_aws_transport *base, const struct tm_aws_wire_call *
     }
     p->done = done;
     p->user_data = user_data;
+    tm_aws_request_set_priority(r, s_engine_priority(call->priority));
     rc = tm_aws_request_send(r, s_on_done, p, err, sizeof(err));
     if (rc) {
         tm_log_debug(t->log, "aws: %s %s not sent: %s", call->service, call->operation, err);
@@ -190,6 +237,8 @@ static void s_release(struct tm__aws_net_transport *t) {
     t->creds = NULL;
     tm_http_engine_destroy(t->engine);
     t->engine = NULL;
+    tm_http_engine_destroy(t->cred_engine);
+    t->cred_engine = NULL;
 }
 
 static void s_on_idle(uv_idle_t *idle) {
@@ -214,7 +263,16 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     struct tm__aws_net_transport *t = calloc(1, sizeof(*t));
     if (!t)
         return TM_ERR_NOMEM;
+    if (opts->rate_count) {
+        if (!(t->rates = calloc(opts->rate_count, sizeof(*t->rates)))) {
+            free(t);
+            return TM_ERR_NOMEM;
+        }
+        memcpy(t->rates, opts->rates, opts->rate_count * sizeof(*t->rates));
+        t->rate_count = opts->rate_count;
+    }
     if (uv_idle_init(loop, &t->idle) != 0) {
+        free(t->rates);
         free(t);
         snprintf(errmsg, errmsg_len, "cannot create a loop handle");
         return TM_ERR_STATE;
@@ -223,17 +281,30 @@ int tm__aws_net_transport_new(struct tm__aws_net_transport **out, uv_loop_t *loo
     t->base.send = s_send;
     t->base.close = s_close;
     t->log = opts->log;
+    t->published_rates = opts->published_rates;
+
     struct tm_http_options ho;
     tm_http_options_init(&ho);
     ho.ca_bundle = opts->ca_bundle;
     ho.max_rps = opts->max_rps;
     ho.log = opts->log;
-    if (opts->max_in_flight > ho.max_in_flight)
+    /* The scan hands its calls over as they come (tm_aws_scan_options.window): the engine holds the
+     * concurrency, so that it can pick, among all the waiting calls, the ones to send first. */
+    if (opts->max_in_flight) {
         ho.max_in_flight = opts->max_in_flight;
+        if (ho.max_per_host > opts->max_in_flight)
+            ho.max_per_host = opts->max_in_flight;
+    }
     int rc = tm_http_engine_new(&t->engine, loop, &ho, errmsg, errmsg_len);
     if (rc)
         goto fail;
-    tm_aws_http_transport_init(&t->cred_transport, t->engine);
+    struct tm_http_options cho;
+    tm_http_options_init(&cho);
+    cho.ca_bundle = opts->ca_bundle;
+    cho.log = opts->log;
+    if ((rc = tm_http_engine_new(&t->cred_engine, loop, &cho, errmsg, errmsg_len)))
+        goto fail;
+    tm_aws_http_transport_init(&t->cred_transport, t->cred_engine);
     if ((rc = tm_aws_credentials_provider_new(&t->creds, opts->plan, &t->cred_transport.base, opts->log))) {
         snprintf(errmsg, errmsg_len, "credentials: %s", tm_error_str(rc));
         goto fail;
@@ -264,6 +335,14 @@ void tm__aws_net_transport_destroy(struct tm__aws_net_transport *t) {
     if (!t)
         return;
     s_release(t);
+    for (size_t i = 0; i < t->seeded_count; i++)
+        free(t->seeded[i]);
+    free(t->seeded);
+    t->seeded = NULL;
+    t->seeded_count = 0;
+    free(t->rates);
+    t->rates = NULL;
+    t->rate_count = 0;
     if (t->handle_closed) {
         free(t);
         return;

@@ -1,7 +1,8 @@
 /* The scan's transport over the AWS request layer (providers/aws/request.h): each wire call becomes a
  * request in its service's protocol, signed per attempt with the credential chain's credentials,
- * retried and paced by the HTTP engine. The transport owns that stack (engine, credentials provider,
- * client) and takes it down when the scan closes it, so the loop runs dry. */
+ * retried, paced and ordered by the HTTP engine (calls keep the priority the scan gave them; each region's
+ * operations are paced at AWS's published rates from the first call to that region). The transport owns that stack
+ * (engine, credentials provider, client) and takes it down when the scan closes it, so the loop runs dry. */
 #ifndef TM_PROVIDERS_AWS_TRANSPORT_NET_H
 #define TM_PROVIDERS_AWS_TRANSPORT_NET_H
 
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "providers/auth/credentials.h"
 #include "providers/auth/env.h"
+#include "providers/aws/limits.h"
 #include "providers/aws/transport.h"
 
 struct tm__aws_net_options {
@@ -20,7 +22,10 @@ struct tm__aws_net_options {
     const struct tm_aws_cred_plan *plan; /* where credentials come from (copied) */
     const char *ca_bundle;               /* NULL: the system's */
     double max_rps;                      /* 0: no global cap */
-    unsigned max_in_flight;              /* 0: the engine's default */
+    unsigned max_in_flight;              /* calls in flight at most (per host at most 32); 0: the engine's default */
+    bool published_rates;                /* pace each region's operations at AWS's published rates (limits.h) */
+    const struct tm__aws_rate *rates;    /* the user's rates, over the published ones (copied) */
+    size_t rate_count;
     struct tm_log *log;
 };
 

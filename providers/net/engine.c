@@ -17,6 +17,11 @@
 
 #define S_EASY_POOL_MAX 32
 
+/* What one step of priority weighs against a rate-limited backlog, in seconds of that backlog: a call that
+ * opens a chain goes before a bottleneck's call only while that bottleneck has less than this much queued
+ * per step between them (see "Order" in http.h). */
+#define S_PRIORITY_WEIGHT_S 1.0
+
 struct s_poll {
     uv_poll_t poll;
     curl_socket_t fd;
@@ -29,6 +34,7 @@ struct s_rule {
     bool is_prefix;
     double rate_per_s;
     double burst;
+    struct tm__net_group *group; /* a shared rule: matching keys draw from this group */
 };
 
 struct tm_http_engine {
@@ -59,6 +65,7 @@ struct tm_http_engine {
     struct tm__net_map keys;     /* name -> struct tm__net_key */
     struct tm__net_map hosts;    /* "host:port" -> struct tm__net_host */
     struct tm__net_map services; /* name -> struct tm__net_service */
+    struct tm__net_map groups;   /* name -> struct tm__net_group */
     struct s_rule *rules;
     size_t rule_count;
     struct tm_rate_bucket global;
@@ -130,20 +137,21 @@ void tm_http_options_init(struct tm_http_options *opts) {
 
 /* --- Keys, hosts, services --------------------------------------------------------------------------- */
 
+static bool s_rule_matches(const struct s_rule *r, const char *key) {
+    if (r->is_prefix)
+        return strncmp(key, r->pattern, strlen(r->pattern)) == 0;
+    return strcmp(key, r->pattern) == 0;
+}
+
 static const struct s_rule *s_rule_match(const struct tm_http_engine *e, const char *key) {
     const struct s_rule *best = NULL;
     size_t best_len = 0;
     for (size_t i = 0; i < e->rule_count; i++) {
         const struct s_rule *r = &e->rules[i];
-        size_t len = strlen(r->pattern);
-        if (r->is_prefix) {
-            if (strncmp(key, r->pattern, len) != 0)
-                continue;
-        } else if (strcmp(key, r->pattern) != 0) {
+        if (!s_rule_matches(r, key))
             continue;
-        }
         /* An exact rule beats a prefix rule of the same length. */
-        size_t score = len * 2 + (r->is_prefix ? 0 : 1);
+        size_t score = strlen(r->pattern) * 2 + (r->is_prefix ? 0 : 1);
         if (!best || score > best_len) {
             best = r;
             best_len = score;
@@ -156,27 +164,48 @@ static double s_default_burst(double rate_per_s) {
     return fmax(1.0, rate_per_s / 10.0);
 }
 
-/* Applies the configured and adaptive rates of a key to its bucket. */
-static void s_key_apply_rate(struct tm_http_engine *e, struct tm__net_key *key, uint64_t now) {
-    double rate = key->configured_rate;
-    double burst = key->configured_burst > 0 ? key->configured_burst : s_default_burst(rate);
+/* Applies the configured and adaptive rates of a limiter to its bucket. */
+static void s_limiter_apply(struct tm_http_engine *e, struct tm__net_limiter *lim, uint64_t now) {
+    double rate = lim->configured_rate;
+    double burst = lim->configured_burst > 0 ? lim->configured_burst : s_default_burst(rate);
+    /* A known rate needs no slow start: the bucket already keeps the key below the service's limit. */
+    if (rate > 0)
+        lim->adaptive.window = 0;
     if (e->opts.adaptive) {
-        key->adaptive.ceiling_per_s = key->configured_rate;
-        double a = key->adaptive.rate_per_s;
+        lim->adaptive.ceiling_per_s = lim->configured_rate;
+        double a = lim->adaptive.rate_per_s;
         if (a > 0) {
-            rate = key->configured_rate > 0 ? fmin(a, key->configured_rate) : a;
+            rate = lim->configured_rate > 0 ? fmin(a, lim->configured_rate) : a;
             double b = s_default_burst(rate);
-            burst = key->configured_burst > 0 ? fmin(b, key->configured_burst) : b;
+            burst = lim->configured_burst > 0 ? fmin(b, lim->configured_burst) : b;
         }
     }
-    tm_rate_bucket_set_rate(&key->bucket, rate, burst, now);
+    tm_rate_bucket_set_rate(&lim->bucket, rate, burst, now);
+}
+
+static void s_limiter_init(struct tm_http_engine *e, struct tm__net_limiter *lim, uint64_t now) {
+    tm_rate_bucket_init(&lim->bucket, 0, 1, now);
+    tm_rate_adaptive_init(&lim->adaptive, &e->adapt, 0, now);
+}
+
+/* The limiter a key's requests take their tokens from. */
+static struct tm__net_limiter *s_key_limiter(struct tm__net_key *key) {
+    return key->group ? &key->group->lim : &key->lim;
 }
 
 static void s_key_configure(struct tm_http_engine *e, struct tm__net_key *key, uint64_t now) {
     const struct s_rule *r = s_rule_match(e, key->name);
-    key->configured_rate = r ? r->rate_per_s : e->opts.default_rate_per_s;
-    key->configured_burst = r ? r->burst : 0;
-    s_key_apply_rate(e, key, now);
+    struct tm__net_group *group = r ? r->group : NULL;
+    if (group != key->group) {
+        if (key->group)
+            key->group->queued -= key->queued;
+        if (group)
+            group->queued += key->queued;
+        key->group = group;
+    }
+    key->lim.configured_rate = r && !group ? r->rate_per_s : group ? 0 : e->opts.default_rate_per_s;
+    key->lim.configured_burst = r && !group ? r->burst : 0;
+    s_limiter_apply(e, &key->lim, now);
 }
 
 static struct tm__net_key *s_key_get(struct tm_http_engine *e, const char *name, uint64_t now) {
@@ -192,10 +221,28 @@ static struct tm__net_key *s_key_get(struct tm_http_engine *e, const char *name,
         free(key);
         return NULL;
     }
-    tm_rate_bucket_init(&key->bucket, 0, 1, now);
-    tm_rate_adaptive_init(&key->adaptive, &e->adapt, 0, now);
+    s_limiter_init(e, &key->lim, now);
     s_key_configure(e, key, now);
+    /* A bucket starts full (as the service's does): configuring it kept only the initial token. */
+    key->lim.bucket.tokens = key->lim.bucket.burst;
     return key;
+}
+
+static struct tm__net_group *s_group_get(struct tm_http_engine *e, const char *name, uint64_t now) {
+    struct tm__net_group *g = tm__net_map_get(&e->groups, name);
+    if (g)
+        return g;
+    g = calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    g->name = tm_strdup(name);
+    if (!g->name || tm__net_map_put(&e->groups, name, g) != TM_OK) {
+        free(g->name);
+        free(g);
+        return NULL;
+    }
+    s_limiter_init(e, &g->lim, now);
+    return g;
 }
 
 static struct tm__net_service *s_service_get(struct tm_http_engine *e, const char *name) {
@@ -329,6 +376,27 @@ static void s_queue_push(struct tm_http_request **head, struct tm_http_request *
     }
 }
 
+static struct tm_http_request *s_key_head(const struct tm__net_key *key) {
+    for (int p = TM__NET_PRIORITIES - 1; p >= 0; p--)
+        if (key->head[p])
+            return key->head[p];
+    return NULL;
+}
+
+static void s_key_push(struct tm__net_key *key, struct tm_http_request *req, bool front) {
+    s_queue_push(&key->head[req->priority], &key->tail[req->priority], req, front);
+    key->queued++;
+    if (key->group)
+        key->group->queued++;
+}
+
+static void s_key_unlink(struct tm__net_key *key, struct tm_http_request *req) {
+    s_queue_unlink(&key->head[req->priority], &key->tail[req->priority], req);
+    key->queued--;
+    if (key->group)
+        key->group->queued--;
+}
+
 /* --- Timed heap ----------------------------------------------------------------------------------------- */
 
 /* One min-heap on due_ms holds every request waiting for a moment: a DELAYED one for the end of its
@@ -433,7 +501,7 @@ static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, boo
     req->state = TM__NET_QUEUED;
     req->queued_ms = now;
     req->rate_total_at_queue_ms = s_key_rate_total(req->key, now);
-    s_queue_push(&req->key->head, &req->key->tail, req, front);
+    s_key_push(req->key, req, front);
     s_ready_add(e, req->key);
     /* Its deadline is armed now, not when a slot frees: a request stuck behind slow ones fails when its
      * timeout is used up, however long they take. */
@@ -446,8 +514,8 @@ static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, boo
 /* Takes a QUEUED request out of its key's queue and the timed heap. */
 static void s_dequeue(struct tm_http_engine *e, struct tm_http_request *req, uint64_t now) {
     struct tm__net_key *key = req->key;
-    s_queue_unlink(&key->head, &key->tail, req);
-    if (!key->head)
+    s_key_unlink(key, req);
+    if (!key->queued)
         s_ready_remove(e, key);
     bool was_first = req->heap_index == 0;
     s_heap_remove(e, req);
@@ -484,8 +552,8 @@ static void s_on_delay_timer(uv_timer_t *t) {
             continue;
         }
         struct tm__net_key *key = req->key;
-        s_queue_unlink(&key->head, &key->tail, req);
-        if (!key->head)
+        s_key_unlink(key, req);
+        if (!key->queued)
             s_ready_remove(e, key);
         s_fail_slot_timeout(e, req, timeout);
     }
@@ -874,7 +942,7 @@ static void s_send(struct tm_http_engine *e, struct tm_http_request *req, uint64
     e->totals.bytes_sent += req->body_len;
     req->svc->stats.bytes_sent += req->body_len;
     if (e->opts.adaptive)
-        tm_rate_adaptive_on_sent(&req->key->adaptive, now);
+        tm_rate_adaptive_on_sent(&s_key_limiter(req->key)->adaptive, now);
 }
 
 static void s_start_attempt(struct tm_http_engine *e, struct tm_http_request *req, uint64_t now) {
@@ -1031,13 +1099,16 @@ static void s_adapt(struct tm_http_engine *e, struct tm_http_request *req, bool 
     struct tm__net_key *key = req->key;
     if (!e->opts.adaptive)
         return;
-    bool changed = throttled ? tm_rate_adaptive_on_throttle(&key->adaptive, &e->adapt, now, req->sent_ms)
-                             : tm_rate_adaptive_on_success(&key->adaptive, &e->adapt, now);
+    /* A grouped key's throttle is the group's: the service counts the group's requests together. */
+    struct tm__net_limiter *lim = s_key_limiter(key);
+    bool changed = throttled ? tm_rate_adaptive_on_throttle(&lim->adaptive, &e->adapt, now, req->sent_ms)
+                             : tm_rate_adaptive_on_success(&lim->adaptive, &e->adapt, now);
     if (!changed)
         return;
-    s_key_apply_rate(e, key, now);
+    s_limiter_apply(e, lim, now);
     if (throttled)
-        tm_log_debug(e->opts.log, "http: throttled on %s, rate now %.2f/s", key->name, key->bucket.rate_per_s);
+        tm_log_debug(e->opts.log, "http: throttled on %s%s%s, rate now %.2f/s", key->name, key->group ? " in " : "",
+                     key->group ? key->group->name : "", lim->bucket.rate_per_s);
 }
 
 static void s_attempt_done(struct tm_http_engine *e, struct tm_http_request *req, CURLcode cc) {
@@ -1212,31 +1283,30 @@ static void s_schedule(struct tm_http_engine *e) {
             s_send(e, req, now);
     }
     uint64_t min_wait = UINT64_MAX;
-    bool progress = true;
-    /* Round robin: one request per key per round, so one busy key cannot take every slot of a host. */
-    while (progress) {
-        progress = false;
+    /* One start per pass: the best head among the keys that may start now (see "Order" in http.h). */
+    while (e->in_flight < e->opts.max_in_flight) {
+        struct tm__net_key *best = NULL;
+        double best_rank = 0;
         struct tm__net_key *next;
         for (struct tm__net_key *key = e->ready_head; key; key = next) {
             next = key->ready_next;
-            req = key->head;
+            req = s_key_head(key);
             if (!req) {
                 s_key_mark(key, false, now);
                 s_ready_remove(e, key);
                 continue;
             }
-            if (e->in_flight >= e->opts.max_in_flight)
-                goto out;
             if (req->host->in_flight >= e->opts.max_per_host || req->svc->in_flight >= req->svc->limit) {
                 s_key_mark(key, false, now);
                 continue;
             }
+            struct tm__net_limiter *lim = s_key_limiter(key);
             /* Slow start on a key not yet throttled: its own pacing, like the rate (a completion wakes it). */
-            if (e->opts.adaptive && key->adaptive.window && key->in_flight >= key->adaptive.window) {
+            if (e->opts.adaptive && lim->adaptive.window && key->in_flight >= lim->adaptive.window) {
                 s_key_mark(key, true, now);
                 continue;
             }
-            uint64_t wait = tm_rate_bucket_wait_ms(&key->bucket, now);
+            uint64_t wait = tm_rate_bucket_wait_ms(&lim->bucket, now);
             uint64_t gwait = tm_rate_bucket_wait_ms(&e->global, now);
             if (gwait > wait)
                 wait = gwait;
@@ -1246,18 +1316,32 @@ static void s_schedule(struct tm_http_engine *e) {
                     min_wait = wait;
                 continue;
             }
-            bool took = tm_rate_bucket_try_take(&key->bucket, now) && tm_rate_bucket_try_take(&e->global, now);
-            assert(took);
-            (void)took;
             s_key_mark(key, false, now);
-            s_dequeue(e, req, now);
-            progress = true;
-            s_start_attempt(e, req, now);
-            if (e->destroying)
-                return;
+            double rate = lim->bucket.rate_per_s;
+            double drain_s = rate > 0 ? (double)(key->group ? key->group->queued : key->queued) / rate : 0;
+            double rank = drain_s + S_PRIORITY_WEIGHT_S * req->priority;
+            if (!best || rank > best_rank) {
+                best = key;
+                best_rank = rank;
+            }
         }
+        if (!best)
+            break;
+        req = s_key_head(best);
+        bool took =
+            tm_rate_bucket_try_take(&s_key_limiter(best)->bucket, now) && tm_rate_bucket_try_take(&e->global, now);
+        assert(took);
+        (void)took;
+        s_dequeue(e, req, now);
+        /* To the back of the line: among equals, the key served least recently goes next. */
+        if (best->in_ready) {
+            s_ready_remove(e, best);
+            s_ready_add(e, best);
+        }
+        s_start_attempt(e, req, now);
+        if (e->destroying)
+            return;
     }
-out:
     if (min_wait != UINT64_MAX)
         s_uv_check(e, uv_timer_start(&e->sched_timer, s_on_sched_timer, min_wait, 0), "uv_timer_start");
 }
@@ -1272,13 +1356,15 @@ static void s_msg(char *errmsg, size_t errmsg_len, const char *what) {
 static void s_free_node(const char *key, void *value, void *user_data) {
     (void)key;
     (void)user_data;
-    /* Keys, hosts and services all start with their name. */
+    /* Keys, hosts, services and groups all start with their name. */
     char **name = value;
     free(*name);
     free(value);
 }
 
 static void s_free_engine(struct tm_http_engine *e) {
+    tm__net_map_foreach(&e->groups, s_free_node, NULL);
+    tm__net_map_clean_up(&e->groups);
     tm__net_map_foreach(&e->keys, s_free_node, NULL);
     tm__net_map_foreach(&e->hosts, s_free_node, NULL);
     tm__net_map_foreach(&e->services, s_free_node, NULL);
@@ -1347,6 +1433,7 @@ int tm_http_engine_new(struct tm_http_engine **out, uv_loop_t *loop, const struc
     tm__net_map_init(&e->keys);
     tm__net_map_init(&e->hosts);
     tm__net_map_init(&e->services);
+    tm__net_map_init(&e->groups);
     uint64_t now = uv_now(loop);
     tm_rate_bucket_init(&e->global, opts->max_rps, s_default_burst(opts->max_rps), now);
 
@@ -1451,7 +1538,7 @@ void tm_http_engine_destroy(struct tm_http_engine *e) {
                 s_release_easy(e, req);
                 break;
             case TM__NET_QUEUED:
-                s_queue_unlink(&req->key->head, &req->key->tail, req);
+                s_key_unlink(req->key, req);
                 break;
             case TM__NET_RESUMED:
                 s_queue_unlink(&e->resumed_head, &e->resumed_tail, req);
@@ -1544,9 +1631,8 @@ fail:
     return rc;
 }
 
-int tm_http_engine_set_rate(struct tm_http_engine *e, const char *key_rule, double rate_per_s, double burst) {
-    if (!e || !key_rule || !*key_rule || rate_per_s < 0 || burst < 0 || !isfinite(rate_per_s) || !isfinite(burst))
-        return TM_ERR_INVALID;
+static int s_add_rule(struct tm_http_engine *e, const char *key_rule, struct tm__net_group *group, double rate_per_s,
+                      double burst) {
     size_t len = strlen(key_rule);
     bool is_prefix = key_rule[len - 1] == '*';
     char *pattern = tm_strndup(key_rule, is_prefix ? len - 1 : len);
@@ -1571,12 +1657,42 @@ int tm_http_engine_set_rate(struct tm_http_engine *e, const char *key_rule, doub
     }
     rule->rate_per_s = rate_per_s;
     rule->burst = burst;
+    rule->group = group;
+    /* Only keys this rule matches can change; a scan seeds hundreds of rules over about as many keys. */
     uint64_t now = s_now(e);
     for (size_t i = 0; i < e->keys.bucket_count; i++)
         for (struct tm__net_map_entry *en = e->keys.buckets[i]; en; en = en->next)
-            s_key_configure(e, en->value, now);
+            if (s_rule_matches(rule, en->key))
+                s_key_configure(e, en->value, now);
     s_kick(e);
     return TM_OK;
+}
+
+static bool s_rate_args_ok(const char *key_rule, double rate_per_s, double burst) {
+    return key_rule && *key_rule && rate_per_s >= 0 && burst >= 0 && isfinite(rate_per_s) && isfinite(burst);
+}
+
+int tm_http_engine_set_rate(struct tm_http_engine *e, const char *key_rule, double rate_per_s, double burst) {
+    if (!e || !s_rate_args_ok(key_rule, rate_per_s, burst))
+        return TM_ERR_INVALID;
+    return s_add_rule(e, key_rule, NULL, rate_per_s, burst);
+}
+
+int tm_http_engine_set_shared_rate(struct tm_http_engine *e, const char *key_rule, const char *group, double rate_per_s,
+                                   double burst) {
+    if (!e || !group || !*group || !s_rate_args_ok(key_rule, rate_per_s, burst))
+        return TM_ERR_INVALID;
+    uint64_t now = s_now(e);
+    struct tm__net_group *g = s_group_get(e, group, now);
+    if (!g)
+        return TM_ERR_NOMEM;
+    bool fresh = g->lim.configured_rate == 0 && g->lim.adaptive.rate_per_s == 0;
+    g->lim.configured_rate = rate_per_s;
+    g->lim.configured_burst = burst;
+    s_limiter_apply(e, &g->lim, now);
+    if (fresh)
+        g->lim.bucket.tokens = g->lim.bucket.burst; /* a new budget starts full, as the service's does */
+    return s_add_rule(e, key_rule, g, rate_per_s, burst);
 }
 
 int tm_http_engine_set_service_concurrency(struct tm_http_engine *e, const char *service, unsigned max_in_flight) {
@@ -1591,8 +1707,13 @@ int tm_http_engine_set_service_concurrency(struct tm_http_engine *e, const char 
 }
 
 double tm_http_engine_key_rate(const struct tm_http_engine *e, const char *key) {
+    struct tm__net_key *k = tm__net_map_get(&e->keys, key);
+    return k ? s_key_limiter(k)->bucket.rate_per_s : 0;
+}
+
+const char *tm_http_engine_key_group(const struct tm_http_engine *e, const char *key) {
     const struct tm__net_key *k = tm__net_map_get(&e->keys, key);
-    return k ? k->bucket.rate_per_s : 0;
+    return k && k->group ? k->group->name : NULL;
 }
 
 void tm_http_engine_stats(const struct tm_http_engine *e, const char *service, struct tm_http_stats *out) {

@@ -11,12 +11,29 @@
  * - Concurrency: at most `max_in_flight` overall, `max_per_host` per host and `max_per_service` per
  *   service (overridable per service). Waiting for a slot counts against the attempt's timeout: a request
  *   still waiting when its timeout runs out fails then (TM_ERR_TIMEOUT, nothing sent), however long the
- *   requests holding the slots take. Within one operation key requests start in submission order (retries
- *   first); different keys of a host take turns.
+ *   requests holding the slots take.
  * - Rate: a token bucket per operation key (configured with tm_http_engine_set_rate, exact key or a
- *   prefix ending in '*'), an adaptive limiter per key that cuts the rate on throttles and recovers
- *   gradually on success, and one global `max_rps` budget. Waiting for tokens is deliberate pacing and
- *   does not count against the timeout.
+ *   prefix ending in '*'), or one bucket shared by several keys (a rate group, tm_http_engine_set_shared_rate:
+ *   services that meter several operations as one budget); an adaptive limiter per key or group that cuts
+ *   the rate on throttles and recovers gradually on success, never above a configured rate; and one global
+ *   `max_rps` budget over everything. Waiting for tokens is deliberate pacing and does not count against
+ *   the timeout. A key with a configured rate skips the slow start that probes an unknown limit.
+ * - Order: each key keeps one first-in-first-out queue per priority (tm_http_request_set_priority; retries
+ *   go to the front of theirs). Whenever a slot is free the scheduler looks at the head of every key with
+ *   waiting requests (the highest non-empty priority of each) that may start now: a free slot on its host
+ *   and service, tokens in its bucket (or its group's) and in the global budget. Of those it starts the
+ *   head of highest rank, an estimate (in seconds) of the work waiting on it, as list schedulers rank
+ *   tasks by the longest path behind them:
+ *     rank = queued requests of the key (or of its group) / the key's current rate  +  1 s x priority.
+ *   The first term is the backlog of a rate-limited key: that key is a bottleneck, every token it leaves
+ *   unused lengthens the whole run, and it needs a slot only a few times a second, so its calls go first
+ *   while its backlog is long. Keys without a rate have none: they can use any later slot. The second
+ *   term is for calls that open chains, which a caller marks with a higher priority (the next page of a
+ *   listing, a listing whose items fan out): what they unlock is unknown to the engine, so each step of
+ *   priority counts as a second of backlog. Among equal ranks, the key that started a request least
+ *   recently goes first (round robin: one busy key cannot take every slot of a host).
+ *   The choice costs one look at each key with waiting requests, not at each request, and depends only on
+ *   the order of events, so a run with the same responses starts requests in the same order.
  * - Security: TLS peer and host verification are always on; plain http:// is refused unless the host
  *   is loopback (127.0.0.0/8, ::1, localhost) or one of AWS's link-local credential endpoints (instance
  *   metadata 169.254.169.254 / fd00:ec2::254, the container agent 169.254.170.2, 169.254.170.23,
@@ -148,11 +165,21 @@ void tm_http_engine_destroy(struct tm_http_engine *engine);
  * max(1, rate / 10). rate 0 removes the limit. Applies to keys seen from now on and to existing keys. */
 TM_MUST_CHECK int tm_http_engine_set_rate(struct tm_http_engine *engine, const char *key_rule, double rate_per_s,
                                           double burst);
+/* One budget shared by several keys: every key matching key_rule (exact or prefix, as above) draws from
+ * the bucket named `group` (created on first use) instead of its own, and throttles on any of them slow
+ * the group down. The group's rate and burst are the last ones set for it (burst 0: max(1, rate / 10);
+ * rate 0: unlimited). Rules of both kinds compete: the longest match decides whether a key has its own
+ * rate or a group's. Applies to keys seen from now on and to existing keys. */
+TM_MUST_CHECK int tm_http_engine_set_shared_rate(struct tm_http_engine *engine, const char *key_rule, const char *group,
+                                                 double rate_per_s, double burst);
 /* Concurrency limit for one service (overrides max_per_service). */
 TM_MUST_CHECK int tm_http_engine_set_service_concurrency(struct tm_http_engine *engine, const char *service,
                                                          unsigned max_in_flight);
-/* The rate currently enforced on a key (adaptive or configured), 0 when unlimited or unknown key. */
+/* The rate currently enforced on a key (adaptive or configured; its group's when it has one), 0 when
+ * unlimited or unknown key. */
 double tm_http_engine_key_rate(const struct tm_http_engine *engine, const char *key);
+/* The group a key draws from (NULL: its own bucket, or an unknown key). */
+const char *tm_http_engine_key_group(const struct tm_http_engine *engine, const char *key);
 
 struct tm_http_stats {
     uint64_t requests;       /* submitted */
@@ -190,6 +217,14 @@ TM_MUST_CHECK int tm_http_request_set_url(struct tm_http_request *req, const cha
 TM_MUST_CHECK int tm_http_request_set_key(struct tm_http_request *req, const char *service, const char *op_key);
 void tm_http_request_set_hooks(struct tm_http_request *req, tm_http_prepare_fn prepare, tm_http_classify_fn classify,
                                void *hook_data);
+/* Queue classes, highest first (see "Order" above). The default is NORMAL. */
+#define TM_HTTP_PRIORITY_LOW 0
+#define TM_HTTP_PRIORITY_NORMAL 1
+#define TM_HTTP_PRIORITY_HIGH 2
+#define TM_HTTP_PRIORITY_HIGHEST 3
+/* Sets the priority before submit (clamped to LOW..HIGHEST; ignored once submitted). */
+void tm_http_request_set_priority(struct tm_http_request *req, int priority);
+int tm_http_request_priority(const struct tm_http_request *req);
 /* Overrides the engine's per-attempt timeout / attempt cap for this request (0 keeps the default). */
 void tm_http_request_set_timeout_ms(struct tm_http_request *req, long timeout_ms);
 void tm_http_request_set_max_attempts(struct tm_http_request *req, unsigned max_attempts);

@@ -39,14 +39,32 @@ struct tm__net_host {
     unsigned in_flight;
 };
 
-struct tm__net_key {
-    char *name;
+/* A rate: what is configured, the adaptive controller on top, and the bucket that enforces both. Each key
+ * has one; a rate group (keys that share one budget at the service) has one its keys draw from. */
+struct tm__net_limiter {
     struct tm_rate_bucket bucket;
     struct tm_rate_adaptive adaptive;
     double configured_rate; /* from the rules, 0 = none */
     double configured_burst;
+};
+
+struct tm__net_group {
+    char *name; /* first: the engine frees keys, hosts, services and groups alike */
+    struct tm__net_limiter lim;
+    size_t queued; /* waiting requests of every key in the group */
+};
+
+/* Queue classes of a key, one per priority (TM_HTTP_PRIORITY_*). */
+#define TM__NET_PRIORITIES 4
+
+struct tm__net_key {
+    char *name;
+    struct tm__net_limiter lim;  /* its own rate; unlimited while it belongs to a group */
+    struct tm__net_group *group; /* the shared budget it draws from, or NULL */
     unsigned in_flight;
-    struct tm_http_request *head, *tail; /* FIFO of waiting requests */
+    size_t queued;
+    /* FIFO of waiting requests per priority; the highest non-empty one is served first. */
+    struct tm_http_request *head[TM__NET_PRIORITIES], *tail[TM__NET_PRIORITIES];
     struct tm__net_key *ready_prev, *ready_next;
     bool in_ready;
     /* Time spent with the queue head held back by rate limits (not charged to timeouts). */
@@ -71,6 +89,7 @@ struct tm_http_request {
     void *hook_data;
     long timeout_ms;
     unsigned max_attempts;
+    unsigned priority; /* TM_HTTP_PRIORITY_*: the queue class within its key */
 
     /* Engine state from submit on. */
     struct tm_http_engine *engine;

@@ -39,7 +39,8 @@ bool tm_rate_bucket_try_take(struct tm_rate_bucket *bucket, uint64_t now_ms);
  *
  * Before the first throttle, a key also starts slowly (TCP's slow start, on requests in flight): at most
  * initial_window requests in flight, one more per success, until window_off_at; so an unknown limit is
- * overshot by a few requests, not by every request the host's concurrency allows. */
+ * overshot by a few requests, not by every request the host's concurrency allows. A key with a configured
+ * rate skips it (the engine sets window to 0): its bucket already keeps it under the known limit. */
 struct tm_rate_adaptive_params {
     double decrease_factor;    /* 0.7 */
     double recover_fraction;   /* 0.1: back to the last accepted rate in about 3 s */

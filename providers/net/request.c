@@ -26,6 +26,7 @@ struct tm_http_request *tm_http_request_new(const char *method, const char *url)
         return NULL;
     }
     tm_buf_init(&req->resp_body, 0);
+    req->priority = TM_HTTP_PRIORITY_NORMAL;
     return req;
 }
 
@@ -206,6 +207,21 @@ void tm_http_request_set_timeout_ms(struct tm_http_request *req, long timeout_ms
 
 void tm_http_request_set_max_attempts(struct tm_http_request *req, unsigned max_attempts) {
     req->max_attempts = max_attempts;
+}
+
+void tm_http_request_set_priority(struct tm_http_request *req, int priority) {
+    /* Only before submit: a queued request sits in its priority's queue. */
+    if (req->state != TM__NET_NEW)
+        return;
+    if (priority < TM_HTTP_PRIORITY_LOW)
+        priority = TM_HTTP_PRIORITY_LOW;
+    if (priority > TM_HTTP_PRIORITY_HIGHEST)
+        priority = TM_HTTP_PRIORITY_HIGHEST;
+    req->priority = (unsigned)priority;
+}
+
+int tm_http_request_priority(const struct tm_http_request *req) {
+    return (int)req->priority;
 }
 
 const char *tm_http_request_method(const struct tm_http_request *req) {

@@ -12,6 +12,7 @@
 
 #include "core/json.h"
 #include "core/snapshot.h"
+#include "core/str.h"
 #include "providers/aws/aws.h"
 #include "tests/support/aws_expect.h"
 #include "tests/support/aws_fake.h"
@@ -339,6 +340,61 @@ static void test_deterministic_across_concurrency(void **state) {
         free(texts[i]);
 }
 
+/* The log line of the n-th call the fake received. */
+static const char *s_logged(const struct run *r, int n) {
+    const cJSON *line = cJSON_GetArrayItem(r->fake.log, n);
+    return line ? line->valuestring : "";
+}
+
+/* One call at a time: the next page of a listing goes before every first page and per-resource call
+ * queued before it, so the chain it opens is not held up (the scan's queue is not first in, first out). */
+static void test_next_page_goes_first(void **state) {
+    (void)state;
+    struct run r;
+    s_prepare(&r, NULL, 0);
+    struct tm_aws_scan_options opts = {.concurrency = 1};
+    assert_int_equal(s_scan(&r, &opts), TM_OK);
+    int n = cJSON_GetArraySize(r.fake.log), first = -1, queued_after = 0;
+    for (int i = 0; i < n && first < 0; i++)
+        if (tm_str_starts_with(s_logged(&r, i), "iam GetAccountAuthorizationDetails "))
+            first = i;
+    assert_true(first >= 0);
+    assert_null(strstr(s_logged(&r, first), "Marker="));
+    assert_true(tm_str_starts_with(s_logged(&r, first + 1), "iam GetAccountAuthorizationDetails "));
+    assert_non_null(strstr(s_logged(&r, first + 1), "Marker=page+2/="));
+    /* Other first pages were waiting when it went: in arrival order it would have come after them. */
+    for (int i = first + 2; i < n; i++)
+        queued_after +=
+            tm_str_starts_with(s_logged(&r, i), "ec2 DescribeInstances ") && !strstr(s_logged(&r, i), "NextToken");
+    assert_true(queued_after > 0);
+    /* The pages of the instances' listing too: each directly after the page that named it. */
+    for (int i = 0; i + 1 < n; i++)
+        if (strstr(s_logged(&r, i + 1), "DescribeInstances") && strstr(s_logged(&r, i + 1), "NextToken="))
+            assert_true(tm_str_starts_with(s_logged(&r, i), "ec2 DescribeInstances us-east-1"));
+    s_finish(&r);
+}
+
+/* A transport that schedules its own calls gets more than `concurrency` of them at once. */
+static void test_window_hands_over_more_calls(void **state) {
+    (void)state;
+    struct run r;
+    s_prepare(&r, NULL, 0);
+    struct tm_aws_scan_options opts = {.concurrency = 1, .window = TM_AWS_ENGINE_WINDOW_PER_SLOT};
+    assert_int_equal(s_scan(&r, &opts), TM_OK);
+    assert_true(r.fake.queue.max_in_flight > 4);
+    char *wide = r.text;
+    r.text = NULL;
+    s_finish(&r);
+    /* The same snapshot as one call at a time. */
+    s_prepare(&r, NULL, 0);
+    struct tm_aws_scan_options one = {.concurrency = 1};
+    assert_int_equal(s_scan(&r, &one), TM_OK);
+    assert_int_equal(r.fake.queue.max_in_flight, 1);
+    assert_string_equal(wide, r.text);
+    free(wide);
+    s_finish(&r);
+}
+
 static void test_failures_become_errors_and_unknowns(void **state) {
     (void)state;
     static const struct tm_test_aws_reply over[] = {
@@ -549,6 +605,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_scan),
         cmocka_unit_test(test_deterministic_across_concurrency),
+        cmocka_unit_test(test_next_page_goes_first),
+        cmocka_unit_test(test_window_hands_over_more_calls),
         cmocka_unit_test(test_failures_become_errors_and_unknowns),
         cmocka_unit_test(test_not_in_an_organization),
         cmocka_unit_test(test_member_account_denied),

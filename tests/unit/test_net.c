@@ -735,6 +735,220 @@ static void test_adaptive_limiter_slows_key(void **state) {
     assert_int_equal(st.retries, 3);
 }
 
+/* --- Order ----------------------------------------------------------------------------------------------- */
+
+static void s_submit_prio(struct fx *fx, unsigned idx, const char *path, const char *key, int priority) {
+    struct tm_http_request *req = s_new(fx, "GET", path, "svc", key);
+    tm_http_request_set_priority(req, priority);
+    assert_int_equal(tm_http_request_priority(req), priority);
+    assert_int_equal(tm_http_submit(fx->engine, req, s_done_counted, &fx->results[idx]), TM_OK);
+}
+
+/* The targets the server received, in arrival order, joined by spaces. With one request in flight at a
+ * time, that is the order the engine started them in. */
+static void s_arrivals(const struct fx *fx, char *out, size_t out_len) {
+    out[0] = '\0';
+    size_t n = 0;
+    for (unsigned i = 0; i < tm_test_http_server_requests(fx->srv); i++)
+        n += (size_t)snprintf(out + n, out_len - n, "%s%s", i ? " " : "",
+                              tm_test_http_server_request(fx->srv, i)->target);
+}
+
+static void test_priority_goes_first(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    /* Everything is queued before the scheduler's first pass (it runs on the next loop iteration). */
+    for (unsigned i = 0; i < 4; i++) {
+        char path[16];
+        snprintf(path, sizeof(path), "/leaf%u", i);
+        s_submit_prio(fx, i, path, "svc:Get", TM_HTTP_PRIORITY_NORMAL);
+    }
+    s_submit_prio(fx, 4, "/list", "svc:List", TM_HTTP_PRIORITY_HIGH);
+    s_submit_prio(fx, 5, "/page2", "svc:Get", TM_HTTP_PRIORITY_HIGHEST);
+    s_submit_prio(fx, 6, "/bg", "svc:Other", TM_HTTP_PRIORITY_LOW);
+    /* Out of range: clamped. */
+    struct tm_http_request *req = s_new(fx, "GET", "/x", "svc", "svc:x");
+    tm_http_request_set_priority(req, 99);
+    assert_int_equal(tm_http_request_priority(req), TM_HTTP_PRIORITY_HIGHEST);
+    tm_http_request_set_priority(req, -5);
+    assert_int_equal(tm_http_request_priority(req), TM_HTTP_PRIORITY_LOW);
+    tm_http_request_destroy(req);
+    s_wait(fx, 7);
+    char order[256];
+    s_arrivals(fx, order, sizeof(order));
+    /* The next page first (its key's later requests wait), then the listing, then the leaves first in, first
+     * out, and the background request last. */
+    assert_string_equal(order, "/page2 /list /leaf0 /leaf1 /leaf2 /leaf3 /bg");
+}
+
+static void test_bottleneck_key_goes_first(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    /* "slow" drains 3 requests at 10/s (0.3 s of work), "slower" 4 at 5/s (0.8 s); both hold enough tokens for
+     * all of them. The unlimited key came first but can use any later slot. */
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "slow:*", 10, 10), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "slower:*", 5, 10), TM_OK);
+    for (unsigned i = 0; i < 3; i++)
+        s_submit(fx, i, "GET", "/free", "svc", "free:op");
+    for (unsigned i = 3; i < 6; i++)
+        s_submit(fx, i, "GET", "/slow", "svc", "slow:op");
+    for (unsigned i = 6; i < 10; i++)
+        s_submit(fx, i, "GET", "/slower", "svc", "slower:op");
+    s_wait(fx, 10);
+    char order[256];
+    s_arrivals(fx, order, sizeof(order));
+    /* slower: 0.8, 0.6, then 0.4 against slow's 0.3 ... until both keys are drained; ties go to the key served
+     * least recently. */
+    assert_string_equal(order, "/slower /slower /slower /slow /slower /slow /slow /free /free /free");
+}
+
+/* A listing (one priority step up) goes before a bottleneck's call only while that bottleneck has less
+ * than a second of backlog. */
+static void test_long_backlog_goes_before_listing(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "big:*", 10, 30), TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "small:*", 10, 30), TM_OK);
+    s_submit_prio(fx, 0, "/list", "list:op", TM_HTTP_PRIORITY_HIGH);
+    /* 25 queued at 10/s: 2.5 s of backlog, rank 3.5 against the listing's 2. */
+    for (unsigned i = 1; i < 26; i++)
+        s_submit_prio(fx, i, "/big", "big:op", TM_HTTP_PRIORITY_NORMAL);
+    s_wait(fx, 26);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 0)->target, "/big");
+    /* The listing went once the backlog was down to a second (10 left: rank 2, a tie it wins by turn). */
+    unsigned list_at = 0;
+    for (unsigned i = 0; i < 26; i++)
+        if (strcmp(tm_test_http_server_request(fx->srv, i)->target, "/list") == 0)
+            list_at = i;
+    assert_int_equal(list_at, 15);
+    /* 5 queued: half a second of backlog, rank 1.5: the listing first. */
+    s_submit_prio(fx, 26, "/list", "list:op", TM_HTTP_PRIORITY_HIGH);
+    for (unsigned i = 27; i < 32; i++)
+        s_submit_prio(fx, i, "/small", "small:op", TM_HTTP_PRIORITY_NORMAL);
+    s_wait(fx, 32);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 26)->target, "/list");
+}
+
+static void test_equal_keys_take_turns(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    s_submit(fx, 0, "GET", "/a", "svc", "a:op");
+    s_submit(fx, 1, "GET", "/a", "svc", "a:op");
+    s_submit(fx, 2, "GET", "/a", "svc", "a:op");
+    s_submit(fx, 3, "GET", "/b", "svc", "b:op");
+    s_submit(fx, 4, "GET", "/b", "svc", "b:op");
+    s_wait(fx, 5);
+    char order[256];
+    s_arrivals(fx, order, sizeof(order));
+    assert_string_equal(order, "/a /b /a /b /a");
+}
+
+/* A key that waits for tokens does not hold up the others, and starts as soon as its token is there. */
+static void test_rate_limited_head_does_not_block(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_per_host = 1;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "slow:*", 10, 1), TM_OK);
+    for (unsigned i = 0; i < 3; i++)
+        s_submit_stamped(fx, i, "/slow", "svc", "slow:op");
+    for (unsigned i = 3; i < 6; i++)
+        s_submit_stamped(fx, i, "/free", "svc", "free:op");
+    s_wait(fx, 6);
+    char order[256];
+    s_arrivals(fx, order, sizeof(order));
+    /* One token: the first slow request goes at once, the free ones while the bucket refills (100 ms). */
+    assert_true(tm_str_starts_with(order, "/slow /free"));
+    assert_true(s_grant_span_ms(fx, 0, 3) >= 195);
+}
+
+static void test_shared_rate_group(void **state) {
+    struct fx *fx = s_start(state);
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "lambda:r1:ListAliases", "cp:r1", 20, 1), TM_OK);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "lambda:r1:GetFunctionUrlConfig", "cp:r1", 20, 1),
+                     TM_OK);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "lambda:r1:GetPolicy", 20, 1), TM_OK);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "x", "", 1, 1), TM_ERR_INVALID);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "x", NULL, 1, 1), TM_ERR_INVALID);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "x", "g", -1, 1), TM_ERR_INVALID);
+    for (unsigned i = 0; i < 3; i++)
+        s_submit_stamped(fx, i, "/aliases", "lambda", "lambda:r1:ListAliases");
+    for (unsigned i = 3; i < 6; i++)
+        s_submit_stamped(fx, i, "/url", "lambda", "lambda:r1:GetFunctionUrlConfig");
+    for (unsigned i = 6; i < 9; i++)
+        s_submit_stamped(fx, i, "/policy", "lambda", "lambda:r1:GetPolicy");
+    assert_string_equal(tm_http_engine_key_group(fx->engine, "lambda:r1:ListAliases"), "cp:r1");
+    assert_string_equal(tm_http_engine_key_group(fx->engine, "lambda:r1:GetFunctionUrlConfig"), "cp:r1");
+    assert_null(tm_http_engine_key_group(fx->engine, "lambda:r1:GetPolicy"));
+    assert_null(tm_http_engine_key_group(fx->engine, "unknown"));
+    assert_true(tm_http_engine_key_rate(fx->engine, "lambda:r1:ListAliases") == 20);
+    s_wait(fx, 9);
+    for (unsigned i = 0; i < 9; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    /* The group's six requests share one bucket: 20/s with a burst of 1 spaces all six 50 ms apart (less a
+     * millisecond of slack each). Alone, each key's three would take 100 ms. */
+    assert_true(s_grant_span_ms(fx, 0, 6) >= 245);
+    /* GetPolicy has its own bucket: its three took about 100 ms, overlapping the group's. */
+    assert_true(s_grant_span_ms(fx, 6, 9) >= 98);
+    /* A longer (exact) per-key rule takes a key out of its group; a group rule can take it back. */
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "lambda:r1:ListAliases", 7, 0), TM_OK);
+    assert_null(tm_http_engine_key_group(fx->engine, "lambda:r1:ListAliases"));
+    assert_true(tm_http_engine_key_rate(fx->engine, "lambda:r1:ListAliases") == 7);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "lambda:r1:ListAliases", "cp:r1", 15, 15), TM_OK);
+    assert_string_equal(tm_http_engine_key_group(fx->engine, "lambda:r1:ListAliases"), "cp:r1");
+    /* The group's rate is the last one set, for all its keys. */
+    assert_true(tm_http_engine_key_rate(fx->engine, "lambda:r1:GetFunctionUrlConfig") == 15);
+}
+
+/* The 11th and 12th answers are throttles (enough successes before them for a rate estimate). */
+static void s_throttle_later(struct tm_test_http_reply *out, const struct tm_test_http_request *req, void *user_data) {
+    unsigned *seen = user_data;
+    (void)req;
+    if (++*seen == 11 || *seen == 12) {
+        out->status = 429;
+        return;
+    }
+    out->body = "ok";
+}
+
+static void test_adaptive_stays_under_configured_rate(void **state) {
+    struct fx *fx = s_start(state);
+    unsigned seen = 0;
+    tm_test_http_server_close(fx->srv);
+    assert_int_equal(tm_test_http_server_start(&fx->srv, &fx->loop, s_throttle_later, &seen), 0);
+    fx->opts.max_attempts = 10;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "g:A", "grp", 200, 200), TM_OK);
+    assert_int_equal(tm_http_engine_set_shared_rate(fx->engine, "g:B", "grp", 200, 200), TM_OK);
+    for (unsigned i = 0; i < 30; i++)
+        s_submit(fx, i, "GET", i % 2 ? "/b" : "/a", "svc", i % 2 ? "g:B" : "g:A");
+    double lowest = 1e9;
+    fx->guard_fired = false;
+    assert_int_equal(uv_timer_start(&fx->guard, s_on_guard, 20000, 0), 0);
+    while (fx->done_count < 30 && !fx->guard_fired) {
+        uv_run(&fx->loop, UV_RUN_ONCE);
+        double a = tm_http_engine_key_rate(fx->engine, "g:A");
+        /* One budget: both keys always see the same rate, never above the configured one. */
+        assert_true(a == tm_http_engine_key_rate(fx->engine, "g:B"));
+        assert_true(a <= 200);
+        if (a < lowest)
+            lowest = a;
+    }
+    uv_timer_stop(&fx->guard);
+    assert_false(fx->guard_fired);
+    for (unsigned i = 0; i < 30; i++)
+        assert_int_equal(fx->results[i].err, TM_OK);
+    /* The throttles cut the group's rate below the configured one. */
+    assert_true(lowest < 200);
+    struct tm_http_stats st;
+    tm_http_engine_stats(fx->engine, "svc", &st);
+    assert_int_equal(st.throttles, 2);
+}
+
 /* --- Hooks ---------------------------------------------------------------------------------------------------- */
 
 struct prep {
@@ -1007,6 +1221,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_global_max_rps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_rules_longest_match, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_adaptive_limiter_slows_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_priority_goes_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bottleneck_key_goes_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_long_backlog_goes_before_listing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_equal_keys_take_turns, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limited_head_does_not_block, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_rate_group, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_adaptive_stays_under_configured_rate, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prepare_runs_each_attempt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prepare_async, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prepare_failure_sends_nothing, s_setup, s_teardown),
