@@ -34,7 +34,7 @@
 #define DENY(act, res) "{'Effect':'Deny','Action':" act ",'Resource':" res "}"
 #define FULL_ACCESS DOC(ALLOW("'*'", "'*'"))
 #define SCP(id, target, doc)                                                                                           \
-    "{'id':'" id "','name':'" id "','arn':'arn:aws:organizations::444455556666:policy/o-1/service_control_policy/" id \
+    "{'id':'" id "','name':'" id "','arn':'arn:aws:organizations::444455556666:policy/o-1/service_control_policy/" id  \
     "','target':'" target "','document':" doc "}"
 #define ACCOUNT(scps)                                                                                                  \
     "{'id':'arn:aws:iam::" A ":root','type':'aws:account','name':'" A "','account':'" A "','region':'global',"         \
@@ -46,34 +46,48 @@
     "','region':'global','attrs':{'user_id':'AIDA" name "','path':'/','groups':[],'permissions_boundary_arn':"         \
     "'arn:aws:iam::" A ":policy/boundary','access_keys':[]},'policies':{'identity':[{'kind':'inline','name':'" name    \
     "','document':" identity "}],'boundary':" boundary "},'links':[]}"
+#define TRUST_LAMBDA DOC("{'Effect':'Allow','Principal':{'Service':'lambda.amazonaws.com'},'Action':'sts:AssumeRole'}")
 #define ROLE(name, identity)                                                                                           \
     "{'id':'arn:aws:iam::" A ":role/" name "','type':'aws:iam:role','name':'" name "','account':'" A                   \
     "','region':'global','attrs':{'role_id':'AROA" name "','path':'/','max_session_duration':3600,'last_used':null,"   \
-    "'instance_profiles':[],'permissions_boundary_arn':null,'service_linked':false},'policies':{'trust':" DOC(       \
-        "{'Effect':'Allow','Principal':{'Service':'lambda.amazonaws.com'},'Action':'sts:AssumeRole'}") ",'identity':"  \
-        "[{'kind':'inline','name':'" name "','document':" identity "}],'boundary':null},'links':[]}"
+    "'instance_profiles':[],'permissions_boundary_arn':null,'service_linked':false},'policies':{'trust':" TRUST_LAMBDA \
+    ",'identity':[{'kind':'inline','name':'" name "','document':" identity "}],'boundary':null},"                      \
+    "'links':[]}"
 #define BUCKET(name, policy)                                                                                           \
     "{'id':'arn:aws:s3:::" name "','type':'aws:s3:bucket','name':'" name "','account':'" A "','region':'" R "',"       \
     "'attrs':{'public_access_block':null,'policy_status':null,'acl':{'owner':{'id':'owner','display_name':'t'},"       \
     "'grants':[{'grantee':{'type':'CanonicalUser','id':'owner'},'permission':'FULL_CONTROL'}]},"                       \
-    "'ownership_controls':'BucketOwnerEnforced','website':null,'access_points':[]},'policies':{'resource':" policy   \
+    "'ownership_controls':'BucketOwnerEnforced','website':null,'access_points':[]},'policies':{'resource':" policy     \
     "},'links':[]}"
 #define KMS_KEY(policy)                                                                                                \
     "{'id':'" KEY "','type':'aws:kms:key','name':'k1','account':'" A "','region':'" R "','attrs':{'key_manager':"      \
     "'CUSTOMER','key_state':'Enabled'},'policies':{'resource':" policy "},'links':[]}"
-/* Resources in id order, as a snapshot keeps them. */
-#define SNAPSHOT(resources)                                                                                            \
-    "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},'scope':{'provider':'aws',"              \
-    "'accounts':['" A "'],'regions':['" R "'],'services':['iam','kms','s3']},'errors':[],'resources':[" resources "]}"
+#define ROOT_FULL SCP("p-full", "r-root", FULL_ACCESS)
+#define VAULT_ALL "['" VAULT "','" VAULT "/*']"
+#define VAULT_SCPS ROOT_FULL "," SCP("p-full2", A, FULL_ACCESS) "," SCP("p-vault", A, DOC(DENY("'s3:*'", VAULT_ALL)))
+#define BOUNDED_USER USER("bounded", DOC(ALLOW("'s3:*'", "'*'")), DOC(ALLOW("'s3:GetObject'", "'*'")))
+#define APP_KEY_POLICY                                                                                                 \
+    DOC("{'Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A ":role/app'},'Action':'kms:Decrypt','Resource':'*'}")
 
-static void s_load(struct tm_test_analysis *t, const char *text) {
-    char *json = strdup(text);
+/* A snapshot of these resources (NULL-terminated), in any order: the loader sorts them. */
+static void s_load(struct tm_test_analysis *t, const char *const *resources) {
+    struct tm_buf b;
+    tm_buf_init(&b, 1024 * 1024);
+    assert_int_equal(tm_buf_append_str(&b, "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},"
+                                           "'scope':{'provider':'aws','accounts':['" A "'],'regions':['" R "'],"
+                                           "'services':['iam','kms','s3']},'errors':[],'resources':["),
+                     TM_OK);
+    for (size_t i = 0; resources[i]; i++)
+        assert_int_equal(tm_buf_appendf(&b, "%s%s", i ? "," : "", resources[i]), TM_OK);
+    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
+    char *json = tm_buf_detach(&b);
     assert_non_null(json);
     for (char *c = json; *c; c++)
         if (*c == '\'')
             *c = '"';
     tm_test_analysis_parse(t, json);
     free(json);
+    tm_buf_clean_up(&b);
 }
 
 static bool s_has_action(const struct tm_graph_edge *e, const char *action) {
@@ -101,8 +115,7 @@ static const struct tm_graph_edge *s_reaching(const struct tm_graph *g, const ch
 static void test_boundary_narrows(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS)) "," BUCKET("data", "null") "," USER(
-        "bounded", DOC(ALLOW("'s3:*'", "'*'")), DOC(ALLOW("'s3:GetObject'", "'*'")))));
+    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"), BOUNDED_USER, NULL});
     const struct tm_graph *g = t.graph;
     const struct tm_graph_edge *e = s_reaching(g, BOUNDED, DATA, TM_GRAPH_EDGE_CAN_READ);
     assert_non_null(e);
@@ -119,9 +132,10 @@ static void test_boundary_narrows(void **state) {
 static void test_boundary_narrows_named(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS)) "," BUCKET("data", "null") "," USER(
-        "bounded", DOC(ALLOW("'s3:*'", "['" DATA "','" DATA "/*']")),
-        DOC(ALLOW("['s3:Get*','s3:ListBucket']", "'*'")))));
+    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"),
+                                     USER("bounded", DOC(ALLOW("'s3:*'", "['" DATA "','" DATA "/*']")),
+                                          DOC(ALLOW("['s3:Get*','s3:ListBucket']", "'*'"))),
+                                     NULL});
     const struct tm_graph *g = t.graph;
     const struct tm_graph_edge *e = tm_test_edge(g, BOUNDED, DATA, TM_GRAPH_EDGE_CAN_READ);
     assert_non_null(e);
@@ -136,8 +150,9 @@ static void test_boundary_narrows_named(void **state) {
 static void test_scp_narrows(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS) "," SCP(
-                            "p-read", A, DOC(ALLOW("['s3:Get*','s3:List*']", "'*'")))) "," BUCKET("data", "null") "," ROLE("app", DOC(ALLOW("'s3:*'", "'*'")))));
+    s_load(&t,
+           (const char *const[]){ACCOUNT(ROOT_FULL "," SCP("p-read", A, DOC(ALLOW("['s3:Get*','s3:List*']", "'*'")))),
+                                 BUCKET("data", "null"), ROLE("app", DOC(ALLOW("'s3:*'", "'*'"))), NULL});
     const struct tm_graph *g = t.graph;
     const char *app = "arn:aws:iam::" A ":role/app";
     const struct tm_graph_edge *e = s_reaching(g, app, DATA, TM_GRAPH_EDGE_CAN_READ);
@@ -152,8 +167,8 @@ static void test_scp_narrows(void **state) {
 static void test_scp_deny_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS) "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
-                            "p-vault", A, DOC(DENY("'s3:*'", "['" VAULT "','" VAULT "/*']")))) "," BUCKET("data", "null") "," BUCKET("vault", "null") "," ROLE("admin", FULL_ACCESS)));
+    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), BUCKET("data", "null"), BUCKET("vault", "null"),
+                                     ROLE("admin", FULL_ACCESS), NULL});
     const struct tm_graph *g = t.graph;
     for (int k = 0; k < TM_GRAPH_EDGE_KIND_COUNT; k++)
         assert_null(s_reaching(g, ADMIN, VAULT, (enum tm_graph_edge_kind)k));
@@ -162,18 +177,20 @@ static void test_scp_deny_member(void **state) {
     tm_test_analysis_clean_up(&t);
 }
 
-/* A Deny on the objects only: the bucket stays reachable for what is left (listing it), and a bucket policy
- * denying writes leaves reads. */
+/* A Deny on the objects only: the bucket stays reachable for what is left (listing it); a bucket policy denying
+ * Put* and Delete* leaves its other writes (tagging, settings). */
 static void test_partial_deny_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS) "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
-                            "p-vault", A, DOC(DENY("'s3:GetObject'", "'" VAULT "/*'")))) "," BUCKET("data", DOC(
-        "{'Effect':'Deny','Principal':'*','Action':['s3:Put*','s3:Delete*'],'Resource':'*'}")) "," BUCKET("vault", "null") "," ROLE("admin", FULL_ACCESS)));
+    s_load(&t, (const char *const[]){
+                   ACCOUNT(ROOT_FULL "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
+                       "p-vault", A, DOC(DENY("'s3:GetObject'", "'" VAULT "/*'")))),
+                   BUCKET("data",
+                          DOC("{'Effect':'Deny','Principal':'*','Action':['s3:Put*','s3:Delete*'],'Resource':'*'}")),
+                   BUCKET("vault", "null"), ROLE("admin", FULL_ACCESS), NULL});
     const struct tm_graph *g = t.graph;
     assert_non_null(s_reaching(g, ADMIN, VAULT, TM_GRAPH_EDGE_CAN_READ));
     assert_non_null(s_reaching(g, ADMIN, DATA, TM_GRAPH_EDGE_CAN_READ));
-    /* Writes that are neither Put nor Delete (tagging, encryption settings) remain: the edge stays. */
     assert_non_null(s_reaching(g, ADMIN, DATA, TM_GRAPH_EDGE_CAN_WRITE));
     tm_test_analysis_clean_up(&t);
 }
@@ -182,9 +199,8 @@ static void test_partial_deny_member(void **state) {
 static void test_key_policy_narrows_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS)) "," ROLE(
-        "app", DOC(ALLOW("'kms:*'", "'*'"))) "," KMS_KEY(DOC("{'Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A
-                                                             ":role/app'},'Action':'kms:Decrypt','Resource':'*'}"))));
+    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))),
+                                     KMS_KEY(APP_KEY_POLICY), NULL});
     const struct tm_graph *g = t.graph;
     assert_non_null(s_reaching(g, "arn:aws:iam::" A ":role/app", KEY, TM_GRAPH_EDGE_CAN_READ));
     assert_null(s_reaching(g, "arn:aws:iam::" A ":role/app", KEY, TM_GRAPH_EDGE_CAN_WRITE));
@@ -192,13 +208,13 @@ static void test_key_policy_narrows_member(void **state) {
 }
 
 /* What `tmscan blast` shows, in both directions, on one snapshot: the bounded user reads the bucket (and writes
- * nothing), the administrator writes it; neither reaches the bucket the SCP protects. Walks from the administrator first
- * share the engine's answers across edges of one grant: read, write and invoke must not answer for each other. */
+ * nothing), the administrator writes it; neither reaches the bucket the SCP protects. Walks from the administrator
+ * first share the engine's answers across edges of one grant: read, write and invoke must not answer for each other. */
 static void test_blast(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS) "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
-                            "p-vault", A, DOC(DENY("'s3:*'", "['" VAULT "','" VAULT "/*']")))) "," ROLE("admin", FULL_ACCESS) "," USER("bounded", DOC(ALLOW("'s3:*'", "'*'")), DOC(ALLOW("'s3:GetObject'", "'*'"))) "," BUCKET("data", "null") "," BUCKET("vault", "null")));
+    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS), BOUNDED_USER,
+                                     BUCKET("data", "null"), BUCKET("vault", "null"), NULL});
     struct tm_blast *b = NULL;
     assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
     static const char *const from[] = {ADMIN, BOUNDED, ADMIN};
@@ -222,9 +238,15 @@ static void test_blast(void **state) {
 /* The kind of edge an action gives, as the graph classifies them (graph_edges.c), for reads and writes; other
  * kinds (invoke, pass, assume) are not compared. */
 static enum tm_graph_edge_kind s_class(const struct tm_iam_action *a) {
-    static const char *const other[] = {"sts:AssumeRole",      "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
-                                        "iam:PassRole",        "lambda:InvokeFunction",  "lambda:InvokeFunctionUrl",
-                                        "lambda:InvokeAsync",  "execute-api:Invoke",     "states:StartExecution",
+    static const char *const other[] = {"sts:AssumeRole",
+                                        "sts:AssumeRoleWithSAML",
+                                        "sts:AssumeRoleWithWebIdentity",
+                                        "iam:PassRole",
+                                        "lambda:InvokeFunction",
+                                        "lambda:InvokeFunctionUrl",
+                                        "lambda:InvokeAsync",
+                                        "execute-api:Invoke",
+                                        "states:StartExecution",
                                         "states:StartSyncExecution"};
     char full[256];
     snprintf(full, sizeof(full), "%s:%s", a->service, a->name);
@@ -355,18 +377,23 @@ static void test_agrees_with_engine(void **state) {
     s_compare(&t);
     tm_test_analysis_clean_up(&t);
     /* The snapshots of the tests above, every one together. */
-    s_load(&t, SNAPSHOT(ACCOUNT(SCP("p-full", "r-root", FULL_ACCESS) "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
-                            "p-vault", A, DOC(DENY("'s3:*'", "['" VAULT "','" VAULT "/*']")))) "," ROLE("admin", FULL_ACCESS) "," ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))) "," USER("bounded", DOC(ALLOW("'s3:*'", "'*'")), DOC(ALLOW("'s3:GetObject'", "'*'"))) "," KMS_KEY(DOC("{'Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A ":role/app'},'Action':'kms:Decrypt','Resource':'*'}")) "," BUCKET("data", "null") "," BUCKET("vault", "null")));
+    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS),
+                                     ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))), BOUNDED_USER, KMS_KEY(APP_KEY_POLICY),
+                                     BUCKET("data", "null"), BUCKET("vault", "null"), NULL});
     assert_int_equal(s_compare(&t), 0);
     tm_test_analysis_clean_up(&t);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boundary_narrows),          cmocka_unit_test(test_boundary_narrows_named),
-        cmocka_unit_test(test_scp_narrows),               cmocka_unit_test(test_scp_deny_member),
-        cmocka_unit_test(test_partial_deny_member),       cmocka_unit_test(test_key_policy_narrows_member),
-        cmocka_unit_test(test_blast),                     cmocka_unit_test(test_agrees_with_engine),
+        cmocka_unit_test(test_boundary_narrows),
+        cmocka_unit_test(test_boundary_narrows_named),
+        cmocka_unit_test(test_scp_narrows),
+        cmocka_unit_test(test_scp_deny_member),
+        cmocka_unit_test(test_partial_deny_member),
+        cmocka_unit_test(test_key_policy_narrows_member),
+        cmocka_unit_test(test_blast),
+        cmocka_unit_test(test_agrees_with_engine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
