@@ -312,7 +312,7 @@ static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, si
             bool match = v.not_action;
             for (size_t a = 0; a < v.n_actions && !match; a++)
                 for (size_t x = 0; x < e->n_actions && !match; x++)
-                    match = s_glob(v.actions[a], e->actions[x]);
+                    match = s_glob(v.actions[a], e->actions[x]) || s_glob(e->actions[x], v.actions[a]);
             if (!match)
                 continue;
             h = s_mix(s_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);
@@ -336,9 +336,9 @@ static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
     uint64_t fp = 1;
     if (tm_graph_principal_policies(g, e->from, &set, &unknown) == TM_OK) {
         const struct tm_graph_node *from = tm_graph_node(g, e->from);
-        /* Not the edge's kind: the member test asks about the edge's actions, whatever kind they were sorted
-         * into, so the read, write and invoke edges of one grant share their answers. */
-        uint64_t h = s_mix(0x5bd1e995u, (uint64_t)e->to);
+        /* The edge's kind too: the member test asks for an action of that kind (s3:* reads and writes a bucket,
+         * invokes none). */
+        uint64_t h = s_mix(s_mix(0x5bd1e995u, (uint64_t)e->to), (uint64_t)e->kind + 1);
         h = s_mix(h, e->flags & (TM_GRAPH_EDGE_CONDITIONAL | TM_GRAPH_EDGE_EXACT));
         h = s_mix_str(h, e->resource_pattern);
         h = s_mix_str(h, from->account);

@@ -939,11 +939,7 @@ bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge 
         return true; /* "could be anything": every member */
     char buf[2048];
     const char *res = tm__graph_member_resource(e, &g->nodes[member], buf, sizeof(buf));
-    uint32_t r = res == g->nodes[member].id ? member : TM_GRAPH_NONE;
-    for (size_t i = 0; i < e->n_actions; i++)
-        if (tm__graph_allowed_at(g, e->from, e->actions[i], res, r, (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0))
-            return true;
-    return false;
+    return tm__graph_member_allowed(g, e, member, res);
 }
 
 /* ---- sets ---- */

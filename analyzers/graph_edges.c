@@ -355,6 +355,408 @@ static bool s_has_wildcard(const char *s) {
     return strpbrk(s, "*?") != NULL;
 }
 
+static const char *s_eval_resource(struct tm_graph *g, const struct tm_graph_node *rn, const char *action);
+
+/* ---- narrowing: which actions of a pattern the engine really allows ---- */
+
+/* A pattern is asked of the engine as written first ("s3:*" against the statements that name "s3:*" or "*"). A
+ * boundary, an SCP or a key policy that allows only part of it ("s3:GetObject") does not match the pattern as
+ * written, yet leaves that part allowed: then the pattern's actions are asked one by one. */
+
+/* Could one of these policies allow the action (its Allow statements' actions only: resources and conditions are
+ * the engine's)? Spares the engine most of a catalogue expansion. */
+static bool s_policies_may_allow(const struct tm_iam_policy *const *ps, size_t n, const char *action) {
+    for (size_t i = 0; i < n; i++) {
+        size_t ns = tm_iam_policy_statement_count(ps[i]);
+        for (size_t s = 0; s < ns; s++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(ps[i], s, &v) || v.effect != TM_IAM_ALLOW)
+                continue;
+            bool m = false;
+            for (size_t k = 0; k < v.n_actions && !m; k++)
+                m = tm__graph_glob(v.actions[k], action, true);
+            if (v.not_action ? !m : m)
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool s_scps_apply(const struct tm__graph_principal *p) {
+    return p && p->account && !p->skip_scps && !p->account->is_management;
+}
+
+static bool s_layers_may_allow(const struct tm__graph_principal *p, const char *action) {
+    if (!p)
+        return true;
+    if (p->n_boundary && !s_policies_may_allow(p->boundary, p->n_boundary, action))
+        return false;
+    if (s_scps_apply(p))
+        for (size_t l = 0; l < p->account->scps.n_levels; l++)
+            if (!s_policies_may_allow(p->account->scps.levels[l].policies, p->account->scps.levels[l].n, action))
+                return false;
+    return true;
+}
+
+/* s_allowed, and why not. */
+static bool s_decide(const struct tm_graph *g, const char *principal, uint32_t p, const char *action,
+                     const char *resource, uint32_t r, bool conditional, enum tm_iam_reason *reason) {
+    struct tm_iam_result res;
+    tm_iam_result_init(&res);
+    bool unknown = false;
+    int rc = tm__graph_can(g, principal, p, action, resource, r, NULL, &res, &unknown, false);
+    bool ok = rc == TM_OK && s_accept(&res, conditional);
+    *reason = rc ? TM_IAM_REASON_EXPLICIT_DENY : res.reason;
+    tm_iam_result_clean_up(&res);
+    return ok;
+}
+
+/* Denied as written only because a policy allows part of the pattern (a boundary, an SCP, a key policy)? Then its
+ * actions may still be allowed. A Deny that matches the pattern as written covers all of it. */
+static bool s_narrowable(enum tm_iam_reason reason) {
+    switch (reason) {
+        case TM_IAM_REASON_BOUNDARY:
+        case TM_IAM_REASON_SCP:
+        case TM_IAM_REASON_RCP:
+        case TM_IAM_REASON_RESOURCE_POLICY:
+        case TM_IAM_REASON_SESSION:
+            return true;
+        default:
+            return false;
+    }
+}
+
+/* S3 object actions (GetObject, PutObject, ...) act on a bucket's objects, the others on the bucket. */
+static bool s_object_action(const char *action) {
+    const char *name = strchr(action, ':');
+    name = name ? name + 1 : action;
+    return strstr(name, "Bucket") == NULL && strncasecmp(name, "List", 4) != 0;
+}
+
+struct s_expand {
+    const struct tm_graph *g;
+    const struct tm__graph_principal *p; /* NULL: not a user or role of the snapshot */
+    const char *pid;
+    uint32_t pnode;
+    enum tm_graph_edge_kind kind;
+    const char *service; /* only this service's actions; NULL: any */
+    const char *resource;
+    uint32_t r;  /* the resource's node, TM_GRAPH_NONE */
+    bool bucket; /* resource is a bucket's id: object actions are asked on its objects */
+    bool conditional;
+    bool first;   /* stop at the first allowed action */
+    bool collect; /* collect the pattern's actions of the kind and service, without asking the engine */
+    const struct tm_iam_action *allowed; /* what was allowed (malloc), in catalogue order */
+    size_t n_allowed, cap;
+    int rc;
+};
+
+static int s_expand_cb(const struct tm_iam_action *a, void *user_data) {
+    struct s_expand *c = user_data;
+    if ((c->service && strcasecmp(a->service, c->service) != 0) || s_kind_of(a->service, a->name, a->level) != c->kind)
+        return 0;
+    if (!c->collect) {
+        char full[256], objects[2048];
+        if (snprintf(full, sizeof(full), "%s:%s", a->service, a->name) >= (int)sizeof(full) ||
+            !s_layers_may_allow(c->p, full))
+            return 0;
+        const char *res = c->resource;
+        if (c->bucket && s_object_action(full) &&
+            snprintf(objects, sizeof(objects), "%s/*", res) < (int)sizeof(objects))
+            res = objects;
+        if (!s_allowed(c->g, c->pid, c->pnode, full, res, c->r, c->conditional))
+            return 0;
+    }
+    if (c->first) {
+        c->n_allowed = 1;
+        return 1;
+    }
+    if (c->n_allowed == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct tm_iam_action *n = realloc((void *)c->allowed, cap * sizeof(*n));
+        if (!n) {
+            c->rc = TM_ERR_NOMEM;
+            return 1;
+        }
+        c->allowed = n;
+        c->cap = cap;
+    }
+    ((struct tm_iam_action *)c->allowed)[c->n_allowed++] = *a;
+    return 0;
+}
+
+/* Expands pattern into c->allowed (or, with c->first, finds whether one action is allowed: c->n_allowed 1). */
+static int s_expand(struct s_expand *c, const char *pattern) {
+    c->n_allowed = 0;
+    c->allowed = NULL;
+    c->cap = 0;
+    c->rc = TM_OK;
+    if (!c->g->opts.actions)
+        return TM_OK;
+    int rc = tm_iam_catalog_expand(NULL, c->g->opts.actions, pattern, s_expand_cb, c);
+    return c->rc ? c->rc : rc == 1 ? TM_OK : rc;
+}
+
+/* The Allow patterns of the boundary and the SCPs that lie inside pattern (a boundary's "s3:Get*" in "s3:*"): the
+ * names a narrowed grant is written with, when each covers only allowed actions. */
+static int s_narrow_names(struct tm_graph *g, struct s_expand *c, const char *pattern, const char **out, size_t *n_out,
+                          size_t cap) {
+    const struct tm__graph_principal *p = c->p;
+    bool *covered = calloc(c->n_allowed ? c->n_allowed : 1, sizeof(bool));
+    if (!covered)
+        return TM_ERR_NOMEM;
+    struct s_expand q = *c;
+    q.allowed = NULL;
+    q.cap = 0;
+    q.first = false;
+    q.collect = true;
+    int rc = TM_OK;
+    /* Layers: the boundary, then each SCP level. */
+    size_t n_layers = (p && p->n_boundary ? 1 : 0) + (s_scps_apply(p) ? p->account->scps.n_levels : 0);
+    for (size_t l = 0; l < n_layers && !rc; l++) {
+        bool boundary = p->n_boundary && l == 0;
+        const struct tm_iam_policy *const *ps =
+            boundary ? p->boundary : p->account->scps.levels[l - (p->n_boundary ? 1 : 0)].policies;
+        size_t n = boundary ? p->n_boundary : p->account->scps.levels[l - (p->n_boundary ? 1 : 0)].n;
+        for (size_t i = 0; i < n && !rc; i++) {
+            size_t ns = tm_iam_policy_statement_count(ps[i]);
+            for (size_t s = 0; s < ns && !rc; s++) {
+                struct tm_iam_statement_view v;
+                if (tm_iam_policy_statement(ps[i], s, &v) || v.effect != TM_IAM_ALLOW || v.not_action)
+                    continue;
+                for (size_t k = 0; k < v.n_actions && !rc && *n_out < cap; k++) {
+                    const char *name = v.actions[k];
+                    if (!s_has_wildcard(name) || strcasecmp(name, pattern) == 0 || !tm__graph_glob(pattern, name, true))
+                        continue;
+                    /* Every action of this kind that name holds must be among the allowed ones. */
+                    struct s_expand all = q;
+                    rc = s_expand(&all, name);
+                    size_t j = 0, fresh = 0;
+                    bool inside = all.n_allowed > 0;
+                    for (size_t x = 0; x < all.n_allowed && inside; x++) {
+                        while (j < c->n_allowed && c->allowed[j].name != all.allowed[x].name)
+                            j++;
+                        inside = j < c->n_allowed;
+                        fresh += inside && !covered[j];
+                    }
+                    if (inside && fresh) {
+                        j = 0;
+                        for (size_t x = 0; x < all.n_allowed; x++) {
+                            while (c->allowed[j].name != all.allowed[x].name)
+                                j++;
+                            covered[j] = true;
+                        }
+                        out[(*n_out)++] = name;
+                    }
+                    free((void *)all.allowed);
+                }
+            }
+        }
+    }
+    for (size_t j = 0; j < c->n_allowed && !rc && *n_out < cap; j++) {
+        if (covered[j])
+            continue;
+        const char *a = tm__graph_printf(g, "%s:%s", c->allowed[j].service, c->allowed[j].name);
+        if (!a)
+            rc = TM_ERR_NOMEM;
+        else
+            out[(*n_out)++] = a;
+    }
+    free(covered);
+    return rc;
+}
+
+/* The actions of one kind a grant's patterns give on a resource, as the engine allows them: each pattern the
+ * engine allows as written is kept; one it does not is narrowed to the actions it allows (named, where they are
+ * whole, with the boundary's or SCP's own patterns). *out is a new list in the arena. */
+static int s_narrow(struct tm_graph *g, const struct s_expand *base, const char *const *acts, size_t n_acts,
+                    const struct tm_graph_node *eval_node, const char ***out, size_t *n_out) {
+    *out = NULL;
+    *n_out = 0;
+    size_t cap = n_acts, n = 0;
+    const char **list = tm__graph_alloc(g, (cap ? cap : 1) * sizeof(*list));
+    if (!list)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < n_acts; i++) {
+        const char *res = eval_node ? s_eval_resource(g, eval_node, acts[i]) : base->resource;
+        if (!res)
+            return TM_ERR_NOMEM;
+        enum tm_iam_reason reason = TM_IAM_REASON_NONE;
+        if (s_decide(g, base->pid, base->pnode, acts[i], res, base->r, base->conditional, &reason)) {
+            list[n++] = acts[i];
+            continue;
+        }
+        if (!s_has_wildcard(acts[i]) || !s_narrowable(reason))
+            continue;
+        struct s_expand c = *base;
+        c.first = false;
+        c.collect = false;
+        c.bucket = eval_node && eval_node->type && strcmp(eval_node->type, "aws:s3:bucket") == 0;
+        if (c.bucket)
+            c.resource = eval_node->id;
+        int rc = s_expand(&c, acts[i]);
+        if (rc || !c.n_allowed) {
+            free((void *)c.allowed);
+            if (rc)
+                return rc;
+            continue;
+        }
+        /* Room for every allowed action, whatever the names chosen. */
+        size_t room = n + c.n_allowed + (n_acts - i);
+        if (room > cap) {
+            const char **bigger = tm__graph_alloc(g, room * sizeof(*bigger));
+            if (!bigger) {
+                free((void *)c.allowed);
+                return TM_ERR_NOMEM;
+            }
+            memcpy(bigger, list, n * sizeof(*list));
+            list = bigger;
+            cap = room;
+        }
+        rc = s_narrow_names(g, &c, acts[i], list, &n, cap);
+        free((void *)c.allowed);
+        if (rc)
+            return rc;
+    }
+    *out = list;
+    *n_out = n;
+    return TM_OK;
+}
+
+/* Could a Deny statement of these policies single out some actions of pattern on this resource (a Deny on s3:* of
+ * one bucket, under a grant of "*")? The engine, asked the pattern as written, does not see it. */
+static bool s_partial_deny(const struct tm_iam_policy *const *ps, size_t n, const char *service, const char *res,
+                           bool bucket) {
+    for (size_t i = 0; i < n; i++) {
+        if (!ps[i])
+            continue;
+        size_t ns = tm_iam_policy_statement_count(ps[i]);
+        for (size_t s = 0; s < ns; s++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(ps[i], s, &v) || v.effect != TM_IAM_DENY)
+                continue;
+            bool action = v.not_action;
+            for (size_t a = 0; a < v.n_actions && !action; a++) {
+                /* Services only: whether two patterns share an action is left to the expansion. */
+                const char *colon = strchr(v.actions[a], ':');
+                size_t sl = colon ? (size_t)(colon - v.actions[a]) : strlen(v.actions[a]);
+                char svc[64];
+                if (sl >= sizeof(svc))
+                    return true;
+                memcpy(svc, v.actions[a], sl);
+                svc[sl] = '\0';
+                action = !service || !colon || tm__graph_glob(svc, service, true);
+            }
+            if (!action)
+                continue;
+            if (v.not_resource || !v.has_resource)
+                return true;
+            for (size_t r = 0; r < v.n_resources; r++) {
+                if (tm__graph_glob(v.resources[r], res, false))
+                    return true;
+                if (bucket) {
+                    char objects[2048];
+                    if (snprintf(objects, sizeof(objects), "%s/*", res) < (int)sizeof(objects) &&
+                        tm__graph_glob(v.resources[r], objects, false))
+                        return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+static bool s_member_partial_deny(const struct tm_graph *g, const struct tm__graph_principal *p, uint32_t member,
+                                  const char *service, const char *res, bool bucket) {
+    const struct tm_iam_policy *own[] = {g->extra[member].policy};
+    if (s_partial_deny(own, 1, service, res, bucket))
+        return true;
+    const struct tm__graph_account *a = g->extra[member].account;
+    for (size_t l = 0; a && l < a->rcps.n_levels; l++)
+        if (s_partial_deny(a->rcps.levels[l].policies, a->rcps.levels[l].n, service, res, bucket))
+            return true;
+    if (!p)
+        return false;
+    if (s_partial_deny(p->identity, p->n_identity, service, res, bucket) ||
+        s_partial_deny(p->boundary, p->n_boundary, service, res, bucket))
+        return true;
+    for (size_t l = 0; s_scps_apply(p) && l < p->account->scps.n_levels; l++)
+        if (s_partial_deny(p->account->scps.levels[l].policies, p->account->scps.levels[l].n, service, res, bucket))
+            return true;
+    return false;
+}
+
+/* The part of an action pattern that names a service's actions ("*" → "s3:*", "*:Get*" → "s3:Get*"), in buf; the
+ * pattern itself when the service is not known; NULL when the pattern names none of the service's actions. Lets the
+ * catalogue go straight to the service instead of walking every action. */
+static const char *s_service_pattern(const char *pattern, const char *service, char *buf, size_t len) {
+    if (!service)
+        return pattern;
+    const char *colon = strchr(pattern, ':');
+    char svc[64];
+    if (colon) {
+        size_t sl = (size_t)(colon - pattern);
+        if (sl >= sizeof(svc))
+            return pattern;
+        memcpy(svc, pattern, sl);
+        svc[sl] = '\0';
+        if (!tm__graph_glob(svc, service, true))
+            return NULL;
+    }
+    if (snprintf(buf, len, "%s:%s", service, colon ? colon + 1 : pattern) >= (int)len)
+        return pattern;
+    return buf;
+}
+
+bool tm__graph_member_allowed(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member,
+                              const char *res) {
+    bool conditional = (e->flags & TM_GRAPH_EDGE_CONDITIONAL) != 0;
+    const struct tm_graph_node *mn = &g->nodes[member];
+    bool bucket = res == mn->id && mn->type && strcmp(mn->type, "aws:s3:bucket") == 0;
+    uint32_t pi = g->extra[e->from].principal;
+    const struct tm__graph_principal *p = pi != TM_GRAPH_NONE ? &g->principals[pi] : NULL;
+    const char *from = g->nodes[e->from].id;
+    const char *service = g->extra[member].service;
+    char own[320];
+    for (size_t i = 0; i < e->n_actions; i++) {
+        const char *action = e->actions[i];
+        if (!s_has_wildcard(action)) {
+            char objects[2048];
+            const char *r = res;
+            if (bucket && s_object_action(action) &&
+                snprintf(objects, sizeof(objects), "%s/*", res) < (int)sizeof(objects))
+                r = objects;
+            if (s_allowed(g, from, e->from, action, r, member, conditional))
+                return true;
+            continue;
+        }
+        enum tm_iam_reason reason = TM_IAM_REASON_NONE;
+        bool accepted = s_decide(g, from, e->from, action, res, member, conditional, &reason);
+        if (accepted && !s_member_partial_deny(g, p, member, service, res, bucket))
+            return true;
+        if (!accepted && !s_narrowable(reason))
+            continue;
+        struct s_expand c = {.g = g,
+                             .p = p,
+                             .pid = from,
+                             .pnode = e->from,
+                             .kind = e->kind,
+                             .service = service,
+                             .resource = res,
+                             .r = member,
+                             .bucket = bucket,
+                             .conditional = conditional,
+                             .first = true};
+        const char *pattern = s_service_pattern(action, service, own, sizeof(own));
+        if (pattern && s_expand(&c, pattern) == TM_OK && c.n_allowed) {
+            free((void *)c.allowed);
+            return true;
+        }
+        free((void *)c.allowed);
+    }
+    return false;
+}
+
 /* Policy variables make a pattern per-principal; for the graph they become wildcards (members are then
  * re-evaluated by the engine, which resolves them). ${aws:username} is resolved here for users. */
 static const char *s_resolve_vars(struct tm_graph *g, const char *pattern, const char *username, bool *had_vars) {
@@ -580,14 +982,29 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
             return TM_ERR_NOMEM;
         if (to == gr->p->node && k != TM_GRAPH_EDGE_CAN_WRITE)
             continue;
-        /* Keep the actions the engine allows (an SCP may deny some of a statement's actions). */
-        size_t kept = 0;
-        for (size_t i = 0; i < n_by_kind[k]; i++)
-            if (tm__graph_allowed(g, gr->pid, by_kind[k][i], res, conditional))
-                by_kind[k][kept++] = by_kind[k][i];
-        if (!kept)
+        /* Keep the actions the engine allows: an SCP may deny some of a statement's actions, a boundary or an SCP
+         * may allow only part of a pattern. */
+        char svc[64];
+        const char *rs = tm__graph_arn_service(res, svc, sizeof(svc));
+        const char *only = rs && !s_has_wildcard(rs) ? rs : strcmp(service, "*") != 0 ? service : NULL;
+        struct s_expand base = {.g = g,
+                                .p = gr->p,
+                                .pid = gr->pid,
+                                .pnode = TM_GRAPH_NONE,
+                                .kind = (enum tm_graph_edge_kind)k,
+                                .service = only,
+                                .resource = res,
+                                .r = TM_GRAPH_NONE,
+                                .conditional = conditional};
+        const char **kept = NULL;
+        size_t n_kept = 0;
+        int nrc = s_narrow(g, &base, by_kind[k], n_by_kind[k], NULL, &kept, &n_kept);
+        if (nrc)
+            return nrc;
+        if (!n_kept)
             continue;
-        n_by_kind[k] = kept;
+        by_kind[k] = kept;
+        n_by_kind[k] = n_kept;
         unsigned flags = (conditional ? TM_GRAPH_EDGE_CONDITIONAL : 0u) | (is_set ? TM_GRAPH_EDGE_TO_SET : 0u);
         if (is_set && s_exact(gr, g->nodes[to].set_service, by_kind[k], n_by_kind[k]))
             flags |= TM_GRAPH_EDGE_EXACT;
@@ -813,13 +1230,26 @@ static int s_named_principals(struct tm_graph *g, uint32_t rnode) {
                 /* A trust policy grants only assuming; a resource policy never does. */
                 if (trust != (kk == TM_GRAPH_EDGE_CAN_ASSUME))
                     continue;
-                bool ok = false;
-                for (size_t a = 0; a < n_by_kind[kk] && !ok; a++) {
-                    const char *res = s_eval_resource(g, rn, by_kind[kk][a]);
-                    ok = res && tm__graph_allowed(g, g->nodes[p].id, by_kind[kk][a], res, v.n_conditions > 0);
-                }
-                if (!ok)
+                uint32_t pi = g->extra[p].principal;
+                struct s_expand base = {.g = g,
+                                        .p = &g->principals[pi],
+                                        .pid = g->nodes[p].id,
+                                        .pnode = TM_GRAPH_NONE,
+                                        .kind = (enum tm_graph_edge_kind)kk,
+                                        .service = g->extra[rnode].service,
+                                        .resource = rn->id,
+                                        .r = TM_GRAPH_NONE,
+                                        .conditional = v.n_conditions > 0};
+                const char **kept = NULL;
+                size_t n_kept = 0;
+                int nrc = s_narrow(g, &base, by_kind[kk], n_by_kind[kk], rn, &kept, &n_kept);
+                if (nrc)
+                    return nrc;
+                rn = &g->nodes[rnode];
+                if (!n_kept)
                     continue;
+                by_kind[kk] = kept;
+                n_by_kind[kk] = n_kept;
                 struct tm__graph_edge_spec e = {
                     .from = p,
                     .to = rnode,

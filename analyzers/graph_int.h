@@ -195,6 +195,11 @@ bool tm__graph_in_organization(const struct tm_graph *g, const char *account);
 /* Is the member covered by the edge (re-evaluating with the engine when the edge is not exact or the
  * member has Deny statements)? */
 bool tm__graph_edge_covers(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member);
+/* Does the engine allow the edge's principal some action of the edge's kind on a member (res: as
+ * tm__graph_member_resource gives it)? Patterns are narrowed to their actions where a policy treats part of them
+ * apart (graph_edges.c). */
+bool tm__graph_member_allowed(const struct tm_graph *g, const struct tm_graph_edge *e, uint32_t member,
+                              const char *res);
 
 /* ---- building edges (graph_edges.c) ---- */
 struct tm__graph_edge_spec {
