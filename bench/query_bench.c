@@ -17,7 +17,7 @@
  * ("complete": false). Each setup step and each answered question is also written to standard error as it
  * ends, so a caller that has to stop the driver keeps what was measured.
  *
- * Built by bench/run.py against the tree's libtmscan.a; not part of the Makefile's targets. */
+ * Built by `make all` (bin/query_bench, under -Werror like everything else); bench/run.py runs it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
