@@ -282,62 +282,284 @@ int tm_query_can_write(struct tm_buf *out, const struct tm_query *q, const struc
 
 /* ---- who-can ---- */
 
+/* ---- who-can as JSON, written directly ----
+ *
+ * An answer may list a thousand principals (every administrator can do everything): building a cJSON tree of it,
+ * sorting its keys and printing it cost more than the question. This writes the same bytes as
+ * tm_json_print_canonical(tree, true) would (keys in byte order, two-space indentation, strings escaped as
+ * core/json.c does), and renders each distinct statement document once per answer. */
+
+struct s_pw {
+    struct tm_buf *b;
+    int rc;
+    int depth;
+    bool first[8];
+};
+
+static void s_pw_raw(struct s_pw *w, const char *s, size_t n) {
+    if (!w->rc)
+        w->rc = tm_buf_append(w->b, s, n);
+}
+
+static void s_pw_lit(struct s_pw *w, const char *s) {
+    s_pw_raw(w, s, strlen(s));
+}
+
+static void s_pw_newline(struct s_pw *w, int depth) {
+    static const char spaces[] = "                                ";
+    s_pw_raw(w, "\n", 1);
+    for (int i = 0; i < depth; i++)
+        s_pw_raw(w, spaces, 2);
+}
+
+/* As core/json.c escapes: the quote, the backslash and control bytes; everything else as it is. */
+static void s_pw_str(struct s_pw *w, const char *s) {
+    if (!s) {
+        s_pw_lit(w, "null");
+        return;
+    }
+    s_pw_raw(w, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        s_pw_raw(w, run, (size_t)(s - run));
+        char esc[8];
+        switch (c) {
+            case '"':
+                s_pw_lit(w, "\\\"");
+                break;
+            case '\\':
+                s_pw_lit(w, "\\\\");
+                break;
+            case '\n':
+                s_pw_lit(w, "\\n");
+                break;
+            case '\r':
+                s_pw_lit(w, "\\r");
+                break;
+            case '\t':
+                s_pw_lit(w, "\\t");
+                break;
+            case '\b':
+                s_pw_lit(w, "\\b");
+                break;
+            case '\f':
+                s_pw_lit(w, "\\f");
+                break;
+            default:
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+                s_pw_lit(w, esc);
+                break;
+        }
+        run = s + 1;
+    }
+    s_pw_raw(w, run, (size_t)(s - run));
+    s_pw_raw(w, "\"", 1);
+}
+
+static void s_pw_open(struct s_pw *w, char c) {
+    s_pw_raw(w, &c, 1);
+    if (w->depth + 1 >= (int)(sizeof(w->first) / sizeof(w->first[0]))) {
+        if (!w->rc)
+            w->rc = TM_ERR_TOO_BIG;
+        return;
+    }
+    w->first[++w->depth] = true;
+}
+
+static void s_pw_close(struct s_pw *w, char c) {
+    if (!w->first[w->depth])
+        s_pw_newline(w, w->depth - 1);
+    s_pw_raw(w, &c, 1);
+    w->depth--;
+}
+
+/* The separator and indentation before an array item or an object key. */
+static void s_pw_item(struct s_pw *w) {
+    if (!w->first[w->depth])
+        s_pw_raw(w, ",", 1);
+    w->first[w->depth] = false;
+    s_pw_newline(w, w->depth);
+}
+
+static void s_pw_key(struct s_pw *w, const char *key) {
+    s_pw_item(w);
+    s_pw_str(w, key);
+    s_pw_raw(w, ": ", 2);
+}
+
+static void s_pw_kstr(struct s_pw *w, const char *key, const char *v) {
+    s_pw_key(w, key);
+    s_pw_str(w, v);
+}
+
+static void s_pw_kbool(struct s_pw *w, const char *key, bool v) {
+    s_pw_key(w, key);
+    s_pw_lit(w, v ? "true" : "false");
+}
+
+/* A statement document rendered once per answer: canonical, at depth 0 (its line breaks are indented when
+ * written); NULL text when it is not a JSON object (then the words go to "text"). */
+struct s_doc {
+    const char *json;
+    char *text;
+};
+
+struct s_docs {
+    struct s_doc *items;
+    size_t n, cap;
+};
+
+static int s_doc_get(struct s_docs *d, const char *json, const char **text) {
+    *text = NULL;
+    if (!json || json[0] != '{')
+        return TM_OK;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].json == json) {
+            *text = d->items[i].text;
+            return TM_OK;
+        }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct s_doc *n = realloc(d->items, cap * sizeof(*n));
+        if (!n)
+            return TM_ERR_NOMEM;
+        d->items = n;
+        d->cap = cap;
+    }
+    cJSON *doc = cJSON_Parse(json);
+    char *t = NULL;
+    if (doc) {
+        t = tm_json_print_canonical(doc, true);
+        cJSON_Delete(doc);
+        if (!t)
+            return TM_ERR_NOMEM;
+    }
+    d->items[d->n++] = (struct s_doc){json, t};
+    *text = t;
+    return TM_OK;
+}
+
+/* A rendered document at the writer's depth: each line break of the canonical text is one of its own (strings
+ * hold theirs escaped), so indenting is adding the depth after each. */
+static void s_pw_doc(struct s_pw *w, const char *text) {
+    const char *line = text;
+    for (const char *p = text; *p; p++)
+        if (*p == '\n') {
+            s_pw_raw(w, line, (size_t)(p - line));
+            s_pw_newline(w, w->depth);
+            line = p + 1;
+        }
+    s_pw_lit(w, line);
+}
+
+static void s_pw_statements(struct s_pw *w, struct s_docs *docs, const struct tm_query_statement *items, size_t n) {
+    const struct tm_query_statement **sorted = s_sorted(items, n);
+    if (!sorted) {
+        if (!w->rc)
+            w->rc = TM_ERR_NOMEM;
+        return;
+    }
+    s_pw_open(w, '[');
+    for (size_t i = 0; i < n && !w->rc; i++) {
+        const struct tm_query_statement *s = sorted[i];
+        const char *doc = NULL;
+        if ((w->rc = s_doc_get(docs, s->json, &doc)))
+            break;
+        s_pw_item(w);
+        s_pw_open(w, '{');
+        s_pw_kstr(w, "detail", s->detail);
+        s_pw_key(w, "document");
+        if (doc)
+            s_pw_doc(w, doc);
+        else
+            s_pw_lit(w, "null");
+        s_pw_kstr(w, "effect", tm_iam_effect_name(s->effect));
+        s_pw_kstr(w, "holder", s->holder);
+        s_pw_kstr(w, "policy", s->policy);
+        s_pw_kstr(w, "set", s_set_name(s->set));
+        s_pw_kstr(w, "sid", s->sid);
+        s_pw_key(w, "statement");
+        if (s->statement >= 0) {
+            char num[16];
+            int len = snprintf(num, sizeof(num), "%d", (int)s->statement);
+            s_pw_raw(w, num, (size_t)len);
+        } else {
+            s_pw_lit(w, "null");
+        }
+        s_pw_kstr(w, "text", doc ? NULL : s->json);
+        s_pw_kstr(w, "what", s->what);
+        s_pw_close(w, '}');
+    }
+    s_pw_close(w, ']');
+    free(sorted);
+}
+
+static int s_who_json(struct tm_buf *out, const struct tm_graph *g, const struct tm_query_who *w) {
+    const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
+    struct s_pw pw = {.b = out};
+    struct s_docs docs = {0};
+    s_pw_open(&pw, '{');
+    s_pw_kstr(&pw, "action", w->action_asked);
+    s_pw_key(&pw, "actions");
+    s_pw_open(&pw, '[');
+    for (size_t i = 0; i < w->n_actions; i++) {
+        s_pw_item(&pw);
+        s_pw_str(&pw, w->actions[i]);
+    }
+    s_pw_close(&pw, ']');
+    s_pw_key(&pw, "principals");
+    s_pw_open(&pw, '[');
+    for (size_t i = 0; i < w->n_grantees && !pw.rc; i++) {
+        const struct tm_query_grantee *gr = &w->grantees[i];
+        const struct tm_graph_node *n = tm_graph_node(g, gr->node);
+        s_pw_item(&pw);
+        s_pw_open(&pw, '{');
+        s_pw_key(&pw, "actions");
+        s_pw_open(&pw, '[');
+        for (size_t k = 0; k < gr->n_actions; k++) {
+            s_pw_item(&pw);
+            s_pw_str(&pw, gr->actions[k]);
+        }
+        s_pw_close(&pw, ']');
+        s_pw_kbool(&pw, "conditional", gr->conditional);
+        s_pw_kstr(&pw, "conditions", gr->conditions);
+        s_pw_kstr(&pw, "id", n->id);
+        s_pw_kbool(&pw, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
+        s_pw_kstr(&pw, "kind", tm_graph_node_kind_name(n->kind));
+        s_pw_key(&pw, "statements");
+        s_pw_statements(&pw, &docs, gr->statements, gr->n_statements);
+        s_pw_kstr(&pw, "type", n->type);
+        s_pw_kbool(&pw, "unknown", gr->unknown);
+        s_pw_close(&pw, '}');
+    }
+    s_pw_close(&pw, ']');
+    s_pw_kstr(&pw, "question", "who-can");
+    s_pw_key(&pw, "resource");
+    s_pw_open(&pw, '{');
+    s_pw_kstr(&pw, "asked", w->resource_asked);
+    s_pw_kstr(&pw, "node", rn ? rn->id : NULL);
+    s_pw_kbool(&pw, "policy_unknown", w->resource_policy_unknown);
+    s_pw_kstr(&pw, "type", rn ? rn->type : NULL);
+    s_pw_close(&pw, '}');
+    s_pw_kstr(&pw, "schema", "tmscan.query/1");
+    s_pw_close(&pw, '}');
+    s_pw_raw(&pw, "\n", 1);
+    for (size_t i = 0; i < docs.n; i++)
+        free(docs.items[i].text);
+    free(docs.items);
+    return pw.rc;
+}
+
 int tm_query_who_write(struct tm_buf *out, const struct tm_query *q, const struct tm_query_who *w,
                        enum tm_query_format fmt) {
     if (!out || !q || !w)
         return TM_ERR_INVALID;
     const struct tm_graph *g = q->g;
-    const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
-    if (fmt == TM_QUERY_JSON) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *acts = cJSON_CreateArray(), *list = cJSON_CreateArray();
-        if (!root || !acts || !list) {
-            cJSON_Delete(root);
-            cJSON_Delete(acts);
-            cJSON_Delete(list);
-            return TM_ERR_NOMEM;
-        }
-        cJSON_AddStringToObject(root, "schema", "tmscan.query/1");
-        cJSON_AddStringToObject(root, "question", "who-can");
-        cJSON_AddItemToObject(root, "action", s_json_str(w->action_asked));
-        for (size_t i = 0; i < w->n_actions; i++)
-            cJSON_AddItemToArray(acts, cJSON_CreateString(w->actions[i]));
-        cJSON_AddItemToObject(root, "actions", acts);
-        cJSON *r = cJSON_AddObjectToObject(root, "resource");
-        if (r) {
-            cJSON_AddItemToObject(r, "asked", s_json_str(w->resource_asked));
-            cJSON_AddItemToObject(r, "node", s_json_str(rn ? rn->id : NULL));
-            cJSON_AddItemToObject(r, "type", s_json_str(rn ? rn->type : NULL));
-            cJSON_AddBoolToObject(r, "policy_unknown", w->resource_policy_unknown);
-        }
-        cJSON_AddItemToObject(root, "principals", list);
-        for (size_t i = 0; i < w->n_grantees; i++) {
-            const struct tm_query_grantee *gr = &w->grantees[i];
-            const struct tm_graph_node *n = tm_graph_node(g, gr->node);
-            cJSON *o = cJSON_CreateObject(), *ga = cJSON_CreateArray();
-            cJSON *st = s_json_statements(gr->statements, gr->n_statements);
-            if (!o || !ga || !st) {
-                cJSON_Delete(o);
-                cJSON_Delete(ga);
-                cJSON_Delete(st);
-                cJSON_Delete(root);
-                return TM_ERR_NOMEM;
-            }
-            cJSON_AddItemToArray(list, o);
-            cJSON_AddItemToObject(o, "id", s_json_str(n->id));
-            cJSON_AddItemToObject(o, "type", s_json_str(n->type));
-            cJSON_AddItemToObject(o, "kind", s_json_str(tm_graph_node_kind_name(n->kind)));
-            cJSON_AddBoolToObject(o, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
-            cJSON_AddBoolToObject(o, "unknown", gr->unknown);
-            cJSON_AddBoolToObject(o, "conditional", gr->conditional);
-            cJSON_AddItemToObject(o, "conditions", s_json_str(gr->conditions));
-            for (size_t k = 0; k < gr->n_actions; k++)
-                cJSON_AddItemToArray(ga, cJSON_CreateString(gr->actions[k]));
-            cJSON_AddItemToObject(o, "actions", ga);
-            cJSON_AddItemToObject(o, "statements", st);
-        }
-        return s_json_finish(out, root);
-    }
+    if (fmt == TM_QUERY_JSON)
+        return s_who_json(out, g, w);
     struct s_out o = {out, TM_OK};
     char label[1024];
     s_printf(&o, "Who can %s on %s\n", w->action_asked, tm_blast_label(label, sizeof(label), g, w->resource_node));
