@@ -24,13 +24,37 @@ struct tm__blast_rec {
  * times certainty (2). */
 #define TM__BLAST_KEYS ((size_t)TM_GRAPH_EDGE_KIND_COUNT * 4u * 2u)
 
+/* The verdicts of one grant fingerprint on a set's members, by position in the member list: 0 not asked yet, 1 not
+ * covered, 2 covered. Only for members whose answer does not depend on who holds the grant (their policy names
+ * nobody that the fingerprint leaves out): read in member order, it keeps a walk through an administrator's grant
+ * on every resource of the account to a sequential pass instead of a hash probe per member. */
+struct tm__blast_row {
+    uint64_t fp;
+    uint8_t *verdict;
+};
+
+struct tm__blast_applied {
+    uint64_t fp;
+    size_t key;
+};
+
 /* What the engine keeps of a set node: its members (listed on first use, kept across walks while the budget
- * lasts; NULL: the graph's index is asked each time), and per residual key the members the walk's first full scan
- * did not cover (valid for the walk whose number is in stamp). */
+ * lasts; NULL: the graph's index is asked each time), per grant fingerprint the verdicts on them, and per residual
+ * key the members the walk's first full scan did not cover (valid for the walk whose number is in stamp; positions
+ * in the member list when there is one, else nodes). */
 struct tm__blast_set {
     uint32_t *members;
     size_t n_members;
     bool members_tried;
+    struct tm__blast_row *rows;
+    size_t n_rows, cap_rows;
+    /* Positions of the members whose policy may tell principals apart (their verdicts are not in rows). */
+    uint32_t *apart;
+    size_t n_apart;
+    /* The grants (residual key, fingerprint) applied to the set in the walk numbered applied_walk. */
+    struct tm__blast_applied *applied;
+    size_t n_applied, cap_applied;
+    uint64_t applied_walk;
     uint32_t *residual[TM__BLAST_KEYS];
     size_t n_residual[TM__BLAST_KEYS], cap_residual[TM__BLAST_KEYS];
     uint64_t stamp[TM__BLAST_KEYS];
@@ -49,6 +73,9 @@ struct tm__blast_memo {
 /* Set members the engine keeps across walks, at most (4 bytes each). */
 #define TM__BLAST_MEMBER_BUDGET ((size_t)32 * 1024 * 1024)
 
+/* Verdict bytes the engine keeps across walks, at most (one per member and fingerprint). */
+#define TM__BLAST_ROW_BUDGET ((size_t)64 * 1024 * 1024)
+
 /* The users and roles a resource policy names by ARN. */
 struct tm__blast_named {
     const char **arns; /* owned by the policy (the graph's) */
@@ -63,6 +90,7 @@ struct tm_blast {
     /* Kept across walks. */
     struct tm__blast_set **sets; /* per set node, on first use */
     size_t members_kept;         /* set members kept, against TM__BLAST_MEMBER_BUDGET */
+    size_t row_bytes;            /* verdict bytes kept, against TM__BLAST_ROW_BUDGET */
     /* Member tests that ask the policy engine are remembered by what decides them: the grant's fingerprint (the
      * principal's policies, its account, the edge's kind, actions and pattern) and the member, for members whose
      * own policy cannot tell principals apart. Many principals share their policies (every administrator role
