@@ -122,8 +122,9 @@ int tm_blast_new(struct tm_blast **out, const struct tm_graph *g) {
     size_t n_edges = tm_graph_edge_count(g);
     b->edge_fp = calloc(n_edges ? n_edges : 1, sizeof(uint64_t));
     b->neutral = calloc(cap, 1);
+    b->jewel = calloc(cap, 1);
     if (!b->sets || !b->mask || !b->best || !b->hit_index || !b->touched || !b->hits || !b->hit_rec || !b->edge_fp ||
-        !b->neutral)
+        !b->neutral || !b->jewel)
         goto out;
     memset(b->best, 0xff, cap * sizeof(uint32_t));
     memset(b->hit_index, 0xff, cap * sizeof(uint32_t));
@@ -154,6 +155,7 @@ void tm_blast_destroy(struct tm_blast *b) {
     free(b->sets);
     free(b->edge_fp);
     free(b->neutral);
+    free(b->jewel);
     if (b->named)
         for (size_t i = 0; i < b->n_nodes; i++)
             if (b->named[i]) {
@@ -411,6 +413,8 @@ static uint64_t s_member_fp(struct tm_blast *b, const struct tm_graph_edge *e, u
 /* tm_graph_edge_covers, remembered where that is sound. */
 static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member) {
     const struct tm_graph *g = b->g;
+    if (b->plain)
+        return tm_graph_edge_covers(g, e, member);
     bool shared;
     uint64_t fp = s_member_fp(b, e, member, &shared);
     if (!fp)
@@ -463,8 +467,7 @@ static uint8_t *s_row(struct tm_blast *b, struct tm__blast_set *st, const struct
 }
 
 /* s_covers for the member at a position of the set's list, through the grant's verdict row when it has one. */
-static bool s_covers_at(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member, uint8_t *row,
-                        size_t at) {
+static bool s_covers_at(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member, uint8_t *row, size_t at) {
     if (!row)
         return s_covers(b, e, member);
     if (row[at])
@@ -634,8 +637,7 @@ static int s_member(uint32_t node, void *user_data) {
 }
 
 /* Has a grant with this fingerprint been applied to the set in this walk, under the key or its certain twin? */
-static bool s_applied(const struct tm_blast *b, const struct tm__blast_set *st, size_t key, bool certain,
-                      uint64_t fp) {
+static bool s_applied(const struct tm_blast *b, const struct tm__blast_set *st, size_t key, bool certain, uint64_t fp) {
     if (st->applied_walk != b->walk)
         return false;
     for (size_t i = 0; i < st->n_applied; i++)
@@ -673,6 +675,17 @@ static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, enum t
     size_t key = ((size_t)e->kind * 4u + (size_t)at) * 2u + nr->certain;
     struct s_member_ctx c = {.b = b, .edge = e, .at = at, .rec = *nr, .st = st, .residual = TM__BLAST_KEYS};
     uint64_t fp = 0;
+    if (b->plain) {
+        if (!st->members) {
+            struct tm_graph_edge all = *e;
+            all.flags |= TM_GRAPH_EDGE_UNKNOWN;
+            int rc = tm_graph_edge_members(b->g, &all, s_member, &c);
+            return c.rc ? c.rc : rc;
+        }
+        for (size_t i = 0; i < st->n_members && !c.rc; i++)
+            s_member(st->members[i], &c);
+        return c.rc;
+    }
     if (st->members && (c.row = s_row(b, st, e)))
         fp = s_edge_fp(b, tm_graph_edge_index(b->g, e));
     /* The same grant (fingerprint) applied already in this walk, from a holder held the same way: it covered what
@@ -763,14 +776,16 @@ static int s_u32_cmp(const void *pa, const void *pb) {
     return a < b ? -1 : a > b;
 }
 
-/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, strongest
- * access first, then distance; within a bucket hits keep node (id) order. */
+/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, crown jewels
+ * first (a listing cut at --limit shows them before the rest), strongest access first, then distance; within a
+ * bucket hits keep node (id) order. */
 static size_t s_bucket(const struct tm_blast_hit *h, uint32_t max_distance) {
     static const size_t order[] = {
         [TM_GRAPH_GROUP_ADMIN] = 0,    [TM_GRAPH_GROUP_DATA] = 1,  [TM_GRAPH_GROUP_COMPUTE] = 2,
         [TM_GRAPH_GROUP_IDENTITY] = 3, [TM_GRAPH_GROUP_OTHER] = 4,
     };
     size_t k = order[h->group] * 2 + (h->unknown ? 1 : 0);
+    k = k * 2 + (h->crown_jewel ? 0 : 1);
     k = k * 4 + (size_t)(TM_BLAST_CONTROL - h->access);
     return k * ((size_t)max_distance + 1) + h->distance;
 }
@@ -812,6 +827,9 @@ static void s_hit_fill(struct tm_blast *b, struct tm_blast_hit *h, uint32_t v) {
     /* Reading an administrator's configuration is not being one: only control puts it under admin. */
     if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
         h->group = TM_GRAPH_GROUP_IDENTITY;
+    if (!b->jewel[v])
+        b->jewel[v] = tm_graph_is_crown_jewel(b->g, v) ? 2 : 1;
+    h->crown_jewel = b->jewel[v] == 2;
 }
 
 /* The hits in output order without a comparison sort (a walk may reach every node of the account): nodes in id
@@ -844,7 +862,7 @@ static int s_hits(struct tm_blast *b, const struct tm_blast_source *src) {
             max_distance = tmp[n].distance;
         n++;
     }
-    size_t n_buckets = (size_t)5 * 2 * 4 * ((size_t)max_distance + 1);
+    size_t n_buckets = (size_t)5 * 2 * 2 * 4 * ((size_t)max_distance + 1);
     if (!(count = calloc(n_buckets + 1, sizeof(size_t))))
         goto out;
     for (size_t i = 0; i < n; i++)
@@ -912,6 +930,7 @@ void tm_blast_summarize(const struct tm_blast *b, struct tm_blast_summary *out) 
         out->by_group[h->group]++;
         out->unknown += h->unknown;
         out->conditional += h->conditional;
+        out->crown_jewels += h->crown_jewel;
     }
 }
 
@@ -928,6 +947,11 @@ size_t tm_blast_path(const struct tm_blast *b, const struct tm_blast_hit *hit, s
         ri = r->parent;
     }
     return len;
+}
+
+void tm__blast_set_plain(struct tm_blast *b, bool plain) {
+    if (b)
+        b->plain = plain;
 }
 
 uint32_t tm__blast_hit_record(const struct tm_blast *b, const struct tm_blast_hit *hit) {

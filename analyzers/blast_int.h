@@ -97,6 +97,7 @@ struct tm_blast {
      * with AdministratorAccess), so one answer serves them all, in this walk and the next ones. */
     uint64_t *edge_fp; /* per edge: 0 not computed, 1 not to be remembered, else the fingerprint */
     uint8_t *neutral;  /* per node: how its policy tells principals apart (blast.c S_ALIKE, ...); 0 not computed */
+    uint8_t *jewel;    /* per node: 0 not computed, 1 not a crown jewel, 2 one */
     struct tm__blast_named **named; /* per node whose policy names users or roles: them; on first use */
     struct tm__blast_memo *memo;
     size_t memo_cap, memo_used;
@@ -113,9 +114,39 @@ struct tm_blast {
     uint32_t *hit_rec; /* per hit: its record */
     size_t n_hits;
     uint64_t walk; /* walks so far: stamps the set residuals of the current one */
+    /* Every member test asks the graph and every grant on a set scans it in full: no remembered answers, no
+     * residuals. Slow; tests hold the engine's shortcuts against it. */
+    bool plain;
 };
+
+/* Turns the engine's shortcuts off (plain) or on (the default). */
+void tm__blast_set_plain(struct tm_blast *b, bool plain);
 
 /* The record behind a hit. */
 uint32_t tm__blast_hit_record(const struct tm_blast *b, const struct tm_blast_hit *hit);
+
+struct tm__blast_type_count {
+    const char *type;
+    size_t n;
+};
+
+/* Of the account whose administrator node a walk holds (blast_everything.c): its principals and resources in the
+ * snapshot, how many the walk reached (or started from), and, when the walk went through an administrator's own
+ * grants, the others, in node order and counted by type. */
+struct tm__blast_everything {
+    const struct tm_blast_hit *hit; /* the administrator node's */
+    const char *account;
+    bool walked; /* the walk holds a principal of the account with full control, and so walked its grants */
+    size_t resources, reached;
+    uint32_t *missed;
+    size_t n_missed;
+    struct tm__blast_type_count *by_type; /* in type order */
+    size_t n_types;
+};
+
+/* One per administrator node the last walk holds, in output order; *n is 0 when none. */
+TM_MUST_CHECK int tm__blast_everything(const struct tm_blast *b, const struct tm_blast_source *src,
+                                       struct tm__blast_everything **out, size_t *n);
+void tm__blast_everything_free(struct tm__blast_everything *e, size_t n);
 
 #endif
