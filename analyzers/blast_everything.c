@@ -83,8 +83,8 @@ static int s_one(const struct tm_blast *b, const struct tm_blast_source *src, co
     return TM_OK;
 }
 
-int tm__blast_everything(const struct tm_blast *b, const struct tm_blast_source *src,
-                         struct tm__blast_everything **out, size_t *n) {
+int tm__blast_everything(const struct tm_blast *b, const struct tm_blast_source *src, struct tm__blast_everything **out,
+                         size_t *n) {
     *out = NULL;
     *n = 0;
     size_t count = 0;

@@ -2,6 +2,7 @@
 #include "analyzers/query.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,11 +295,28 @@ struct s_pw {
     int rc;
     int depth;
     bool first[8];
+    /* Bytes gathered before they go to the buffer: an answer is thousands of short pieces. */
+    size_t fill;
+    char chunk[16384];
 };
 
+static void s_pw_flush(struct s_pw *w) {
+    if (w->fill && !w->rc)
+        w->rc = tm_buf_append(w->b, w->chunk, w->fill);
+    w->fill = 0;
+}
+
 static void s_pw_raw(struct s_pw *w, const char *s, size_t n) {
-    if (!w->rc)
-        w->rc = tm_buf_append(w->b, s, n);
+    if (n > sizeof(w->chunk) - w->fill) {
+        s_pw_flush(w);
+        if (n > sizeof(w->chunk)) {
+            if (!w->rc)
+                w->rc = tm_buf_append(w->b, s, n);
+            return;
+        }
+    }
+    memcpy(w->chunk + w->fill, s, n);
+    w->fill += n;
 }
 
 static void s_pw_lit(struct s_pw *w, const char *s) {
@@ -306,10 +324,17 @@ static void s_pw_lit(struct s_pw *w, const char *s) {
 }
 
 static void s_pw_newline(struct s_pw *w, int depth) {
-    static const char spaces[] = "                                ";
-    s_pw_raw(w, "\n", 1);
-    for (int i = 0; i < depth; i++)
-        s_pw_raw(w, spaces, 2);
+    static const char line[] = "\n                                ";
+    s_pw_raw(w, line, 1 + 2 * (size_t)(depth < 16 ? depth : 16));
+}
+
+/* Whether any of 8 bytes needs escaping: a control byte, the quote or the backslash (SWAR: "has a byte less than
+ * 0x20", "has a byte equal to"). */
+static bool s_pw_word_special(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    uint64_t low = (x - ones * 0x20) & ~x & highs;
+    return low || ((quote - ones) & ~quote & highs) || ((slash - ones) & ~slash & highs);
 }
 
 /* As core/json.c escapes: the quote, the backslash and control bytes; everything else as it is. */
@@ -319,12 +344,22 @@ static void s_pw_str(struct s_pw *w, const char *s) {
         return;
     }
     s_pw_raw(w, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+    size_t len = strlen(s), i = 0, run = 0;
+    while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!s_pw_word_special(x)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
             continue;
-        s_pw_raw(w, run, (size_t)(s - run));
+        }
+        s_pw_raw(w, s + run, i - run);
         char esc[8];
         switch (c) {
             case '"':
@@ -353,9 +388,9 @@ static void s_pw_str(struct s_pw *w, const char *s) {
                 s_pw_lit(w, esc);
                 break;
         }
-        run = s + 1;
+        run = ++i;
     }
-    s_pw_raw(w, run, (size_t)(s - run));
+    s_pw_raw(w, s + run, len - run);
     s_pw_raw(w, "\"", 1);
 }
 
@@ -400,8 +435,8 @@ static void s_pw_kbool(struct s_pw *w, const char *key, bool v) {
     s_pw_lit(w, v ? "true" : "false");
 }
 
-/* A statement document rendered once per answer: canonical, at depth 0 (its line breaks are indented when
- * written); NULL text when it is not a JSON object (then the words go to "text"). */
+/* A statement document rendered once per answer: canonical, indented for where it is written (every document of
+ * an answer sits at the same depth); NULL text when it is not a JSON object (then the words go to "text"). */
 struct s_doc {
     const char *json;
     char *text;
@@ -412,7 +447,30 @@ struct s_docs {
     size_t n, cap;
 };
 
-static int s_doc_get(struct s_docs *d, const char *json, const char **text) {
+/* The canonical text at a depth: each line break of it is one of its own (strings hold theirs escaped), so
+ * indenting is adding the depth after each. */
+static char *s_indented(const char *text, int depth) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    const char *line = text;
+    int rc = TM_OK;
+    for (const char *p = text; *p && !rc; p++)
+        if (*p == '\n') {
+            rc = tm_buf_append(&b, line, (size_t)(p - line + 1));
+            for (int i = 0; i < depth && !rc; i++)
+                rc = tm_buf_append(&b, "  ", 2);
+            line = p + 1;
+        }
+    if (!rc)
+        rc = tm_buf_append_str(&b, line);
+    if (rc) {
+        tm_buf_clean_up(&b);
+        return NULL;
+    }
+    return tm_buf_detach(&b);
+}
+
+static int s_doc_get(struct s_docs *d, const char *json, int depth, const char **text) {
     *text = NULL;
     if (!json || json[0] != '{')
         return TM_OK;
@@ -432,27 +490,16 @@ static int s_doc_get(struct s_docs *d, const char *json, const char **text) {
     cJSON *doc = cJSON_Parse(json);
     char *t = NULL;
     if (doc) {
-        t = tm_json_print_canonical(doc, true);
+        char *flat = tm_json_print_canonical(doc, true);
         cJSON_Delete(doc);
+        t = flat ? s_indented(flat, depth) : NULL;
+        free(flat);
         if (!t)
             return TM_ERR_NOMEM;
     }
     d->items[d->n++] = (struct s_doc){json, t};
     *text = t;
     return TM_OK;
-}
-
-/* A rendered document at the writer's depth: each line break of the canonical text is one of its own (strings
- * hold theirs escaped), so indenting is adding the depth after each. */
-static void s_pw_doc(struct s_pw *w, const char *text) {
-    const char *line = text;
-    for (const char *p = text; *p; p++)
-        if (*p == '\n') {
-            s_pw_raw(w, line, (size_t)(p - line));
-            s_pw_newline(w, w->depth);
-            line = p + 1;
-        }
-    s_pw_lit(w, line);
 }
 
 static void s_pw_statements(struct s_pw *w, struct s_docs *docs, const struct tm_query_statement *items, size_t n) {
@@ -466,14 +513,15 @@ static void s_pw_statements(struct s_pw *w, struct s_docs *docs, const struct tm
     for (size_t i = 0; i < n && !w->rc; i++) {
         const struct tm_query_statement *s = sorted[i];
         const char *doc = NULL;
-        if ((w->rc = s_doc_get(docs, s->json, &doc)))
+        /* The document is the value of a key of this statement's object, one level in. */
+        if ((w->rc = s_doc_get(docs, s->json, w->depth + 1, &doc)))
             break;
         s_pw_item(w);
         s_pw_open(w, '{');
         s_pw_kstr(w, "detail", s->detail);
         s_pw_key(w, "document");
         if (doc)
-            s_pw_doc(w, doc);
+            s_pw_lit(w, doc);
         else
             s_pw_lit(w, "null");
         s_pw_kstr(w, "effect", tm_iam_effect_name(s->effect));
@@ -499,7 +547,12 @@ static void s_pw_statements(struct s_pw *w, struct s_docs *docs, const struct tm
 
 static int s_who_json(struct tm_buf *out, const struct tm_graph *g, const struct tm_query_who *w) {
     const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
-    struct s_pw pw = {.b = out};
+    struct s_pw pw;
+    pw.b = out;
+    pw.rc = TM_OK;
+    pw.depth = 0;
+    pw.fill = 0;
+    memset(pw.first, 0, sizeof(pw.first));
     struct s_docs docs = {0};
     s_pw_open(&pw, '{');
     s_pw_kstr(&pw, "action", w->action_asked);
@@ -547,6 +600,7 @@ static int s_who_json(struct tm_buf *out, const struct tm_graph *g, const struct
     s_pw_kstr(&pw, "schema", "tmscan.query/1");
     s_pw_close(&pw, '}');
     s_pw_raw(&pw, "\n", 1);
+    s_pw_flush(&pw);
     for (size_t i = 0; i < docs.n; i++)
         free(docs.items[i].text);
     free(docs.items);
