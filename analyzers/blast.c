@@ -122,8 +122,9 @@ int tm_blast_new(struct tm_blast **out, const struct tm_graph *g) {
     size_t n_edges = tm_graph_edge_count(g);
     b->edge_fp = calloc(n_edges ? n_edges : 1, sizeof(uint64_t));
     b->neutral = calloc(cap, 1);
+    b->jewel = calloc(cap, 1);
     if (!b->sets || !b->mask || !b->best || !b->hit_index || !b->touched || !b->hits || !b->hit_rec || !b->edge_fp ||
-        !b->neutral)
+        !b->neutral || !b->jewel)
         goto out;
     memset(b->best, 0xff, cap * sizeof(uint32_t));
     memset(b->hit_index, 0xff, cap * sizeof(uint32_t));
@@ -142,6 +143,11 @@ void tm_blast_destroy(struct tm_blast *b) {
         for (size_t i = 0; i < b->n_nodes; i++)
             if (b->sets[i]) {
                 free(b->sets[i]->members);
+                for (size_t k = 0; k < b->sets[i]->n_rows; k++)
+                    free(b->sets[i]->rows[k].verdict);
+                free(b->sets[i]->rows);
+                free(b->sets[i]->apart);
+                free(b->sets[i]->applied);
                 for (size_t k = 0; k < TM__BLAST_KEYS; k++)
                     free(b->sets[i]->residual[k]);
                 free(b->sets[i]);
@@ -149,6 +155,7 @@ void tm_blast_destroy(struct tm_blast *b) {
     free(b->sets);
     free(b->edge_fp);
     free(b->neutral);
+    free(b->jewel);
     if (b->named)
         for (size_t i = 0; i < b->n_nodes; i++)
             if (b->named[i]) {
@@ -383,20 +390,35 @@ static void s_memo_grow(struct tm_blast *b) {
     b->memo_cap = cap;
 }
 
-/* tm_graph_edge_covers, remembered where that is sound. */
-static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member) {
+/* The fingerprint a member test is remembered under (0: not remembered), and whether it is the grant's own (the
+ * member's policy does not tell this principal apart) rather than one mixed with the principal. */
+static uint64_t s_member_fp(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member, bool *shared) {
     const struct tm_graph *g = b->g;
+    *shared = false;
     if (!(e->flags & TM_GRAPH_EDGE_TO_SET) || (e->flags & TM_GRAPH_EDGE_UNKNOWN))
-        return tm_graph_edge_covers(g, e, member);
+        return 0;
     uint64_t fp = s_edge_fp(b, tm_graph_edge_index(g, e));
     if (fp == 1)
-        return tm_graph_edge_covers(g, e, member);
+        return 0;
     /* A member whose policy names this principal (or cannot be read that way) answers it for itself. */
     int kind = s_neutral(b, member);
     if (kind == S_APART || (kind == S_NAMES && s_names(b, member, tm_graph_node(g, e->from)->id))) {
         fp = s_mix(fp, (uint64_t)e->from + 1);
-        fp = fp < 2 ? fp + 2 : fp;
+        return fp < 2 ? fp + 2 : fp;
     }
+    *shared = true;
+    return fp;
+}
+
+/* tm_graph_edge_covers, remembered where that is sound. */
+static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member) {
+    const struct tm_graph *g = b->g;
+    if (b->plain)
+        return tm_graph_edge_covers(g, e, member);
+    bool shared;
+    uint64_t fp = s_member_fp(b, e, member, &shared);
+    if (!fp)
+        return tm_graph_edge_covers(g, e, member);
     if (b->memo_used + 1 > b->memo_cap / 4 * 3 && b->memo_cap < TM__BLAST_MEMO_SLOTS)
         s_memo_grow(b);
     if (!b->memo)
@@ -412,6 +434,50 @@ static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t
         b->memo[i] = (struct tm__blast_memo){fp, member, covered};
         b->memo_used++;
     }
+    return covered;
+}
+
+/* The verdict row of a grant on a set whose members are listed, made on first use while the budget lasts; NULL
+ * when the grant's tests are not remembered or there is no room. */
+static uint8_t *s_row(struct tm_blast *b, struct tm__blast_set *st, const struct tm_graph_edge *e) {
+    if (!st->members || !st->n_members || !(e->flags & TM_GRAPH_EDGE_TO_SET) || (e->flags & TM_GRAPH_EDGE_UNKNOWN))
+        return NULL;
+    uint64_t fp = s_edge_fp(b, tm_graph_edge_index(b->g, e));
+    if (fp == 1)
+        return NULL;
+    for (size_t i = 0; i < st->n_rows; i++)
+        if (st->rows[i].fp == fp)
+            return st->rows[i].verdict;
+    if (b->row_bytes + st->n_members > TM__BLAST_ROW_BUDGET)
+        return NULL;
+    if (st->n_rows == st->cap_rows) {
+        size_t cap = st->cap_rows ? st->cap_rows * 2 : 4;
+        struct tm__blast_row *n = realloc(st->rows, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        st->rows = n;
+        st->cap_rows = cap;
+    }
+    uint8_t *v = calloc(st->n_members, 1);
+    if (!v)
+        return NULL;
+    st->rows[st->n_rows++] = (struct tm__blast_row){fp, v};
+    b->row_bytes += st->n_members;
+    return v;
+}
+
+/* s_covers for the member at a position of the set's list, through the grant's verdict row when it has one. */
+static bool s_covers_at(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t member, uint8_t *row, size_t at) {
+    if (!row)
+        return s_covers(b, e, member);
+    if (row[at])
+        return row[at] == 2;
+    bool shared;
+    uint64_t fp = s_member_fp(b, e, member, &shared);
+    if (!shared || !fp)
+        return s_covers(b, e, member);
+    bool covered = tm_graph_edge_covers(b->g, e, member);
+    row[at] = covered ? 2 : 1;
     return covered;
 }
 
@@ -512,6 +578,18 @@ static struct tm__blast_set *s_set(struct tm_blast *b, const struct tm_graph_edg
         st->n_members = 0;
         return st;
     }
+    size_t n_apart = 0;
+    for (size_t i = 0; i < st->n_members; i++)
+        n_apart += s_neutral(b, st->members[i]) != S_ALIKE;
+    if (n_apart && !(st->apart = malloc(n_apart * sizeof(uint32_t)))) {
+        free(st->members);
+        st->members = NULL;
+        st->n_members = 0;
+        return st;
+    }
+    for (size_t i = 0; i < st->n_members; i++)
+        if (s_neutral(b, st->members[i]) != S_ALIKE)
+            st->apart[st->n_apart++] = (uint32_t)i;
     b->members_kept += st->n_members;
     return st;
 }
@@ -538,6 +616,8 @@ struct s_member_ctx {
     struct tm__blast_rec rec;
     struct tm__blast_set *st;
     size_t residual; /* the key whose residual is built; TM__BLAST_KEYS when none */
+    uint8_t *row;    /* the grant's verdicts on the set's listed members, or NULL */
+    size_t pos;      /* the member's position in the list (with row) */
     int rc;
 };
 
@@ -549,11 +629,37 @@ static int s_member(uint32_t node, void *user_data) {
         return 0;
     c->rec.node = node;
     c->rec.access = (uint8_t)next;
-    if (s_covers(c->b, c->edge, node))
+    if (c->row ? s_covers_at(c->b, c->edge, node, c->row, c->pos) : s_covers(c->b, c->edge, node))
         c->rc = s_add(c->b, &c->rec);
     else if (c->residual < TM__BLAST_KEYS)
-        c->rc = s_residual_add(c->st, c->residual, node);
+        c->rc = s_residual_add(c->st, c->residual, c->st->members ? (uint32_t)c->pos : node);
     return c->rc;
+}
+
+/* Has a grant with this fingerprint been applied to the set in this walk, under the key or its certain twin? */
+static bool s_applied(const struct tm_blast *b, const struct tm__blast_set *st, size_t key, bool certain, uint64_t fp) {
+    if (st->applied_walk != b->walk)
+        return false;
+    for (size_t i = 0; i < st->n_applied; i++)
+        if (st->applied[i].fp == fp && (st->applied[i].key == key || (!certain && st->applied[i].key == key + 1)))
+            return true;
+    return false;
+}
+
+static void s_applied_add(const struct tm_blast *b, struct tm__blast_set *st, size_t key, uint64_t fp) {
+    if (st->applied_walk != b->walk) {
+        st->applied_walk = b->walk;
+        st->n_applied = 0;
+    }
+    if (st->n_applied == st->cap_applied) {
+        size_t cap = st->cap_applied ? st->cap_applied * 2 : 8;
+        struct tm__blast_applied *n = realloc(st->applied, cap * sizeof(*n));
+        if (!n)
+            return; /* only a shortcut is lost */
+        st->applied = n;
+        st->cap_applied = cap;
+    }
+    st->applied[st->n_applied++] = (struct tm__blast_applied){fp, key};
 }
 
 /* A grant on a set: its members, as the walk reaches them. Each set is scanned in full at most once per walk and
@@ -568,6 +674,30 @@ static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, enum t
         return TM_ERR_NOMEM;
     size_t key = ((size_t)e->kind * 4u + (size_t)at) * 2u + nr->certain;
     struct s_member_ctx c = {.b = b, .edge = e, .at = at, .rec = *nr, .st = st, .residual = TM__BLAST_KEYS};
+    uint64_t fp = 0;
+    if (b->plain) {
+        if (!st->members) {
+            struct tm_graph_edge all = *e;
+            all.flags |= TM_GRAPH_EDGE_UNKNOWN;
+            int rc = tm_graph_edge_members(b->g, &all, s_member, &c);
+            return c.rc ? c.rc : rc;
+        }
+        for (size_t i = 0; i < st->n_members && !c.rc; i++)
+            s_member(st->members[i], &c);
+        return c.rc;
+    }
+    if (st->members && (c.row = s_row(b, st, e)))
+        fp = s_edge_fp(b, tm_graph_edge_index(b->g, e));
+    /* The same grant (fingerprint) applied already in this walk, from a holder held the same way: it covered what
+     * it covers, so only the members whose policy may answer this holder otherwise are left to try. Many
+     * administrator roles share their policies: this is what keeps a walk through all of them one pass. */
+    if (fp && s_applied(b, st, key, nr->certain, fp)) {
+        for (size_t i = 0; i < st->n_apart && !c.rc; i++) {
+            c.pos = st->apart[i];
+            s_member(st->members[c.pos], &c);
+        }
+        return c.rc;
+    }
     /* A residual of this walk for the same kind from a holder held the same way, at least as certain. */
     size_t use = TM__BLAST_KEYS;
     for (unsigned cert = nr->certain; cert <= 1; cert++) {
@@ -578,16 +708,28 @@ static int s_set_reach(struct tm_blast *b, const struct tm_graph_edge *e, enum t
     if (use < TM__BLAST_KEYS) {
         /* The residual may grow while it is read (same key): read the length first. */
         size_t n = st->n_residual[use];
-        for (size_t i = 0; i < n && !c.rc; i++)
-            s_member(st->residual[use][i], &c);
+        for (size_t i = 0; i < n && !c.rc; i++) {
+            if (st->members) {
+                c.pos = st->residual[use][i];
+                s_member(st->members[c.pos], &c);
+            } else {
+                s_member(st->residual[use][i], &c);
+            }
+        }
+        if (fp && !c.rc)
+            s_applied_add(b, st, key, fp);
         return c.rc;
     }
     st->stamp[key] = b->walk;
     st->n_residual[key] = 0;
     c.residual = key;
     if (st->members) {
-        for (size_t i = 0; i < st->n_members && !c.rc; i++)
+        for (size_t i = 0; i < st->n_members && !c.rc; i++) {
+            c.pos = i;
             s_member(st->members[i], &c);
+        }
+        if (fp && !c.rc)
+            s_applied_add(b, st, key, fp);
         return c.rc;
     }
     struct tm_graph_edge all = *e;
@@ -634,14 +776,16 @@ static int s_u32_cmp(const void *pa, const void *pb) {
     return a < b ? -1 : a > b;
 }
 
-/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, strongest
- * access first, then distance; within a bucket hits keep node (id) order. */
+/* The output order's bucket of a hit: group (admin, data, compute, identity, other), proven first, crown jewels
+ * first (a listing cut at --limit shows them before the rest), strongest access first, then distance; within a
+ * bucket hits keep node (id) order. */
 static size_t s_bucket(const struct tm_blast_hit *h, uint32_t max_distance) {
     static const size_t order[] = {
         [TM_GRAPH_GROUP_ADMIN] = 0,    [TM_GRAPH_GROUP_DATA] = 1,  [TM_GRAPH_GROUP_COMPUTE] = 2,
         [TM_GRAPH_GROUP_IDENTITY] = 3, [TM_GRAPH_GROUP_OTHER] = 4,
     };
     size_t k = order[h->group] * 2 + (h->unknown ? 1 : 0);
+    k = k * 2 + (h->crown_jewel ? 0 : 1);
     k = k * 4 + (size_t)(TM_BLAST_CONTROL - h->access);
     return k * ((size_t)max_distance + 1) + h->distance;
 }
@@ -683,6 +827,9 @@ static void s_hit_fill(struct tm_blast *b, struct tm_blast_hit *h, uint32_t v) {
     /* Reading an administrator's configuration is not being one: only control puts it under admin. */
     if (h->group == TM_GRAPH_GROUP_ADMIN && h->access != TM_BLAST_CONTROL)
         h->group = TM_GRAPH_GROUP_IDENTITY;
+    if (!b->jewel[v])
+        b->jewel[v] = tm_graph_is_crown_jewel(b->g, v) ? 2 : 1;
+    h->crown_jewel = b->jewel[v] == 2;
 }
 
 /* The hits in output order without a comparison sort (a walk may reach every node of the account): nodes in id
@@ -715,7 +862,7 @@ static int s_hits(struct tm_blast *b, const struct tm_blast_source *src) {
             max_distance = tmp[n].distance;
         n++;
     }
-    size_t n_buckets = (size_t)5 * 2 * 4 * ((size_t)max_distance + 1);
+    size_t n_buckets = (size_t)5 * 2 * 2 * 4 * ((size_t)max_distance + 1);
     if (!(count = calloc(n_buckets + 1, sizeof(size_t))))
         goto out;
     for (size_t i = 0; i < n; i++)
@@ -783,6 +930,7 @@ void tm_blast_summarize(const struct tm_blast *b, struct tm_blast_summary *out) 
         out->by_group[h->group]++;
         out->unknown += h->unknown;
         out->conditional += h->conditional;
+        out->crown_jewels += h->crown_jewel;
     }
 }
 
@@ -799,6 +947,11 @@ size_t tm_blast_path(const struct tm_blast *b, const struct tm_blast_hit *hit, s
         ri = r->parent;
     }
     return len;
+}
+
+void tm__blast_set_plain(struct tm_blast *b, bool plain) {
+    if (b)
+        b->plain = plain;
 }
 
 uint32_t tm__blast_hit_record(const struct tm_blast *b, const struct tm_blast_hit *hit) {

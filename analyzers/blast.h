@@ -30,7 +30,10 @@
  * engine per thread; the graph itself may be shared.
  *
  * Output (tm_blast_write) is deterministic: hits are ordered by group (admin, data, compute, identity, other),
- * proven before unknown, strongest access first, distance, then node id; paths break ties by edge order. A
+ * proven before unknown, crown jewels first, strongest access first, distance, then node id; paths break ties by
+ * edge order. Every format lists at most `limit` nodes per group (from `offset` on) and counts the rest; a walk
+ * that holds an account's administrator node says so once ("everything in account X") with what it does not
+ * reach, instead of leaving a reader to infer it from a hundred thousand paths. A
  * principal with full control lands under admin only when the walk controls it (reading its configuration puts
  * it under identity). */
 #ifndef TM_ANALYZERS_BLAST_H
@@ -89,6 +92,7 @@ struct tm_blast_hit {
     enum tm_blast_access access; /* what the last step of that path gives */
     bool unknown;                /* reached only through an edge marked unknown: could be, not proven */
     bool conditional;            /* a step of the path holds only under its conditions */
+    bool crown_jewel;            /* tm_graph_is_crown_jewel: listed first within its group */
 };
 
 struct tm_blast_summary {
@@ -96,6 +100,7 @@ struct tm_blast_summary {
     size_t by_group[TM_GRAPH_GROUP_ADMIN + 1]; /* indexed by enum tm_graph_group */
     size_t unknown;
     size_t conditional;
+    size_t crown_jewels;
 };
 
 /* One step of a path: the edge, and the nodes it goes between (for a set edge, `to` is the member). */
@@ -132,9 +137,13 @@ enum tm_blast_format {
 const char *tm_blast_format_name(enum tm_blast_format f);
 TM_MUST_CHECK int tm_blast_format_parse(const char *name, enum tm_blast_format *out);
 
+/* Nodes listed per group unless asked otherwise (`tmscan blast --limit`). */
+#define TM_BLAST_DEFAULT_LIMIT 50
+
 struct tm_blast_write_options {
     enum tm_blast_format format;
-    size_t limit;       /* text: nodes listed per group, the rest counted; 0: all */
+    size_t limit;       /* nodes listed per group (every format), the rest counted; 0: all */
+    size_t offset;      /* per group, the first this many are skipped (paging with limit) */
     uint32_t max_depth; /* the walk's depth limit, to say so in the output; 0: none */
 };
 

@@ -209,6 +209,11 @@ static size_t s_path(const struct tm_blast *b, const struct tm_blast_hit *h, str
     return len;
 }
 
+/* Is the hit at this position of its group listed (--offset, --limit)? */
+static bool s_listed(const struct tm_blast_write_options *opts, size_t pos) {
+    return pos >= opts->offset && (!opts->limit || pos - opts->offset < opts->limit);
+}
+
 /* ---- text ---- */
 
 static void s_text_actions(struct s_out *o, const struct tm_graph_edge *e) {
@@ -272,7 +277,44 @@ static void s_text_hit(struct s_out *o, const struct tm_blast *b, const struct t
     free(steps);
 }
 
-static void s_text_summary(struct s_out *o, const struct tm_blast *b) {
+/* "Everything in account X" and what the walk does not reach there. */
+static void s_text_everything(struct s_out *o, const struct tm_blast *b, const struct tm__blast_everything *e) {
+    if (!e->walked) {
+        /* Reached by a technique: full control once it is used, which the walk does not play out. */
+        s_printf(o,
+                 "  - %severything in account %s once the escalation is used; the paths below stop at its "
+                 "administrator (%zu of its %zu principals and resources are reached on the way)\n",
+                 e->hit->unknown ? "perhaps " : "", e->account, e->reached, e->resources);
+        return;
+    }
+    s_printf(o, "  - %severything in account %s: %zu of its %zu principals and resources",
+             e->hit->unknown ? "perhaps " : "", e->account, e->reached, e->resources);
+    if (!e->n_missed) {
+        s_printf(o, ", all of them\n");
+        return;
+    }
+    s_printf(o, "; not reached: %zu (", e->n_missed);
+    for (size_t t = 0; t < e->n_types; t++) {
+        const char *word = NULL;
+        for (size_t i = 0; i < sizeof(s_words) / sizeof(s_words[0]) && !word; i++)
+            if (strcmp(e->by_type[t].type, s_words[i].type) == 0)
+                word = s_words[i].word;
+        const char *last = strrchr(e->by_type[t].type, ':');
+        word = word ? word : last ? last + 1 : e->by_type[t].type;
+        size_t wl = strlen(word);
+        bool ies = e->by_type[t].n != 1 && wl > 1 && word[wl - 1] == 'y' && !strchr("aeiou", word[wl - 2]);
+        s_printf(o, "%s%zu %.*s%s", t ? ", " : "", e->by_type[t].n, (int)(ies ? wl - 1 : wl), word,
+                 e->by_type[t].n == 1 ? ""
+                 : ies                ? "ies"
+                                      : "s");
+    }
+    s_printf(o, "), whose own policies keep even an administrator out or that nothing leads to: listed under NOT "
+                "REACHED\n");
+    (void)b;
+}
+
+static void s_text_summary(struct s_out *o, const struct tm_blast *b, const struct tm__blast_everything *every,
+                           size_t n_every) {
     const struct tm_graph *g = b->g;
     size_t n_hits = b->n_hits;
     if (!n_hits) {
@@ -309,6 +351,16 @@ static void s_text_summary(struct s_out *o, const struct tm_blast *b) {
         free(steps);
         s_printf(o, "\n");
     }
+    for (size_t i = 0; i < n_every; i++)
+        s_text_everything(o, b, &every[i]);
+    size_t jewels = 0;
+    for (size_t i = 0; i < n_hits; i++)
+        jewels += b->hits[i].crown_jewel && tm_graph_node(g, b->hits[i].node)->kind == TM_GRAPH_NODE_RESOURCE;
+    if (jewels)
+        s_printf(o,
+                 "  - %zu crown-jewel data store%s (buckets, secrets, databases, tables, snapshots), listed first "
+                 "in their group\n",
+                 jewels, jewels == 1 ? "" : "s");
     static const char *const nouns[][2] = {
         [TM_GRAPH_GROUP_ADMIN] = {"principal with full control", "principals with full control"},
         [TM_GRAPH_GROUP_DATA] = {"data resource", "data resources"},
@@ -402,7 +454,11 @@ static void s_text(struct s_out *o, const struct tm_blast *b, const struct tm_bl
     if (opts->max_depth)
         s_printf(o, "  at most %u step%s\n", opts->max_depth, opts->max_depth == 1 ? "" : "s");
     s_printf(o, "\n");
-    s_text_summary(o, b);
+    struct tm__blast_everything *every = NULL;
+    size_t n_every = 0;
+    if ((o->rc = o->rc ? o->rc : tm__blast_everything(b, src, &every, &n_every)))
+        return;
+    s_text_summary(o, b, every, n_every);
     for (size_t gi = 0; gi < S_N_GROUPS; gi++) {
         size_t total = 0;
         for (size_t i = 0; i < b->n_hits; i++)
@@ -415,19 +471,42 @@ static void s_text(struct s_out *o, const struct tm_blast *b, const struct tm_bl
             upper[k++] = (char)(*p - 'a' + 'A');
         upper[k] = '\0';
         s_printf(o, "\n%s (%zu)\n", upper, total);
-        size_t shown = 0;
+        if (opts->offset)
+            s_printf(o, "  (the first %zu skipped: --offset %zu)\n", opts->offset < total ? opts->offset : total,
+                     opts->offset);
+        size_t pos = 0, shown = 0;
         for (size_t i = 0; i < b->n_hits; i++) {
             if (b->hits[i].group != s_group_order[gi])
                 continue;
-            if (opts->limit && shown == opts->limit) {
-                s_printf(o, "  ... and %zu more (--limit 0 lists all; --format json gives every path)\n",
-                         total - shown);
-                break;
+            if (s_listed(opts, pos++)) {
+                s_text_hit(o, b, &b->hits[i]);
+                shown++;
             }
-            s_text_hit(o, b, &b->hits[i]);
+        }
+        size_t skipped = opts->offset < total ? opts->offset : total;
+        if (skipped + shown < total)
+            s_printf(o, "  ... and %zu more (--offset %zu lists the next; --limit 0 lists all)\n",
+                     total - skipped - shown, skipped + shown);
+    }
+    for (size_t i = 0; i < n_every; i++) {
+        const struct tm__blast_everything *e = &every[i];
+        if (!e->n_missed)
+            continue;
+        s_printf(o, "\nNOT REACHED in account %s (%zu)\n", e->account, e->n_missed);
+        size_t shown = 0;
+        for (size_t m = 0; m < e->n_missed; m++) {
+            if (!s_listed(opts, m))
+                continue;
+            s_printf(o, "  %s\n", tm_blast_label(label, sizeof(label), g, e->missed[m]));
+            if (strcmp(label, tm_graph_node(g, e->missed[m])->id) != 0)
+                s_printf(o, "      %s\n", tm_graph_node(g, e->missed[m])->id);
             shown++;
         }
+        size_t skipped = opts->offset < e->n_missed ? opts->offset : e->n_missed;
+        if (skipped + shown < e->n_missed)
+            s_printf(o, "  ... and %zu more\n", e->n_missed - skipped - shown);
     }
+    tm__blast_everything_free(every, n_every);
 }
 
 /* ---- JSON ---- */
@@ -691,7 +770,25 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
         return TM_ERR_NOMEM;
     }
     memset(number, 0xff, (n_edges ? n_edges : 1) * sizeof(uint32_t));
+    /* What is listed: per group, from the offset, at most the limit. */
+    uint8_t *listed = malloc(b->n_hits ? b->n_hits : 1);
+    struct tm__blast_everything *every = NULL;
+    size_t n_every = 0;
+    size_t total[TM_GRAPH_GROUP_ADMIN + 1] = {0}, n_listed[TM_GRAPH_GROUP_ADMIN + 1] = {0};
+    if (!listed || tm__blast_everything(b, src, &every, &n_every)) {
+        free(number);
+        free(used);
+        free(listed);
+        return TM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < b->n_hits; i++) {
+        enum tm_graph_group grp = b->hits[i].group;
+        listed[i] = s_listed(opts, total[grp]++);
+        n_listed[grp] += listed[i];
+    }
     for (size_t i = 0; i < b->n_hits && !w.rc; i++) {
+        if (!listed[i])
+            continue;
         size_t len = s_path_into(b, &b->hits[i], &steps, &cap, stack);
         if (len == SIZE_MAX) {
             w.rc = TM_ERR_NOMEM;
@@ -708,6 +805,45 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
     s_jw_open(&w, '[');
     for (uint32_t i = 0; i < n_used && !w.rc; i++)
         s_jw_edge(&w, g, used[i], i);
+    s_jw_close(&w, ']');
+    s_jw_key(&w, "everything");
+    s_jw_open(&w, '[');
+    for (size_t i = 0; i < n_every; i++) {
+        const struct tm__blast_everything *e = &every[i];
+        s_jw_next(&w);
+        s_jw_open(&w, '{');
+        s_jw_kstr(&w, "account", e->account);
+        s_jw_kint(&w, "distance", e->hit->distance);
+        s_jw_kbool(&w, "grants_walked", e->walked);
+        s_jw_kstr(&w, "node", tm_graph_node(g, e->hit->node)->id);
+        s_jw_key(&w, "not_reached");
+        if (!e->walked) {
+            s_jw_lit(&w, "null");
+        } else {
+            s_jw_open(&w, '{');
+            s_jw_key(&w, "by_type");
+            s_jw_open(&w, '{');
+            w.compact = w.depth;
+            for (size_t t = 0; t < e->n_types; t++)
+                s_jw_kint(&w, e->by_type[t].type, (long long)e->by_type[t].n);
+            s_jw_close(&w, '}');
+            w.compact = INT_MAX;
+            s_jw_kint(&w, "count", (long long)e->n_missed);
+            s_jw_key(&w, "ids");
+            s_jw_open(&w, '[');
+            for (size_t m = 0; m < e->n_missed; m++)
+                if (s_listed(opts, m)) {
+                    s_jw_next(&w);
+                    s_jw_str(&w, tm_graph_node(g, e->missed[m])->id);
+                }
+            s_jw_close(&w, ']');
+            s_jw_close(&w, '}');
+        }
+        s_jw_kint(&w, "reached", (long long)e->reached);
+        s_jw_kint(&w, "resources", (long long)e->resources);
+        s_jw_kbool(&w, "unknown", e->hit->unknown);
+        s_jw_close(&w, '}');
+    }
     s_jw_close(&w, ']');
     s_jw_key(&w, "from");
     s_jw_open(&w, '{');
@@ -727,6 +863,25 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
     }
     s_jw_close(&w, ']');
     s_jw_close(&w, '}');
+    s_jw_key(&w, "listing");
+    s_jw_open(&w, '{');
+    if (opts->limit)
+        s_jw_kint(&w, "limit", (long long)opts->limit);
+    else
+        s_jw_kstr(&w, "limit", NULL);
+    s_jw_kint(&w, "offset", (long long)opts->offset);
+    s_jw_key(&w, "omitted");
+    s_jw_open(&w, '{');
+    w.compact = w.depth;
+    static const enum tm_graph_group by_name_omitted[] = {TM_GRAPH_GROUP_ADMIN, TM_GRAPH_GROUP_COMPUTE,
+                                                          TM_GRAPH_GROUP_DATA, TM_GRAPH_GROUP_IDENTITY,
+                                                          TM_GRAPH_GROUP_OTHER};
+    for (size_t gi = 0; gi < sizeof(by_name_omitted) / sizeof(by_name_omitted[0]); gi++)
+        s_jw_kint(&w, tm_graph_group_name(by_name_omitted[gi]),
+                  (long long)(total[by_name_omitted[gi]] - n_listed[by_name_omitted[gi]]));
+    s_jw_close(&w, '}');
+    w.compact = INT_MAX;
+    s_jw_close(&w, '}');
     if (opts->max_depth)
         s_jw_kint(&w, "max_depth", opts->max_depth);
     else
@@ -741,7 +896,7 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
         s_jw_open(&w, '[');
         for (size_t i = 0; i < b->n_hits && !w.rc; i++) {
             const struct tm_blast_hit *h = &b->hits[i];
-            if (h->group != by_name[gi])
+            if (h->group != by_name[gi] || !listed[i])
                 continue;
             const struct tm_graph_node *n = tm_graph_node(g, h->node);
             s_jw_next(&w);
@@ -757,6 +912,7 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
                 }
             s_jw_close(&w, ']');
             s_jw_kbool(&w, "conditional", h->conditional);
+            s_jw_kbool(&w, "crown_jewel", h->crown_jewel);
             s_jw_kint(&w, "distance", h->distance);
             s_jw_kstr(&w, "id", n->id);
             s_jw_kstr(&w, "name", n->name);
@@ -786,7 +942,7 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
         s_jw_close(&w, ']');
     }
     s_jw_close(&w, '}');
-    s_jw_kstr(&w, "schema", "tmscan.blast/1");
+    s_jw_kstr(&w, "schema", "tmscan.blast/2");
     struct tm_blast_summary sum;
     tm_blast_summarize(b, &sum);
     s_jw_key(&w, "summary");
@@ -794,6 +950,7 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
     s_jw_kint(&w, "admin", (long long)sum.by_group[TM_GRAPH_GROUP_ADMIN]);
     s_jw_kint(&w, "compute", (long long)sum.by_group[TM_GRAPH_GROUP_COMPUTE]);
     s_jw_kint(&w, "conditional", (long long)sum.conditional);
+    s_jw_kint(&w, "crown_jewels", (long long)sum.crown_jewels);
     s_jw_kint(&w, "data", (long long)sum.by_group[TM_GRAPH_GROUP_DATA]);
     s_jw_kint(&w, "identity", (long long)sum.by_group[TM_GRAPH_GROUP_IDENTITY]);
     s_jw_kint(&w, "other", (long long)sum.by_group[TM_GRAPH_GROUP_OTHER]);
@@ -806,6 +963,8 @@ static int s_json(struct tm_buf *out, const struct tm_blast *b, const struct tm_
         free(steps);
     free(number);
     free(used);
+    free(listed);
+    tm__blast_everything_free(every, n_every);
     return w.rc;
 }
 
@@ -852,8 +1011,15 @@ static void s_dot_node(struct s_out *o, const struct tm_graph *g, uint32_t node,
     s_printf(o, "%s];\n", extra);
 }
 
-static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blast_source *src) {
+static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blast_source *src,
+                 const struct tm_blast_write_options *opts) {
     const struct tm_graph *g = b->g;
+    uint8_t *listed = malloc(b->n_hits ? b->n_hits : 1);
+    if (!listed)
+        return TM_ERR_NOMEM;
+    size_t total[TM_GRAPH_GROUP_ADMIN + 1] = {0};
+    for (size_t i = 0; i < b->n_hits; i++)
+        listed[i] = s_listed(opts, total[b->hits[i].group]++);
     s_printf(o, "digraph blast {\n    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\", "
                 "fontsize=10];\n    edge [fontname=\"Helvetica\", fontsize=9];\n");
     for (size_t i = 0; i < src->n_nodes; i++)
@@ -868,7 +1034,7 @@ static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blas
                  s_group_order_names[gi]);
         for (size_t i = 0; i < b->n_hits; i++) {
             const struct tm_blast_hit *h = &b->hits[i];
-            if (h->group == s_group_order[gi])
+            if (h->group == s_group_order[gi] && listed[i])
                 s_dot_node(o, g, h->node, h->unknown ? ", style=\"rounded,dashed\"" : "");
         }
         s_printf(o, "    }\n");
@@ -878,6 +1044,8 @@ static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blas
     struct s_dot_edge *edges = NULL;
     int rc = TM_OK;
     for (size_t i = 0; i < b->n_hits && !rc; i++) {
+        if (!listed[i])
+            continue;
         struct tm_blast_step *steps = NULL;
         size_t len = s_path(b, &b->hits[i], &steps);
         if (len == SIZE_MAX) {
@@ -924,6 +1092,12 @@ static int s_dot(struct s_out *o, const struct tm_blast *b, const struct tm_blas
         s_printf(o, "];\n");
     }
     free(edges);
+    size_t drawn = 0;
+    for (size_t i = 0; i < b->n_hits; i++)
+        drawn += listed[i];
+    free(listed);
+    if (drawn < b->n_hits)
+        s_printf(o, "    // %zu of the %zu nodes reached are drawn (--limit 0 draws all)\n", drawn, b->n_hits);
     s_printf(o, "}\n");
     return rc ? rc : o->rc;
 }
@@ -940,7 +1114,7 @@ int tm_blast_write(struct tm_buf *out, const struct tm_blast *b, const struct tm
         case TM_BLAST_JSON:
             return s_json(out, b, src, opts);
         case TM_BLAST_DOT:
-            return s_dot(&o, b, src);
+            return s_dot(&o, b, src, opts);
         default:
             return TM_ERR_INVALID;
     }

@@ -37,12 +37,39 @@ int tm_query_new(struct tm_query **out, const struct tm_graph *g, const struct t
 void tm_query_destroy(struct tm_query *q) {
     if (!q)
         return;
+    free(q->entries);
+    for (size_t i = 0; i < q->set_edges_cap; i++) {
+        free(q->set_edges[i].action);
+        free(q->set_edges[i].edges);
+    }
+    free(q->set_edges);
+    tm__query_evals_clear(q);
+    free(q->evals);
+    free(q->flags);
+    free(q->node_fp);
     for (size_t i = 0; i < q->texts_cap; i++)
         free(q->texts[i].text);
     free(q->texts);
     free(q->slot);
     free(q->touched);
     free(q);
+}
+
+void tm__query_set_plain(struct tm_query *q, bool plain) {
+    if (q)
+        q->plain = plain;
+}
+
+static uint64_t s_hash_ptr(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t s_hash_str(const char *s) {
+    uint64_t x = 1469598103934665603ull;
+    for (; s && *s; s++)
+        x = (x ^ (unsigned char)*s) * 1099511628211ull;
+    return x;
 }
 
 /* ---- words and small helpers ---- */
@@ -233,8 +260,8 @@ static bool s_same_text(struct tm_query *q, const cJSON *doc, const char *text) 
 }
 
 /* The entry of a principal's policies.identity list whose document is this policy. */
-static const cJSON *s_identity_entry(struct tm_query *q, const struct tm_graph_node *pn,
-                                     const struct tm_iam_policy *p) {
+static const cJSON *s_identity_entry_find(struct tm_query *q, const struct tm_graph_node *pn,
+                                          const struct tm_iam_policy *p) {
     const cJSON *pols = pn->resource ? cJSON_GetObjectItemCaseSensitive(pn->resource, "policies") : NULL;
     const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
     const char *text = tm_iam_policy_text(p);
@@ -242,6 +269,46 @@ static const cJSON *s_identity_entry(struct tm_query *q, const struct tm_graph_n
         if (s_same_text(q, cJSON_GetObjectItemCaseSensitive(it, "document"), text))
             return it;
     return NULL;
+}
+
+static bool s_entries_grow(struct tm_query *q) {
+    size_t cap = q->entries_cap ? q->entries_cap * 2 : 1024;
+    struct tm__query_entry *n = malloc(cap * sizeof(*n));
+    if (!n)
+        return false;
+    for (size_t i = 0; i < cap; i++)
+        n[i].node = TM_GRAPH_NONE;
+    for (size_t i = 0; i < q->entries_cap; i++) {
+        if (q->entries[i].node == TM_GRAPH_NONE)
+            continue;
+        size_t j = (size_t)s_hash_ptr(q->entries[i].node, (uintptr_t)q->entries[i].policy) & (cap - 1);
+        while (n[j].node != TM_GRAPH_NONE)
+            j = (j + 1) & (cap - 1);
+        n[j] = q->entries[i];
+    }
+    free(q->entries);
+    q->entries = n;
+    q->entries_cap = cap;
+    return true;
+}
+
+/* s_identity_entry_find, remembered per principal and policy: comparing a principal's documents with the policy's
+ * text for each statement named is most of the cost of naming a thousand administrators' grants. */
+static const cJSON *s_identity_entry(struct tm_query *q, uint32_t p_node, const struct tm_graph_node *pn,
+                                     const struct tm_iam_policy *p) {
+    if (q->plain)
+        return s_identity_entry_find(q, pn, p);
+    if (q->entries_used + 1 > q->entries_cap / 4 * 3 && !s_entries_grow(q))
+        return s_identity_entry_find(q, pn, p);
+    size_t mask = q->entries_cap - 1;
+    size_t i = (size_t)s_hash_ptr(p_node, (uintptr_t)p) & mask;
+    for (; q->entries[i].node != TM_GRAPH_NONE; i = (i + 1) & mask)
+        if (q->entries[i].node == p_node && q->entries[i].policy == p)
+            return q->entries[i].entry;
+    const cJSON *e = s_identity_entry_find(q, pn, p);
+    q->entries[i] = (struct tm__query_entry){p_node, p, e};
+    q->entries_used++;
+    return e;
 }
 
 static const cJSON *s_account_root(const struct tm_graph *g, const char *account) {
@@ -366,7 +433,7 @@ int tm__query_name_matches(struct tm_query *q, struct tm__query_statements *out,
                 pol = set.identity[m->policy];
                 s.what = "identity policy";
                 s.holder = pn->id;
-                const cJSON *e = s_identity_entry(q, pn, pol);
+                const cJSON *e = s_identity_entry(q, p, pn, pol);
                 if (e) {
                     s.policy = tm_json_str(e, "arn", tm_json_str(e, "name", NULL));
                     const char *grp = tm_json_str(e, "group", NULL);
@@ -822,9 +889,67 @@ static int s_from_edges(struct tm_query *q, const struct tm_query_who *w, uint32
     return TM_OK;
 }
 
+static bool s_set_edges_grow(struct tm_query *q) {
+    size_t cap = q->set_edges_cap ? q->set_edges_cap * 2 : 64;
+    struct tm__query_set_edges *n = malloc(cap * sizeof(*n));
+    if (!n)
+        return false;
+    for (size_t i = 0; i < cap; i++)
+        n[i] = (struct tm__query_set_edges){.set = TM_GRAPH_NONE};
+    for (size_t i = 0; i < q->set_edges_cap; i++) {
+        if (q->set_edges[i].set == TM_GRAPH_NONE)
+            continue;
+        size_t j = (size_t)s_hash_ptr(q->set_edges[i].set, s_hash_str(q->set_edges[i].action)) & (cap - 1);
+        while (n[j].set != TM_GRAPH_NONE)
+            j = (j + 1) & (cap - 1);
+        n[j] = q->set_edges[i];
+    }
+    free(q->set_edges);
+    q->set_edges = n;
+    q->set_edges_cap = cap;
+    return true;
+}
+
+/* The permission edges into a set that can grant an action (s_from_edges' test), worked out once per engine; NULL
+ * when out of memory (the caller then tests the edges itself). */
+static const struct tm__query_set_edges *s_set_edges(struct tm_query *q, uint32_t set, const char *action) {
+    if (q->set_edges_used + 1 > q->set_edges_cap / 4 * 3 && !s_set_edges_grow(q))
+        return NULL;
+    size_t mask = q->set_edges_cap - 1;
+    size_t i = (size_t)s_hash_ptr(set, s_hash_str(action)) & mask;
+    for (; q->set_edges[i].set != TM_GRAPH_NONE; i = (i + 1) & mask)
+        if (q->set_edges[i].set == set && strcmp(q->set_edges[i].action, action) == 0)
+            return &q->set_edges[i];
+    const struct tm_graph *g = q->g;
+    size_t ni = 0;
+    const uint32_t *in = tm_graph_in(g, set, &ni);
+    struct tm__query_set_edges e = {.set = set, .action = strdup(action)};
+    if (!e.action || !(e.edges = malloc((ni ? ni : 1) * sizeof(uint32_t)))) {
+        free(e.action);
+        return NULL;
+    }
+    char *const one[1] = {e.action};
+    for (size_t k = 0; k < ni; k++) {
+        const struct tm_graph_edge *edge = tm_graph_edge(g, in[k]);
+        size_t which;
+        if (s_permission_kind(edge->kind) && s_edge_matches(edge, one, 1, &which))
+            e.edges[e.n++] = in[k];
+    }
+    q->set_edges[i] = e;
+    q->set_edges_used++;
+    return &q->set_edges[i];
+}
+
 static int s_set_cb(uint32_t set, void *user_data) {
     struct s_sets_ctx *x = user_data;
-    x->rc = s_from_edges(x->q, x->w, set, x->c, x->n, x->cap);
+    const struct tm__query_set_edges *se =
+        !x->q->plain && x->w->n_actions == 1 ? s_set_edges(x->q, set, x->w->actions[0]) : NULL;
+    if (!se) {
+        x->rc = s_from_edges(x->q, x->w, set, x->c, x->n, x->cap);
+        return x->rc;
+    }
+    for (size_t i = 0; i < se->n && !x->rc; i++)
+        x->rc = s_cand_add(x->q, x->c, x->n, x->cap, tm_graph_edge(x->q->g, se->edges[i])->from, se->edges[i]);
     return x->rc;
 }
 
@@ -840,7 +965,7 @@ static int s_grantee_cmp(const void *pa, const void *pb, void *user_data) {
 }
 
 /* Evaluates one candidate that is a user or role of the snapshot. */
-static int s_principal_grantee(struct tm_query *q, struct tm_query_who *w, const struct s_cand *c,
+static int s_principal_grantee(struct tm_query *q, struct tm_query_who *w, const struct s_cand *c, bool alike,
                                struct tm_query_grantee *out, bool *keep) {
     const struct tm_graph *g = q->g;
     const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
@@ -852,21 +977,32 @@ static int s_principal_grantee(struct tm_query *q, struct tm_query_who *w, const
     if (!acts)
         goto out;
     out->node = c->node;
+    uint64_t fp = alike ? tm__query_eval_fp(q, c->node) : 0;
     for (size_t i = 0; i < w->n_actions; i++) {
         char buf[1200];
         const char *res = s_eval_resource(rn, w->resource_asked, w->actions[i], buf, sizeof(buf));
         struct tm_iam_result r;
         tm_iam_result_init(&r);
         bool unknown = false;
-        rc = tm_graph_can(g, tm_graph_node(g, c->node)->id, w->actions[i], res, NULL, &r, &unknown);
-        if (!rc && r.decision == TM_IAM_ALLOWED) {
+        const struct tm_iam_result *use = &r;
+        const struct tm__query_eval *m = tm__query_eval_find(q, fp, i);
+        if (m) {
+            use = &m->res;
+            unknown = m->unknown;
+            rc = TM_OK;
+        } else {
+            rc = tm_graph_can(g, tm_graph_node(g, c->node)->id, w->actions[i], res, NULL, &r, &unknown);
+            if (!rc && (m = tm__query_eval_add(q, fp, i, &r, unknown)))
+                use = &m->res;
+        }
+        if (!rc && use->decision == TM_IAM_ALLOWED) {
             acts[out->n_actions++] = w->actions[i];
             /* The grants, not what merely lets them through (SCPs and boundaries allow most of everything). */
-            rc = tm__query_name_matches(q, &st, &r, c->node, w->resource_node,
+            rc = tm__query_name_matches(q, &st, use, c->node, w->resource_node,
                                         (1u << TM_IAM_SET_IDENTITY) | (1u << TM_IAM_SET_RESOURCE));
         }
         unknown_any = unknown_any || unknown;
-        denied_explicit = denied_explicit || r.decision == TM_IAM_EXPLICIT_DENY;
+        denied_explicit = denied_explicit || use->decision == TM_IAM_EXPLICIT_DENY;
         tm_iam_result_clean_up(&r);
         if (rc)
             goto out;
@@ -1060,6 +1196,8 @@ int tm_query_who_can(struct tm_query *q, struct tm_query_who *out, const char *a
     q->n_touched = 0;
     if (!rc && n_cand && !(out->grantees = calloc(n_cand, sizeof(*out->grantees))))
         rc = TM_ERR_NOMEM;
+    /* Principals the engine cannot tell apart share one evaluation per action (query_memo.c). */
+    bool alike = tm__query_resource_alike(q, r);
     for (size_t i = 0; i < n_cand && !rc; i++) {
         struct tm_query_grantee *gr = &out->grantees[out->n_grantees];
         struct tm_iam_policy_set set;
@@ -1067,7 +1205,7 @@ int tm_query_who_can(struct tm_query *q, struct tm_query_who *out, const char *a
         bool keep = true;
         if (tm_graph_principal_policies(g, cand[i].node, &set, &unknown) == TM_OK) {
             keep = false;
-            rc = s_principal_grantee(q, out, &cand[i], gr, &keep);
+            rc = s_principal_grantee(q, out, &cand[i], alike, gr, &keep);
         } else {
             rc = s_edge_grantee(q, out, &cand[i], gr);
         }
@@ -1080,6 +1218,7 @@ int tm_query_who_can(struct tm_query *q, struct tm_query_who *out, const char *a
         }
     }
     free(cand);
+    tm__query_evals_clear(q);
     if (!rc && out->n_grantees)
         qsort_r(out->grantees, out->n_grantees, sizeof(*out->grantees), s_grantee_cmp, (void *)g);
 out:

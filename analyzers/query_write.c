@@ -2,6 +2,7 @@
 #include "analyzers/query.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,62 +283,337 @@ int tm_query_can_write(struct tm_buf *out, const struct tm_query *q, const struc
 
 /* ---- who-can ---- */
 
+/* ---- who-can as JSON, written directly ----
+ *
+ * An answer may list a thousand principals (every administrator can do everything): building a cJSON tree of it,
+ * sorting its keys and printing it cost more than the question. This writes the same bytes as
+ * tm_json_print_canonical(tree, true) would (keys in byte order, two-space indentation, strings escaped as
+ * core/json.c does), and renders each distinct statement document once per answer. */
+
+struct s_pw {
+    struct tm_buf *b;
+    int rc;
+    int depth;
+    bool first[8];
+    /* Bytes gathered before they go to the buffer: an answer is thousands of short pieces. */
+    size_t fill;
+    char chunk[16384];
+};
+
+static void s_pw_flush(struct s_pw *w) {
+    if (w->fill && !w->rc)
+        w->rc = tm_buf_append(w->b, w->chunk, w->fill);
+    w->fill = 0;
+}
+
+static void s_pw_raw(struct s_pw *w, const char *s, size_t n) {
+    if (n > sizeof(w->chunk) - w->fill) {
+        s_pw_flush(w);
+        if (n > sizeof(w->chunk)) {
+            if (!w->rc)
+                w->rc = tm_buf_append(w->b, s, n);
+            return;
+        }
+    }
+    memcpy(w->chunk + w->fill, s, n);
+    w->fill += n;
+}
+
+static void s_pw_lit(struct s_pw *w, const char *s) {
+    s_pw_raw(w, s, strlen(s));
+}
+
+static void s_pw_newline(struct s_pw *w, int depth) {
+    static const char line[] = "\n                                ";
+    s_pw_raw(w, line, 1 + 2 * (size_t)(depth < 16 ? depth : 16));
+}
+
+/* Whether any of 8 bytes needs escaping: a control byte, the quote or the backslash (SWAR: "has a byte less than
+ * 0x20", "has a byte equal to"). */
+static bool s_pw_word_special(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    uint64_t low = (x - ones * 0x20) & ~x & highs;
+    return low || ((quote - ones) & ~quote & highs) || ((slash - ones) & ~slash & highs);
+}
+
+/* As core/json.c escapes: the quote, the backslash and control bytes; everything else as it is. */
+static void s_pw_str(struct s_pw *w, const char *s) {
+    if (!s) {
+        s_pw_lit(w, "null");
+        return;
+    }
+    s_pw_raw(w, "\"", 1);
+    size_t len = strlen(s), i = 0, run = 0;
+    while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!s_pw_word_special(x)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        s_pw_raw(w, s + run, i - run);
+        char esc[8];
+        switch (c) {
+            case '"':
+                s_pw_lit(w, "\\\"");
+                break;
+            case '\\':
+                s_pw_lit(w, "\\\\");
+                break;
+            case '\n':
+                s_pw_lit(w, "\\n");
+                break;
+            case '\r':
+                s_pw_lit(w, "\\r");
+                break;
+            case '\t':
+                s_pw_lit(w, "\\t");
+                break;
+            case '\b':
+                s_pw_lit(w, "\\b");
+                break;
+            case '\f':
+                s_pw_lit(w, "\\f");
+                break;
+            default:
+                snprintf(esc, sizeof(esc), "\\u%04x", c);
+                s_pw_lit(w, esc);
+                break;
+        }
+        run = ++i;
+    }
+    s_pw_raw(w, s + run, len - run);
+    s_pw_raw(w, "\"", 1);
+}
+
+static void s_pw_open(struct s_pw *w, char c) {
+    s_pw_raw(w, &c, 1);
+    if (w->depth + 1 >= (int)(sizeof(w->first) / sizeof(w->first[0]))) {
+        if (!w->rc)
+            w->rc = TM_ERR_TOO_BIG;
+        return;
+    }
+    w->first[++w->depth] = true;
+}
+
+static void s_pw_close(struct s_pw *w, char c) {
+    if (!w->first[w->depth])
+        s_pw_newline(w, w->depth - 1);
+    s_pw_raw(w, &c, 1);
+    w->depth--;
+}
+
+/* The separator and indentation before an array item or an object key. */
+static void s_pw_item(struct s_pw *w) {
+    if (!w->first[w->depth])
+        s_pw_raw(w, ",", 1);
+    w->first[w->depth] = false;
+    s_pw_newline(w, w->depth);
+}
+
+static void s_pw_key(struct s_pw *w, const char *key) {
+    s_pw_item(w);
+    s_pw_str(w, key);
+    s_pw_raw(w, ": ", 2);
+}
+
+static void s_pw_kstr(struct s_pw *w, const char *key, const char *v) {
+    s_pw_key(w, key);
+    s_pw_str(w, v);
+}
+
+static void s_pw_kbool(struct s_pw *w, const char *key, bool v) {
+    s_pw_key(w, key);
+    s_pw_lit(w, v ? "true" : "false");
+}
+
+/* A statement document rendered once per answer: canonical, indented for where it is written (every document of
+ * an answer sits at the same depth); NULL text when it is not a JSON object (then the words go to "text"). */
+struct s_doc {
+    const char *json;
+    char *text;
+};
+
+struct s_docs {
+    struct s_doc *items;
+    size_t n, cap;
+};
+
+/* The canonical text at a depth: each line break of it is one of its own (strings hold theirs escaped), so
+ * indenting is adding the depth after each. */
+static char *s_indented(const char *text, int depth) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    const char *line = text;
+    int rc = TM_OK;
+    for (const char *p = text; *p && !rc; p++)
+        if (*p == '\n') {
+            rc = tm_buf_append(&b, line, (size_t)(p - line + 1));
+            for (int i = 0; i < depth && !rc; i++)
+                rc = tm_buf_append(&b, "  ", 2);
+            line = p + 1;
+        }
+    if (!rc)
+        rc = tm_buf_append_str(&b, line);
+    if (rc) {
+        tm_buf_clean_up(&b);
+        return NULL;
+    }
+    return tm_buf_detach(&b);
+}
+
+static int s_doc_get(struct s_docs *d, const char *json, int depth, const char **text) {
+    *text = NULL;
+    if (!json || json[0] != '{')
+        return TM_OK;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].json == json) {
+            *text = d->items[i].text;
+            return TM_OK;
+        }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct s_doc *n = realloc(d->items, cap * sizeof(*n));
+        if (!n)
+            return TM_ERR_NOMEM;
+        d->items = n;
+        d->cap = cap;
+    }
+    cJSON *doc = cJSON_Parse(json);
+    char *t = NULL;
+    if (doc) {
+        char *flat = tm_json_print_canonical(doc, true);
+        cJSON_Delete(doc);
+        t = flat ? s_indented(flat, depth) : NULL;
+        free(flat);
+        if (!t)
+            return TM_ERR_NOMEM;
+    }
+    d->items[d->n++] = (struct s_doc){json, t};
+    *text = t;
+    return TM_OK;
+}
+
+static void s_pw_statements(struct s_pw *w, struct s_docs *docs, const struct tm_query_statement *items, size_t n) {
+    const struct tm_query_statement **sorted = s_sorted(items, n);
+    if (!sorted) {
+        if (!w->rc)
+            w->rc = TM_ERR_NOMEM;
+        return;
+    }
+    s_pw_open(w, '[');
+    for (size_t i = 0; i < n && !w->rc; i++) {
+        const struct tm_query_statement *s = sorted[i];
+        const char *doc = NULL;
+        /* The document is the value of a key of this statement's object, one level in. */
+        if ((w->rc = s_doc_get(docs, s->json, w->depth + 1, &doc)))
+            break;
+        s_pw_item(w);
+        s_pw_open(w, '{');
+        s_pw_kstr(w, "detail", s->detail);
+        s_pw_key(w, "document");
+        if (doc)
+            s_pw_lit(w, doc);
+        else
+            s_pw_lit(w, "null");
+        s_pw_kstr(w, "effect", tm_iam_effect_name(s->effect));
+        s_pw_kstr(w, "holder", s->holder);
+        s_pw_kstr(w, "policy", s->policy);
+        s_pw_kstr(w, "set", s_set_name(s->set));
+        s_pw_kstr(w, "sid", s->sid);
+        s_pw_key(w, "statement");
+        if (s->statement >= 0) {
+            char num[16];
+            int len = snprintf(num, sizeof(num), "%d", (int)s->statement);
+            s_pw_raw(w, num, (size_t)len);
+        } else {
+            s_pw_lit(w, "null");
+        }
+        s_pw_kstr(w, "text", doc ? NULL : s->json);
+        s_pw_kstr(w, "what", s->what);
+        s_pw_close(w, '}');
+    }
+    s_pw_close(w, ']');
+    free(sorted);
+}
+
+static int s_who_json(struct tm_buf *out, const struct tm_graph *g, const struct tm_query_who *w) {
+    const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
+    struct s_pw pw;
+    pw.b = out;
+    pw.rc = TM_OK;
+    pw.depth = 0;
+    pw.fill = 0;
+    memset(pw.first, 0, sizeof(pw.first));
+    struct s_docs docs = {0};
+    s_pw_open(&pw, '{');
+    s_pw_kstr(&pw, "action", w->action_asked);
+    s_pw_key(&pw, "actions");
+    s_pw_open(&pw, '[');
+    for (size_t i = 0; i < w->n_actions; i++) {
+        s_pw_item(&pw);
+        s_pw_str(&pw, w->actions[i]);
+    }
+    s_pw_close(&pw, ']');
+    s_pw_key(&pw, "principals");
+    s_pw_open(&pw, '[');
+    for (size_t i = 0; i < w->n_grantees && !pw.rc; i++) {
+        const struct tm_query_grantee *gr = &w->grantees[i];
+        const struct tm_graph_node *n = tm_graph_node(g, gr->node);
+        s_pw_item(&pw);
+        s_pw_open(&pw, '{');
+        s_pw_key(&pw, "actions");
+        s_pw_open(&pw, '[');
+        for (size_t k = 0; k < gr->n_actions; k++) {
+            s_pw_item(&pw);
+            s_pw_str(&pw, gr->actions[k]);
+        }
+        s_pw_close(&pw, ']');
+        s_pw_kbool(&pw, "conditional", gr->conditional);
+        s_pw_kstr(&pw, "conditions", gr->conditions);
+        s_pw_kstr(&pw, "id", n->id);
+        s_pw_kbool(&pw, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
+        s_pw_kstr(&pw, "kind", tm_graph_node_kind_name(n->kind));
+        s_pw_key(&pw, "statements");
+        s_pw_statements(&pw, &docs, gr->statements, gr->n_statements);
+        s_pw_kstr(&pw, "type", n->type);
+        s_pw_kbool(&pw, "unknown", gr->unknown);
+        s_pw_close(&pw, '}');
+    }
+    s_pw_close(&pw, ']');
+    s_pw_kstr(&pw, "question", "who-can");
+    s_pw_key(&pw, "resource");
+    s_pw_open(&pw, '{');
+    s_pw_kstr(&pw, "asked", w->resource_asked);
+    s_pw_kstr(&pw, "node", rn ? rn->id : NULL);
+    s_pw_kbool(&pw, "policy_unknown", w->resource_policy_unknown);
+    s_pw_kstr(&pw, "type", rn ? rn->type : NULL);
+    s_pw_close(&pw, '}');
+    s_pw_kstr(&pw, "schema", "tmscan.query/1");
+    s_pw_close(&pw, '}');
+    s_pw_raw(&pw, "\n", 1);
+    s_pw_flush(&pw);
+    for (size_t i = 0; i < docs.n; i++)
+        free(docs.items[i].text);
+    free(docs.items);
+    return pw.rc;
+}
+
 int tm_query_who_write(struct tm_buf *out, const struct tm_query *q, const struct tm_query_who *w,
                        enum tm_query_format fmt) {
     if (!out || !q || !w)
         return TM_ERR_INVALID;
     const struct tm_graph *g = q->g;
-    const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
-    if (fmt == TM_QUERY_JSON) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *acts = cJSON_CreateArray(), *list = cJSON_CreateArray();
-        if (!root || !acts || !list) {
-            cJSON_Delete(root);
-            cJSON_Delete(acts);
-            cJSON_Delete(list);
-            return TM_ERR_NOMEM;
-        }
-        cJSON_AddStringToObject(root, "schema", "tmscan.query/1");
-        cJSON_AddStringToObject(root, "question", "who-can");
-        cJSON_AddItemToObject(root, "action", s_json_str(w->action_asked));
-        for (size_t i = 0; i < w->n_actions; i++)
-            cJSON_AddItemToArray(acts, cJSON_CreateString(w->actions[i]));
-        cJSON_AddItemToObject(root, "actions", acts);
-        cJSON *r = cJSON_AddObjectToObject(root, "resource");
-        if (r) {
-            cJSON_AddItemToObject(r, "asked", s_json_str(w->resource_asked));
-            cJSON_AddItemToObject(r, "node", s_json_str(rn ? rn->id : NULL));
-            cJSON_AddItemToObject(r, "type", s_json_str(rn ? rn->type : NULL));
-            cJSON_AddBoolToObject(r, "policy_unknown", w->resource_policy_unknown);
-        }
-        cJSON_AddItemToObject(root, "principals", list);
-        for (size_t i = 0; i < w->n_grantees; i++) {
-            const struct tm_query_grantee *gr = &w->grantees[i];
-            const struct tm_graph_node *n = tm_graph_node(g, gr->node);
-            cJSON *o = cJSON_CreateObject(), *ga = cJSON_CreateArray();
-            cJSON *st = s_json_statements(gr->statements, gr->n_statements);
-            if (!o || !ga || !st) {
-                cJSON_Delete(o);
-                cJSON_Delete(ga);
-                cJSON_Delete(st);
-                cJSON_Delete(root);
-                return TM_ERR_NOMEM;
-            }
-            cJSON_AddItemToArray(list, o);
-            cJSON_AddItemToObject(o, "id", s_json_str(n->id));
-            cJSON_AddItemToObject(o, "type", s_json_str(n->type));
-            cJSON_AddItemToObject(o, "kind", s_json_str(tm_graph_node_kind_name(n->kind)));
-            cJSON_AddBoolToObject(o, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
-            cJSON_AddBoolToObject(o, "unknown", gr->unknown);
-            cJSON_AddBoolToObject(o, "conditional", gr->conditional);
-            cJSON_AddItemToObject(o, "conditions", s_json_str(gr->conditions));
-            for (size_t k = 0; k < gr->n_actions; k++)
-                cJSON_AddItemToArray(ga, cJSON_CreateString(gr->actions[k]));
-            cJSON_AddItemToObject(o, "actions", ga);
-            cJSON_AddItemToObject(o, "statements", st);
-        }
-        return s_json_finish(out, root);
-    }
+    if (fmt == TM_QUERY_JSON)
+        return s_who_json(out, g, w);
     struct s_out o = {out, TM_OK};
     char label[1024];
     s_printf(&o, "Who can %s on %s\n", w->action_asked, tm_blast_label(label, sizeof(label), g, w->resource_node));

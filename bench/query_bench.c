@@ -6,10 +6,10 @@
  * graph (seconds at 100,000 resources), not the question, so this driver does once what the commands do
  * before answering (snapshot, catalogues, graph, blast and query engines) and then times each question
  * alone, the way the command answers it: for blast radius, resolving the starting point, the walk and writing
- * the JSON answer; for who-can, the analysis, the JSON answer and releasing it. Questions are drawn with a
- * fixed seed: blast radius from any principal or resource of the snapshot, who-can about its data and
- * compute resources, each with the action that matters for its type (s3:GetObject on a bucket,
- * sts:AssumeRole on a role, ...).
+ * the JSON answer (with the command's default --limit); for who-can, the analysis, the JSON answer and releasing it.
+ * Questions are drawn with a fixed seed: blast radius from any principal or resource of the snapshot, who-can about its
+ * data and compute resources, each with the action that matters for its type (s3:GetObject on a bucket, sts:AssumeRole
+ * on a role, ...).
  *
  * It prints one JSON object: the setup times, and per kind the questions answered and the median, 99th
  * percentile and maximum in milliseconds, the slowest question, and whether all QUERIES were answered. With
@@ -17,7 +17,7 @@
  * ("complete": false). Each setup step and each answered question is also written to standard error as it
  * ends, so a caller that has to stop the driver keeps what was measured.
  *
- * Built by bench/run.py against the tree's libtmscan.a; not part of the Makefile's targets. */
+ * Built by `make all` (bin/query_bench, under -Werror like everything else); bench/run.py runs it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,7 +198,9 @@ int main(int argc, char **argv) {
     }
 
     /* Blast radius, in the first half of the time. */
-    struct tm_blast_write_options wopts = {.format = TM_BLAST_JSON};
+    /* As `tmscan blast --format json` answers by default: every node counted, TM_BLAST_DEFAULT_LIMIT listed per
+     * group (crown jewels first), and "everything in account X" for a start that becomes its administrator. */
+    struct tm_blast_write_options wopts = {.format = TM_BLAST_JSON, .limit = TM_BLAST_DEFAULT_LIMIT};
     struct tm_blast_options bopts = {.max_depth = 0};
     for (long q = 0; q < queries; q++) {
         if (budget_s > 0 && s_now() - t0 > budget_s / 2)

@@ -10,8 +10,8 @@
 #include "cmd/tmscan/cli.h"
 
 const char tm_cmd_blast_usage[] =
-    "usage: tmscan blast SNAPSHOT --from ID [--depth N] [--format text|json|dot] [--limit N] [-o FILE]\n"
-    "                    [--policies-dir DIR]\n"
+    "usage: tmscan blast SNAPSHOT --from ID [--depth N] [--format text|json|dot] [--limit N] [--offset N]\n"
+    "                    [-o FILE] [--policies-dir DIR]\n"
     "\n"
     "Everything reachable from ID in the snapshot's trust graph, with the shortest path to each node and the\n"
     "actions at each step, grouped by what is reached: admin, data, compute, identity.\n"
@@ -26,12 +26,16 @@ const char tm_cmd_blast_usage[] =
     "  --from ID              where to start (required)\n"
     "  --depth N              at most N steps (default: no limit)\n"
     "  -f, --format FMT       text (default), json or dot\n"
-    "  --limit N              text: nodes listed per group, the rest counted (default 50; 0 lists all)\n"
+    "  --limit N              nodes listed per group in every format, the rest counted (default 50; 0 lists\n"
+    "                         all); crown jewels come first in each group\n"
+    "  --offset N             skip the first N of each group (with --limit: the next page)\n"
     "  -o, --output FILE      write to FILE (default: standard output)\n"
     "  --policies-dir DIR     tmscan's data files (default: found next to the binary; or $TMSCAN_POLICIES_DIR)\n"
     "\n"
     "Steps that rest on a fact the scan could not read are followed and marked UNKNOWN: the worst case is\n"
-    "shown, never hidden. docs/blast-and-queries.md explains how each kind of step is followed.\n"
+    "shown, never hidden. A start that becomes administrator of an account is answered as \"everything in\n"
+    "account X\", with what it does not reach there. docs/blast-and-queries.md explains how each kind of step\n"
+    "is followed.\n"
     "\n"
     "Exit codes: 0 answered (whatever is reached); 2 usage or input error, or ID not in the snapshot.\n";
 
@@ -49,15 +53,12 @@ static int s_number(const char *s, unsigned long max, unsigned long *out) {
 
 int tm_cmd_blast(struct tm_cli *cli, int argc, char **argv) {
     const char *from = NULL, *format = "text", *output = NULL, *policies_dir = NULL;
-    unsigned long depth = 0, limit = 50;
+    unsigned long depth = 0, limit = TM_BLAST_DEFAULT_LIMIT, offset = 0;
     static const struct option longopts[] = {
-        {"from", required_argument, NULL, 'F'},
-        {"depth", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
-        {"limit", required_argument, NULL, 'l'},
-        {"output", required_argument, NULL, 'o'},
-        {"policies-dir", required_argument, NULL, 'P'},
-        {NULL, 0, NULL, 0},
+        {"from", required_argument, NULL, 'F'},         {"depth", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},       {"limit", required_argument, NULL, 'l'},
+        {"offset", required_argument, NULL, 'O'},       {"output", required_argument, NULL, 'o'},
+        {"policies-dir", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -78,6 +79,10 @@ int tm_cmd_blast(struct tm_cli *cli, int argc, char **argv) {
             case 'l':
                 if (s_number(optarg, 100000000, &limit))
                     return tm_cli_usage_error(cli, "blast", "--limit: '%s' is not a number", optarg);
+                break;
+            case 'O':
+                if (s_number(optarg, 100000000, &offset))
+                    return tm_cli_usage_error(cli, "blast", "--offset: '%s' is not a number", optarg);
                 break;
             case 'o':
                 output = optarg;
@@ -121,7 +126,7 @@ int tm_cmd_blast(struct tm_cli *cli, int argc, char **argv) {
         tm_log_error(&cli->log, "blast: %s", tm_error_str(rc));
         goto out;
     }
-    struct tm_blast_write_options wo = {.format = fmt, .limit = limit, .max_depth = (uint32_t)depth};
+    struct tm_blast_write_options wo = {.format = fmt, .limit = limit, .offset = offset, .max_depth = (uint32_t)depth};
     if ((rc = tm_blast_write(&out, b, &src, &wo))) {
         tm_log_error(&cli->log, "blast: cannot write the answer: %s", tm_error_str(rc));
         goto out;

@@ -26,7 +26,11 @@ grep -q "3. managed policy automation-policy --can-escalate-to \[\*\]--> adminis
 /usr/bin/python3 - "$W/internet.json" <<'PY' || fail "internet paths"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["schema"] == "tmscan.blast/1"
+assert r["schema"] == "tmscan.blast/2"
+# Everything is listed here (under the default --limit of 50 per group), and the listing says so.
+assert r["listing"] == {"limit": 50, "offset": 0, "omitted": {g: 0 for g in r["reached"]}}, r["listing"]
+# The internet reaches the administrator through deployer's key and a technique: paths stop there.
+assert [(e["account"], e["grants_walked"], e["not_reached"]) for e in r["everything"]] == [("111122223333", False, None)]
 assert r["from"]["nodes"][0]["id"] == "internet" and r["from"]["access_keys_followed"] is True
 data = {h["id"]: h for h in r["reached"]["data"]}
 A, R = "111122223333", "eu-west-1"
@@ -87,6 +91,27 @@ assert hits and all(h["distance"] <= 2 for h in hits) and r["max_depth"] == 2
 ' "$W/d.json" || fail "depth limit not kept"
 "$T" blast "$S" --from arn:aws:iam::$A:role/analytics --limit 1 >"$W/l.txt" || fail "limit exit"
 grep -q '\.\.\. and 3 more' "$W/l.txt" || fail "limit count"
+# --limit and --offset page through a group in every format; the pages add up to the whole.
+"$T" blast "$S" --from internet --limit 0 -f json >"$W/all.json" || fail "limit 0 exit"
+for off in 0 1 2 3 4 5 6; do
+    "$T" blast "$S" --from internet --limit 1 --offset $off -f json >"$W/p$off.json" || fail "offset $off exit"
+done
+/usr/bin/python3 - "$W" <<'PY' || fail "pages"
+import json, sys
+w = sys.argv[1]
+full = json.load(open(f"{w}/all.json"))
+assert full["listing"]["limit"] is None
+for g, hits in full["reached"].items():
+    paged = []
+    for off in range(7):
+        r = json.load(open(f"{w}/p{off}.json"))
+        assert r["listing"]["offset"] == off and r["listing"]["limit"] == 1
+        assert len(r["reached"][g]) <= 1 and r["summary"] == full["summary"]
+        assert r["listing"]["omitted"][g] == len(hits) - len(r["reached"][g])
+        paged += [h["id"] for h in r["reached"][g]]
+    assert paged == [h["id"] for h in hits][:7], (g, paged)
+PY
+"$T" blast "$S" --from internet --offset x >/dev/null 2>&1; [ $? -eq 2 ] || fail "--offset x accepted"
 
 # Errors: exit 2, one line, naming what was not found, with a near match.
 "$T" blast "$S" --from arn:aws:iam::$A:role/ordres-role >/dev/null 2>"$W/err"; rc=$?

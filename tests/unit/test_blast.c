@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "analyzers/blast.h"
+#include "analyzers/blast_int.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "tests/support/analysis_fixture.h"
+#include "tests/support/synth_snapshot.h"
 
 #define A "111122223333"
 #define R "eu-west-1"
@@ -373,7 +375,7 @@ static void test_outputs(void **state) {
     char *json = s_render(f, TM_BLAST_JSON, 0);
     cJSON *doc = cJSON_Parse(json);
     assert_non_null(doc);
-    assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "tmscan.blast/1");
+    assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "tmscan.blast/2");
     const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reached"), "data");
     assert_int_equal(cJSON_GetArraySize(data), 4);
     bool found = false;
@@ -594,6 +596,246 @@ static void test_memo_sharing(void **state) {
     tm_test_analysis_clean_up(&t);
 }
 
+/* The engine's shortcuts (verdict rows per grant fingerprint, grants already applied in the walk, residuals, the
+ * member-test memo) change how fast a walk goes, never what it finds: every walk of a reused engine writes the same
+ * bytes as an engine that asks the graph about every member of every set each time. */
+static void s_same_as_plain(const struct tm_graph *g, size_t step, bool with_admin) {
+    struct tm_blast *fast = NULL, *plain = NULL;
+    assert_int_equal(tm_blast_new(&fast, g), TM_OK);
+    assert_int_equal(tm_blast_new(&plain, g), TM_OK);
+    tm__blast_set_plain(plain, true);
+    struct tm_buf a, b;
+    tm_buf_init(&a, 0);
+    tm_buf_init(&b, 0);
+    size_t walks = 0, admin_walks = 0;
+    for (uint32_t v = 0; v < tm_graph_node_count(g); v += (uint32_t)step) {
+        struct tm_blast_source src;
+        char err[512];
+        if (tm_blast_resolve(&src, g, tm_graph_node(g, v)->id, err, sizeof(err)))
+            continue;
+        assert_int_equal(tm_blast_run(fast, &src, NULL), TM_OK);
+        assert_int_equal(tm_blast_run(plain, &src, NULL), TM_OK);
+        struct tm_blast_write_options o = {.format = TM_BLAST_JSON};
+        tm_buf_reset(&a);
+        tm_buf_reset(&b);
+        assert_int_equal(tm_blast_write(&a, fast, &src, &o), TM_OK);
+        assert_int_equal(tm_blast_write(&b, plain, &src, &o), TM_OK);
+        if (strcmp(tm_buf_str(&a), tm_buf_str(&b)) != 0)
+            fail_msg("walk from %s differs from the plain engine's", tm_graph_node(g, v)->id);
+        walks++;
+        struct tm_blast_summary sum;
+        tm_blast_summarize(fast, &sum);
+        admin_walks += sum.by_group[TM_GRAPH_GROUP_ADMIN] > 1;
+    }
+    /* The comparison means something only if walks through administrators were among them. */
+    assert_true(walks > 10);
+    assert_true(!with_admin || admin_walks > 0);
+    tm_buf_clean_up(&a);
+    tm_buf_clean_up(&b);
+    tm_blast_destroy(fast);
+    tm_blast_destroy(plain);
+}
+
+static void test_shortcuts_exact(void **state) {
+    (void)state;
+    static const char *const files[] = {"demo-shaped.json", "blast-memo.json", "blast-basic.json",
+                                        "privesc-cases.json"};
+    struct tm_test_analysis t;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        tm_test_analysis_load(&t, files[i]);
+        /* blast-basic.json has no administrator role, only a technique that leads to one. */
+        s_same_as_plain(t.graph, 1, i != 2);
+        tm_test_analysis_clean_up(&t);
+    }
+    /* A generated account: hundreds of roles sharing managed policies, administrators among them. */
+    tm_test_analysis_load(&t, "blast-basic.json");
+    struct tm_snapshot *snap = NULL;
+    struct tm_synth_counts counts;
+    assert_int_equal(tm_test_synth_snapshot(&snap, 600, 5, &counts), TM_OK);
+    struct tm_graph *g = NULL;
+    char err[256];
+    struct tm_graph_options o = {.actions = t.actions, .privesc = t.privesc};
+    assert_int_equal(tm_graph_build(&g, snap, &o, err, sizeof(err)), TM_OK);
+    s_same_as_plain(g, 3, true);
+    tm_graph_destroy(g);
+    tm_snapshot_destroy(snap);
+    tm_test_analysis_clean_up(&t);
+}
+
+static cJSON *s_json_of(struct tm_blast *b, const struct tm_blast_source *src, size_t limit, size_t offset) {
+    struct tm_buf buf;
+    tm_buf_init(&buf, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_JSON, .limit = limit, .offset = offset};
+    assert_int_equal(tm_blast_write(&buf, b, src, &o), TM_OK);
+    cJSON *doc = cJSON_Parse(tm_buf_str(&buf));
+    assert_non_null(doc);
+    tm_buf_clean_up(&buf);
+    return doc;
+}
+
+static char *s_text_of(struct tm_blast *b, const struct tm_blast_source *src, size_t limit) {
+    struct tm_buf buf;
+    tm_buf_init(&buf, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_TEXT, .limit = limit};
+    assert_int_equal(tm_blast_write(&buf, b, src, &o), TM_OK);
+    return tm_buf_detach(&buf);
+}
+
+/* An administrator's walk is answered as "everything in account X" with what it does not reach: in
+ * blast-memo.json admin-b denies itself logs-bucket and the key trusts admin-a alone. */
+static void test_everything(void **state) {
+    (void)state;
+    struct tm_test_analysis t;
+    tm_test_analysis_load(&t, "blast-memo.json");
+    struct tm_blast *b = NULL;
+    assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
+    struct tm_blast_source src;
+    char err[256];
+    assert_int_equal(tm_blast_resolve(&src, t.graph, "arn:aws:iam::" A ":role/admin-b", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    cJSON *doc = s_json_of(b, &src, 0, 0);
+    const cJSON *every = cJSON_GetObjectItem(doc, "everything");
+    assert_int_equal(cJSON_GetArraySize(every), 1);
+    const cJSON *e = cJSON_GetArrayItem(every, 0);
+    assert_string_equal(cJSON_GetObjectItem(e, "account")->valuestring, A);
+    assert_string_equal(cJSON_GetObjectItem(e, "node")->valuestring, ADMIN);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(e, "grants_walked")));
+    assert_int_equal(cJSON_GetObjectItem(e, "distance")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(e, "resources")->valueint, 8);
+    assert_int_equal(cJSON_GetObjectItem(e, "reached")->valueint, 6);
+    const cJSON *nr = cJSON_GetObjectItem(e, "not_reached");
+    assert_int_equal(cJSON_GetObjectItem(nr, "count")->valueint, 2);
+    const cJSON *ids = cJSON_GetObjectItem(nr, "ids");
+    assert_int_equal(cJSON_GetArraySize(ids), 2);
+    assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring,
+                        "arn:aws:kms:" R ":" A ":key/0a1b2c3d-0000-4000-8000-0000000000aa");
+    assert_string_equal(cJSON_GetArrayItem(ids, 1)->valuestring, "arn:aws:s3:::logs-bucket");
+    const cJSON *by_type = cJSON_GetObjectItem(nr, "by_type");
+    assert_int_equal(cJSON_GetObjectItem(by_type, "aws:kms:key")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(by_type, "aws:s3:bucket")->valueint, 1);
+    /* Crown jewels: the bucket it reaches, the other three administrators and the administrator node. */
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "summary"), "crown_jewels")->valueint, 5);
+    const cJSON *data = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reached"), "data");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(data, 0), "crown_jewel")));
+    cJSON_Delete(doc);
+    char *text = s_text_of(b, &src, 0);
+    assert_non_null(strstr(text, "  - everything in account " A ": 6 of its 8 principals and resources; not reached: 2 "
+                                 "(1 key, 1 bucket), whose own policies keep even an administrator out"));
+    assert_non_null(strstr(text, "\nNOT REACHED in account " A " (2)\n  key pinned-key\n"));
+    assert_non_null(strstr(text, "  bucket logs-bucket\n      arn:aws:s3:::logs-bucket\n"));
+    free(text);
+
+    /* admin-a reaches all of it. */
+    assert_int_equal(tm_blast_resolve(&src, t.graph, "arn:aws:iam::" A ":role/admin-a", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    text = s_text_of(b, &src, 0);
+    assert_non_null(strstr(text, "everything in account " A ": 8 of its 8 principals and resources, all of them\n"));
+    assert_null(strstr(text, "NOT REACHED"));
+    free(text);
+    tm_blast_destroy(b);
+    tm_test_analysis_clean_up(&t);
+
+    /* Reached by a technique, the administrator node is where the paths stop: no "not reached" then. */
+    tm_test_analysis_load(&t, "blast-basic.json");
+    assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
+    assert_int_equal(tm_blast_resolve(&src, t.graph, "AKIAEXAMPLEDEPLOY001", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    doc = s_json_of(b, &src, 0, 0);
+    e = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "everything"), 0);
+    assert_non_null(e);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(e, "grants_walked")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "not_reached")));
+    cJSON_Delete(doc);
+    text = s_text_of(b, &src, 0);
+    assert_non_null(strstr(text, "everything in account " A " once the escalation is used; the paths below stop at"));
+    assert_null(strstr(text, "NOT REACHED"));
+    free(text);
+    /* A walk that reaches no administrator says nothing of the kind. */
+    assert_int_equal(tm_blast_resolve(&src, t.graph, ORDERS_ROLE, err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    doc = s_json_of(b, &src, 0, 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "everything")), 0);
+    cJSON_Delete(doc);
+    tm_blast_destroy(b);
+    tm_test_analysis_clean_up(&t);
+}
+
+/* --limit and --offset: each group lists at most limit nodes from offset on, says how many it leaves out, and the
+ * pages put together are the whole listing; crown jewels come first in their group. */
+static void test_limit_offset(void **state) {
+    (void)state;
+    struct tm_test_analysis t;
+    tm_test_analysis_load(&t, "demo-shaped.json");
+    struct tm_blast *b = NULL;
+    assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
+    struct tm_blast_source src;
+    char err[256];
+    assert_int_equal(tm_blast_resolve(&src, t.graph, "arn:aws:iam::" A ":user/alice", err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    cJSON *all = s_json_of(b, &src, 0, 0);
+    static const char *const groups[] = {"admin", "compute", "data", "identity", "other"};
+    const size_t page = 7;
+    size_t pages = 0;
+    for (size_t gi = 0; gi < 5; gi++) {
+        const cJSON *full = cJSON_GetObjectItem(cJSON_GetObjectItem(all, "reached"), groups[gi]);
+        size_t total = (size_t)cJSON_GetArraySize(full);
+        assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(all, "summary"), groups[gi])->valueint, total);
+        /* Crown jewels first among the proven, then the rest. */
+        bool rest = false;
+        for (const cJSON *h = full->child; h; h = h->next) {
+            if (cJSON_IsTrue(cJSON_GetObjectItem(h, "unknown")))
+                break;
+            bool jewel = cJSON_IsTrue(cJSON_GetObjectItem(h, "crown_jewel"));
+            assert_false(rest && jewel);
+            rest = rest || !jewel;
+        }
+        const cJSON *at = full->child;
+        for (size_t off = 0; off < total; off += page) {
+            cJSON *doc = s_json_of(b, &src, page, off);
+            const cJSON *part = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "reached"), groups[gi]);
+            size_t want = total - off < page ? total - off : page;
+            assert_int_equal(cJSON_GetArraySize(part), want);
+            const cJSON *listing = cJSON_GetObjectItem(doc, "listing");
+            assert_int_equal(cJSON_GetObjectItem(listing, "limit")->valueint, page);
+            assert_int_equal(cJSON_GetObjectItem(listing, "offset")->valueint, off);
+            assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(listing, "omitted"), groups[gi])->valueint,
+                             total - want);
+            /* The summary counts everything, whatever is listed. */
+            assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "summary"), groups[gi])->valueint, total);
+            /* Each listed path still reads back: its edges are in this page's edge list. */
+            size_t n_edges = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(doc, "edges"));
+            for (const cJSON *h = part->child; h; h = h->next, at = at->next) {
+                assert_non_null(at);
+                assert_string_equal(cJSON_GetObjectItem(h, "id")->valuestring,
+                                    cJSON_GetObjectItem(at, "id")->valuestring);
+                for (const cJSON *st = cJSON_GetObjectItem(h, "path")->child; st; st = st->next)
+                    assert_true((size_t)cJSON_GetArrayItem(st, 0)->valueint < n_edges);
+            }
+            cJSON_Delete(doc);
+            pages++;
+        }
+        assert_null(at);
+    }
+    assert_true(pages > 5);
+    cJSON_Delete(all);
+    /* Text and DOT count what they leave out. */
+    char *text = s_text_of(b, &src, 2);
+    assert_non_null(strstr(text, "more (--offset 2 lists the next; --limit 0 lists all)"));
+    free(text);
+    struct tm_buf buf;
+    tm_buf_init(&buf, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_DOT, .limit = 1};
+    assert_int_equal(tm_blast_write(&buf, b, &src, &o), TM_OK);
+    size_t n_hits = 0;
+    (void)tm_blast_hits(b, &n_hits);
+    char line[128];
+    snprintf(line, sizeof(line), "    // 5 of the %zu nodes reached are drawn (--limit 0 draws all)\n", n_hits);
+    assert_non_null(strstr(tm_buf_str(&buf), line));
+    tm_buf_clean_up(&buf);
+    tm_blast_destroy(b);
+    tm_test_analysis_clean_up(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_internet_through_function, s_setup, s_teardown),
@@ -610,6 +852,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_json_paths, s_setup, s_teardown),
         cmocka_unit_test(test_memo_sharing),
         cmocka_unit_test(test_json_escapes),
+        cmocka_unit_test(test_shortcuts_exact),
+        cmocka_unit_test(test_everything),
+        cmocka_unit_test(test_limit_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

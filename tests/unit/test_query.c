@@ -11,8 +11,11 @@
 #include <string.h>
 
 #include "analyzers/query.h"
+#include "analyzers/query_int.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "tests/support/analysis_fixture.h"
+#include "tests/support/synth_snapshot.h"
 
 #define A "111122223333"
 #define R "eu-west-1"
@@ -394,6 +397,255 @@ static void test_outputs(void **state) {
     assert_int_equal(tm_query_format_parse("dot", &fmt), TM_ERR_INVALID);
 }
 
+/* ---- who-can answers against references ---- */
+
+/* The who-can JSON as documented (tmscan.query/1), built as a cJSON tree and printed canonically: the writer's
+ * bytes must be these. */
+static const char *s_ref_set(enum tm_iam_set_kind k) {
+    switch (k) {
+        case TM_IAM_SET_IDENTITY:
+            return "identity";
+        case TM_IAM_SET_RESOURCE:
+            return "resource";
+        case TM_IAM_SET_BOUNDARY:
+            return "boundary";
+        case TM_IAM_SET_SESSION:
+            return "session";
+        case TM_IAM_SET_SCP:
+            return "scp";
+        case TM_IAM_SET_RCP:
+            return "rcp";
+        default:
+            return "unknown";
+    }
+}
+
+static int s_ref_rank(enum tm_iam_set_kind k) {
+    static const int rank[] = {[TM_IAM_SET_IDENTITY] = 0, [TM_IAM_SET_RESOURCE] = 1, [TM_IAM_SET_BOUNDARY] = 2,
+                               [TM_IAM_SET_SESSION] = 3,  [TM_IAM_SET_SCP] = 4,      [TM_IAM_SET_RCP] = 5};
+    return (size_t)k < sizeof(rank) / sizeof(rank[0]) ? rank[k] : 6;
+}
+
+static const char *s_or(const char *s) {
+    return s ? s : "";
+}
+
+static int s_ref_cmp(const void *pa, const void *pb) {
+    const struct tm_query_statement *a = *(const struct tm_query_statement *const *)pa;
+    const struct tm_query_statement *b = *(const struct tm_query_statement *const *)pb;
+    if (a->effect != b->effect)
+        return a->effect == TM_IAM_DENY ? -1 : 1;
+    if (s_ref_rank(a->set) != s_ref_rank(b->set))
+        return s_ref_rank(a->set) < s_ref_rank(b->set) ? -1 : 1;
+    int c = strcmp(s_or(a->holder), s_or(b->holder));
+    if (c || (c = strcmp(s_or(a->policy), s_or(b->policy))))
+        return c;
+    if (a->statement != b->statement)
+        return a->statement < b->statement ? -1 : 1;
+    return strcmp(s_or(a->json), s_or(b->json));
+}
+
+static cJSON *s_ref_str(const char *s) {
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static char *s_reference_json(const struct tm_graph *g, const struct tm_query_who *w) {
+    const struct tm_graph_node *rn = tm_graph_node(g, w->resource_node);
+    cJSON *root = cJSON_CreateObject(), *acts = cJSON_CreateArray(), *list = cJSON_CreateArray();
+    cJSON_AddStringToObject(root, "schema", "tmscan.query/1");
+    cJSON_AddStringToObject(root, "question", "who-can");
+    cJSON_AddItemToObject(root, "action", s_ref_str(w->action_asked));
+    for (size_t i = 0; i < w->n_actions; i++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(w->actions[i]));
+    cJSON_AddItemToObject(root, "actions", acts);
+    cJSON *r = cJSON_AddObjectToObject(root, "resource");
+    cJSON_AddItemToObject(r, "asked", s_ref_str(w->resource_asked));
+    cJSON_AddItemToObject(r, "node", s_ref_str(rn ? rn->id : NULL));
+    cJSON_AddItemToObject(r, "type", s_ref_str(rn ? rn->type : NULL));
+    cJSON_AddBoolToObject(r, "policy_unknown", w->resource_policy_unknown);
+    cJSON_AddItemToObject(root, "principals", list);
+    for (size_t i = 0; i < w->n_grantees; i++) {
+        const struct tm_query_grantee *gr = &w->grantees[i];
+        const struct tm_graph_node *n = tm_graph_node(g, gr->node);
+        cJSON *o = cJSON_CreateObject(), *ga = cJSON_CreateArray(), *st = cJSON_CreateArray();
+        cJSON_AddItemToArray(list, o);
+        cJSON_AddItemToObject(o, "id", s_ref_str(n->id));
+        cJSON_AddItemToObject(o, "type", s_ref_str(n->type));
+        cJSON_AddItemToObject(o, "kind", s_ref_str(tm_graph_node_kind_name(n->kind)));
+        cJSON_AddBoolToObject(o, "in_snapshot", (n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) != 0);
+        cJSON_AddBoolToObject(o, "unknown", gr->unknown);
+        cJSON_AddBoolToObject(o, "conditional", gr->conditional);
+        cJSON_AddItemToObject(o, "conditions", s_ref_str(gr->conditions));
+        for (size_t k = 0; k < gr->n_actions; k++)
+            cJSON_AddItemToArray(ga, cJSON_CreateString(gr->actions[k]));
+        cJSON_AddItemToObject(o, "actions", ga);
+        const struct tm_query_statement **sorted = calloc(gr->n_statements + 1, sizeof(*sorted));
+        for (size_t k = 0; k < gr->n_statements; k++)
+            sorted[k] = &gr->statements[k];
+        qsort(sorted, gr->n_statements, sizeof(*sorted), s_ref_cmp);
+        for (size_t k = 0; k < gr->n_statements; k++) {
+            const struct tm_query_statement *s = sorted[k];
+            cJSON *so = cJSON_CreateObject();
+            cJSON_AddItemToArray(st, so);
+            cJSON_AddItemToObject(so, "set", s_ref_str(s_ref_set(s->set)));
+            cJSON_AddItemToObject(so, "effect", s_ref_str(tm_iam_effect_name(s->effect)));
+            cJSON_AddItemToObject(so, "what", s_ref_str(s->what));
+            cJSON_AddItemToObject(so, "holder", s_ref_str(s->holder));
+            cJSON_AddItemToObject(so, "policy", s_ref_str(s->policy));
+            cJSON_AddItemToObject(so, "detail", s_ref_str(s->detail));
+            if (s->statement >= 0)
+                cJSON_AddNumberToObject(so, "statement", s->statement);
+            else
+                cJSON_AddNullToObject(so, "statement");
+            cJSON_AddItemToObject(so, "sid", s_ref_str(s->sid));
+            cJSON *doc = s->json && s->json[0] == '{' ? cJSON_Parse(s->json) : NULL;
+            cJSON_AddItemToObject(so, "document", doc ? doc : cJSON_CreateNull());
+            cJSON_AddItemToObject(so, "text", s_ref_str(doc ? NULL : s->json));
+        }
+        free(sorted);
+        cJSON_AddItemToObject(o, "statements", st);
+    }
+    char *text = tm_json_print_canonical(root, true);
+    cJSON_Delete(root);
+    size_t len = strlen(text);
+    char *out = realloc(text, len + 2);
+    out[len] = '\n';
+    out[len + 1] = '\0';
+    return out;
+}
+
+static char *s_who_out(const struct tm_query *q, const struct tm_query_who *w, enum tm_query_format fmt) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_query_who_write(&b, q, w, fmt), TM_OK);
+    return tm_buf_detach(&b);
+}
+
+/* Every who-can question about every resource and principal of a graph, asked of an engine with its shortcuts
+ * (the candidates of each set by action, the principals' policy entries and the evaluations shared by principals
+ * the engine cannot tell apart, all kept across questions) and of one that works each answer out from scratch:
+ * the same answers, and the JSON writer's bytes are the reference rendering's. Returns the questions with more
+ * than one grantee. */
+static size_t s_who_same_as_plain(const struct tm_graph *g, const struct tm_iam_catalog *actions, size_t step) {
+    static const char *const asked[] = {"s3:GetObject",     "s3:*",
+                                        "s3:Put*",          "sqs:SendMessage",
+                                        "kms:Decrypt",      "sns:Publish",
+                                        "sts:AssumeRole",   "lambda:InvokeFunction",
+                                        "iam:PassRole",     "secretsmanager:GetSecretValue",
+                                        "ecr:BatchGetImage"};
+    struct tm_query *fast = NULL, *plain = NULL;
+    assert_int_equal(tm_query_new(&fast, g, actions), TM_OK);
+    assert_int_equal(tm_query_new(&plain, g, actions), TM_OK);
+    tm__query_set_plain(plain, true);
+    size_t rich = 0, answered = 0;
+    for (uint32_t v = 0; v < tm_graph_node_count(g); v += (uint32_t)step) {
+        const struct tm_graph_node *n = tm_graph_node(g, v);
+        if (!(n->flags & TM_GRAPH_NODE_IN_SNAPSHOT))
+            continue;
+        for (size_t a = 0; a < sizeof(asked) / sizeof(asked[0]); a++) {
+            struct tm_query_who x, y;
+            char e1[512] = "", e2[512] = "";
+            int r1 = tm_query_who_can(fast, &x, asked[a], n->id, e1, sizeof(e1));
+            int r2 = tm_query_who_can(plain, &y, asked[a], n->id, e2, sizeof(e2));
+            assert_int_equal(r1, r2);
+            if (r1) {
+                assert_string_equal(e1, e2);
+                continue;
+            }
+            answered++;
+            rich += x.n_grantees > 1;
+            char *jx = s_who_out(fast, &x, TM_QUERY_JSON), *jy = s_who_out(plain, &y, TM_QUERY_JSON);
+            char *ref = s_reference_json(g, &y);
+            if (strcmp(jx, jy) != 0)
+                fail_msg("who-can %s on %s: the engine's answer differs from the plain engine's", asked[a], n->id);
+            if (strcmp(jy, ref) != 0)
+                fail_msg("who-can %s on %s: the JSON differs from the reference rendering", asked[a], n->id);
+            char *tx = s_who_out(fast, &x, TM_QUERY_TEXT), *ty = s_who_out(plain, &y, TM_QUERY_TEXT);
+            assert_string_equal(tx, ty);
+            free(jx);
+            free(jy);
+            free(ref);
+            free(tx);
+            free(ty);
+            tm_query_who_clean_up(&x);
+            tm_query_who_clean_up(&y);
+        }
+    }
+    assert_true(answered > 20);
+    tm_query_destroy(fast);
+    tm_query_destroy(plain);
+    return rich;
+}
+
+static void test_who_can_shortcuts_exact(void **state) {
+    (void)state;
+    static const char *const files[] = {"demo-shaped.json", "blast-basic.json", "blast-memo.json", "graph-basic.json",
+                                        "privesc-cases.json"};
+    struct tm_test_analysis t;
+    size_t rich = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        tm_test_analysis_load(&t, files[i]);
+        rich += s_who_same_as_plain(t.graph, t.actions, 1);
+        tm_test_analysis_clean_up(&t);
+    }
+    assert_true(rich > 50);
+    /* A generated account: hundreds of roles sharing managed policies, administrators among them. */
+    tm_test_analysis_load(&t, "blast-basic.json");
+    struct tm_snapshot *snap = NULL;
+    struct tm_synth_counts counts;
+    assert_int_equal(tm_test_synth_snapshot(&snap, 500, 11, &counts), TM_OK);
+    struct tm_graph *g = NULL;
+    char err[256];
+    struct tm_graph_options o = {.actions = t.actions, .privesc = t.privesc};
+    assert_int_equal(tm_graph_build(&g, snap, &o, err, sizeof(err)), TM_OK);
+    assert_true(s_who_same_as_plain(g, t.actions, 3) > 20);
+    tm_graph_destroy(g);
+    tm_snapshot_destroy(snap);
+    tm_test_analysis_clean_up(&t);
+}
+
+/* Strings with quotes, backslashes, control bytes and UTF-8 are escaped as the reference printer does. */
+static void test_who_json_escapes(void **state) {
+    (void)state;
+    static const char snap[] =
+        "{\"schema\":\"tmscan.snapshot/1\",\"tool\":{\"name\":\"tmscan\",\"version\":\"0.1.0\"},"
+        "\"scope\":{\"provider\":\"aws\",\"accounts\":[\"111122223333\"],\"regions\":[\"eu-west-1\"],"
+        "\"services\":[\"iam\",\"s3\"]},\"errors\":[],\"resources\":["
+        "{\"id\":\"arn:aws:iam::111122223333:role/r\",\"type\":\"aws:iam:role\",\"name\":\"r\","
+        "\"account\":\"111122223333\",\"region\":\"global\",\"attrs\":{\"path\":\"/\"},"
+        "\"policies\":{\"trust\":null,\"identity\":[{\"kind\":\"inline\",\"name\":\"in \\\"quotes\\\"\\t\\u0002\","
+        "\"document\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"a \\\"q\\\" \\\\ b\\n\\u0001 "
+        "\\u00e9t\\u00e9 long enough to cross words\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+        "\"Resource\":\"*\"}]}}]},\"links\":[]},"
+        "{\"id\":\"arn:aws:s3:::weird\",\"type\":\"aws:s3:bucket\",\"name\":\"weird\","
+        "\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"attrs\":{},\"policies\":{\"resource\":null},"
+        "\"links\":[]}]}";
+    struct tm_test_analysis t;
+    tm_test_analysis_parse(&t, snap);
+    struct tm_query *q = NULL;
+    assert_int_equal(tm_query_new(&q, t.graph, t.actions), TM_OK);
+    struct tm_query_who w;
+    char err[256];
+    assert_int_equal(tm_query_who_can(q, &w, "s3:GetObject", "arn:aws:s3:::weird", err, sizeof(err)), TM_OK);
+    assert_int_equal(w.n_grantees, 1);
+    char *json = s_who_out(q, &w, TM_QUERY_JSON), *ref = s_reference_json(t.graph, &w);
+    assert_string_equal(json, ref);
+    cJSON *doc = cJSON_Parse(json);
+    assert_non_null(doc);
+    const cJSON *st = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "principals"), 0), "statements"), 0);
+    assert_string_equal(cJSON_GetObjectItem(st, "sid")->valuestring,
+                        "a \"q\" \\ b\n\001 \xc3\xa9t\xc3\xa9 long enough to cross words");
+    assert_string_equal(cJSON_GetObjectItem(st, "policy")->valuestring, "in \"quotes\"\t\002");
+    assert_non_null(strstr(json, "\\u0001"));
+    cJSON_Delete(doc);
+    free(json);
+    free(ref);
+    tm_query_who_clean_up(&w);
+    tm_query_destroy(q);
+    tm_test_analysis_clean_up(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_can_allowed, s_setup, s_teardown),
@@ -404,6 +656,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_who_can_unknown_and_conditional, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_who_can_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_outputs, s_setup, s_teardown),
+        cmocka_unit_test(test_who_can_shortcuts_exact),
+        cmocka_unit_test(test_who_json_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
