@@ -143,8 +143,45 @@ out:
     return rc;
 }
 
+static int s_write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return TM_ERR_IO;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return TM_OK;
+}
+
+/* A device, pipe or socket (-o /dev/null, -o /dev/stdout, a FIFO) is written in place: renaming a file
+ * over it would replace /dev/null with a regular file for everyone on the machine. */
+static int s_write_in_place(const char *path, const void *data, size_t len, char *errmsg, size_t errmsg_len) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        s_err(errmsg, errmsg_len, path, strerror(errno));
+        return TM_ERR_IO;
+    }
+    int rc = s_write_all(fd, data, len);
+    int saved = errno;
+    if (close(fd) != 0 && !rc) {
+        rc = TM_ERR_IO;
+        saved = errno;
+    }
+    if (rc)
+        s_err(errmsg, errmsg_len, path, strerror(saved));
+    return rc;
+}
+
 int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *errmsg,
                          size_t errmsg_len) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return s_write_in_place(path, data, len, errmsg, errmsg_len);
     struct tm_buf tmp;
     tm_buf_init(&tmp, 0);
     int rc = tm_buf_appendf(&tmp, "%s.tmp.XXXXXX", path);
@@ -156,22 +193,11 @@ int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigne
         tm_buf_clean_up(&tmp);
         return TM_ERR_IO;
     }
-    const char *p = data;
-    size_t left = len;
     rc = TM_OK;
     if (fchmod(fd, (mode_t)mode) != 0)
         rc = TM_ERR_IO;
-    while (!rc && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = TM_ERR_IO;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    if (!rc)
+        rc = s_write_all(fd, data, len);
     if (!rc && fsync(fd) != 0)
         rc = TM_ERR_IO;
     if (close(fd) != 0 && !rc)

@@ -30,7 +30,8 @@ TM_MUST_CHECK int tm_uri_decode(struct tm_buf *out, const char *s, size_t len, b
 /* Reads a whole file, refusing files over max_bytes. On error, errmsg (if not NULL, errmsg_len
  * bytes) names the file and the reason. */
 TM_MUST_CHECK int tm_file_read(struct tm_buf *out, const char *path, size_t max_bytes, char *errmsg, size_t errmsg_len);
-/* Writes a file atomically (temporary file in the same directory, fsync, rename) with the given mode. */
+/* Writes a file atomically (temporary file in the same directory, fsync, rename) with the given mode.
+ * An existing device, pipe or socket (/dev/null, /dev/stdout, a FIFO) is written in place instead. */
 TM_MUST_CHECK int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *errmsg,
                                        size_t errmsg_len);
 

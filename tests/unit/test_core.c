@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,30 @@ static void test_file_atomic_write_and_read(void **state) {
     rmdir(dir);
 }
 
+/* -o /dev/null or a FIFO: the output is written into it, never renamed over it. A FIFO stands in for
+ * /dev/null so that a regression replaces a file of the test's own, not the machine's /dev/null. */
+static void test_file_write_into_fifo(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tmscan-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/pipe", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int rd = open(path, O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    char err[256] = "";
+    assert_int_equal(tm_file_write_atomic(path, "report\n", 7, 0600, err, sizeof(err)), TM_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    char got[16] = "";
+    assert_int_equal(read(rd, got, sizeof(got) - 1), 7);
+    assert_string_equal(got, "report\n");
+    close(rd);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_str_helpers(void **state) {
     (void)state;
     assert_true(tm_str_ieq("ListBuckets", "listbuckets"));
@@ -144,6 +169,7 @@ int main(void) {
         cmocka_unit_test(test_uri_encode),
         cmocka_unit_test(test_uri_decode),
         cmocka_unit_test(test_file_atomic_write_and_read),
+        cmocka_unit_test(test_file_write_into_fifo),
         cmocka_unit_test(test_str_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
