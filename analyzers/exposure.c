@@ -293,6 +293,12 @@ struct s_ctx {
     const struct tm_graph *g;
     struct tm_findings *out;
     struct tm__threat_search search;
+    /* Whether the current entry already reads a jewel, per jewel node (0 not yet known, 1 no, 2 yes): roles
+     * of one entry reach the same jewels again and again, and each answer scans every edge of the entry. */
+    uint32_t reads_entry;
+    uint8_t *reads;
+    uint32_t *reads_set; /* the nodes whose answer is set, to forget them when the entry changes */
+    size_t n_reads_set;
 };
 
 /* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. */
@@ -313,6 +319,20 @@ static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jew
         }
     }
     return false;
+}
+
+static bool s_entry_reads_memo(struct s_ctx *c, uint32_t entry, uint32_t jewel) {
+    if (c->reads_entry != entry) {
+        for (size_t i = 0; i < c->n_reads_set; i++)
+            c->reads[c->reads_set[i]] = 0;
+        c->n_reads_set = 0;
+        c->reads_entry = entry;
+    }
+    if (!c->reads[jewel]) {
+        c->reads[jewel] = s_entry_reads(c->g, entry, jewel) ? 2 : 1;
+        c->reads_set[c->n_reads_set++] = jewel;
+    }
+    return c->reads[jewel] == 2;
 }
 
 static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char *rule) {
@@ -377,7 +397,7 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
         for (size_t j = 0; j < c->search.n_jewels && !rc; j++) {
             const struct tm__threat_jewel *jw = &c->search.jewels[j];
             bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
-            if (!admin && (!jw->read || s_entry_reads(g, entry, jw->node)))
+            if (!admin && (!jw->read || s_entry_reads_memo(c, entry, jw->node)))
                 continue;
             rc = tm__threat_search_jewel_path(&c->search, f, jw);
             if (!rc)
@@ -473,14 +493,16 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
     const struct tm_graph *g = analysis->graph;
     if (!g)
         return TM_OK;
-    struct s_ctx c = {.a = analysis, .g = g, .out = out};
+    struct s_ctx c = {.a = analysis, .g = g, .out = out, .reads_entry = TM_GRAPH_NONE};
     int rc = tm__threat_search_init(&c.search, g, true);
     if (rc)
         return rc;
     size_t cap = tm_graph_node_count(g) + 1;
     uint32_t *targets = malloc(cap * sizeof(uint32_t));
     uint8_t *done = calloc(cap, 1);
-    if (!targets || !done) {
+    c.reads = calloc(cap, 1);
+    c.reads_set = malloc(cap * sizeof(uint32_t));
+    if (!targets || !done || !c.reads || !c.reads_set) {
         rc = TM_ERR_NOMEM;
         goto out;
     }
@@ -516,6 +538,8 @@ out:
         snprintf(analysis->errmsg, sizeof(analysis->errmsg), "exposure analyzer: %s", tm_error_str(rc));
     free(targets);
     free(done);
+    free(c.reads);
+    free(c.reads_set);
     tm__threat_search_clean_up(&c.search);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/str.h"
 
 const char *tm_severity_str(enum tm_severity sev) {
@@ -77,6 +78,7 @@ static void s_finding_free(struct tm_finding *f) {
         free(s->evidence);
     }
     free(f->path);
+    free(f->step_index);
     free(f->recognised_owner);
     free(f->recognised_reason);
     free(f->recognised_expires);
@@ -164,23 +166,104 @@ int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
     return s_push(&f->attack, &f->n_attack, technique);
 }
 
+/* Paths up to this long are searched step by step; longer ones through the index. */
+#define S_STEP_SCAN_MAX 16
+
+static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the three strings, each with its terminator */
+    const char *parts[3] = {from, to, kind};
+    for (size_t k = 0; k < 3; k++) {
+        const unsigned char *p = (const unsigned char *)(parts[k] ? parts[k] : "");
+        do {
+            h ^= *p;
+            h *= 1099511628211ULL;
+        } while (*p++);
+    }
+    return h;
+}
+
+static int s_strcmp0(const char *a, const char *b) {
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static bool s_step_is(const struct tm_path_step *s, const char *from, const char *to, const char *kind) {
+    return s_strcmp0(s->from, from) == 0 && s_strcmp0(s->to, to) == 0 && s_strcmp0(s->kind, kind) == 0;
+}
+
+static void s_index_put(uint32_t *index, size_t cap, const struct tm_path_step *s, size_t pos) {
+    size_t mask = cap - 1;
+    for (size_t i = (size_t)s_step_hash(s->from, s->to, s->kind) & mask;; i = (i + 1) & mask) {
+        if (!index[i]) {
+            index[i] = (uint32_t)pos + 1;
+            return;
+        }
+    }
+}
+
+/* Keeps the index at a load factor under one half; built when the path outgrows a plain scan. */
+static int s_index_step(struct tm_finding *f) {
+    if (f->path_len <= S_STEP_SCAN_MAX)
+        return TM_OK;
+    if (f->path_len >= UINT32_MAX / 2)
+        return TM_ERR_TOO_BIG;
+    if (f->path_len * 2 > f->step_index_cap) {
+        size_t cap = f->step_index_cap ? f->step_index_cap * 2 : 64;
+        while (cap < f->path_len * 2)
+            cap *= 2;
+        uint32_t *index = calloc(cap, sizeof(*index));
+        if (!index)
+            return TM_ERR_NOMEM;
+        for (size_t i = 0; i < f->path_len; i++)
+            s_index_put(index, cap, &f->path[i], i);
+        free(f->step_index);
+        f->step_index = index;
+        f->step_index_cap = cap;
+        return TM_OK;
+    }
+    s_index_put(f->step_index, f->step_index_cap, &f->path[f->path_len - 1], f->path_len - 1);
+    return TM_OK;
+}
+
+bool tm_finding_has_step(const struct tm_finding *f, const char *from, const char *to, const char *kind) {
+    if (!f->step_index) {
+        for (size_t i = 0; i < f->path_len; i++)
+            if (s_step_is(&f->path[i], from, to, kind))
+                return true;
+        return false;
+    }
+    size_t mask = f->step_index_cap - 1;
+    for (size_t i = (size_t)s_step_hash(from, to, kind) & mask; f->step_index[i]; i = (i + 1) & mask)
+        if (s_step_is(&f->path[f->step_index[i] - 1], from, to, kind))
+            return true;
+    return false;
+}
+
 int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
                         const char *const *actions, size_t n_actions, const char *evidence, bool unknown) {
-    struct tm_path_step *p = realloc(f->path, (f->path_len + 1) * sizeof(*p));
-    if (!p)
-        return TM_ERR_NOMEM;
-    f->path = p;
-    struct tm_path_step *s = &p[f->path_len];
+    if (f->path_len == f->path_alloc) {
+        size_t n = f->path_alloc ? f->path_alloc * 2 : 4;
+        struct tm_path_step *p = realloc(f->path, n * sizeof(*p));
+        if (!p)
+            return TM_ERR_NOMEM;
+        f->path = p;
+        f->path_alloc = n;
+    }
+    struct tm_path_step *s = &f->path[f->path_len];
     memset(s, 0, sizeof(*s));
-    f->path_len++;
     s->unknown = unknown;
     int rc = s_set(&s->from, from);
     if (!rc)
         rc = s_set(&s->to, to);
     if (!rc)
         rc = s_set(&s->kind, kind);
-    if (!rc)
-        rc = s_set(&s->evidence, evidence);
+    if (rc) {
+        /* A step is indexed by its ends and kind: without them it is not kept. */
+        free(s->from);
+        free(s->to);
+        return rc;
+    }
+    f->path_len++;
+    rc = s_set(&s->evidence, evidence);
     if (!rc && n_actions) {
         s->actions = calloc(n_actions, sizeof(*s->actions));
         if (!s->actions)
@@ -191,6 +274,8 @@ int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, 
             s->n_actions++;
         }
     }
+    if (!rc)
+        rc = s_index_step(f);
     return rc;
 }
 
@@ -227,10 +312,6 @@ int tm_finding_compute_id(struct tm_finding *f) {
 out:
     EVP_MD_CTX_free(ctx);
     return rc;
-}
-
-static int s_strcmp0(const char *a, const char *b) {
-    return strcmp(a ? a : "", b ? b : "");
 }
 
 static int s_cmp(const void *pa, const void *pb) {
@@ -322,4 +403,138 @@ cJSON *tm_finding_to_json(const struct tm_finding *f) {
         return NULL;
     }
     return o;
+}
+
+/* ---- the same object written straight into a buffer ---- */
+
+struct s_writer {
+    struct tm_buf *b;
+    int depth; /* of the members being written */
+    bool first;
+    int rc;
+};
+
+static void s_w_raw(struct s_writer *w, const char *s, size_t n) {
+    if (!w->rc)
+        w->rc = tm_buf_append(w->b, s, n);
+}
+
+static void s_w_indent(struct s_writer *w, int depth) {
+    static const char spaces[] = "\n                                ";
+    size_t want = 2 * (size_t)depth;
+    if (want < sizeof(spaces) - 1) {
+        s_w_raw(w, spaces, want + 1);
+        return;
+    }
+    s_w_raw(w, "\n", 1);
+    for (size_t i = 0; i < want; i++)
+        s_w_raw(w, " ", 1);
+}
+
+/* A member's separator, indentation and key. */
+static void s_w_key(struct s_writer *w, const char *key) {
+    if (!w->first)
+        s_w_raw(w, ",", 1);
+    w->first = false;
+    s_w_indent(w, w->depth);
+    if (!w->rc)
+        w->rc = tm_json_append_string(w->b, key);
+    s_w_raw(w, ": ", 2);
+}
+
+static void s_w_str(struct s_writer *w, const char *key, const char *v) {
+    s_w_key(w, key);
+    if (!v)
+        s_w_raw(w, "null", 4);
+    else if (!w->rc)
+        w->rc = tm_json_append_string(w->b, v);
+}
+
+static void s_w_strv(struct s_writer *w, const char *key, char *const *v, size_t n) {
+    s_w_key(w, key);
+    if (!n) {
+        s_w_raw(w, "[]", 2);
+        return;
+    }
+    s_w_raw(w, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        s_w_indent(w, w->depth + 1);
+        if (!w->rc)
+            w->rc = tm_json_append_string(w->b, v[i]);
+        if (i + 1 < n)
+            s_w_raw(w, ",", 1);
+    }
+    s_w_indent(w, w->depth);
+    s_w_raw(w, "]", 1);
+}
+
+/* Opens an object as a member value (or, with key NULL, as a bare value): its members go one level deeper. */
+static void s_w_open(struct s_writer *w, const char *key) {
+    if (key)
+        s_w_key(w, key);
+    s_w_raw(w, "{", 1);
+    w->depth++;
+    w->first = true;
+}
+
+static void s_w_close(struct s_writer *w) {
+    w->depth--;
+    s_w_indent(w, w->depth);
+    s_w_raw(w, "}", 1);
+    w->first = false;
+}
+
+int tm_finding_append_json(struct tm_buf *b, const struct tm_finding *f, int depth) {
+    /* Members in byte order of their keys, as tm_json_print_canonical orders tm_finding_to_json's. */
+    struct s_writer w = {.b = b, .depth = depth};
+    s_w_open(&w, NULL);
+    s_w_strv(&w, "attack", f->attack, f->n_attack);
+    s_w_str(&w, "category", f->category);
+    s_w_str(&w, "entry", f->entry);
+    s_w_str(&w, "explanation", f->explanation);
+    s_w_str(&w, "fix", f->fix);
+    s_w_str(&w, "id", f->id);
+    s_w_key(&w, "path");
+    if (!f->path_len) {
+        s_w_raw(&w, "[]", 2);
+    } else {
+        s_w_raw(&w, "[", 1);
+        for (size_t i = 0; i < f->path_len; i++) {
+            const struct tm_path_step *s = &f->path[i];
+            s_w_indent(&w, w.depth + 1);
+            w.depth++;
+            s_w_open(&w, NULL);
+            s_w_strv(&w, "actions", s->actions, s->n_actions);
+            s_w_str(&w, "evidence", s->evidence);
+            s_w_str(&w, "from", s->from);
+            s_w_str(&w, "kind", s->kind);
+            s_w_str(&w, "to", s->to);
+            if (s->unknown) {
+                s_w_key(&w, "unknown");
+                s_w_raw(&w, "true", 4);
+            }
+            s_w_close(&w);
+            w.depth--;
+            if (i + 1 < f->path_len)
+                s_w_raw(&w, ",", 1);
+        }
+        s_w_indent(&w, w.depth);
+        s_w_raw(&w, "]", 1);
+    }
+    w.first = false;
+    if (f->status == TM_STATUS_RECOGNISED) {
+        s_w_open(&w, "recognised");
+        s_w_str(&w, "expires", f->recognised_expires);
+        s_w_str(&w, "owner", f->recognised_owner);
+        s_w_str(&w, "reason", f->recognised_reason);
+        s_w_close(&w);
+    }
+    s_w_str(&w, "resource", f->resource);
+    s_w_str(&w, "rule", f->rule);
+    s_w_str(&w, "severity", tm_severity_str(f->severity));
+    s_w_str(&w, "status", tm_finding_status_str(f->status));
+    s_w_strv(&w, "stride", f->stride, f->n_stride);
+    s_w_str(&w, "title", f->title);
+    s_w_close(&w);
+    return w.rc;
 }

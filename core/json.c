@@ -105,15 +105,27 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth);
 static int s_indent(struct tm_buf *b, bool pretty, int depth) {
     if (!pretty)
         return TM_OK;
-    int rc = tm_buf_append_char(b, '\n');
-    for (int i = 0; !rc && i < depth; i++)
-        rc = tm_buf_append(b, "  ", 2);
+    /* A newline and two spaces per level, in one append. */
+    static const char spaces[] = "\n                                                                ";
+    size_t want = 2 * (size_t)(depth > 0 ? depth : 0);
+    int rc = tm_buf_append(b, spaces, want < sizeof(spaces) - 2 ? want + 1 : sizeof(spaces) - 1);
+    for (size_t done = sizeof(spaces) - 2; !rc && done < want; done++)
+        rc = tm_buf_append_char(b, ' ');
     return rc;
 }
 
-static int s_print_string(struct tm_buf *b, const char *s) {
+int tm_json_append_string(struct tm_buf *b, const char *s) {
     int rc = tm_buf_append_char(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (!rc && *p) {
+        /* The run of bytes that print as they are, in one append. */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            rc = tm_buf_append(b, run, (size_t)(p - run));
+        if (rc || !*p)
+            break;
         switch (*p) {
             case '"':
                 rc = tm_buf_append(b, "\\\"", 2);
@@ -137,11 +149,9 @@ static int s_print_string(struct tm_buf *b, const char *s) {
                 rc = tm_buf_append(b, "\\f", 2);
                 break;
             default:
-                if (*p < 0x20)
-                    rc = tm_buf_appendf(b, "\\u%04x", *p);
-                else
-                    rc = tm_buf_append_char(b, (char)*p);
+                rc = tm_buf_appendf(b, "\\u%04x", *p);
         }
+        p++;
     }
     return rc ? rc : tm_buf_append_char(b, '"');
 }
@@ -168,7 +178,7 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     if (cJSON_IsNumber(item))
         return s_print_number(b, item->valuedouble);
     if (cJSON_IsString(item))
-        return s_print_string(b, item->valuestring ? item->valuestring : "");
+        return tm_json_append_string(b, item->valuestring ? item->valuestring : "");
     if (cJSON_IsRaw(item))
         return tm_buf_append_str(b, item->valuestring ? item->valuestring : "null");
     bool obj = cJSON_IsObject(item);
@@ -180,7 +190,7 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     for (const cJSON *c = item->child; !rc && c; c = c->next) {
         rc = s_indent(b, pretty, depth + 1);
         if (!rc && obj) {
-            rc = s_print_string(b, c->string ? c->string : "");
+            rc = tm_json_append_string(b, c->string ? c->string : "");
             if (!rc)
                 rc = tm_buf_append_str(b, pretty ? ": " : ":");
         }
@@ -192,6 +202,11 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     if (!rc)
         rc = s_indent(b, pretty, depth);
     return rc ? rc : tm_buf_append_char(b, obj ? '}' : ']');
+}
+
+int tm_json_append_canonical(struct tm_buf *b, cJSON *item, bool pretty, int depth) {
+    tm_json_sort_keys(item);
+    return s_print(b, item, pretty, depth);
 }
 
 char *tm_json_print_canonical(cJSON *item, bool pretty) {
