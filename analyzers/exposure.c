@@ -299,14 +299,19 @@ struct s_ctx {
     uint8_t *reads;
     uint32_t *reads_set; /* the nodes whose answer is set, to forget them when the entry changes */
     size_t n_reads_set;
+    const struct tm_graph_edge **readers; /* s_entry_readers of reads_entry */
+    size_t n_readers, cap_readers;
 };
 
-/* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. */
-static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jewel) {
+/* The edges by which the entry (or anyone wider: any AWS account, the internet) reads data directly: known,
+ * unconditional can-read edges. Each jewel of each role the entry reaches is checked against them. */
+static int s_entry_readers(struct s_ctx *c, uint32_t entry) {
+    const struct tm_graph *g = c->g;
     uint32_t wider[3] = {entry, tm_graph_find(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT), tm_graph_find(g, TM_GRAPH_ID_INTERNET)};
     bool any_aws_wider = tm_graph_node(g, entry)->kind != TM_GRAPH_NODE_INTERNET;
+    c->n_readers = 0;
     for (size_t w = 0; w < 3; w++) {
-        if (w == 1 && !any_aws_wider)
+        if ((w == 1 && !any_aws_wider) || wider[w] == TM_GRAPH_NONE)
             continue;
         size_t n = 0;
         const struct tm_graph_edge *edges = tm_graph_out(g, wider[w], &n, NULL);
@@ -314,25 +319,43 @@ static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jew
             const struct tm_graph_edge *e = &edges[i];
             if ((e->flags & (TM_GRAPH_EDGE_UNKNOWN | TM_GRAPH_EDGE_CONDITIONAL)) || e->kind != TM_GRAPH_EDGE_CAN_READ)
                 continue;
-            if (tm_graph_edge_touches_data(g, e, jewel, false))
-                return true;
+            if (c->n_readers == c->cap_readers) {
+                size_t cap = c->cap_readers ? c->cap_readers * 2 : 64;
+                const struct tm_graph_edge **r = realloc(c->readers, cap * sizeof(*r));
+                if (!r)
+                    return TM_ERR_NOMEM;
+                c->readers = r;
+                c->cap_readers = cap;
+            }
+            c->readers[c->n_readers++] = e;
         }
     }
-    return false;
+    return TM_OK;
 }
 
-static bool s_entry_reads_memo(struct s_ctx *c, uint32_t entry, uint32_t jewel) {
+/* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. The
+ * answer depends on the entry and the jewel alone, and the roles of one entry meet the same jewels again and
+ * again: it is kept per entry. */
+static int s_entry_reads(struct s_ctx *c, uint32_t entry, uint32_t jewel, bool *out) {
     if (c->reads_entry != entry) {
         for (size_t i = 0; i < c->n_reads_set; i++)
             c->reads[c->reads_set[i]] = 0;
         c->n_reads_set = 0;
+        c->reads_entry = TM_GRAPH_NONE;
+        int rc = s_entry_readers(c, entry);
+        if (rc)
+            return rc;
         c->reads_entry = entry;
     }
     if (!c->reads[jewel]) {
-        c->reads[jewel] = s_entry_reads(c->g, entry, jewel) ? 2 : 1;
+        bool reads = false;
+        for (size_t i = 0; i < c->n_readers && !reads; i++)
+            reads = tm_graph_edge_touches_data(c->g, c->readers[i], jewel, false);
+        c->reads[jewel] = reads ? 2 : 1;
         c->reads_set[c->n_reads_set++] = jewel;
     }
-    return c->reads[jewel] == 2;
+    *out = c->reads[jewel] == 2;
+    return TM_OK;
 }
 
 static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char *rule) {
@@ -397,7 +420,10 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
         for (size_t j = 0; j < c->search.n_jewels && !rc; j++) {
             const struct tm__threat_jewel *jw = &c->search.jewels[j];
             bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
-            if (!admin && (!jw->read || s_entry_reads_memo(c, entry, jw->node)))
+            bool already = false;
+            if (!admin && jw->read && (rc = s_entry_reads(c, entry, jw->node, &already)))
+                break;
+            if (!admin && (!jw->read || already))
                 continue;
             rc = tm__threat_search_jewel_path(&c->search, f, jw);
             if (!rc)
@@ -405,7 +431,7 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
                                          admin ? "full control of the account"
                                                : tm__threat_name(tm_graph_node(g, jw->node)));
         }
-        if (c->search.admin && !extra.len)
+        if (!rc && c->search.admin && !extra.len)
             rc = tm_buf_append_text(&extra, "full control of the account");
     } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO)) {
         /* A server or database port open to the world: shells and databases are data; web ports, code. */
@@ -540,6 +566,7 @@ out:
     free(done);
     free(c.reads);
     free(c.reads_set);
+    free(c.readers);
     tm__threat_search_clean_up(&c.search);
     return rc;
 }

@@ -69,14 +69,8 @@ static void s_finding_free(struct tm_finding *f) {
     free(f->fix);
     s_free_strv(f->stride, f->n_stride);
     s_free_strv(f->attack, f->n_attack);
-    for (size_t i = 0; i < f->path_len; i++) {
-        struct tm_path_step *s = &f->path[i];
-        free(s->from);
-        free(s->to);
-        free(s->kind);
-        s_free_strv(s->actions, s->n_actions);
-        free(s->evidence);
-    }
+    for (size_t i = 0; i < f->path_len; i++)
+        free(f->path[i].storage);
     free(f->path);
     free(f->step_index);
     free(f->recognised_owner);
@@ -169,17 +163,25 @@ int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
 /* Paths up to this long are searched step by step; longer ones through the index. */
 #define S_STEP_SCAN_MAX 16
 
-static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the three strings, each with its terminator */
-    const char *parts[3] = {from, to, kind};
-    for (size_t k = 0; k < 3; k++) {
-        const unsigned char *p = (const unsigned char *)(parts[k] ? parts[k] : "");
-        do {
-            h ^= *p;
-            h *= 1099511628211ULL;
-        } while (*p++);
+/* A hash of one string, eight bytes at a time (ids are ARNs of 60 bytes and more). */
+static uint64_t s_str_hash(uint64_t h, const char *s) {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    h ^= n;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
+    return s_str_hash(s_str_hash(s_str_hash(0x243f6a8885a308d3ULL, from), to), kind);
 }
 
 static int s_strcmp0(const char *a, const char *b) {
@@ -238,6 +240,15 @@ bool tm_finding_has_step(const struct tm_finding *f, const char *from, const cha
     return false;
 }
 
+/* Copies src to *at and advances it (src NULL: *dst stays NULL). */
+static void s_put(char **dst, char **at, const char *src, size_t len) {
+    if (!src)
+        return;
+    memcpy(*at, src, len + 1);
+    *dst = *at;
+    *at += len + 1;
+}
+
 int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
                         const char *const *actions, size_t n_actions, const char *evidence, bool unknown) {
     if (f->path_len == f->path_alloc) {
@@ -248,35 +259,35 @@ int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, 
         f->path = p;
         f->path_alloc = n;
     }
+    /* One allocation per step: the actions array first (aligned), then every string. Long paths hold
+     * hundreds of thousands of steps. */
+    size_t lf = from ? strlen(from) : 0, lt = to ? strlen(to) : 0, lk = kind ? strlen(kind) : 0;
+    size_t le = evidence ? strlen(evidence) : 0;
+    if (n_actions > ((size_t)-1) / 2 / sizeof(char *))
+        return TM_ERR_TOO_BIG;
+    size_t size = n_actions * sizeof(char *) + lf + lt + lk + le + 4;
+    for (size_t i = 0; i < n_actions; i++)
+        size += strlen(actions[i]) + 1;
+    char *mem = malloc(size);
+    if (!mem)
+        return TM_ERR_NOMEM;
     struct tm_path_step *s = &f->path[f->path_len];
     memset(s, 0, sizeof(*s));
+    s->storage = mem;
     s->unknown = unknown;
-    int rc = s_set(&s->from, from);
-    if (!rc)
-        rc = s_set(&s->to, to);
-    if (!rc)
-        rc = s_set(&s->kind, kind);
-    if (rc) {
-        /* A step is indexed by its ends and kind: without them it is not kept. */
-        free(s->from);
-        free(s->to);
-        return rc;
+    char *at = mem + n_actions * sizeof(char *);
+    s_put(&s->from, &at, from, lf);
+    s_put(&s->to, &at, to, lt);
+    s_put(&s->kind, &at, kind, lk);
+    s_put(&s->evidence, &at, evidence, le);
+    if (n_actions) {
+        s->actions = (char **)(void *)mem;
+        for (size_t i = 0; i < n_actions; i++)
+            s_put(&s->actions[i], &at, actions[i], strlen(actions[i]));
+        s->n_actions = n_actions;
     }
     f->path_len++;
-    rc = s_set(&s->evidence, evidence);
-    if (!rc && n_actions) {
-        s->actions = calloc(n_actions, sizeof(*s->actions));
-        if (!s->actions)
-            return TM_ERR_NOMEM;
-        for (size_t i = 0; i < n_actions; i++) {
-            if (!(s->actions[i] = strdup(actions[i])))
-                return TM_ERR_NOMEM;
-            s->n_actions++;
-        }
-    }
-    if (!rc)
-        rc = s_index_step(f);
-    return rc;
+    return s_index_step(f);
 }
 
 int tm_finding_compute_id(struct tm_finding *f) {

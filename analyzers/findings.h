@@ -42,6 +42,7 @@ struct tm_path_step {
     size_t n_actions;
     char *evidence; /* where it comes from, e.g. "bucket policy statement 0 (Sid PublicRead)"; may be NULL */
     bool unknown;   /* the edge exists because a fact could not be read */
+    void *storage;  /* one allocation holding the strings above and the actions array (freed as one) */
 };
 
 struct tm_finding {
