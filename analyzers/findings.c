@@ -426,8 +426,17 @@ struct s_writer {
 };
 
 static void s_w_raw(struct s_writer *w, const char *s, size_t n) {
-    if (!w->rc)
-        w->rc = tm_buf_append(w->b, s, n);
+    struct tm_buf *b = w->b;
+    if (w->rc)
+        return;
+    if (b->data && b->alloc - b->len > n) {
+        /* Room already (the common case): no call. */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    w->rc = tm_buf_append(b, s, n);
 }
 
 static void s_w_indent(struct s_writer *w, int depth) {

@@ -114,46 +114,54 @@ static int s_indent(struct tm_buf *b, bool pretty, int depth) {
     return rc;
 }
 
+/* How each byte is written inside a JSON string: 0 as it is, 'u' as \\u00XX, else a backslash and this. */
+static const char s_escape[256] = {
+    ['\0'] = 'u', [1] = 'u',   [2] = 'u',    [3] = 'u',   [4] = 'u',   [5] = 'u',  [6] = 'u',
+    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [11] = 'u',  ['\f'] = 'f', ['\r'] = 'r',
+    [14] = 'u',   [15] = 'u',   [16] = 'u',   [17] = 'u',  [18] = 'u',  [19] = 'u', [20] = 'u',
+    [21] = 'u',   [22] = 'u',   [23] = 'u',   [24] = 'u',  [25] = 'u',  [26] = 'u', [27] = 'u',
+    [28] = 'u',   [29] = 'u',   [30] = 'u',   [31] = 'u',  ['"'] = '"', ['\\'] = '\\',
+};
+
 int tm_json_append_string(struct tm_buf *b, const char *s) {
-    int rc = tm_buf_append_char(b, '"');
-    const unsigned char *p = (const unsigned char *)s;
-    while (!rc && *p) {
-        /* The run of bytes that print as they are, in one append. */
+    size_t n = strlen(s), out = n + 2;
+    /* The exact size first (the buffer's cap applies to it), then written in place. */
+    for (size_t i = 0; i < n; i++) {
+        char e = s_escape[(unsigned char)s[i]];
+        out += e ? (e == 'u' ? 5 : 1) : 0;
+    }
+    int rc = tm_buf_reserve(b, out);
+    if (rc)
+        return rc;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
         const unsigned char *run = p;
-        while (*p >= 0x20 && *p != '"' && *p != '\\')
+        while (p < end && !s_escape[*p])
             p++;
-        if (p > run)
-            rc = tm_buf_append(b, run, (size_t)(p - run));
-        if (rc || !*p)
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p == end)
             break;
-        switch (*p) {
-            case '"':
-                rc = tm_buf_append(b, "\\\"", 2);
-                break;
-            case '\\':
-                rc = tm_buf_append(b, "\\\\", 2);
-                break;
-            case '\n':
-                rc = tm_buf_append(b, "\\n", 2);
-                break;
-            case '\r':
-                rc = tm_buf_append(b, "\\r", 2);
-                break;
-            case '\t':
-                rc = tm_buf_append(b, "\\t", 2);
-                break;
-            case '\b':
-                rc = tm_buf_append(b, "\\b", 2);
-                break;
-            case '\f':
-                rc = tm_buf_append(b, "\\f", 2);
-                break;
-            default:
-                rc = tm_buf_appendf(b, "\\u%04x", *p);
+        char e = s_escape[*p];
+        *o++ = '\\';
+        if (e == 'u') {
+            static const char hex[] = "0123456789abcdef";
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        } else {
+            *o++ = e;
         }
         p++;
     }
-    return rc ? rc : tm_buf_append_char(b, '"');
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return TM_OK;
 }
 
 static int s_print_number(struct tm_buf *b, double d) {
