@@ -66,9 +66,27 @@ fail:
     return NULL;
 }
 
+/* Past this many bytes the buffer is handed to the sink (between findings). */
+#define S_PIECE_BYTES ((size_t)1 << 20)
+
+struct s_out {
+    struct tm_buf *b;
+    tm_report_sink_fn sink; /* NULL: everything stays in b */
+    void *user_data;
+};
+
+static int s_flush(struct s_out *o, size_t at_least) {
+    if (!o->sink || o->b->len < at_least)
+        return TM_OK;
+    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
+    tm_buf_reset(o->b);
+    return rc;
+}
+
 /* The findings array, one finding after the other straight into the buffer (no tree of every finding: at
  * 100,000 resources their paths print to more than 100 MB). */
-static int s_findings(struct tm_buf *out, const struct tm_report_input *in) {
+static int s_findings(struct s_out *o, const struct tm_report_input *in) {
+    struct tm_buf *out = o->b;
     size_t n = in->findings ? in->findings->count : 0;
     if (!n)
         return tm_buf_append_str(out, "[]");
@@ -79,14 +97,17 @@ static int s_findings(struct tm_buf *out, const struct tm_report_input *in) {
             rc = tm_finding_append_json(out, in->findings->items[i], 2);
         if (!rc && i + 1 < n)
             rc = tm_buf_append_char(out, ',');
+        if (!rc)
+            rc = s_flush(o, S_PIECE_BYTES);
     }
     return rc ? rc : tm_buf_append_str(out, "\n  ]");
 }
 
-int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
+static int s_write(struct s_out *o, const struct tm_report_input *in) {
     cJSON *root = s_head(in);
     if (!root)
         return TM_ERR_NOMEM;
+    struct tm_buf *out = o->b;
     /* Members in key order (as tm_json_print_canonical writes them), the findings in their sorted order. */
     int rc = tm_buf_append_char(out, '{');
     for (cJSON *c = root->child; c && !rc; c = c->next) {
@@ -96,12 +117,28 @@ int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
         if (!rc)
             rc = tm_buf_append_str(out, ": ");
         if (!rc)
-            rc = strcmp(c->string, "findings") == 0 ? s_findings(out, in) : tm_json_append_canonical(out, c, true, 1);
+            rc = strcmp(c->string, "findings") == 0 ? s_findings(o, in) : tm_json_append_canonical(out, c, true, 1);
         if (!rc && c->next)
             rc = tm_buf_append_char(out, ',');
     }
     if (!rc)
         rc = tm_buf_append_str(out, "\n}\n");
+    if (!rc)
+        rc = s_flush(o, 0);
     cJSON_Delete(root);
+    return rc;
+}
+
+int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
+    struct s_out o = {.b = out};
+    return s_write(&o, in);
+}
+
+int tm_report_stream_json(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data};
+    int rc = s_write(&o, in);
+    tm_buf_clean_up(&b);
     return rc;
 }
