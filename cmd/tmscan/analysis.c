@@ -49,7 +49,7 @@ void tm_cli_catalogs_clean_up(struct tm_cli_catalogs *c) {
  * for transparent huge pages there (the kernel's "madvise" mode) serves it 2 MiB at a time. Only for large
  * snapshots; memory not touched is never backed; without THP or with a sanitizer's allocator, nothing
  * happens. */
-#define S_HUGE_HEAP_MIN_SNAPSHOT_BYTES ((off_t)16 << 20)
+#define S_HUGE_HEAP_MIN_SNAPSHOT_BYTES ((off_t)4 << 20)
 #define S_HUGE_HEAP_PER_SNAPSHOT_BYTE 6
 #define S_HUGE_PAGE_BYTES ((uintptr_t)2 << 20)
 
