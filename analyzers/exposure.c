@@ -293,14 +293,25 @@ struct s_ctx {
     const struct tm_graph *g;
     struct tm_findings *out;
     struct tm__threat_search search;
+    /* Whether the current entry already reads a jewel, per jewel node (0 not yet known, 1 no, 2 yes): roles
+     * of one entry reach the same jewels again and again, and each answer scans every edge of the entry. */
+    uint32_t reads_entry;
+    uint8_t *reads;
+    uint32_t *reads_set; /* the nodes whose answer is set, to forget them when the entry changes */
+    size_t n_reads_set;
+    const struct tm_graph_edge **readers; /* s_entry_readers of reads_entry */
+    size_t n_readers, cap_readers;
 };
 
-/* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. */
-static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jewel) {
+/* The edges by which the entry (or anyone wider: any AWS account, the internet) reads data directly: known,
+ * unconditional can-read edges. Each jewel of each role the entry reaches is checked against them. */
+static int s_entry_readers(struct s_ctx *c, uint32_t entry) {
+    const struct tm_graph *g = c->g;
     uint32_t wider[3] = {entry, tm_graph_find(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT), tm_graph_find(g, TM_GRAPH_ID_INTERNET)};
     bool any_aws_wider = tm_graph_node(g, entry)->kind != TM_GRAPH_NODE_INTERNET;
+    c->n_readers = 0;
     for (size_t w = 0; w < 3; w++) {
-        if (w == 1 && !any_aws_wider)
+        if ((w == 1 && !any_aws_wider) || wider[w] == TM_GRAPH_NONE)
             continue;
         size_t n = 0;
         const struct tm_graph_edge *edges = tm_graph_out(g, wider[w], &n, NULL);
@@ -308,11 +319,43 @@ static bool s_entry_reads(const struct tm_graph *g, uint32_t entry, uint32_t jew
             const struct tm_graph_edge *e = &edges[i];
             if ((e->flags & (TM_GRAPH_EDGE_UNKNOWN | TM_GRAPH_EDGE_CONDITIONAL)) || e->kind != TM_GRAPH_EDGE_CAN_READ)
                 continue;
-            if (tm_graph_edge_touches_data(g, e, jewel, false))
-                return true;
+            if (c->n_readers == c->cap_readers) {
+                size_t cap = c->cap_readers ? c->cap_readers * 2 : 64;
+                const struct tm_graph_edge **r = realloc(c->readers, cap * sizeof(*r));
+                if (!r)
+                    return TM_ERR_NOMEM;
+                c->readers = r;
+                c->cap_readers = cap;
+            }
+            c->readers[c->n_readers++] = e;
         }
     }
-    return false;
+    return TM_OK;
+}
+
+/* Can the entry (or anyone wider) already read the jewel directly? Then the role adds nothing new there. The
+ * answer depends on the entry and the jewel alone, and the roles of one entry meet the same jewels again and
+ * again: it is kept per entry. */
+static int s_entry_reads(struct s_ctx *c, uint32_t entry, uint32_t jewel, bool *out) {
+    if (c->reads_entry != entry) {
+        for (size_t i = 0; i < c->n_reads_set; i++)
+            c->reads[c->reads_set[i]] = 0;
+        c->n_reads_set = 0;
+        c->reads_entry = TM_GRAPH_NONE;
+        int rc = s_entry_readers(c, entry);
+        if (rc)
+            return rc;
+        c->reads_entry = entry;
+    }
+    if (!c->reads[jewel]) {
+        bool reads = false;
+        for (size_t i = 0; i < c->n_readers && !reads; i++)
+            reads = tm_graph_edge_touches_data(c->g, c->readers[i], jewel, false);
+        c->reads[jewel] = reads ? 2 : 1;
+        c->reads_set[c->n_reads_set++] = jewel;
+    }
+    *out = c->reads[jewel] == 2;
+    return TM_OK;
 }
 
 static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char *rule) {
@@ -377,7 +420,10 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
         for (size_t j = 0; j < c->search.n_jewels && !rc; j++) {
             const struct tm__threat_jewel *jw = &c->search.jewels[j];
             bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
-            if (!admin && (!jw->read || s_entry_reads(g, entry, jw->node)))
+            bool already = false;
+            if (!admin && jw->read && (rc = s_entry_reads(c, entry, jw->node, &already)))
+                break;
+            if (!admin && (!jw->read || already))
                 continue;
             rc = tm__threat_search_jewel_path(&c->search, f, jw);
             if (!rc)
@@ -385,7 +431,7 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
                                          admin ? "full control of the account"
                                                : tm__threat_name(tm_graph_node(g, jw->node)));
         }
-        if (c->search.admin && !extra.len)
+        if (!rc && c->search.admin && !extra.len)
             rc = tm_buf_append_text(&extra, "full control of the account");
     } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO)) {
         /* A server or database port open to the world: shells and databases are data; web ports, code. */
@@ -473,14 +519,16 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
     const struct tm_graph *g = analysis->graph;
     if (!g)
         return TM_OK;
-    struct s_ctx c = {.a = analysis, .g = g, .out = out};
+    struct s_ctx c = {.a = analysis, .g = g, .out = out, .reads_entry = TM_GRAPH_NONE};
     int rc = tm__threat_search_init(&c.search, g, true);
     if (rc)
         return rc;
     size_t cap = tm_graph_node_count(g) + 1;
     uint32_t *targets = malloc(cap * sizeof(uint32_t));
     uint8_t *done = calloc(cap, 1);
-    if (!targets || !done) {
+    c.reads = calloc(cap, 1);
+    c.reads_set = malloc(cap * sizeof(uint32_t));
+    if (!targets || !done || !c.reads || !c.reads_set) {
         rc = TM_ERR_NOMEM;
         goto out;
     }
@@ -516,6 +564,9 @@ out:
         snprintf(analysis->errmsg, sizeof(analysis->errmsg), "exposure analyzer: %s", tm_error_str(rc));
     free(targets);
     free(done);
+    free(c.reads);
+    free(c.reads_set);
+    free(c.readers);
     tm__threat_search_clean_up(&c.search);
     return rc;
 }

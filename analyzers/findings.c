@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/str.h"
 
 const char *tm_severity_str(enum tm_severity sev) {
@@ -68,15 +69,10 @@ static void s_finding_free(struct tm_finding *f) {
     free(f->fix);
     s_free_strv(f->stride, f->n_stride);
     s_free_strv(f->attack, f->n_attack);
-    for (size_t i = 0; i < f->path_len; i++) {
-        struct tm_path_step *s = &f->path[i];
-        free(s->from);
-        free(s->to);
-        free(s->kind);
-        s_free_strv(s->actions, s->n_actions);
-        free(s->evidence);
-    }
+    for (size_t i = 0; i < f->path_len; i++)
+        free(f->path[i].storage);
     free(f->path);
+    free(f->step_index);
     free(f->recognised_owner);
     free(f->recognised_reason);
     free(f->recognised_expires);
@@ -164,34 +160,134 @@ int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
     return s_push(&f->attack, &f->n_attack, technique);
 }
 
-int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
-                        const char *const *actions, size_t n_actions, const char *evidence, bool unknown) {
-    struct tm_path_step *p = realloc(f->path, (f->path_len + 1) * sizeof(*p));
-    if (!p)
-        return TM_ERR_NOMEM;
-    f->path = p;
-    struct tm_path_step *s = &p[f->path_len];
-    memset(s, 0, sizeof(*s));
-    f->path_len++;
-    s->unknown = unknown;
-    int rc = s_set(&s->from, from);
-    if (!rc)
-        rc = s_set(&s->to, to);
-    if (!rc)
-        rc = s_set(&s->kind, kind);
-    if (!rc)
-        rc = s_set(&s->evidence, evidence);
-    if (!rc && n_actions) {
-        s->actions = calloc(n_actions, sizeof(*s->actions));
-        if (!s->actions)
-            return TM_ERR_NOMEM;
-        for (size_t i = 0; i < n_actions; i++) {
-            if (!(s->actions[i] = strdup(actions[i])))
-                return TM_ERR_NOMEM;
-            s->n_actions++;
+/* Paths up to this long are searched step by step; longer ones through the index. */
+#define S_STEP_SCAN_MAX 16
+
+/* A hash of one string, eight bytes at a time (ids are ARNs of 60 bytes and more). */
+static uint64_t s_str_hash(uint64_t h, const char *s) {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    h ^= n;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
+    return s_str_hash(s_str_hash(s_str_hash(0x243f6a8885a308d3ULL, from), to), kind);
+}
+
+static int s_strcmp0(const char *a, const char *b) {
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static bool s_step_is(const struct tm_path_step *s, const char *from, const char *to, const char *kind) {
+    return s_strcmp0(s->from, from) == 0 && s_strcmp0(s->to, to) == 0 && s_strcmp0(s->kind, kind) == 0;
+}
+
+static void s_index_put(uint32_t *index, size_t cap, const struct tm_path_step *s, size_t pos) {
+    size_t mask = cap - 1;
+    for (size_t i = (size_t)s_step_hash(s->from, s->to, s->kind) & mask;; i = (i + 1) & mask) {
+        if (!index[i]) {
+            index[i] = (uint32_t)pos + 1;
+            return;
         }
     }
-    return rc;
+}
+
+/* Keeps the index at a load factor under one half; built when the path outgrows a plain scan. */
+static int s_index_step(struct tm_finding *f) {
+    if (f->path_len <= S_STEP_SCAN_MAX)
+        return TM_OK;
+    if (f->path_len >= UINT32_MAX / 2)
+        return TM_ERR_TOO_BIG;
+    if (f->path_len * 2 > f->step_index_cap) {
+        size_t cap = f->step_index_cap ? f->step_index_cap * 2 : 64;
+        while (cap < f->path_len * 2)
+            cap *= 2;
+        uint32_t *index = calloc(cap, sizeof(*index));
+        if (!index)
+            return TM_ERR_NOMEM;
+        for (size_t i = 0; i < f->path_len; i++)
+            s_index_put(index, cap, &f->path[i], i);
+        free(f->step_index);
+        f->step_index = index;
+        f->step_index_cap = cap;
+        return TM_OK;
+    }
+    s_index_put(f->step_index, f->step_index_cap, &f->path[f->path_len - 1], f->path_len - 1);
+    return TM_OK;
+}
+
+bool tm_finding_has_step(const struct tm_finding *f, const char *from, const char *to, const char *kind) {
+    if (!f->step_index) {
+        for (size_t i = 0; i < f->path_len; i++)
+            if (s_step_is(&f->path[i], from, to, kind))
+                return true;
+        return false;
+    }
+    size_t mask = f->step_index_cap - 1;
+    for (size_t i = (size_t)s_step_hash(from, to, kind) & mask; f->step_index[i]; i = (i + 1) & mask)
+        if (s_step_is(&f->path[f->step_index[i] - 1], from, to, kind))
+            return true;
+    return false;
+}
+
+/* Copies src to *at and advances it (src NULL: *dst stays NULL). */
+static void s_put(char **dst, char **at, const char *src, size_t len) {
+    if (!src)
+        return;
+    memcpy(*at, src, len + 1);
+    *dst = *at;
+    *at += len + 1;
+}
+
+int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
+                        const char *const *actions, size_t n_actions, const char *evidence, bool unknown) {
+    if (f->path_len == f->path_alloc) {
+        size_t n = f->path_alloc ? f->path_alloc * 2 : 4;
+        struct tm_path_step *p = realloc(f->path, n * sizeof(*p));
+        if (!p)
+            return TM_ERR_NOMEM;
+        f->path = p;
+        f->path_alloc = n;
+    }
+    /* One allocation per step: the actions array first (aligned), then every string. Long paths hold
+     * hundreds of thousands of steps. */
+    size_t lf = from ? strlen(from) : 0, lt = to ? strlen(to) : 0, lk = kind ? strlen(kind) : 0;
+    size_t le = evidence ? strlen(evidence) : 0;
+    if (n_actions > ((size_t)-1) / 2 / sizeof(char *))
+        return TM_ERR_TOO_BIG;
+    size_t size = n_actions * sizeof(char *) + lf + lt + lk + le + 4;
+    for (size_t i = 0; i < n_actions; i++)
+        size += strlen(actions[i]) + 1;
+    char *mem = malloc(size);
+    if (!mem)
+        return TM_ERR_NOMEM;
+    struct tm_path_step *s = &f->path[f->path_len];
+    memset(s, 0, sizeof(*s));
+    s->storage = mem;
+    s->unknown = unknown;
+    char *at = mem + n_actions * sizeof(char *);
+    s_put(&s->from, &at, from, lf);
+    s_put(&s->to, &at, to, lt);
+    s_put(&s->kind, &at, kind, lk);
+    s_put(&s->evidence, &at, evidence, le);
+    if (n_actions) {
+        s->actions = (char **)(void *)mem;
+        for (size_t i = 0; i < n_actions; i++)
+            s_put(&s->actions[i], &at, actions[i], strlen(actions[i]));
+        s->n_actions = n_actions;
+    }
+    f->path_len++;
+    return s_index_step(f);
 }
 
 int tm_finding_compute_id(struct tm_finding *f) {
@@ -227,10 +323,6 @@ int tm_finding_compute_id(struct tm_finding *f) {
 out:
     EVP_MD_CTX_free(ctx);
     return rc;
-}
-
-static int s_strcmp0(const char *a, const char *b) {
-    return strcmp(a ? a : "", b ? b : "");
 }
 
 static int s_cmp(const void *pa, const void *pb) {
@@ -322,4 +414,147 @@ cJSON *tm_finding_to_json(const struct tm_finding *f) {
         return NULL;
     }
     return o;
+}
+
+/* ---- the same object written straight into a buffer ---- */
+
+struct s_writer {
+    struct tm_buf *b;
+    int depth; /* of the members being written */
+    bool first;
+    int rc;
+};
+
+static void s_w_raw(struct s_writer *w, const char *s, size_t n) {
+    struct tm_buf *b = w->b;
+    if (w->rc)
+        return;
+    if (b->data && b->alloc - b->len > n) {
+        /* Room already (the common case): no call. */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    w->rc = tm_buf_append(b, s, n);
+}
+
+static void s_w_indent(struct s_writer *w, int depth) {
+    static const char spaces[] = "\n                                ";
+    size_t want = 2 * (size_t)depth;
+    if (want < sizeof(spaces) - 1) {
+        s_w_raw(w, spaces, want + 1);
+        return;
+    }
+    s_w_raw(w, "\n", 1);
+    for (size_t i = 0; i < want; i++)
+        s_w_raw(w, " ", 1);
+}
+
+/* A member's separator, indentation and key. */
+static void s_w_key(struct s_writer *w, const char *key) {
+    if (!w->first)
+        s_w_raw(w, ",", 1);
+    w->first = false;
+    s_w_indent(w, w->depth);
+    if (!w->rc)
+        w->rc = tm_json_append_string(w->b, key);
+    s_w_raw(w, ": ", 2);
+}
+
+static void s_w_str(struct s_writer *w, const char *key, const char *v) {
+    s_w_key(w, key);
+    if (!v)
+        s_w_raw(w, "null", 4);
+    else if (!w->rc)
+        w->rc = tm_json_append_string(w->b, v);
+}
+
+static void s_w_strv(struct s_writer *w, const char *key, char *const *v, size_t n) {
+    s_w_key(w, key);
+    if (!n) {
+        s_w_raw(w, "[]", 2);
+        return;
+    }
+    s_w_raw(w, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        s_w_indent(w, w->depth + 1);
+        if (!w->rc)
+            w->rc = tm_json_append_string(w->b, v[i]);
+        if (i + 1 < n)
+            s_w_raw(w, ",", 1);
+    }
+    s_w_indent(w, w->depth);
+    s_w_raw(w, "]", 1);
+}
+
+/* Opens an object as a member value (or, with key NULL, as a bare value): its members go one level deeper. */
+static void s_w_open(struct s_writer *w, const char *key) {
+    if (key)
+        s_w_key(w, key);
+    s_w_raw(w, "{", 1);
+    w->depth++;
+    w->first = true;
+}
+
+static void s_w_close(struct s_writer *w) {
+    w->depth--;
+    s_w_indent(w, w->depth);
+    s_w_raw(w, "}", 1);
+    w->first = false;
+}
+
+int tm_finding_append_json(struct tm_buf *b, const struct tm_finding *f, int depth) {
+    /* Members in byte order of their keys, as tm_json_print_canonical orders tm_finding_to_json's. */
+    struct s_writer w = {.b = b, .depth = depth};
+    s_w_open(&w, NULL);
+    s_w_strv(&w, "attack", f->attack, f->n_attack);
+    s_w_str(&w, "category", f->category);
+    s_w_str(&w, "entry", f->entry);
+    s_w_str(&w, "explanation", f->explanation);
+    s_w_str(&w, "fix", f->fix);
+    s_w_str(&w, "id", f->id);
+    s_w_key(&w, "path");
+    if (!f->path_len) {
+        s_w_raw(&w, "[]", 2);
+    } else {
+        s_w_raw(&w, "[", 1);
+        for (size_t i = 0; i < f->path_len; i++) {
+            const struct tm_path_step *s = &f->path[i];
+            s_w_indent(&w, w.depth + 1);
+            w.depth++;
+            s_w_open(&w, NULL);
+            s_w_strv(&w, "actions", s->actions, s->n_actions);
+            s_w_str(&w, "evidence", s->evidence);
+            s_w_str(&w, "from", s->from);
+            s_w_str(&w, "kind", s->kind);
+            s_w_str(&w, "to", s->to);
+            if (s->unknown) {
+                s_w_key(&w, "unknown");
+                s_w_raw(&w, "true", 4);
+            }
+            s_w_close(&w);
+            w.depth--;
+            if (i + 1 < f->path_len)
+                s_w_raw(&w, ",", 1);
+        }
+        s_w_indent(&w, w.depth);
+        s_w_raw(&w, "]", 1);
+    }
+    w.first = false;
+    if (f->status == TM_STATUS_RECOGNISED) {
+        s_w_open(&w, "recognised");
+        s_w_str(&w, "expires", f->recognised_expires);
+        s_w_str(&w, "owner", f->recognised_owner);
+        s_w_str(&w, "reason", f->recognised_reason);
+        s_w_close(&w);
+    }
+    s_w_str(&w, "resource", f->resource);
+    s_w_str(&w, "rule", f->rule);
+    s_w_str(&w, "severity", tm_severity_str(f->severity));
+    s_w_str(&w, "status", tm_finding_status_str(f->status));
+    s_w_strv(&w, "stride", f->stride, f->n_stride);
+    s_w_str(&w, "title", f->title);
+    s_w_close(&w);
+    return w.rc;
 }

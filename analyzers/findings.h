@@ -8,7 +8,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 enum tm_severity {
@@ -40,6 +42,7 @@ struct tm_path_step {
     size_t n_actions;
     char *evidence; /* where it comes from, e.g. "bucket policy statement 0 (Sid PublicRead)"; may be NULL */
     bool unknown;   /* the edge exists because a fact could not be read */
+    void *storage;  /* one allocation holding the strings above and the actions array (freed as one) */
 };
 
 struct tm_finding {
@@ -64,6 +67,12 @@ struct tm_finding {
     char *recognised_owner;
     char *recognised_reason;
     char *recognised_expires;
+    /* Allocated steps, and an index of the steps by (from, to, kind) for tm_finding_has_step (open addressing:
+     * 1 + step position, 0 empty), kept once a path grows long: paths to many jewels share their beginning
+     * and are de-duplicated step by step. */
+    size_t path_alloc;
+    uint32_t *step_index;
+    size_t step_index_cap;
 };
 
 struct tm_findings {
@@ -89,6 +98,9 @@ TM_MUST_CHECK int tm_finding_add_attack(struct tm_finding *f, const char *techni
 TM_MUST_CHECK int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, const char *kind,
                                       const char *const *actions, size_t n_actions, const char *evidence, bool unknown);
 
+/* Whether the path holds a step from `from` to `to` of this kind (constant time on long paths). */
+bool tm_finding_has_step(const struct tm_finding *f, const char *from, const char *to, const char *kind);
+
 /* Computes f->id from rule, resource, entry and the path's node ids (call after the path is complete). */
 TM_MUST_CHECK int tm_finding_compute_id(struct tm_finding *f);
 
@@ -98,5 +110,9 @@ void tm_findings_sort(struct tm_findings *list);
 
 /* The finding as the JSON report's object (keys documented in docs/findings.md). Caller owns it. */
 cJSON *tm_finding_to_json(const struct tm_finding *f);
+
+/* Appends the same object as tm_json_print_canonical(tm_finding_to_json(f), true) would print it, nested
+ * `depth` levels deep, without building the tree: a finding's path can hold thousands of steps. */
+TM_MUST_CHECK int tm_finding_append_json(struct tm_buf *b, const struct tm_finding *f, int depth);
 
 #endif

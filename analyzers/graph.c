@@ -97,13 +97,20 @@ static void s_arena_free(struct tm__graph_arena *a) {
 
 /* ---- hashing ---- */
 
+/* Node ids are ARNs of 60 bytes and more, looked up for every reference: hashed eight bytes at a time. */
 static uint64_t s_hash(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
+    size_t n = strlen(s);
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
 }
 
 static int s_table_grow(struct tm_graph *g) {
@@ -365,15 +372,6 @@ static int s_in_sort_cmp(const void *pa, const void *pb, void *user_data) {
     return ia < ib ? -1 : ia > ib;
 }
 
-static int s_type_sort_cmp(const void *pa, const void *pb, void *user_data) {
-    const struct tm_graph_node *nodes = user_data;
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    int c = s_cmp_str(nodes[a].type, nodes[b].type);
-    if (c)
-        return c;
-    return a < b ? -1 : a > b;
-}
-
 /* Sets by (literal prefix length, literal prefix, node index). */
 static int s_prefix_cmp(const void *pa, const void *pb, void *user_data) {
     const struct tm_graph_node *nodes = user_data;
@@ -451,6 +449,92 @@ out:
     return rc;
 }
 
+struct s_type_group {
+    const char *type; /* of the group's first node; "" for none */
+    uint32_t count, start;
+};
+
+static int s_cmp_group(const void *pa, const void *pb) {
+    const struct s_type_group *a = *(const struct s_type_group *const *)pa;
+    const struct s_type_group *b = *(const struct s_type_group *const *)pb;
+    return strcmp(a->type, b->type);
+}
+
+/* by_type and types: the nodes grouped by type, types in byte order, nodes in index order within each. A
+ * counting sort over the few distinct types (found through a small hash table), not a comparison sort of
+ * every node by its type string. */
+static int s_group_by_type(struct tm_graph *g) {
+    size_t n = g->n_nodes, cap = 64, n_groups = 0;
+    int rc = TM_ERR_NOMEM;
+    uint32_t *group_of = malloc((n ? n : 1) * sizeof(*group_of));
+    uint32_t *slots = malloc(cap * sizeof(*slots));
+    struct s_type_group *groups = malloc((cap / 2) * sizeof(*groups));
+    struct s_type_group **order = NULL;
+    if (!group_of || !slots || !groups)
+        goto out;
+    memset(slots, 0xff, cap * sizeof(*slots));
+    for (size_t i = 0; i < n; i++) {
+        const char *t = g->nodes[i].type ? g->nodes[i].type : "";
+        size_t h = (size_t)s_hash(t) & (cap - 1);
+        while (slots[h] != UINT32_MAX && strcmp(groups[slots[h]].type, t) != 0)
+            h = (h + 1) & (cap - 1);
+        if (slots[h] == UINT32_MAX) {
+            if ((n_groups + 1) * 2 > cap) {
+                /* Grow the table (and the groups with it) and place every group again. */
+                size_t ncap = cap * 2;
+                uint32_t *ns = malloc(ncap * sizeof(*ns));
+                struct s_type_group *ng = realloc(groups, (ncap / 2) * sizeof(*ng));
+                if (ng)
+                    groups = ng;
+                if (!ns || !ng) {
+                    free(ns);
+                    goto out;
+                }
+                memset(ns, 0xff, ncap * sizeof(*ns));
+                for (size_t k = 0; k < n_groups; k++) {
+                    size_t j = (size_t)s_hash(groups[k].type) & (ncap - 1);
+                    while (ns[j] != UINT32_MAX)
+                        j = (j + 1) & (ncap - 1);
+                    ns[j] = (uint32_t)k;
+                }
+                free(slots);
+                slots = ns;
+                cap = ncap;
+                h = (size_t)s_hash(t) & (cap - 1);
+                while (slots[h] != UINT32_MAX)
+                    h = (h + 1) & (cap - 1);
+            }
+            groups[n_groups] = (struct s_type_group){t, 0, 0};
+            slots[h] = (uint32_t)n_groups++;
+        }
+        group_of[i] = slots[h];
+        groups[slots[h]].count++;
+    }
+    order = malloc((n_groups ? n_groups : 1) * sizeof(*order));
+    g->types = calloc(n_groups ? n_groups : 1, sizeof(*g->types));
+    if (!order || !g->types)
+        goto out;
+    for (size_t k = 0; k < n_groups; k++)
+        order[k] = &groups[k];
+    qsort(order, n_groups, sizeof(*order), s_cmp_group);
+    uint32_t start = 0;
+    for (size_t k = 0; k < n_groups; k++) {
+        order[k]->start = start;
+        g->types[k] = (struct tm__graph_type){order[k]->type, start, order[k]->count};
+        start += order[k]->count;
+    }
+    g->n_types = n_groups;
+    for (size_t i = 0; i < n; i++)
+        g->by_type[groups[group_of[i]].start++] = (uint32_t)i;
+    rc = TM_OK;
+out:
+    free(group_of);
+    free(slots);
+    free(groups);
+    free(order);
+    return rc;
+}
+
 static bool s_edge_same(const struct tm_graph_edge *a, const struct tm_graph_edge *b) {
     return s_edge_sort_cmp(a, b) == 0;
 }
@@ -500,25 +584,13 @@ int tm__graph_finalize(struct tm_graph *g) {
         qsort_r(g->in_edges, g->n_edges, sizeof(uint32_t), s_in_sort_cmp, g->edges);
 
     size_t n_sets = 0;
-    for (size_t i = 0; i < n; i++) {
-        g->by_type[i] = (uint32_t)i;
-        n_sets += g->nodes[i].kind == TM_GRAPH_NODE_SET;
-    }
-    qsort_r(g->by_type, n, sizeof(uint32_t), s_type_sort_cmp, g->nodes);
-    size_t n_types = 0;
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || s_cmp_str(g->nodes[g->by_type[i]].type, g->nodes[g->by_type[i - 1]].type))
-            n_types++;
-    g->types = calloc(n_types ? n_types : 1, sizeof(*g->types));
+        n_sets += g->nodes[i].kind == TM_GRAPH_NODE_SET;
     g->sets = malloc((n_sets ? n_sets : 1) * sizeof(uint32_t));
-    if (!g->types || !g->sets)
+    if (!g->sets)
         return TM_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const char *t = g->nodes[g->by_type[i]].type;
-        if (i == 0 || s_cmp_str(t, g->nodes[g->by_type[i - 1]].type))
-            g->types[g->n_types++] = (struct tm__graph_type){t ? t : "", (uint32_t)i, 0};
-        g->types[g->n_types - 1].count++;
-    }
+    if ((rc = s_group_by_type(g)))
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (g->nodes[i].kind == TM_GRAPH_NODE_SET)
             g->sets[g->n_sets++] = (uint32_t)i;

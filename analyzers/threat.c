@@ -36,9 +36,8 @@ int tm__threat_step(struct tm_finding *f, const struct tm_graph *g, const struct
     to = to ? to : tm_graph_node(g, e->to)->id;
     const char *kind = tm_graph_edge_kind_name(e->kind);
     /* Paths to several jewels share their beginning: each step once. */
-    for (size_t i = 0; i < f->path_len; i++)
-        if (strcmp(f->path[i].from, from) == 0 && strcmp(f->path[i].to, to) == 0 && strcmp(f->path[i].kind, kind) == 0)
-            return TM_OK;
+    if (tm_finding_has_step(f, from, to, kind))
+        return TM_OK;
     return tm_finding_add_step(f, from, to, kind, e->actions, e->n_actions, e->evidence.text,
                                (e->flags & TM_GRAPH_EDGE_UNKNOWN) != 0);
 }

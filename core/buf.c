@@ -55,6 +55,13 @@ static int s_reserve(struct tm_buf *buf, size_t extra) {
     return TM_OK;
 }
 
+int tm_buf_reserve(struct tm_buf *buf, size_t extra) {
+    int rc = s_reserve(buf, extra);
+    if (!rc)
+        buf->data[buf->len] = '\0';
+    return rc;
+}
+
 int tm_buf_append(struct tm_buf *buf, const void *data, size_t len) {
     int rc = s_reserve(buf, len);
     if (rc)

@@ -22,6 +22,9 @@ void tm_buf_clean_up(struct tm_buf *buf);
 void tm_buf_clean_up_secret(struct tm_buf *buf);
 void tm_buf_reset(struct tm_buf *buf);
 
+/* Makes room for extra more bytes (and the NUL) without changing the contents: for writers that fill
+ * buf->data + buf->len themselves and then advance len. Same cap and errors as an append of extra bytes. */
+TM_MUST_CHECK int tm_buf_reserve(struct tm_buf *buf, size_t extra);
 TM_MUST_CHECK int tm_buf_append(struct tm_buf *buf, const void *data, size_t len);
 TM_MUST_CHECK int tm_buf_append_str(struct tm_buf *buf, const char *str);
 TM_MUST_CHECK int tm_buf_append_char(struct tm_buf *buf, char c);

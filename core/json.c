@@ -105,45 +105,63 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth);
 static int s_indent(struct tm_buf *b, bool pretty, int depth) {
     if (!pretty)
         return TM_OK;
-    int rc = tm_buf_append_char(b, '\n');
-    for (int i = 0; !rc && i < depth; i++)
-        rc = tm_buf_append(b, "  ", 2);
+    /* A newline and two spaces per level, in one append. */
+    static const char spaces[] = "\n                                                                ";
+    size_t want = 2 * (size_t)(depth > 0 ? depth : 0);
+    int rc = tm_buf_append(b, spaces, want < sizeof(spaces) - 2 ? want + 1 : sizeof(spaces) - 1);
+    for (size_t done = sizeof(spaces) - 2; !rc && done < want; done++)
+        rc = tm_buf_append_char(b, ' ');
     return rc;
 }
 
-static int s_print_string(struct tm_buf *b, const char *s) {
-    int rc = tm_buf_append_char(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
-        switch (*p) {
-            case '"':
-                rc = tm_buf_append(b, "\\\"", 2);
-                break;
-            case '\\':
-                rc = tm_buf_append(b, "\\\\", 2);
-                break;
-            case '\n':
-                rc = tm_buf_append(b, "\\n", 2);
-                break;
-            case '\r':
-                rc = tm_buf_append(b, "\\r", 2);
-                break;
-            case '\t':
-                rc = tm_buf_append(b, "\\t", 2);
-                break;
-            case '\b':
-                rc = tm_buf_append(b, "\\b", 2);
-                break;
-            case '\f':
-                rc = tm_buf_append(b, "\\f", 2);
-                break;
-            default:
-                if (*p < 0x20)
-                    rc = tm_buf_appendf(b, "\\u%04x", *p);
-                else
-                    rc = tm_buf_append_char(b, (char)*p);
-        }
+/* How each byte is written inside a JSON string: 0 as it is, 'u' as \\u00XX, else a backslash and this. */
+static const char s_escape[256] = {
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',    [4] = 'u',   [5] = 'u',     [6] = 'u',
+    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [11] = 'u',  ['\f'] = 'f',  ['\r'] = 'r',
+    [14] = 'u',   [15] = 'u',   [16] = 'u',   [17] = 'u',   [18] = 'u',  [19] = 'u',    [20] = 'u',
+    [21] = 'u',   [22] = 'u',   [23] = 'u',   [24] = 'u',   [25] = 'u',  [26] = 'u',    [27] = 'u',
+    [28] = 'u',   [29] = 'u',   [30] = 'u',   [31] = 'u',   ['"'] = '"', ['\\'] = '\\',
+};
+
+int tm_json_append_string(struct tm_buf *b, const char *s) {
+    size_t n = strlen(s), out = n + 2;
+    /* The exact size first (the buffer's cap applies to it), then written in place. */
+    for (size_t i = 0; i < n; i++) {
+        char e = s_escape[(unsigned char)s[i]];
+        out += e ? (e == 'u' ? 5 : 1) : 0;
     }
-    return rc ? rc : tm_buf_append_char(b, '"');
+    int rc = tm_buf_reserve(b, out);
+    if (rc)
+        return rc;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && !s_escape[*p])
+            p++;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p == end)
+            break;
+        char e = s_escape[*p];
+        *o++ = '\\';
+        if (e == 'u') {
+            static const char hex[] = "0123456789abcdef";
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        } else {
+            *o++ = e;
+        }
+        p++;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return TM_OK;
 }
 
 static int s_print_number(struct tm_buf *b, double d) {
@@ -168,7 +186,7 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     if (cJSON_IsNumber(item))
         return s_print_number(b, item->valuedouble);
     if (cJSON_IsString(item))
-        return s_print_string(b, item->valuestring ? item->valuestring : "");
+        return tm_json_append_string(b, item->valuestring ? item->valuestring : "");
     if (cJSON_IsRaw(item))
         return tm_buf_append_str(b, item->valuestring ? item->valuestring : "null");
     bool obj = cJSON_IsObject(item);
@@ -180,7 +198,7 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     for (const cJSON *c = item->child; !rc && c; c = c->next) {
         rc = s_indent(b, pretty, depth + 1);
         if (!rc && obj) {
-            rc = s_print_string(b, c->string ? c->string : "");
+            rc = tm_json_append_string(b, c->string ? c->string : "");
             if (!rc)
                 rc = tm_buf_append_str(b, pretty ? ": " : ":");
         }
@@ -192,6 +210,11 @@ static int s_print(struct tm_buf *b, const cJSON *item, bool pretty, int depth) 
     if (!rc)
         rc = s_indent(b, pretty, depth);
     return rc ? rc : tm_buf_append_char(b, obj ? '}' : ']');
+}
+
+int tm_json_append_canonical(struct tm_buf *b, cJSON *item, bool pretty, int depth) {
+    tm_json_sort_keys(item);
+    return s_print(b, item, pretty, depth);
 }
 
 char *tm_json_print_canonical(cJSON *item, bool pretty) {

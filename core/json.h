@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 /* Parses len bytes. On failure returns TM_ERR_PARSE and writes "<source>:<line>:<column>: invalid JSON"
@@ -22,6 +23,11 @@ void tm_json_sort_keys(cJSON *item);
 /* Prints with sorted keys (the tree is sorted in place). pretty: 2-space indentation, one item per line.
  * Returns a malloc'd string, NULL when out of memory. Output is byte-identical for equal trees. */
 char *tm_json_print_canonical(cJSON *item, bool pretty);
+
+/* The same appended to b, as the value of a member `depth` levels deep (the indentation of its lines). */
+TM_MUST_CHECK int tm_json_append_canonical(struct tm_buf *b, cJSON *item, bool pretty, int depth);
+/* Appends s as a JSON string (quoted, escaped) exactly as the canonical printer writes strings. */
+TM_MUST_CHECK int tm_json_append_string(struct tm_buf *b, const char *s);
 
 /* Inserts item before position index of array (index >= size appends). Debian 12's cJSON refuses
  * cJSON_InsertItemInArray anywhere but the head or the end, so every insertion goes through here.

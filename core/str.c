@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,19 +121,35 @@ int tm_file_read(struct tm_buf *out, const char *path, size_t max_bytes, char *e
         return errno == ENOENT ? TM_ERR_NOT_FOUND : TM_ERR_IO;
     }
     int rc = TM_OK;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (max_bytes && out->len + n > max_bytes) {
-            s_err(errmsg, errmsg_len, path, "file too large");
-            rc = TM_ERR_TOO_BIG;
-            goto out;
-        }
-        rc = tm_buf_append(out, chunk, n);
+    /* A regular file is read into one allocation of its size; the loop below still reads to the end (the
+     * file may have grown) and keeps the cap. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (!max_bytes || (uint64_t)st.st_size <= max_bytes) && (uint64_t)st.st_size < SIZE_MAX / 2) {
+        rc = tm_buf_reserve(out, (size_t)st.st_size + 1);
         if (rc) {
             s_err(errmsg, errmsg_len, path, tm_error_str(rc));
             goto out;
         }
+    }
+    for (;;) {
+        /* Read straight into the buffer, growing it when full. */
+        if (out->alloc - out->len < 2 && (rc = tm_buf_reserve(out, out->alloc ? out->alloc : 65536))) {
+            s_err(errmsg, errmsg_len, path, tm_error_str(rc));
+            goto out;
+        }
+        size_t room = out->alloc - out->len - 1;
+        size_t n = fread(out->data + out->len, 1, room, f);
+        if (max_bytes && out->len + n > max_bytes) {
+            out->data[out->len] = '\0';
+            s_err(errmsg, errmsg_len, path, "file too large");
+            rc = TM_ERR_TOO_BIG;
+            goto out;
+        }
+        out->len += n;
+        out->data[out->len] = '\0';
+        if (n < room)
+            break;
     }
     if (ferror(f)) {
         s_err(errmsg, errmsg_len, path, strerror(errno));
@@ -143,71 +160,122 @@ out:
     return rc;
 }
 
-static int s_write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return TM_ERR_IO;
-        }
-        p += w;
-        len -= (size_t)w;
+/* A device, pipe or socket (-o /dev/null, -o /dev/stdout, a FIFO) is written in place: renaming a file
+ * over it would replace /dev/null with a regular file for everyone on the machine. */
+static int s_open_in_place(struct tm_file_atomic *w, const char *path, char *errmsg, size_t errmsg_len) {
+    if (!(w->path = strdup(path))) {
+        s_err(errmsg, errmsg_len, path, tm_error_str(TM_ERR_NOMEM));
+        return TM_ERR_NOMEM;
+    }
+    w->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (w->fd < 0) {
+        s_err(errmsg, errmsg_len, path, strerror(errno));
+        tm_file_atomic_abort(w);
+        return TM_ERR_IO;
+    }
+    w->in_place = true;
+    return TM_OK;
+}
+
+int tm_file_atomic_open(struct tm_file_atomic *w, const char *path, unsigned mode, char *errmsg, size_t errmsg_len) {
+    memset(w, 0, sizeof(*w));
+    w->fd = -1;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return s_open_in_place(w, path, errmsg, errmsg_len);
+    struct tm_buf tmp;
+    tm_buf_init(&tmp, 0);
+    int rc = tm_buf_appendf(&tmp, "%s.tmp.XXXXXX", path);
+    if (rc || !(w->path = strdup(path))) {
+        tm_buf_clean_up(&tmp);
+        s_err(errmsg, errmsg_len, path, tm_error_str(TM_ERR_NOMEM));
+        tm_file_atomic_abort(w);
+        return TM_ERR_NOMEM;
+    }
+    w->tmp_path = tm_buf_detach(&tmp);
+    if (!w->tmp_path) {
+        s_err(errmsg, errmsg_len, path, tm_error_str(TM_ERR_NOMEM));
+        tm_file_atomic_abort(w);
+        return TM_ERR_NOMEM;
+    }
+    w->fd = mkstemp(w->tmp_path);
+    if (w->fd < 0) {
+        s_err(errmsg, errmsg_len, path, strerror(errno));
+        free(w->tmp_path);
+        w->tmp_path = NULL; /* nothing was created: nothing to remove */
+        tm_file_atomic_abort(w);
+        return TM_ERR_IO;
+    }
+    if (fchmod(w->fd, (mode_t)mode) != 0) {
+        s_err(errmsg, errmsg_len, path, strerror(errno));
+        tm_file_atomic_abort(w);
+        return TM_ERR_IO;
     }
     return TM_OK;
 }
 
-/* A device, pipe or socket (-o /dev/null, -o /dev/stdout, a FIFO) is written in place: renaming a file
- * over it would replace /dev/null with a regular file for everyone on the machine. */
-static int s_write_in_place(const char *path, const void *data, size_t len, char *errmsg, size_t errmsg_len) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        s_err(errmsg, errmsg_len, path, strerror(errno));
-        return TM_ERR_IO;
+int tm_file_atomic_write(struct tm_file_atomic *w, const void *data, size_t len) {
+    if (w->fd < 0)
+        return TM_ERR_STATE;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(w->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return TM_ERR_IO;
+        }
+        p += n;
+        len -= (size_t)n;
     }
-    int rc = s_write_all(fd, data, len);
-    int saved = errno;
-    if (close(fd) != 0 && !rc) {
+    return TM_OK;
+}
+
+int tm_file_atomic_commit(struct tm_file_atomic *w, char *errmsg, size_t errmsg_len) {
+    if (w->fd < 0)
+        return TM_ERR_STATE;
+    int rc = TM_OK;
+    if (!w->in_place && fsync(w->fd) != 0)
         rc = TM_ERR_IO;
-        saved = errno;
+    if (close(w->fd) != 0 && !rc)
+        rc = TM_ERR_IO;
+    w->fd = -1;
+    if (!rc && !w->in_place && rename(w->tmp_path, w->path) != 0)
+        rc = TM_ERR_IO;
+    if (rc) {
+        s_err(errmsg, errmsg_len, w->path, strerror(errno));
+        tm_file_atomic_abort(w);
+        return rc;
     }
-    if (rc)
-        s_err(errmsg, errmsg_len, path, strerror(saved));
-    return rc;
+    free(w->tmp_path);
+    free(w->path);
+    w->tmp_path = w->path = NULL;
+    return TM_OK;
+}
+
+void tm_file_atomic_abort(struct tm_file_atomic *w) {
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    free(w->tmp_path);
+    free(w->path);
+    w->fd = -1;
+    w->tmp_path = w->path = NULL;
 }
 
 int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *errmsg,
                          size_t errmsg_len) {
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-        return s_write_in_place(path, data, len, errmsg, errmsg_len);
-    struct tm_buf tmp;
-    tm_buf_init(&tmp, 0);
-    int rc = tm_buf_appendf(&tmp, "%s.tmp.XXXXXX", path);
+    struct tm_file_atomic w;
+    int rc = tm_file_atomic_open(&w, path, mode, errmsg, errmsg_len);
     if (rc)
         return rc;
-    int fd = mkstemp(tmp.data);
-    if (fd < 0) {
+    if ((rc = tm_file_atomic_write(&w, data, len))) {
         s_err(errmsg, errmsg_len, path, strerror(errno));
-        tm_buf_clean_up(&tmp);
-        return TM_ERR_IO;
+        tm_file_atomic_abort(&w);
+        return rc;
     }
-    rc = TM_OK;
-    if (fchmod(fd, (mode_t)mode) != 0)
-        rc = TM_ERR_IO;
-    if (!rc)
-        rc = s_write_all(fd, data, len);
-    if (!rc && fsync(fd) != 0)
-        rc = TM_ERR_IO;
-    if (close(fd) != 0 && !rc)
-        rc = TM_ERR_IO;
-    if (!rc && rename(tmp.data, path) != 0)
-        rc = TM_ERR_IO;
-    if (rc) {
-        s_err(errmsg, errmsg_len, path, strerror(errno));
-        unlink(tmp.data);
-    }
-    tm_buf_clean_up(&tmp);
-    return rc;
+    return tm_file_atomic_commit(&w, errmsg, errmsg_len);
 }

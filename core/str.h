@@ -35,4 +35,21 @@ TM_MUST_CHECK int tm_file_read(struct tm_buf *out, const char *path, size_t max_
 TM_MUST_CHECK int tm_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *errmsg,
                                        size_t errmsg_len);
 
+/* The same, written piece by piece (a report too large to hold whole): open, write any number of times,
+ * then commit (fsync, rename into place) or abort (the temporary file is removed; path is untouched).
+ * An existing device, pipe or socket is written in place instead, as tm_file_write_atomic does.
+ * After a failed write, only abort. */
+struct tm_file_atomic {
+    int fd;         /* -1 when closed */
+    char *path;     /* the file to replace */
+    char *tmp_path; /* the temporary file beside it; NULL when written in place */
+    bool in_place;  /* path is a device, pipe or socket (/dev/null, a FIFO): written directly, never renamed over */
+};
+TM_MUST_CHECK int tm_file_atomic_open(struct tm_file_atomic *w, const char *path, unsigned mode, char *errmsg,
+                                      size_t errmsg_len);
+TM_MUST_CHECK int tm_file_atomic_write(struct tm_file_atomic *w, const void *data, size_t len);
+TM_MUST_CHECK int tm_file_atomic_commit(struct tm_file_atomic *w, char *errmsg, size_t errmsg_len);
+/* Accepts a writer that was never opened, or was committed already (then does nothing). */
+void tm_file_atomic_abort(struct tm_file_atomic *w);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/json.h"
 
@@ -31,49 +32,113 @@ fail:
     return NULL;
 }
 
-int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
-    int rc = TM_ERR_NOMEM;
+/* The report's members other than the findings, in a tree (small); "findings" holds an empty array that
+ * marks where the findings go. */
+static cJSON *s_head(const struct tm_report_input *in) {
     cJSON *root = cJSON_CreateObject();
     if (!root)
-        return rc;
+        return NULL;
     cJSON *tool = cJSON_AddObjectToObject(root, "tool");
     if (!cJSON_AddStringToObject(root, "schema", "tmscan.report/1") || !tool ||
         !cJSON_AddStringToObject(tool, "name", "tmscan") || !cJSON_AddStringToObject(tool, "version", TM_VERSION))
-        goto out;
+        goto fail;
     if (in->snap) {
         cJSON *scope = cJSON_Duplicate(tm_snapshot_scope(in->snap), true);
         if (!scope || !cJSON_AddItemToObject(root, "scope", scope)) {
             cJSON_Delete(scope);
-            goto out;
+            goto fail;
         }
     }
     if ((in->policy_name && !cJSON_AddStringToObject(root, "policy_file", in->policy_name)) ||
         (!in->policy_name && !cJSON_AddNullToObject(root, "policy_file")))
-        goto out;
+        goto fail;
     cJSON *summary = s_summary(in);
     if (!summary || !cJSON_AddItemToObject(root, "summary", summary)) {
         cJSON_Delete(summary);
-        goto out;
+        goto fail;
     }
-    cJSON *arr = cJSON_AddArrayToObject(root, "findings");
-    if (!arr)
-        goto out;
-    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
-        cJSON *f = tm_finding_to_json(in->findings->items[i]);
-        if (!f || !cJSON_AddItemToArray(arr, f)) {
-            cJSON_Delete(f);
-            goto out;
-        }
-    }
-    /* Findings keep their sorted order; only object keys are canonicalised. */
-    char *text = tm_json_print_canonical(root, true);
-    if (!text)
-        goto out;
-    rc = tm_buf_append_str(out, text);
-    if (!rc)
-        rc = tm_buf_append_char(out, '\n');
-    free(text);
-out:
+    if (!cJSON_AddArrayToObject(root, "findings"))
+        goto fail;
+    tm_json_sort_keys(root);
+    return root;
+fail:
     cJSON_Delete(root);
+    return NULL;
+}
+
+/* Past this many bytes the buffer is handed to the sink (between findings). */
+#define S_PIECE_BYTES ((size_t)1 << 20)
+
+struct s_out {
+    struct tm_buf *b;
+    tm_report_sink_fn sink; /* NULL: everything stays in b */
+    void *user_data;
+};
+
+static int s_flush(struct s_out *o, size_t at_least) {
+    if (!o->sink || o->b->len < at_least)
+        return TM_OK;
+    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
+    tm_buf_reset(o->b);
+    return rc;
+}
+
+/* The findings array, one finding after the other straight into the buffer (no tree of every finding: at
+ * 100,000 resources their paths print to more than 100 MB). */
+static int s_findings(struct s_out *o, const struct tm_report_input *in) {
+    struct tm_buf *out = o->b;
+    size_t n = in->findings ? in->findings->count : 0;
+    if (!n)
+        return tm_buf_append_str(out, "[]");
+    int rc = tm_buf_append_char(out, '[');
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = tm_buf_append_str(out, "\n    ");
+        if (!rc)
+            rc = tm_finding_append_json(out, in->findings->items[i], 2);
+        if (!rc && i + 1 < n)
+            rc = tm_buf_append_char(out, ',');
+        if (!rc)
+            rc = s_flush(o, S_PIECE_BYTES);
+    }
+    return rc ? rc : tm_buf_append_str(out, "\n  ]");
+}
+
+static int s_write(struct s_out *o, const struct tm_report_input *in) {
+    cJSON *root = s_head(in);
+    if (!root)
+        return TM_ERR_NOMEM;
+    struct tm_buf *out = o->b;
+    /* Members in key order (as tm_json_print_canonical writes them), the findings in their sorted order. */
+    int rc = tm_buf_append_char(out, '{');
+    for (cJSON *c = root->child; c && !rc; c = c->next) {
+        rc = tm_buf_append_str(out, "\n  ");
+        if (!rc)
+            rc = tm_json_append_string(out, c->string);
+        if (!rc)
+            rc = tm_buf_append_str(out, ": ");
+        if (!rc)
+            rc = strcmp(c->string, "findings") == 0 ? s_findings(o, in) : tm_json_append_canonical(out, c, true, 1);
+        if (!rc && c->next)
+            rc = tm_buf_append_char(out, ',');
+    }
+    if (!rc)
+        rc = tm_buf_append_str(out, "\n}\n");
+    if (!rc)
+        rc = s_flush(o, 0);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
+    struct s_out o = {.b = out};
+    return s_write(&o, in);
+}
+
+int tm_report_stream_json(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data};
+    int rc = s_write(&o, in);
+    tm_buf_clean_up(&b);
     return rc;
 }

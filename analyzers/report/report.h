@@ -18,11 +18,17 @@ struct tm_report_input {
 };
 
 typedef int (*tm_report_write_fn)(struct tm_buf *out, const struct tm_report_input *in);
+/* Takes the next piece of a report written piece by piece; a non-zero return stops the writer with it. */
+typedef int (*tm_report_sink_fn)(const char *data, size_t len, void *user_data);
+/* Writes the same bytes as the format's write, handing them to sink in pieces of about a megabyte, so a
+ * large report is never held whole. */
+typedef int (*tm_report_stream_fn)(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 
 struct tm_report_format {
     const char *name;        /* "json" */
     const char *description; /* one line for --help */
     tm_report_write_fn write;
+    tm_report_stream_fn stream; /* NULL: the format is written whole */
 };
 
 /* The formats, NULL-terminated. */
@@ -32,6 +38,7 @@ const struct tm_report_format *tm_report_find(const char *name);
 
 /* The writers; module-internal but callable directly in tests. */
 TM_MUST_CHECK int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_stream_json(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 TM_MUST_CHECK int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in);
 TM_MUST_CHECK int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in);
 TM_MUST_CHECK int tm_report_write_dot(struct tm_buf *out, const struct tm_report_input *in);

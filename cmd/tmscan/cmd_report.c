@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/tmscan/analysis.h"
 #include "cmd/tmscan/cli.h"
 #include "cmd/tmscan/pipeline.h"
 #include "core/snapshot.h"
@@ -50,6 +51,7 @@ int tm_cmd_report(struct tm_cli *cli, int argc, char **argv) {
     if (optind != argc - 1)
         return tm_cli_usage_error(cli, "report", optind >= argc ? "missing SNAPSHOT" : "too many arguments");
     const char *path = argv[optind];
+    tm_cli_heap_prepare(path);
     struct tm_snapshot *snap = NULL;
     char err[1024] = "";
     if (tm_snapshot_load(&snap, path, err, sizeof(err))) {

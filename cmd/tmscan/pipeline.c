@@ -14,6 +14,48 @@
 
 #define DEFAULT_POLICY_FILE "tmscan.policy.json"
 
+struct s_sink {
+    FILE *stdout_file;          /* writing to standard output */
+    struct tm_file_atomic file; /* or to a file, replaced when the report is complete */
+};
+
+static int s_sink(const char *data, size_t len, void *user_data) {
+    struct s_sink *s = user_data;
+    if (s->stdout_file)
+        return fwrite(data, 1, len, s->stdout_file) == len ? TM_OK : TM_ERR_IO;
+    return tm_file_atomic_write(&s->file, data, len);
+}
+
+/* A format that streams is written to its destination piece by piece: the JSON report of 100,000 resources
+ * is larger than 100 MB. A file is replaced only once the whole report is written. */
+static int s_stream_output(struct tm_cli *cli, const char *command, const struct tm_report_format *fmt,
+                           const struct tm_report_input *in, const char *path) {
+    struct s_sink sink = {0};
+    char err[512] = "";
+    sink.file.fd = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        sink.stdout_file = stdout;
+    } else if (tm_file_atomic_open(&sink.file, path, 0600, err, sizeof(err))) {
+        tm_log_error(&cli->log, "%s: %s", command, err);
+        return TM_EXIT_USAGE;
+    }
+    int rc = fmt->stream(in, s_sink, &sink);
+    if (rc == TM_ERR_IO) {
+        tm_log_error(&cli->log, "%s: cannot write to %s", command, sink.stdout_file ? "standard output" : path);
+    } else if (rc) {
+        tm_log_error(&cli->log, "%s: cannot write the %s report: %s", command, fmt->name, tm_error_str(rc));
+    } else if (sink.stdout_file) {
+        if (fflush(stdout) != 0) {
+            tm_log_error(&cli->log, "%s: cannot write to standard output", command);
+            rc = TM_ERR_IO;
+        }
+    } else if ((rc = tm_file_atomic_commit(&sink.file, err, sizeof(err)))) {
+        tm_log_error(&cli->log, "%s: %s", command, err);
+    }
+    tm_file_atomic_abort(&sink.file);
+    return rc ? TM_EXIT_USAGE : TM_EXIT_OK;
+}
+
 int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *snap,
                   const struct tm_cli_report_opts *opts) {
     int exit_code = TM_EXIT_USAGE;
@@ -90,11 +132,14 @@ int tm_cli_report(struct tm_cli *cli, const char *command, struct tm_snapshot *s
                                  .rules = rules,
                                  .snapshot_name = opts->snapshot_name,
                                  .policy_name = policy};
-    if (fmt->write(&out, &in)) {
+    if (fmt->stream) {
+        exit_code = s_stream_output(cli, command, fmt, &in, opts->output);
+    } else if (fmt->write(&out, &in)) {
         tm_log_error(&cli->log, "%s: cannot write the %s report: out of memory", command, fmt->name);
-        goto out;
+        exit_code = TM_EXIT_USAGE;
+    } else {
+        exit_code = tm_cli_write_output(cli, command, opts->output, &out);
     }
-    exit_code = tm_cli_write_output(cli, command, opts->output, &out);
     if (exit_code)
         goto out;
 

@@ -121,8 +121,93 @@ static void test_file_atomic_write_and_read(void **state) {
     rmdir(dir);
 }
 
-/* -o /dev/null or a FIFO: the output is written into it, never renamed over it. A FIFO stands in for
- * /dev/null so that a regression replaces a file of the test's own, not the machine's /dev/null. */
+/* A file written piece by piece appears only on commit; an aborted one leaves the old file as it was. */
+static void test_file_atomic_pieces(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tmscan-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/report.json", dir);
+    char err[256] = "";
+    assert_int_equal(tm_file_write_atomic(path, "old\n", 4, 0600, err, sizeof(err)), TM_OK);
+    struct tm_file_atomic w;
+    assert_int_equal(tm_file_atomic_open(&w, path, 0640, err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_file_atomic_write(&w, "{\"a\":", 5), TM_OK);
+    assert_int_equal(tm_file_atomic_write(&w, "", 0), TM_OK);
+    assert_int_equal(tm_file_atomic_write(&w, "1}\n", 3), TM_OK);
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_file_read(&b, path, 100, err, sizeof(err)), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "old\n"); /* not yet */
+    assert_int_equal(tm_file_atomic_commit(&w, err, sizeof(err)), TM_OK);
+    tm_file_atomic_abort(&w); /* after a commit: nothing */
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, path, 100, err, sizeof(err)), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "{\"a\":1}\n");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+
+    assert_int_equal(tm_file_atomic_open(&w, path, 0600, err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_file_atomic_write(&w, "partial", 7), TM_OK);
+    tm_file_atomic_abort(&w);
+    assert_int_equal(tm_file_atomic_write(&w, "x", 1), TM_ERR_STATE);
+    assert_int_equal(tm_file_atomic_commit(&w, err, sizeof(err)), TM_ERR_STATE);
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, path, 100, err, sizeof(err)), TM_OK);
+    assert_string_equal(tm_buf_str(&b), "{\"a\":1}\n");
+    tm_buf_clean_up(&b);
+    /* The temporary files are gone: only report.json is left. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+
+    snprintf(path, sizeof(path), "%s/missing-dir/report.json", dir);
+    assert_int_equal(tm_file_atomic_open(&w, path, 0600, err, sizeof(err)), TM_ERR_IO);
+    assert_non_null(strstr(err, "missing-dir"));
+    tm_file_atomic_abort(&w);
+}
+
+/* Files larger than one read, read whole; the cap holds whatever the file's size. */
+static void test_file_read_large(void **state) {
+    (void)state;
+    char dir[] = "/tmp/tmscan-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], err[256] = "";
+    snprintf(path, sizeof(path), "%s/big", dir);
+    size_t n = 300000;
+    char *data = malloc(n);
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)('a' + i % 26);
+    assert_int_equal(tm_file_write_atomic(path, data, n, 0600, err, sizeof(err)), TM_OK);
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_buf_append_str(&b, "prefix:"), TM_OK);
+    assert_int_equal(tm_file_read(&b, path, 0, err, sizeof(err)), TM_OK);
+    assert_int_equal(b.len, n + 7);
+    assert_memory_equal(b.data + 7, data, n);
+    assert_int_equal(b.data[b.len], '\0');
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, path, n, err, sizeof(err)), TM_OK);
+    tm_buf_reset(&b);
+    assert_int_equal(tm_file_read(&b, path, n - 1, err, sizeof(err)), TM_ERR_TOO_BIG);
+    tm_buf_clean_up(&b);
+    /* A buffer's own cap refuses it too. */
+    tm_buf_init(&b, 1000);
+    assert_int_equal(tm_file_read(&b, path, 0, err, sizeof(err)), TM_ERR_TOO_BIG);
+    tm_buf_clean_up(&b);
+    /* Not a regular file: read to its end all the same. */
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_file_read(&b, "/proc/self/status", 0, err, sizeof(err)), TM_OK);
+    assert_non_null(strstr(tm_buf_str(&b), "Name:"));
+    tm_buf_clean_up(&b);
+    free(data);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* -o /dev/null or a FIFO: the output is written into it, never renamed over it, whole or piece by piece. A
+ * FIFO stands in for /dev/null so that a regression replaces a file of the test's own, not the machine's. */
 static void test_file_write_into_fifo(void **state) {
     (void)state;
     char dir[] = "/tmp/tmscan-test-XXXXXX";
@@ -134,12 +219,16 @@ static void test_file_write_into_fifo(void **state) {
     assert_true(rd >= 0);
     char err[256] = "";
     assert_int_equal(tm_file_write_atomic(path, "report\n", 7, 0600, err, sizeof(err)), TM_OK);
+    struct tm_file_atomic w;
+    assert_int_equal(tm_file_atomic_open(&w, path, 0600, err, sizeof(err)), TM_OK);
+    assert_int_equal(tm_file_atomic_write(&w, "more", 4), TM_OK);
+    assert_int_equal(tm_file_atomic_commit(&w, err, sizeof(err)), TM_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_true(S_ISFIFO(st.st_mode));
-    char got[16] = "";
-    assert_int_equal(read(rd, got, sizeof(got) - 1), 7);
-    assert_string_equal(got, "report\n");
+    char got[32] = "";
+    assert_int_equal(read(rd, got, sizeof(got) - 1), 11);
+    assert_string_equal(got, "report\nmore");
     close(rd);
     unlink(path);
     rmdir(dir);
@@ -169,7 +258,9 @@ int main(void) {
         cmocka_unit_test(test_uri_encode),
         cmocka_unit_test(test_uri_decode),
         cmocka_unit_test(test_file_atomic_write_and_read),
+        cmocka_unit_test(test_file_atomic_pieces),
         cmocka_unit_test(test_file_write_into_fifo),
+        cmocka_unit_test(test_file_read_large),
         cmocka_unit_test(test_str_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,11 +93,94 @@ static void test_json_shape(void **state) {
     tm_findings_clean_up(&l);
 }
 
+/* Short paths are searched step by step, long ones through the index: both must answer alike. */
+static void test_has_step_short_and_long(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *f = NULL;
+    assert_int_equal(tm_findings_add(&l, &f), TM_OK);
+    assert_false(tm_finding_has_step(f, "a", "b", "can-read"));
+    char from[32], to[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(from, sizeof(from), "arn:n%d", i);
+        snprintf(to, sizeof(to), "arn:n%d", i + 1);
+        assert_int_equal(tm_finding_add_step(f, from, to, i % 2 ? "can-assume" : "can-read", NULL, 0, NULL, false),
+                         TM_OK);
+        /* Every step added so far is found, and the ones with another kind or swapped ends are not. */
+        if (i == 3 || i == 16 || i == 17 || i == 999) {
+            for (int k = 0; k <= i; k++) {
+                snprintf(from, sizeof(from), "arn:n%d", k);
+                snprintf(to, sizeof(to), "arn:n%d", k + 1);
+                assert_true(tm_finding_has_step(f, from, to, k % 2 ? "can-assume" : "can-read"));
+                assert_false(tm_finding_has_step(f, from, to, k % 2 ? "can-read" : "can-assume"));
+                assert_false(tm_finding_has_step(f, to, from, k % 2 ? "can-assume" : "can-read"));
+            }
+        }
+    }
+    assert_int_equal(f->path_len, 1000);
+    /* Field boundaries count: ("arn:n1", "0") is not ("arn:n", "10"). */
+    assert_int_equal(tm_finding_add_step(f, "x", "yz", "k", NULL, 0, NULL, false), TM_OK);
+    assert_false(tm_finding_has_step(f, "xy", "z", "k"));
+    assert_true(tm_finding_has_step(f, "x", "yz", "k"));
+    assert_false(tm_finding_has_step(f, "", "", ""));
+    tm_findings_clean_up(&l);
+}
+
+static void s_assert_same_json(const struct tm_finding *f, int depth) {
+    cJSON *o = tm_finding_to_json(f);
+    assert_non_null(o);
+    struct tm_buf want, got;
+    tm_buf_init(&want, 0);
+    tm_buf_init(&got, 0);
+    assert_int_equal(tm_json_append_canonical(&want, o, true, depth), TM_OK);
+    assert_int_equal(tm_finding_append_json(&got, f, depth), TM_OK);
+    assert_string_equal(tm_buf_str(&got), tm_buf_str(&want));
+    cJSON_Delete(o);
+    tm_buf_clean_up(&want);
+    tm_buf_clean_up(&got);
+}
+
+/* The JSON report writes findings without building their tree; the bytes must be those of the tree printed
+ * canonically, for every shape a finding takes: NULL fields, empty lists, escapes, unicode, recognised. */
+static void test_append_json_matches_canonical(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *f = s_make(&l, "aws-s3-public-policy", TM_SEV_HIGH, "arn:b", "Bucket is public", "arn:ap");
+    for (int depth = 0; depth < 40; depth += 13)
+        s_assert_same_json(f, depth);
+
+    struct tm_finding *g = NULL;
+    assert_int_equal(tm_findings_add(&l, &g), TM_OK);
+    s_assert_same_json(g, 2); /* nothing set: nulls and empty arrays */
+    assert_int_equal(tm_finding_set(g, "r\"1", NULL, TM_SEV_CRITICAL, "arn:\u00e9\\x", NULL), TM_OK);
+    assert_int_equal(tm_finding_set_text(g, "tab\there \"quoted\"", "line\nbreak\r\b\f\x01\x1f end",
+                                         "caf\xc3\xa9 \xe2\x80\xa6 \x7f"),
+                     TM_OK);
+    const char *acts[] = {"a\\b", "\"c\""};
+    assert_int_equal(tm_finding_add_step(g, "internet", "arn:x", "can-read", acts, 2, NULL, true), TM_OK);
+    assert_int_equal(tm_finding_add_step(g, "arn:x", "arn:y", "can-assume", NULL, 0, "st\n0", false), TM_OK);
+    assert_int_equal(tm_finding_add_attack(g, "T1530"), TM_OK);
+    g->status = TM_STATUS_RECOGNISED;
+    s_assert_same_json(g, 2);
+    g->recognised_owner = strdup("team \"a\"");
+    g->recognised_reason = strdup("public website");
+    g->recognised_expires = strdup("2030-01-01");
+    assert_non_null(g->recognised_owner);
+    s_assert_same_json(g, 1);
+    g->status = TM_STATUS_SUPPRESSED;
+    s_assert_same_json(g, 0);
+    tm_findings_clean_up(&l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_stable_across_wording_not_across_path),
         cmocka_unit_test(test_sort_and_dedupe),
         cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_has_step_short_and_long),
+        cmocka_unit_test(test_append_json_matches_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,52 @@ static void test_lookup(void **state) {
     assert_int_equal(nr, 0);
 }
 
+/* Nodes grouped by type: with more distinct types than the grouping table first holds, every node is in the
+ * slice of its own type, each slice in index order, and types absent or empty are not found. */
+static void test_many_types(void **state) {
+    (void)state;
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_buf_append_str(&b, "{\"schema\":\"tmscan.snapshot/1\",\"tool\":{\"name\":\"tmscan\"},"
+                                           "\"scope\":{\"provider\":\"aws\",\"accounts\":[\"" A "\"]},"
+                                           "\"errors\":[],\"resources\":["),
+                     TM_OK);
+    /* 150 types, 3 resources each, types interleaved so id order is not type order. */
+    for (int i = 0; i < 450; i++)
+        assert_int_equal(tm_buf_appendf(&b,
+                                        "%s{\"id\":\"arn:aws:x%03d:" R ":" A
+                                        ":thing/r%03d\",\"type\":\"aws:t%03d:kind\","
+                                        "\"account\":\"" A "\",\"region\":\"" R "\",\"attrs\":{},\"policies\":{},"
+                                        "\"links\":[]}",
+                                        i ? "," : "", i % 7, i, (i * 37) % 150),
+                         TM_OK);
+    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
+    struct tm_test_analysis t = {0};
+    tm_test_analysis_parse(&t, tm_buf_str(&b));
+    const struct tm_graph *g = t.graph;
+    size_t seen = 0;
+    char type[32];
+    for (int k = 0; k < 150; k++) {
+        snprintf(type, sizeof(type), "aws:t%03d:kind", k);
+        size_t n = 0;
+        const uint32_t *slice = tm_graph_nodes_of_type(g, type, &n);
+        assert_non_null(slice);
+        assert_int_equal(n, 3);
+        for (size_t j = 0; j < n; j++) {
+            assert_string_equal(tm_graph_node(g, slice[j])->type, type);
+            if (j)
+                assert_true(slice[j - 1] < slice[j]);
+        }
+        seen += n;
+    }
+    assert_int_equal(seen, 450);
+    size_t n = 0;
+    assert_null(tm_graph_nodes_of_type(g, "aws:t150:kind", &n));
+    assert_null(tm_graph_nodes_of_type(g, "", &n));
+    tm_test_analysis_clean_up(&t);
+    tm_buf_clean_up(&b);
+}
+
 static void test_links(void **state) {
     struct tm_test_analysis *t = *state;
     const struct tm_graph *g = t->graph;
@@ -612,6 +658,7 @@ static void test_edge_jewels(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
+        cmocka_unit_test(test_many_types),
         cmocka_unit_test_setup_teardown(test_links, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_identity_edges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sets, s_setup, s_teardown),

@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzers/findings.h"
 #include "analyzers/report/report.h"
+#include "core/json.h"
 #include "core/snapshot.h"
 
 struct fx {
@@ -117,11 +119,123 @@ static void test_sarif_suppressions(void **state) {
     assert_non_null(tm_report_find("markdown"));
 }
 
+/* The report as the tree of every finding printed canonically: what the JSON writer must reproduce. */
+static char *s_json_by_tree(struct fx *fx, const char *policy_name) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *tool = cJSON_AddObjectToObject(root, "tool");
+    assert_non_null(cJSON_AddStringToObject(root, "schema", "tmscan.report/1"));
+    assert_non_null(cJSON_AddStringToObject(tool, "name", "tmscan"));
+    assert_non_null(cJSON_AddStringToObject(tool, "version", TM_VERSION));
+    assert_true(cJSON_AddItemToObject(root, "scope", cJSON_Duplicate(tm_snapshot_scope(fx->snap), true)));
+    if (policy_name)
+        assert_non_null(cJSON_AddStringToObject(root, "policy_file", policy_name));
+    else
+        assert_non_null(cJSON_AddNullToObject(root, "policy_file"));
+    struct tm_report_input in = {.snap = fx->snap, .findings = &fx->findings};
+    struct tm_report_counts c;
+    tm_report_count(&in, &c);
+    cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+    cJSON *sev = cJSON_AddObjectToObject(sum, "new_by_severity");
+    cJSON *st = cJSON_AddObjectToObject(sum, "by_status");
+    for (int i = TM_SEV_CRITICAL; i >= TM_SEV_INFO; i--)
+        assert_non_null(cJSON_AddNumberToObject(sev, tm_severity_str((enum tm_severity)i), (double)c.by_severity[i]));
+    for (int i = 0; i < 3; i++)
+        assert_non_null(
+            cJSON_AddNumberToObject(st, tm_finding_status_str((enum tm_finding_status)i), (double)c.by_status[i]));
+    assert_non_null(cJSON_AddNumberToObject(sum, "findings", (double)c.total));
+    assert_non_null(cJSON_AddNumberToObject(sum, "resources", (double)c.resources));
+    assert_non_null(cJSON_AddNumberToObject(sum, "coverage_gaps", (double)c.coverage_gaps));
+    assert_non_null(cJSON_AddBoolToObject(sum, "complete", c.coverage_gaps == 0));
+    cJSON *arr = cJSON_AddArrayToObject(root, "findings");
+    for (size_t i = 0; i < fx->findings.count; i++)
+        assert_true(cJSON_AddItemToArray(arr, tm_finding_to_json(fx->findings.items[i])));
+    char *text = tm_json_print_canonical(root, true);
+    cJSON_Delete(root);
+    size_t n = strlen(text);
+    text = realloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    return text;
+}
+
+struct s_pieces {
+    struct tm_buf all;
+    size_t calls;
+    size_t fail_at; /* 0: never */
+};
+
+static int s_collect(const char *data, size_t len, void *user_data) {
+    struct s_pieces *p = user_data;
+    p->calls++;
+    if (p->fail_at && p->calls == p->fail_at)
+        return TM_ERR_IO;
+    return tm_buf_append(&p->all, data, len);
+}
+
+/* The JSON report is written finding by finding, whole or streamed in pieces: the bytes are those of the tree
+ * printed canonically, in both cases, and a sink that fails stops the writer with its error. */
+static void test_json_stream_matches_tree(void **state) {
+    struct fx *fx = *state;
+    /* Enough steps for several pieces of a megabyte. */
+    char from[64], to[64];
+    for (int k = 0; k < 3; k++) {
+        struct tm_finding *f = NULL;
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-iam-role-public", "public-exposure", TM_SEV_HIGH,
+                                        k ? "arn:aws:iam::111122223333:role/b" : "arn:aws:iam::111122223333:role/a",
+                                        "internet"),
+                         TM_OK);
+        for (int i = 0; i < 4000; i++) {
+            snprintf(from, sizeof(from), "arn:aws:iam::111122223333:role/r%d", i);
+            snprintf(to, sizeof(to), "arn:aws:s3:::bucket-\xc3\xa9-%d", i);
+            const char *acts[] = {"s3:GetObject", "s3:ListBucket"};
+            assert_int_equal(
+                tm_finding_add_step(f, from, to, "can-read", acts, 2, "identity policy \"x\"\t", i % 7 == 0), TM_OK);
+        }
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    tm_findings_sort(&fx->findings);
+    for (int with_policy = 0; with_policy < 2; with_policy++) {
+        const char *policy = with_policy ? "tmscan.policy.json" : NULL;
+        char *want = s_json_by_tree(fx, policy);
+        struct tm_report_input in = {.snap = fx->snap, .findings = &fx->findings, .policy_name = policy};
+        struct tm_buf whole;
+        tm_buf_init(&whole, 0);
+        assert_int_equal(tm_report_write_json(&whole, &in), TM_OK);
+        assert_string_equal(tm_buf_str(&whole), want);
+        struct s_pieces p = {0};
+        tm_buf_init(&p.all, 0);
+        const struct tm_report_format *fmt = tm_report_find("json");
+        assert_non_null(fmt->stream);
+        assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
+        assert_true(p.calls >= 3);
+        assert_string_equal(tm_buf_str(&p.all), want);
+        tm_buf_clean_up(&p.all);
+        struct s_pieces bad = {.fail_at = 2};
+        tm_buf_init(&bad.all, 0);
+        assert_int_equal(tm_report_stream_json(&in, s_collect, &bad), TM_ERR_IO);
+        assert_int_equal(bad.calls, 2);
+        tm_buf_clean_up(&bad.all);
+        tm_buf_clean_up(&whole);
+        free(want);
+    }
+    /* No findings: an empty array. */
+    struct tm_findings none;
+    tm_findings_init(&none);
+    struct tm_report_input in = {.snap = fx->snap, .findings = &none};
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_report_write_json(&b, &in), TM_OK);
+    assert_non_null(strstr(tm_buf_str(&b), "\"findings\": [],\n"));
+    tm_buf_clean_up(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_markdown, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dot_boundaries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sarif_suppressions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_stream_matches_tree, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
