@@ -14,10 +14,13 @@ latency, the bound is the largest of:
   concurrency     for each host, its calls times L divided by the connections the scan may hold
                   open to it, min(--concurrency, --per-host); and all calls times L over
                   --concurrency: Little's law, with every connection busy all the time;
-  rate limits     for each token bucket (service, operation, region) of rate r and burst b that
-                  n calls draw from: the earliest its first call can be sent (its depth in the
-                  chain, times L), plus (n - b) / r for the tokens that must be refilled, plus L
-                  for the last answer, plus the shortest chain of calls that still depends on it;
+  rate limits     for each token bucket of rate r and burst b that n calls draw from: the
+                  earliest its first call can be sent (its least depth in the chain, times L),
+                  plus (n - b) / r for the tokens that must be refilled, plus L for the last
+                  answer, plus the shortest chain of calls that still depends on it. A bucket is
+                  one operation of a service in one region, or a group of operations that share
+                  one bucket per region (as AWS meters Lambda's control plane): then n counts the
+                  calls of all the group's operations in that region;
   budget          all calls over --max-rps, when the scan has a requests-per-second budget.
 
 Each term is a bound on its own, so their maximum is one; it ignores retries (a throttled call
@@ -32,19 +35,37 @@ import sys
 
 
 def load_limits(path, scale=1.0):
-    """{(service, operation): (rps, burst)} from bench/aws_limits.json, each rate and burst times scale."""
+    """{(service, operation): (rps, burst, group)} from bench/aws_limits.json, each rate and burst times
+    scale (a burst never below one token); group is the name of the bucket the rule's operations share
+    in each region, None for a bucket per operation."""
     with open(path) as f:
         doc = json.load(f)
     out = {}
     for rule in doc["limits"]:
+        group = rule.get("group")
+        if group is not None and (not isinstance(group, str) or not group):
+            raise ValueError(f"{path}: a rule of {rule['service']} has a group that is not a name")
         for op in rule["operations"]:
-            out[(rule["service"], op)] = (rule["rps"] * scale, max(1.0, rule["burst"] * scale))
+            if (rule["service"], op) in out:
+                raise ValueError(f"{path}: {rule['service']}:{op} is in two rules")
+            out[(rule["service"], op)] = (rule["rps"] * scale, max(1.0, rule["burst"] * scale), group)
     return out
+
+
+def bucket_of(limits, service, operation):
+    """The token bucket a call of service:operation draws from, as (service, name): the name is its group
+    when it shares one, else the operation; None when it has no limit."""
+    rule = limits.get((service, operation))
+    if rule is None:
+        return None
+    group = rule[2] if len(rule) > 2 else None
+    return (service, group or operation)
 
 
 def bound(calls, latency_s, concurrency, per_host=None, limits=None, hosts="single", max_rps=None):
     """The bound and its terms. calls: [{id, service, region, operation, deps, host}] in any order
-    whose deps form a DAG; limits: {(service, operation): (rps, burst)}."""
+    whose deps form a DAG; limits: {(service, operation): (rps, burst[, group])}, operations of one
+    service with the same group drawing from one bucket per region (they must agree on rps and burst)."""
     limits = limits or {}
     per_host = per_host or concurrency
     by_id = {c["id"]: c for c in calls}
@@ -75,18 +96,27 @@ def bound(calls, latency_s, concurrency, per_host=None, limits=None, hosts="sing
         slots = min(concurrency, per_host)
         terms.append(dict(kind="host", what=f"{k} calls to {h}, {slots} connections",
                           seconds=k * latency_s / slots))
-    buckets = {}
+    rules, buckets = {}, {}
+    for (svc, op), rule in limits.items():
+        b = bucket_of(limits, svc, op)
+        if rules.setdefault(b, tuple(rule[:2])) != tuple(rule[:2]):
+            raise ValueError(f"{svc}:{b[1]}: the operations of one group have different rates")
     for c in calls:
-        key = (c["service"], c["operation"], c["region"])
-        if (c["service"], c["operation"]) in limits:
-            buckets.setdefault(key, []).append(c["id"])
-    for (svc, op, region), ids in sorted(buckets.items()):
-        rps, burst = limits[(svc, op)]
+        b = bucket_of(limits, c["service"], c["operation"])
+        if b is not None:
+            buckets.setdefault((b[0], b[1], c["region"]), []).append(c)
+    for (svc, name, region), group_calls in sorted(buckets.items()):
+        rps, burst = rules[(svc, name)]
+        ids = [c["id"] for c in group_calls]
         head = min(depth[i] - 1 for i in ids) * latency_s
         tail = min(height[i] for i in ids) * latency_s
         refill = max(0.0, len(ids) - burst) / rps
-        terms.append(dict(kind="rate-limit", what=f"{len(ids)} {svc}:{op} calls in {region} at {rps:g}/s "
-                                                   f"(burst {burst:g})",
+        ops = {}
+        for c in group_calls:
+            ops[c["operation"]] = ops.get(c["operation"], 0) + 1
+        shared = "" if list(ops) == [name] else "; " + ", ".join(f"{o} {k}" for o, k in sorted(ops.items()))
+        terms.append(dict(kind="rate-limit", bucket=f"{svc}:{name}:{region}",
+                          what=f"{len(ids)} {svc}:{name} calls in {region} at {rps:g}/s (burst {burst:g}{shared})",
                           seconds=head + refill + latency_s + tail))
     if max_rps:
         terms.append(dict(kind="budget", what=f"{n} calls at --max-rps {max_rps:g}", seconds=n / max_rps))

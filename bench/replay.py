@@ -8,7 +8,7 @@ It is not a scanner (it parses nothing) and its figures are not tmscan's: it ans
 about the benchmark itself. Does every planned call reach the response file the plan bound it to,
 through mockcloud's real matcher and signature check? And how close to the lower bound can a client
 get that knows the whole plan in advance, sends the call with the longest chain behind it first and
-paces itself with the published rates (bench/aws_limits.json)? Requests are signed with botocore's
+paces itself with the published rates (bench/aws_limits.json, shared buckets included)? Requests are signed with botocore's
 SigV4 signer and sent over keep-alive connections, one per worker.
 """
 
@@ -80,16 +80,25 @@ def build_request(apis, call, creds, port, account):
     return method, path, prepared.body, dict(prepared.headers)
 
 
+def bucket_key(limits, call):
+    """(service, operation or group, region) of the token bucket a call draws from, None without one."""
+    b = lower_bound.bucket_of(limits, call["service"], call["operation"])
+    return None if b is None else (b[0], b[1], call["region"])
+
+
 class Pacer:
-    """Client-side token buckets with the published rates: a call is sent only when its bucket has a
-    token, so a client that knows the limits is never throttled."""
+    """Client-side token buckets with the published rates, one per bucket key (bucket_key: a group's
+    operations share theirs): a call is sent only when its bucket has a token, so a client that knows
+    the limits is never throttled."""
 
     def __init__(self, limits):
-        self.limits = limits
+        self.rules = {}
+        for (svc, op), rule in limits.items():
+            self.rules[lower_bound.bucket_of(limits, svc, op)] = (rule[0], rule[1])
         self.state = {}
 
     def ready_at(self, key, now):
-        rule = self.limits.get(key[:2])
+        rule = self.rules.get(key[:2]) if key else None
         if not rule:
             return now
         rps, burst = rule
@@ -99,7 +108,7 @@ class Pacer:
         return now if tokens >= 1 else now + (1 - tokens) / rps
 
     def take(self, key):
-        if key[:2] in self.limits:
+        if key and key[:2] in self.rules:
             tokens, t = self.state[key]
             self.state[key] = (tokens - 1, t)
 
@@ -139,7 +148,7 @@ def replay(fixtures, port, concurrency, limit_scale=1.0, limits_path=None):
                     while ready:
                         item = heapq.heappop(ready)
                         c = calls[item[1]]
-                        key = (c["service"], c["operation"], c["region"])
+                        key = bucket_key(limits, c)
                         at = pacer.ready_at(key, now)
                         if at <= now:
                             pacer.take(key)
@@ -196,11 +205,12 @@ def replay(fixtures, port, concurrency, limit_scale=1.0, limits_path=None):
 def _ranks(calls, limits, latency_s=0.03):
     """Upward rank of each call (list scheduling, as in HEFT): its own weight plus the largest rank
     among the calls that wait for it. A call weighs the time its token bucket needs to pass every
-    call of that bucket (n / rate), or one round trip when it has no bucket; so calls on the way to
-    the slowest bucket go first. Ranks are in microseconds, as integers for the heap."""
+    call of that bucket (n / rate, n counting every operation of a shared bucket), or one round trip
+    when it has no bucket; so calls on the way to the slowest bucket go first. Ranks are in
+    microseconds, as integers for the heap."""
     counts = {}
     for c in calls:
-        key = (c["service"], c["operation"], c["region"])
+        key = bucket_key(limits, c)
         counts[key] = counts.get(key, 0) + 1
     children = {c["id"]: [] for c in calls}
     for c in calls:
@@ -211,7 +221,7 @@ def _ranks(calls, limits, latency_s=0.03):
         rule = limits.get((c["service"], c["operation"]))
         w = latency_s
         if rule:
-            w = max(w, counts[(c["service"], c["operation"], c["region"])] / rule[0])
+            w = max(w, counts[bucket_key(limits, c)] / rule[0])
         rank[c["id"]] = w + max((rank[k] for k in children[c["id"]]), default=0.0)
     return {k: int(v * 1e6) for k, v in rank.items()}
 

@@ -18,8 +18,16 @@ struct s_rule {
     double rps, burst;
 };
 
+/* Operations of one service that share a bucket per region. */
+struct s_group {
+    char *service;
+    char **operations;
+    size_t n_operations;
+    double rps, burst;
+};
+
 struct s_bucket {
-    char *key; /* service \n operation \n region */
+    char *key; /* service \n operation \n region; a group's operation is "@<index>", which no name can be */
     double tokens;
     uint64_t last_ns;
     struct s_bucket *next;
@@ -35,6 +43,8 @@ struct tm__mock_faults {
     size_t n_deny;
     struct s_rule *limits;
     size_t n_limits;
+    struct s_group *groups;
+    size_t n_groups;
     struct s_rule default_limit; /* rps 0: none */
     struct s_bucket *buckets[S_BUCKET_SLOTS];
 };
@@ -163,6 +173,157 @@ out:
     return rc;
 }
 
+void tm__mock_group_spec_clean_up(struct tm__mock_group_spec *spec) {
+    if (!spec)
+        return;
+    free(spec->service);
+    for (char **op = spec->operations; op && *op; op++)
+        free(*op);
+    free(spec->operations);
+    memset(spec, 0, sizeof(*spec));
+}
+
+int tm__mock_rate_limit_group_parse(struct tm__mock_group_spec *out, const char *spec, char *errmsg,
+                                    size_t errmsg_len) {
+    memset(out, 0, sizeof(*out));
+    const char *eq = strchr(spec, '=');
+    const char *colon = eq ? memchr(spec, ':', (size_t)(eq - spec)) : NULL;
+    if (!eq) {
+        s_fail(errmsg, errmsg_len, "'%s' is not SERVICE:OP[,OP...]=RPS[:BURST]", spec);
+        return TM_ERR_INVALID;
+    }
+    if (!colon) {
+        s_fail(errmsg, errmsg_len, "'%s' names no service: SERVICE:OP[,OP...]=RPS[:BURST] (lambda:ListAliases,...)",
+               spec);
+        return TM_ERR_INVALID;
+    }
+    size_t sl = (size_t)(colon - spec);
+    if (!s_name_ok(spec, sl)) {
+        s_fail(errmsg, errmsg_len, "'%s': '%.*s' is not a service name", spec, (int)sl, spec);
+        return TM_ERR_INVALID;
+    }
+    double rps = 0, burst = 0;
+    int rc = tm__mock_rate_limit_parse(NULL, &rps, &burst, eq + 1);
+    if (rc == TM_ERR_INVALID)
+        s_fail(errmsg, errmsg_len, "'%s': '%s' is not RPS[:BURST] (RPS above 0, BURST 1 or more)", spec, eq + 1);
+    if (rc)
+        return rc;
+    /* At most one operation per character of the list, plus the NULL. */
+    const char *list = colon + 1;
+    size_t list_len = (size_t)(eq - list);
+    rc = TM_ERR_NOMEM;
+    if (!(out->service = tm_strndup(spec, sl)) || !(out->operations = calloc(list_len + 2, sizeof(char *))))
+        goto out;
+    size_t n = 0;
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",=");
+        if (len > (size_t)(eq - p))
+            len = (size_t)(eq - p);
+        if (len == 0) {
+            s_fail(errmsg, errmsg_len, "'%s': an empty operation in the list", spec);
+            rc = TM_ERR_INVALID;
+            goto out;
+        }
+        if (!s_name_ok(p, len)) {
+            s_fail(errmsg, errmsg_len, "'%s': '%.*s' is not an operation name", spec, (int)len, p);
+            rc = TM_ERR_INVALID;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (strlen(out->operations[i]) == len && memcmp(out->operations[i], p, len) == 0) {
+                s_fail(errmsg, errmsg_len, "'%s': %.*s is listed twice", spec, (int)len, p);
+                rc = TM_ERR_INVALID;
+                goto out;
+            }
+        }
+        if (!(out->operations[n] = tm_strndup(p, len)))
+            goto out;
+        n++;
+        p += len;
+        if (p == eq)
+            break;
+    }
+    out->group.service = out->service;
+    out->group.operations = (const char *const *)out->operations;
+    out->group.rps = rps;
+    out->group.burst = burst;
+    rc = TM_OK;
+out:
+    if (rc == TM_ERR_NOMEM)
+        s_fail(errmsg, errmsg_len, "out of memory");
+    if (rc)
+        tm__mock_group_spec_clean_up(out);
+    return rc;
+}
+
+static void s_group_clean_up(struct s_group *g) {
+    free(g->service);
+    for (size_t i = 0; i < g->n_operations; i++)
+        free(g->operations[i]);
+    free(g->operations);
+}
+
+/* The group of service that lists op, or NULL. */
+static const struct s_group *s_find_group(const struct s_group *groups, size_t n, const char *service, const char *op) {
+    if (!service)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(groups[i].service, service) != 0)
+            continue;
+        for (size_t k = 0; k < groups[i].n_operations; k++)
+            if (strcmp(groups[i].operations[k], op) == 0)
+                return &groups[i];
+    }
+    return NULL;
+}
+
+/* Copies one group after checking it; errmsg names what is wrong. */
+static int s_group_copy(struct s_group *out, const struct tm_mock_rate_limit_group *g, const struct s_group *before,
+                        size_t n_before, char *errmsg, size_t errmsg_len) {
+    const char *svc = g->service ? g->service : "";
+    if (!s_name_ok(svc, strlen(svc))) {
+        s_fail(errmsg, errmsg_len, "--rate-limit-group: '%s' is not a service name", svc);
+        return TM_ERR_INVALID;
+    }
+    if (!(g->rps > 0 && g->burst >= 1 && isfinite(g->rps) && isfinite(g->burst))) {
+        s_fail(errmsg, errmsg_len, "--rate-limit-group: %s needs a rate above 0 and a burst of 1 or more", svc);
+        return TM_ERR_INVALID;
+    }
+    size_t n = 0;
+    while (g->operations && g->operations[n])
+        n++;
+    if (!n) {
+        s_fail(errmsg, errmsg_len, "--rate-limit-group: the group of %s names no operation", svc);
+        return TM_ERR_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *op = g->operations[i];
+        if (!s_name_ok(op, strlen(op))) {
+            s_fail(errmsg, errmsg_len, "--rate-limit-group: '%s' is not an operation name", op);
+            return TM_ERR_INVALID;
+        }
+        /* A call draws from one bucket: an operation in two groups would need two tokens or a tie-break. */
+        if (s_find_group(before, n_before, svc, op)) {
+            s_fail(errmsg, errmsg_len, "--rate-limit-group: %s:%s is in two groups", svc, op);
+            return TM_ERR_INVALID;
+        }
+    }
+    if (!(out->service = tm_strdup(svc)) || !(out->operations = calloc(n, sizeof(char *)))) {
+        s_fail(errmsg, errmsg_len, "out of memory");
+        return TM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(out->operations[i] = tm_strdup(g->operations[i]))) {
+            s_fail(errmsg, errmsg_len, "out of memory");
+            return TM_ERR_NOMEM;
+        }
+        out->n_operations++;
+    }
+    out->rps = g->rps;
+    out->burst = g->burst;
+    return TM_OK;
+}
+
 void tm__mock_faults_destroy(struct tm__mock_faults *f) {
     if (!f)
         return;
@@ -176,6 +337,9 @@ void tm__mock_faults_destroy(struct tm__mock_faults *f) {
         free(f->limits[i].operation);
     }
     free(f->limits);
+    for (size_t i = 0; i < f->n_groups; i++)
+        s_group_clean_up(&f->groups[i]);
+    free(f->groups);
     for (size_t s = 0; s < S_BUCKET_SLOTS; s++) {
         struct s_bucket *b = f->buckets[s];
         while (b) {
@@ -252,6 +416,16 @@ int tm__mock_faults_new(struct tm__mock_faults **out, const struct tm_mock_optio
         f->limits[i].rps = l->rps;
         f->limits[i].burst = l->burst;
     }
+    if (o->n_rate_limit_groups && !(f->groups = calloc(o->n_rate_limit_groups, sizeof(*f->groups)))) {
+        rc = TM_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < o->n_rate_limit_groups; i++) {
+        /* Counted before the copy so that a half-copied group is freed with the rest. */
+        f->n_groups++;
+        if ((rc = s_group_copy(&f->groups[i], &o->rate_limit_groups[i], f->groups, i, errmsg, errmsg_len)))
+            goto out;
+    }
     if (o->rate_limit_default_rps < 0 || (o->rate_limit_default_rps > 0 && o->rate_limit_default_burst < 1)) {
         s_fail(errmsg, errmsg_len, "--rate-limit-default needs a rate above 0 and a burst of 1 or more");
         rc = TM_ERR_INVALID;
@@ -292,13 +466,17 @@ static uint64_t s_hash(const char *s) {
     return h;
 }
 
-/* Takes a token from the (service, operation, region) bucket; false when it is empty. A bucket that
- * cannot be allocated admits the request: a mock that runs out of memory should not invent throttling. */
-static bool s_take(struct tm__mock_faults *f, const struct s_rule *rule, const char *service, const char *op,
-                   const char *region, uint64_t now_ns) {
+/* Takes a token from the (service, operation, region) bucket, or the (service, group, region) one when
+ * group is not NULL; false when it is empty. A bucket that cannot be allocated admits the request: a
+ * mock that runs out of memory should not invent throttling. */
+static bool s_take(struct tm__mock_faults *f, double rps, double burst, const struct s_group *group,
+                   const char *service, const char *op, const char *region, uint64_t now_ns) {
     struct tm_buf key;
     tm_buf_init(&key, 0);
-    if (tm_buf_appendf(&key, "%s\n%s\n%s", service ? service : "", op, region ? region : "")) {
+    int rc = group ? tm_buf_appendf(&key, "%s\n@%zu\n%s", service ? service : "", (size_t)(group - f->groups),
+                                    region ? region : "")
+                   : tm_buf_appendf(&key, "%s\n%s\n%s", service ? service : "", op, region ? region : "");
+    if (rc) {
         tm_buf_clean_up(&key);
         return true;
     }
@@ -318,16 +496,16 @@ static bool s_take(struct tm__mock_faults *f, const struct s_rule *rule, const c
             tm_buf_clean_up(&key);
             return true;
         }
-        b->tokens = rule->burst;
+        b->tokens = burst;
         b->last_ns = now_ns;
         b->next = *slot;
         *slot = b;
     }
     tm_buf_clean_up(&key);
     if (now_ns > b->last_ns) {
-        b->tokens += (double)(now_ns - b->last_ns) * 1e-9 * rule->rps;
-        if (b->tokens > rule->burst)
-            b->tokens = rule->burst;
+        b->tokens += (double)(now_ns - b->last_ns) * 1e-9 * rps;
+        if (b->tokens > burst)
+            b->tokens = burst;
         b->last_ns = now_ns;
     }
     if (b->tokens < 1.0)
@@ -355,10 +533,22 @@ void tm__mock_faults_plan(struct tm__mock_fault_plan *out, struct tm__mock_fault
         return;
     }
     if (operation) {
+        /* The most specific wins: the operation's own limit for its service, its service's group, a
+         * limit for the operation in any service, the default. */
         const struct s_rule *rule = s_find(f->limits, f->n_limits, service, operation);
-        if (!rule && f->default_limit.rps > 0)
+        const struct s_group *group = NULL;
+        if (!rule || !rule->service)
+            group = s_find_group(f->groups, f->n_groups, service, operation);
+        if (group)
+            rule = NULL;
+        else if (!rule && f->default_limit.rps > 0)
             rule = &f->default_limit;
-        if (rule && !s_take(f, rule, service, operation, region, now_ns)) {
+        bool admitted = true;
+        if (group)
+            admitted = s_take(f, group->rps, group->burst, group, service, operation, region, now_ns);
+        else if (rule)
+            admitted = s_take(f, rule->rps, rule->burst, NULL, service, operation, region, now_ns);
+        if (!admitted) {
             out->fault = TM__MOCK_FAULT_RATE_LIMIT;
             return;
         }

@@ -39,8 +39,14 @@ static const char s_usage[] =
     "  --rate-limit OP=RPS[:BURST]\n"
     "                            token bucket per operation and region (repeatable); an empty bucket\n"
     "                            gets the service's throttling error. BURST defaults to RPS (at least 1)\n"
+    "  --rate-limit-group SERVICE:OP[,OP...]=RPS[:BURST]\n"
+    "                            one token bucket per region shared by these operations of SERVICE\n"
+    "                            (repeatable), as AWS meters Lambda's control plane or API Gateway's\n"
+    "                            management API: lambda:ListFunctions,ListAliases=15. An operation's\n"
+    "                            own --rate-limit service:OP goes before its group; an operation is in\n"
+    "                            one group at most\n"
     "  --rate-limit-default RPS[:BURST]\n"
-    "                            the same for every operation without its own --rate-limit\n"
+    "                            the same for every operation without its own --rate-limit or group\n"
     "  --fault-unsigned          also inject faults into unsigned endpoints (IMDS, ECS credentials)\n"
     "  --max-header-bytes N      cap on a request's line and headers (default 65536)\n"
     "  --max-body-bytes N        cap on a request's body (default 8388608)\n"
@@ -113,6 +119,9 @@ int main(int argc, char **argv) {
     struct tm_mock_rate_limit *limits = NULL;
     char **limit_names = NULL;
     size_t n_limits = 0;
+    struct tm__mock_group_spec *group_specs = NULL;
+    struct tm_mock_rate_limit_group *groups = NULL;
+    size_t n_groups = 0;
     int ret = 2;
     FILE *log = NULL;
     uv_loop_t loop;
@@ -238,6 +247,20 @@ int main(int argc, char **argv) {
             limit_names[n_limits] = op;
             limits[n_limits].operation = op;
             n_limits++;
+        } else if (strcmp(a, "--rate-limit-group") == 0) {
+            struct tm__mock_group_spec *gs = realloc(group_specs, (n_groups + 1) * sizeof(*gs));
+            if (!gs)
+                goto nomem;
+            group_specs = gs;
+            char gerr[512];
+            int rc = tm__mock_rate_limit_group_parse(&group_specs[n_groups], v, gerr, sizeof(gerr));
+            if (rc == TM_ERR_NOMEM)
+                goto nomem;
+            if (rc) {
+                ret = s_usage_error("--rate-limit-group: %s", gerr);
+                goto out;
+            }
+            n_groups++;
         } else if (strcmp(a, "--rate-limit-default") == 0) {
             if (tm__mock_rate_limit_parse(NULL, &o.rate_limit_default_rps, &o.rate_limit_default_burst, v)) {
                 ret = s_usage_error("--rate-limit-default: '%s' is not RPS[:BURST] (RPS > 0, BURST >= 1)", v);
@@ -255,6 +278,13 @@ int main(int argc, char **argv) {
     o.deny = (const char *const *)deny;
     o.rate_limits = limits;
     o.n_rate_limits = n_limits;
+    /* The specs may move while they are parsed (realloc): point at them only now. */
+    if (n_groups && !(groups = calloc(n_groups, sizeof(*groups))))
+        goto nomem;
+    for (size_t i = 0; i < n_groups; i++)
+        groups[i] = group_specs[i].group;
+    o.rate_limit_groups = groups;
+    o.n_rate_limit_groups = n_groups;
 
     if (log_path) {
         log = fopen(log_path, "a");
@@ -329,5 +359,9 @@ out:
         free(limit_names[i]);
     free(limit_names);
     free(limits);
+    for (size_t i = 0; i < n_groups; i++)
+        tm__mock_group_spec_clean_up(&group_specs[i]);
+    free(group_specs);
+    free(groups);
     return ret;
 }

@@ -283,4 +283,17 @@ uint64_t tm__mock_rand_u64(uint64_t *state);
 /* Parses "OP=RPS[:BURST]" or "RPS[:BURST]" (op_out NULL). */
 TM_MUST_CHECK int tm__mock_rate_limit_parse(char **op_out, double *rps, double *burst, const char *spec);
 
+/* A parsed --rate-limit-group; owns its strings. `group` points into it. */
+struct tm__mock_group_spec {
+    struct tm_mock_rate_limit_group group;
+    char *service;
+    char **operations; /* NULL-terminated */
+};
+
+/* Parses "SERVICE:OP[,OP...]=RPS[:BURST]". TM_ERR_INVALID with errmsg saying what is wrong (and out
+ * left empty), TM_ERR_NOMEM. */
+TM_MUST_CHECK int tm__mock_rate_limit_group_parse(struct tm__mock_group_spec *out, const char *spec, char *errmsg,
+                                                  size_t errmsg_len);
+void tm__mock_group_spec_clean_up(struct tm__mock_group_spec *spec);
+
 #endif

@@ -32,6 +32,15 @@ struct tm_mock_rate_limit {
     double burst;
 };
 
+/* One token bucket per region that several operations of one service draw from, as AWS meters some
+ * APIs as a whole (Lambda's control plane, API Gateway's management API). */
+struct tm_mock_rate_limit_group {
+    const char *service;           /* the signing name: "lambda" */
+    const char *const *operations; /* NULL-terminated: "ListFunctions", "ListAliases", ... */
+    double rps;
+    double burst;
+};
+
 struct tm_mock_options {
     const char *fixtures_dir; /* required: a scenario directory (scenario.json + *.http) */
     const char *host;         /* loopback address to bind: "127.0.0.1" (default) or "::1" */
@@ -52,6 +61,10 @@ struct tm_mock_options {
     const char *const *deny; /* operations answered with AccessDenied ("Op" or "service:Op"); NULL-ended */
     const struct tm_mock_rate_limit *rate_limits; /* per operation and region */
     size_t n_rate_limits;
+    /* Shared buckets. An operation's own "service:Op" limit goes before its group, the group before an
+     * "Op" limit and the default; an operation may be in one group of its service only. */
+    const struct tm_mock_rate_limit_group *rate_limit_groups;
+    size_t n_rate_limit_groups;
     double rate_limit_default_rps; /* 0: operations without their own limit are unlimited */
     double rate_limit_default_burst;
 

@@ -59,13 +59,85 @@ flat = [call(i, "F", host=f"h{i % 2}") for i in range(4)]
 assert close(lb.bound(flat, 0.1, 4, 1, hosts="single")["seconds"], 0.4)
 assert close(lb.bound(flat, 0.1, 4, 1, hosts="aws")["seconds"], 0.2)
 
-# Scaled limits (the mismatch run) halve rate and burst; a burst never drops below one token.
+# A shared bucket: X and Y draw from group g (2/s, burst 2), one bucket per region. A, then three X
+# and three Y in r1 that need A, two Y in r2 that need A, C that needs the first X. L = 0.1 s, 8 in flight.
+#   group g in r1: 6 calls; the first can leave at 0.1 s (after A), 6 - 2 tokens to refill at 2/s = 2 s,
+#                  the last answer 0.1 s, and no call needs them all: 0.1 + 2 + 0.1       = 2.2 s
+#   group g in r2: 2 calls, within the burst: 0.1 + 0 + 0.1                              = 0.2 s
+#   critical path A -> X -> C 0.3 s; concurrency 10 * 0.1 / 8 = 0.125 s
+# Per operation (no group) the same calls would be bound by X or Y in r1: 0.1 + (3 - 2) / 2 + 0.1 = 0.7 s.
+shared = [call(0, "A"), call(1, "X", [0]), call(2, "Y", [0]), call(3, "X", [0]), call(4, "Y", [0]),
+          call(5, "X", [0]), call(6, "Y", [0]), call(7, "Y", [0], region="r2"), call(8, "Y", [0], region="r2"),
+          call(9, "C", [1])]
+grouped = {("svc", "X"): (2.0, 2.0, "g"), ("svc", "Y"): (2.0, 2.0, "g")}
+r = lb.bound(shared, 0.1, 8, 32, grouped)
+assert close(r["seconds"], 2.2), r
+assert r["binding"]["kind"] == "rate-limit" and r["binding"]["bucket"] == "svc:g:r1", r["binding"]
+assert r["binding"]["what"] == "6 svc:g calls in r1 at 2/s (burst 2; X 3, Y 3)", r["binding"]
+terms = {t.get("bucket"): t["seconds"] for t in r["terms"] if t["kind"] == "rate-limit"}
+assert terms.keys() == {"svc:g:r1", "svc:g:r2"} and close(terms["svc:g:r2"], 0.2), terms
+r = lb.bound(shared, 0.1, 8, 32, {("svc", "X"): (2.0, 2.0), ("svc", "Y"): (2.0, 2.0, None)})
+assert close(r["seconds"], 0.7), r
+
+# An operation outside the group keeps its own bucket: Z (1/s, burst 1), three calls with no deps,
+# 0 + (3 - 1) / 1 + 0.1 = 2.1 s; the group's single X, 0 + 0 + 0.1 s, does not add to it.
+alone = [call(0, "Z"), call(1, "Z"), call(2, "Z"), call(3, "X")]
+r = lb.bound(alone, 0.1, 8, 32, {**grouped, ("svc", "Z"): (1.0, 1.0, None)})
+assert close(r["seconds"], 2.1) and r["binding"]["bucket"] == "svc:Z:r1", r
+# The same group name in two services is two buckets; operations of one group must agree on the rate.
+r = lb.bound([call(0, "X"), call(1, "X", svc="other")], 0.1, 8, 32,
+             {("svc", "X"): (1.0, 1.0, "g"), ("other", "X"): (1.0, 1.0, "g")})
+assert close(r["seconds"], 0.1), r
+try:
+    lb.bound(alone, 0.1, 8, 32, {("svc", "X"): (2.0, 2.0, "g"), ("svc", "Y"): (3.0, 2.0, "g")})
+except ValueError:
+    pass
+else:
+    raise AssertionError("a group with two rates was accepted")
+
+# Scaled limits (the mismatch run) halve rate and burst, groups' too; a burst never drops below one token.
 import json, os, tempfile
 with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-    json.dump({"limits": [{"service": "svc", "operations": ["X", "Y"], "rps": 10, "burst": 1}]}, f)
+    json.dump({"limits": [{"service": "svc", "operations": ["X", "Y"], "rps": 10, "burst": 1, "group": "g"},
+                          {"service": "svc", "operations": ["Z"], "rps": 4, "burst": 3}]}, f)
 lim = lb.load_limits(f.name, 0.5)
+assert lim == {("svc", "X"): (5.0, 1.0, "g"), ("svc", "Y"): (5.0, 1.0, "g"), ("svc", "Z"): (2.0, 1.5, None)}, lim
+for bad in ({"service": "svc", "operations": ["X"], "rps": 1, "burst": 1, "group": ""},
+            {"service": "svc", "operations": ["X"], "rps": 1, "burst": 1, "group": 7}):
+    with open(f.name, "w") as g:
+        json.dump({"limits": [bad]}, g)
+    try:
+        lb.load_limits(f.name)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"{bad} was accepted")
+with open(f.name, "w") as g:
+    json.dump({"limits": [{"service": "svc", "operations": ["X"], "rps": 1, "burst": 1},
+                          {"service": "svc", "operations": ["X", "Y"], "rps": 2, "burst": 2, "group": "g"}]}, g)
+try:
+    lb.load_limits(f.name)
+except ValueError:
+    pass
+else:
+    raise AssertionError("an operation in two rules was accepted")
 os.unlink(f.name)
-assert lim == {("svc", "X"): (5.0, 1.0), ("svc", "Y"): (5.0, 1.0)}, lim
+
+# The benchmark's own limits: Lambda's control plane and API Gateway's management API are groups, and
+# mockcloud gets them as such (halved in the mismatch run).
+import run
+lim = lb.load_limits(run.LIMITS)
+assert lb.bucket_of(lim, "lambda", "ListAliases") == lb.bucket_of(lim, "lambda", "GetFunctionUrlConfig") \
+    == ("lambda", "lambda-control-plane")
+assert lb.bucket_of(lim, "lambda", "GetPolicy") == ("lambda", "GetPolicy")
+assert lb.bucket_of(lim, "apigateway", "GetApis") == lb.bucket_of(lim, "apigateway", "GetRestApis")
+assert lb.bucket_of(lim, "iam", "ListRoles") is None
+args = run.rate_limit_args(0.5)
+pairs = list(zip(args[::2], args[1::2]))
+assert ("--rate-limit-group",
+        "lambda:GetFunctionUrlConfig,ListAliases,ListEventSourceMappings,ListFunctions=7.5:7.5") in pairs, pairs
+assert ("--rate-limit", "lambda:GetPolicy=7.5:7.5") in pairs, pairs
+assert not any(v.startswith("lambda:ListAliases=") for _, v in pairs), pairs
 
 # A cycle is not a plan.
 try:
@@ -108,7 +180,13 @@ grep '^FAIL' "$W/check" >"$W/fails"
 grep -q "responses checked" "$W/check" || fail "the wire check did not run: $(tail -3 "$W/check")"
 
 # ---- every planned call through mockcloud's own matcher and signature check ---------------------
-"$BIN/mockcloud" --fixtures "$W/a" --port 0 --port-file "$W/port" --log "$W/mock.log" 2>"$W/mock.err" &
+# With the benchmark's buckets, shared ones included, as bench/run.py starts it (the reference client
+# paces itself by the same buckets).
+LIMIT_ARGS=$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import run; print(" ".join(run.rate_limit_args(1.0)))' \
+    "$ROOT/bench") || fail "rate_limit_args"
+case "$LIMIT_ARGS" in *--rate-limit-group*) ;; *) fail "no shared bucket in the benchmark's limits" ;; esac
+# shellcheck disable=SC2086 # one word per argument: the names and figures have no spaces
+"$BIN/mockcloud" --fixtures "$W/a" --port 0 --port-file "$W/port" --log "$W/mock.log" $LIMIT_ARGS 2>"$W/mock.err" &
 MPID=$!
 i=0
 while [ ! -s "$W/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done

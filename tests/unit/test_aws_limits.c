@@ -74,8 +74,25 @@ static void test_table(void **state) {
     assert_null(s_find("iam", "GetAccountAuthorizationDetails"));
 }
 
-/* The benchmark enforces the same figures in mockcloud: the two copies must not drift apart. (Its
- * "apigateway" names both API Gateway APIs, as their common signing name does.) */
+/* The group a rule of bench/aws_limits.json names (NULL: a bucket per operation); a "group" that is
+ * not a non-empty string fails the test. */
+static const char *s_json_group(const cJSON *rule) {
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(rule, "group");
+    if (!g)
+        return NULL;
+    if (!cJSON_IsString(g) || !g->valuestring[0])
+        fail_msg("bench/aws_limits.json: a rule of %s has a group that is not a name",
+                 tm_json_str(rule, "service", ""));
+    return g->valuestring;
+}
+
+static bool s_same_group(const char *a, const char *b) {
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The benchmark enforces the same figures in mockcloud: the two copies must not drift apart, shared
+ * budgets included (a rule's "group" is the name of the group in the table). (Its "apigateway" names
+ * both API Gateway APIs, as their common signing name does.) */
 static void test_matches_benchmark_limits(void **state) {
     (void)state;
     char path[4096], err[512];
@@ -93,6 +110,7 @@ static void test_matches_benchmark_limits(void **state) {
         const char *svc = tm_json_str(rule, "service", "");
         double rps = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rule, "rps"));
         double burst = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rule, "burst"));
+        const char *group = s_json_group(rule);
         const cJSON *op;
         cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(rule, "operations")) {
             const struct tm__aws_limit *found[2] = {s_find(svc, op->valuestring), NULL};
@@ -104,6 +122,10 @@ static void test_matches_benchmark_limits(void **state) {
                 if (found[i] && (found[i]->rate_per_s != rps || found[i]->burst != burst))
                     fail_msg("%s:%s: %g/s burst %g here, %g/s burst %g in the benchmark", svc, op->valuestring,
                              found[i]->rate_per_s, found[i]->burst, rps, burst);
+            for (int i = 0; i < 2; i++)
+                if (found[i] && !s_same_group(found[i]->group, group))
+                    fail_msg("%s:%s: in group %s here, in group %s in the benchmark", svc, op->valuestring,
+                             found[i]->group ? found[i]->group : "(none)", group ? group : "(none)");
         }
     }
     /* And the other way round: every operation here is in the benchmark's copy. */
@@ -111,15 +133,23 @@ static void test_matches_benchmark_limits(void **state) {
         const char *svc = strcmp(l->api, "apigatewayv2") == 0 ? "apigateway" : l->api;
         for (const char *const *o = l->operations; *o; o++) {
             bool listed = false;
+            const cJSON *in = NULL;
             cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(doc, "limits")) {
                 const cJSON *op;
                 if (strcmp(tm_json_str(rule, "service", ""), svc) != 0)
                     continue;
-                cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(rule, "operations")) listed =
-                    listed || strcmp(op->valuestring, *o) == 0;
+                cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(rule, "operations")) {
+                    if (strcmp(op->valuestring, *o) == 0) {
+                        listed = true;
+                        in = rule;
+                    }
+                }
             }
             if (!listed)
                 fail_msg("%s:%s is in providers/aws/limits.c but not in bench/aws_limits.json", l->api, *o);
+            if (!s_same_group(l->group, s_json_group(in)))
+                fail_msg("%s:%s: in group %s here, in group %s in bench/aws_limits.json", l->api, *o,
+                         l->group ? l->group : "(none)", s_json_group(in) ? s_json_group(in) : "(none)");
         }
     }
     cJSON_Delete(doc);

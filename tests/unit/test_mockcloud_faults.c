@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,226 @@ static void test_token_bucket(void **state) {
     tm__mock_faults_destroy(f);
 }
 
+static bool s_admitted(struct tm__mock_faults *f, uint64_t *seq, const char *service, const char *op,
+                       const char *region, uint64_t now_ns) {
+    struct tm__mock_fault_plan p;
+    tm__mock_faults_plan(&p, f, ++*seq, service, op, region, true, now_ns);
+    assert_true(p.fault == TM__MOCK_FAULT_NONE || p.fault == TM__MOCK_FAULT_RATE_LIMIT);
+    return p.fault == TM__MOCK_FAULT_NONE;
+}
+
+static void test_group_shares_one_bucket(void **state) {
+    (void)state;
+    struct tm_mock_options o;
+    tm_mock_options_init(&o);
+    const char *control[] = {"ListFunctions", "GetFunctionUrlConfig", "ListAliases", NULL};
+    const char *apigw[] = {"GetStages", NULL};
+    struct tm_mock_rate_limit_group groups[] = {{"lambda", control, 2, 3}, {"apigateway", apigw, 1, 1}};
+    o.rate_limit_groups = groups;
+    o.n_rate_limit_groups = 2;
+    struct tm_mock_rate_limit rl[] = {{"lambda:GetPolicy", 1, 1}};
+    o.rate_limits = rl;
+    o.n_rate_limits = 1;
+    struct tm__mock_faults *f = s_faults(&o);
+    const uint64_t t0 = 1000000000ULL, s = 1000000000ULL;
+    uint64_t seq = 0;
+    /* Three tokens for the whole group: two operations draw them down together. */
+    assert_true(s_admitted(f, &seq, "lambda", "ListFunctions", "us-east-1", t0));
+    assert_true(s_admitted(f, &seq, "lambda", "GetFunctionUrlConfig", "us-east-1", t0));
+    assert_true(s_admitted(f, &seq, "lambda", "GetFunctionUrlConfig", "us-east-1", t0));
+    assert_false(s_admitted(f, &seq, "lambda", "ListFunctions", "us-east-1", t0));
+    assert_false(s_admitted(f, &seq, "lambda", "GetFunctionUrlConfig", "us-east-1", t0));
+    assert_false(s_admitted(f, &seq, "lambda", "ListAliases", "us-east-1", t0));
+    /* Operations outside the group keep their own buckets or none. */
+    assert_true(s_admitted(f, &seq, "lambda", "GetPolicy", "us-east-1", t0));
+    assert_false(s_admitted(f, &seq, "lambda", "GetPolicy", "us-east-1", t0));
+    for (int i = 0; i < 20; i++)
+        assert_true(s_admitted(f, &seq, "lambda", "ListEventSourceMappings", "us-east-1", t0));
+    /* The group belongs to its service: the same name elsewhere is not in it. */
+    for (int i = 0; i < 5; i++)
+        assert_true(s_admitted(f, &seq, "kms", "ListAliases", "us-east-1", t0));
+    /* One bucket per region, as AWS meters it. */
+    assert_true(s_admitted(f, &seq, "lambda", "ListAliases", "eu-west-1", t0));
+    assert_true(s_admitted(f, &seq, "lambda", "ListAliases", "eu-west-1", t0));
+    assert_true(s_admitted(f, &seq, "lambda", "ListFunctions", "eu-west-1", t0));
+    assert_false(s_admitted(f, &seq, "lambda", "ListAliases", "eu-west-1", t0));
+    /* Half a second at 2/s refills one token, which any operation of the group may take. */
+    assert_true(s_admitted(f, &seq, "lambda", "ListAliases", "us-east-1", t0 + s / 2));
+    assert_false(s_admitted(f, &seq, "lambda", "ListFunctions", "us-east-1", t0 + s / 2));
+    /* A one-operation group is that operation's bucket. */
+    assert_true(s_admitted(f, &seq, "apigateway", "GetStages", "us-east-1", t0));
+    assert_false(s_admitted(f, &seq, "apigateway", "GetStages", "us-east-1", t0));
+    /* Sustained: 100 requests a second over 10 s, spread over three operations, get about 2 a second
+     * through in all, not 2 each. */
+    int ok = 0;
+    for (int i = 0; i < 1000; i++)
+        ok += s_admitted(f, &seq, "lambda", control[i % 3], "ap-south-1", t0 + (uint64_t)i * s / 100);
+    assert_in_range(ok, 3 + 19, 3 + 21);
+    tm__mock_faults_destroy(f);
+}
+
+static void test_group_precedence(void **state) {
+    (void)state;
+    struct tm_mock_options o;
+    tm_mock_options_init(&o);
+    const char *ops[] = {"ListFunctions", "ListAliases", NULL};
+    struct tm_mock_rate_limit_group groups[] = {{"lambda", ops, 1, 2}};
+    o.rate_limit_groups = groups;
+    o.n_rate_limit_groups = 1;
+    /* ListAliases has its own bucket for lambda; "ListFunctions" alone (any service) loses to the group. */
+    struct tm_mock_rate_limit rl[] = {{"lambda:ListAliases", 1, 5}, {"ListFunctions", 1, 10}};
+    o.rate_limits = rl;
+    o.n_rate_limits = 2;
+    o.rate_limit_default_rps = 1;
+    o.rate_limit_default_burst = 1;
+    struct tm__mock_faults *f = s_faults(&o);
+    const uint64_t t0 = 1000000000ULL;
+    uint64_t seq = 0;
+    int ok = 0;
+    for (int i = 0; i < 10; i++)
+        ok += s_admitted(f, &seq, "lambda", "ListFunctions", "us-east-1", t0);
+    assert_int_equal(ok, 2);
+    ok = 0;
+    for (int i = 0; i < 10; i++)
+        ok += s_admitted(f, &seq, "lambda", "ListAliases", "us-east-1", t0);
+    assert_int_equal(ok, 5);
+    /* The loose rule still holds outside the group's service; the default for the rest. */
+    ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += s_admitted(f, &seq, "other", "ListFunctions", "us-east-1", t0);
+    assert_int_equal(ok, 10);
+    ok = 0;
+    for (int i = 0; i < 5; i++)
+        ok += s_admitted(f, &seq, "lambda", "GetPolicy", "us-east-1", t0);
+    assert_int_equal(ok, 1);
+    tm__mock_faults_destroy(f);
+}
+
+static void test_group_parse(void **state) {
+    (void)state;
+    struct tm__mock_group_spec g;
+    char err[256];
+    assert_int_equal(
+        tm__mock_rate_limit_group_parse(
+            &g, "lambda:ListFunctions,GetFunctionUrlConfig,ListAliases,ListEventSourceMappings=15", err, sizeof(err)),
+        TM_OK);
+    assert_string_equal(g.group.service, "lambda");
+    assert_string_equal(g.group.operations[0], "ListFunctions");
+    assert_string_equal(g.group.operations[3], "ListEventSourceMappings");
+    assert_null(g.group.operations[4]);
+    assert_true(g.group.rps == 15 && g.group.burst == 15);
+    tm__mock_group_spec_clean_up(&g);
+    assert_int_equal(tm__mock_rate_limit_group_parse(&g, "apigateway:GetStages=2.5:40", err, sizeof(err)), TM_OK);
+    assert_null(g.group.operations[1]);
+    assert_true(g.group.rps == 2.5 && g.group.burst == 40);
+    /* The parsed group configures the limiter as is. */
+    struct tm_mock_options o;
+    tm_mock_options_init(&o);
+    o.rate_limit_groups = &g.group;
+    o.n_rate_limit_groups = 1;
+    tm__mock_faults_destroy(s_faults(&o));
+    tm__mock_group_spec_clean_up(&g);
+    tm__mock_group_spec_clean_up(&g); /* twice is harmless */
+    assert_int_equal(tm__mock_rate_limit_group_parse(&g, "lambda:ListAliases=0.5", err, sizeof(err)), TM_OK);
+    assert_true(g.group.burst == 1);
+    tm__mock_group_spec_clean_up(&g);
+
+    /* Each refusal says what is wrong. */
+    const struct {
+        const char *spec, *says;
+    } bad[] = {
+        {"", "is not SERVICE:OP"},
+        {"lambda:ListAliases", "is not SERVICE:OP"},
+        {"ListAliases,ListFunctions=15", "names no service"},
+        {"=15", "names no service"},
+        {":ListAliases=15", "'' is not a service name"},
+        {"lam bda:ListAliases=15", "'lam bda' is not a service name"},
+        {"lambda:=15", "an empty operation"},
+        {"lambda:ListAliases,=15", "an empty operation"},
+        {"lambda:,ListAliases=15", "an empty operation"},
+        {"lambda:ListAliases,,ListFunctions=15", "an empty operation"},
+        {"lambda:List/Aliases=15", "'List/Aliases' is not an operation name"},
+        {"lambda:ListAliases:ListFunctions=15", "'ListAliases:ListFunctions' is not an operation name"},
+        {"lambda:List\xc3\xa9"
+         "Aliases=15",
+         "is not an operation name"},
+        {"lambda:ListAliases,ListFunctions,ListAliases=15", "ListAliases is listed twice"},
+        {"lambda:ListAliases=", "'' is not RPS[:BURST]"},
+        {"lambda:ListAliases=0", "'0' is not RPS[:BURST]"},
+        {"lambda:ListAliases=-1", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=x", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=nan", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=inf", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=15:0.5", "'15:0.5' is not RPS[:BURST]"},
+        {"lambda:ListAliases=15:", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=15:40:1", "is not RPS[:BURST]"},
+        {"lambda:ListAliases=15=16", "is not RPS[:BURST]"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        memset(&g, 0x5a, sizeof(g));
+        if (tm__mock_rate_limit_group_parse(&g, bad[i].spec, err, sizeof(err)) != TM_ERR_INVALID)
+            fail_msg("'%s' was accepted", bad[i].spec);
+        if (!strstr(err, bad[i].says))
+            fail_msg("'%s': '%s' does not say '%s'", bad[i].spec, err, bad[i].says);
+        assert_null(g.service);
+        assert_null(g.operations);
+    }
+    /* An oversized list is parsed like any other. */
+    char big[8192];
+    size_t n = (size_t)snprintf(big, sizeof(big), "lambda:");
+    for (int i = 0; i < 500; i++)
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "%sOp%d", i ? "," : "", i);
+    snprintf(big + n, sizeof(big) - n, "=3");
+    assert_int_equal(tm__mock_rate_limit_group_parse(&g, big, err, sizeof(err)), TM_OK);
+    assert_string_equal(g.group.operations[499], "Op499");
+    assert_null(g.group.operations[500]);
+    tm__mock_group_spec_clean_up(&g);
+}
+
+static void test_group_validation(void **state) {
+    (void)state;
+    struct tm_mock_options o;
+    tm_mock_options_init(&o);
+    struct tm__mock_faults *f = NULL;
+    char err[256];
+    const char *a[] = {"ListFunctions", "ListAliases", NULL};
+    const char *b[] = {"GetFunctionUrlConfig", "ListAliases", NULL};
+    const char *none[] = {NULL};
+    const char *badop[] = {"List Aliases", NULL};
+    /* An operation in two groups of its service is refused; in groups of two services it is fine. */
+    struct tm_mock_rate_limit_group two[] = {{"lambda", a, 15, 15}, {"lambda", b, 15, 15}};
+    o.rate_limit_groups = two;
+    o.n_rate_limit_groups = 2;
+    assert_int_equal(tm__mock_faults_new(&f, &o, err, sizeof(err)), TM_ERR_INVALID);
+    assert_non_null(strstr(err, "lambda:ListAliases is in two groups"));
+    assert_null(f);
+    two[1].service = "kms";
+    assert_int_equal(tm__mock_faults_new(&f, &o, err, sizeof(err)), TM_OK);
+    tm__mock_faults_destroy(f);
+    const struct {
+        struct tm_mock_rate_limit_group g;
+        const char *says;
+    } bad[] = {
+        {{"lambda", none, 15, 15}, "names no operation"},
+        {{"lambda", NULL, 15, 15}, "names no operation"},
+        {{NULL, a, 15, 15}, "is not a service name"},
+        {{"lam/bda", a, 15, 15}, "'lam/bda' is not a service name"},
+        {{"lambda", badop, 15, 15}, "'List Aliases' is not an operation name"},
+        {{"lambda", a, 0, 15}, "needs a rate above 0"},
+        {{"lambda", a, 15, 0.5}, "a burst of 1 or more"},
+        {{"lambda", a, INFINITY, 15}, "needs a rate above 0"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        o.rate_limit_groups = &bad[i].g;
+        o.n_rate_limit_groups = 1;
+        err[0] = '\0';
+        assert_int_equal(tm__mock_faults_new(&f, &o, err, sizeof(err)), TM_ERR_INVALID);
+        if (!strstr(err, bad[i].says) || !strstr(err, "--rate-limit-group"))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].says);
+    }
+}
+
 /* ---- error shapes ---- */
 
 static struct tm__mock_response s_render(enum tm__mock_protocol proto, enum tm__mock_error err, const char *service,
@@ -353,6 +574,10 @@ int main(void) {
         cmocka_unit_test(test_rate_validation),
         cmocka_unit_test(test_rate_limit_parse),
         cmocka_unit_test(test_token_bucket),
+        cmocka_unit_test(test_group_shares_one_bucket),
+        cmocka_unit_test(test_group_precedence),
+        cmocka_unit_test(test_group_parse),
+        cmocka_unit_test(test_group_validation),
         cmocka_unit_test(test_error_shapes),
         cmocka_unit_test(test_protocol_for),
     };
