@@ -140,7 +140,8 @@ def resources(acct):
         add(_res(arn, "aws:lambda:function", f["region"], f["name"], {
             "runtime": f["runtime"], "role": f["role"], "vpc": vpc,
             "environment_variable_names": sorted(f.get("env", {})), "layers": [], "url": url,
-            "package_type": "Zip"}, {"resource": f["policy"](arn) if f["policy"] else None},
+            "package_type": "Zip", "aliases": [al["name"] for al in f.get("aliases", [])]},
+            {"resource": f["policy"](arn) if f["policy"] else None},
             [_link("executes-as", f["role"])] + [_link("triggered-by", m["source"]) for m in acct.event_source_mappings
                                                  if m["region"] == f["region"] and m["function"] == f["name"]]))
         for al in f.get("aliases", []):

@@ -182,19 +182,41 @@ static int s_start_alias(struct tm_aws_scan *scan, const struct s_function *fn, 
     return rc;
 }
 
+/* The function's `aliases` names every alias its pages listed. A page that could not be read makes the
+ * whole list unknown: an alias there may carry its own public URL or policy, so the function is never
+ * reported as having none. */
 static void s_aliases_done(struct tm_aws_scan *scan, const struct tm_aws_result *res, void *user_data) {
     struct s_function *fn = user_data;
-    if (res->error)
-        return; /* recorded; the function's own facts stand */
+    cJSON *r = s_resource(scan, fn->arn);
+    const struct tm_snapshot_error *err = res->error;
     struct tm_aws_lambda_aliases aliases = {0};
     char *next = NULL;
-    char errmsg[256] = "";
-    int rc = tm__aws_lambda_parse_aliases(&aliases, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
-    rc = tm__aws_result_parsed(scan, res, rc, errmsg, NULL);
-    for (size_t i = 0; i < aliases.n && rc == TM_OK; i++)
+    int rc = TM_OK;
+    if (!err) {
+        char errmsg[256] = "";
+        rc = tm__aws_lambda_parse_aliases(&aliases, res->body, res->body_len, &next, errmsg, sizeof(errmsg));
+        rc = tm__aws_result_parsed(scan, res, rc, errmsg, &err);
+    }
+    cJSON *names = r ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "attrs"), "aliases") : NULL;
+    if (r && rc == TM_OK && err) {
+        tm__aws_set_fact(scan, r, "attrs", "aliases", tm_aws_unknown_value(err));
+    } else if (r && rc == TM_OK) {
+        if (!cJSON_IsArray(names)) {
+            names = cJSON_CreateArray();
+            tm__aws_set_fact(scan, r, "attrs", "aliases", names);
+        }
+        for (size_t i = 0; names && i < aliases.n && rc == TM_OK; i++) {
+            cJSON *name = cJSON_CreateString(aliases.v[i].name);
+            if (!name || !cJSON_AddItemToArray(names, name)) {
+                cJSON_Delete(name);
+                rc = TM_ERR_NOMEM;
+            }
+        }
+    }
+    for (size_t i = 0; i < aliases.n && rc == TM_OK && !err; i++)
         rc = s_start_alias(scan, fn, &aliases.v[i]);
     tm__aws_lambda_aliases_clean_up(&aliases);
-    (void)tm__aws_page_end(scan, res, rc, NULL, "Marker", next, "lambda ListAliases", s_aliases_done, fn);
+    (void)tm__aws_page_end(scan, res, rc, err, "Marker", next, "lambda ListAliases", s_aliases_done, fn);
 }
 
 static int s_start_function(struct tm_aws_scan *scan, const char *region, const char *arn) {
@@ -259,6 +281,8 @@ static void s_region_finish(struct tm_aws_scan *scan, struct s_region *r) {
             rc = tm_snapshot_set_attr(fn, s_listing_facts[k], cJSON_Duplicate(r->listing_unknown, true));
         if (fn && rc == TM_OK)
             rc = tm_snapshot_set_attr(fn, "url", cJSON_Duplicate(r->listing_unknown, true));
+        if (fn && rc == TM_OK)
+            rc = tm_snapshot_set_attr(fn, "aliases", cJSON_Duplicate(r->listing_unknown, true));
         if (fn && rc == TM_OK)
             rc = tm_snapshot_set_policy(fn, "resource", cJSON_Duplicate(r->listing_unknown, true));
     }

@@ -438,7 +438,7 @@ static void test_demo_account(void **state) {
 static void test_demo_account_denied(void **state) {
     (void)state;
     static const char *const services[] = {"lambda"};
-    static const char *const functions[] = {"url", "runtime", "role", "policies|resource", NULL};
+    static const char *const functions[] = {"url", "runtime", "role", "aliases", "policies|resource", NULL};
     static const char *const aliases[] = {"url", "policies|resource", NULL};
     /* A function known only from an event source mapping (its listing page refused) has its facts
      * unknown, not absent. */
