@@ -171,6 +171,64 @@ static void test_append_json_matches_canonical(void **state) {
     s_assert_same_json(g, 1);
     g->status = TM_STATUS_SUPPRESSED;
     s_assert_same_json(g, 0);
+    /* A path fanning out to crown jewels: the counts, and the command when some are left out. */
+    assert_int_equal(tm_finding_set_reach(g, 12, 12, NULL), TM_OK);
+    s_assert_same_json(g, 2);
+    assert_int_equal(tm_finding_set_reach(g, 11631, 25, "tmscan blast SNAPSHOT --from arn:x --limit 0"), TM_OK);
+    s_assert_same_json(g, 2);
+    g->status = TM_STATUS_RECOGNISED;
+    s_assert_same_json(g, 1);
+    tm_findings_clean_up(&l);
+}
+
+/* The identity of a path listed in part: each step once, in order; the id is the one the finding would get with
+ * the whole path. */
+static void test_path_ident(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *whole = NULL, *part = NULL;
+    assert_int_equal(tm_findings_add(&l, &whole), TM_OK);
+    assert_int_equal(tm_findings_add(&l, &part), TM_OK);
+    assert_int_equal(tm_finding_set(whole, "aws-iam-role-public", NULL, TM_SEV_HIGH, "arn:r", "internet"), TM_OK);
+    assert_int_equal(tm_finding_set(part, "aws-iam-role-public", NULL, TM_SEV_HIGH, "arn:r", "internet"), TM_OK);
+    struct tm_path_ident p;
+    tm_path_ident_init(&p);
+    char to[300][32];
+    assert_int_equal(tm_finding_add_step(whole, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(tm_path_ident_add(&p, "internet", "arn:r", "can-assume"), TM_OK);
+    for (int i = 0; i < 300; i++) {
+        snprintf(to[i], sizeof(to[i]), "arn:b%d", i);
+        /* Every jewel's path repeats the way to the role that reads it: kept once. */
+        assert_int_equal(tm_path_ident_add(&p, "arn:r", "arn:q", "can-escalate-to"), TM_OK);
+        assert_int_equal(tm_path_ident_add(&p, "arn:q", to[i], "can-read"), TM_OK);
+        if (!tm_finding_has_step(whole, "arn:r", "arn:q", "can-escalate-to"))
+            assert_int_equal(tm_finding_add_step(whole, "arn:r", "arn:q", "can-escalate-to", NULL, 0, NULL, false),
+                             TM_OK);
+        assert_int_equal(tm_finding_add_step(whole, "arn:q", to[i], "can-read", NULL, 0, NULL, false), TM_OK);
+    }
+    /* The same ends by another kind is another step. */
+    assert_int_equal(tm_path_ident_add(&p, "arn:q", to[0], "can-write"), TM_OK);
+    assert_int_equal(tm_finding_add_step(whole, "arn:q", to[0], "can-write", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(p.n, 303);
+    assert_int_equal(whole->path_len, 303);
+    assert_int_equal(tm_finding_compute_id(whole), TM_OK);
+    assert_int_equal(tm_finding_add_step(part, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(tm_finding_compute_id(part), TM_OK);
+    assert_string_not_equal(part->id, whole->id);
+    assert_int_equal(tm_finding_compute_id_of(part, &p), TM_OK);
+    assert_string_equal(part->id, whole->id);
+    /* Order counts. */
+    struct tm_path_ident q;
+    tm_path_ident_init(&q);
+    for (size_t i = p.n; i > 0; i--)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * (i - 1)], p.ends[3 * (i - 1) + 1], p.ends[3 * (i - 1) + 2]),
+                         TM_OK);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_not_equal(part->id, whole->id);
+    tm_path_ident_clean_up(&q);
+    tm_path_ident_clean_up(&p);
+    tm_path_ident_clean_up(NULL);
     tm_findings_clean_up(&l);
 }
 
@@ -181,6 +239,7 @@ int main(void) {
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_has_step_short_and_long),
         cmocka_unit_test(test_append_json_matches_canonical),
+        cmocka_unit_test(test_path_ident),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
