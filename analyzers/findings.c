@@ -298,29 +298,61 @@ int tm_finding_set_reach(struct tm_finding *f, size_t reaches, size_t listed, co
     return s_set(&f->list_all, list_all);
 }
 
+/* Bytes for the digest, handed over a block at a time: a path of thousands of steps is four updates per step,
+ * and each update costs more than hashing its few bytes. */
+struct s_digest {
+    EVP_MD_CTX *ctx;
+    size_t len;
+    bool failed;
+    unsigned char buf[8192];
+};
+
+static void s_digest_flush(struct s_digest *d) {
+    if (d->len && !d->failed && EVP_DigestUpdate(d->ctx, d->buf, d->len) != 1)
+        d->failed = true;
+    d->len = 0;
+}
+
+/* Appends s and the separator (a byte that cannot occur in the fields, so ("ab","c") and ("a","bc") differ). */
+static void s_digest_field(struct s_digest *d, const char *s) {
+    size_t n = strlen(s);
+    if (n + 1 > sizeof(d->buf) - d->len) {
+        s_digest_flush(d);
+        if (n + 1 > sizeof(d->buf)) {
+            if (!d->failed && EVP_DigestUpdate(d->ctx, s, n) != 1)
+                d->failed = true;
+            n = 0;
+            s = "";
+        }
+    }
+    memcpy(d->buf + d->len, s, n);
+    d->buf[d->len + n] = 0x1f;
+    d->len += n + 1;
+}
+
 /* The id: a digest of rule, resource, entry and each step's ends, in order. */
 static int s_compute_id(struct tm_finding *f, const struct tm_path_step *path, const char *const *ends, size_t n) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    struct s_digest *d = malloc(sizeof(*d));
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     int rc = TM_ERR_NOMEM;
-    if (!ctx)
+    if (!d)
         return rc;
-    /* Fields are separated by a byte that cannot occur in them, so ("ab","c") and ("a","bc") differ. */
-    const char sep = '\x1f';
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    d->len = 0;
+    d->failed = false;
+    if (!(d->ctx = EVP_MD_CTX_new()))
         goto out;
-    const char *parts[] = {f->rule ? f->rule : "", f->resource ? f->resource : "", f->entry ? f->entry : ""};
-    for (size_t i = 0; i < 3; i++)
-        if (EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
-            goto out;
+    if (EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1)
+        goto out;
+    s_digest_field(d, f->rule ? f->rule : "");
+    s_digest_field(d, f->resource ? f->resource : "");
+    s_digest_field(d, f->entry ? f->entry : "");
     for (size_t i = 0; i < n; i++) {
-        const char *from = path ? path[i].from : ends[3 * i], *to = path ? path[i].to : ends[3 * i + 1];
-        if (EVP_DigestUpdate(ctx, from, strlen(from)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1 ||
-            EVP_DigestUpdate(ctx, to, strlen(to)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
-            goto out;
+        s_digest_field(d, path ? path[i].from : ends[3 * i]);
+        s_digest_field(d, path ? path[i].to : ends[3 * i + 1]);
     }
-    if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+    s_digest_flush(d);
+    if (d->failed || EVP_DigestFinal_ex(d->ctx, md, &md_len) != 1)
         goto out;
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++) {
@@ -330,7 +362,8 @@ static int s_compute_id(struct tm_finding *f, const struct tm_path_step *path, c
     f->id[16] = '\0';
     rc = TM_OK;
 out:
-    EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(d->ctx);
+    free(d);
     return rc;
 }
 

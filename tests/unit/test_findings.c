@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "analyzers/findings.h"
 #include "core/json.h"
 
@@ -232,6 +234,53 @@ static void test_path_ident(void **state) {
     tm_findings_clean_up(&l);
 }
 
+/* The id is SHA-256 over rule, resource, entry and each step's ends, each followed by 0x1f, whatever their length
+ * (fields longer than the digest's block buffer included). */
+static void test_id_digest_of_long_fields(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *f = NULL;
+    assert_int_equal(tm_findings_add(&l, &f), TM_OK);
+    size_t big = 20000;
+    char *res = malloc(big + 1);
+    assert_non_null(res);
+    memset(res, 'r', big);
+    res[big] = '\0';
+    assert_int_equal(tm_finding_set(f, "rule", NULL, TM_SEV_LOW, res, NULL), TM_OK);
+    char to[64];
+    for (int i = 0; i < 500; i++) {
+        snprintf(to, sizeof(to), "arn:aws:s3:::bucket-%d", i);
+        assert_int_equal(tm_finding_add_step(f, i ? "arn:q" : res, to, "can-read", NULL, 0, NULL, false), TM_OK);
+    }
+    assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+    const char sep = '\x1f';
+    const char *head[] = {"rule", res, ""};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(EVP_DigestUpdate(ctx, head[i], strlen(head[i])), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+    }
+    for (size_t i = 0; i < f->path_len; i++) {
+        assert_int_equal(EVP_DigestUpdate(ctx, f->path[i].from, strlen(f->path[i].from)), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, f->path[i].to, strlen(f->path[i].to)), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    assert_int_equal(EVP_DigestFinal_ex(ctx, md, &md_len), 1);
+    EVP_MD_CTX_free(ctx);
+    char want[17];
+    for (int i = 0; i < 8; i++)
+        snprintf(want + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(f->id, want);
+    free(res);
+    tm_findings_clean_up(&l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_stable_across_wording_not_across_path),
@@ -240,6 +289,7 @@ int main(void) {
         cmocka_unit_test(test_has_step_short_and_long),
         cmocka_unit_test(test_append_json_matches_canonical),
         cmocka_unit_test(test_path_ident),
+        cmocka_unit_test(test_id_digest_of_long_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
