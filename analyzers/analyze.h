@@ -24,7 +24,9 @@ struct tm_analysis {
      * set, and destroys what it built before returning; a caller that already has one passes it in. */
     struct tm_graph *graph;
     const char *today; /* YYYY-MM-DD, for expiries; an input so analysis needs no clock */
-    char errmsg[512];  /* an analyzer that fails says why here */
+    /* How many crown jewels a path fanning out to them lists (0: TM_FINDING_REACH_LISTED_MAX; SIZE_MAX: all). */
+    size_t reach_listed_max;
+    char errmsg[512]; /* an analyzer that fails says why here */
 };
 
 typedef int (*tm_analyzer_fn)(struct tm_analysis *analysis, struct tm_findings *out);

@@ -301,6 +301,8 @@ struct s_ctx {
     size_t n_reads_set;
     const struct tm_graph_edge **readers; /* s_entry_readers of reads_entry */
     size_t n_readers, cap_readers;
+    const struct tm__threat_jewel **pick; /* the jewels a role's path leads to */
+    size_t cap_pick;
 };
 
 /* The edges by which the entry (or anyone wider: any AWS account, the internet) reads data directly: known,
@@ -417,20 +419,41 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
         if ((rc = tm__threat_search_run(&c->search, node)))
             goto out;
         impact = c->search.admin ? TM__IMPACT_ADMIN : c->search.n_jewels ? TM__IMPACT_DATA : TM__IMPACT_COMPUTE;
+        /* The path leads to the administrator and to the data the outsider could not read before; past the cap,
+         * to the most sensitive of them, and the text counts the rest. */
+        size_t np = 0;
+        if (c->search.n_jewels > c->cap_pick) {
+            const struct tm__threat_jewel **p = realloc(c->pick, c->search.n_jewels * sizeof(*p));
+            if (!p) {
+                rc = TM_ERR_NOMEM;
+                goto out;
+            }
+            c->pick = p;
+            c->cap_pick = c->search.n_jewels;
+        }
         for (size_t j = 0; j < c->search.n_jewels && !rc; j++) {
             const struct tm__threat_jewel *jw = &c->search.jewels[j];
             bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
             bool already = false;
             if (!admin && jw->read && (rc = s_entry_reads(c, entry, jw->node, &already)))
                 break;
-            if (!admin && (!jw->read || already))
-                continue;
+            if (admin || (jw->read && !already))
+                c->pick[np++] = jw;
+        }
+        size_t total = np;
+        if (!rc && np)
+            rc = tm__threat_reach_select(&c->search, f, c->pick, &np, c->a->reach_listed_max);
+        for (size_t j = 0; j < np && !rc; j++) {
+            const struct tm__threat_jewel *jw = c->pick[j];
+            bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
             rc = tm__threat_search_jewel_path(&c->search, f, jw);
             if (!rc)
                 rc = tm_buf_appendf_text(&extra, "%s%s", extra.len ? ", " : "",
                                          admin ? "full control of the account"
                                                : tm__threat_name(tm_graph_node(g, jw->node)));
         }
+        if (!rc && np < total)
+            rc = tm_buf_appendf_text(&extra, ", and %zu more (%s lists them all)", total - np, f->list_all);
         if (!rc && c->search.admin && !extra.len)
             rc = tm_buf_append_text(&extra, "full control of the account");
     } else if (kinds & TM_GRAPH_EDGE_MASK(TM_GRAPH_EDGE_ROUTES_TO)) {
@@ -567,6 +590,7 @@ out:
     free(c.reads);
     free(c.reads_set);
     free(c.readers);
+    free(c.pick);
     tm__threat_search_clean_up(&c.search);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "analyzers/findings.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,7 @@ static void s_finding_free(struct tm_finding *f) {
     free(f->recognised_owner);
     free(f->recognised_reason);
     free(f->recognised_expires);
+    free(f->list_all);
     free(f);
 }
 
@@ -290,28 +292,67 @@ int tm_finding_add_step(struct tm_finding *f, const char *from, const char *to, 
     return s_index_step(f);
 }
 
-int tm_finding_compute_id(struct tm_finding *f) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+int tm_finding_set_reach(struct tm_finding *f, size_t reaches, size_t listed, const char *list_all) {
+    f->reaches = reaches;
+    f->reaches_listed = listed;
+    return s_set(&f->list_all, list_all);
+}
+
+/* Bytes for the digest, handed over a block at a time: a path of thousands of steps is four updates per step,
+ * and each update costs more than hashing its few bytes. */
+struct s_digest {
+    EVP_MD_CTX *ctx;
+    size_t len;
+    bool failed;
+    unsigned char buf[8192];
+};
+
+static void s_digest_flush(struct s_digest *d) {
+    if (d->len && !d->failed && EVP_DigestUpdate(d->ctx, d->buf, d->len) != 1)
+        d->failed = true;
+    d->len = 0;
+}
+
+/* Appends s and the separator (a byte that cannot occur in the fields, so ("ab","c") and ("a","bc") differ). */
+static void s_digest_field(struct s_digest *d, const char *s) {
+    size_t n = strlen(s);
+    if (n + 1 > sizeof(d->buf) - d->len) {
+        s_digest_flush(d);
+        if (n + 1 > sizeof(d->buf)) {
+            if (!d->failed && EVP_DigestUpdate(d->ctx, s, n) != 1)
+                d->failed = true;
+            n = 0;
+            s = "";
+        }
+    }
+    memcpy(d->buf + d->len, s, n);
+    d->buf[d->len + n] = 0x1f;
+    d->len += n + 1;
+}
+
+/* The id: a digest of rule, resource, entry and each step's ends, in order. */
+static int s_compute_id(struct tm_finding *f, const struct tm_path_step *path, const char *const *ends, size_t n) {
+    struct s_digest *d = malloc(sizeof(*d));
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     int rc = TM_ERR_NOMEM;
-    if (!ctx)
+    if (!d)
         return rc;
-    /* Fields are separated by a byte that cannot occur in them, so ("ab","c") and ("a","bc") differ. */
-    const char sep = '\x1f';
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    d->len = 0;
+    d->failed = false;
+    if (!(d->ctx = EVP_MD_CTX_new()))
         goto out;
-    const char *parts[] = {f->rule ? f->rule : "", f->resource ? f->resource : "", f->entry ? f->entry : ""};
-    for (size_t i = 0; i < 3; i++)
-        if (EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
-            goto out;
-    for (size_t i = 0; i < f->path_len; i++) {
-        const struct tm_path_step *s = &f->path[i];
-        if (EVP_DigestUpdate(ctx, s->from, strlen(s->from)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1 ||
-            EVP_DigestUpdate(ctx, s->to, strlen(s->to)) != 1 || EVP_DigestUpdate(ctx, &sep, 1) != 1)
-            goto out;
+    if (EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1)
+        goto out;
+    s_digest_field(d, f->rule ? f->rule : "");
+    s_digest_field(d, f->resource ? f->resource : "");
+    s_digest_field(d, f->entry ? f->entry : "");
+    for (size_t i = 0; i < n; i++) {
+        s_digest_field(d, path ? path[i].from : ends[3 * i]);
+        s_digest_field(d, path ? path[i].to : ends[3 * i + 1]);
     }
-    if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+    s_digest_flush(d);
+    if (d->failed || EVP_DigestFinal_ex(d->ctx, md, &md_len) != 1)
         goto out;
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++) {
@@ -321,8 +362,83 @@ int tm_finding_compute_id(struct tm_finding *f) {
     f->id[16] = '\0';
     rc = TM_OK;
 out:
-    EVP_MD_CTX_free(ctx);
+    EVP_MD_CTX_free(d->ctx);
+    free(d);
     return rc;
+}
+
+int tm_finding_compute_id(struct tm_finding *f) {
+    return s_compute_id(f, f->path, NULL, f->path_len);
+}
+
+int tm_finding_compute_id_of(struct tm_finding *f, const struct tm_path_ident *p) {
+    return s_compute_id(f, NULL, p->ends, p->n);
+}
+
+void tm_path_ident_init(struct tm_path_ident *p) {
+    memset(p, 0, sizeof(*p));
+}
+
+void tm_path_ident_clean_up(struct tm_path_ident *p) {
+    if (!p)
+        return;
+    free(p->ends);
+    free(p->index);
+    memset(p, 0, sizeof(*p));
+}
+
+static bool s_ident_is(const struct tm_path_ident *p, size_t i, const char *from, const char *to, const char *kind) {
+    return s_strcmp0(p->ends[3 * i], from) == 0 && s_strcmp0(p->ends[3 * i + 1], to) == 0 &&
+           s_strcmp0(p->ends[3 * i + 2], kind) == 0;
+}
+
+static void s_ident_put(uint32_t *index, size_t cap, const char *const *ends, size_t pos) {
+    size_t mask = cap - 1;
+    for (size_t i = (size_t)s_step_hash(ends[0], ends[1], ends[2]) & mask;; i = (i + 1) & mask) {
+        if (!index[i]) {
+            index[i] = (uint32_t)pos + 1;
+            return;
+        }
+    }
+}
+
+int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind) {
+    if (p->index_cap) {
+        size_t mask = p->index_cap - 1;
+        for (size_t i = (size_t)s_step_hash(from, to, kind) & mask; p->index[i]; i = (i + 1) & mask)
+            if (s_ident_is(p, p->index[i] - 1, from, to, kind))
+                return TM_OK;
+    }
+    if (p->n >= UINT32_MAX / 2)
+        return TM_ERR_TOO_BIG;
+    if (p->n == p->alloc) {
+        size_t n = p->alloc ? p->alloc * 2 : 64;
+        const char **ends = realloc(p->ends, 3 * n * sizeof(*ends));
+        if (!ends)
+            return TM_ERR_NOMEM;
+        p->ends = ends;
+        p->alloc = n;
+    }
+    const char **e = &p->ends[3 * p->n];
+    e[0] = from;
+    e[1] = to;
+    e[2] = kind;
+    p->n++;
+    /* The index stays under half full. */
+    if (p->n * 2 > p->index_cap) {
+        size_t cap = p->index_cap ? p->index_cap * 2 : 128;
+        uint32_t *index = calloc(cap, sizeof(*index));
+        if (!index)
+            return TM_ERR_NOMEM;
+        for (size_t i = 0; i < p->n; i++)
+            s_ident_put(index, cap, &p->ends[3 * i], i);
+        free(p->index);
+        p->index = index;
+        p->index_cap = cap;
+        return TM_OK;
+    }
+    s_ident_put(p->index, p->index_cap, e, p->n - 1);
+    return TM_OK;
 }
 
 static int s_cmp(const void *pa, const void *pb) {
@@ -404,6 +520,11 @@ cJSON *tm_finding_to_json(const struct tm_finding *f) {
         ok = s_add_str(e, "from", s->from) && s_add_str(e, "to", s->to) && s_add_str(e, "kind", s->kind) &&
              s_add_str(e, "evidence", s->evidence) && (!s->unknown || cJSON_AddTrueToObject(e, "unknown"));
     }
+    if (ok && f->reaches)
+        ok = cJSON_AddNumberToObject(o, "reaches", (double)f->reaches) &&
+             cJSON_AddNumberToObject(o, "reaches_listed", (double)f->reaches_listed);
+    if (ok && f->list_all)
+        ok = s_add_str(o, "list_all", f->list_all);
     if (ok && f->status == TM_STATUS_RECOGNISED) {
         cJSON *r = cJSON_AddObjectToObject(o, "recognised");
         ok = r && s_add_str(r, "owner", f->recognised_owner) && s_add_str(r, "reason", f->recognised_reason) &&
@@ -514,6 +635,8 @@ int tm_finding_append_json(struct tm_buf *b, const struct tm_finding *f, int dep
     s_w_str(&w, "explanation", f->explanation);
     s_w_str(&w, "fix", f->fix);
     s_w_str(&w, "id", f->id);
+    if (f->list_all)
+        s_w_str(&w, "list_all", f->list_all);
     s_w_key(&w, "path");
     if (!f->path_len) {
         s_w_raw(&w, "[]", 2);
@@ -542,6 +665,15 @@ int tm_finding_append_json(struct tm_buf *b, const struct tm_finding *f, int dep
         s_w_raw(&w, "]", 1);
     }
     w.first = false;
+    if (f->reaches) {
+        char num[32];
+        int len = snprintf(num, sizeof(num), "%zu", f->reaches);
+        s_w_key(&w, "reaches");
+        s_w_raw(&w, num, (size_t)len);
+        len = snprintf(num, sizeof(num), "%zu", f->reaches_listed);
+        s_w_key(&w, "reaches_listed");
+        s_w_raw(&w, num, (size_t)len);
+    }
     if (f->status == TM_STATUS_RECOGNISED) {
         s_w_open(&w, "recognised");
         s_w_str(&w, "expires", f->recognised_expires);

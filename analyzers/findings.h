@@ -33,6 +33,11 @@ enum tm_finding_status {
 
 const char *tm_finding_status_str(enum tm_finding_status st);
 
+/* A path that fans out to crown jewels (a role reachable from outside, stolen credentials) lists at most this many
+ * of them, the most sensitive first, and counts the rest (docs/findings.md): a finding stays readable, and a report
+ * grows with the account, not with its square. The id is the one the whole path gives. */
+#define TM_FINDING_REACH_LISTED_MAX 25
+
 /* One step of a path: from a node to a node, with what allows it. */
 struct tm_path_step {
     char *from;     /* node id: ARN, or a pseudo-principal: "internet", "any-aws-account", "account:999999999999" */
@@ -67,6 +72,12 @@ struct tm_finding {
     char *recognised_owner;
     char *recognised_reason;
     char *recognised_expires;
+    /* For a path that fans out to crown jewels: how many it leads to (the administrator counting as one), how many
+     * of them `path` lists, and, when some are left out, the command that lists them all. reaches 0: the finding
+     * does not fan out. */
+    size_t reaches;
+    size_t reaches_listed;
+    char *list_all;
     /* Allocated steps, and an index of the steps by (from, to, kind) for tm_finding_has_step (open addressing:
      * 1 + step position, 0 empty), kept once a path grows long: paths to many jewels share their beginning
      * and are de-duplicated step by step. */
@@ -101,8 +112,28 @@ TM_MUST_CHECK int tm_finding_add_step(struct tm_finding *f, const char *from, co
 /* Whether the path holds a step from `from` to `to` of this kind (constant time on long paths). */
 bool tm_finding_has_step(const struct tm_finding *f, const char *from, const char *to, const char *kind);
 
+/* Sets what the path fans out to (struct tm_finding: reaches); list_all may be NULL. */
+TM_MUST_CHECK int tm_finding_set_reach(struct tm_finding *f, size_t reaches, size_t listed, const char *list_all);
+
 /* Computes f->id from rule, resource, entry and the path's node ids (call after the path is complete). */
 TM_MUST_CHECK int tm_finding_compute_id(struct tm_finding *f);
+
+/* The whole path of a finding that lists only part of it: its steps by reference (the strings must outlive it),
+ * each once (as tm_finding_add_step's callers keep them), in order. The finding's id is taken from it, so listing
+ * less never changes the id. */
+struct tm_path_ident {
+    const char **ends; /* from, to, kind of each step */
+    size_t n, alloc;
+    uint32_t *index; /* open addressing: 1 + step position, 0 empty */
+    size_t index_cap;
+};
+
+void tm_path_ident_init(struct tm_path_ident *p);
+void tm_path_ident_clean_up(struct tm_path_ident *p);
+/* Appends a step unless the path already holds it. */
+TM_MUST_CHECK int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind);
+/* Computes f->id as tm_finding_compute_id would for a path of these steps. */
+TM_MUST_CHECK int tm_finding_compute_id_of(struct tm_finding *f, const struct tm_path_ident *p);
 
 /* Sorts for output: status (new first), severity (highest first), rule, resource, id. Then removes
  * findings with equal ids (the first wins). */

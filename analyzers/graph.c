@@ -113,8 +113,17 @@ static uint64_t s_hash(const char *s) {
     return h ^ (h >> 29);
 }
 
+/* Nodes expected: the snapshot's resources and a quarter more (pseudo-principals, sets, ARNs that policies name),
+ * so that building grows the node arrays and the id table once instead of a dozen times. */
+static size_t s_nodes_expected(const struct tm_graph *g) {
+    size_t n = g->snap ? tm_snapshot_count(g->snap) : 0;
+    return n > SIZE_MAX / 4 ? n : n + n / 4 + 256;
+}
+
 static int s_table_grow(struct tm_graph *g) {
     size_t cap = g->table_cap ? g->table_cap * 2 : 1024;
+    while (!g->table_cap && cap < 2 * s_nodes_expected(g) && cap < ((size_t)1 << 31))
+        cap *= 2;
     uint32_t *t = malloc(cap * sizeof(*t));
     if (!t)
         return TM_ERR_NOMEM;
@@ -182,7 +191,7 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     if (g->n_nodes >= UINT32_MAX - 1)
         return TM_GRAPH_NONE;
     if (g->n_nodes == g->cap_nodes) {
-        size_t cap = g->cap_nodes ? g->cap_nodes * 2 : 256;
+        size_t cap = g->cap_nodes ? g->cap_nodes * 2 : s_nodes_expected(g);
         struct tm_graph_node *n = realloc(g->nodes, cap * sizeof(*n));
         if (!n)
             return TM_GRAPH_NONE;

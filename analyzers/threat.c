@@ -53,7 +53,9 @@ int tm__threat_finish(struct tm_analysis *a, struct tm_finding *f, enum tm_sever
         rc = tm_rules_apply(a->rules, f->rule, f);
     if (!rc) {
         f->severity = sev;
-        rc = tm_finding_compute_id(f);
+        /* A path listed in part already has the id of the whole path (tm__threat_reach_select). */
+        if (!f->id[0])
+            rc = tm_finding_compute_id(f);
     }
     if (rc && !a->errmsg[0])
         snprintf(a->errmsg, sizeof(a->errmsg), "%s: %s: %s", f->rule, f->resource,
@@ -353,27 +355,117 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
     return TM_OK;
 }
 
-int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node) {
+/* Steps go to a finding (de-duplicated as tm__threat_step does) or, by reference, to the identity of a whole path. */
+static int s_step_to(const struct tm__threat_search *s, struct tm_finding *f, struct tm_path_ident *ident,
+                     const struct tm_graph_edge *e, const char *from, const char *to) {
+    if (f)
+        return tm__threat_step(f, s->g, e, from, to);
+    return tm_path_ident_add(ident, from ? from : tm_graph_node(s->g, e->from)->id,
+                             to ? to : tm_graph_node(s->g, e->to)->id, tm_graph_edge_kind_name(e->kind));
+}
+
+static int s_path(const struct tm__threat_search *s, struct tm_finding *f, struct tm_path_ident *ident, uint32_t node) {
     uint32_t chain[64];
     size_t n = 0;
     for (uint32_t v = node; s->via_edge[v] != TM_GRAPH_NONE && n < 64; v = s->via_node[v])
         chain[n++] = v;
     for (size_t i = n; i > 0; i--) {
         uint32_t v = chain[i - 1];
-        int rc = tm__threat_step(f, s->g, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
-                                 tm_graph_node(s->g, v)->id);
+        int rc = s_step_to(s, f, ident, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
+                           tm_graph_node(s->g, v)->id);
         if (rc)
             return rc;
     }
     return TM_OK;
 }
 
-int tm__threat_search_jewel_path(const struct tm__threat_search *s, struct tm_finding *f,
-                                 const struct tm__threat_jewel *j) {
+static int s_jewel_path(const struct tm__threat_search *s, struct tm_finding *f, struct tm_path_ident *ident,
+                        const struct tm__threat_jewel *j) {
     if (tm_graph_node(s->g, j->node)->kind == TM_GRAPH_NODE_ADMIN)
-        return tm__threat_search_path(s, f, j->node);
-    int rc = tm__threat_search_path(s, f, j->from);
+        return s_path(s, f, ident, j->node);
+    int rc = s_path(s, f, ident, j->from);
     if (rc)
         return rc;
-    return tm__threat_step(f, s->g, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
+    return s_step_to(s, f, ident, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
+}
+
+int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node) {
+    return s_path(s, f, NULL, node);
+}
+
+int tm__threat_search_jewel_path(const struct tm__threat_search *s, struct tm_finding *f,
+                                 const struct tm__threat_jewel *j) {
+    return s_jewel_path(s, f, NULL, j);
+}
+
+/* How sensitive a jewel is, lower first: the severity model's order (administrator and a secret's value are the
+ * highest impact), then the strongest access, then what is proven. */
+static int s_jewel_rank(const struct tm_graph *g, const struct tm__threat_jewel *j) {
+    const struct tm_graph_node *n = tm_graph_node(g, j->node);
+    const char *svc = n->kind == TM_GRAPH_NODE_SET ? n->set_service : NULL;
+    int what =
+        n->kind == TM_GRAPH_NODE_ADMIN ? 0
+        : (n->type && strcmp(n->type, "aws:secretsmanager:secret") == 0) || (svc && strcmp(svc, "secretsmanager") == 0)
+            ? 1
+            : 2;
+    int access = j->read && j->write ? 0 : j->read ? 1 : 2;
+    return what * 8 + access * 2 + (j->unknown ? 1 : 0);
+}
+
+struct s_ranked {
+    const struct tm__threat_jewel *j;
+    int rank;
+};
+
+static int s_cmp_ranked(const void *pa, const void *pb) {
+    const struct s_ranked *a = pa, *b = pb;
+    if (a->rank != b->rank)
+        return a->rank - b->rank;
+    return a->j->node < b->j->node ? -1 : a->j->node > b->j->node;
+}
+
+int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding *f,
+                            const struct tm__threat_jewel **jewels, size_t *n, size_t cap) {
+    size_t total = *n;
+    if (!cap)
+        cap = TM_FINDING_REACH_LISTED_MAX;
+    if (total <= cap)
+        return tm_finding_set_reach(f, total, total, NULL);
+    /* The id first, from the whole path: the steps so far, then every jewel's, in node order. */
+    struct tm_path_ident ident;
+    tm_path_ident_init(&ident);
+    struct s_ranked *ranked = NULL;
+    char *cmd = NULL;
+    int rc = TM_OK;
+    for (size_t i = 0; i < f->path_len && !rc; i++)
+        rc = tm_path_ident_add(&ident, f->path[i].from, f->path[i].to, f->path[i].kind);
+    for (size_t i = 0; i < total && !rc; i++)
+        rc = s_jewel_path(s, NULL, &ident, jewels[i]);
+    if (!rc)
+        rc = tm_finding_compute_id_of(f, &ident);
+    if (rc)
+        goto out;
+    if (!(ranked = malloc(total * sizeof(*ranked)))) {
+        rc = TM_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < total; i++)
+        ranked[i] = (struct s_ranked){jewels[i], s_jewel_rank(s->g, jewels[i])};
+    qsort(ranked, total, sizeof(*ranked), s_cmp_ranked);
+    for (size_t i = 0; i < total; i++)
+        jewels[i] = ranked[i].j;
+    const char *from = f->resource ? f->resource : "?";
+    size_t len = strlen(from) + 64;
+    if (!(cmd = malloc(len))) {
+        rc = TM_ERR_NOMEM;
+        goto out;
+    }
+    snprintf(cmd, len, "tmscan blast SNAPSHOT --from %s --limit 0", from);
+    rc = tm_finding_set_reach(f, total, cap, cmd);
+    *n = cap;
+out:
+    free(cmd);
+    free(ranked);
+    tm_path_ident_clean_up(&ident);
+    return rc;
 }

@@ -83,6 +83,14 @@ TM_MUST_CHECK int tm__threat_search_run(struct tm__threat_search *s, uint32_t st
 TM_MUST_CHECK int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node);
 TM_MUST_CHECK int tm__threat_search_jewel_path(const struct tm__threat_search *s, struct tm_finding *f,
                                                const struct tm__threat_jewel *j);
+/* The jewels a finding's path leads to, given in node order (the order of the whole path), after the steps before
+ * them: keeps all of them when they are at most `cap` (0: TM_FINDING_REACH_LISTED_MAX), else reorders the array so
+ * that its first *n are the `cap` most sensitive (administrator, then secrets, then the other stores; read and
+ * write before read before write; proven before unknown; then node order), most sensitive first, and takes the
+ * finding's id from the whole path. Records the counts on the finding (tm_finding_set_reach), with the blast
+ * command that lists everything when some are left out. The caller then appends the paths of the first *n. */
+TM_MUST_CHECK int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding *f,
+                                          const struct tm__threat_jewel **jewels, size_t *n, size_t cap);
 /* Was a node visited as a step of the chain (principal, policy, compute)? */
 bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node);
 

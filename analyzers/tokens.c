@@ -123,25 +123,38 @@ static int s_entry_path(const struct tm_graph *g, const struct s_entry_walk *w, 
     return TM_OK;
 }
 
-/* The jewels' steps (only the way to administrator when that is reached: it subsumes the rest) and a
- * phrase naming them. */
-static int s_jewel_steps(const struct tm__threat_search *s, struct tm_finding *f, struct tm_buf *names, bool *unknown,
-                         bool *write) {
+/* The jewels' steps (only the way to administrator when that is reached: it subsumes the rest; past the cap, the
+ * most sensitive jewels) and a phrase naming them. */
+static int s_jewel_steps(const struct tm_analysis *a, const struct tm__threat_search *s, struct tm_finding *f,
+                         struct tm_buf *names, bool *unknown, bool *write) {
     const struct tm_graph *g = s->g;
-    int rc = TM_OK;
-    for (size_t j = 0; j < s->n_jewels && !rc; j++) {
+    const struct tm__threat_jewel **pick = malloc((s->n_jewels ? s->n_jewels : 1) * sizeof(*pick));
+    if (!pick)
+        return TM_ERR_NOMEM;
+    size_t np = 0;
+    for (size_t j = 0; j < s->n_jewels; j++) {
         const struct tm__threat_jewel *jw = &s->jewels[j];
-        bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
-        if (s->admin && !admin)
+        if (s->admin && tm_graph_node(g, jw->node)->kind != TM_GRAPH_NODE_ADMIN)
             continue;
+        /* Severity counts every jewel, listed or not. */
         *unknown = *unknown || jw->unknown;
         *write = *write || jw->write;
+        pick[np++] = jw;
+    }
+    size_t total = np;
+    int rc = np ? tm__threat_reach_select(s, f, pick, &np, a->reach_listed_max) : TM_OK;
+    for (size_t j = 0; j < np && !rc; j++) {
+        const struct tm__threat_jewel *jw = pick[j];
+        bool admin = tm_graph_node(g, jw->node)->kind == TM_GRAPH_NODE_ADMIN;
         rc = tm__threat_search_jewel_path(s, f, jw);
         if (!rc)
             rc = tm_buf_appendf(names, "%s%s", names->len ? ", " : "",
                                 admin ? "full control of the account (administrator)"
                                       : tm__threat_name(tm_graph_node(g, jw->node)));
     }
+    if (!rc && np < total)
+        rc = tm_buf_appendf(names, ", and %zu more (%s lists them all)", total - np, f->list_all);
+    free(pick);
     return rc;
 }
 
@@ -195,7 +208,7 @@ static int s_compute_finding(struct tm_analysis *a, struct tm_findings *out, con
                                                                   : whobuf;
     snprintf(whobuf, sizeof(whobuf), "AWS account %s", en->account ? en->account : "?");
     if (!(rc = s_entry_path(g, w, f, node, &unknown)))
-        rc = s_jewel_steps(s, f, &names, &unknown, &write);
+        rc = s_jewel_steps(a, s, f, &names, &unknown, &write);
     bool v1 = instance && s_imdsv1(n);
     const char *role = s_role_of(g, node);
     if (!rc)
@@ -213,9 +226,13 @@ static int s_compute_finding(struct tm_analysis *a, struct tm_findings *out, con
         int likelihood = tm__threat_entry_likelihood(en) - ((instance && v1) ? 0 : 1);
         enum tm_severity sev = tm__threat_severity(likelihood, s->admin ? TM__IMPACT_ADMIN : TM__IMPACT_DATA, unknown);
         char title[1024], fix[2048];
+        char count[64];
+        snprintf(count, sizeof(count), "%zu crown jewels", f->reaches);
         snprintf(title, sizeof(title), "%s can reach %s %s, whose credentials reach %s", who,
                  instance ? "the EC2 instance" : "the Lambda function", tm__threat_name(n),
-                 s->admin ? "administrator" : tm_buf_str(&names));
+                 s->admin      ? "administrator"
+                 : f->list_all ? count
+                               : tm_buf_str(&names));
         const char *iid = strrchr(n->id, '/');
         if (instance && v1)
             snprintf(fix, sizeof(fix),
@@ -258,13 +275,18 @@ static int s_key_finding(struct tm_analysis *a, struct tm_findings *out, struct 
     tm_buf_init(&names, 64 * 1024);
     rc = tm__threat_step(f, g, key, key_id, NULL);
     if (!rc)
-        rc = s_jewel_steps(s, f, &names, &unknown, &write);
+        rc = s_jewel_steps(a, s, f, &names, &unknown, &write);
     if (!rc) {
         char title[1024], fix[1024];
         struct tm_buf expl;
         tm_buf_init(&expl, 64 * 1024);
+        char count[64];
+        snprintf(count, sizeof(count), "%zu crown jewels", f->reaches);
         snprintf(title, sizeof(title), "The long-lived access key %s of user %s leads to %s", key_id,
-                 tm__threat_name(n), s->admin ? "administrator" : tm_buf_str(&names));
+                 tm__threat_name(n),
+                 s->admin      ? "administrator"
+                 : f->list_all ? count
+                               : tm_buf_str(&names));
         rc = tm_buf_appendf_text(
             &expl,
             "User %s has an %s. An access key works from anywhere until someone deactivates it; keys "

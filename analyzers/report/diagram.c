@@ -26,6 +26,8 @@ struct s_edge {
 };
 
 struct s_model {
+    char **more; /* "+N more: COMMAND", one node per finding listing part of what it reaches (owned) */
+    size_t n_more;
     const char **nodes; /* sorted, unique */
     size_t n_nodes;
     struct s_edge *edges; /* sorted, unique by (from, to, kind) */
@@ -47,18 +49,25 @@ static int s_cmp_edge(const void *pa, const void *pb) {
 }
 
 static void s_model_clean_up(struct s_model *m) {
+    for (size_t i = 0; i < m->n_more; i++)
+        free(m->more[i]);
+    free(m->more);
     free(m->nodes);
     free(m->edges);
 }
 
 static int s_model_build(struct s_model *m, const struct tm_findings *fs) {
     memset(m, 0, sizeof(*m));
-    size_t steps = 0;
-    for (size_t i = 0; fs && i < fs->count; i++)
+    size_t steps = 0, more = 0;
+    for (size_t i = 0; fs && i < fs->count; i++) {
         steps += fs->items[i]->path_len;
+        more += fs->items[i]->list_all != NULL;
+    }
+    steps += more;
     m->nodes = calloc(2 * steps + 1, sizeof(*m->nodes));
     m->edges = calloc(steps + 1, sizeof(*m->edges));
-    if (!m->nodes || !m->edges)
+    m->more = calloc(more + 1, sizeof(*m->more));
+    if (!m->nodes || !m->edges || !m->more)
         return TM_ERR_NOMEM;
     for (size_t i = 0; fs && i < fs->count; i++) {
         const struct tm_finding *f = fs->items[i];
@@ -67,6 +76,18 @@ static int s_model_build(struct s_model *m, const struct tm_findings *fs) {
             m->nodes[m->n_nodes++] = s->from;
             m->nodes[m->n_nodes++] = s->to;
             m->edges[m->n_edges++] = (struct s_edge){s->from, s->to, s->kind, f->status != TM_STATUS_NEW, s->unknown};
+        }
+        if (f->list_all && f->resource) {
+            /* What the path leaves out, as one node: how many, and the command that lists them. */
+            size_t len = strlen(f->list_all) + 64;
+            char *node = malloc(len);
+            if (!node)
+                return TM_ERR_NOMEM;
+            snprintf(node, len, "+%zu more: %s", f->reaches - f->reaches_listed, f->list_all);
+            m->more[m->n_more++] = node;
+            m->nodes[m->n_nodes++] = f->resource;
+            m->nodes[m->n_nodes++] = node;
+            m->edges[m->n_edges++] = (struct s_edge){f->resource, node, "reaches", f->status != TM_STATUS_NEW, false};
         }
     }
     qsort(m->nodes, m->n_nodes, sizeof(*m->nodes), s_cmp_str);
@@ -164,6 +185,8 @@ static int s_escape(struct tm_buf *out, const char *s, bool mermaid) {
 }
 
 static int s_label(struct tm_buf *out, const char *node, bool mermaid) {
+    if (node[0] == '+')
+        return s_escape(out, node, mermaid);
     char svc[64];
     s_service(node, svc, sizeof(svc));
     int rc = s_escape(out, s_short(node), mermaid);

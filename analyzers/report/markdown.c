@@ -186,6 +186,12 @@ static int s_path(struct tm_buf *out, const struct tm_finding *f) {
             TRY(tm_buf_append_str(out, " *(unknown: tmscan could not read this fact, so it assumes the worst)*"));
         TRY(tm_buf_append_char(out, '\n'));
     }
+    if (f->list_all)
+        TRY(tm_buf_appendf(
+            out,
+            "\nThe path shows %zu of the %zu crown jewels it reaches, the most sensitive first; %zu more "
+            "are not listed: `%s` lists them all.\n",
+            f->reaches_listed, f->reaches, f->reaches - f->reaches_listed, f->list_all));
     return TM_OK;
 }
 

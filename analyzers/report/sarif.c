@@ -132,6 +132,9 @@ static cJSON *s_message(const struct tm_finding *f) {
         fputs("\n\nPath:", m);
         for (size_t i = 0; i < f->path_len; i++)
             fprintf(m, "\n%zu. %s -[%s]-> %s", i + 1, f->path[i].from, f->path[i].kind, f->path[i].to);
+        if (f->list_all)
+            fprintf(m, "\n(%zu of %zu crown jewels shown, the most sensitive first; %s lists them all)",
+                    f->reaches_listed, f->reaches, f->list_all);
     }
     if (f->fix)
         fprintf(m, "\n\nFix: %s", f->fix);
@@ -180,7 +183,9 @@ static cJSON *s_result(const struct tm_finding *f, const struct tm_report_input 
     ok = ok && cJSON_AddStringToObject(props, "status", tm_finding_status_str(f->status)) &&
          cJSON_AddStringToObject(props, "severity", tm_severity_str(f->severity)) &&
          cJSON_AddStringToObject(props, "category", f->category ? f->category : "") &&
-         (!f->entry || cJSON_AddStringToObject(props, "entry", f->entry));
+         (!f->entry || cJSON_AddStringToObject(props, "entry", f->entry)) &&
+         (!f->reaches || (cJSON_AddNumberToObject(props, "reaches", (double)f->reaches) &&
+                          cJSON_AddNumberToObject(props, "reachesListed", (double)f->reaches_listed)));
     ok = ok && cJSON_AddStringToObject(r, "ruleId", f->rule ? f->rule : "") &&
          (idx < 0 || cJSON_AddNumberToObject(r, "ruleIndex", idx)) &&
          cJSON_AddStringToObject(r, "level", s_level(f->severity)) && s_add(r, "message", s_message(f));

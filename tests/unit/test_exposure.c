@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzers/analyze.h"
+#include "core/buf.h"
 #include "tests/support/analysis_fixture.h"
 
 #define A "111122223333"
@@ -166,6 +168,157 @@ static void test_deterministic(void **state) {
     tm_test_analysis_clean_up(&b);
 }
 
+/* A role open to any AWS account and a user with an active access key, both reading 40 buckets (writing ten of
+ * them) and two secrets, each named by its ARN: more crown jewels than a path lists. */
+static char *s_fanout_snapshot(void) {
+    struct tm_buf pol, b;
+    tm_buf_init(&pol, 0);
+    tm_buf_init(&b, 0);
+    int rc = tm_buf_append_str(&pol, "\"policies\": {\"boundary\": null, \"identity\": [{\"kind\": \"inline\", "
+                                     "\"name\": \"data\", \"document\": {\"Version\": \"2012-10-17\", \"Statement\": "
+                                     "[{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [");
+    for (int i = 0; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i ? ", " : "", i);
+    if (!rc)
+        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": [");
+    for (int i = 30; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i > 30 ? ", " : "", i);
+    if (!rc)
+        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", "
+                                     "\"Resource\": [\"arn:aws:secretsmanager:" R ":" A
+                                     ":secret:vault-a-AbCdEf\", \"arn:aws:secretsmanager:" R ":" A
+                                     ":secret:vault-b-AbCdEf\"]}]}}]");
+    if (!rc)
+        rc = tm_buf_append_str(&b, "{\"schema\": \"tmscan.snapshot/1\", \"tool\": {\"name\": \"tmscan\", \"version\": "
+                                   "\"0.1.0\"}, \"scope\": {\"accounts\": [\"" A "\"], \"provider\": \"aws\", "
+                                   "\"regions\": [\"" R "\"], \"services\": [\"iam\", \"s3\", \"secretsmanager\"]}, "
+                                   "\"errors\": [], \"resources\": [");
+    if (!rc)
+        rc = tm_buf_appendf(
+            &b,
+            "{\"account\": \"" A "\", \"attrs\": {\"instance_profiles\": [], \"last_used\": null, "
+            "\"max_session_duration\": 3600, \"path\": \"/\", \"permissions_boundary_arn\": null, \"role_id\": "
+            "\"AROAWIDE\", \"service_linked\": false}, \"id\": \"arn:aws:iam::" A
+            ":role/wide\", \"links\": [], \"name\": "
+            "\"wide\", %s, \"trust\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
+            "\"Action\": "
+            "\"sts:AssumeRole\", \"Principal\": {\"AWS\": \"*\"}}]}}, \"region\": \"global\", \"type\": "
+            "\"aws:iam:role\"}, ",
+            tm_buf_str(&pol));
+    if (!rc)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" A "\", \"attrs\": {\"access_keys\": [{\"access_key_id\": "
+                            "\"AKIAWIDE000000000001\", \"create_date\": \"2020-01-01T00:00:00Z\", \"last_used_date\": "
+                            "null, \"last_used_region\": null, \"last_used_service\": null, \"status\": \"Active\"}], "
+                            "\"groups\": [], \"path\": \"/\", \"permissions_boundary_arn\": null, \"user_id\": "
+                            "\"AIDAWIDE\"}, \"id\": \"arn:aws:iam::" A
+                            ":user/wide\", \"links\": [], \"name\": \"wide\", "
+                            "%s}, \"region\": \"global\", \"type\": \"aws:iam:user\"}, ",
+                            tm_buf_str(&pol));
+    for (int i = 0; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" A "\", \"attrs\": {\"access_points\": [], \"acl\": null, "
+                            "\"ownership_controls\": \"BucketOwnerEnforced\", \"policy_status\": null, "
+                            "\"public_access_block\": null, \"website\": null}, \"id\": \"arn:aws:s3:::bulk-%02d\", "
+                            "\"links\": [], \"name\": \"bulk-%02d\", \"policies\": {\"resource\": null}, \"region\": "
+                            "\"" R "\", \"type\": \"aws:s3:bucket\"}, ",
+                            i, i);
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" A "\", \"attrs\": {\"kms_key_id\": null, \"rotation_enabled\": false}, "
+                            "\"id\": \"arn:aws:secretsmanager:" R ":" A ":secret:vault-%c-AbCdEf\", \"links\": [], "
+                            "\"name\": \"vault-%c\", \"policies\": {\"resource\": null}, \"region\": \"" R
+                            "\", \"type\": \"aws:secretsmanager:secret\"}%s",
+                            'a' + i, 'a' + i, i ? "]}" : ", ");
+    assert_int_equal(rc, TM_OK);
+    tm_buf_clean_up(&pol);
+    return tm_buf_detach(&b);
+}
+
+/* A role reaching more crown jewels than a path lists: the most sensitive are listed (secrets, then what it reads
+ * and writes, then what it reads, each in id order), the rest counted with the command that lists them; the id and
+ * the severity are those of the whole path, and the same snapshot lists the same jewels. */
+static void test_reach_cap(void **state) {
+    (void)state;
+    char *json = s_fanout_snapshot();
+    struct tm_test_analysis t;
+    tm_test_analysis_parse(&t, json);
+    free(json);
+    struct tm_findings capped, again, whole;
+    tm_test_run(&t, tm_analyze_exposure, &capped);
+    tm_test_run(&t, tm_analyze_exposure, &again);
+    t.analysis.reach_listed_max = SIZE_MAX;
+    tm_test_run(&t, tm_analyze_exposure, &whole);
+    const char *role = "arn:aws:iam::" A ":role/wide";
+    const struct tm_finding *c = tm_test_find(&capped, "aws-iam-role-public", role, "any-aws-account");
+    const struct tm_finding *a = tm_test_find(&again, "aws-iam-role-public", role, "any-aws-account");
+    const struct tm_finding *w = tm_test_find(&whole, "aws-iam-role-public", role, "any-aws-account");
+    assert_non_null(c);
+    assert_non_null(a);
+    assert_non_null(w);
+    assert_true(TM_FINDING_REACH_LISTED_MAX < 42);
+
+    /* The whole path: the entry step, then every jewel in id order. */
+    assert_int_equal(w->reaches, 42);
+    assert_int_equal(w->reaches_listed, 42);
+    assert_null(w->list_all);
+    assert_int_equal(w->path_len, 43);
+    assert_string_equal(w->path[1].to, "arn:aws:s3:::bulk-00");
+    assert_string_equal(w->path[42].to, "arn:aws:secretsmanager:" R ":" A ":secret:vault-b-AbCdEf");
+
+    /* Capped: the entry step, then the most sensitive jewels. */
+    assert_int_equal(c->reaches, 42);
+    assert_int_equal(c->reaches_listed, TM_FINDING_REACH_LISTED_MAX);
+    assert_int_equal(c->path_len, 1 + TM_FINDING_REACH_LISTED_MAX);
+    assert_string_equal(c->path[0].from, "any-aws-account");
+    assert_string_equal(c->path[0].to, role);
+    assert_string_equal(c->path[1].to, "arn:aws:secretsmanager:" R ":" A ":secret:vault-a-AbCdEf");
+    assert_string_equal(c->path[2].to, "arn:aws:secretsmanager:" R ":" A ":secret:vault-b-AbCdEf");
+    char want[64];
+    for (int i = 0; i < 10; i++) {
+        snprintf(want, sizeof(want), "arn:aws:s3:::bulk-%02d", 30 + i); /* read and written */
+        assert_string_equal(c->path[3 + i].to, want);
+    }
+    for (int i = 0; i < TM_FINDING_REACH_LISTED_MAX - 12; i++) {
+        snprintf(want, sizeof(want), "arn:aws:s3:::bulk-%02d", i); /* read */
+        assert_string_equal(c->path[13 + i].to, want);
+    }
+    assert_string_equal(c->list_all, "tmscan blast SNAPSHOT --from arn:aws:iam::" A ":role/wide --limit 0");
+    snprintf(want, sizeof(want), "and %d more (tmscan blast", 42 - TM_FINDING_REACH_LISTED_MAX);
+    assert_non_null(strstr(c->explanation, want));
+    assert_non_null(strstr(c->explanation, "vault-a, vault-b, bulk-30"));
+    assert_null(strstr(c->explanation, "bulk-39, bulk-00, bulk-01, bulk-02, bulk-03, bulk-04, bulk-05, bulk-06, "
+                                       "bulk-07, bulk-08, bulk-09, bulk-10, bulk-11, bulk-12, bulk-13"));
+
+    /* Identity and severity do not depend on what is listed; the listing does not depend on the run. */
+    assert_string_equal(c->id, w->id);
+    assert_int_equal(c->severity, w->severity);
+    assert_int_equal(c->severity, TM_SEV_HIGH); /* data, from any AWS account */
+    assert_string_equal(c->id, a->id);
+    assert_int_equal(c->path_len, a->path_len);
+    for (size_t i = 0; i < c->path_len; i++)
+        assert_string_equal(c->path[i].to, a->path[i].to);
+    assert_string_equal(c->explanation, a->explanation);
+
+    /* The JSON object carries the counts and the command; the whole path only the counts. */
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_finding_append_json(&b, c, 0), TM_OK);
+    snprintf(want, sizeof(want), "\"reaches_listed\": %d", TM_FINDING_REACH_LISTED_MAX);
+    assert_non_null(strstr(tm_buf_str(&b), "\"reaches\": 42,"));
+    assert_non_null(strstr(tm_buf_str(&b), want));
+    assert_non_null(strstr(tm_buf_str(&b), "\"list_all\": \"tmscan blast SNAPSHOT --from"));
+    tm_buf_reset(&b);
+    assert_int_equal(tm_finding_append_json(&b, w, 0), TM_OK);
+    assert_non_null(strstr(tm_buf_str(&b), "\"reaches_listed\": 42"));
+    assert_null(strstr(tm_buf_str(&b), "list_all"));
+    tm_buf_clean_up(&b);
+    tm_findings_clean_up(&capped);
+    tm_findings_clean_up(&again);
+    tm_findings_clean_up(&whole);
+    tm_test_analysis_clean_up(&t);
+}
+
 static void test_no_graph(void **state) {
     (void)state;
     struct tm_analysis a = {0};
@@ -182,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_account_block_public_access),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_reach_cap),
         cmocka_unit_test(test_no_graph),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

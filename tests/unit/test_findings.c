@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "analyzers/findings.h"
 #include "core/json.h"
 
@@ -171,6 +173,111 @@ static void test_append_json_matches_canonical(void **state) {
     s_assert_same_json(g, 1);
     g->status = TM_STATUS_SUPPRESSED;
     s_assert_same_json(g, 0);
+    /* A path fanning out to crown jewels: the counts, and the command when some are left out. */
+    assert_int_equal(tm_finding_set_reach(g, 12, 12, NULL), TM_OK);
+    s_assert_same_json(g, 2);
+    assert_int_equal(tm_finding_set_reach(g, 11631, 25, "tmscan blast SNAPSHOT --from arn:x --limit 0"), TM_OK);
+    s_assert_same_json(g, 2);
+    g->status = TM_STATUS_RECOGNISED;
+    s_assert_same_json(g, 1);
+    tm_findings_clean_up(&l);
+}
+
+/* The identity of a path listed in part: each step once, in order; the id is the one the finding would get with
+ * the whole path. */
+static void test_path_ident(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *whole = NULL, *part = NULL;
+    assert_int_equal(tm_findings_add(&l, &whole), TM_OK);
+    assert_int_equal(tm_findings_add(&l, &part), TM_OK);
+    assert_int_equal(tm_finding_set(whole, "aws-iam-role-public", NULL, TM_SEV_HIGH, "arn:r", "internet"), TM_OK);
+    assert_int_equal(tm_finding_set(part, "aws-iam-role-public", NULL, TM_SEV_HIGH, "arn:r", "internet"), TM_OK);
+    struct tm_path_ident p;
+    tm_path_ident_init(&p);
+    char to[300][32];
+    assert_int_equal(tm_finding_add_step(whole, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(tm_path_ident_add(&p, "internet", "arn:r", "can-assume"), TM_OK);
+    for (int i = 0; i < 300; i++) {
+        snprintf(to[i], sizeof(to[i]), "arn:b%d", i);
+        /* Every jewel's path repeats the way to the role that reads it: kept once. */
+        assert_int_equal(tm_path_ident_add(&p, "arn:r", "arn:q", "can-escalate-to"), TM_OK);
+        assert_int_equal(tm_path_ident_add(&p, "arn:q", to[i], "can-read"), TM_OK);
+        if (!tm_finding_has_step(whole, "arn:r", "arn:q", "can-escalate-to"))
+            assert_int_equal(tm_finding_add_step(whole, "arn:r", "arn:q", "can-escalate-to", NULL, 0, NULL, false),
+                             TM_OK);
+        assert_int_equal(tm_finding_add_step(whole, "arn:q", to[i], "can-read", NULL, 0, NULL, false), TM_OK);
+    }
+    /* The same ends by another kind is another step. */
+    assert_int_equal(tm_path_ident_add(&p, "arn:q", to[0], "can-write"), TM_OK);
+    assert_int_equal(tm_finding_add_step(whole, "arn:q", to[0], "can-write", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(p.n, 303);
+    assert_int_equal(whole->path_len, 303);
+    assert_int_equal(tm_finding_compute_id(whole), TM_OK);
+    assert_int_equal(tm_finding_add_step(part, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
+    assert_int_equal(tm_finding_compute_id(part), TM_OK);
+    assert_string_not_equal(part->id, whole->id);
+    assert_int_equal(tm_finding_compute_id_of(part, &p), TM_OK);
+    assert_string_equal(part->id, whole->id);
+    /* Order counts. */
+    struct tm_path_ident q;
+    tm_path_ident_init(&q);
+    for (size_t i = p.n; i > 0; i--)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * (i - 1)], p.ends[3 * (i - 1) + 1], p.ends[3 * (i - 1) + 2]),
+                         TM_OK);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_not_equal(part->id, whole->id);
+    tm_path_ident_clean_up(&q);
+    tm_path_ident_clean_up(&p);
+    tm_path_ident_clean_up(NULL);
+    tm_findings_clean_up(&l);
+}
+
+/* The id is SHA-256 over rule, resource, entry and each step's ends, each followed by 0x1f, whatever their length
+ * (fields longer than the digest's block buffer included). */
+static void test_id_digest_of_long_fields(void **state) {
+    (void)state;
+    struct tm_findings l;
+    tm_findings_init(&l);
+    struct tm_finding *f = NULL;
+    assert_int_equal(tm_findings_add(&l, &f), TM_OK);
+    size_t big = 20000;
+    char *res = malloc(big + 1);
+    assert_non_null(res);
+    memset(res, 'r', big);
+    res[big] = '\0';
+    assert_int_equal(tm_finding_set(f, "rule", NULL, TM_SEV_LOW, res, NULL), TM_OK);
+    char to[64];
+    for (int i = 0; i < 500; i++) {
+        snprintf(to, sizeof(to), "arn:aws:s3:::bucket-%d", i);
+        assert_int_equal(tm_finding_add_step(f, i ? "arn:q" : res, to, "can-read", NULL, 0, NULL, false), TM_OK);
+    }
+    assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+    const char sep = '\x1f';
+    const char *head[] = {"rule", res, ""};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(EVP_DigestUpdate(ctx, head[i], strlen(head[i])), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+    }
+    for (size_t i = 0; i < f->path_len; i++) {
+        assert_int_equal(EVP_DigestUpdate(ctx, f->path[i].from, strlen(f->path[i].from)), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, f->path[i].to, strlen(f->path[i].to)), 1);
+        assert_int_equal(EVP_DigestUpdate(ctx, &sep, 1), 1);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    assert_int_equal(EVP_DigestFinal_ex(ctx, md, &md_len), 1);
+    EVP_MD_CTX_free(ctx);
+    char want[17];
+    for (int i = 0; i < 8; i++)
+        snprintf(want + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(f->id, want);
+    free(res);
     tm_findings_clean_up(&l);
 }
 
@@ -181,6 +288,8 @@ int main(void) {
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_has_step_short_and_long),
         cmocka_unit_test(test_append_json_matches_canonical),
+        cmocka_unit_test(test_path_ident),
+        cmocka_unit_test(test_id_digest_of_long_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

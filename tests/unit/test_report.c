@@ -108,6 +108,49 @@ static void test_dot_boundaries(void **state) {
     free(mm);
 }
 
+/* A finding whose path lists part of the crown jewels it reaches says so, with the command, in every format. */
+static void test_reach_listed_in_part(void **state) {
+    struct fx *fx = *state;
+    struct tm_finding *f = NULL;
+    assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+    assert_int_equal(tm_finding_set(f, "aws-iam-role-public", "public-exposure", TM_SEV_HIGH,
+                                    "arn:aws:iam::111122223333:role/wide", "any-aws-account"),
+                     TM_OK);
+    assert_int_equal(tm_finding_add_step(f, "any-aws-account", "arn:aws:iam::111122223333:role/wide", "can-assume",
+                                         NULL, 0, NULL, false),
+                     TM_OK);
+    assert_int_equal(tm_finding_add_step(f, "arn:aws:iam::111122223333:role/wide", "arn:aws:s3:::bulk-00", "can-read",
+                                         NULL, 0, NULL, false),
+                     TM_OK);
+    assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    const char *cmd = "tmscan blast SNAPSHOT --from arn:aws:iam::111122223333:role/wide --limit 0";
+    assert_int_equal(tm_finding_set_reach(f, 40, 1, cmd), TM_OK);
+    tm_findings_sort(&fx->findings);
+    char *md = s_render(fx, "md");
+    assert_non_null(strstr(md, "The path shows 1 of the 40 crown jewels it reaches, the most sensitive first; 39 more "
+                               "are not listed: `tmscan blast SNAPSHOT --from arn:aws:iam::111122223333:role/wide "
+                               "--limit 0` lists them all."));
+    free(md);
+    char *sarif = s_render(fx, "sarif");
+    assert_non_null(strstr(sarif, "(1 of 40 crown jewels shown, the most sensitive first; tmscan blast SNAPSHOT"));
+    assert_non_null(strstr(sarif, "\"reaches\": 40"));
+    assert_non_null(strstr(sarif, "\"reachesListed\": 1"));
+    free(sarif);
+    char *json = s_render(fx, "json");
+    assert_non_null(strstr(json, "\"list_all\": \"tmscan blast SNAPSHOT --from arn:aws:iam::111122223333:role/wide"));
+    assert_non_null(strstr(json, "\"reaches\": 40,\n      \"reaches_listed\": 1,"));
+    free(json);
+    char *dot = s_render(fx, "dot");
+    assert_non_null(strstr(dot, "label=\"+39 more: tmscan blast SNAPSHOT --from arn:aws:iam::111122223333:role/wide "
+                                "--limit 0\""));
+    assert_non_null(strstr(dot, "[label=\"reaches\""));
+    free(dot);
+    char *mm = s_render(fx, "mermaid");
+    assert_non_null(strstr(mm, "[\"+39 more: tmscan blast SNAPSHOT"));
+    assert_non_null(strstr(mm, "-->|reaches|"));
+    free(mm);
+}
+
 static void test_sarif_suppressions(void **state) {
     struct fx *fx = *state;
     char *s = s_render(fx, "sarif");
@@ -234,6 +277,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_markdown, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dot_boundaries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reach_listed_in_part, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sarif_suppressions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_stream_matches_tree, s_setup, s_teardown),
     };
