@@ -590,15 +590,16 @@ static void test_per_service_concurrency_limit(void **state) {
 }
 
 /* Waiting in the engine's queue is tmscan's own scheduling: it is never charged to the request's timeout. The
- * slot is held by a reply the server sends 1 s after the request arrived; the request behind it, whose timeout
- * is 300 ms, waits longer than that for the slot, is sent once it frees, and its own answer comes at once. */
+ * slot is held by a reply the server sends 1.5 s after the request arrived; the requests behind it, whose
+ * timeout is 500 ms, wait longer than that for the slot, are sent once it frees, and their answers come at
+ * once. */
 static void test_queue_time_is_not_charged_to_timeout(void **state) {
     struct fx *fx = s_start(state);
-    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 1000}, {.body = "queued"}, {.body = "after"}};
+    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 1500}, {.body = "queued"}, {.body = "after"}};
     assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
     fx->opts.max_per_host = 1;
     fx->opts.max_attempts = 1;
-    fx->opts.timeout_ms = 300;
+    fx->opts.timeout_ms = 500;
     s_engine(fx);
     s_submit_timeout(fx, 0, "/slow", 10000);
     s_submit_timeout(fx, 1, "/queued", 0);
