@@ -22,6 +22,11 @@
  * per step between them (see "Order" in http.h). */
 #define S_PRIORITY_WEIGHT_S 1.0
 
+/* Aging: a queue passed over this many times per waiting queue goes next (see "Order" in http.h). Scaled by
+ * the number of waiting queues, overdue turns take at most about 1 / (S_AGING_PASSES + 1) of the starts, so
+ * ranks decide the rest. */
+#define S_AGING_PASSES 16
+
 struct s_poll {
     uv_poll_t poll;
     curl_socket_t fd;
@@ -71,6 +76,8 @@ struct tm_http_engine {
     struct tm_rate_bucket global;
 
     struct tm__net_key *ready_head, *ready_tail;         /* keys with waiting requests */
+    size_t waiting_queues;                               /* non-empty priority queues over every key */
+    uint64_t pass;                                       /* the scheduler's passes so far (one start each) */
     struct tm_http_request *resumed_head, *resumed_tail; /* async prepares that came back */
     struct tm_http_request **heap;                       /* backoff min-heap on wake_ms */
     size_t heap_count, heap_alloc;
@@ -297,24 +304,6 @@ static void s_host_of(char *out, size_t out_len, const char *url) {
     curl_url_cleanup(u);
 }
 
-/* Time the key's queue head has spent held back by rate limits, up to now. */
-static uint64_t s_key_rate_total(const struct tm__net_key *key, uint64_t now) {
-    uint64_t t = key->rate_blocked_total_ms;
-    if (key->rate_blocked && now > key->rate_blocked_since_ms)
-        t += now - key->rate_blocked_since_ms;
-    return t;
-}
-
-static void s_key_mark(struct tm__net_key *key, bool rate_blocked, uint64_t now) {
-    if (rate_blocked && !key->rate_blocked) {
-        key->rate_blocked = true;
-        key->rate_blocked_since_ms = now;
-    } else if (!rate_blocked && key->rate_blocked) {
-        key->rate_blocked_total_ms = s_key_rate_total(key, now);
-        key->rate_blocked = false;
-    }
-}
-
 static void s_ready_add(struct tm_http_engine *e, struct tm__net_key *key) {
     if (key->in_ready)
         return;
@@ -383,15 +372,21 @@ static struct tm_http_request *s_key_head(const struct tm__net_key *key) {
     return NULL;
 }
 
-static void s_key_push(struct tm__net_key *key, struct tm_http_request *req, bool front) {
+static void s_key_push(struct tm_http_engine *e, struct tm__net_key *key, struct tm_http_request *req, bool front) {
+    if (!key->head[req->priority])
+        e->waiting_queues++;
     s_queue_push(&key->head[req->priority], &key->tail[req->priority], req, front);
     key->queued++;
     if (key->group)
         key->group->queued++;
 }
 
-static void s_key_unlink(struct tm__net_key *key, struct tm_http_request *req) {
+static void s_key_unlink(struct tm_http_engine *e, struct tm__net_key *key, struct tm_http_request *req) {
     s_queue_unlink(&key->head[req->priority], &key->tail[req->priority], req);
+    if (!key->head[req->priority]) {
+        e->waiting_queues--;
+        key->passes[req->priority] = 0;
+    }
     key->queued--;
     if (key->group)
         key->group->queued--;
@@ -399,9 +394,10 @@ static void s_key_unlink(struct tm__net_key *key, struct tm_http_request *req) {
 
 /* --- Timed heap ----------------------------------------------------------------------------------------- */
 
-/* One min-heap on due_ms holds every request waiting for a moment: a DELAYED one for the end of its
- * backoff, a QUEUED one for the moment its wait for a slot would use up its timeout. One timer fires for
- * the earliest. Room for every pending request is reserved at submit, so a push never fails. */
+/* One min-heap on due_ms holds every request backing off (DELAYED) until its next attempt; one timer fires for
+ * the earliest. Room for every pending request is reserved at submit, so a push never fails. A QUEUED request
+ * has no deadline: the wait for a slot and tokens is tmscan's own scheduling, not the service's answer being
+ * late, so it is never charged to the request's timeout (its attempt's timeout starts at the grant). */
 
 static void s_heap_swap(struct tm_http_engine *e, size_t a, size_t b) {
     struct tm_http_request *t = e->heap[a];
@@ -488,48 +484,19 @@ static long s_timeout_ms(const struct tm_http_engine *e, const struct tm_http_re
     return req->timeout_ms ? req->timeout_ms : e->opts.timeout_ms;
 }
 
-/* Time this attempt has waited for a slot: time in the queue, less the time its key was held back by rate
- * limits (that wait is tmscan's own pacing, not charged to the timeout). */
-static uint64_t s_slot_wait_ms(const struct tm_http_request *req, uint64_t now) {
-    uint64_t rate_wait = s_key_rate_total(req->key, now) - req->rate_total_at_queue_ms;
-    uint64_t waited = now > req->queued_ms ? now - req->queued_ms : 0;
-    return waited > rate_wait ? waited - rate_wait : 0;
-}
-
 /* Retries go to the front: a request already under way finishes before new ones start. */
-static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, bool front, uint64_t now) {
+static void s_enqueue(struct tm_http_engine *e, struct tm_http_request *req, bool front) {
     req->state = TM__NET_QUEUED;
-    req->queued_ms = now;
-    req->rate_total_at_queue_ms = s_key_rate_total(req->key, now);
-    s_key_push(req->key, req, front);
+    s_key_push(e, req->key, req, front);
     s_ready_add(e, req->key);
-    /* Its deadline is armed now, not when a slot frees: a request stuck behind slow ones fails when its
-     * timeout is used up, however long they take. */
-    req->due_ms = now + (uint64_t)s_timeout_ms(e, req);
-    s_heap_push(e, req);
-    if (req->heap_index == 0)
-        s_arm_delay(e, now);
 }
 
-/* Takes a QUEUED request out of its key's queue and the timed heap. */
-static void s_dequeue(struct tm_http_engine *e, struct tm_http_request *req, uint64_t now) {
+/* Takes a QUEUED request out of its key's queue. */
+static void s_dequeue(struct tm_http_engine *e, struct tm_http_request *req) {
     struct tm__net_key *key = req->key;
-    s_key_unlink(key, req);
+    s_key_unlink(e, key, req);
     if (!key->queued)
         s_ready_remove(e, key);
-    bool was_first = req->heap_index == 0;
-    s_heap_remove(e, req);
-    if (was_first)
-        s_arm_delay(e, now);
-}
-
-static void s_fail_local(struct tm_http_engine *e, struct tm_http_request *req, int err, const char *code,
-                         const char *message);
-
-static void s_fail_slot_timeout(struct tm_http_engine *e, struct tm_http_request *req, long timeout_ms) {
-    char msg[160];
-    snprintf(msg, sizeof(msg), "timed out after %ld ms waiting for a connection slot", timeout_ms);
-    s_fail_local(e, req, TM_ERR_TIMEOUT, "Timeout", msg);
 }
 
 static void s_on_delay_timer(uv_timer_t *t) {
@@ -538,24 +505,8 @@ static void s_on_delay_timer(uv_timer_t *t) {
     while (e->heap_count && e->heap[0]->due_ms <= now) {
         struct tm_http_request *req = e->heap[0];
         s_heap_remove(e, req);
-        if (req->state == TM__NET_DELAYED) {
-            s_enqueue(e, req, true, now);
-            continue;
-        }
-        assert(req->state == TM__NET_QUEUED);
-        long timeout = s_timeout_ms(e, req);
-        uint64_t slot_wait = s_slot_wait_ms(req, now);
-        if (slot_wait < (uint64_t)timeout) {
-            /* Held back by rate limits part of the time: that part is not charged, so look again later. */
-            req->due_ms = now + ((uint64_t)timeout - slot_wait);
-            s_heap_push(e, req);
-            continue;
-        }
-        struct tm__net_key *key = req->key;
-        s_key_unlink(key, req);
-        if (!key->queued)
-            s_ready_remove(e, key);
-        s_fail_slot_timeout(e, req, timeout);
+        assert(req->state == TM__NET_DELAYED);
+        s_enqueue(e, req, true);
     }
     s_arm_delay(e, now);
     s_kick(e);
@@ -903,9 +854,12 @@ static void s_send(struct tm_http_engine *e, struct tm_http_request *req, uint64
         s_fail_local(e, req, rc == TM_ERR_NOMEM ? rc : TM_ERR_INVALID, "InsecureURL", msg);
         return;
     }
-    long left = req->attempt_timeout_ms - (long)(now - req->granted_ms);
+    /* The timeout runs from the grant: an asynchronous prepare (credentials being refreshed) holds the slot and
+     * uses the attempt's time; the queue before the grant does not. */
+    long timeout = s_timeout_ms(e, req);
+    long left = timeout - (long)(now - req->granted_ms);
     if (left <= 0) {
-        snprintf(msg, sizeof(msg), "timed out before the attempt could be sent (%ld ms)", req->attempt_timeout_ms);
+        snprintf(msg, sizeof(msg), "timed out after %ld ms preparing the attempt", timeout);
         s_fail_local(e, req, TM_ERR_TIMEOUT, "Timeout", msg);
         return;
     }
@@ -951,16 +905,6 @@ static void s_start_attempt(struct tm_http_engine *e, struct tm_http_request *re
     req->host->in_flight++;
     req->svc->in_flight++;
     e->in_flight++;
-
-    /* Time waiting for a slot counts against the attempt's timeout; time held back by rate limits does not
-     * (that wait is tmscan's own pacing). */
-    uint64_t slot_wait = s_slot_wait_ms(req, now);
-    long timeout = s_timeout_ms(e, req);
-    if ((uint64_t)timeout <= slot_wait) {
-        s_fail_slot_timeout(e, req, timeout);
-        return;
-    }
-    req->attempt_timeout_ms = timeout - (long)slot_wait;
     req->granted_ms = now;
     req->attempt++;
     tm__net_request_reset_response(req);
@@ -1285,38 +1229,36 @@ static void s_schedule(struct tm_http_engine *e) {
     uint64_t min_wait = UINT64_MAX;
     /* One start per pass: the best head among the keys that may start now (see "Order" in http.h). */
     while (e->in_flight < e->opts.max_in_flight) {
-        struct tm__net_key *best = NULL;
+        uint64_t pass = ++e->pass;
+        uint64_t due = S_AGING_PASSES * (uint64_t)e->waiting_queues;
+        struct tm__net_key *best = NULL, *overdue = NULL;
         double best_rank = 0;
+        int overdue_prio = 0;
+        uint64_t overdue_passes = 0;
         struct tm__net_key *next;
         for (struct tm__net_key *key = e->ready_head; key; key = next) {
             next = key->ready_next;
             req = s_key_head(key);
             if (!req) {
-                s_key_mark(key, false, now);
                 s_ready_remove(e, key);
                 continue;
             }
-            if (req->host->in_flight >= e->opts.max_per_host || req->svc->in_flight >= req->svc->limit) {
-                s_key_mark(key, false, now);
+            if (req->host->in_flight >= e->opts.max_per_host || req->svc->in_flight >= req->svc->limit)
                 continue;
-            }
             struct tm__net_limiter *lim = s_key_limiter(key);
             /* Slow start on a key not yet throttled: its own pacing, like the rate (a completion wakes it). */
-            if (e->opts.adaptive && lim->adaptive.window && key->in_flight >= lim->adaptive.window) {
-                s_key_mark(key, true, now);
+            if (e->opts.adaptive && lim->adaptive.window && key->in_flight >= lim->adaptive.window)
                 continue;
-            }
             uint64_t wait = tm_rate_bucket_wait_ms(&lim->bucket, now);
             uint64_t gwait = tm_rate_bucket_wait_ms(&e->global, now);
             if (gwait > wait)
                 wait = gwait;
             if (wait) {
-                s_key_mark(key, true, now);
                 if (wait < min_wait)
                     min_wait = wait;
                 continue;
             }
-            s_key_mark(key, false, now);
+            key->startable_pass = pass;
             double rate = lim->bucket.rate_per_s;
             double drain_s = rate > 0 ? (double)(key->group ? key->group->queued : key->queued) / rate : 0;
             double rank = drain_s + S_PRIORITY_WEIGHT_S * req->priority;
@@ -1324,15 +1266,37 @@ static void s_schedule(struct tm_http_engine *e) {
                 best = key;
                 best_rank = rank;
             }
+            /* The queue passed over most often, once over its due, goes before any rank; ties go by turn. */
+            for (int p = 0; p < TM__NET_PRIORITIES; p++) {
+                if (key->head[p] && key->passes[p] >= due && (!overdue || key->passes[p] > overdue_passes)) {
+                    overdue = key;
+                    overdue_prio = p;
+                    overdue_passes = key->passes[p];
+                }
+            }
         }
         if (!best)
             break;
-        req = s_key_head(best);
+        int prio = (int)s_key_head(best)->priority;
+        if (overdue) {
+            best = overdue;
+            prio = overdue_prio;
+        }
+        /* Every other queue that could have started now is passed over once more. */
+        for (struct tm__net_key *key = e->ready_head; key; key = key->ready_next) {
+            if (key->startable_pass != pass)
+                continue;
+            for (int p = 0; p < TM__NET_PRIORITIES; p++)
+                if (key->head[p] && (key != best || p != prio))
+                    key->passes[p]++;
+        }
+        best->passes[prio] = 0;
+        req = best->head[prio];
         bool took =
             tm_rate_bucket_try_take(&s_key_limiter(best)->bucket, now) && tm_rate_bucket_try_take(&e->global, now);
         assert(took);
         (void)took;
-        s_dequeue(e, req, now);
+        s_dequeue(e, req);
         /* To the back of the line: among equals, the key served least recently goes next. */
         if (best->in_ready) {
             s_ready_remove(e, best);
@@ -1538,7 +1502,7 @@ void tm_http_engine_destroy(struct tm_http_engine *e) {
                 s_release_easy(e, req);
                 break;
             case TM__NET_QUEUED:
-                s_key_unlink(req->key, req);
+                s_key_unlink(e, req->key, req);
                 break;
             case TM__NET_RESUMED:
                 s_queue_unlink(&e->resumed_head, &e->resumed_tail, req);
@@ -1621,7 +1585,7 @@ int tm_http_submit(struct tm_http_engine *e, struct tm_http_request *req, tm_htt
         req->resume_err = urc == TM_ERR_NOMEM ? urc : TM_ERR_INVALID;
         s_queue_push(&e->resumed_head, &e->resumed_tail, req, false);
     } else {
-        s_enqueue(e, req, false, now);
+        s_enqueue(e, req, false);
     }
     s_kick(e);
     return TM_OK;

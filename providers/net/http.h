@@ -9,15 +9,18 @@
  *                                                                 final ───────► done callback
  *
  * - Concurrency: at most `max_in_flight` overall, `max_per_host` per host and `max_per_service` per
- *   service (overridable per service). Waiting for a slot counts against the attempt's timeout: a request
- *   still waiting when its timeout runs out fails then (TM_ERR_TIMEOUT, nothing sent), however long the
- *   requests holding the slots take.
+ *   service (overridable per service). A request is handed to curl only once it holds its slots (curl never
+ *   queues it), and its timeout runs from then: it bounds the attempt (prepare hook and transfer), never the
+ *   time spent waiting in the engine's queue. That wait is the engine's own scheduling, which holds a call back
+ *   for others it judges more urgent; charging it to the call would turn that choice into a failure the
+ *   service never caused. A queued request therefore never times out: it waits until it is started (see the
+ *   guarantee under "Order") or the engine is destroyed.
  * - Rate: a token bucket per operation key (configured with tm_http_engine_set_rate, exact key or a
  *   prefix ending in '*'), or one bucket shared by several keys (a rate group, tm_http_engine_set_shared_rate:
  *   services that meter several operations as one budget); an adaptive limiter per key or group that cuts
  *   the rate on throttles and recovers gradually on success, never above a configured rate; and one global
- *   `max_rps` budget over everything. Waiting for tokens is deliberate pacing and does not count against
- *   the timeout. A key with a configured rate skips the slow start that probes an unknown limit.
+ *   `max_rps` budget over everything. Waiting for tokens is deliberate pacing, in the queue like any other
+ *   wait. A key with a configured rate skips the slow start that probes an unknown limit.
  * - Order: each key keeps one first-in-first-out queue per priority (tm_http_request_set_priority; retries
  *   go to the front of theirs). Whenever a slot is free the scheduler looks at the head of every key with
  *   waiting requests (the highest non-empty priority of each) that may start now: a free slot on its host
@@ -32,6 +35,14 @@
  *   listing, a listing whose items fan out): what they unlock is unknown to the engine, so each step of
  *   priority counts as a second of backlog. Among equal ranks, the key that started a request least
  *   recently goes first (round robin: one busy key cannot take every slot of a host).
+ *   Ranks alone could hold a queue back for ever (a chain of next pages always outranks a background call,
+ *   bottlenecks with more rate than there are slots outrank everything else), so queues age: each start
+ *   that goes elsewhere while a queue (a key's priority class) could have started passes that queue over
+ *   once, and a queue passed over 16 times per queue waiting goes next, whatever the ranks (the one passed
+ *   over most first, ties by turn; its count restarts when it starts a request or empties). So a queue that
+ *   can start does within (16 + 1) x Q starts, Q the most queues waiting meanwhile, and overdue turns take
+ *   about one start in 17 at most: ranks decide the rest. Aging counts starts, not time, so the order stays a
+ *   function of the order of events.
  *   The choice costs one look at each key with waiting requests, not at each request, and depends only on
  *   the order of events, so a run with the same responses starts requests in the same order.
  * - Security: TLS peer and host verification are always on; plain http:// is refused unless the host
@@ -127,7 +138,7 @@ void tm_http_request_set_error(struct tm_http_request *req, const char *code, co
 struct tm_http_options {
     size_t max_body_bytes;       /* response body cap: 64 MiB; over it the request fails TM_ERR_TOO_BIG */
     long connect_timeout_ms;     /* 10 s */
-    long timeout_ms;             /* per attempt, including time waiting for a slot: 120 s */
+    long timeout_ms;             /* per attempt, from the moment it holds its slot (queueing is free): 120 s */
     long low_speed_bytes_per_s;  /* abort an attempt slower than this ... : 1 byte/s */
     long low_speed_time_s;       /* ... for this long: 30 s */
     const char *ca_bundle;       /* PEM file of trusted CAs (AWS_CA_BUNDLE, --ca-bundle); NULL = system */
@@ -225,7 +236,8 @@ void tm_http_request_set_hooks(struct tm_http_request *req, tm_http_prepare_fn p
 /* Sets the priority before submit (clamped to LOW..HIGHEST; ignored once submitted). */
 void tm_http_request_set_priority(struct tm_http_request *req, int priority);
 int tm_http_request_priority(const struct tm_http_request *req);
-/* Overrides the engine's per-attempt timeout / attempt cap for this request (0 keeps the default). */
+/* Overrides the engine's per-attempt timeout (from the slot, as timeout_ms) / attempt cap for this request
+ * (0 keeps the default). */
 void tm_http_request_set_timeout_ms(struct tm_http_request *req, long timeout_ms);
 void tm_http_request_set_max_attempts(struct tm_http_request *req, unsigned max_attempts);
 

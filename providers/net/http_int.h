@@ -14,7 +14,7 @@
 
 enum tm__net_state {
     TM__NET_NEW = 0,      /* built, not submitted */
-    TM__NET_QUEUED,       /* waiting in its key's queue for a slot and tokens */
+    TM__NET_QUEUED,       /* waiting in its key's queue for a slot and tokens (no deadline) */
     TM__NET_RESUMED,      /* async prepare resumed; waiting for the scheduler to send or fail it */
     TM__NET_PREPARING,    /* the prepare hook is running */
     TM__NET_WAIT_PREPARE, /* the prepare hook went asynchronous */
@@ -65,12 +65,12 @@ struct tm__net_key {
     size_t queued;
     /* FIFO of waiting requests per priority; the highest non-empty one is served first. */
     struct tm_http_request *head[TM__NET_PRIORITIES], *tail[TM__NET_PRIORITIES];
+    /* Aging, per non-empty queue: starts that went elsewhere while this queue's head could have started
+     * (see "Order" in http.h); 0 again when the queue starts a request or empties. */
+    uint64_t passes[TM__NET_PRIORITIES];
+    uint64_t startable_pass; /* the scheduler pass in which the key's head could last start */
     struct tm__net_key *ready_prev, *ready_next;
     bool in_ready;
-    /* Time spent with the queue head held back by rate limits (not charged to timeouts). */
-    bool rate_blocked;
-    uint64_t rate_blocked_since_ms;
-    uint64_t rate_blocked_total_ms;
 };
 
 struct tm_http_request {
@@ -101,16 +101,12 @@ struct tm_http_request {
     struct tm__net_service *svc;
     struct tm_http_request *q_prev, *q_next;     /* in the key queue or the resumed list */
     struct tm_http_request *all_prev, *all_next; /* every submitted request */
-    size_t heap_index;                           /* in the engine's timed heap while DELAYED or QUEUED */
-    uint64_t due_ms;    /* DELAYED: when the backoff ends; QUEUED: when the wait for a slot would use up the
-                         * timeout (rate-limit waits since then may push it back) */
-    uint64_t queued_ms; /* when this attempt entered its queue */
-    uint64_t rate_total_at_queue_ms;
-    long attempt_timeout_ms; /* what is left for the attempt once it leaves the queue */
-    uint64_t granted_ms;     /* when this attempt got its slot and tokens */
-    uint64_t sent_ms;        /* when the current attempt was handed to curl */
-    unsigned attempt;        /* attempts started */
-    unsigned sent;           /* attempts handed to curl */
+    size_t heap_index;                           /* in the engine's backoff heap while DELAYED */
+    uint64_t due_ms;                             /* DELAYED: when the backoff ends */
+    uint64_t granted_ms; /* when this attempt got its slot and tokens: its timeout runs from here */
+    uint64_t sent_ms;    /* when the current attempt was handed to curl */
+    unsigned attempt;    /* attempts started */
+    unsigned sent;       /* attempts handed to curl */
     bool slot_held;
     unsigned throttles;
     bool in_prepare;

@@ -589,59 +589,58 @@ static void test_per_service_concurrency_limit(void **state) {
     assert_int_equal(tm_test_http_server_max_in_flight(fx->srv), 3);
 }
 
-/* Deterministic whatever the machine's load: the slot is held by a reply the server sends 400 ms (of loop time)
- * after the request arrived, which is after every request below was submitted, so the 100 ms request has
- * used up its timeout in the queue by then, and the 10 s one has not. (Two requests with the same timeout,
- * the first hanging until its own timeout, leave the second a few milliseconds: the two submissions are
- * that far apart on a loaded machine.) */
-static void test_queue_time_counts_against_timeout(void **state) {
+/* Waiting in the engine's queue is tmscan's own scheduling: it is never charged to the request's timeout. The
+ * slot is held by a reply the server sends 1.5 s after the request arrived; the requests behind it, whose
+ * timeout is 500 ms, wait longer than that for the slot, are sent once it frees, and their answers come at
+ * once. */
+static void test_queue_time_is_not_charged_to_timeout(void **state) {
     struct fx *fx = s_start(state);
-    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 400}};
-    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 1500}, {.body = "queued"}, {.body = "after"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
     fx->opts.max_per_host = 1;
     fx->opts.max_attempts = 1;
-    fx->opts.timeout_ms = 100;
+    fx->opts.timeout_ms = 500;
     s_engine(fx);
     s_submit_timeout(fx, 0, "/slow", 10000);
     s_submit_timeout(fx, 1, "/queued", 0);
-    s_submit_timeout(fx, 2, "/after", 10000);
+    s_submit_timeout(fx, 2, "/after", 0);
     s_wait(fx, 3);
-    assert_int_equal(fx->results[0].err, TM_OK);
-    assert_string_equal(fx->results[0].body, "slow");
-    /* The second spent its whole timeout waiting for the slot: it fails without being sent. */
-    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
-    assert_int_equal(fx->results[1].attempts, 0);
-    assert_string_equal(fx->results[1].code, "Timeout");
-    assert_non_null(strstr(fx->results[1].message, "slot"));
-    /* The third still had time left: sent once the slot freed, in submission order. */
-    assert_int_equal(fx->results[2].err, TM_OK);
-    assert_int_equal(fx->results[2].attempts, 1);
-    assert_true(fx->results[0].order < fx->results[2].order);
-    assert_int_equal(tm_test_http_server_requests(fx->srv), 2);
-    assert_string_equal(tm_test_http_server_request(fx->srv, 0)->target, "/slow");
-    assert_string_equal(tm_test_http_server_request(fx->srv, 1)->target, "/after");
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(fx->results[i].err, TM_OK);
+        assert_int_equal(fx->results[i].attempts, 1);
+        assert_int_equal(fx->results[i].order, i);
+    }
+    assert_string_equal(fx->results[1].body, "queued");
+    assert_string_equal(fx->results[2].body, "after");
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 3);
 }
 
-/* A queued request fails when its timeout is used up, not when the slot holder finally lets go. The order is
- * deterministic: the engine's deadline timer is due at submission + 100 ms, the server's reply timer at the
- * request's arrival + 400 ms, and libuv runs due timers in order of their due time, however late the loop. */
-static void test_queued_request_fails_at_its_deadline(void **state) {
+/* The timeout covers the transfer: a request sent after waiting in the queue still fails when its own answer
+ * is later than its timeout, having been sent (it is the service that is late), and the slot it held goes to
+ * the next request. */
+static void test_queued_request_times_out_on_its_transfer(void **state) {
     struct fx *fx = s_start(state);
-    struct tm_test_http_reply script[] = {{.body = "slow", .delay_ms = 400}};
-    assert_int_equal(tm_test_http_server_script(fx->srv, script, 1), 0);
+    struct tm_test_http_reply script[] = {
+        {.body = "slow", .delay_ms = 400}, {.action = TM_TEST_HTTP_HANG}, {.body = "last"}};
+    assert_int_equal(tm_test_http_server_script(fx->srv, script, 3), 0);
     fx->opts.max_per_host = 1;
     fx->opts.max_attempts = 1;
-    fx->opts.timeout_ms = 100;
+    fx->opts.timeout_ms = 200;
     s_engine(fx);
     s_submit_timeout(fx, 0, "/slow", 10000);
-    s_submit_timeout(fx, 1, "/queued", 0);
-    s_wait(fx, 2);
-    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
-    assert_non_null(strstr(fx->results[1].message, "slot"));
-    assert_int_equal(fx->results[1].order, 0);
+    s_submit_timeout(fx, 1, "/hangs", 0);
+    s_submit_timeout(fx, 2, "/last", 10000);
+    s_wait(fx, 3);
     assert_int_equal(fx->results[0].err, TM_OK);
-    assert_int_equal(fx->results[0].order, 1);
-    assert_int_equal(tm_test_http_server_requests(fx->srv), 1);
+    assert_int_equal(fx->results[1].err, TM_ERR_TIMEOUT);
+    assert_string_equal(fx->results[1].code, "Timeout");
+    assert_int_equal(fx->results[1].attempts, 1);
+    assert_int_equal(fx->results[2].err, TM_OK);
+    assert_string_equal(fx->results[2].body, "last");
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(fx->results[i].order, i);
+    assert_int_equal(tm_test_http_server_requests(fx->srv), 3);
+    assert_string_equal(tm_test_http_server_request(fx->srv, 1)->target, "/hangs");
     assert_int_equal(tm_http_engine_pending(fx->engine), 0);
 }
 
@@ -863,6 +862,114 @@ static void test_rate_limited_head_does_not_block(void **state) {
     /* One token: the first slow request goes at once, the free ones while the bucket refills (100 ms). */
     assert_true(tm_str_starts_with(order, "/slow /free"));
     assert_true(s_grant_span_ms(fx, 0, 3) >= 195);
+}
+
+/* Aging, counted in starts rather than time: each request's prepare hook records the start and fails it, so
+ * nothing is sent, no clock is involved, and the scheduler starts every queued request in one pass. `order`
+ * holds the tag of each start in turn. */
+struct aging {
+    struct fx *fx;
+    char order[1024];
+    unsigned starts;
+    unsigned chain_left; /* requests the chains may still submit */
+};
+
+struct aging_tag {
+    struct aging *a;
+    char tag;
+    const char *key;
+    int priority;
+    bool chain; /* each completion submits another (a chain that does not run dry) */
+};
+
+static int s_prepare_record(struct tm_http_request *req, unsigned attempt, void *hook_data) {
+    (void)attempt;
+    struct aging_tag *t = hook_data;
+    if (t->a->starts < sizeof(t->a->order) - 1)
+        t->a->order[t->a->starts] = t->tag;
+    t->a->starts++;
+    tm_http_request_set_error(req, "NotSent", "recorded by the test");
+    return TM_ERR_STATE;
+}
+
+static void s_aging_submit(struct aging_tag *t);
+
+static void s_aging_done(const struct tm_http_response *resp, void *user_data) {
+    struct aging_tag *t = user_data;
+    assert_int_equal(resp->err, TM_ERR_STATE);
+    assert_int_equal(resp->attempts, 0);
+    s_current->done_count++;
+    if (t->chain && t->a->chain_left) {
+        t->a->chain_left--;
+        s_aging_submit(t);
+    }
+}
+
+static void s_aging_submit(struct aging_tag *t) {
+    struct tm_http_request *req = s_new(t->a->fx, "GET", "/aging", "svc", t->key);
+    tm_http_request_set_priority(req, t->priority);
+    tm_http_request_set_hooks(req, s_prepare_record, NULL, t);
+    assert_int_equal(tm_http_submit(t->a->fx->engine, req, s_aging_done, t), TM_OK);
+}
+
+static long s_first_start(const struct aging *a, char tag) {
+    const char *p = strchr(a->order, tag);
+    return p ? p - a->order : -1;
+}
+
+/* A bottleneck with 100 s of backlog (rank 101, tokens for all of it) and a chain of next pages (rank 3) would
+ * hold a plain call (rank 1) and a background one (rank 0) back for 400 starts. With 4 queues waiting, a queue
+ * passed over 16 x 4 times goes next, most passed first, ties by turn: every queue starts within
+ * (16 + 1) x 4 starts. */
+static void test_aging_every_queue_gets_a_turn(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_in_flight = 1;
+    s_engine(fx);
+    assert_int_equal(tm_http_engine_set_rate(fx->engine, "neck:*", 1, 1000), TM_OK);
+    struct aging a = {.fx = fx, .chain_left = 300};
+    struct aging_tag hog = {&a, 'H', "hog:op", TM_HTTP_PRIORITY_HIGHEST, true};
+    struct aging_tag neck = {&a, 'N', "neck:op", TM_HTTP_PRIORITY_NORMAL, false};
+    struct aging_tag mid = {&a, 'M', "mid:op", TM_HTTP_PRIORITY_NORMAL, false};
+    struct aging_tag bg = {&a, 'B', "bg:op", TM_HTTP_PRIORITY_LOW, false};
+    for (unsigned i = 0; i < 4; i++)
+        s_aging_submit(&hog);
+    for (unsigned i = 0; i < 100; i++)
+        s_aging_submit(&neck);
+    s_aging_submit(&mid);
+    s_aging_submit(&bg);
+    s_wait(fx, 4 + 300 + 100 + 2);
+    assert_int_equal(a.starts, 406);
+    /* The bottleneck first, by rank, until the others are due; then the others in turn. */
+    for (unsigned i = 0; i < 64; i++)
+        assert_int_equal(a.order[i], 'N');
+    assert_int_equal(s_first_start(&a, 'H'), 64);
+    assert_int_equal(s_first_start(&a, 'M'), 65);
+    assert_int_equal(s_first_start(&a, 'B'), 66);
+    /* Then ranks decide again: the bottleneck's next start comes right after. */
+    assert_int_equal(a.order[67], 'N');
+}
+
+/* Within one key too: its next pages (highest priority, a chain) do not hold its own background call back for
+ * ever, nor another key's. Three queues waiting: due after 48 passes. */
+static void test_aging_within_a_key(void **state) {
+    struct fx *fx = s_start(state);
+    fx->opts.max_in_flight = 1;
+    s_engine(fx);
+    struct aging a = {.fx = fx, .chain_left = 300};
+    struct aging_tag page = {&a, 'P', "svc:List", TM_HTTP_PRIORITY_HIGHEST, true};
+    struct aging_tag low = {&a, 'L', "svc:List", TM_HTTP_PRIORITY_LOW, false};
+    struct aging_tag other = {&a, 'O', "other:op", TM_HTTP_PRIORITY_LOW, false};
+    for (unsigned i = 0; i < 4; i++)
+        s_aging_submit(&page);
+    s_aging_submit(&low);
+    s_aging_submit(&other);
+    s_wait(fx, 4 + 300 + 2);
+    assert_int_equal(a.starts, 306);
+    for (unsigned i = 0; i < 48; i++)
+        assert_int_equal(a.order[i], 'P');
+    /* A tie at 48 passes: the key served least recently first. */
+    assert_int_equal(s_first_start(&a, 'O'), 48);
+    assert_int_equal(s_first_start(&a, 'L'), 49);
 }
 
 static void test_shared_rate_group(void **state) {
@@ -1215,8 +1322,8 @@ int main(void) {
         cmocka_unit_test(test_url_policy),
         cmocka_unit_test_setup_teardown(test_per_host_concurrency_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_per_service_concurrency_limit, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queue_time_counts_against_timeout, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queued_request_fails_at_its_deadline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_time_is_not_charged_to_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queued_request_times_out_on_its_transfer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_per_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_global_max_rps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_rules_longest_match, s_setup, s_teardown),
@@ -1226,6 +1333,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_long_backlog_goes_before_listing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_equal_keys_take_turns, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limited_head_does_not_block, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_aging_every_queue_gets_a_turn, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_aging_within_a_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_shared_rate_group, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_adaptive_stays_under_configured_rate, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prepare_runs_each_attempt, s_setup, s_teardown),
