@@ -41,9 +41,9 @@ struct tm_aws_scan_options {
 };
 
 /* The window for a transport over the HTTP engine, per call it may have in flight: wide enough to hold
- * an account's backlog (8,192 calls at the default concurrency), narrow enough that the last call handed
- * over still gets a slot well within its timeout (the engine charges waiting for a slot to it: 256 round
- * trips of 100 ms are 26 s), and bounded so that a huge account does not build every request at once. */
+ * an account's backlog (8,192 calls at the default concurrency) so that the engine can order it, and
+ * bounded so that a huge account does not build every request at once. (A call's timeout runs from its
+ * slot, so the window's width costs no timeouts.) */
 #define TM_AWS_ENGINE_WINDOW_PER_SLOT 256
 
 #define TM_AWS_DEFAULT_CONCURRENCY 32
