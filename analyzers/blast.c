@@ -189,23 +189,29 @@ static uint64_t s_mix_str(uint64_t h, const char *s) {
 }
 
 /* Words that make a policy's answer depend on who asks, beyond the principal's account and organisation (which the
- * fingerprint holds): policy variables and the condition keys about the principal itself. */
+ * fingerprint holds): policy variables and the condition keys about the principal itself. One pass over the text:
+ * every member of every set a walk meets is asked once per engine. */
 static bool s_principal_specific_text(const char *text) {
-    static const char *const words[] = {"${",
-                                        "aws:principalarn",
-                                        "aws:principaltag",
-                                        "aws:principaltype",
-                                        "aws:principalisawsservice",
-                                        "aws:principalservicename",
-                                        "aws:userid",
-                                        "aws:username",
-                                        "aws:sourceidentity",
-                                        "aws:federatedprovider",
-                                        "aws:rolesessionname",
-                                        NULL};
-    for (size_t i = 0; text && words[i]; i++)
-        if (strcasestr(text, words[i]))
+    static const char *const keys[] = {"principalarn",
+                                       "principaltag",
+                                       "principaltype",
+                                       "principalisawsservice",
+                                       "principalservicename",
+                                       "userid",
+                                       "username",
+                                       "sourceidentity",
+                                       "federatedprovider",
+                                       "rolesessionname",
+                                       NULL};
+    for (const char *c = text; c && *c; c++) {
+        if (c[0] == '$' && c[1] == '{')
             return true;
+        if ((c[0] | 0x20) != 'a' || strncasecmp(c, "aws:", 4) != 0)
+            continue;
+        for (size_t i = 0; keys[i]; i++)
+            if (strncasecmp(c + 4, keys[i], strlen(keys[i])) == 0)
+                return true;
+    }
     return false;
 }
 
