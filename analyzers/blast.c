@@ -189,23 +189,29 @@ static uint64_t s_mix_str(uint64_t h, const char *s) {
 }
 
 /* Words that make a policy's answer depend on who asks, beyond the principal's account and organisation (which the
- * fingerprint holds): policy variables and the condition keys about the principal itself. */
+ * fingerprint holds): policy variables and the condition keys about the principal itself. One pass over the text:
+ * every member of every set a walk meets is asked once per engine. */
 static bool s_principal_specific_text(const char *text) {
-    static const char *const words[] = {"${",
-                                        "aws:principalarn",
-                                        "aws:principaltag",
-                                        "aws:principaltype",
-                                        "aws:principalisawsservice",
-                                        "aws:principalservicename",
-                                        "aws:userid",
-                                        "aws:username",
-                                        "aws:sourceidentity",
-                                        "aws:federatedprovider",
-                                        "aws:rolesessionname",
-                                        NULL};
-    for (size_t i = 0; text && words[i]; i++)
-        if (strcasestr(text, words[i]))
+    static const char *const keys[] = {"principalarn",
+                                       "principaltag",
+                                       "principaltype",
+                                       "principalisawsservice",
+                                       "principalservicename",
+                                       "userid",
+                                       "username",
+                                       "sourceidentity",
+                                       "federatedprovider",
+                                       "rolesessionname",
+                                       NULL};
+    for (const char *c = text; c && *c; c++) {
+        if (c[0] == '$' && c[1] == '{')
             return true;
+        if ((c[0] | 0x20) != 'a' || strncasecmp(c, "aws:", 4) != 0)
+            continue;
+        for (size_t i = 0; keys[i]; i++)
+            if (strncasecmp(c + 4, keys[i], strlen(keys[i])) == 0)
+                return true;
+    }
     return false;
 }
 
@@ -306,15 +312,40 @@ static bool s_glob(const char *p, const char *str) {
     return *p == '\0';
 }
 
-/* Mixes in the statements of policies that can match one of the edge's actions (NotAction ones always may). */
+/* Does one of these identity policies allow everything, everywhere, unconditionally ("Action": "*" on
+ * "Resource": "*", as AdministratorAccess does)? Then the identity side allows every request whatever its other
+ * Allow statements say: the engine's decision and its reason depend on them no more (only Deny statements, the
+ * boundary, the SCPs and the resource's own policy can still tell members apart). */
+static bool s_allows_everything(const struct tm_iam_policy *const *ps, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t ns = ps[i] ? tm_iam_policy_statement_count(ps[i]) : 0;
+        for (size_t k = 0; k < ns; k++) {
+            struct tm_iam_statement_view v;
+            if (tm_iam_policy_statement(ps[i], k, &v) || v.effect != TM_IAM_ALLOW || v.not_action || v.not_resource ||
+                !v.has_resource || v.n_conditions || v.principal_mode != TM_IAM_PRINCIPAL_NONE)
+                continue;
+            bool action = false, resource = false;
+            for (size_t a = 0; a < v.n_actions && !action; a++)
+                action = strcmp(v.actions[a], "*") == 0;
+            for (size_t r = 0; r < v.n_resources && !resource; r++)
+                resource = strcmp(v.resources[r], "*") == 0;
+            if (action && resource)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Mixes in the statements of policies that can match one of the edge's actions (NotAction ones always may); with
+ * denies_only, only the Deny statements (the Allow ones are outweighed, see s_allows_everything). */
 static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, size_t n, const struct tm_graph_edge *e,
-                           bool *specific) {
+                           bool denies_only, bool *specific) {
     for (size_t i = 0; i < n; i++) {
         size_t ns = tm_iam_policy_statement_count(ps[i]);
         bool any = false;
         for (size_t k = 0; k < ns; k++) {
             struct tm_iam_statement_view v;
-            if (tm_iam_policy_statement(ps[i], k, &v))
+            if (tm_iam_policy_statement(ps[i], k, &v) || (denies_only && v.effect != TM_IAM_DENY))
                 continue;
             bool match = v.not_action;
             for (size_t a = 0; a < v.n_actions && !match; a++)
@@ -355,10 +386,14 @@ static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
         /* Only the statements that can match one of the edge's actions decide the member test (IAM decides
          * statement by statement): principals whose policies differ elsewhere (every administrator role with
          * its own inline policy for logs) share their answers. */
-        h = s_relevant(h, set.identity, set.n_identity, e, &specific);
+        /* Every administrator with a policy of its own besides AdministratorAccess would otherwise have answers of
+         * its own: its other Allow statements overlap the edge's "*". */
+        bool everything = s_allows_everything(set.identity, set.n_identity);
+        h = s_mix(h, everything ? 0xa11u : 0x5e1u);
+        h = s_relevant(h, set.identity, set.n_identity, e, everything, &specific);
         h = s_mix(h, 0xb0u);
         h = s_mix(h, set.n_boundaries);
-        h = s_relevant(h, set.boundaries, set.n_boundaries, e, &specific);
+        h = s_relevant(h, set.boundaries, set.n_boundaries, e, false, &specific);
         h = s_mix(h, (uint64_t)(uintptr_t)set.scp_levels);
         h = s_mix(h, set.n_scp_levels);
         /* Policies that name who asks: the answer is this principal's alone. */

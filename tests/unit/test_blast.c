@@ -662,6 +662,165 @@ static void test_shortcuts_exact(void **state) {
     tm_test_analysis_clean_up(&t);
 }
 
+/* Administrators with policies of their own besides AdministratorAccess. An unconditional Allow of everything on
+ * everything outweighs their other Allow statements, so they share member answers (one verdict row per grant
+ * fingerprint, whoever walks first); a Deny still sets its holder apart, and so does an Allow of everything under a
+ * condition. Every walk, in any order on one engine, writes what the plain engine writes. */
+#define X_DOC(stmts) "{'Version':'2012-10-17','Statement':[" stmts "]}"
+#define X_ALLOW(act, res) "{'Effect':'Allow','Action':" act ",'Resource':" res "}"
+#define X_DENY(act, res) "{'Effect':'Deny','Action':" act ",'Resource':" res "}"
+#define X_POLICY(name, doc) "{'kind':'inline','name':'" name "','document':" doc "}"
+#define X_ADMIN_POLICY                                                                                                 \
+    "{'kind':'managed','name':'AdministratorAccess','arn':'arn:aws:iam::aws:policy/AdministratorAccess',"              \
+    "'document':" X_DOC(X_ALLOW("'*'", "'*'")) "}"
+#define X_ROLE(name, identity)                                                                                         \
+    "{'id':'arn:aws:iam::" A ":role/" name "','type':'aws:iam:role','name':'" name "','account':'" A                   \
+    "','region':'global','attrs':{'role_id':'AROA" name "','path':'/','max_session_duration':3600,'last_used':null,"   \
+    "'instance_profiles':[],'permissions_boundary_arn':null,'service_linked':false},'policies':{'trust':" X_DOC(       \
+        "{'Effect':'Allow','Principal':{'Service':'lambda.amazonaws.com'},'Action':'sts:AssumeRole'}") ",'identity':"  \
+                                                                                                       "[" identity    \
+                                                                                                       "],'boundary':" \
+                                                                                                       "null},'links'" \
+                                                                                                       ":[]}"
+#define X_BUCKET(name)                                                                                                 \
+    "{'id':'arn:aws:s3:::" name "','type':'aws:s3:bucket','name':'" name "','account':'" A "','region':'" R "',"       \
+    "'attrs':{'public_access_block':null,'policy_status':null,'acl':{'owner':{'id':'owner','display_name':'t'},"       \
+    "'grants':[{'grantee':{'type':'CanonicalUser','id':'owner'},'permission':'FULL_CONTROL'}]},"                       \
+    "'ownership_controls':'BucketOwnerEnforced','website':null,'access_points':[]},'policies':{'resource':null},"      \
+    "'links':[]}"
+#define X_KEY_ID "arn:aws:kms:" R ":" A ":key/k1"
+#define X_KEY                                                                                                          \
+    "{'id':'" X_KEY_ID "','type':'aws:kms:key','name':'k1','account':'" A "','region':'" R "','attrs':{'key_manager':" \
+    "'CUSTOMER','key_state':'Enabled'},'policies':{'resource':" X_DOC(                                                 \
+        "{'Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A                                                        \
+        ":root'},'Action':'kms:*','Resource':'*'}") "},'links':[]}"
+
+static const char *const s_extras[] = {
+    X_BUCKET("b1"),
+    X_BUCKET("b2"),
+    X_BUCKET("vault"),
+    X_KEY,
+    X_ROLE("admin-a", X_ADMIN_POLICY "," X_POLICY("objects", X_DOC(X_ALLOW("'s3:GetObject'", "'arn:aws:s3:::b1/*'")))),
+    X_ROLE("admin-b", X_ADMIN_POLICY
+           "," X_POLICY("list", X_DOC(X_ALLOW("['s3:ListBucket','s3:GetBucketPolicy']", "'arn:aws:s3:::b2'")))),
+    X_ROLE("admin-c", X_ADMIN_POLICY "," X_POLICY("no-vault", X_DOC(X_DENY("'s3:*'", "['arn:aws:s3:::vault',"
+                                                                                     "'arn:aws:s3:::vault/*']")))),
+    X_ROLE(
+        "admin-d",
+        X_POLICY("office",
+                 X_DOC("{'Effect':'Allow','Action':'*','Resource':'*','Condition':{"
+                       "'IpAddress':{'aws:SourceIp':'203.0.113.0/24'}}}")) "," X_POLICY("objects",
+                                                                                        X_DOC(X_ALLOW(
+                                                                                            "'s3:GetObject'",
+                                                                                            "'arn:aws:s3:::b2/*'")))),
+    X_ROLE("reader", X_POLICY("b1", X_DOC(X_ALLOW("'s3:*'", "'arn:aws:s3:::b1'")))),
+    NULL,
+};
+
+static void s_extras_load(struct tm_test_analysis *t) {
+    struct tm_buf b;
+    tm_buf_init(&b, 1024 * 1024);
+    assert_int_equal(tm_buf_append_str(&b, "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},"
+                                           "'scope':{'provider':'aws','accounts':['" A "'],'regions':['" R "'],"
+                                           "'services':['iam','kms','s3']},'errors':[],'resources':["),
+                     TM_OK);
+    for (size_t i = 0; s_extras[i]; i++)
+        assert_int_equal(tm_buf_appendf(&b, "%s%s", i ? "," : "", s_extras[i]), TM_OK);
+    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
+    char *json = tm_buf_detach(&b);
+    assert_non_null(json);
+    for (char *c = json; *c; c++)
+        if (*c == '\'')
+            *c = '"';
+    tm_test_analysis_parse(t, json);
+    free(json);
+    tm_buf_clean_up(&b);
+}
+
+/* Verdict rows the engine keeps, over all sets. */
+static size_t s_rows(const struct tm_blast *b) {
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_nodes; i++)
+        n += b->sets[i] ? b->sets[i]->n_rows : 0;
+    return n;
+}
+
+static char *s_walk_json(struct tm_blast *b, const struct tm_graph *g, const char *role) {
+    char from[128], err[256];
+    snprintf(from, sizeof(from), "arn:aws:iam::" A ":role/%s", role);
+    struct tm_blast_source src;
+    if (tm_blast_resolve(&src, g, from, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(tm_blast_run(b, &src, NULL), TM_OK);
+    struct tm_buf out;
+    tm_buf_init(&out, 0);
+    struct tm_blast_write_options o = {.format = TM_BLAST_JSON};
+    assert_int_equal(tm_blast_write(&out, b, &src, &o), TM_OK);
+    char *text = tm_buf_detach(&out);
+    assert_non_null(text);
+    tm_buf_clean_up(&out);
+    return text;
+}
+
+static void test_admin_extras(void **state) {
+    (void)state;
+    struct tm_test_analysis t;
+    s_extras_load(&t);
+    const struct tm_graph *g = t.graph;
+    static const char *const names[] = {"admin-a", "admin-b", "admin-c", "admin-d", "reader"};
+    enum { N = sizeof(names) / sizeof(names[0]) };
+    char *want[N];
+    struct tm_blast *plain = NULL;
+    assert_int_equal(tm_blast_new(&plain, g), TM_OK);
+    tm__blast_set_plain(plain, true);
+    for (size_t i = 0; i < N; i++)
+        want[i] = s_walk_json(plain, g, names[i]);
+    tm_blast_destroy(plain);
+    /* The Deny keeps admin-c out of the vault; the others reach it, and the key whose policy allows kms:* to the
+     * account. */
+#define X_HIT(id) "\"id\":\"" id "\""
+    assert_non_null(strstr(want[0], X_HIT("arn:aws:s3:::vault")));
+    assert_non_null(strstr(want[0], X_HIT(X_KEY_ID)));
+    assert_non_null(strstr(want[1], X_HIT("arn:aws:s3:::vault")));
+    assert_null(strstr(want[2], X_HIT("arn:aws:s3:::vault")));
+    assert_non_null(strstr(want[2], X_HIT("arn:aws:s3:::b2")));
+    assert_non_null(strstr(want[2], X_HIT(X_KEY_ID)));
+    assert_null(strstr(want[4], X_HIT("arn:aws:s3:::b2")));
+    assert_non_null(strstr(want[4], X_HIT("arn:aws:s3:::b1")));
+#undef X_HIT
+    static const size_t orders[][N] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 3, 4, 1}, {1, 4, 0, 2, 3}};
+    for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+        struct tm_blast *b = NULL;
+        assert_int_equal(tm_blast_new(&b, g), TM_OK);
+        for (size_t k = 0; k < N; k++) {
+            size_t who = orders[o][k];
+            char *got = s_walk_json(b, g, names[who]);
+            if (strcmp(got, want[who]) != 0)
+                fail_msg("walk from %s (order %zu) differs from the plain engine's", names[who], o);
+            free(got);
+        }
+        tm_blast_destroy(b);
+    }
+    /* Sharing: after admin-a, admin-b's walk needs no verdict row of its own; admin-c's and admin-d's do. */
+    struct tm_blast *b = NULL;
+    assert_int_equal(tm_blast_new(&b, g), TM_OK);
+    free(s_walk_json(b, g, "admin-a"));
+    size_t rows_a = s_rows(b);
+    assert_true(rows_a > 0);
+    free(s_walk_json(b, g, "admin-b"));
+    size_t rows_b = s_rows(b);
+    assert_int_equal(rows_b, rows_a);
+    free(s_walk_json(b, g, "admin-c"));
+    size_t rows_c = s_rows(b);
+    assert_true(rows_c > rows_b);
+    free(s_walk_json(b, g, "admin-d"));
+    assert_true(s_rows(b) > rows_c);
+    tm_blast_destroy(b);
+    for (size_t i = 0; i < N; i++)
+        free(want[i]);
+    tm_test_analysis_clean_up(&t);
+}
+
 static cJSON *s_json_of(struct tm_blast *b, const struct tm_blast_source *src, size_t limit, size_t offset) {
     struct tm_buf buf;
     tm_buf_init(&buf, 0);
@@ -853,6 +1012,7 @@ int main(void) {
         cmocka_unit_test(test_memo_sharing),
         cmocka_unit_test(test_json_escapes),
         cmocka_unit_test(test_shortcuts_exact),
+        cmocka_unit_test(test_admin_extras),
         cmocka_unit_test(test_everything),
         cmocka_unit_test(test_limit_offset),
     };
