@@ -290,28 +290,6 @@ static bool s_names(const struct tm_blast *b, uint32_t node, const char *princip
     return false;
 }
 
-/* IAM's wildcard match on actions, case-insensitive. */
-static bool s_glob(const char *p, const char *str) {
-    const char *star = NULL, *mark = NULL;
-    while (*str) {
-        if (*p == '*') {
-            star = p++;
-            mark = str;
-        } else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*str))) {
-            p++;
-            str++;
-        } else if (star) {
-            p = star + 1;
-            str = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
-}
-
 /* Does one of these identity policies allow everything, everywhere, unconditionally ("Action": "*" on
  * "Resource": "*", as AdministratorAccess does)? Then the identity side allows every request whatever its other
  * Allow statements say: the engine's decision and its reason depend on them no more (only Deny statements, the
@@ -350,7 +328,8 @@ static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, si
             bool match = v.not_action;
             for (size_t a = 0; a < v.n_actions && !match; a++)
                 for (size_t x = 0; x < e->n_actions && !match; x++)
-                    match = s_glob(v.actions[a], e->actions[x]) || s_glob(e->actions[x], v.actions[a]);
+                    match = tm_graph_action_glob(v.actions[a], e->actions[x]) ||
+                            tm_graph_action_glob(e->actions[x], v.actions[a]);
             if (!match)
                 continue;
             h = s_mix(s_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);

@@ -911,6 +911,10 @@ bool tm__graph_glob(const char *p, const char *s, bool icase) {
     return *p == '\0';
 }
 
+bool tm_graph_action_glob(const char *pattern, const char *action) {
+    return tm__graph_glob(pattern, action, true);
+}
+
 /* Field i (0-based) of an ARN split on ':' (the resource part may hold more colons). */
 static const char *s_arn_field(const char *arn, int i, size_t *len) {
     if (!arn || strncmp(arn, "arn:", 4) != 0)

@@ -221,6 +221,10 @@ const uint32_t *tm_graph_nodes_of_type(const struct tm_graph *g, const char *typ
 /* Crown jewels are what an attacker is after: the data of buckets, secrets, databases, tables and snapshots,
  * and administrator control (the admin pseudo-node and principals flagged TM_GRAPH_NODE_IS_ADMIN). */
 bool tm_graph_is_crown_jewel(const struct tm_graph *g, uint32_t node);
+
+/* IAM's wildcard match of an edge's action pattern ("*" any run, "?" one character), case-insensitive as
+ * IAM compares actions: the one rule blast and query apply to the actions the graph holds. */
+bool tm_graph_action_glob(const char *pattern, const char *action);
 /* Does an edge (to the node, or to a set containing it) carry an action that reads (want_write false) or
  * changes (true) the data of a data store (a jewel's type, website buckets included), e.g. s3:GetObject on a bucket or
  * secretsmanager:GetSecretValue on a secret? ec2:CreateNetworkInterface on "*" touches no snapshot's data. */

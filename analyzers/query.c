@@ -805,32 +805,11 @@ static bool s_edge_matches(const struct tm_graph_edge *e, char *const *actions, 
     }
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < e->n_actions; k++)
-            if (tm__query_glob(e->actions[k], actions[i])) {
+            if (tm_graph_action_glob(e->actions[k], actions[i])) {
                 *which = i;
                 return true;
             }
     return false;
-}
-
-bool tm__query_glob(const char *p, const char *s) {
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*p == '*') {
-            star = p++;
-            mark = s;
-        } else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
-            p++;
-            s++;
-        } else if (star) {
-            p = star + 1;
-            s = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
 }
 
 static bool s_permission_kind(enum tm_graph_edge_kind k) {
@@ -1024,7 +1003,7 @@ static int s_principal_grantee(struct tm_query *q, struct tm_query_who *w, const
     if (*keep && !out->n_actions) {
         for (size_t i = 0; i < w->n_actions; i++)
             for (size_t k = 0; k < edge->n_actions; k++)
-                if (tm__query_glob(edge->actions[k], w->actions[i])) {
+                if (tm_graph_action_glob(edge->actions[k], w->actions[i])) {
                     acts[out->n_actions++] = w->actions[i];
                     break;
                 }
@@ -1076,7 +1055,7 @@ static int s_edge_grantee(struct tm_query *q, struct tm_query_who *w, const stru
         for (size_t a = 0; a < w->n_actions; a++) {
             bool m = !e->n_actions;
             for (size_t k = 0; k < e->n_actions && !m; k++)
-                m = tm__query_glob(e->actions[k], w->actions[a]);
+                m = tm_graph_action_glob(e->actions[k], w->actions[a]);
             bool have = false;
             for (size_t k = 0; k < out->n_actions && !have; k++)
                 have = out->actions[k] == w->actions[a];

@@ -97,7 +97,4 @@ const struct tm__query_eval *tm__query_eval_add(struct tm_query *q, uint64_t fp,
                                                 struct tm_iam_result *res, bool unknown);
 void tm__query_evals_clear(struct tm_query *q);
 
-/* IAM's wildcard match, case-insensitive, for action patterns. */
-bool tm__query_glob(const char *pattern, const char *s);
-
 #endif
