@@ -188,33 +188,6 @@ static uint64_t s_mix_str(uint64_t h, const char *s) {
     return s_mix(h, x);
 }
 
-/* Words that make a policy's answer depend on who asks, beyond the principal's account and organisation (which the
- * fingerprint holds): policy variables and the condition keys about the principal itself. One pass over the text:
- * every member of every set a walk meets is asked once per engine. */
-static bool s_principal_specific_text(const char *text) {
-    static const char *const keys[] = {"principalarn",
-                                       "principaltag",
-                                       "principaltype",
-                                       "principalisawsservice",
-                                       "principalservicename",
-                                       "userid",
-                                       "username",
-                                       "sourceidentity",
-                                       "federatedprovider",
-                                       "rolesessionname",
-                                       NULL};
-    for (const char *c = text; c && *c; c++) {
-        if (c[0] == '$' && c[1] == '{')
-            return true;
-        if ((c[0] | 0x20) != 'a' || strncasecmp(c, "aws:", 4) != 0)
-            continue;
-        for (size_t i = 0; keys[i]; i++)
-            if (strncasecmp(c + 4, keys[i], strlen(keys[i])) == 0)
-                return true;
-    }
-    return false;
-}
-
 /* How a node's own policy tells principals apart: S_ALIKE (it names whole accounts or anyone, and no condition
  * asks who the caller is), S_NAMES (it names users and roles by ARN: those named are answered for themselves,
  * everyone else alike) or S_APART (anything else: every principal for itself). */
@@ -238,7 +211,7 @@ static int s_neutral(struct tm_blast *b, uint32_t node) {
         return b->neutral[node];
     bool unknown = false;
     const struct tm_iam_policy *p = tm_graph_resource_policy(b->g, node, &unknown);
-    int kind = !p ? S_ALIKE : s_principal_specific_text(tm_iam_policy_text(p)) ? S_APART : S_ALIKE;
+    int kind = !p ? S_ALIKE : tm_iam_policy_asks_who(p) ? S_APART : S_ALIKE;
     struct tm__blast_named named = {0};
     size_t n = p && kind == S_ALIKE ? tm_iam_policy_statement_count(p) : 0;
     for (size_t i = 0; i < n && kind != S_APART; i++) {
@@ -336,7 +309,7 @@ static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, si
             any = true;
         }
         /* Policy variables make a statement mean something else for each principal. */
-        if (any && s_principal_specific_text(tm_iam_policy_text(ps[i])))
+        if (any && tm_iam_policy_asks_who(ps[i]))
             *specific = true;
     }
     return h;

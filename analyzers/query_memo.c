@@ -32,27 +32,6 @@ static uint64_t s_mix_str(uint64_t h, const char *s) {
     return s_mix(h, x);
 }
 
-/* Words that make a policy mean something else for each principal: policy variables and the condition keys about
- * the principal itself beyond its account (which the fingerprint holds). */
-static bool s_specific_text(const char *text) {
-    static const char *const words[] = {"${",
-                                        "aws:principalarn",
-                                        "aws:principaltag",
-                                        "aws:principaltype",
-                                        "aws:principalisawsservice",
-                                        "aws:principalservicename",
-                                        "aws:userid",
-                                        "aws:username",
-                                        "aws:sourceidentity",
-                                        "aws:federatedprovider",
-                                        "aws:rolesessionname",
-                                        NULL};
-    for (size_t i = 0; text && words[i]; i++)
-        if (strcasestr(text, words[i]))
-            return true;
-    return false;
-}
-
 static bool s_flags_grow(struct tm_query *q) {
     size_t cap = q->flags_cap ? q->flags_cap * 2 : 1024;
     struct tm__query_policy_flag *n = calloc(cap, sizeof(*n));
@@ -77,13 +56,13 @@ static bool s_specific(struct tm_query *q, const struct tm_iam_policy *p) {
     if (!p)
         return false;
     if (q->flags_used + 1 > q->flags_cap / 4 * 3 && !s_flags_grow(q))
-        return s_specific_text(tm_iam_policy_text(p));
+        return tm_iam_policy_asks_who(p);
     size_t mask = q->flags_cap - 1;
     size_t i = (size_t)s_mix(0, (uintptr_t)p) & mask;
     for (; q->flags[i].policy; i = (i + 1) & mask)
         if (q->flags[i].policy == p)
             return q->flags[i].specific;
-    bool specific = s_specific_text(tm_iam_policy_text(p));
+    bool specific = tm_iam_policy_asks_who(p);
     q->flags[i] = (struct tm__query_policy_flag){p, specific};
     q->flags_used++;
     return specific;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyzers/iam/iam_int.h"
 #include "core/str.h"
@@ -856,6 +857,31 @@ int tm_iam_policy_condition(const struct tm_iam_policy *policy, size_t stmt, siz
     out->values = c->value_texts;
     out->n_values = c->n_values;
     return TM_OK;
+}
+
+bool tm_iam_policy_asks_who(const struct tm_iam_policy *policy) {
+    const char *text = policy ? tm_iam_policy_text(policy) : NULL;
+    static const char *const keys[] = {"principalarn",
+                                       "principaltag",
+                                       "principaltype",
+                                       "principalisawsservice",
+                                       "principalservicename",
+                                       "userid",
+                                       "username",
+                                       "sourceidentity",
+                                       "federatedprovider",
+                                       "rolesessionname",
+                                       NULL};
+    for (const char *c = text; c && *c; c++) {
+        if (c[0] == '$' && c[1] == '{')
+            return true;
+        if ((c[0] | 0x20) != 'a' || strncasecmp(c, "aws:", 4) != 0)
+            continue;
+        for (size_t i = 0; keys[i]; i++)
+            if (strncasecmp(c + 4, keys[i], strlen(keys[i])) == 0)
+                return true;
+    }
+    return false;
 }
 
 const char *tm_iam_effect_name(enum tm_iam_effect effect) {

@@ -168,6 +168,12 @@ TM_MUST_CHECK int tm_iam_policy_principal(const struct tm_iam_policy *policy, si
 TM_MUST_CHECK int tm_iam_policy_condition(const struct tm_iam_policy *policy, size_t stmt, size_t index,
                                           struct tm_iam_condition_view *out);
 
+/* Whether the document's meaning depends on who asks beyond the caller's account and organisation: a policy
+ * variable (${...}) or a condition key about the principal itself (aws:PrincipalArn, aws:PrincipalTag,
+ * aws:userid, aws:username, aws:SourceIdentity, ...). Answers shared between principals are safe only
+ * for policies where this is false. One pass over the text. */
+bool tm_iam_policy_asks_who(const struct tm_iam_policy *policy);
+
 /* "Allow" / "Deny". */
 const char *tm_iam_effect_name(enum tm_iam_effect effect);
 

@@ -1161,6 +1161,49 @@ static void test_arena_mark_reset(void **state) {
     tm__iam_arena_clean_up(&a);
 }
 
+/* Shared answers between principals rest on this: every way a document can name who asks is caught, in any case,
+ * and documents about accounts, services or resources alone are not. */
+static void test_asks_who(void **state) {
+    (void)state;
+    static const struct {
+        const char *doc;
+        bool asks;
+    } cases[] = {
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},"
+         "\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\","
+         "\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-abc\"}}}]}",
+         false},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+         "\"Resource\":\"arn:aws:s3:::b/${aws:username}/*\"}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\","
+         "\"Condition\":{\"ArnLike\":{\"AWS:PrincipalARN\":\"arn:aws:iam::1:role/x\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\","
+         "\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalTag/team\":\"data\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\","
+         "\"Condition\":{\"StringLike\":{\"aws:userid\":\"AROA*:alice\"}}}]}",
+         true},
+        {"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\","
+         "\"Condition\":{\"StringEquals\":{\"aws:SourceIdentity\":\"bob\"}}}]}",
+         true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tm_iam_policy *p = NULL;
+        char err[256] = "";
+        assert_int_equal(
+            tm_iam_policy_parse(&p, cases[i].doc, strlen(cases[i].doc), TM_IAM_POLICY_RESOURCE, err, sizeof(err)),
+            TM_OK);
+        if (tm_iam_policy_asks_who(p) != cases[i].asks)
+            fail_msg("case %zu: %s", i, cases[i].doc);
+        tm_iam_policy_destroy(p);
+    }
+    assert_false(tm_iam_policy_asks_who(NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_object_or_array),
@@ -1208,6 +1251,7 @@ int main(void) {
         cmocka_unit_test(test_cache_many_documents),
         cmocka_unit_test(test_policy_memory_small),
         cmocka_unit_test(test_arena_mark_reset),
+        cmocka_unit_test(test_asks_who),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
