@@ -9,6 +9,7 @@
 
 #include "analyzers/blast_int.h"
 #include "analyzers/iam/policy.h"
+#include "core/hash.h"
 
 /* ---- names ---- */
 
@@ -176,18 +177,6 @@ void tm_blast_destroy(struct tm_blast *b) {
 
 /* ---- member tests, remembered ---- */
 
-static uint64_t s_mix(uint64_t h, uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdull;
-}
-
-static uint64_t s_mix_str(uint64_t h, const char *s) {
-    uint64_t x = 1469598103934665603ull;
-    for (; s && *s; s++)
-        x = (x ^ (unsigned char)*s) * 1099511628211ull;
-    return s_mix(h, x);
-}
-
 /* How a node's own policy tells principals apart: S_ALIKE (it names whole accounts or anyone, and no condition
  * asks who the caller is), S_NAMES (it names users and roles by ARN: those named are answered for themselves,
  * everyone else alike) or S_APART (anything else: every principal for itself). */
@@ -305,7 +294,7 @@ static uint64_t s_relevant(uint64_t h, const struct tm_iam_policy *const *ps, si
                             tm_graph_action_glob(e->actions[x], v.actions[a]);
             if (!match)
                 continue;
-            h = s_mix(s_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);
+            h = tm_hash_mix(tm_hash_mix(h, (uint64_t)(uintptr_t)ps[i]), k + 1);
             any = true;
         }
         /* Policy variables make a statement mean something else for each principal. */
@@ -328,12 +317,12 @@ static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
         const struct tm_graph_node *from = tm_graph_node(g, e->from);
         /* The edge's kind too: the member test asks for an action of that kind (s3:* reads and writes a bucket,
          * invokes none). */
-        uint64_t h = s_mix(s_mix(0x5bd1e995u, (uint64_t)e->to), (uint64_t)e->kind + 1);
-        h = s_mix(h, e->flags & (TM_GRAPH_EDGE_CONDITIONAL | TM_GRAPH_EDGE_EXACT));
-        h = s_mix_str(h, e->resource_pattern);
-        h = s_mix_str(h, from->account);
+        uint64_t h = tm_hash_mix(tm_hash_mix(0x5bd1e995u, (uint64_t)e->to), (uint64_t)e->kind + 1);
+        h = tm_hash_mix(h, e->flags & (TM_GRAPH_EDGE_CONDITIONAL | TM_GRAPH_EDGE_EXACT));
+        h = tm_hash_mix(h, tm_hash_str(e->resource_pattern));
+        h = tm_hash_mix(h, tm_hash_str(from->account));
         for (size_t i = 0; i < e->n_actions; i++)
-            h = s_mix_str(h, e->actions[i]);
+            h = tm_hash_mix(h, tm_hash_str(e->actions[i]));
         bool specific = false;
         /* Only the statements that can match one of the edge's actions decide the member test (IAM decides
          * statement by statement): principals whose policies differ elsewhere (every administrator role with
@@ -341,16 +330,16 @@ static uint64_t s_edge_fp(struct tm_blast *b, uint32_t edge) {
         /* Every administrator with a policy of its own besides AdministratorAccess would otherwise have answers of
          * its own: its other Allow statements overlap the edge's "*". */
         bool everything = s_allows_everything(set.identity, set.n_identity);
-        h = s_mix(h, everything ? 0xa11u : 0x5e1u);
+        h = tm_hash_mix(h, everything ? 0xa11u : 0x5e1u);
         h = s_relevant(h, set.identity, set.n_identity, e, everything, &specific);
-        h = s_mix(h, 0xb0u);
-        h = s_mix(h, set.n_boundaries);
+        h = tm_hash_mix(h, 0xb0u);
+        h = tm_hash_mix(h, set.n_boundaries);
         h = s_relevant(h, set.boundaries, set.n_boundaries, e, false, &specific);
-        h = s_mix(h, (uint64_t)(uintptr_t)set.scp_levels);
-        h = s_mix(h, set.n_scp_levels);
+        h = tm_hash_mix(h, (uint64_t)(uintptr_t)set.scp_levels);
+        h = tm_hash_mix(h, set.n_scp_levels);
         /* Policies that name who asks: the answer is this principal's alone. */
         if (specific)
-            h = s_mix_str(h, from->id);
+            h = tm_hash_mix(h, tm_hash_str(from->id));
         fp = h < 2 ? h + 2 : h;
     }
     b->edge_fp[edge] = fp;
@@ -367,7 +356,7 @@ static void s_memo_grow(struct tm_blast *b) {
     for (size_t i = 0; i < b->memo_cap; i++) {
         if (!b->memo[i].fp)
             continue;
-        size_t j = (size_t)s_mix(b->memo[i].fp, b->memo[i].member) & (cap - 1);
+        size_t j = (size_t)tm_hash_mix(b->memo[i].fp, b->memo[i].member) & (cap - 1);
         while (n[j].fp)
             j = (j + 1) & (cap - 1);
         n[j] = b->memo[i];
@@ -390,7 +379,7 @@ static uint64_t s_member_fp(struct tm_blast *b, const struct tm_graph_edge *e, u
     /* A member whose policy names this principal (or cannot be read that way) answers it for itself. */
     int kind = s_neutral(b, member);
     if (kind == S_APART || (kind == S_NAMES && s_names(b, member, tm_graph_node(g, e->from)->id))) {
-        fp = s_mix(fp, (uint64_t)e->from + 1);
+        fp = tm_hash_mix(fp, (uint64_t)e->from + 1);
         return fp < 2 ? fp + 2 : fp;
     }
     *shared = true;
@@ -411,7 +400,7 @@ static bool s_covers(struct tm_blast *b, const struct tm_graph_edge *e, uint32_t
     if (!b->memo)
         return tm_graph_edge_covers(g, e, member);
     size_t mask = b->memo_cap - 1;
-    size_t i = (size_t)s_mix(fp, member) & mask;
+    size_t i = (size_t)tm_hash_mix(fp, member) & mask;
     for (; b->memo[i].fp; i = (i + 1) & mask)
         if (b->memo[i].fp == fp && b->memo[i].member == member)
             return b->memo[i].covered;

@@ -7,6 +7,7 @@
 
 #include "core/json.h"
 #include "core/str.h"
+#include "core/hash.h"
 
 const char *tm_severity_str(enum tm_severity sev) {
     switch (sev) {
@@ -165,25 +166,8 @@ int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
 /* Paths up to this long are searched step by step; longer ones through the index. */
 #define S_STEP_SCAN_MAX 16
 
-/* A hash of one string, eight bytes at a time (ids are ARNs of 60 bytes and more). */
-static uint64_t s_str_hash(uint64_t h, const char *s) {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)p);
-    h ^= n;
-    for (; n >= 8; n -= 8, p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-}
-
 static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
-    return s_str_hash(s_str_hash(s_str_hash(0x243f6a8885a308d3ULL, from), to), kind);
+    return tm_hash_words(tm_hash_words(tm_hash_words(0x243f6a8885a308d3ULL, from), to), kind);
 }
 
 static int s_strcmp0(const char *a, const char *b) {

@@ -9,6 +9,7 @@
 
 #include "analyzers/graph_int.h"
 #include "core/json.h"
+#include "core/hash.h"
 
 #define ARENA_CHUNK_BYTES ((size_t)64 * 1024)
 
@@ -97,22 +98,6 @@ static void s_arena_free(struct tm__graph_arena *a) {
 
 /* ---- hashing ---- */
 
-/* Node ids are ARNs of 60 bytes and more, looked up for every reference: hashed eight bytes at a time. */
-static uint64_t s_hash(const char *s) {
-    size_t n = strlen(s);
-    uint64_t h = 1469598103934665603ull ^ n;
-    for (; n >= 8; n -= 8, s += 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-}
-
 /* Nodes expected: the snapshot's resources and a quarter more (pseudo-principals, sets, ARNs that policies name),
  * so that building grows the node arrays and the id table once instead of a dozen times. */
 static size_t s_nodes_expected(const struct tm_graph *g) {
@@ -129,7 +114,7 @@ static int s_table_grow(struct tm_graph *g) {
         return TM_ERR_NOMEM;
     memset(t, 0xff, cap * sizeof(*t));
     for (size_t i = 0; i < g->n_nodes; i++) {
-        size_t h = (size_t)s_hash(g->nodes[i].id) & (cap - 1);
+        size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, g->nodes[i].id) & (cap - 1);
         while (t[h] != TM_GRAPH_NONE)
             h = (h + 1) & (cap - 1);
         t[h] = (uint32_t)i;
@@ -143,7 +128,7 @@ static int s_table_grow(struct tm_graph *g) {
 uint32_t tm__graph_lookup(const struct tm_graph *g, const char *id) {
     if (!g->table_cap || !id)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)s_hash(id) & (g->table_cap - 1);
+    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
     for (uint32_t i; (i = g->table[h]) != TM_GRAPH_NONE; h = (h + 1) & (g->table_cap - 1))
         if (strcmp(g->nodes[i].id, id) == 0)
             return i;
@@ -230,7 +215,7 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     x->service = s ? tm__graph_strdup(g, s) : NULL;
     if (s && !x->service)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)s_hash(id) & (g->table_cap - 1);
+    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
     while (g->table[h] != TM_GRAPH_NONE)
         h = (h + 1) & (g->table_cap - 1);
     g->table[h] = idx;
@@ -444,7 +429,7 @@ static int s_remap_nodes(struct tm_graph *g) {
     /* The hash table holds indices: rebuild it. */
     memset(g->table, 0xff, g->table_cap * sizeof(*g->table));
     for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)s_hash(g->nodes[i].id) & (g->table_cap - 1);
+        size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, g->nodes[i].id) & (g->table_cap - 1);
         while (g->table[h] != TM_GRAPH_NONE)
             h = (h + 1) & (g->table_cap - 1);
         g->table[h] = (uint32_t)i;
@@ -484,7 +469,7 @@ static int s_group_by_type(struct tm_graph *g) {
     memset(slots, 0xff, cap * sizeof(*slots));
     for (size_t i = 0; i < n; i++) {
         const char *t = g->nodes[i].type ? g->nodes[i].type : "";
-        size_t h = (size_t)s_hash(t) & (cap - 1);
+        size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, t) & (cap - 1);
         while (slots[h] != UINT32_MAX && strcmp(groups[slots[h]].type, t) != 0)
             h = (h + 1) & (cap - 1);
         if (slots[h] == UINT32_MAX) {
@@ -501,7 +486,7 @@ static int s_group_by_type(struct tm_graph *g) {
                 }
                 memset(ns, 0xff, ncap * sizeof(*ns));
                 for (size_t k = 0; k < n_groups; k++) {
-                    size_t j = (size_t)s_hash(groups[k].type) & (ncap - 1);
+                    size_t j = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, groups[k].type) & (ncap - 1);
                     while (ns[j] != UINT32_MAX)
                         j = (j + 1) & (ncap - 1);
                     ns[j] = (uint32_t)k;
@@ -509,7 +494,7 @@ static int s_group_by_type(struct tm_graph *g) {
                 free(slots);
                 slots = ns;
                 cap = ncap;
-                h = (size_t)s_hash(t) & (cap - 1);
+                h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, t) & (cap - 1);
                 while (slots[h] != UINT32_MAX)
                     h = (h + 1) & (cap - 1);
             }

@@ -12,6 +12,7 @@
 #include "analyzers/query_int.h"
 #include "core/json.h"
 #include "core/snapshot.h"
+#include "core/hash.h"
 
 int tm_query_new(struct tm_query **out, const struct tm_graph *g, const struct tm_iam_catalog *actions) {
     *out = NULL;
@@ -58,18 +59,6 @@ void tm_query_destroy(struct tm_query *q) {
 void tm__query_set_plain(struct tm_query *q, bool plain) {
     if (q)
         q->plain = plain;
-}
-
-static uint64_t s_hash_ptr(uint64_t h, uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdull;
-}
-
-static uint64_t s_hash_str(const char *s) {
-    uint64_t x = 1469598103934665603ull;
-    for (; s && *s; s++)
-        x = (x ^ (unsigned char)*s) * 1099511628211ull;
-    return x;
 }
 
 /* ---- words and small helpers ---- */
@@ -281,7 +270,7 @@ static bool s_entries_grow(struct tm_query *q) {
     for (size_t i = 0; i < q->entries_cap; i++) {
         if (q->entries[i].node == TM_GRAPH_NONE)
             continue;
-        size_t j = (size_t)s_hash_ptr(q->entries[i].node, (uintptr_t)q->entries[i].policy) & (cap - 1);
+        size_t j = (size_t)tm_hash_mix(q->entries[i].node, (uintptr_t)q->entries[i].policy) & (cap - 1);
         while (n[j].node != TM_GRAPH_NONE)
             j = (j + 1) & (cap - 1);
         n[j] = q->entries[i];
@@ -301,7 +290,7 @@ static const cJSON *s_identity_entry(struct tm_query *q, uint32_t p_node, const 
     if (q->entries_used + 1 > q->entries_cap / 4 * 3 && !s_entries_grow(q))
         return s_identity_entry_find(q, pn, p);
     size_t mask = q->entries_cap - 1;
-    size_t i = (size_t)s_hash_ptr(p_node, (uintptr_t)p) & mask;
+    size_t i = (size_t)tm_hash_mix(p_node, (uintptr_t)p) & mask;
     for (; q->entries[i].node != TM_GRAPH_NONE; i = (i + 1) & mask)
         if (q->entries[i].node == p_node && q->entries[i].policy == p)
             return q->entries[i].entry;
@@ -878,7 +867,7 @@ static bool s_set_edges_grow(struct tm_query *q) {
     for (size_t i = 0; i < q->set_edges_cap; i++) {
         if (q->set_edges[i].set == TM_GRAPH_NONE)
             continue;
-        size_t j = (size_t)s_hash_ptr(q->set_edges[i].set, s_hash_str(q->set_edges[i].action)) & (cap - 1);
+        size_t j = (size_t)tm_hash_mix(q->set_edges[i].set, tm_hash_str(q->set_edges[i].action)) & (cap - 1);
         while (n[j].set != TM_GRAPH_NONE)
             j = (j + 1) & (cap - 1);
         n[j] = q->set_edges[i];
@@ -895,7 +884,7 @@ static const struct tm__query_set_edges *s_set_edges(struct tm_query *q, uint32_
     if (q->set_edges_used + 1 > q->set_edges_cap / 4 * 3 && !s_set_edges_grow(q))
         return NULL;
     size_t mask = q->set_edges_cap - 1;
-    size_t i = (size_t)s_hash_ptr(set, s_hash_str(action)) & mask;
+    size_t i = (size_t)tm_hash_mix(set, tm_hash_str(action)) & mask;
     for (; q->set_edges[i].set != TM_GRAPH_NONE; i = (i + 1) & mask)
         if (q->set_edges[i].set == set && strcmp(q->set_edges[i].action, action) == 0)
             return &q->set_edges[i];

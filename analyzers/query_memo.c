@@ -19,18 +19,7 @@
 
 #include "analyzers/iam/policy.h"
 #include "analyzers/query_int.h"
-
-static uint64_t s_mix(uint64_t h, uint64_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdull;
-}
-
-static uint64_t s_mix_str(uint64_t h, const char *s) {
-    uint64_t x = 1469598103934665603ull;
-    for (; s && *s; s++)
-        x = (x ^ (unsigned char)*s) * 1099511628211ull;
-    return s_mix(h, x);
-}
+#include "core/hash.h"
 
 static bool s_flags_grow(struct tm_query *q) {
     size_t cap = q->flags_cap ? q->flags_cap * 2 : 1024;
@@ -40,7 +29,7 @@ static bool s_flags_grow(struct tm_query *q) {
     for (size_t i = 0; i < q->flags_cap; i++) {
         if (!q->flags[i].policy)
             continue;
-        size_t j = (size_t)s_mix(0, (uintptr_t)q->flags[i].policy) & (cap - 1);
+        size_t j = (size_t)tm_hash_mix(0, (uintptr_t)q->flags[i].policy) & (cap - 1);
         while (n[j].policy)
             j = (j + 1) & (cap - 1);
         n[j] = q->flags[i];
@@ -58,7 +47,7 @@ static bool s_specific(struct tm_query *q, const struct tm_iam_policy *p) {
     if (q->flags_used + 1 > q->flags_cap / 4 * 3 && !s_flags_grow(q))
         return tm_iam_policy_asks_who(p);
     size_t mask = q->flags_cap - 1;
-    size_t i = (size_t)s_mix(0, (uintptr_t)p) & mask;
+    size_t i = (size_t)tm_hash_mix(0, (uintptr_t)p) & mask;
     for (; q->flags[i].policy; i = (i + 1) & mask)
         if (q->flags[i].policy == p)
             return q->flags[i].specific;
@@ -103,9 +92,9 @@ bool tm__query_resource_alike(struct tm_query *q, uint32_t r) {
 
 static uint64_t s_mix_policies(struct tm_query *q, uint64_t h, const struct tm_iam_policy *const *ps, size_t n,
                                bool *specific) {
-    h = s_mix(h, n);
+    h = tm_hash_mix(h, n);
     for (size_t i = 0; i < n; i++) {
-        h = s_mix(h, (uintptr_t)ps[i]);
+        h = tm_hash_mix(h, (uintptr_t)ps[i]);
         *specific = *specific || s_specific(q, ps[i]);
     }
     return h;
@@ -119,15 +108,15 @@ static uint64_t s_eval_fp(struct tm_query *q, uint32_t p) {
         return 0;
     const struct tm_graph_node *n = tm_graph_node(g, p);
     bool specific = false;
-    uint64_t h = s_mix(0x243f6a8885a308d3ull, unknown);
-    h = s_mix_str(h, n->account);
+    uint64_t h = tm_hash_mix(0x243f6a8885a308d3ull, unknown);
+    h = tm_hash_mix(h, tm_hash_str(n->account));
     /* Users and roles are told apart by the engine (sessions, key and trust policies). */
-    h = s_mix_str(h, n->type);
+    h = tm_hash_mix(h, tm_hash_str(n->type));
     h = s_mix_policies(q, h, set.identity, set.n_identity, &specific);
     h = s_mix_policies(q, h, set.boundaries, set.n_boundaries, &specific);
     h = s_mix_policies(q, h, set.session, set.n_session, &specific);
-    h = s_mix(h, (uintptr_t)set.scp_levels);
-    h = s_mix(h, set.n_scp_levels);
+    h = tm_hash_mix(h, (uintptr_t)set.scp_levels);
+    h = tm_hash_mix(h, set.n_scp_levels);
     for (size_t l = 0; l < set.n_scp_levels && !specific; l++)
         for (size_t i = 0; i < set.scp_levels[l].n && !specific; i++)
             specific = s_specific(q, set.scp_levels[l].policies[i]);
@@ -157,7 +146,7 @@ static bool s_evals_grow(struct tm_query *q) {
     for (size_t i = 0; i < q->evals_cap; i++) {
         if (!q->evals[i].fp)
             continue;
-        size_t j = (size_t)s_mix(q->evals[i].fp, q->evals[i].action) & (cap - 1);
+        size_t j = (size_t)tm_hash_mix(q->evals[i].fp, q->evals[i].action) & (cap - 1);
         while (n[j].fp)
             j = (j + 1) & (cap - 1);
         n[j] = q->evals[i];
@@ -172,7 +161,7 @@ const struct tm__query_eval *tm__query_eval_find(const struct tm_query *q, uint6
     if (!fp || !q->evals_cap)
         return NULL;
     size_t mask = q->evals_cap - 1;
-    for (size_t i = (size_t)s_mix(fp, action) & mask; q->evals[i].fp; i = (i + 1) & mask)
+    for (size_t i = (size_t)tm_hash_mix(fp, action) & mask; q->evals[i].fp; i = (i + 1) & mask)
         if (q->evals[i].fp == fp && q->evals[i].action == action)
             return &q->evals[i];
     return NULL;
@@ -183,7 +172,7 @@ const struct tm__query_eval *tm__query_eval_add(struct tm_query *q, uint64_t fp,
     if (!fp || (q->evals_used + 1 > q->evals_cap / 4 * 3 && !s_evals_grow(q)))
         return NULL;
     size_t mask = q->evals_cap - 1;
-    size_t i = (size_t)s_mix(fp, action) & mask;
+    size_t i = (size_t)tm_hash_mix(fp, action) & mask;
     while (q->evals[i].fp)
         i = (i + 1) & mask;
     q->evals[i] = (struct tm__query_eval){.fp = fp, .action = action, .res = *res, .unknown = unknown};

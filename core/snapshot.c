@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "core/hash.h"
 
 struct tm_snapshot {
     cJSON *root;      /* schema, tool, scope, resources, errors */
@@ -27,15 +28,6 @@ struct tm_snapshot {
     cJSON **order;
     bool sorted;
 };
-
-static uint64_t s_hash(const char *s) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static const char *s_id(const cJSON *res) {
     return tm_json_str(res, "id", "");
@@ -68,7 +60,7 @@ static int s_table_put(struct tm_snapshot *snap, cJSON *res) {
             return rc;
     }
     size_t mask = snap->table_cap - 1;
-    for (size_t i = s_hash(s_id(res)) & mask;; i = (i + 1) & mask) {
+    for (size_t i = tm_hash_str(s_id(res)) & mask;; i = (i + 1) & mask) {
         if (!snap->table[i]) {
             snap->table[i] = res;
             snap->count++;
@@ -81,7 +73,7 @@ cJSON *tm_snapshot_find(const struct tm_snapshot *snap, const char *id) {
     if (!snap->table_cap)
         return NULL;
     size_t mask = snap->table_cap - 1;
-    for (size_t i = s_hash(id) & mask; snap->table[i]; i = (i + 1) & mask)
+    for (size_t i = tm_hash_str(id) & mask; snap->table[i]; i = (i + 1) & mask)
         if (strcmp(s_id(snap->table[i]), id) == 0)
             return snap->table[i];
     return NULL;

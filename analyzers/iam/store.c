@@ -9,6 +9,7 @@
 
 #include "analyzers/iam/eval_int.h"
 #include "analyzers/iam/iam_int.h"
+#include "core/hash.h"
 
 /* ---- a string-keyed hash map (open addressing, linear probing) ---- */
 
@@ -23,19 +24,10 @@ struct s_map {
     size_t n;
 };
 
-static uint64_t s_hash(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static struct s_slot *s_find(const struct s_map *m, const char *key) {
     if (!m->cap)
         return NULL;
-    size_t i = (size_t)s_hash(key) & (m->cap - 1);
+    size_t i = (size_t)tm_hash_str(key) & (m->cap - 1);
     while (m->slots[i].key) {
         if (strcmp(m->slots[i].key, key) == 0)
             return &m->slots[i];
@@ -57,7 +49,7 @@ static int s_grow(struct s_map *m) {
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key)
             continue;
-        size_t k = (size_t)s_hash(m->slots[i].key) & (cap - 1);
+        size_t k = (size_t)tm_hash_str(m->slots[i].key) & (cap - 1);
         while (slots[k].key)
             k = (k + 1) & (cap - 1);
         slots[k] = m->slots[i];
@@ -78,7 +70,7 @@ static int s_put(struct s_map *m, const char *key, void *val) {
     char *k = strdup(key);
     if (!k)
         return TM_ERR_NOMEM;
-    size_t i = (size_t)s_hash(key) & (m->cap - 1);
+    size_t i = (size_t)tm_hash_str(key) & (m->cap - 1);
     while (m->slots[i].key)
         i = (i + 1) & (m->cap - 1);
     m->slots[i].key = k;

@@ -4,17 +4,9 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "core/hash.h"
 
 /* FNV-1a: keys are short host names and operation keys. */
-static size_t s_hash(const char *key) {
-    size_t h = (size_t)14695981039346656037ull;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        h ^= *p;
-        h *= (size_t)1099511628211ull;
-    }
-    return h;
-}
-
 void tm__net_map_init(struct tm__net_map *map) {
     memset(map, 0, sizeof(*map));
 }
@@ -45,7 +37,7 @@ static struct tm__net_map_entry *s_find(const struct tm__net_map *map, const cha
 }
 
 void *tm__net_map_get(const struct tm__net_map *map, const char *key) {
-    struct tm__net_map_entry *e = s_find(map, key, s_hash(key));
+    struct tm__net_map_entry *e = s_find(map, key, (size_t)tm_hash_str(key));
     return e ? e->value : NULL;
 }
 
@@ -70,7 +62,7 @@ static int s_grow(struct tm__net_map *map) {
 }
 
 int tm__net_map_put(struct tm__net_map *map, const char *key, void *value) {
-    size_t hash = s_hash(key);
+    size_t hash = (size_t)tm_hash_str(key);
     struct tm__net_map_entry *e = s_find(map, key, hash);
     if (e) {
         e->value = value;

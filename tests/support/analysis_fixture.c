@@ -209,3 +209,76 @@ void tm_test_check_expected(const struct tm_findings *l, const char *const *cate
     free(matched);
     cJSON_Delete(root);
 }
+
+#define S_FANOUT_ACCOUNT "111122223333"
+#define S_FANOUT_REGION "eu-west-1"
+
+/* A role open to any AWS account and a user with an active access key, both reading 40 buckets (writing ten of
+ * them) and two secrets, each named by its ARN: more crown jewels than a path lists. */
+char *tm_test_fanout_snapshot(void) {
+    struct tm_buf pol, b;
+    tm_buf_init(&pol, 0);
+    tm_buf_init(&b, 0);
+    int rc = tm_buf_append_str(&pol, "\"policies\": {\"boundary\": null, \"identity\": [{\"kind\": \"inline\", "
+                                     "\"name\": \"data\", \"document\": {\"Version\": \"2012-10-17\", \"Statement\": "
+                                     "[{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [");
+    for (int i = 0; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i ? ", " : "", i);
+    if (!rc)
+        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": [");
+    for (int i = 30; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i > 30 ? ", " : "", i);
+    if (!rc)
+        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", "
+                                     "\"Resource\": [\"arn:aws:secretsmanager:" S_FANOUT_REGION ":" S_FANOUT_ACCOUNT
+                                     ":secret:vault-a-AbCdEf\", \"arn:aws:secretsmanager:" S_FANOUT_REGION
+                                     ":" S_FANOUT_ACCOUNT ":secret:vault-b-AbCdEf\"]}]}}]");
+    if (!rc)
+        rc = tm_buf_append_str(
+            &b, "{\"schema\": \"tmscan.snapshot/1\", \"tool\": {\"name\": \"tmscan\", \"version\": "
+                "\"0.1.0\"}, \"scope\": {\"accounts\": [\"" S_FANOUT_ACCOUNT "\"], \"provider\": \"aws\", "
+                "\"regions\": [\"" S_FANOUT_REGION "\"], \"services\": [\"iam\", \"s3\", \"secretsmanager\"]}, "
+                "\"errors\": [], \"resources\": [");
+    if (!rc)
+        rc = tm_buf_appendf(
+            &b,
+            "{\"account\": \"" S_FANOUT_ACCOUNT "\", \"attrs\": {\"instance_profiles\": [], \"last_used\": null, "
+            "\"max_session_duration\": 3600, \"path\": \"/\", \"permissions_boundary_arn\": null, \"role_id\": "
+            "\"AROAWIDE\", \"service_linked\": false}, \"id\": \"arn:aws:iam::" S_FANOUT_ACCOUNT
+            ":role/wide\", \"links\": [], \"name\": "
+            "\"wide\", %s, \"trust\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
+            "\"Action\": "
+            "\"sts:AssumeRole\", \"Principal\": {\"AWS\": \"*\"}}]}}, \"region\": \"global\", \"type\": "
+            "\"aws:iam:role\"}, ",
+            tm_buf_str(&pol));
+    if (!rc)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" S_FANOUT_ACCOUNT "\", \"attrs\": {\"access_keys\": [{\"access_key_id\": "
+                            "\"AKIAWIDE000000000001\", \"create_date\": \"2020-01-01T00:00:00Z\", \"last_used_date\": "
+                            "null, \"last_used_region\": null, \"last_used_service\": null, \"status\": \"Active\"}], "
+                            "\"groups\": [], \"path\": \"/\", \"permissions_boundary_arn\": null, \"user_id\": "
+                            "\"AIDAWIDE\"}, \"id\": \"arn:aws:iam::" S_FANOUT_ACCOUNT
+                            ":user/wide\", \"links\": [], \"name\": \"wide\", "
+                            "%s}, \"region\": \"global\", \"type\": \"aws:iam:user\"}, ",
+                            tm_buf_str(&pol));
+    for (int i = 0; i < 40 && !rc; i++)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" S_FANOUT_ACCOUNT "\", \"attrs\": {\"access_points\": [], \"acl\": null, "
+                            "\"ownership_controls\": \"BucketOwnerEnforced\", \"policy_status\": null, "
+                            "\"public_access_block\": null, \"website\": null}, \"id\": \"arn:aws:s3:::bulk-%02d\", "
+                            "\"links\": [], \"name\": \"bulk-%02d\", \"policies\": {\"resource\": null}, \"region\": "
+                            "\"" S_FANOUT_REGION "\", \"type\": \"aws:s3:bucket\"}, ",
+                            i, i);
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = tm_buf_appendf(&b,
+                            "{\"account\": \"" S_FANOUT_ACCOUNT
+                            "\", \"attrs\": {\"kms_key_id\": null, \"rotation_enabled\": false}, "
+                            "\"id\": \"arn:aws:secretsmanager:" S_FANOUT_REGION ":" S_FANOUT_ACCOUNT
+                            ":secret:vault-%c-AbCdEf\", \"links\": [], "
+                            "\"name\": \"vault-%c\", \"policies\": {\"resource\": null}, \"region\": \"" S_FANOUT_REGION
+                            "\", \"type\": \"aws:secretsmanager:secret\"}%s",
+                            'a' + i, 'a' + i, i ? "]}" : ", ");
+    assert_int_equal(rc, TM_OK);
+    tm_buf_clean_up(&pol);
+    return tm_buf_detach(&b);
+}

@@ -50,4 +50,9 @@ void tm_test_check_expected(const struct tm_findings *l, const char *const *cate
 /* The path's nodes: every step's from and to, each once, in order of first appearance, joined by " > ". */
 void tm_test_path_nodes(const struct tm_finding *f, char *buf, size_t len);
 
+/* A snapshot (JSON text, caller frees) of account 111122223333 in eu-west-1: role "wide" open to any AWS account
+ * and user "wide" with an active access key, both reading 40 buckets (writing ten of them) and two secrets, each
+ * named by its ARN: more crown jewels than a finding's path lists. */
+char *tm_test_fanout_snapshot(void);
+
 #endif

@@ -101,78 +101,11 @@ static void test_no_graph(void **state) {
     tm_findings_clean_up(&l);
 }
 
-/* A role open to any AWS account and a user with an active access key, both reading 40 buckets (writing ten of
- * them) and two secrets, each named by its ARN: more crown jewels than a path lists. */
-static char *s_fanout_snapshot(void) {
-    struct tm_buf pol, b;
-    tm_buf_init(&pol, 0);
-    tm_buf_init(&b, 0);
-    int rc = tm_buf_append_str(&pol, "\"policies\": {\"boundary\": null, \"identity\": [{\"kind\": \"inline\", "
-                                     "\"name\": \"data\", \"document\": {\"Version\": \"2012-10-17\", \"Statement\": "
-                                     "[{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [");
-    for (int i = 0; i < 40 && !rc; i++)
-        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i ? ", " : "", i);
-    if (!rc)
-        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": [");
-    for (int i = 30; i < 40 && !rc; i++)
-        rc = tm_buf_appendf(&pol, "%s\"arn:aws:s3:::bulk-%02d/*\"", i > 30 ? ", " : "", i);
-    if (!rc)
-        rc = tm_buf_append_str(&pol, "]}, {\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", "
-                                     "\"Resource\": [\"arn:aws:secretsmanager:" R ":" A
-                                     ":secret:vault-a-AbCdEf\", \"arn:aws:secretsmanager:" R ":" A
-                                     ":secret:vault-b-AbCdEf\"]}]}}]");
-    if (!rc)
-        rc = tm_buf_append_str(&b, "{\"schema\": \"tmscan.snapshot/1\", \"tool\": {\"name\": \"tmscan\", \"version\": "
-                                   "\"0.1.0\"}, \"scope\": {\"accounts\": [\"" A "\"], \"provider\": \"aws\", "
-                                   "\"regions\": [\"" R "\"], \"services\": [\"iam\", \"s3\", \"secretsmanager\"]}, "
-                                   "\"errors\": [], \"resources\": [");
-    if (!rc)
-        rc = tm_buf_appendf(
-            &b,
-            "{\"account\": \"" A "\", \"attrs\": {\"instance_profiles\": [], \"last_used\": null, "
-            "\"max_session_duration\": 3600, \"path\": \"/\", \"permissions_boundary_arn\": null, \"role_id\": "
-            "\"AROAWIDE\", \"service_linked\": false}, \"id\": \"arn:aws:iam::" A
-            ":role/wide\", \"links\": [], \"name\": "
-            "\"wide\", %s, \"trust\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
-            "\"Action\": "
-            "\"sts:AssumeRole\", \"Principal\": {\"AWS\": \"*\"}}]}}, \"region\": \"global\", \"type\": "
-            "\"aws:iam:role\"}, ",
-            tm_buf_str(&pol));
-    if (!rc)
-        rc = tm_buf_appendf(&b,
-                            "{\"account\": \"" A "\", \"attrs\": {\"access_keys\": [{\"access_key_id\": "
-                            "\"AKIAWIDE000000000001\", \"create_date\": \"2020-01-01T00:00:00Z\", \"last_used_date\": "
-                            "null, \"last_used_region\": null, \"last_used_service\": null, \"status\": \"Active\"}], "
-                            "\"groups\": [], \"path\": \"/\", \"permissions_boundary_arn\": null, \"user_id\": "
-                            "\"AIDAWIDE\"}, \"id\": \"arn:aws:iam::" A
-                            ":user/wide\", \"links\": [], \"name\": \"wide\", "
-                            "%s}, \"region\": \"global\", \"type\": \"aws:iam:user\"}, ",
-                            tm_buf_str(&pol));
-    for (int i = 0; i < 40 && !rc; i++)
-        rc = tm_buf_appendf(&b,
-                            "{\"account\": \"" A "\", \"attrs\": {\"access_points\": [], \"acl\": null, "
-                            "\"ownership_controls\": \"BucketOwnerEnforced\", \"policy_status\": null, "
-                            "\"public_access_block\": null, \"website\": null}, \"id\": \"arn:aws:s3:::bulk-%02d\", "
-                            "\"links\": [], \"name\": \"bulk-%02d\", \"policies\": {\"resource\": null}, \"region\": "
-                            "\"" R "\", \"type\": \"aws:s3:bucket\"}, ",
-                            i, i);
-    for (int i = 0; i < 2 && !rc; i++)
-        rc = tm_buf_appendf(&b,
-                            "{\"account\": \"" A "\", \"attrs\": {\"kms_key_id\": null, \"rotation_enabled\": false}, "
-                            "\"id\": \"arn:aws:secretsmanager:" R ":" A ":secret:vault-%c-AbCdEf\", \"links\": [], "
-                            "\"name\": \"vault-%c\", \"policies\": {\"resource\": null}, \"region\": \"" R
-                            "\", \"type\": \"aws:secretsmanager:secret\"}%s",
-                            'a' + i, 'a' + i, i ? "]}" : ", ");
-    assert_int_equal(rc, TM_OK);
-    tm_buf_clean_up(&pol);
-    return tm_buf_detach(&b);
-}
-
 /* A long-lived key whose user reaches more crown jewels than a path lists: the most sensitive listed, the rest
  * counted; the id and the severity are those of the whole path. */
 static void test_key_reach_cap(void **state) {
     (void)state;
-    char *json = s_fanout_snapshot();
+    char *json = tm_test_fanout_snapshot();
     struct tm_test_analysis t;
     tm_test_analysis_parse(&t, json);
     free(json);
