@@ -282,3 +282,26 @@ char *tm_test_fanout_snapshot(void) {
     tm_buf_clean_up(&pol);
     return tm_buf_detach(&b);
 }
+
+void tm_test_analysis_parse_resources(struct tm_test_analysis *t, const char *account, const char *region,
+                                      const char *const *resources) {
+    struct tm_buf b;
+    tm_buf_init(&b, 1024 * 1024);
+    assert_int_equal(tm_buf_appendf(&b,
+                                    "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},"
+                                    "'scope':{'provider':'aws','accounts':['%s'],'regions':['%s'],"
+                                    "'services':['iam','kms','s3']},'errors':[],'resources':[",
+                                    account, region),
+                     TM_OK);
+    for (size_t i = 0; resources[i]; i++)
+        assert_int_equal(tm_buf_appendf(&b, "%s%s", i ? "," : "", resources[i]), TM_OK);
+    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
+    char *json = tm_buf_detach(&b);
+    assert_non_null(json);
+    for (char *c = json; *c; c++)
+        if (*c == '\'')
+            *c = '"';
+    tm_test_analysis_parse(t, json);
+    free(json);
+    tm_buf_clean_up(&b);
+}

@@ -25,6 +25,10 @@ struct tm_test_analysis {
 void tm_test_analysis_load(struct tm_test_analysis *t, const char *snapshot);
 /* The same from JSON text (for snapshots built in the test). */
 void tm_test_analysis_parse(struct tm_test_analysis *t, const char *json);
+/* A snapshot of one account and region (services iam, kms, s3) holding these resources (NULL-terminated, in any
+ * order: the loader sorts them), each a JSON object written with single quotes for double ones. */
+void tm_test_analysis_parse_resources(struct tm_test_analysis *t, const char *account, const char *region,
+                                      const char *const *resources);
 void tm_test_analysis_clean_up(struct tm_test_analysis *t);
 
 /* A path under the repository root. */

@@ -717,26 +717,6 @@ static const char *const s_extras[] = {
     NULL,
 };
 
-static void s_extras_load(struct tm_test_analysis *t) {
-    struct tm_buf b;
-    tm_buf_init(&b, 1024 * 1024);
-    assert_int_equal(tm_buf_append_str(&b, "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},"
-                                           "'scope':{'provider':'aws','accounts':['" A "'],'regions':['" R "'],"
-                                           "'services':['iam','kms','s3']},'errors':[],'resources':["),
-                     TM_OK);
-    for (size_t i = 0; s_extras[i]; i++)
-        assert_int_equal(tm_buf_appendf(&b, "%s%s", i ? "," : "", s_extras[i]), TM_OK);
-    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
-    char *json = tm_buf_detach(&b);
-    assert_non_null(json);
-    for (char *c = json; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    tm_test_analysis_parse(t, json);
-    free(json);
-    tm_buf_clean_up(&b);
-}
-
 /* Verdict rows the engine keeps, over all sets. */
 static size_t s_rows(const struct tm_blast *b) {
     size_t n = 0;
@@ -765,7 +745,7 @@ static char *s_walk_json(struct tm_blast *b, const struct tm_graph *g, const cha
 static void test_admin_extras(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_extras_load(&t);
+    tm_test_analysis_parse_resources(&t, A, R, s_extras);
     const struct tm_graph *g = t.graph;
     static const char *const names[] = {"admin-a", "admin-b", "admin-c", "admin-d", "reader"};
     enum { N = sizeof(names) / sizeof(names[0]) };

@@ -69,27 +69,6 @@
 #define APP_KEY_POLICY                                                                                                 \
     DOC("{'Effect':'Allow','Principal':{'AWS':'arn:aws:iam::" A ":role/app'},'Action':'kms:Decrypt','Resource':'*'}")
 
-/* A snapshot of these resources (NULL-terminated), in any order: the loader sorts them. */
-static void s_load(struct tm_test_analysis *t, const char *const *resources) {
-    struct tm_buf b;
-    tm_buf_init(&b, 1024 * 1024);
-    assert_int_equal(tm_buf_append_str(&b, "{'schema':'tmscan.snapshot/1','tool':{'name':'tmscan','version':'0.1.0'},"
-                                           "'scope':{'provider':'aws','accounts':['" A "'],'regions':['" R "'],"
-                                           "'services':['iam','kms','s3']},'errors':[],'resources':["),
-                     TM_OK);
-    for (size_t i = 0; resources[i]; i++)
-        assert_int_equal(tm_buf_appendf(&b, "%s%s", i ? "," : "", resources[i]), TM_OK);
-    assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
-    char *json = tm_buf_detach(&b);
-    assert_non_null(json);
-    for (char *c = json; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    tm_test_analysis_parse(t, json);
-    free(json);
-    tm_buf_clean_up(&b);
-}
-
 static bool s_has_action(const struct tm_graph_edge *e, const char *action) {
     for (size_t i = 0; i < e->n_actions; i++)
         if (strcasecmp(e->actions[i], action) == 0)
@@ -115,7 +94,8 @@ static const struct tm_graph_edge *s_reaching(const struct tm_graph *g, const ch
 static void test_boundary_narrows(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"), BOUNDED_USER, NULL});
+    tm_test_analysis_parse_resources(
+        &t, A, R, (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"), BOUNDED_USER, NULL});
     const struct tm_graph *g = t.graph;
     const struct tm_graph_edge *e = s_reaching(g, BOUNDED, DATA, TM_GRAPH_EDGE_CAN_READ);
     assert_non_null(e);
@@ -132,10 +112,12 @@ static void test_boundary_narrows(void **state) {
 static void test_boundary_narrows_named(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"),
-                                     USER("bounded", DOC(ALLOW("'s3:*'", "['" DATA "','" DATA "/*']")),
-                                          DOC(ALLOW("['s3:Get*','s3:ListBucket']", "'*'"))),
-                                     NULL});
+    tm_test_analysis_parse_resources(
+        &t, A, R,
+        (const char *const[]){ACCOUNT(ROOT_FULL), BUCKET("data", "null"),
+                              USER("bounded", DOC(ALLOW("'s3:*'", "['" DATA "','" DATA "/*']")),
+                                   DOC(ALLOW("['s3:Get*','s3:ListBucket']", "'*'"))),
+                              NULL});
     const struct tm_graph *g = t.graph;
     const struct tm_graph_edge *e = tm_test_edge(g, BOUNDED, DATA, TM_GRAPH_EDGE_CAN_READ);
     assert_non_null(e);
@@ -150,9 +132,10 @@ static void test_boundary_narrows_named(void **state) {
 static void test_scp_narrows(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t,
-           (const char *const[]){ACCOUNT(ROOT_FULL "," SCP("p-read", A, DOC(ALLOW("['s3:Get*','s3:List*']", "'*'")))),
-                                 BUCKET("data", "null"), ROLE("app", DOC(ALLOW("'s3:*'", "'*'"))), NULL});
+    tm_test_analysis_parse_resources(
+        &t, A, R,
+        (const char *const[]){ACCOUNT(ROOT_FULL "," SCP("p-read", A, DOC(ALLOW("['s3:Get*','s3:List*']", "'*'")))),
+                              BUCKET("data", "null"), ROLE("app", DOC(ALLOW("'s3:*'", "'*'"))), NULL});
     const struct tm_graph *g = t.graph;
     const char *app = "arn:aws:iam::" A ":role/app";
     const struct tm_graph_edge *e = s_reaching(g, app, DATA, TM_GRAPH_EDGE_CAN_READ);
@@ -167,8 +150,9 @@ static void test_scp_narrows(void **state) {
 static void test_scp_deny_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), BUCKET("data", "null"), BUCKET("vault", "null"),
-                                     ROLE("admin", FULL_ACCESS), NULL});
+    tm_test_analysis_parse_resources(&t, A, R,
+                                     (const char *const[]){ACCOUNT(VAULT_SCPS), BUCKET("data", "null"),
+                                                           BUCKET("vault", "null"), ROLE("admin", FULL_ACCESS), NULL});
     const struct tm_graph *g = t.graph;
     for (int k = 0; k < TM_GRAPH_EDGE_KIND_COUNT; k++)
         assert_null(s_reaching(g, ADMIN, VAULT, (enum tm_graph_edge_kind)k));
@@ -182,12 +166,13 @@ static void test_scp_deny_member(void **state) {
 static void test_partial_deny_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){
-                   ACCOUNT(ROOT_FULL "," SCP("p-full2", A, FULL_ACCESS) "," SCP(
-                       "p-vault", A, DOC(DENY("'s3:GetObject'", "'" VAULT "/*'")))),
-                   BUCKET("data",
-                          DOC("{'Effect':'Deny','Principal':'*','Action':['s3:Put*','s3:Delete*'],'Resource':'*'}")),
-                   BUCKET("vault", "null"), ROLE("admin", FULL_ACCESS), NULL});
+    tm_test_analysis_parse_resources(
+        &t, A, R,
+        (const char *const[]){
+            ACCOUNT(ROOT_FULL "," SCP("p-full2", A, FULL_ACCESS) "," SCP("p-vault", A,
+                                                                         DOC(DENY("'s3:GetObject'", "'" VAULT "/*'")))),
+            BUCKET("data", DOC("{'Effect':'Deny','Principal':'*','Action':['s3:Put*','s3:Delete*'],'Resource':'*'}")),
+            BUCKET("vault", "null"), ROLE("admin", FULL_ACCESS), NULL});
     const struct tm_graph *g = t.graph;
     assert_non_null(s_reaching(g, ADMIN, VAULT, TM_GRAPH_EDGE_CAN_READ));
     assert_non_null(s_reaching(g, ADMIN, DATA, TM_GRAPH_EDGE_CAN_READ));
@@ -199,8 +184,10 @@ static void test_partial_deny_member(void **state) {
 static void test_key_policy_narrows_member(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){ACCOUNT(ROOT_FULL), ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))),
-                                     KMS_KEY(APP_KEY_POLICY), NULL});
+    tm_test_analysis_parse_resources(&t, A, R,
+                                     (const char *const[]){ACCOUNT(ROOT_FULL),
+                                                           ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))),
+                                                           KMS_KEY(APP_KEY_POLICY), NULL});
     const struct tm_graph *g = t.graph;
     assert_non_null(s_reaching(g, "arn:aws:iam::" A ":role/app", KEY, TM_GRAPH_EDGE_CAN_READ));
     assert_null(s_reaching(g, "arn:aws:iam::" A ":role/app", KEY, TM_GRAPH_EDGE_CAN_WRITE));
@@ -213,8 +200,10 @@ static void test_key_policy_narrows_member(void **state) {
 static void test_blast(void **state) {
     (void)state;
     struct tm_test_analysis t;
-    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS), BOUNDED_USER,
-                                     BUCKET("data", "null"), BUCKET("vault", "null"), NULL});
+    tm_test_analysis_parse_resources(&t, A, R,
+                                     (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS),
+                                                           BOUNDED_USER, BUCKET("data", "null"),
+                                                           BUCKET("vault", "null"), NULL});
     struct tm_blast *b = NULL;
     assert_int_equal(tm_blast_new(&b, t.graph), TM_OK);
     static const char *const from[] = {ADMIN, BOUNDED, ADMIN};
@@ -377,9 +366,11 @@ static void test_agrees_with_engine(void **state) {
     s_compare(&t);
     tm_test_analysis_clean_up(&t);
     /* The snapshots of the tests above, every one together. */
-    s_load(&t, (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS),
-                                     ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))), BOUNDED_USER, KMS_KEY(APP_KEY_POLICY),
-                                     BUCKET("data", "null"), BUCKET("vault", "null"), NULL});
+    tm_test_analysis_parse_resources(&t, A, R,
+                                     (const char *const[]){ACCOUNT(VAULT_SCPS), ROLE("admin", FULL_ACCESS),
+                                                           ROLE("app", DOC(ALLOW("'kms:*'", "'*'"))), BOUNDED_USER,
+                                                           KMS_KEY(APP_KEY_POLICY), BUCKET("data", "null"),
+                                                           BUCKET("vault", "null"), NULL});
     assert_int_equal(s_compare(&t), 0);
     tm_test_analysis_clean_up(&t);
 }
