@@ -12,11 +12,15 @@
 
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/jsonarena.h"
 #include "core/str.h"
 #include "core/hash.h"
 
 struct tm_snapshot {
-    cJSON *root;      /* schema, tool, scope, resources, errors */
+    cJSON *root; /* schema, tool, scope, resources, errors */
+    /* A loaded snapshot: root lives in this arena (core/jsonarena.h) and is read-only; NULL for one being
+     * built, whose values are cJSON's own. */
+    struct tm_json_arena *arena;
     cJSON *scope;     /* borrowed from root */
     cJSON *resources; /* borrowed from root */
     cJSON *errors;    /* borrowed from root */
@@ -113,7 +117,10 @@ int tm_snapshot_new(struct tm_snapshot **out, const char *provider) {
 void tm_snapshot_destroy(struct tm_snapshot *snap) {
     if (!snap)
         return;
-    cJSON_Delete(snap->root);
+    if (snap->arena)
+        tm_json_arena_destroy(snap->arena);
+    else
+        cJSON_Delete(snap->root);
     free(snap->table);
     free(snap->order);
     free(snap);
@@ -147,6 +154,8 @@ static int s_sorted_insert(cJSON *array, const char *value) {
 }
 
 int tm_snapshot_scope_add(struct tm_snapshot *snap, const char *list, const char *value) {
+    if (snap->arena)
+        return TM_ERR_STATE;
     cJSON *arr = cJSON_GetObjectItemCaseSensitive(snap->scope, list);
     if (!arr) {
         arr = cJSON_AddArrayToObject(snap->scope, list);
@@ -170,6 +179,8 @@ int tm_snapshot_resource(struct tm_snapshot *snap, const char *id, const char *t
     *out = NULL;
     if (!id || !*id || !type || !*type)
         return TM_ERR_INVALID;
+    if (snap->arena)
+        return TM_ERR_STATE;
     cJSON *res = tm_snapshot_find(snap, id);
     if (res) {
         if (!s_same(res, "type", type) || !s_same(res, "account", account) || !s_same(res, "region", region))
@@ -343,6 +354,8 @@ int tm_snapshot_add_link(cJSON *resource, const char *kind, const char *to) {
 }
 
 int tm_snapshot_add_error(struct tm_snapshot *snap, const struct tm_snapshot_error *err) {
+    if (snap->arena)
+        return TM_ERR_STATE;
     cJSON *o = s_error_object(err);
     if (!o || !cJSON_AddItemToArray(snap->errors, o)) {
         cJSON_Delete(o);
@@ -523,15 +536,17 @@ int tm_snapshot_parse(struct tm_snapshot **out, const char *text, size_t len, co
                       size_t errmsg_len) {
     *out = NULL;
     cJSON *root = NULL;
-    int rc = tm_json_parse(&root, text, len, source, errmsg, errmsg_len);
+    struct tm_json_arena *arena = NULL;
+    int rc = tm_json_arena_parse(&root, &arena, text, len, source, errmsg, errmsg_len);
     if (rc)
         return rc;
     struct tm_snapshot *snap = calloc(1, sizeof(*snap));
     if (!snap) {
-        cJSON_Delete(root);
+        tm_json_arena_destroy(arena);
         return TM_ERR_NOMEM;
     }
     snap->root = root;
+    snap->arena = arena;
     rc = TM_ERR_PARSE;
     if (!cJSON_IsObject(root)) {
         s_fail(errmsg, errmsg_len, source, "not a JSON object");
@@ -640,6 +655,11 @@ static int s_merge_object(cJSON *dst, const cJSON *src) {
 }
 
 int tm_snapshot_merge(struct tm_snapshot *dst, const struct tm_snapshot *src, char *errmsg, size_t errmsg_len) {
+    if (dst->arena) {
+        if (errmsg && errmsg_len)
+            snprintf(errmsg, errmsg_len, "a loaded snapshot is read-only: merge into a new one");
+        return TM_ERR_STATE;
+    }
     static const char *const lists[] = {"accounts", "regions", "services"};
     for (size_t k = 0; k < 3; k++) {
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(src->scope, lists[k]);

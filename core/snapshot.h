@@ -3,7 +3,12 @@
  * One struct serves both sides. A provider creates an empty snapshot, fills `scope`, adds resources
  * and errors as responses arrive (on the loop thread), and writes it: resources sorted by id, object
  * keys sorted, errors sorted, so equal account states give byte-identical files. An analyzer loads
- * one (validated, with errors naming the field) and reads resources by index or by id. */
+ * one (validated, with errors naming the field) and reads resources by index or by id.
+ *
+ * A loaded snapshot is read-only: its JSON lives in one arena (core/jsonarena.h), so nothing in it may be
+ * added, replaced or deleted. The functions below that add to a snapshot refuse a loaded one with
+ * TM_ERR_STATE; tm_snapshot_set_attr, _set_policy, _set_unknown and _add_link, which take a resource,
+ * are for snapshots being built only. */
 #ifndef TM_CORE_SNAPSHOT_H
 #define TM_CORE_SNAPSHOT_H
 
@@ -84,7 +89,8 @@ TM_MUST_CHECK int tm_snapshot_parse(struct tm_snapshot **out, const char *text, 
                                     char *errmsg, size_t errmsg_len);
 
 /* Merges every resource, error and scope entry of src into dst (for organisation-wide scans). A
- * resource present in both must be of the same type; dst's facts win for keys present in both. */
+ * resource present in both must be of the same type; dst's facts win for keys present in both. dst is
+ * a snapshot being built (TM_ERR_STATE for a loaded one); src may be either. */
 TM_MUST_CHECK int tm_snapshot_merge(struct tm_snapshot *dst, const struct tm_snapshot *src, char *errmsg,
                                     size_t errmsg_len);
 
