@@ -123,6 +123,7 @@ TM_MUST_CHECK int tm_finding_compute_id(struct tm_finding *f);
  * less never changes the id. */
 struct tm_path_ident {
     const char **ends; /* from, to, kind of each step */
+    uint64_t *hashes;  /* of each step's ends: growing the index rehashes none of the strings */
     size_t n, alloc;
     uint32_t *index; /* open addressing: 1 + step position, 0 empty */
     size_t index_cap;

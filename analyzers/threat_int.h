@@ -71,6 +71,10 @@ struct tm__threat_search {
      * (tm_graph_edge_is_whole_set). */
     uint32_t *set_at;
     uint32_t *set_count;
+    /* Per node, for tm__threat_reach_select: the generation of the path identity that already holds the node's
+     * chain of steps from the start (allocated on first need). */
+    uint32_t *chain_mark;
+    uint32_t chain_gen;
 };
 
 /* want_data false skips data stores: for questions about administrator only. */
@@ -89,7 +93,7 @@ TM_MUST_CHECK int tm__threat_search_jewel_path(const struct tm__threat_search *s
  * write before read before write; proven before unknown; then node order), most sensitive first, and takes the
  * finding's id from the whole path. Records the counts on the finding (tm_finding_set_reach), with the blast
  * command that lists everything when some are left out. The caller then appends the paths of the first *n. */
-TM_MUST_CHECK int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding *f,
+TM_MUST_CHECK int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f,
                                           const struct tm__threat_jewel **jewels, size_t *n, size_t cap);
 /* Was a node visited as a step of the chain (principal, policy, compute)? */
 bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node);

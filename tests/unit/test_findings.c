@@ -213,6 +213,10 @@ static void test_path_ident(void **state) {
     assert_int_equal(tm_path_ident_add(&p, "arn:q", to[0], "can-write"), TM_OK);
     assert_int_equal(tm_finding_add_step(whole, "arn:q", to[0], "can-write", NULL, 0, NULL, false), TM_OK);
     assert_int_equal(p.n, 303);
+    /* The index grew several times (each step's hash kept, not recomputed): every step is still found. */
+    for (size_t i = 0; i < 303; i++)
+        assert_int_equal(tm_path_ident_add(&p, p.ends[3 * i], p.ends[3 * i + 1], p.ends[3 * i + 2]), TM_OK);
+    assert_int_equal(p.n, 303);
     assert_int_equal(whole->path_len, 303);
     assert_int_equal(tm_finding_compute_id(whole), TM_OK);
     assert_int_equal(tm_finding_add_step(part, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
