@@ -96,6 +96,7 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->seen);
     free(s->queue);
     free(s->jewels);
+    free(s->jewels_tmp);
     free(s->jewel_of);
     free(s->edge_at);
     free(s->edge_count);
@@ -259,9 +260,40 @@ static int s_enqueue(struct tm__threat_search *s, uint32_t node, uint32_t from, 
     return s_admin_stop(s, node) ? 1 : 0;
 }
 
-static int s_cmp_jewel(const void *a, const void *b) {
-    uint32_t x = ((const struct tm__threat_jewel *)a)->node, y = ((const struct tm__threat_jewel *)b)->node;
-    return x < y ? -1 : x > y;
+void tm__threat_sort_jewels(struct tm__threat_jewel *jewels, struct tm__threat_jewel *tmp, size_t n) {
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            struct tm__threat_jewel j = jewels[i];
+            size_t k = i;
+            for (; k > 0 && jewels[k - 1].node > j.node; k--)
+                jewels[k] = jewels[k - 1];
+            jewels[k] = j;
+        }
+        return;
+    }
+    /* Least significant byte first, each pass stable; a byte every node shares is skipped. */
+    size_t count[4][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned d = 0; d < 4; d++)
+            count[d][(jewels[i].node >> (8 * d)) & 0xff]++;
+    struct tm__threat_jewel *from = jewels, *to = tmp;
+    for (unsigned d = 0; d < 4; d++) {
+        if (count[d][(jewels[0].node >> (8 * d)) & 0xff] == n)
+            continue;
+        size_t at = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = count[d][b];
+            count[d][b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[d][(from[i].node >> (8 * d)) & 0xff]++] = from[i];
+        struct tm__threat_jewel *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != jewels)
+        memcpy(jewels, from, n * sizeof(*jewels));
 }
 
 /* Whether the chain from the start to node rests on an unknown edge. */
@@ -349,8 +381,14 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
             }
         }
     }
-    if (s->n_jewels > 1)
-        qsort(s->jewels, s->n_jewels, sizeof(*s->jewels), s_cmp_jewel);
+    if (s->n_jewels > 32 && s->cap_jewels_tmp < s->n_jewels) {
+        struct tm__threat_jewel *t = realloc(s->jewels_tmp, s->cap_jewels * sizeof(*t));
+        if (!t)
+            return TM_ERR_NOMEM;
+        s->jewels_tmp = t;
+        s->cap_jewels_tmp = s->cap_jewels;
+    }
+    tm__threat_sort_jewels(s->jewels, s->jewels_tmp, s->n_jewels);
     for (size_t i = 0; i < s->n_jewels; i++)
         s->jewel_of[s->jewels[i].node] = (uint32_t)i + 1;
     return TM_OK;

@@ -57,6 +57,8 @@ struct tm__threat_search {
     uint32_t *jewel_of; /* per node: index into jewels + 1, 0 when not a jewel found by this run */
     struct tm__threat_jewel *jewels;
     size_t n_jewels, cap_jewels;
+    struct tm__threat_jewel *jewels_tmp; /* room to sort jewels in */
+    size_t cap_jewels_tmp;
     bool admin;     /* the admin node (or an admin principal) was reached */
     bool want_data; /* collect data jewels (false: only whether administrator is reached, much cheaper) */
     /* What a set edge leads to depends on the edge alone, and the searches from every principal meet the same
@@ -95,6 +97,9 @@ TM_MUST_CHECK int tm__threat_search_jewel_path(const struct tm__threat_search *s
  * command that lists everything when some are left out. The caller then appends the paths of the first *n. */
 TM_MUST_CHECK int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f,
                                           const struct tm__threat_jewel **jewels, size_t *n, size_t cap);
+/* Sorts jewels by node (each node at most once), with tmp (room for n) to sort in when n is over 32: a search
+ * collects thousands of jewels in breadth-first order, and a radix sort on the node index is linear. */
+void tm__threat_sort_jewels(struct tm__threat_jewel *jewels, struct tm__threat_jewel *tmp, size_t n);
 /* Was a node visited as a step of the chain (principal, policy, compute)? */
 bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node);
 
