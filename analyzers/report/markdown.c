@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -127,6 +128,61 @@ static int s_entry_points(struct tm_buf *out, const struct tm_report_input *in) 
     return TM_OK;
 }
 
+/* The findings from one external account: its first finding and how many there are. */
+struct s_account {
+    const char *entry;
+    size_t first, n;
+};
+
+static int s_cmp_entry_at(const void *pa, const void *pb, void *user_data) {
+    const struct tm_findings *l = user_data;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(l->items[a]->entry, l->items[b]->entry);
+    return c ? c : (a > b) - (a < b);
+}
+
+static int s_cmp_first(const void *pa, const void *pb) {
+    const struct s_account *a = pa, *b = pb;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The external accounts with entry points, each once, in the order of their first finding: grouped by sorting the
+ * findings by account (thousands of findings from a few accounts). *out is the caller's to free. */
+static int s_accounts(const struct tm_findings *l, struct s_account **out, size_t *n_out) {
+    *out = NULL;
+    *n_out = 0;
+    size_t m = 0;
+    for (size_t i = 0; l && i < l->count; i++)
+        m += l->items[i]->entry && strncmp(l->items[i]->entry, "account:", 8) == 0;
+    if (!m)
+        return TM_OK;
+    size_t *at = malloc(m * sizeof(*at));
+    struct s_account *acc = malloc(m * sizeof(*acc));
+    if (!at || !acc) {
+        free(at);
+        free(acc);
+        return TM_ERR_NOMEM;
+    }
+    m = 0;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i]->entry && strncmp(l->items[i]->entry, "account:", 8) == 0)
+            at[m++] = i;
+    qsort_r(at, m, sizeof(*at), s_cmp_entry_at, (void *)l);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k && strcmp(acc[k - 1].entry, l->items[at[i]]->entry) == 0) {
+            acc[k - 1].n++;
+            continue;
+        }
+        acc[k++] = (struct s_account){l->items[at[i]]->entry, at[i], 1};
+    }
+    qsort(acc, k, sizeof(*acc), s_cmp_first);
+    free(at);
+    *out = acc;
+    *n_out = k;
+    return TM_OK;
+}
+
 /* Trust boundaries: who outside the account reaches something inside it. */
 static int s_boundaries(struct tm_buf *out, const struct tm_report_input *in) {
     TRY(tm_buf_append_str(out, "\n## Trust boundaries\n\n"));
@@ -143,26 +199,17 @@ static int s_boundaries(struct tm_buf *out, const struct tm_report_input *in) {
         }
     }
     /* External accounts, each once, in finding order (already deterministic). */
-    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
-        const char *e = in->findings->items[i]->entry;
-        if (!e || strncmp(e, "account:", 8) != 0)
-            continue;
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const char *p = in->findings->items[j]->entry;
-            seen = p && strcmp(p, e) == 0;
-        }
-        if (seen)
-            continue;
-        size_t n = 0;
-        for (size_t j = i; j < in->findings->count; j++) {
-            const char *p = in->findings->items[j]->entry;
-            n += p && strcmp(p, e) == 0;
-        }
-        TRY(tm_buf_appendf(out, "- **external account %s → account**: %zu entry point%s\n", e + 8, n,
-                           n == 1 ? "" : "s"));
-        any = true;
-    }
+    struct s_account *acc = NULL;
+    size_t n_acc = 0;
+    TRY(s_accounts(in->findings, &acc, &n_acc));
+    int rc = TM_OK;
+    for (size_t i = 0; i < n_acc && !rc; i++)
+        rc = tm_buf_appendf(out, "- **external account %s → account**: %zu entry point%s\n", acc[i].entry + 8, acc[i].n,
+                            acc[i].n == 1 ? "" : "s");
+    any = any || n_acc;
+    free(acc);
+    if (rc)
+        return rc;
     if (!any)
         TRY(tm_buf_append_str(out, "No path crosses into the account from outside.\n"));
     return TM_OK;

@@ -90,6 +90,42 @@ static void test_markdown(void **state) {
     free(md);
 }
 
+/* Trust boundaries: each external account once, in the order of its first finding, with all of its findings
+ * counted wherever they are in the list. */
+static void test_markdown_accounts(void **state) {
+    struct fx *fx = *state;
+    static const char *const entries[] = {"account:222222222222",
+                                          "internet",
+                                          "account:111111111111",
+                                          "account:222222222222",
+                                          NULL,
+                                          "account:111111111111",
+                                          "account:222222222222",
+                                          "account:333333333333"};
+    tm_findings_clean_up(&fx->findings);
+    tm_findings_init(&fx->findings);
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        struct tm_finding *f = NULL;
+        char res[64];
+        snprintf(res, sizeof(res), "arn:aws:sqs:eu-west-1:111122223333:q%zu", i);
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-sqs-queue-cross-account", "cross-account", TM_SEV_LOW, res, entries[i]),
+                         TM_OK);
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    char *md = s_render(fx, "md");
+    const char *two = strstr(md, "- **external account 222222222222 → account**: 3 entry points\n");
+    const char *one = strstr(md, "- **external account 111111111111 → account**: 2 entry points\n");
+    const char *three = strstr(md, "- **external account 333333333333 → account**: 1 entry point\n");
+    assert_non_null(strstr(md, "- **anyone on the internet → account**: 1 entry point\n"));
+    assert_non_null(two);
+    assert_non_null(one);
+    assert_non_null(three);
+    assert_true(two < one);
+    assert_true(one < three);
+    free(md);
+}
+
 static void test_dot_boundaries(void **state) {
     struct fx *fx = *state;
     char *dot = s_render(fx, "dot");
@@ -276,6 +312,7 @@ static void test_json_stream_matches_tree(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_markdown, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_accounts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dot_boundaries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reach_listed_in_part, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sarif_suppressions, s_setup, s_teardown),

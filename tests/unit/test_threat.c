@@ -23,8 +23,8 @@ static void s_fill(struct tm__threat_jewel *j, size_t n, unsigned bits, uint32_t
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
         uint32_t hi = bits > 16 ? (uint32_t)(x >> 40) & ((1u << (bits - 16)) - 1) : 0;
         /* Distinct: the low 16 bits are the index. */
-        j[i] = (struct tm__threat_jewel){(hi << 16) | (uint32_t)i, (uint32_t)(x >> 8), (uint32_t)i, (x & 1) != 0,
-                                         (x & 2) != 0, (x & 4) != 0};
+        j[i] = (struct tm__threat_jewel){
+            (hi << 16) | (uint32_t)i, (uint32_t)(x >> 8), (uint32_t)i, (x & 1) != 0, (x & 2) != 0, (x & 4) != 0};
     }
     for (size_t i = n; i > 1; i--) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
