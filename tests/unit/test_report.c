@@ -309,6 +309,50 @@ static void test_json_stream_matches_tree(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* The Markdown report streamed in pieces has the bytes written whole; a sink that fails stops the writer. */
+static void test_markdown_stream_matches_whole(void **state) {
+    struct fx *fx = *state;
+    char to[64];
+    for (int k = 0; k < 2; k++) {
+        struct tm_finding *f = NULL;
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-iam-role-public", "public-exposure", TM_SEV_HIGH,
+                                        k ? "arn:aws:iam::111122223333:role/b" : "arn:aws:iam::111122223333:role/a",
+                                        "internet"),
+                         TM_OK);
+        assert_int_equal(tm_finding_set_text(f, "A role anyone can assume", "It reads | many buckets.", "Narrow it."),
+                         TM_OK);
+        for (int i = 0; i < 12000; i++) {
+            snprintf(to, sizeof(to), "arn:aws:s3:::bucket-\xc3\xa9-%d", i);
+            const char *acts[] = {"s3:GetObject", "s3:ListBucket"};
+            assert_int_equal(tm_finding_add_step(f, "arn:aws:iam::111122223333:role/r", to, "can-read", acts, 2,
+                                                 "identity policy \"x\"", i % 7 == 0),
+                             TM_OK);
+        }
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    tm_findings_sort(&fx->findings);
+    struct tm_report_input in = {.snap = fx->snap, .findings = &fx->findings, .snapshot_name = "snap.json"};
+    struct tm_buf whole;
+    tm_buf_init(&whole, 0);
+    assert_int_equal(tm_report_write_markdown(&whole, &in), TM_OK);
+    assert_true(whole.len > 2 * ((size_t)1 << 20));
+    struct s_pieces p = {0};
+    tm_buf_init(&p.all, 0);
+    const struct tm_report_format *fmt = tm_report_find("md");
+    assert_non_null(fmt->stream);
+    assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
+    assert_true(p.calls >= 3);
+    assert_string_equal(tm_buf_str(&p.all), tm_buf_str(&whole));
+    tm_buf_clean_up(&p.all);
+    struct s_pieces bad = {.fail_at = 2};
+    tm_buf_init(&bad.all, 0);
+    assert_int_equal(tm_report_stream_markdown(&in, s_collect, &bad), TM_ERR_IO);
+    assert_int_equal(bad.calls, 2);
+    tm_buf_clean_up(&bad.all);
+    tm_buf_clean_up(&whole);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_markdown, s_setup, s_teardown),
@@ -317,6 +361,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reach_listed_in_part, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sarif_suppressions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_stream_matches_tree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_stream_matches_whole, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
