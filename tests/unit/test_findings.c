@@ -64,6 +64,22 @@ static void test_sort_and_dedupe(void **state) {
     assert_string_equal(l.items[1]->rule, "m-rule");
     assert_string_equal(l.items[2]->rule, "z-rule");
     assert_int_equal(l.items[3]->status, TM_STATUS_RECOGNISED);
+    /* Sorted again as it is: unchanged. */
+    struct tm_finding *before[4];
+    memcpy(before, l.items, sizeof(before));
+    tm_findings_sort(&l);
+    assert_int_equal(l.count, 4);
+    assert_memory_equal(before, l.items, sizeof(before));
+    /* In order but for its last finding, and with a duplicate next to its twin: sorted, the first twin kept. */
+    l.items[3]->status = TM_STATUS_NEW;
+    s_make(&l, "z-rule", TM_SEV_LOW, "arn:1", "twin", "arn:1");
+    tm_findings_sort(&l);
+    assert_int_equal(l.count, 4);
+    assert_string_equal(l.items[0]->resource, "arn:2");
+    assert_string_equal(l.items[1]->resource, "arn:3");
+    assert_string_equal(l.items[2]->rule, "m-rule");
+    assert_string_equal(l.items[3]->rule, "z-rule");
+    assert_ptr_equal(l.items[3], before[2]);
     tm_findings_clean_up(&l);
 }
 
