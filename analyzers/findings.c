@@ -383,6 +383,14 @@ void tm_path_ident_clean_up(struct tm_path_ident *p) {
     memset(p, 0, sizeof(*p));
 }
 
+void tm_path_ident_reset(struct tm_path_ident *p) {
+    if (p->index_cap)
+        memset(p->index, 0, p->index_cap * sizeof(*p->index));
+    p->n = 0;
+    p->last_from = NULL;
+    p->from_hashed = false;
+}
+
 static bool s_ident_is(const struct tm_path_ident *p, size_t i, const char *from, const char *to, const char *kind) {
     return s_strcmp0(p->ends[3 * i], from) == 0 && s_strcmp0(p->ends[3 * i + 1], to) == 0 &&
            s_strcmp0(p->ends[3 * i + 2], kind) == 0;

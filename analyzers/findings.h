@@ -134,6 +134,8 @@ struct tm_path_ident {
 
 void tm_path_ident_init(struct tm_path_ident *p);
 void tm_path_ident_clean_up(struct tm_path_ident *p);
+/* Empties it for another path, keeping its storage. */
+void tm_path_ident_reset(struct tm_path_ident *p);
 /* Appends a step unless the path already holds it. */
 TM_MUST_CHECK int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind);
 /* Computes f->id as tm_finding_compute_id would for a path of these steps. */

@@ -105,6 +105,7 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->set_at);
     free(s->set_count);
     free(s->chain_mark);
+    tm_path_ident_clean_up(&s->ident);
     memset(s, 0, sizeof(*s));
 }
 
@@ -504,8 +505,10 @@ int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f, c
     if (total <= cap)
         return tm_finding_set_reach(f, total, total, NULL);
     /* The id first, from the whole path: the steps so far, then every jewel's, in node order. */
-    struct tm_path_ident ident;
-    tm_path_ident_init(&ident);
+    /* One identity for every call: its arrays are sized by the largest path already, not allocated (and their
+     * pages faulted in) again. */
+    struct tm_path_ident *ident = &s->ident;
+    tm_path_ident_reset(ident);
     struct s_ranked *ranked = NULL;
     char *cmd = NULL;
     int rc = TM_OK;
@@ -518,11 +521,11 @@ int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f, c
         s->chain_gen = 1;
     }
     for (size_t i = 0; i < f->path_len && !rc; i++)
-        rc = tm_path_ident_add(&ident, f->path[i].from, f->path[i].to, f->path[i].kind);
+        rc = tm_path_ident_add(ident, f->path[i].from, f->path[i].to, f->path[i].kind);
     for (size_t i = 0; i < total && !rc; i++)
-        rc = s_ident_jewel_path(s, &ident, jewels[i]);
+        rc = s_ident_jewel_path(s, ident, jewels[i]);
     if (!rc)
-        rc = tm_finding_compute_id_of(f, &ident);
+        rc = tm_finding_compute_id_of(f, ident);
     if (rc)
         goto out;
     if (!(ranked = malloc(total * sizeof(*ranked)))) {
@@ -546,6 +549,5 @@ int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f, c
 out:
     free(cmd);
     free(ranked);
-    tm_path_ident_clean_up(&ident);
     return rc;
 }

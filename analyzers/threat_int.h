@@ -77,6 +77,7 @@ struct tm__threat_search {
      * chain of steps from the start (allocated on first need). */
     uint32_t *chain_mark;
     uint32_t chain_gen;
+    struct tm_path_ident ident; /* tm__threat_reach_select's, reset for each finding */
 };
 
 /* want_data false skips data stores: for questions about administrator only. */

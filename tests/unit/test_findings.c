@@ -248,6 +248,22 @@ static void test_path_ident(void **state) {
                          TM_OK);
     assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
     assert_string_not_equal(part->id, whole->id);
+    /* Reset, an identity holds nothing of its last path: built again, it gives the same id. */
+    char id_q[17];
+    memcpy(id_q, part->id, sizeof(id_q));
+    tm_path_ident_reset(&q);
+    assert_int_equal(q.n, 0);
+    for (size_t i = p.n; i > 0; i--)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * (i - 1)], p.ends[3 * (i - 1) + 1], p.ends[3 * (i - 1) + 2]),
+                         TM_OK);
+    assert_int_equal(q.n, p.n);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_equal(part->id, id_q);
+    tm_path_ident_reset(&q);
+    for (size_t i = 0; i < p.n; i++)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * i], p.ends[3 * i + 1], p.ends[3 * i + 2]), TM_OK);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_equal(part->id, whole->id);
     tm_path_ident_clean_up(&q);
     tm_path_ident_clean_up(&p);
     tm_path_ident_clean_up(NULL);
