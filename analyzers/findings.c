@@ -166,19 +166,8 @@ int tm_finding_add_attack(struct tm_finding *f, const char *technique) {
 /* Paths up to this long are searched step by step; longer ones through the index. */
 #define S_STEP_SCAN_MAX 16
 
-#define S_STEP_SEED 0x243f6a8885a308d3ULL
-
-/* The hash of a step, from the hash of its `from` part (s_step_from_hash). */
-static uint64_t s_step_hash_from(uint64_t from_hash, const char *to, const char *kind) {
-    return tm_hash_words(tm_hash_words(from_hash, to), kind);
-}
-
-static uint64_t s_step_from_hash(const char *from) {
-    return tm_hash_words(S_STEP_SEED, from);
-}
-
 static uint64_t s_step_hash(const char *from, const char *to, const char *kind) {
-    return s_step_hash_from(s_step_from_hash(from), to, kind);
+    return tm_hash_words(tm_hash_words(tm_hash_words(0x243f6a8885a308d3ULL, from), to), kind);
 }
 
 static int s_strcmp0(const char *a, const char *b) {
@@ -387,8 +376,6 @@ void tm_path_ident_reset(struct tm_path_ident *p) {
     if (p->index_cap)
         memset(p->index, 0, p->index_cap * sizeof(*p->index));
     p->n = 0;
-    p->last_from = NULL;
-    p->from_hashed = false;
 }
 
 static bool s_ident_is(const struct tm_path_ident *p, size_t i, const char *from, const char *to, const char *kind) {
@@ -407,13 +394,7 @@ static void s_ident_put(uint32_t *index, size_t cap, uint64_t hash, size_t pos) 
 }
 
 int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind) {
-    /* A role's steps to thousands of jewels leave from the same string: its part of the hash is kept. */
-    if (!p->from_hashed || p->last_from != from) {
-        p->last_from = from;
-        p->last_from_hash = s_step_from_hash(from);
-        p->from_hashed = true;
-    }
-    uint64_t hash = s_step_hash_from(p->last_from_hash, to, kind);
+    uint64_t hash = s_step_hash(from, to, kind);
     if (p->index_cap) {
         size_t mask = p->index_cap - 1;
         for (size_t i = (size_t)hash & mask; p->index[i]; i = (i + 1) & mask)

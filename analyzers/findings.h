@@ -127,9 +127,6 @@ struct tm_path_ident {
     size_t n, alloc;
     uint32_t *index; /* open addressing: 1 + step position, 0 empty */
     size_t index_cap;
-    const char *last_from; /* the `from` of the last step added, and its part of the step hash */
-    uint64_t last_from_hash;
-    bool from_hashed;
 };
 
 void tm_path_ident_init(struct tm_path_ident *p);
