@@ -81,14 +81,53 @@ static bool s_entry_edge(const struct tm_graph *g, const struct tm_graph_edge *e
     return true;
 }
 
-/* The qualifying edges from entry to node. */
-static size_t s_edges_to(const struct tm_graph *g, uint32_t entry, uint32_t node, const struct tm_graph_edge **out,
-                         size_t max) {
+/* The entry edges of one entry node, by the resource they lead to: an entry such as the internet has edges to
+ * thousands of resources, and each resource's finding wants its own edges among them. */
+struct s_entry_edges {
+    const struct tm_graph_edge *edges; /* the entry node's out edges */
+    uint32_t *head;                    /* per node: 1 + index into edges of its first entry edge, 0 none */
+    uint32_t *next;                    /* per out edge: 1 + index of the next entry edge to the same node, 0 none */
+    size_t cap_next;
+};
+
+/* Indexes the entry edges of `entry` and lists the resources they reach, in the order of their first edge, each
+ * once. s_entry_edges_clear undoes the index before the next entry. */
+static int s_entry_edges_index(struct s_entry_edges *ee, const struct tm_graph *g, uint32_t entry, uint32_t *out,
+                               size_t *n_out) {
     size_t n = 0, k = 0;
-    const struct tm_graph_edge *edges = tm_graph_out(g, entry, &n, NULL);
-    for (size_t i = 0; i < n && k < max; i++)
-        if (edges[i].to == node && s_entry_edge(g, &edges[i]))
-            out[k++] = &edges[i];
+    ee->edges = tm_graph_out(g, entry, &n, NULL);
+    if (n > ee->cap_next) {
+        uint32_t *next = realloc(ee->next, n * sizeof(*next));
+        if (!next)
+            return TM_ERR_NOMEM;
+        ee->next = next;
+        ee->cap_next = n;
+    }
+    /* Backwards, so that each node's list runs in edge order. */
+    for (size_t i = n; i > 0; i--) {
+        const struct tm_graph_edge *e = &ee->edges[i - 1];
+        if (!s_entry_edge(g, e))
+            continue;
+        ee->next[i - 1] = ee->head[e->to];
+        ee->head[e->to] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ee->head[ee->edges[i].to] == i + 1)
+            out[k++] = ee->edges[i].to;
+    *n_out = k;
+    return TM_OK;
+}
+
+static void s_entry_edges_clear(struct s_entry_edges *ee, const uint32_t *targets, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        ee->head[targets[i]] = 0;
+}
+
+/* The first `max` entry edges to node, in edge order. */
+static size_t s_edges_to(const struct s_entry_edges *ee, uint32_t node, const struct tm_graph_edge **out, size_t max) {
+    size_t k = 0;
+    for (uint32_t i = ee->head[node]; i && k < max; i = ee->next[i - 1])
+        out[k++] = &ee->edges[i - 1];
     return k;
 }
 
@@ -293,20 +332,29 @@ struct s_ctx {
     const struct tm_graph *g;
     struct tm_findings *out;
     struct tm__threat_search search;
+    struct s_entry_edges entry_edges; /* of the entry node whose findings are being made */
     /* Whether the current entry already reads a jewel, per jewel node (0 not yet known, 1 no, 2 yes): roles
      * of one entry reach the same jewels again and again, and each answer scans every edge of the entry. */
     uint32_t reads_entry;
     uint8_t *reads;
     uint32_t *reads_set; /* the nodes whose answer is set, to forget them when the entry changes */
     size_t n_reads_set;
-    const struct tm_graph_edge **readers; /* s_entry_readers of reads_entry */
+    const struct tm_graph_edge **readers; /* s_entry_readers of reads_entry (the edges to sets) */
     size_t n_readers, cap_readers;
     const struct tm__threat_jewel **pick; /* the jewels a role's path leads to */
     size_t cap_pick;
 };
 
+/* Marks a jewel as read by the current entry. */
+static void s_entry_reads_set(struct s_ctx *c, uint32_t jewel, uint8_t answer) {
+    if (!c->reads[jewel])
+        c->reads_set[c->n_reads_set++] = jewel;
+    c->reads[jewel] = answer;
+}
+
 /* The edges by which the entry (or anyone wider: any AWS account, the internet) reads data directly: known,
- * unconditional can-read edges. Each jewel of each role the entry reaches is checked against them. */
+ * unconditional can-read edges. An edge to one resource reads that resource alone: its answer is marked at once.
+ * The edges to sets are kept, and each jewel of each role the entry reaches is checked against them. */
 static int s_entry_readers(struct s_ctx *c, uint32_t entry) {
     const struct tm_graph *g = c->g;
     uint32_t wider[3] = {entry, tm_graph_find(g, TM_GRAPH_ID_ANY_AWS_ACCOUNT), tm_graph_find(g, TM_GRAPH_ID_INTERNET)};
@@ -321,6 +369,11 @@ static int s_entry_readers(struct s_ctx *c, uint32_t entry) {
             const struct tm_graph_edge *e = &edges[i];
             if ((e->flags & (TM_GRAPH_EDGE_UNKNOWN | TM_GRAPH_EDGE_CONDITIONAL)) || e->kind != TM_GRAPH_EDGE_CAN_READ)
                 continue;
+            if (!(e->flags & TM_GRAPH_EDGE_TO_SET)) {
+                if (c->reads[e->to] != 2 && tm_graph_edge_touches_data(g, e, e->to, false))
+                    s_entry_reads_set(c, e->to, 2);
+                continue;
+            }
             if (c->n_readers == c->cap_readers) {
                 size_t cap = c->cap_readers ? c->cap_readers * 2 : 64;
                 const struct tm_graph_edge **r = realloc(c->readers, cap * sizeof(*r));
@@ -353,8 +406,7 @@ static int s_entry_reads(struct s_ctx *c, uint32_t entry, uint32_t jewel, bool *
         bool reads = false;
         for (size_t i = 0; i < c->n_readers && !reads; i++)
             reads = tm_graph_edge_touches_data(c->g, c->readers[i], jewel, false);
-        c->reads[jewel] = reads ? 2 : 1;
-        c->reads_set[c->n_reads_set++] = jewel;
+        s_entry_reads_set(c, jewel, reads ? 2 : 1);
     }
     *out = c->reads[jewel] == 2;
     return TM_OK;
@@ -364,7 +416,7 @@ static int s_finding(struct s_ctx *c, uint32_t entry, uint32_t node, const char 
     const struct tm_graph *g = c->g;
     const struct tm_graph_node *n = tm_graph_node(g, node), *en = tm_graph_node(g, entry);
     const struct tm_graph_edge *edges[64];
-    size_t ne = s_edges_to(g, entry, node, edges, 64);
+    size_t ne = s_edges_to(&c->entry_edges, node, edges, 64);
     if (!ne)
         return TM_OK;
     struct tm_finding *f = NULL;
@@ -517,22 +569,6 @@ out:
     return rc;
 }
 
-/* Resources reached by an entry node, in node order, each once. */
-static size_t s_targets(const struct tm_graph *g, uint32_t entry, uint32_t *out, size_t max) {
-    size_t n = 0, k = 0;
-    const struct tm_graph_edge *edges = tm_graph_out(g, entry, &n, NULL);
-    for (size_t i = 0; i < n; i++) {
-        if (!s_entry_edge(g, &edges[i]))
-            continue;
-        bool seen = false;
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = out[j] == edges[i].to;
-        if (!seen && k < max)
-            out[k++] = edges[i].to;
-    }
-    return k;
-}
-
 static int s_cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
@@ -551,7 +587,8 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
     uint8_t *done = calloc(cap, 1);
     c.reads = calloc(cap, 1);
     c.reads_set = malloc(cap * sizeof(uint32_t));
-    if (!targets || !done || !c.reads || !c.reads_set) {
+    c.entry_edges.head = calloc(cap, sizeof(uint32_t));
+    if (!targets || !done || !c.reads || !c.reads_set || !c.entry_edges.head) {
         rc = TM_ERR_NOMEM;
         goto out;
     }
@@ -560,13 +597,16 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
     for (size_t p = 0; p < 2 && !rc; p++) {
         if (pub[p] == TM_GRAPH_NONE)
             continue;
-        size_t nt = s_targets(g, pub[p], targets, cap);
+        size_t nt = 0;
+        if ((rc = s_entry_edges_index(&c.entry_edges, g, pub[p], targets, &nt)))
+            break;
         for (size_t i = 0; i < nt && !rc; i++) {
             if (done[targets[i]])
                 continue;
             done[targets[i]] = 1;
             rc = s_finding(&c, pub[p], targets[i], s_type_of(tm_graph_node(g, targets[i]))->rule_public);
         }
+        s_entry_edges_clear(&c.entry_edges, targets, nt);
     }
     /* Cross-account: each account outside the organization, each resource it reaches. */
     for (uint32_t a = 0; a < tm_graph_node_count(g) && !rc; a++) {
@@ -574,13 +614,16 @@ int tm_analyze_exposure(struct tm_analysis *analysis, struct tm_findings *out) {
         if (an->kind != TM_GRAPH_NODE_ACCOUNT || (an->flags & TM_GRAPH_NODE_IN_ORGANIZATION) ||
             tm_graph_is_home_account(g, an->account))
             continue;
-        size_t nt = s_targets(g, a, targets, cap);
+        size_t nt = 0;
+        if ((rc = s_entry_edges_index(&c.entry_edges, g, a, targets, &nt)))
+            break;
         qsort(targets, nt, sizeof(uint32_t), s_cmp_u32);
         for (size_t i = 0; i < nt && !rc; i++) {
             const char *rule = s_type_of(tm_graph_node(g, targets[i]))->rule_cross;
             if (rule)
                 rc = s_finding(&c, a, targets[i], rule);
         }
+        s_entry_edges_clear(&c.entry_edges, targets, nt);
     }
 out:
     if (rc && !analysis->errmsg[0])
@@ -591,6 +634,8 @@ out:
     free(c.reads_set);
     free(c.readers);
     free(c.pick);
+    free(c.entry_edges.head);
+    free(c.entry_edges.next);
     tm__threat_search_clean_up(&c.search);
     return rc;
 }

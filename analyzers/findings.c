@@ -367,8 +367,15 @@ void tm_path_ident_clean_up(struct tm_path_ident *p) {
     if (!p)
         return;
     free(p->ends);
+    free(p->hashes);
     free(p->index);
     memset(p, 0, sizeof(*p));
+}
+
+void tm_path_ident_reset(struct tm_path_ident *p) {
+    if (p->index_cap)
+        memset(p->index, 0, p->index_cap * sizeof(*p->index));
+    p->n = 0;
 }
 
 static bool s_ident_is(const struct tm_path_ident *p, size_t i, const char *from, const char *to, const char *kind) {
@@ -376,9 +383,9 @@ static bool s_ident_is(const struct tm_path_ident *p, size_t i, const char *from
            s_strcmp0(p->ends[3 * i + 2], kind) == 0;
 }
 
-static void s_ident_put(uint32_t *index, size_t cap, const char *const *ends, size_t pos) {
+static void s_ident_put(uint32_t *index, size_t cap, uint64_t hash, size_t pos) {
     size_t mask = cap - 1;
-    for (size_t i = (size_t)s_step_hash(ends[0], ends[1], ends[2]) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
         if (!index[i]) {
             index[i] = (uint32_t)pos + 1;
             return;
@@ -387,10 +394,11 @@ static void s_ident_put(uint32_t *index, size_t cap, const char *const *ends, si
 }
 
 int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind) {
+    uint64_t hash = s_step_hash(from, to, kind);
     if (p->index_cap) {
         size_t mask = p->index_cap - 1;
-        for (size_t i = (size_t)s_step_hash(from, to, kind) & mask; p->index[i]; i = (i + 1) & mask)
-            if (s_ident_is(p, p->index[i] - 1, from, to, kind))
+        for (size_t i = (size_t)hash & mask; p->index[i]; i = (i + 1) & mask)
+            if (p->hashes[p->index[i] - 1] == hash && s_ident_is(p, p->index[i] - 1, from, to, kind))
                 return TM_OK;
     }
     if (p->n >= UINT32_MAX / 2)
@@ -401,12 +409,17 @@ int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to,
         if (!ends)
             return TM_ERR_NOMEM;
         p->ends = ends;
+        uint64_t *hashes = realloc(p->hashes, n * sizeof(*hashes));
+        if (!hashes)
+            return TM_ERR_NOMEM;
+        p->hashes = hashes;
         p->alloc = n;
     }
     const char **e = &p->ends[3 * p->n];
     e[0] = from;
     e[1] = to;
     e[2] = kind;
+    p->hashes[p->n] = hash;
     p->n++;
     /* The index stays under half full. */
     if (p->n * 2 > p->index_cap) {
@@ -415,13 +428,13 @@ int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to,
         if (!index)
             return TM_ERR_NOMEM;
         for (size_t i = 0; i < p->n; i++)
-            s_ident_put(index, cap, &p->ends[3 * i], i);
+            s_ident_put(index, cap, p->hashes[i], i);
         free(p->index);
         p->index = index;
         p->index_cap = cap;
         return TM_OK;
     }
-    s_ident_put(p->index, p->index_cap, e, p->n - 1);
+    s_ident_put(p->index, p->index_cap, hash, p->n - 1);
     return TM_OK;
 }
 
@@ -440,7 +453,13 @@ static int s_cmp(const void *pa, const void *pb) {
 }
 
 void tm_findings_sort(struct tm_findings *list) {
-    if (list->count > 1)
+    /* The list is sorted twice (after the analyzers, again once recognised findings are marked) and often comes
+     * back in order: one look at each neighbour instead of a sort. Equal neighbours keep their order, as the merge
+     * sort behind glibc's qsort keeps them. */
+    bool sorted = true;
+    for (size_t i = 1; i < list->count && sorted; i++)
+        sorted = s_cmp(&list->items[i - 1], &list->items[i]) <= 0;
+    if (!sorted)
         qsort(list->items, list->count, sizeof(*list->items), s_cmp);
     /* Drop duplicates by id, keeping the first in sorted order. */
     size_t w = 0;

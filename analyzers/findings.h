@@ -123,6 +123,7 @@ TM_MUST_CHECK int tm_finding_compute_id(struct tm_finding *f);
  * less never changes the id. */
 struct tm_path_ident {
     const char **ends; /* from, to, kind of each step */
+    uint64_t *hashes;  /* of each step's ends: growing the index rehashes none of the strings */
     size_t n, alloc;
     uint32_t *index; /* open addressing: 1 + step position, 0 empty */
     size_t index_cap;
@@ -130,6 +131,8 @@ struct tm_path_ident {
 
 void tm_path_ident_init(struct tm_path_ident *p);
 void tm_path_ident_clean_up(struct tm_path_ident *p);
+/* Empties it for another path, keeping its storage. */
+void tm_path_ident_reset(struct tm_path_ident *p);
 /* Appends a step unless the path already holds it. */
 TM_MUST_CHECK int tm_path_ident_add(struct tm_path_ident *p, const char *from, const char *to, const char *kind);
 /* Computes f->id as tm_finding_compute_id would for a path of these steps. */

@@ -96,6 +96,7 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->seen);
     free(s->queue);
     free(s->jewels);
+    free(s->jewels_tmp);
     free(s->jewel_of);
     free(s->edge_at);
     free(s->edge_count);
@@ -103,6 +104,8 @@ void tm__threat_search_clean_up(struct tm__threat_search *s) {
     free(s->edge_access);
     free(s->set_at);
     free(s->set_count);
+    free(s->chain_mark);
+    tm_path_ident_clean_up(&s->ident);
     memset(s, 0, sizeof(*s));
 }
 
@@ -258,9 +261,40 @@ static int s_enqueue(struct tm__threat_search *s, uint32_t node, uint32_t from, 
     return s_admin_stop(s, node) ? 1 : 0;
 }
 
-static int s_cmp_jewel(const void *a, const void *b) {
-    uint32_t x = ((const struct tm__threat_jewel *)a)->node, y = ((const struct tm__threat_jewel *)b)->node;
-    return x < y ? -1 : x > y;
+void tm__threat_sort_jewels(struct tm__threat_jewel *jewels, struct tm__threat_jewel *tmp, size_t n) {
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            struct tm__threat_jewel j = jewels[i];
+            size_t k = i;
+            for (; k > 0 && jewels[k - 1].node > j.node; k--)
+                jewels[k] = jewels[k - 1];
+            jewels[k] = j;
+        }
+        return;
+    }
+    /* Least significant byte first, each pass stable; a byte every node shares is skipped. */
+    size_t count[4][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (unsigned d = 0; d < 4; d++)
+            count[d][(jewels[i].node >> (8 * d)) & 0xff]++;
+    struct tm__threat_jewel *from = jewels, *to = tmp;
+    for (unsigned d = 0; d < 4; d++) {
+        if (count[d][(jewels[0].node >> (8 * d)) & 0xff] == n)
+            continue;
+        size_t at = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = count[d][b];
+            count[d][b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[d][(from[i].node >> (8 * d)) & 0xff]++] = from[i];
+        struct tm__threat_jewel *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != jewels)
+        memcpy(jewels, from, n * sizeof(*jewels));
 }
 
 /* Whether the chain from the start to node rests on an unknown edge. */
@@ -348,8 +382,14 @@ int tm__threat_search_run(struct tm__threat_search *s, uint32_t start) {
             }
         }
     }
-    if (s->n_jewels > 1)
-        qsort(s->jewels, s->n_jewels, sizeof(*s->jewels), s_cmp_jewel);
+    if (s->n_jewels > 32 && s->cap_jewels_tmp < s->n_jewels) {
+        struct tm__threat_jewel *t = realloc(s->jewels_tmp, s->cap_jewels * sizeof(*t));
+        if (!t)
+            return TM_ERR_NOMEM;
+        s->jewels_tmp = t;
+        s->cap_jewels_tmp = s->cap_jewels;
+    }
+    tm__threat_sort_jewels(s->jewels, s->jewels_tmp, s->n_jewels);
     for (size_t i = 0; i < s->n_jewels; i++)
         s->jewel_of[s->jewels[i].node] = (uint32_t)i + 1;
     return TM_OK;
@@ -364,14 +404,14 @@ static int s_step_to(const struct tm__threat_search *s, struct tm_finding *f, st
                              to ? to : tm_graph_node(s->g, e->to)->id, tm_graph_edge_kind_name(e->kind));
 }
 
-static int s_path(const struct tm__threat_search *s, struct tm_finding *f, struct tm_path_ident *ident, uint32_t node) {
+static int s_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node) {
     uint32_t chain[64];
     size_t n = 0;
     for (uint32_t v = node; s->via_edge[v] != TM_GRAPH_NONE && n < 64; v = s->via_node[v])
         chain[n++] = v;
     for (size_t i = n; i > 0; i--) {
         uint32_t v = chain[i - 1];
-        int rc = s_step_to(s, f, ident, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
+        int rc = s_step_to(s, f, NULL, tm_graph_edge(s->g, s->via_edge[v]), tm_graph_node(s->g, s->via_node[v])->id,
                            tm_graph_node(s->g, v)->id);
         if (rc)
             return rc;
@@ -379,23 +419,56 @@ static int s_path(const struct tm__threat_search *s, struct tm_finding *f, struc
     return TM_OK;
 }
 
-static int s_jewel_path(const struct tm__threat_search *s, struct tm_finding *f, struct tm_path_ident *ident,
-                        const struct tm__threat_jewel *j) {
+/* s_path into a path's identity, whose jewels' paths share their principal chains: a node marked with the
+ * identity's generation has its chain in the identity already, so the walk up stops there and adds only the steps
+ * below it (the ones above would be found present and skipped). A walk that meets neither a marked node nor the
+ * start within s_path's 64 steps marks nothing and adds what s_path adds. */
+static int s_ident_path(struct tm__threat_search *s, struct tm_path_ident *ident, uint32_t node) {
+    uint32_t chain[64];
+    size_t n = 0;
+    uint32_t v = node;
+    for (; s->via_edge[v] != TM_GRAPH_NONE && s->chain_mark[v] != s->chain_gen && n < 64; v = s->via_node[v])
+        chain[n++] = v;
+    bool whole = s->via_edge[v] == TM_GRAPH_NONE || s->chain_mark[v] == s->chain_gen;
+    for (size_t i = n; i > 0; i--) {
+        uint32_t w = chain[i - 1];
+        int rc = s_step_to(s, NULL, ident, tm_graph_edge(s->g, s->via_edge[w]), tm_graph_node(s->g, s->via_node[w])->id,
+                           tm_graph_node(s->g, w)->id);
+        if (rc)
+            return rc;
+        if (whole)
+            s->chain_mark[w] = s->chain_gen;
+    }
+    return TM_OK;
+}
+
+static int s_jewel_path(const struct tm__threat_search *s, struct tm_finding *f, const struct tm__threat_jewel *j) {
     if (tm_graph_node(s->g, j->node)->kind == TM_GRAPH_NODE_ADMIN)
-        return s_path(s, f, ident, j->node);
-    int rc = s_path(s, f, ident, j->from);
+        return s_path(s, f, j->node);
+    int rc = s_path(s, f, j->from);
     if (rc)
         return rc;
-    return s_step_to(s, f, ident, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
+    return s_step_to(s, f, NULL, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
+}
+
+/* s_jewel_path into a path's identity. */
+static int s_ident_jewel_path(struct tm__threat_search *s, struct tm_path_ident *ident,
+                              const struct tm__threat_jewel *j) {
+    if (tm_graph_node(s->g, j->node)->kind == TM_GRAPH_NODE_ADMIN)
+        return s_ident_path(s, ident, j->node);
+    int rc = s_ident_path(s, ident, j->from);
+    if (rc)
+        return rc;
+    return s_step_to(s, NULL, ident, tm_graph_edge(s->g, j->edge), NULL, tm_graph_node(s->g, j->node)->id);
 }
 
 int tm__threat_search_path(const struct tm__threat_search *s, struct tm_finding *f, uint32_t node) {
-    return s_path(s, f, NULL, node);
+    return s_path(s, f, node);
 }
 
 int tm__threat_search_jewel_path(const struct tm__threat_search *s, struct tm_finding *f,
                                  const struct tm__threat_jewel *j) {
-    return s_jewel_path(s, f, NULL, j);
+    return s_jewel_path(s, f, j);
 }
 
 /* How sensitive a jewel is, lower first: the severity model's order (administrator and a secret's value are the
@@ -424,25 +497,35 @@ static int s_cmp_ranked(const void *pa, const void *pb) {
     return a->j->node < b->j->node ? -1 : a->j->node > b->j->node;
 }
 
-int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding *f,
-                            const struct tm__threat_jewel **jewels, size_t *n, size_t cap) {
+int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f, const struct tm__threat_jewel **jewels,
+                            size_t *n, size_t cap) {
     size_t total = *n;
     if (!cap)
         cap = TM_FINDING_REACH_LISTED_MAX;
     if (total <= cap)
         return tm_finding_set_reach(f, total, total, NULL);
     /* The id first, from the whole path: the steps so far, then every jewel's, in node order. */
-    struct tm_path_ident ident;
-    tm_path_ident_init(&ident);
+    /* One identity for every call: its arrays are sized by the largest path already, not allocated (and their
+     * pages faulted in) again. */
+    struct tm_path_ident *ident = &s->ident;
+    tm_path_ident_reset(ident);
     struct s_ranked *ranked = NULL;
     char *cmd = NULL;
     int rc = TM_OK;
+    if (!s->chain_mark && !(s->chain_mark = calloc(tm_graph_node_count(s->g) + 1, sizeof(*s->chain_mark)))) {
+        rc = TM_ERR_NOMEM;
+        goto out;
+    }
+    if (++s->chain_gen == 0) {
+        memset(s->chain_mark, 0, (tm_graph_node_count(s->g) + 1) * sizeof(*s->chain_mark));
+        s->chain_gen = 1;
+    }
     for (size_t i = 0; i < f->path_len && !rc; i++)
-        rc = tm_path_ident_add(&ident, f->path[i].from, f->path[i].to, f->path[i].kind);
+        rc = tm_path_ident_add(ident, f->path[i].from, f->path[i].to, f->path[i].kind);
     for (size_t i = 0; i < total && !rc; i++)
-        rc = s_jewel_path(s, NULL, &ident, jewels[i]);
+        rc = s_ident_jewel_path(s, ident, jewels[i]);
     if (!rc)
-        rc = tm_finding_compute_id_of(f, &ident);
+        rc = tm_finding_compute_id_of(f, ident);
     if (rc)
         goto out;
     if (!(ranked = malloc(total * sizeof(*ranked)))) {
@@ -466,6 +549,5 @@ int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding
 out:
     free(cmd);
     free(ranked);
-    tm_path_ident_clean_up(&ident);
     return rc;
 }

@@ -57,6 +57,8 @@ struct tm__threat_search {
     uint32_t *jewel_of; /* per node: index into jewels + 1, 0 when not a jewel found by this run */
     struct tm__threat_jewel *jewels;
     size_t n_jewels, cap_jewels;
+    struct tm__threat_jewel *jewels_tmp; /* room to sort jewels in */
+    size_t cap_jewels_tmp;
     bool admin;     /* the admin node (or an admin principal) was reached */
     bool want_data; /* collect data jewels (false: only whether administrator is reached, much cheaper) */
     /* What a set edge leads to depends on the edge alone, and the searches from every principal meet the same
@@ -71,6 +73,11 @@ struct tm__threat_search {
      * (tm_graph_edge_is_whole_set). */
     uint32_t *set_at;
     uint32_t *set_count;
+    /* Per node, for tm__threat_reach_select: the generation of the path identity that already holds the node's
+     * chain of steps from the start (allocated on first need). */
+    uint32_t *chain_mark;
+    uint32_t chain_gen;
+    struct tm_path_ident ident; /* tm__threat_reach_select's, reset for each finding */
 };
 
 /* want_data false skips data stores: for questions about administrator only. */
@@ -89,8 +96,11 @@ TM_MUST_CHECK int tm__threat_search_jewel_path(const struct tm__threat_search *s
  * write before read before write; proven before unknown; then node order), most sensitive first, and takes the
  * finding's id from the whole path. Records the counts on the finding (tm_finding_set_reach), with the blast
  * command that lists everything when some are left out. The caller then appends the paths of the first *n. */
-TM_MUST_CHECK int tm__threat_reach_select(const struct tm__threat_search *s, struct tm_finding *f,
+TM_MUST_CHECK int tm__threat_reach_select(struct tm__threat_search *s, struct tm_finding *f,
                                           const struct tm__threat_jewel **jewels, size_t *n, size_t cap);
+/* Sorts jewels by node (each node at most once), with tmp (room for n) to sort in when n is over 32: a search
+ * collects thousands of jewels in breadth-first order, and a radix sort on the node index is linear. */
+void tm__threat_sort_jewels(struct tm__threat_jewel *jewels, struct tm__threat_jewel *tmp, size_t n);
 /* Was a node visited as a step of the chain (principal, policy, compute)? */
 bool tm__threat_search_reached(const struct tm__threat_search *s, uint32_t node);
 

@@ -125,7 +125,7 @@ static int s_entry_path(const struct tm_graph *g, const struct s_entry_walk *w, 
 
 /* The jewels' steps (only the way to administrator when that is reached: it subsumes the rest; past the cap, the
  * most sensitive jewels) and a phrase naming them. */
-static int s_jewel_steps(const struct tm_analysis *a, const struct tm__threat_search *s, struct tm_finding *f,
+static int s_jewel_steps(const struct tm_analysis *a, struct tm__threat_search *s, struct tm_finding *f,
                          struct tm_buf *names, bool *unknown, bool *write) {
     const struct tm_graph *g = s->g;
     const struct tm__threat_jewel **pick = malloc((s->n_jewels ? s->n_jewels : 1) * sizeof(*pick));

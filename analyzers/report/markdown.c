@@ -5,6 +5,8 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -15,6 +17,19 @@
         if (rc_)                                                                                                       \
             return rc_;                                                                                                \
     } while (0)
+
+/* Appends the parts one after the other, a NULL part as "(null)" (what "%s" printed): the per-finding and per-step
+ * lines of a large report are millions of appends, and formatting them twice over (tm_buf_appendf measures, then
+ * prints) cost more than writing them. */
+static int s_cat_parts(struct tm_buf *out, const char *const *parts, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        TRY(tm_buf_append_str(out, parts[i] ? parts[i] : "(null)"));
+    return TM_OK;
+}
+
+#define CAT(out, ...)                                                                                                  \
+    s_cat_parts(out, (const char *const[]){__VA_ARGS__},                                                               \
+                sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* Table cells: pipes and newlines would break the row. */
 static int s_cell(struct tm_buf *out, const char *s) {
@@ -95,7 +110,7 @@ static int s_summary(struct tm_buf *out, const struct tm_report_input *in) {
 
 static int s_actions(struct tm_buf *out, const struct tm_path_step *s) {
     for (size_t i = 0; i < s->n_actions; i++)
-        TRY(tm_buf_appendf(out, "%s`%s`", i ? ", " : "", s->actions[i]));
+        TRY(CAT(out, i ? ", " : "", "`", s->actions[i], "`"));
     return TM_OK;
 }
 
@@ -109,8 +124,8 @@ static int s_entry_points(struct tm_buf *out, const struct tm_report_input *in) 
         if (!f->entry)
             continue;
         n++;
-        TRY(tm_buf_appendf(out, "| %s | %s | %s | `", tm_finding_status_str(f->status), tm_severity_str(f->severity),
-                           s_entry_words(f->entry)));
+        TRY(CAT(out, "| ", tm_finding_status_str(f->status), " | ", tm_severity_str(f->severity), " | ",
+                s_entry_words(f->entry), " | `"));
         TRY(s_cell(out, f->resource));
         TRY(tm_buf_append_str(out, "` | "));
         if (f->path_len) {
@@ -120,10 +135,65 @@ static int s_entry_points(struct tm_buf *out, const struct tm_report_input *in) 
                 TRY(s_actions(out, &f->path[0]));
             }
         }
-        TRY(tm_buf_appendf(out, " | `%s` |\n", f->id));
+        TRY(CAT(out, " | `", f->id, "` |\n"));
     }
     if (!n)
         TRY(tm_buf_append_str(out, "| | | | no entry point found | | |\n"));
+    return TM_OK;
+}
+
+/* The findings from one external account: its first finding and how many there are. */
+struct s_account {
+    const char *entry;
+    size_t first, n;
+};
+
+static int s_cmp_entry_at(const void *pa, const void *pb, void *user_data) {
+    const struct tm_findings *l = user_data;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(l->items[a]->entry, l->items[b]->entry);
+    return c ? c : (a > b) - (a < b);
+}
+
+static int s_cmp_first(const void *pa, const void *pb) {
+    const struct s_account *a = pa, *b = pb;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The external accounts with entry points, each once, in the order of their first finding: grouped by sorting the
+ * findings by account (thousands of findings from a few accounts). *out is the caller's to free. */
+static int s_accounts(const struct tm_findings *l, struct s_account **out, size_t *n_out) {
+    *out = NULL;
+    *n_out = 0;
+    size_t m = 0;
+    for (size_t i = 0; l && i < l->count; i++)
+        m += l->items[i]->entry && strncmp(l->items[i]->entry, "account:", 8) == 0;
+    if (!m)
+        return TM_OK;
+    size_t *at = malloc(m * sizeof(*at));
+    struct s_account *acc = malloc(m * sizeof(*acc));
+    if (!at || !acc) {
+        free(at);
+        free(acc);
+        return TM_ERR_NOMEM;
+    }
+    m = 0;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i]->entry && strncmp(l->items[i]->entry, "account:", 8) == 0)
+            at[m++] = i;
+    qsort_r(at, m, sizeof(*at), s_cmp_entry_at, (void *)l);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k && strcmp(acc[k - 1].entry, l->items[at[i]]->entry) == 0) {
+            acc[k - 1].n++;
+            continue;
+        }
+        acc[k++] = (struct s_account){l->items[at[i]]->entry, at[i], 1};
+    }
+    qsort(acc, k, sizeof(*acc), s_cmp_first);
+    free(at);
+    *out = acc;
+    *n_out = k;
     return TM_OK;
 }
 
@@ -143,26 +213,17 @@ static int s_boundaries(struct tm_buf *out, const struct tm_report_input *in) {
         }
     }
     /* External accounts, each once, in finding order (already deterministic). */
-    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
-        const char *e = in->findings->items[i]->entry;
-        if (!e || strncmp(e, "account:", 8) != 0)
-            continue;
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const char *p = in->findings->items[j]->entry;
-            seen = p && strcmp(p, e) == 0;
-        }
-        if (seen)
-            continue;
-        size_t n = 0;
-        for (size_t j = i; j < in->findings->count; j++) {
-            const char *p = in->findings->items[j]->entry;
-            n += p && strcmp(p, e) == 0;
-        }
-        TRY(tm_buf_appendf(out, "- **external account %s → account**: %zu entry point%s\n", e + 8, n,
-                           n == 1 ? "" : "s"));
-        any = true;
-    }
+    struct s_account *acc = NULL;
+    size_t n_acc = 0;
+    TRY(s_accounts(in->findings, &acc, &n_acc));
+    int rc = TM_OK;
+    for (size_t i = 0; i < n_acc && !rc; i++)
+        rc = tm_buf_appendf(out, "- **external account %s → account**: %zu entry point%s\n", acc[i].entry + 8, acc[i].n,
+                            acc[i].n == 1 ? "" : "s");
+    any = any || n_acc;
+    free(acc);
+    if (rc)
+        return rc;
     if (!any)
         TRY(tm_buf_append_str(out, "No path crosses into the account from outside.\n"));
     return TM_OK;
@@ -174,14 +235,16 @@ static int s_path(struct tm_buf *out, const struct tm_finding *f) {
     TRY(tm_buf_append_str(out, "\n**Path**\n\n"));
     for (size_t i = 0; i < f->path_len; i++) {
         const struct tm_path_step *s = &f->path[i];
-        TRY(tm_buf_appendf(out, "%zu. `%s` **%s** `%s`", i + 1, s->from, s->kind, s->to));
+        char num[32];
+        snprintf(num, sizeof(num), "%zu", i + 1);
+        TRY(CAT(out, num, ". `", s->from, "` **", s->kind, "** `", s->to, "`"));
         if (s->n_actions) {
             TRY(tm_buf_append_str(out, " (")); /* actions */
             TRY(s_actions(out, s));
             TRY(tm_buf_append_str(out, ")"));
         }
         if (s->evidence)
-            TRY(tm_buf_appendf(out, ": %s", s->evidence));
+            TRY(CAT(out, ": ", s->evidence));
         if (s->unknown)
             TRY(tm_buf_append_str(out, " *(unknown: tmscan could not read this fact, so it assumes the worst)*"));
         TRY(tm_buf_append_char(out, '\n'));
@@ -195,18 +258,37 @@ static int s_path(struct tm_buf *out, const struct tm_finding *f) {
     return TM_OK;
 }
 
-static int s_findings(struct tm_buf *out, const struct tm_report_input *in) {
+/* Past this many bytes the buffer is handed to the sink (between findings). */
+#define S_PIECE_BYTES ((size_t)1 << 20)
+
+struct s_out {
+    struct tm_buf *b;
+    tm_report_sink_fn sink; /* NULL: everything stays in b */
+    void *user_data;
+};
+
+static int s_flush(struct s_out *o, size_t at_least) {
+    if (!o->sink || o->b->len < at_least)
+        return TM_OK;
+    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
+    tm_buf_reset(o->b);
+    return rc;
+}
+
+static int s_findings(struct s_out *o, const struct tm_report_input *in) {
+    struct tm_buf *out = o->b;
     TRY(tm_buf_append_str(out, "\n## Findings\n"));
     if (!in->findings || !in->findings->count)
         return tm_buf_append_str(out, "\nNo findings.\n");
     for (size_t i = 0; i < in->findings->count; i++) {
+        TRY(s_flush(o, S_PIECE_BYTES));
         const struct tm_finding *f = in->findings->items[i];
-        TRY(tm_buf_appendf(out, "\n### [%s] %s\n\n", tm_severity_str(f->severity), f->title ? f->title : f->rule));
-        TRY(tm_buf_appendf(out, "- Rule: `%s` (%s), id `%s`, status **%s**\n", f->rule, f->category ? f->category : "",
-                           f->id, tm_finding_status_str(f->status)));
-        TRY(tm_buf_appendf(out, "- Resource: `%s`\n", f->resource ? f->resource : ""));
+        TRY(CAT(out, "\n### [", tm_severity_str(f->severity), "] ", f->title ? f->title : f->rule, "\n\n"));
+        TRY(CAT(out, "- Rule: `", f->rule, "` (", f->category ? f->category : "", "), id `", f->id, "`, status **",
+                tm_finding_status_str(f->status), "**\n"));
+        TRY(CAT(out, "- Resource: `", f->resource ? f->resource : "", "`\n"));
         if (f->entry)
-            TRY(tm_buf_appendf(out, "- Reachable by: %s\n", s_entry_words(f->entry)));
+            TRY(CAT(out, "- Reachable by: ", s_entry_words(f->entry), "\n"));
         if (f->status == TM_STATUS_RECOGNISED)
             TRY(tm_buf_appendf(out, "- Recognised by %s: %s%s%s\n", f->recognised_owner ? f->recognised_owner : "?",
                                f->recognised_reason ? f->recognised_reason : "",
@@ -215,20 +297,20 @@ static int s_findings(struct tm_buf *out, const struct tm_report_input *in) {
         if (f->n_stride) {
             TRY(tm_buf_append_str(out, "- STRIDE: "));
             for (size_t k = 0; k < f->n_stride; k++)
-                TRY(tm_buf_appendf(out, "%s%s", k ? ", " : "", f->stride[k]));
+                TRY(CAT(out, k ? ", " : "", f->stride[k]));
             TRY(tm_buf_append_char(out, '\n'));
         }
         if (f->n_attack) {
             TRY(tm_buf_append_str(out, "- MITRE ATT&CK: "));
             for (size_t k = 0; k < f->n_attack; k++)
-                TRY(tm_buf_appendf(out, "%s%s", k ? ", " : "", f->attack[k]));
+                TRY(CAT(out, k ? ", " : "", f->attack[k]));
             TRY(tm_buf_append_char(out, '\n'));
         }
         if (f->explanation)
-            TRY(tm_buf_appendf(out, "\n%s\n", f->explanation));
+            TRY(CAT(out, "\n", f->explanation, "\n"));
         TRY(s_path(out, f));
         if (f->fix)
-            TRY(tm_buf_appendf(out, "\n**Fix**: %s\n", f->fix));
+            TRY(CAT(out, "\n**Fix**: ", f->fix, "\n"));
     }
     return TM_OK;
 }
@@ -259,12 +341,30 @@ static int s_gaps(struct tm_buf *out, const struct tm_report_input *in) {
     return TM_OK;
 }
 
-int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in) {
+static int s_write(struct s_out *o, const struct tm_report_input *in) {
+    struct tm_buf *out = o->b;
     TRY(s_scope(out, in));
     TRY(s_summary(out, in));
     TRY(s_entry_points(out, in));
     TRY(s_boundaries(out, in));
-    TRY(s_findings(out, in));
+    TRY(s_findings(o, in));
     TRY(s_gaps(out, in));
-    return tm_buf_appendf(out, "\n---\nGenerated by tmscan %s.\n", TM_VERSION);
+    TRY(tm_buf_appendf(out, "\n---\nGenerated by tmscan %s.\n", TM_VERSION));
+    return s_flush(o, 0);
+}
+
+int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in) {
+    struct s_out o = {.b = out};
+    return s_write(&o, in);
+}
+
+/* Written to the sink a piece at a time, as the JSON report is: the Markdown of 100,000 resources runs to tens of
+ * megabytes, and a buffer that size is memory touched for nothing. */
+int tm_report_stream_markdown(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data};
+    int rc = s_write(&o, in);
+    tm_buf_clean_up(&b);
+    return rc;
 }

@@ -5,8 +5,9 @@
 static const struct tm_report_format s_json = {"json", "machine-readable findings and summary", tm_report_write_json,
                                                tm_report_stream_json};
 static const struct tm_report_format s_sarif = {"sarif", "SARIF 2.1.0 (GitHub code scanning)", tm_report_write_sarif,
-                                                NULL};
-static const struct tm_report_format s_md = {"md", "Markdown threat model for people", tm_report_write_markdown, NULL};
+                                                tm_report_stream_sarif};
+static const struct tm_report_format s_md = {"md", "Markdown threat model for people", tm_report_write_markdown,
+                                             tm_report_stream_markdown};
 static const struct tm_report_format s_dot = {"dot", "Graphviz data-flow diagram with trust boundaries",
                                               tm_report_write_dot, NULL};
 static const struct tm_report_format s_mermaid = {"mermaid", "Mermaid data-flow diagram with trust boundaries",

@@ -40,7 +40,9 @@ const struct tm_report_format *tm_report_find(const char *name);
 TM_MUST_CHECK int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in);
 TM_MUST_CHECK int tm_report_stream_json(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 TM_MUST_CHECK int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_stream_sarif(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 TM_MUST_CHECK int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in);
+TM_MUST_CHECK int tm_report_stream_markdown(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 TM_MUST_CHECK int tm_report_write_dot(struct tm_buf *out, const struct tm_report_input *in);
 TM_MUST_CHECK int tm_report_write_mermaid(struct tm_buf *out, const struct tm_report_input *in);
 

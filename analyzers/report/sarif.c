@@ -121,26 +121,40 @@ static int s_rule_index(const struct tm_rules *rules, const char *id) {
     return -1;
 }
 
+/* printf's "%s" of NULL, which the message always wrote for a missing end of a step. */
+static const char *s_or_null(const char *s) {
+    return s ? s : "(null)";
+}
+
 static cJSON *s_message(const struct tm_finding *f) {
-    char *text = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&text, &n);
-    if (!m)
-        return NULL;
-    fprintf(m, "%s\n\n%s", f->title ? f->title : "", f->explanation ? f->explanation : "");
-    if (f->path_len) {
-        fputs("\n\nPath:", m);
-        for (size_t i = 0; i < f->path_len; i++)
-            fprintf(m, "\n%zu. %s -[%s]-> %s", i + 1, f->path[i].from, f->path[i].kind, f->path[i].to);
-        if (f->list_all)
-            fprintf(m, "\n(%zu of %zu crown jewels shown, the most sensitive first; %s lists them all)",
-                    f->reaches_listed, f->reaches, f->list_all);
+    struct tm_buf m;
+    tm_buf_init(&m, 0);
+    int rc = tm_buf_append_str(&m, f->title ? f->title : "");
+    if (!rc)
+        rc = tm_buf_append_str(&m, "\n\n");
+    if (!rc)
+        rc = tm_buf_append_str(&m, f->explanation ? f->explanation : "");
+    if (!rc && f->path_len) {
+        rc = tm_buf_append_str(&m, "\n\nPath:");
+        for (size_t i = 0; i < f->path_len && !rc; i++) {
+            char num[32];
+            snprintf(num, sizeof(num), "\n%zu. ", i + 1);
+            const char *parts[] = {num,    s_or_null(f->path[i].from), " -[", s_or_null(f->path[i].kind),
+                                   "]-> ", s_or_null(f->path[i].to)};
+            for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]) && !rc; k++)
+                rc = tm_buf_append_str(&m, parts[k]);
+        }
+        if (!rc && f->list_all)
+            rc = tm_buf_appendf(&m, "\n(%zu of %zu crown jewels shown, the most sensitive first; %s lists them all)",
+                                f->reaches_listed, f->reaches, f->list_all);
     }
-    if (f->fix)
-        fprintf(m, "\n\nFix: %s", f->fix);
-    fclose(m);
-    cJSON *o = s_text(text);
-    free(text);
+    if (!rc && f->fix) {
+        rc = tm_buf_append_str(&m, "\n\nFix: ");
+        if (!rc)
+            rc = tm_buf_append_str(&m, f->fix);
+    }
+    cJSON *o = rc ? NULL : s_text(tm_buf_str(&m));
+    tm_buf_clean_up(&m);
     return o;
 }
 
@@ -230,7 +244,91 @@ static cJSON *s_result(const struct tm_finding *f, const struct tm_report_input 
     return r;
 }
 
-int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in) {
+/* Past this many bytes the buffer is handed to the sink (between results). */
+#define S_PIECE_BYTES ((size_t)1 << 20)
+
+struct s_out {
+    struct tm_buf *b;
+    tm_report_sink_fn sink; /* NULL: everything stays in b */
+    void *user_data;
+    const struct tm_report_input *in;
+    const cJSON *results; /* the empty array in the tree where the results go */
+};
+
+static int s_flush(struct s_out *o, size_t at_least) {
+    if (!o->sink || o->b->len < at_least)
+        return TM_OK;
+    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
+    tm_buf_reset(o->b);
+    return rc;
+}
+
+static int s_indent(struct tm_buf *b, int depth) {
+    int rc = tm_buf_append_char(b, '\n');
+    for (int i = 0; i < depth && !rc; i++)
+        rc = tm_buf_append_str(b, "  ");
+    return rc;
+}
+
+/* The results array, `depth` levels deep, one result at a time: a tree of every result (their messages hold
+ * every step of their paths) would be the whole report over again in memory. */
+static int s_results(struct s_out *o, int depth) {
+    size_t n = o->in->findings ? o->in->findings->count : 0;
+    if (!n)
+        return tm_buf_append_str(o->b, "[]");
+    int rc = tm_buf_append_char(o->b, '[');
+    for (size_t i = 0; i < n && !rc; i++) {
+        cJSON *r = s_result(o->in->findings->items[i], o->in);
+        rc = r ? s_indent(o->b, depth + 1) : TM_ERR_NOMEM;
+        if (!rc)
+            rc = tm_json_append_canonical(o->b, r, true, depth + 1);
+        cJSON_Delete(r);
+        if (!rc && i + 1 < n)
+            rc = tm_buf_append_char(o->b, ',');
+        if (!rc)
+            rc = s_flush(o, S_PIECE_BYTES);
+    }
+    if (!rc)
+        rc = s_indent(o->b, depth);
+    return rc ? rc : tm_buf_append_char(o->b, ']');
+}
+
+static bool s_holds(const cJSON *item, const cJSON *hole) {
+    if (item == hole)
+        return true;
+    for (const cJSON *c = item->child; c; c = c->next)
+        if (s_holds(c, hole))
+            return true;
+    return false;
+}
+
+/* Prints the (key-sorted) tree as tm_json_append_canonical does, the results written in place of their empty
+ * array. */
+static int s_print(struct s_out *o, const cJSON *item, int depth) {
+    if (item == o->results)
+        return s_results(o, depth);
+    if (!s_holds(item, o->results))
+        return tm_json_append_canonical(o->b, (cJSON *)item, true, depth);
+    bool obj = cJSON_IsObject(item);
+    int rc = tm_buf_append_char(o->b, obj ? '{' : '[');
+    for (const cJSON *c = item->child; c && !rc; c = c->next) {
+        rc = s_indent(o->b, depth + 1);
+        if (!rc && obj)
+            rc = tm_json_append_string(o->b, c->string ? c->string : "");
+        if (!rc && obj)
+            rc = tm_buf_append_str(o->b, ": ");
+        if (!rc)
+            rc = s_print(o, c, depth + 1);
+        if (!rc && c->next)
+            rc = tm_buf_append_char(o->b, ',');
+    }
+    if (!rc)
+        rc = s_indent(o->b, depth);
+    return rc ? rc : tm_buf_append_char(o->b, obj ? '}' : ']');
+}
+
+static int s_write(struct s_out *o) {
+    const struct tm_report_input *in = o->in;
     int rc = TM_ERR_NOMEM;
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -258,27 +356,32 @@ int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in) 
             goto out;
         }
     }
-    cJSON *results = cJSON_AddArrayToObject(run, "results");
-    if (!results)
+    if (!(o->results = cJSON_AddArrayToObject(run, "results")))
         goto out;
-    for (size_t i = 0; in->findings && i < in->findings->count; i++) {
-        cJSON *r = s_result(in->findings->items[i], in);
-        if (!r || !cJSON_AddItemToArray(results, r)) {
-            cJSON_Delete(r);
-            goto out;
-        }
-    }
     cJSON *props = cJSON_AddObjectToObject(run, "properties");
     if (!props || (in->snap && !cJSON_AddItemToObject(props, "scope", cJSON_Duplicate(tm_snapshot_scope(in->snap), 1))))
         goto out;
-    char *text = tm_json_print_canonical(root, true);
-    if (!text)
-        goto out;
-    rc = tm_buf_append_str(out, text);
+    tm_json_sort_keys(root);
+    rc = s_print(o, root, 0);
     if (!rc)
-        rc = tm_buf_append_char(out, '\n');
-    free(text);
+        rc = tm_buf_append_char(o->b, '\n');
+    if (!rc)
+        rc = s_flush(o, 0);
 out:
     cJSON_Delete(root);
+    return rc;
+}
+
+int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in) {
+    struct s_out o = {.b = out, .in = in};
+    return s_write(&o);
+}
+
+int tm_report_stream_sarif(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data, .in = in};
+    int rc = s_write(&o);
+    tm_buf_clean_up(&b);
     return rc;
 }

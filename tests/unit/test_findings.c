@@ -64,6 +64,22 @@ static void test_sort_and_dedupe(void **state) {
     assert_string_equal(l.items[1]->rule, "m-rule");
     assert_string_equal(l.items[2]->rule, "z-rule");
     assert_int_equal(l.items[3]->status, TM_STATUS_RECOGNISED);
+    /* Sorted again as it is: unchanged. */
+    struct tm_finding *before[4];
+    memcpy(before, l.items, sizeof(before));
+    tm_findings_sort(&l);
+    assert_int_equal(l.count, 4);
+    assert_memory_equal(before, l.items, sizeof(before));
+    /* In order but for its last finding, and with a duplicate next to its twin: sorted, the first twin kept. */
+    l.items[3]->status = TM_STATUS_NEW;
+    s_make(&l, "z-rule", TM_SEV_LOW, "arn:1", "twin", "arn:1");
+    tm_findings_sort(&l);
+    assert_int_equal(l.count, 4);
+    assert_string_equal(l.items[0]->resource, "arn:2");
+    assert_string_equal(l.items[1]->resource, "arn:3");
+    assert_string_equal(l.items[2]->rule, "m-rule");
+    assert_string_equal(l.items[3]->rule, "z-rule");
+    assert_ptr_equal(l.items[3], before[2]);
     tm_findings_clean_up(&l);
 }
 
@@ -213,6 +229,10 @@ static void test_path_ident(void **state) {
     assert_int_equal(tm_path_ident_add(&p, "arn:q", to[0], "can-write"), TM_OK);
     assert_int_equal(tm_finding_add_step(whole, "arn:q", to[0], "can-write", NULL, 0, NULL, false), TM_OK);
     assert_int_equal(p.n, 303);
+    /* The index grew several times (each step's hash kept, not recomputed): every step is still found. */
+    for (size_t i = 0; i < 303; i++)
+        assert_int_equal(tm_path_ident_add(&p, p.ends[3 * i], p.ends[3 * i + 1], p.ends[3 * i + 2]), TM_OK);
+    assert_int_equal(p.n, 303);
     assert_int_equal(whole->path_len, 303);
     assert_int_equal(tm_finding_compute_id(whole), TM_OK);
     assert_int_equal(tm_finding_add_step(part, "internet", "arn:r", "can-assume", NULL, 0, NULL, false), TM_OK);
@@ -228,6 +248,22 @@ static void test_path_ident(void **state) {
                          TM_OK);
     assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
     assert_string_not_equal(part->id, whole->id);
+    /* Reset, an identity holds nothing of its last path: built again, it gives the same id. */
+    char id_q[17];
+    memcpy(id_q, part->id, sizeof(id_q));
+    tm_path_ident_reset(&q);
+    assert_int_equal(q.n, 0);
+    for (size_t i = p.n; i > 0; i--)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * (i - 1)], p.ends[3 * (i - 1) + 1], p.ends[3 * (i - 1) + 2]),
+                         TM_OK);
+    assert_int_equal(q.n, p.n);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_equal(part->id, id_q);
+    tm_path_ident_reset(&q);
+    for (size_t i = 0; i < p.n; i++)
+        assert_int_equal(tm_path_ident_add(&q, p.ends[3 * i], p.ends[3 * i + 1], p.ends[3 * i + 2]), TM_OK);
+    assert_int_equal(tm_finding_compute_id_of(part, &q), TM_OK);
+    assert_string_equal(part->id, whole->id);
     tm_path_ident_clean_up(&q);
     tm_path_ident_clean_up(&p);
     tm_path_ident_clean_up(NULL);

@@ -90,6 +90,42 @@ static void test_markdown(void **state) {
     free(md);
 }
 
+/* Trust boundaries: each external account once, in the order of its first finding, with all of its findings
+ * counted wherever they are in the list. */
+static void test_markdown_accounts(void **state) {
+    struct fx *fx = *state;
+    static const char *const entries[] = {"account:222222222222",
+                                          "internet",
+                                          "account:111111111111",
+                                          "account:222222222222",
+                                          NULL,
+                                          "account:111111111111",
+                                          "account:222222222222",
+                                          "account:333333333333"};
+    tm_findings_clean_up(&fx->findings);
+    tm_findings_init(&fx->findings);
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        struct tm_finding *f = NULL;
+        char res[64];
+        snprintf(res, sizeof(res), "arn:aws:sqs:eu-west-1:111122223333:q%zu", i);
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-sqs-queue-cross-account", "cross-account", TM_SEV_LOW, res, entries[i]),
+                         TM_OK);
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    char *md = s_render(fx, "md");
+    const char *two = strstr(md, "- **external account 222222222222 → account**: 3 entry points\n");
+    const char *one = strstr(md, "- **external account 111111111111 → account**: 2 entry points\n");
+    const char *three = strstr(md, "- **external account 333333333333 → account**: 1 entry point\n");
+    assert_non_null(strstr(md, "- **anyone on the internet → account**: 1 entry point\n"));
+    assert_non_null(two);
+    assert_non_null(one);
+    assert_non_null(three);
+    assert_true(two < one);
+    assert_true(one < three);
+    free(md);
+}
+
 static void test_dot_boundaries(void **state) {
     struct fx *fx = *state;
     char *dot = s_render(fx, "dot");
@@ -273,13 +309,125 @@ static void test_json_stream_matches_tree(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* The Markdown report streamed in pieces has the bytes written whole; a sink that fails stops the writer. */
+static void test_markdown_stream_matches_whole(void **state) {
+    struct fx *fx = *state;
+    char to[64];
+    for (int k = 0; k < 2; k++) {
+        struct tm_finding *f = NULL;
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-iam-role-public", "public-exposure", TM_SEV_HIGH,
+                                        k ? "arn:aws:iam::111122223333:role/b" : "arn:aws:iam::111122223333:role/a",
+                                        "internet"),
+                         TM_OK);
+        assert_int_equal(tm_finding_set_text(f, "A role anyone can assume", "It reads | many buckets.", "Narrow it."),
+                         TM_OK);
+        for (int i = 0; i < 12000; i++) {
+            snprintf(to, sizeof(to), "arn:aws:s3:::bucket-\xc3\xa9-%d", i);
+            const char *acts[] = {"s3:GetObject", "s3:ListBucket"};
+            assert_int_equal(tm_finding_add_step(f, "arn:aws:iam::111122223333:role/r", to, "can-read", acts, 2,
+                                                 "identity policy \"x\"", i % 7 == 0),
+                             TM_OK);
+        }
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    tm_findings_sort(&fx->findings);
+    struct tm_report_input in = {.snap = fx->snap, .findings = &fx->findings, .snapshot_name = "snap.json"};
+    struct tm_buf whole;
+    tm_buf_init(&whole, 0);
+    assert_int_equal(tm_report_write_markdown(&whole, &in), TM_OK);
+    assert_true(whole.len > 2 * ((size_t)1 << 20));
+    struct s_pieces p = {0};
+    tm_buf_init(&p.all, 0);
+    const struct tm_report_format *fmt = tm_report_find("md");
+    assert_non_null(fmt->stream);
+    assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
+    assert_true(p.calls >= 3);
+    assert_string_equal(tm_buf_str(&p.all), tm_buf_str(&whole));
+    tm_buf_clean_up(&p.all);
+    struct s_pieces bad = {.fail_at = 2};
+    tm_buf_init(&bad.all, 0);
+    assert_int_equal(tm_report_stream_markdown(&in, s_collect, &bad), TM_ERR_IO);
+    assert_int_equal(bad.calls, 2);
+    tm_buf_clean_up(&bad.all);
+    tm_buf_clean_up(&whole);
+}
+
+/* The SARIF report is written one result at a time, whole or streamed: the bytes are the canonical print of the
+ * document (sorted keys, two-space indentation) either way, and a sink that fails stops the writer. */
+static void test_sarif_stream_matches_whole(void **state) {
+    struct fx *fx = *state;
+    char to[64];
+    for (int k = 0; k < 2; k++) {
+        struct tm_finding *f = NULL;
+        assert_int_equal(tm_findings_add(&fx->findings, &f), TM_OK);
+        assert_int_equal(tm_finding_set(f, "aws-iam-role-public", "public-exposure", TM_SEV_HIGH,
+                                        k ? "arn:aws:iam::111122223333:role/b" : "arn:aws:iam::111122223333:role/a",
+                                        "internet"),
+                         TM_OK);
+        assert_int_equal(
+            tm_finding_set_text(f, "A role \"anyone\" can assume", "It reads\tmany buckets.", "Narrow it."), TM_OK);
+        for (int i = 0; i < 12000; i++) {
+            snprintf(to, sizeof(to), "arn:aws:s3:::bucket-\xc3\xa9-%d", i);
+            assert_int_equal(
+                tm_finding_add_step(f, "arn:aws:iam::111122223333:role/r", to, "can-read", NULL, 0, NULL, false),
+                TM_OK);
+        }
+        assert_int_equal(tm_finding_set_reach(f, 12000, 25, "tmscan blast SNAPSHOT --from x --limit 0"), TM_OK);
+        assert_int_equal(tm_finding_compute_id(f), TM_OK);
+    }
+    tm_findings_sort(&fx->findings);
+    struct tm_report_input in = {.snap = fx->snap, .findings = &fx->findings, .snapshot_name = "snap.json"};
+    struct tm_buf whole;
+    tm_buf_init(&whole, 0);
+    assert_int_equal(tm_report_write_sarif(&whole, &in), TM_OK);
+    cJSON *doc = cJSON_Parse(tm_buf_str(&whole));
+    assert_non_null(doc);
+    char *canon = tm_json_print_canonical(doc, true);
+    assert_non_null(canon);
+    assert_int_equal(strlen(canon) + 1, whole.len);
+    assert_memory_equal(canon, tm_buf_str(&whole), strlen(canon));
+    assert_int_equal(tm_buf_str(&whole)[whole.len - 1], '\n');
+    cJSON *results = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "runs"), 0), "results");
+    assert_int_equal(cJSON_GetArraySize(results), (int)fx->findings.count);
+    free(canon);
+    cJSON_Delete(doc);
+    struct s_pieces p = {0};
+    tm_buf_init(&p.all, 0);
+    const struct tm_report_format *fmt = tm_report_find("sarif");
+    assert_non_null(fmt->stream);
+    assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
+    assert_true(p.calls >= 2);
+    assert_string_equal(tm_buf_str(&p.all), tm_buf_str(&whole));
+    tm_buf_clean_up(&p.all);
+    struct s_pieces bad = {.fail_at = 1};
+    tm_buf_init(&bad.all, 0);
+    assert_int_equal(tm_report_stream_sarif(&in, s_collect, &bad), TM_ERR_IO);
+    assert_int_equal(bad.calls, 1);
+    tm_buf_clean_up(&bad.all);
+    tm_buf_clean_up(&whole);
+    /* No findings: an empty results array. */
+    struct tm_findings none;
+    tm_findings_init(&none);
+    struct tm_report_input empty = {.snap = fx->snap, .findings = &none};
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    assert_int_equal(tm_report_write_sarif(&b, &empty), TM_OK);
+    assert_non_null(strstr(tm_buf_str(&b), "\"results\": [],\n"));
+    tm_buf_clean_up(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_markdown, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_accounts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dot_boundaries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reach_listed_in_part, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sarif_suppressions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_stream_matches_tree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_markdown_stream_matches_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sarif_stream_matches_whole, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
