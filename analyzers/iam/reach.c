@@ -5,6 +5,7 @@
  * share one computation. Condition-key semantics: policies/condition-keys.md. */
 #include "analyzers/iam/reach.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1104,76 +1105,115 @@ static bool s_anonymous_ok(const struct s_state *st, const char *action) {
     }
 }
 
-static int s_join(struct tm_buf *b, const struct tm__iam_strs *s) {
+/* What s_add_grant needs between calls of one analysis: the signature being built and room for a sorted view
+ * of a candidate's lists. A grant is looked up by its signature before anything is copied: most actions join a
+ * grant made by an earlier action, and then the candidate is never copied at all. */
+struct s_sig_scratch {
+    struct tm_buf sig;
+    const char **sorted;
+    size_t cap;
+};
+
+static int s_cmp_str_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The list's strings in byte order (as tm__iam_strs_sort orders a copy), each followed by 0x1f, then 0x1e. */
+static int s_join(struct s_sig_scratch *s, const struct tm__iam_strs *l) {
+    if (l->n > s->cap) {
+        size_t cap = l->n < 16 ? 16 : l->n;
+        const char **p = realloc(s->sorted, cap * sizeof(*p));
+        if (!p)
+            return TM_ERR_NOMEM;
+        s->sorted = p;
+        s->cap = cap;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        s->sorted[i] = l->v[i];
+    if (l->n > 1)
+        qsort(s->sorted, l->n, sizeof(*s->sorted), s_cmp_str_ptr);
     int rc = TM_OK;
-    for (size_t i = 0; i < s->n && !rc; i++)
-        rc = tm_buf_appendf(b, "%s\x1f", s->v[i]);
-    return rc ? rc : tm_buf_append_char(b, '\x1e');
+    for (size_t i = 0; i < l->n && !rc; i++)
+        if (!(rc = tm_buf_append_str(&s->sig, s->sorted[i])))
+            rc = tm_buf_append_char(&s->sig, '\x1f');
+    return rc ? rc : tm_buf_append_char(&s->sig, '\x1e');
 }
 
-static int s_signature(const struct s_cand *c, char **out) {
-    struct tm_buf b;
-    tm_buf_init(&b, 0);
-    int rc = tm_buf_appendf(&b, "%d|%d|%d|%d|%d|", c->reach, c->any_resource, c->ext_id_required, c->claims_restricted,
-                            c->multi_tenant);
-    if (!rc)
-        rc = s_join(&b, &c->who);
-    if (!rc)
-        rc = s_join(&b, &c->principals);
-    if (!rc)
-        rc = s_join(&b, &c->services);
-    if (!rc)
-        rc = s_join(&b, &c->networks);
-    if (!rc)
-        rc = s_join(&b, &c->conds);
-    if (!rc)
-        rc = s_join(&b, &c->ext_ids);
-    *out = rc ? NULL : tm_buf_detach(&b);
-    tm_buf_clean_up(&b);
-    return rc ? rc : (*out ? TM_OK : TM_ERR_NOMEM);
+/* "N|" with N in decimal: the signature's numbers are small and many, not worth a printf each. */
+static int s_sig_number(struct tm_buf *b, unsigned v) {
+    char d[16];
+    size_t n = sizeof(d);
+    d[--n] = '|';
+    do {
+        d[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return tm_buf_append(b, d + n, sizeof(d) - n);
 }
 
-static int s_add_grant(struct s_level *lv, const struct s_cand *src, const char *action) {
-    struct s_cand c;
-    int rc = s_cand_copy(&c, src);
-    if (rc) {
-        s_cand_free(&c);
+/* The candidate's signature (its lists sorted) in s->sig: equal signatures, equal grants. */
+static int s_signature(struct s_sig_scratch *s, const struct s_cand *c) {
+    tm_buf_reset(&s->sig);
+    assert((int)c->reach >= 0);
+    int rc = s_sig_number(&s->sig, (unsigned)c->reach);
+    if (!rc)
+        rc = s_sig_number(&s->sig, c->any_resource);
+    if (!rc)
+        rc = s_sig_number(&s->sig, c->ext_id_required);
+    if (!rc)
+        rc = s_sig_number(&s->sig, c->claims_restricted);
+    if (!rc)
+        rc = s_sig_number(&s->sig, c->multi_tenant);
+    if (!rc)
+        rc = s_join(s, &c->who);
+    if (!rc)
+        rc = s_join(s, &c->principals);
+    if (!rc)
+        rc = s_join(s, &c->services);
+    if (!rc)
+        rc = s_join(s, &c->networks);
+    if (!rc)
+        rc = s_join(s, &c->conds);
+    if (!rc)
+        rc = s_join(s, &c->ext_ids);
+    return rc;
+}
+
+static int s_add_grant(struct s_level *lv, struct s_sig_scratch *scratch, const struct s_cand *src,
+                       const char *action) {
+    int rc = s_signature(scratch, src);
+    if (rc)
         return rc;
-    }
-    tm__iam_strs_sort(&c.who);
-    tm__iam_strs_sort(&c.principals);
-    tm__iam_strs_sort(&c.services);
-    tm__iam_strs_sort(&c.networks);
-    tm__iam_strs_sort(&c.conds);
-    tm__iam_strs_sort(&c.ext_ids);
-    char *sig = NULL;
-    if ((rc = s_signature(&c, &sig))) {
-        s_cand_free(&c);
-        return rc;
-    }
+    const char *sig = tm_buf_str(&scratch->sig);
     struct s_grant *g = NULL;
     for (size_t i = 0; i < lv->n && !g; i++)
         if (strcmp(lv->grants[i].sig, sig) == 0)
             g = &lv->grants[i];
-    if (g) {
-        free(sig);
-        s_cand_free(&c);
-    } else {
+    if (!g) {
         if (lv->n == lv->cap) {
             size_t cap = lv->cap ? lv->cap * 2 : 4;
             struct s_grant *p = realloc(lv->grants, cap * sizeof(*p));
-            if (!p) {
-                free(sig);
-                s_cand_free(&c);
+            if (!p)
                 return TM_ERR_NOMEM;
-            }
             lv->grants = p;
             lv->cap = cap;
         }
+        struct s_cand c;
+        char *copy = NULL;
+        if ((rc = s_cand_copy(&c, src)) || !(copy = strdup(sig))) {
+            s_cand_free(&c);
+            return rc ? rc : TM_ERR_NOMEM;
+        }
+        tm__iam_strs_sort(&c.who);
+        tm__iam_strs_sort(&c.principals);
+        tm__iam_strs_sort(&c.services);
+        tm__iam_strs_sort(&c.networks);
+        tm__iam_strs_sort(&c.conds);
+        tm__iam_strs_sort(&c.ext_ids);
         g = &lv->grants[lv->n++];
         memset(g, 0, sizeof(*g));
         g->cand = c;
-        g->sig = sig;
+        g->sig = copy;
     }
     if ((rc = tm__iam_strs_add(&g->actions, action)))
         return rc;
@@ -1467,6 +1507,8 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
     size_t n_memo = 0;
     struct tm_buf key;
     tm_buf_init(&key, 0);
+    struct s_sig_scratch scratch = {.sorted = NULL};
+    tm_buf_init(&scratch.sig, 0);
     int rc = TM_OK;
     if (in->s3_acl_json && in->type == TM_IAM_RES_S3) {
         rc = tm__iam_acl_parse(&st.acl, in->s3_acl_json, strlen(in->s3_acl_json), err, errlen);
@@ -1532,7 +1574,7 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                        c->reach != TM_IAM_REACH_FEDERATED && !c->multi_tenant) {
                 c->reach = TM_IAM_REACH_AUTHENTICATED;
             }
-            rc = s_add_grant(&levels[l], c, action);
+            rc = s_add_grant(&levels[l], &scratch, c, action);
             c->reach = saved;
             c->wildcard = saved_wild;
         }
@@ -1583,7 +1625,7 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                         for (size_t e = 0; e < g->n_ev && !rc; e++) {
                             c->index = g->evidence[e] / 2;
                             c->acl = g->evidence[e] % 2;
-                            rc = s_add_grant(&levels[l], c, g->actions.v[k]);
+                            rc = s_add_grant(&levels[l], &scratch, c, g->actions.v[k]);
                         }
                     s_cand_free(c);
                     free(g->sig);
@@ -1603,6 +1645,8 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
         rc = s_build_result(&st, levels, n_levels, out);
 done:
     tm_buf_clean_up(&key);
+    tm_buf_clean_up(&scratch.sig);
+    free(scratch.sorted);
     for (size_t i = 0; i < n_memo; i++) {
         free(memo[i].key);
         s_cands_free(&memo[i].cands);
