@@ -265,9 +265,15 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
     } else if (cJSON_IsArray(ident)) {
         size_t n = (size_t)cJSON_GetArraySize(ident);
         p->identity = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->identity));
+        p->identity_names = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->identity_names));
         p->managed = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->managed));
-        if (!p->identity || !p->managed)
+        bool *given_as_text = calloc(n ? n : 1, sizeof(*given_as_text));
+        const cJSON **items = calloc(n ? n : 1, sizeof(*items));
+        if (!p->identity || !p->identity_names || !p->managed || !given_as_text || !items) {
+            free(given_as_text);
+            free(items);
             return TM_ERR_NOMEM;
+        }
         for (const cJSON *it = ident->child; it; it = it->next) {
             const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
             bool bad = false;
@@ -277,6 +283,8 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
                 p->identity_unknown = true;
                 continue;
             }
+            given_as_text[p->n_identity] = cJSON_IsString(doc);
+            items[p->n_identity] = it;
             p->identity[p->n_identity++] = pol;
             const char *kind = tm_json_str(it, "kind", "");
             const char *arn = tm_json_str(it, "arn", NULL);
@@ -288,6 +296,18 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
                     p->managed[p->n_managed++] = arn;
             }
         }
+        /* Each policy's name is the first entry holding the same document (the same text parses to the same
+         * policy), entries given as text before those given as JSON. */
+        for (size_t k = 0; k < p->n_identity; k++) {
+            const cJSON *named = NULL;
+            for (size_t pass = 0; pass < 2 && !named; pass++)
+                for (size_t j = 0; j < p->n_identity && !named; j++)
+                    if (p->identity[j] == p->identity[k] && given_as_text[j] == (pass == 0))
+                        named = items[j];
+            p->identity_names[k] = tm_json_str(named, "arn", tm_json_str(named, "name", NULL));
+        }
+        free(given_as_text);
+        free(items);
     }
     bool unknown = false;
     const struct tm_iam_policy *b = s_policy_field(g, pols, "boundary", TM_IAM_POLICY_IDENTITY, &unknown);

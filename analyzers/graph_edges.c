@@ -1030,30 +1030,6 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
     return TM_OK;
 }
 
-/* The name of an identity policy of a principal (its snapshot resource), as the snapshot records it. */
-static const char *s_identity_name(const cJSON *resource, const struct tm_iam_policy *policy) {
-    const cJSON *pols = resource ? cJSON_GetObjectItemCaseSensitive(resource, "policies") : NULL;
-    const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
-    const char *text = tm_iam_policy_text(policy);
-    for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
-        const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
-        if (cJSON_IsString(doc) && strcmp(doc->valuestring, text) == 0)
-            return tm_json_str(it, "arn", tm_json_str(it, "name", NULL));
-    }
-    /* Object documents were printed to text for parsing; compare by printing again only when needed. */
-    for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
-        const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
-        if (!cJSON_IsObject(doc))
-            continue;
-        char *t = cJSON_PrintUnformatted(doc);
-        bool same = t && strcmp(t, text) == 0;
-        free(t);
-        if (same)
-            return tm_json_str(it, "arn", tm_json_str(it, "name", NULL));
-    }
-    return NULL;
-}
-
 static int s_identity_statement(struct s_grant *gr) {
     struct tm_graph *g = gr->g;
     const struct tm_iam_statement_view *v = &gr->v;
@@ -1142,9 +1118,8 @@ static int s_identity_pass(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_principals; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
         /* Nodes move when the node array grows (sets and named resources are added below): keep what is needed,
-         * the strings and the snapshot object, which do not. */
+         * the strings, which do not. */
         const char *pid = g->nodes[p->node].id;
-        const cJSON *resource = g->nodes[p->node].resource;
         const char *username = NULL;
         if (g->nodes[p->node].type && strcmp(g->nodes[p->node].type, "aws:iam:user") == 0)
             username = g->nodes[p->node].name;
@@ -1158,7 +1133,7 @@ static int s_identity_pass(struct tm_graph *g) {
             if (seen)
                 continue;
             struct s_grant gr = {.g = g, .p = p, .pid = pid, .policy = p->identity[k], .username = username};
-            gr.policy_name = s_identity_name(resource, gr.policy);
+            gr.policy_name = p->identity_names[k];
             size_t n = tm_iam_policy_statement_count(gr.policy);
             for (size_t s = 0; s < n; s++) {
                 if (tm_iam_policy_statement(gr.policy, s, &gr.v))

@@ -44,6 +44,7 @@ struct tm__graph_account {
 struct tm__graph_principal {
     uint32_t node;
     const struct tm_iam_policy **identity; /* own + groups' policies, parsed */
+    const char **identity_names;           /* each one's ARN (or name) as the snapshot records it, or NULL */
     size_t n_identity;
     const struct tm_iam_policy **boundary; /* 0 or 1 */
     size_t n_boundary;
