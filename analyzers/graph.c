@@ -2,6 +2,7 @@
  * breadth-first walks. Building from a snapshot is in graph_build.c. */
 #include "analyzers/graph.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,20 +353,6 @@ static int s_edge_sort_cmp(const void *pa, const void *pb) {
     return s_cmp_str(a->resource_pattern, b->resource_pattern);
 }
 
-static int s_in_sort_cmp(const void *pa, const void *pb, void *user_data) {
-    const struct tm_graph_edge *edges = user_data;
-    const struct tm_graph_edge *a = &edges[*(const uint32_t *)pa];
-    const struct tm_graph_edge *b = &edges[*(const uint32_t *)pb];
-    if (a->to != b->to)
-        return a->to < b->to ? -1 : 1;
-    if (a->kind != b->kind)
-        return a->kind < b->kind ? -1 : 1;
-    if (a->from != b->from)
-        return a->from < b->from ? -1 : 1;
-    uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
-    return ia < ib ? -1 : ia > ib;
-}
-
 /* Sets by (literal prefix length, literal prefix, node index). */
 static int s_prefix_cmp(const void *pa, const void *pb, void *user_data) {
     const struct tm_graph_node *nodes = user_data;
@@ -426,14 +413,10 @@ static int s_remap_nodes(struct tm_graph *g) {
             g->accounts[i].admin_node = map[g->accounts[i].admin_node];
     for (size_t i = 0; i < g->n_keys; i++)
         g->key_nodes[i] = map[g->key_nodes[i]];
-    /* The hash table holds indices: rebuild it. */
-    memset(g->table, 0xff, g->table_cap * sizeof(*g->table));
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, g->nodes[i].id) & (g->table_cap - 1);
-        while (g->table[h] != TM_GRAPH_NONE)
-            h = (h + 1) & (g->table_cap - 1);
-        g->table[h] = (uint32_t)i;
-    }
+    /* The hash table holds indices: a slot's place depends on its id only, so renaming its index is enough. */
+    for (size_t h = 0; h < g->table_cap; h++)
+        if (g->table[h] != TM_GRAPH_NONE)
+            g->table[h] = map[g->table[h]];
     rc = TM_OK;
 out:
     free(order);
@@ -533,13 +516,63 @@ static bool s_edge_same(const struct tm_graph_edge *a, const struct tm_graph_edg
     return s_edge_sort_cmp(a, b) == 0;
 }
 
+/* Sorts the edges added since the last finalize and merges them into the ones sorted then (a node remap keeps
+ * those in order: old nodes keep their relative order). Ties keep the older edge first, as one stable sort of the
+ * whole array would. */
+static int s_sort_edges(struct tm_graph *g) {
+    size_t m = g->n_edges, old = g->n_edges_sorted <= m ? g->n_edges_sorted : 0;
+    if (m - old > 1)
+        qsort(g->edges + old, m - old, sizeof(*g->edges), s_edge_sort_cmp);
+    if (old == 0 || old == m || s_edge_sort_cmp(&g->edges[old - 1], &g->edges[old]) <= 0)
+        return TM_OK;
+    struct tm_graph_edge *tail = malloc((m - old) * sizeof(*tail));
+    if (!tail)
+        return TM_ERR_NOMEM;
+    memcpy(tail, g->edges + old, (m - old) * sizeof(*tail));
+    /* Merge from the back: the old edges move right, into room the tail left. */
+    size_t i = old, j = m - old, k = m;
+    while (j > 0) {
+        if (i > 0 && s_edge_sort_cmp(&g->edges[i - 1], &tail[j - 1]) > 0)
+            g->edges[--k] = g->edges[--i];
+        else
+            g->edges[--k] = tail[--j];
+    }
+    free(tail);
+    return TM_OK;
+}
+
+/* in_edges: edge indices by (target, kind, source, index). The edges are sorted by source, so index order is
+ * (source, index) order already: a stable counting pass by kind, then one by target, give the rest in linear
+ * time. in_start must hold each target's first slot. */
+static int s_index_in_edges(struct tm_graph *g) {
+    size_t m = g->n_edges, n = g->n_nodes;
+    uint32_t *by_kind = malloc((m ? m : 1) * sizeof(*by_kind));
+    if (!by_kind)
+        return TM_ERR_NOMEM;
+    uint32_t start[TM_GRAPH_EDGE_KIND_COUNT + 1] = {0};
+    for (size_t i = 0; i < m; i++) {
+        assert((unsigned)g->edges[i].kind < TM_GRAPH_EDGE_KIND_COUNT);
+        start[g->edges[i].kind + 1]++;
+    }
+    for (size_t k = 0; k < TM_GRAPH_EDGE_KIND_COUNT; k++)
+        start[k + 1] += start[k];
+    for (size_t i = 0; i < m; i++)
+        by_kind[start[g->edges[i].kind]++] = (uint32_t)i;
+    /* in_start[to] serves as the target's cursor, ending at the next target's start; shifted back after. */
+    for (size_t i = 0; i < m; i++)
+        g->in_edges[g->in_start[g->edges[by_kind[i]].to]++] = by_kind[i];
+    for (size_t v = n; v > 0; v--)
+        g->in_start[v] = g->in_start[v - 1];
+    g->in_start[0] = 0;
+    free(by_kind);
+    return TM_OK;
+}
+
 int tm__graph_finalize(struct tm_graph *g) {
     int rc = s_remap_nodes(g);
-    if (rc)
+    if (rc || (rc = s_sort_edges(g)))
         return rc;
     size_t n = g->n_nodes;
-    if (g->n_edges)
-        qsort(g->edges, g->n_edges, sizeof(*g->edges), s_edge_sort_cmp);
     /* The same statement can name the same resource twice: one edge is enough. */
     size_t w = 0;
     for (size_t r = 0; r < g->n_edges; r++)
@@ -568,14 +601,13 @@ int tm__graph_finalize(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_edges; i++) {
         g->out_start[g->edges[i].from + 1]++;
         g->in_start[g->edges[i].to + 1]++;
-        g->in_edges[i] = (uint32_t)i;
     }
     for (size_t i = 0; i < n; i++) {
         g->out_start[i + 1] += g->out_start[i];
         g->in_start[i + 1] += g->in_start[i];
     }
-    if (g->n_edges)
-        qsort_r(g->in_edges, g->n_edges, sizeof(uint32_t), s_in_sort_cmp, g->edges);
+    if ((rc = s_index_in_edges(g)))
+        return rc;
 
     size_t n_sets = 0;
     for (size_t i = 0; i < n; i++)
@@ -613,6 +645,7 @@ int tm__graph_finalize(struct tm_graph *g) {
             g->prefix_groups[g->n_prefix_groups++] = (struct tm__graph_prefix_group){len, (uint32_t)i, 0};
         g->prefix_groups[g->n_prefix_groups - 1].count++;
     }
+    g->n_edges_sorted = g->n_edges;
     g->finalized = true;
     return TM_OK;
 }

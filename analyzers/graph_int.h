@@ -105,6 +105,8 @@ struct tm_graph {
     /* Nodes the indices cover: all once built; while building, those there at the last finalize. */
     size_t n_indexed;
     bool finalized;
+    /* Edges sorted (and deduplicated) at the last finalize; those after it were appended since. */
+    size_t n_edges_sorted;
 
     uint32_t *by_type; /* node indices sorted by (type, id) */
     struct tm__graph_type *types;
