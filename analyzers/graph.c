@@ -126,14 +126,21 @@ static int s_table_grow(struct tm_graph *g) {
     return TM_OK;
 }
 
+/* The node of an id (hash: its hash), or TM_GRAPH_NONE with *slot the empty slot it would take. */
+static uint32_t s_probe(const struct tm_graph *g, const char *id, uint64_t hash, size_t *slot) {
+    size_t mask = g->table_cap - 1, h = (size_t)hash & mask;
+    for (uint32_t i; (i = g->table[h]) != TM_GRAPH_NONE; h = (h + 1) & mask)
+        if (strcmp(g->nodes[i].id, id) == 0)
+            return i;
+    *slot = h;
+    return TM_GRAPH_NONE;
+}
+
 uint32_t tm__graph_lookup(const struct tm_graph *g, const char *id) {
     if (!g->table_cap || !id)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
-    for (uint32_t i; (i = g->table[h]) != TM_GRAPH_NONE; h = (h + 1) & (g->table_cap - 1))
-        if (strcmp(g->nodes[i].id, id) == 0)
-            return i;
-    return TM_GRAPH_NONE;
+    size_t slot;
+    return s_probe(g, id, tm_hash_words(TM_HASH_FNV_OFFSET, id), &slot);
 }
 
 static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *type) {
@@ -169,11 +176,51 @@ static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *
 
 static uint8_t s_jewel_index(const char *type);
 
+/* What a node's kind and type give (group, crown jewel, role), remembered for the last pair: nodes come grouped
+ * by type (the snapshot's resources are sorted by ARN, which begins with the service), so most nodes skip
+ * matching their type against every group prefix and jewel type. */
+static void s_type_traits(struct tm_graph *g, enum tm_graph_node_kind kind, const char *type) {
+    struct tm__graph_type_memo *m = &g->type_memo;
+    if (m->valid && m->kind == kind && (m->type == type || (m->type && type && strcmp(m->type, type) == 0)))
+        return;
+    m->valid = true;
+    m->kind = kind;
+    m->type = type;
+    m->group = s_group_of(kind, type);
+    m->jewel = s_jewel_index(type);
+    m->is_role = type && strcmp(type, "aws:iam:role") == 0;
+}
+
+/* The ARN's service as a string that lives with the graph: the last one given out when it is the same (nodes
+ * come grouped by service), else a copy in the arena. NULL when the id is not an ARN; *failed on no memory. */
+static const char *s_service_of(struct tm_graph *g, const char *id, bool *failed) {
+    char svc[64];
+    const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
+    *failed = false;
+    if (!s)
+        return NULL;
+    if (!g->last_service || strcmp(g->last_service, s) != 0) {
+        const char *copy = tm__graph_strdup(g, s);
+        if (!copy) {
+            *failed = true;
+            return NULL;
+        }
+        g->last_service = copy;
+    }
+    return g->last_service;
+}
+
 uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, enum tm_graph_node_kind kind,
                             const char *type, const char *account) {
-    uint32_t found = tm__graph_lookup(g, id);
-    if (found != TM_GRAPH_NONE)
-        return found;
+    if (!id)
+        return TM_GRAPH_NONE;
+    uint64_t hash = tm_hash_words(TM_HASH_FNV_OFFSET, id);
+    size_t slot = 0;
+    if (g->table_cap) {
+        uint32_t found = s_probe(g, id, hash, &slot);
+        if (found != TM_GRAPH_NONE)
+            return found;
+    }
     if (g->n_nodes >= UINT32_MAX - 1)
         return TM_GRAPH_NONE;
     if (g->n_nodes == g->cap_nodes) {
@@ -188,8 +235,11 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
         g->extra = x;
         g->cap_nodes = cap;
     }
-    if ((g->n_nodes + 1) * 2 > g->table_cap && s_table_grow(g))
-        return TM_GRAPH_NONE;
+    if ((g->n_nodes + 1) * 2 > g->table_cap) {
+        if (s_table_grow(g))
+            return TM_GRAPH_NONE;
+        (void)s_probe(g, id, hash, &slot);
+    }
     if (!id_stable && !(id = tm__graph_strdup(g, id)))
         return TM_GRAPH_NONE;
     uint32_t idx = (uint32_t)g->n_nodes++;
@@ -200,26 +250,23 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     n->account = account;
     n->name = id;
     n->kind = kind;
-    n->group = s_group_of(kind, type);
+    s_type_traits(g, kind, type);
+    n->group = g->type_memo.group;
     struct tm__graph_node_extra *x = &g->extra[idx];
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
-    x->jewel = s_jewel_index(type);
-    x->is_role = type && strcmp(type, "aws:iam:role") == 0;
+    x->jewel = g->type_memo.jewel;
+    x->is_role = g->type_memo.is_role;
     for (size_t i = 0; account && i < g->n_accounts; i++)
         if (strcmp(g->accounts[i].id, account) == 0) {
             x->account = &g->accounts[i];
             break;
         }
-    char svc[64];
-    const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
-    x->service = s ? tm__graph_strdup(g, s) : NULL;
-    if (s && !x->service)
+    bool failed = false;
+    x->service = s_service_of(g, id, &failed);
+    if (failed)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
-    while (g->table[h] != TM_GRAPH_NONE)
-        h = (h + 1) & (g->table_cap - 1);
-    g->table[h] = idx;
+    g->table[slot] = idx;
     return idx;
 }
 

@@ -241,7 +241,51 @@ static struct tm__graph_account *s_find_account(struct tm_graph *g, const char *
     return NULL;
 }
 
-static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
+/* The members of a snapshot resource the builder reads, found in one walk over them: looked up by name, each
+ * lookup walked the members again (a resource has eight or so), for every field. As cJSON's lookup, the first
+ * member of a name counts and the walk ends at a member without one. */
+struct s_fields {
+    const cJSON *id, *type, *account, *name, *region, *attrs, *policies;
+};
+
+static void s_fields_of(const cJSON *res, struct s_fields *f) {
+    memset(f, 0, sizeof(*f));
+    for (const cJSON *m = res ? res->child : NULL; m && m->string; m = m->next) {
+        const char *k = m->string;
+        const cJSON **slot = NULL;
+        switch (k[0]) {
+            case 'a':
+                slot = strcmp(k, "account") == 0 ? &f->account : strcmp(k, "attrs") == 0 ? &f->attrs : NULL;
+                break;
+            case 'i':
+                slot = strcmp(k, "id") == 0 ? &f->id : NULL;
+                break;
+            case 'n':
+                slot = strcmp(k, "name") == 0 ? &f->name : NULL;
+                break;
+            case 'p':
+                slot = strcmp(k, "policies") == 0 ? &f->policies : NULL;
+                break;
+            case 'r':
+                slot = strcmp(k, "region") == 0 ? &f->region : NULL;
+                break;
+            case 't':
+                slot = strcmp(k, "type") == 0 ? &f->type : NULL;
+                break;
+            default:
+                break;
+        }
+        if (slot && !*slot)
+            *slot = m;
+    }
+}
+
+/* A string member's value, else def (as tm_json_str). */
+static const char *s_str(const cJSON *v, const char *def) {
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
+}
+
+static int s_principal(struct tm_graph *g, uint32_t node, const struct s_fields *f) {
     if (g->n_principals == g->cap_principals) {
         size_t cap = g->cap_principals ? g->cap_principals * 2 : 64;
         struct tm__graph_principal *n = realloc(g->principals, cap * sizeof(*n));
@@ -253,9 +297,8 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
     struct tm__graph_principal *p = &g->principals[g->n_principals];
     memset(p, 0, sizeof(*p));
     p->node = node;
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
-    const cJSON *pols = cJSON_GetObjectItemCaseSensitive(res, "policies");
-    p->account = s_find_account(g, tm_json_str(res, "account", NULL));
+    const cJSON *attrs = f->attrs, *pols = f->policies;
+    p->account = s_find_account(g, s_str(f->account, NULL));
     const char *path = tm_json_str(attrs, "path", "");
     p->skip_scps = tm_json_bool(attrs, "service_linked", false) || strncmp(path, "/aws-service-role/", 18) == 0;
 
@@ -329,8 +372,7 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
 }
 
 /* Access keys: lookups by key id find the user. */
-static int s_keys(struct tm_graph *g, uint32_t node, const cJSON *res) {
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
+static int s_keys(struct tm_graph *g, uint32_t node, const cJSON *attrs) {
     const cJSON *keys = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "access_keys") : NULL;
     if (!cJSON_IsArray(keys))
         return TM_OK;
@@ -348,12 +390,14 @@ static enum tm_iam_policy_kind s_resource_policy_kind(const char *type) {
 }
 
 static int s_resource(struct tm_graph *g, const cJSON *res) {
-    const char *id = tm_json_str(res, "id", NULL), *type = tm_json_str(res, "type", NULL);
+    struct s_fields f;
+    s_fields_of(res, &f);
+    const char *id = s_str(f.id, NULL), *type = s_str(f.type, NULL);
     if (!id || !type)
         return TM_OK;
     bool principal =
         strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0 || strcmp(type, "aws:iam:group") == 0;
-    const char *account = tm_json_str(res, "account", NULL);
+    const char *account = s_str(f.account, NULL);
     uint32_t n = tm__graph_node_add(g, id, true, principal ? TM_GRAPH_NODE_PRINCIPAL : TM_GRAPH_NODE_RESOURCE, type,
                                     account && *account ? account : NULL);
     if (n == TM_GRAPH_NONE)
@@ -361,15 +405,15 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     struct tm_graph_node *node = &g->nodes[n];
     node->flags |= TM_GRAPH_NODE_IN_SNAPSHOT;
     node->resource = res;
-    node->name = tm_json_str(res, "name", id);
+    node->name = s_str(f.name, id);
     if (node->account && !tm_graph_is_home_account(g, node->account))
         node->flags |= TM_GRAPH_NODE_EXTERNAL;
-    const cJSON *pols = cJSON_GetObjectItemCaseSensitive(res, "policies");
+    const cJSON *pols = f.policies;
     const char *key = strcmp(type, "aws:iam:role") == 0 ? "trust" : "resource";
     bool unknown = false;
     const struct tm_iam_policy *p = s_policy_field(g, pols, key, s_resource_policy_kind(type), &unknown);
     struct tm__graph_node_extra *x = &g->extra[n];
-    x->context = tm__graph_context(g, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "region")));
+    x->context = tm__graph_context(g, s_str(f.region, NULL));
     x->policy = p;
     x->policy_unknown = unknown;
     /* Roles and KMS keys: their own policy must allow, so membership in a set is never automatic. */
@@ -378,9 +422,9 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     if (unknown)
         node->flags |= TM_GRAPH_NODE_POLICY_UNKNOWN;
     int rc;
-    if ((strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0) && (rc = s_principal(g, n, res)))
+    if ((strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0) && (rc = s_principal(g, n, &f)))
         return rc;
-    if (strcmp(type, "aws:iam:user") == 0 && (rc = s_keys(g, n, res)))
+    if (strcmp(type, "aws:iam:user") == 0 && (rc = s_keys(g, n, f.attrs)))
         return rc;
     return TM_OK;
 }

@@ -146,6 +146,17 @@ struct tm_graph {
 
     /* Every parsed policy, each distinct document once. */
     struct tm_iam_policy_cache *policies;
+
+    /* The last (kind, type) a node was added with and what it gave; the last service string given out (graph.c). */
+    struct tm__graph_type_memo {
+        const char *type;
+        enum tm_graph_node_kind kind;
+        enum tm_graph_group group;
+        uint8_t jewel;
+        bool is_role;
+        bool valid;
+    } type_memo;
+    const char *last_service;
 };
 
 /* ---- arena and strings ---- */

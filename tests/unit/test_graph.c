@@ -142,6 +142,54 @@ static void test_many_types(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* What a node takes from its resource: the first member of each name (as cJSON's lookup finds it), whatever
+ * the members' order, and from its type its group and whether it is a crown jewel, with types of different
+ * groups interleaved (the builder remembers the last type's traits). */
+static void test_node_traits(void **state) {
+    (void)state;
+    static const char *const resources[] = {
+        "{'type':'aws:s3:bucket','id':'arn:aws:s3:::b1','name':'first','name':'second','account':'" A "',"
+        "'region':'" R "','attrs':{},'policies':{},'links':[]}",
+        "{'links':[],'policies':{},'attrs':{},'region':'" R "','account':'" A "',"
+        "'id':'arn:aws:s3:::b2','type':'aws:s3:bucket'}",
+        "{'id':'arn:aws:sqs:" R ":" A ":q1','type':'aws:sqs:queue','name':'q1','account':'" A "','region':'" R "',"
+        "'attrs':{},'policies':{},'links':[]}",
+        "{'id':'arn:aws:s3:::b3','type':'aws:s3:bucket','name':'b3','account':'" A "','region':'" R "',"
+        "'attrs':{'website':{'index':'index.html'}},'policies':{},'links':[]}",
+        "{'id':'arn:aws:iam::" A ":role/r1','type':'aws:iam:role','name':'r1','account':'" A "','region':'global',"
+        "'attrs':{},'policies':{},'links':[]}",
+        "{'id':'arn:aws:lambda:" R ":" A ":function:f1','type':'aws:lambda:function','name':'f1',"
+        "'account':'" A "','region':'" R "','attrs':{},'policies':{},'links':[]}",
+        NULL};
+    struct tm_test_analysis t = {0};
+    tm_test_analysis_parse_resources(&t, A, R, resources);
+    const struct tm_graph *g = t.graph;
+    const struct tm_graph_node *b1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:s3:::b1"));
+    const struct tm_graph_node *b2 = tm_graph_node(g, tm_graph_find(g, "arn:aws:s3:::b2"));
+    const struct tm_graph_node *q1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:sqs:" R ":" A ":q1"));
+    const struct tm_graph_node *r1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:iam::" A ":role/r1"));
+    const struct tm_graph_node *f1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:lambda:" R ":" A ":function:f1"));
+    assert_non_null(b1);
+    assert_non_null(b2);
+    assert_non_null(q1);
+    assert_non_null(r1);
+    assert_non_null(f1);
+    assert_string_equal(b1->name, "first");
+    assert_string_equal(b2->name, "arn:aws:s3:::b2"); /* no name: the id */
+    assert_string_equal(b2->type, "aws:s3:bucket");
+    assert_string_equal(b2->account, A);
+    assert_int_equal(b1->group, TM_GRAPH_GROUP_DATA);
+    assert_int_equal(q1->group, TM_GRAPH_GROUP_DATA);
+    assert_int_equal(r1->group, TM_GRAPH_GROUP_IDENTITY);
+    assert_int_equal(r1->kind, TM_GRAPH_NODE_PRINCIPAL);
+    assert_int_equal(f1->group, TM_GRAPH_GROUP_COMPUTE);
+    assert_true(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b1")));
+    assert_true(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b2")));
+    assert_false(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b3"))); /* a website */
+    assert_false(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:lambda:" R ":" A ":function:f1")));
+    tm_test_analysis_clean_up(&t);
+}
+
 static void test_links(void **state) {
     struct tm_test_analysis *t = *state;
     const struct tm_graph *g = t->graph;
@@ -729,6 +777,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
         cmocka_unit_test(test_many_types),
+        cmocka_unit_test(test_node_traits),
         cmocka_unit_test_setup_teardown(test_links, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_identity_edges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sets, s_setup, s_teardown),
