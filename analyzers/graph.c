@@ -72,15 +72,21 @@ const char *tm__graph_strdup(struct tm_graph *g, const char *s) {
 }
 
 const char *tm__graph_printf(struct tm_graph *g, const char *fmt, ...) {
+    /* Most texts fit the stack buffer: printed once and copied, not measured first and printed again. */
+    char buf[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
     char *p = tm__graph_alloc(g, (size_t)n + 1);
     if (!p)
         return NULL;
+    if ((size_t)n < sizeof(buf)) {
+        memcpy(p, buf, (size_t)n + 1);
+        return p;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);

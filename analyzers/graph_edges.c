@@ -802,6 +802,7 @@ struct s_grant {
     const char *policy_name;
     const char *conditions;
     const char *username;
+    const char *stmt_text; /* the statement's evidence text, made for its first edge (NULL before) */
 };
 
 /* Could a Deny, the boundary or an SCP treat members of a set differently? If not, the set edge is exact:
@@ -1020,9 +1021,11 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
             .conditions = gr->conditions,
             .statement = gr->v.json,
             .pattern = res,
-            .ev = {"identity", gr->pid, gr->policy_name, (int32_t)gr->v.index, gr->v.sid,
-                   tm__graph_statement_text(g, "identity policy", gr->policy_name, gr->v.index, gr->v.sid)},
+            .ev = {"identity", gr->pid, gr->policy_name, (int32_t)gr->v.index, gr->v.sid, gr->stmt_text},
         };
+        if (!e.ev.text && !(e.ev.text = gr->stmt_text = tm__graph_statement_text(g, "identity policy", gr->policy_name,
+                                                                                 gr->v.index, gr->v.sid)))
+            return TM_ERR_NOMEM;
         int rc = tm__graph_edge(g, &e);
         if (rc)
             return rc;
@@ -1138,6 +1141,7 @@ static int s_identity_pass(struct tm_graph *g) {
             for (size_t s = 0; s < n; s++) {
                 if (tm_iam_policy_statement(gr.policy, s, &gr.v))
                     continue;
+                gr.stmt_text = NULL;
                 if ((rc = s_identity_statement(&gr)))
                     return rc;
             }
