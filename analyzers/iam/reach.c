@@ -159,7 +159,8 @@ struct s_cand {
     bool multi_tenant;
     bool authenticated_only; /* a condition only signed requests satisfy: "*" means any AWS principal */
     bool acl;
-    size_t index; /* statement or ACL grant */
+    size_t index;    /* statement or ACL grant */
+    char *sig_lists; /* the lists' part of its grant signature, kept once made (s_signature); not copied */
 };
 
 struct s_cands {
@@ -169,6 +170,8 @@ struct s_cands {
 };
 
 static void s_cand_free(struct s_cand *c) {
+    free(c->sig_lists);
+    c->sig_lists = NULL;
     tm__iam_strs_free(&c->who);
     tm__iam_strs_free(&c->principals);
     tm__iam_strs_free(&c->services);
@@ -179,6 +182,7 @@ static void s_cand_free(struct s_cand *c) {
 
 static int s_cand_copy(struct s_cand *dst, const struct s_cand *src) {
     *dst = *src;
+    dst->sig_lists = NULL;
     memset(&dst->who, 0, sizeof(dst->who));
     memset(&dst->principals, 0, sizeof(dst->principals));
     memset(&dst->services, 0, sizeof(dst->services));
@@ -1139,48 +1143,57 @@ static int s_join(struct s_sig_scratch *s, const struct tm__iam_strs *l) {
     return rc ? rc : tm_buf_append_char(&s->sig, '\x1e');
 }
 
-/* "N|" with N in decimal: the signature's numbers are small and many, not worth a printf each. */
-static int s_sig_number(struct tm_buf *b, unsigned v) {
-    char d[16];
-    size_t n = sizeof(d);
-    d[--n] = '|';
+/* Writes "N|" with N in decimal at *p: the signature's numbers are small and many, not worth a printf each. */
+static char *s_sig_number(char *p, unsigned v) {
+    char d[12];
+    size_t n = 0;
     do {
-        d[--n] = (char)('0' + v % 10);
+        d[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    return tm_buf_append(b, d + n, sizeof(d) - n);
+    while (n)
+        *p++ = d[--n];
+    *p++ = '|';
+    return p;
 }
 
-/* The candidate's signature (its lists sorted) in s->sig: equal signatures, equal grants. */
-static int s_signature(struct s_sig_scratch *s, const struct s_cand *c) {
+/* The candidate's signature (its lists sorted) in s->sig: equal signatures, equal grants. The lists' part is
+ * made once per candidate: a candidate's lists are final once it is added, while its reach may still differ
+ * from one action to the next. */
+static int s_signature(struct s_sig_scratch *s, struct s_cand *c) {
+    int rc = TM_OK;
+    if (!c->sig_lists) {
+        tm_buf_reset(&s->sig);
+        if (!rc)
+            rc = s_join(s, &c->who);
+        if (!rc)
+            rc = s_join(s, &c->principals);
+        if (!rc)
+            rc = s_join(s, &c->services);
+        if (!rc)
+            rc = s_join(s, &c->networks);
+        if (!rc)
+            rc = s_join(s, &c->conds);
+        if (!rc)
+            rc = s_join(s, &c->ext_ids);
+        if (rc)
+            return rc;
+        if (!(c->sig_lists = strdup(tm_buf_str(&s->sig))))
+            return TM_ERR_NOMEM;
+    }
     tm_buf_reset(&s->sig);
     assert((int)c->reach >= 0);
-    int rc = s_sig_number(&s->sig, (unsigned)c->reach);
-    if (!rc)
-        rc = s_sig_number(&s->sig, c->any_resource);
-    if (!rc)
-        rc = s_sig_number(&s->sig, c->ext_id_required);
-    if (!rc)
-        rc = s_sig_number(&s->sig, c->claims_restricted);
-    if (!rc)
-        rc = s_sig_number(&s->sig, c->multi_tenant);
-    if (!rc)
-        rc = s_join(s, &c->who);
-    if (!rc)
-        rc = s_join(s, &c->principals);
-    if (!rc)
-        rc = s_join(s, &c->services);
-    if (!rc)
-        rc = s_join(s, &c->networks);
-    if (!rc)
-        rc = s_join(s, &c->conds);
-    if (!rc)
-        rc = s_join(s, &c->ext_ids);
-    return rc;
+    char head[5 * 12], *p = head;
+    p = s_sig_number(p, (unsigned)c->reach);
+    p = s_sig_number(p, c->any_resource);
+    p = s_sig_number(p, c->ext_id_required);
+    p = s_sig_number(p, c->claims_restricted);
+    p = s_sig_number(p, c->multi_tenant);
+    rc = tm_buf_append(&s->sig, head, (size_t)(p - head));
+    return rc ? rc : tm_buf_append_str(&s->sig, c->sig_lists);
 }
 
-static int s_add_grant(struct s_level *lv, struct s_sig_scratch *scratch, const struct s_cand *src,
-                       const char *action) {
+static int s_add_grant(struct s_level *lv, struct s_sig_scratch *scratch, struct s_cand *src, const char *action) {
     int rc = s_signature(scratch, src);
     if (rc)
         return rc;
@@ -1510,8 +1523,9 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
     struct s_sig_scratch scratch = {.sorted = NULL};
     tm_buf_init(&scratch.sig, 0);
     int rc = TM_OK;
-    if (in->s3_acl_json && in->type == TM_IAM_RES_S3) {
-        rc = tm__iam_acl_parse(&st.acl, in->s3_acl_json, strlen(in->s3_acl_json), err, errlen);
+    if ((in->s3_acl_json || in->s3_acl) && in->type == TM_IAM_RES_S3) {
+        rc = in->s3_acl_json ? tm__iam_acl_parse(&st.acl, in->s3_acl_json, strlen(in->s3_acl_json), err, errlen)
+                             : tm__iam_acl_read(&st.acl, in->s3_acl, err, errlen);
         if (rc)
             goto done;
         st.have_acl = true;
@@ -1614,6 +1628,8 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                     if (!acl_only && c->reach != TM_IAM_REACH_ACCOUNT && c->reach != TM_IAM_REACH_SERVICE &&
                         c->reach != TM_IAM_REACH_NETWORK) {
                         c->reach = TM_IAM_REACH_ACCOUNT;
+                        free(c->sig_lists); /* its lists change */
+                        c->sig_lists = NULL;
                         tm__iam_strs_free(&c->who);
                         tm__iam_strs_free(&c->principals);
                         if (st.account)
