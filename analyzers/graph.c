@@ -424,10 +424,8 @@ static int s_remap_nodes(struct tm_graph *g) {
     size_t n = g->n_nodes;
     struct s_node_sort *order = malloc((n ? n : 1) * sizeof(*order));
     uint32_t *map = malloc((n ? n : 1) * sizeof(*map));
-    struct tm_graph_node *nodes = malloc((n ? n : 1) * sizeof(*nodes));
-    struct tm__graph_node_extra *extra = malloc((n ? n : 1) * sizeof(*extra));
     int rc = TM_ERR_NOMEM;
-    if (!order || !map || !nodes || !extra)
+    if (!order || !map)
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
@@ -439,18 +437,29 @@ static int s_remap_nodes(struct tm_graph *g) {
         rc = TM_OK;
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         map[order[i].old] = (uint32_t)i;
-        nodes[i] = g->nodes[order[i].old];
-        extra[i] = g->extra[order[i].old];
+    /* Moved in place, one cycle of the permutation at a time (slot k takes node order[k].old), rather than into
+     * a second copy of both arrays: no new memory, and the arrays keep their room for nodes to come. */
+    for (size_t i = 0; i < n; i++) {
+        if (order[i].old == i)
+            continue;
+        struct tm_graph_node first = g->nodes[i];
+        struct tm__graph_node_extra first_extra = g->extra[i];
+        size_t k = i;
+        for (;;) {
+            size_t src = order[k].old;
+            order[k].old = (uint32_t)k;
+            if (src == i) {
+                g->nodes[k] = first;
+                g->extra[k] = first_extra;
+                break;
+            }
+            g->nodes[k] = g->nodes[src];
+            g->extra[k] = g->extra[src];
+            k = src;
+        }
     }
-    free(g->nodes);
-    free(g->extra);
-    g->nodes = nodes;
-    g->extra = extra;
-    g->cap_nodes = n;
-    nodes = NULL;
-    extra = NULL;
     for (size_t i = 0; i < g->n_edges; i++) {
         g->edges[i].from = map[g->edges[i].from];
         g->edges[i].to = map[g->edges[i].to];
@@ -474,8 +483,6 @@ static int s_remap_nodes(struct tm_graph *g) {
 out:
     free(order);
     free(map);
-    free(nodes);
-    free(extra);
     return rc;
 }
 
@@ -701,6 +708,19 @@ int tm__graph_finalize(struct tm_graph *g) {
     g->n_edges_sorted = g->n_edges;
     g->finalized = true;
     return TM_OK;
+}
+
+void tm__graph_trim(struct tm_graph *g) {
+    if (g->cap_nodes <= g->n_nodes || !g->n_nodes)
+        return;
+    struct tm_graph_node *n = realloc(g->nodes, g->n_nodes * sizeof(*n));
+    if (n)
+        g->nodes = n;
+    struct tm__graph_node_extra *x = realloc(g->extra, g->n_nodes * sizeof(*x));
+    if (x)
+        g->extra = x;
+    /* Either array may have kept its old size (a shrink that failed): both hold n_nodes at least. */
+    g->cap_nodes = g->n_nodes;
 }
 
 /* ---- public: lifetime ---- */

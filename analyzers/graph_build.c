@@ -519,6 +519,7 @@ int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap, const struct
         tm_graph_destroy(g);
         return rc;
     }
+    tm__graph_trim(g);
     *out = g;
     return TM_OK;
 }
