@@ -584,7 +584,9 @@ static int s_narrow(struct tm_graph *g, const struct s_expand *base, const char 
         if (!res)
             return TM_ERR_NOMEM;
         enum tm_iam_reason reason = TM_IAM_REASON_NONE;
-        if (s_decide(g, base->pid, base->pnode, acts[i], res, base->r, base->conditional, &reason)) {
+        /* base->r is the node of base->resource only (an S3 object ARN is looked up again). */
+        if (s_decide(g, base->pid, base->pnode, acts[i], res, res == base->resource ? base->r : TM_GRAPH_NONE,
+                     base->conditional, &reason)) {
             list[n++] = acts[i];
             continue;
         }
@@ -993,11 +995,11 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
         struct s_expand base = {.g = g,
                                 .p = gr->p,
                                 .pid = gr->pid,
-                                .pnode = TM_GRAPH_NONE,
+                                .pnode = gr->p->node,
                                 .kind = (enum tm_graph_edge_kind)k,
                                 .service = only,
                                 .resource = res,
-                                .r = TM_GRAPH_NONE,
+                                .r = !is_set && strcmp(g->nodes[to].id, res) == 0 ? to : TM_GRAPH_NONE,
                                 .conditional = conditional};
         const char **kept = NULL;
         size_t n_kept = 0;
@@ -1215,7 +1217,7 @@ static int s_named_principals(struct tm_graph *g, uint32_t rnode) {
                 struct s_expand base = {.g = g,
                                         .p = &g->principals[pi],
                                         .pid = g->nodes[p].id,
-                                        .pnode = TM_GRAPH_NONE,
+                                        .pnode = p,
                                         .kind = (enum tm_graph_edge_kind)kk,
                                         .service = g->extra[rnode].service,
                                         .resource = rn->id,
