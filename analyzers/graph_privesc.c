@@ -146,25 +146,44 @@ static bool s_stmt_allows(const struct tm_iam_statement_view *v, const char *act
     return v->not_action ? !m : m;
 }
 
-static bool s_identity_mentions(const struct tm__graph_principal *p, const char *action) {
-    for (size_t k = 0; k < p->n_identity; k++) {
-        size_t ns = tm_iam_policy_statement_count(p->identity[k]);
-        for (size_t s = 0; s < ns; s++) {
-            struct tm_iam_statement_view v;
-            if (tm_iam_policy_statement(p->identity[k], s, &v) == TM_OK && v.effect == TM_IAM_ALLOW &&
-                s_stmt_allows(&v, action))
-                return true;
-        }
-    }
-    return false;
-}
-
 struct s_ctx {
     struct tm_graph *g;
     const struct tm__graph_principal *p;
     const char *pid;
     const char *account;
+    /* The Allow statements of its identity policies, in order: read once for every technique's filter. */
+    const struct tm_iam_statement_view *allows;
+    size_t n_allows;
 };
+
+/* The principal's Allow statements (malloc'd; NULL with *n 0 when it has none). */
+static int s_allow_statements(const struct tm__graph_principal *p, struct tm_iam_statement_view **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    size_t total = 0;
+    for (size_t k = 0; k < p->n_identity; k++)
+        total += tm_iam_policy_statement_count(p->identity[k]);
+    if (!total)
+        return TM_OK;
+    struct tm_iam_statement_view *v = malloc(total * sizeof(*v));
+    if (!v)
+        return TM_ERR_NOMEM;
+    for (size_t k = 0; k < p->n_identity; k++) {
+        size_t ns = tm_iam_policy_statement_count(p->identity[k]);
+        for (size_t s = 0; s < ns; s++)
+            if (tm_iam_policy_statement(p->identity[k], s, &v[*n]) == TM_OK && v[*n].effect == TM_IAM_ALLOW)
+                (*n)++;
+    }
+    *out = v;
+    return TM_OK;
+}
+
+static bool s_identity_mentions(const struct s_ctx *c, const char *action) {
+    for (size_t i = 0; i < c->n_allows; i++)
+        if (s_stmt_allows(&c->allows[i], action))
+            return true;
+    return false;
+}
 
 static bool s_can(const struct s_ctx *c, const struct tm_privesc_requirement *r, const char *resource) {
     struct tm_iam_context ctx;
@@ -535,7 +554,7 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
     /* A quick filter: every action (but assuming, which trust policies grant) must appear in an Allow of
      * the principal's identity policies. */
     for (size_t i = 0; i < t->requires_count; i++)
-        if (strcmp(t->requires[i].action, "sts:AssumeRole") != 0 && !s_identity_mentions(c->p, t->requires[i].action))
+        if (strcmp(t->requires[i].action, "sts:AssumeRole") != 0 && !s_identity_mentions(c, t->requires[i].action))
             return TM_OK;
     const char *policy = NULL;
     if (!s_fixed_requirements(c, t, &policy))
@@ -634,12 +653,19 @@ int tm__graph_build_privesc(struct tm_graph *g, char *err, size_t errlen) {
         /* An administrator has nothing to escalate to; principals of other accounts are not analysed. */
         if ((n->flags & TM_GRAPH_NODE_IS_ADMIN) || !(n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) || !p->account)
             continue;
-        struct s_ctx c = {g, p, n->id, n->account};
-        for (size_t k = 0; k < nt; k++) {
-            if ((rc = s_technique(&c, tm_privesc_catalog_get(g->opts.privesc, k)))) {
-                snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
-                return rc;
-            }
+        struct tm_iam_statement_view *allows = NULL;
+        size_t n_allows = 0;
+        if ((rc = s_allow_statements(p, &allows, &n_allows))) {
+            snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
+            return rc;
+        }
+        struct s_ctx c = {g, p, n->id, n->account, allows, n_allows};
+        for (size_t k = 0; k < nt && !rc; k++)
+            rc = s_technique(&c, tm_privesc_catalog_get(g->opts.privesc, k));
+        free(allows);
+        if (rc) {
+            snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
+            return rc;
         }
     }
     return TM_OK;
