@@ -516,15 +516,18 @@ static void s_line_col(const char *text, size_t off, size_t *line, size_t *col) 
 
 /* cJSON turns \u0000 into a terminator, silently cutting the string short; AWS would not store it. */
 static bool s_has_nul_escape(const char *text, size_t len, size_t *at) {
-    for (size_t i = 0; i + 5 < len; i++) {
-        if (text[i] == '\\') {
-            if (text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' && text[i + 4] == '0' &&
-                text[i + 5] == '0') {
-                *at = i;
-                return true;
-            }
-            i++; /* skip the escaped character, so "\\\\u0000" is not misread */
+    /* From one backslash to the next (memchr), not byte by byte: most documents have few. */
+    const char *p = text;
+    while ((p = memchr(p, '\\', len - (size_t)(p - text))) != NULL) {
+        size_t i = (size_t)(p - text);
+        if (i + 5 >= len)
+            return false;
+        if (text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' && text[i + 4] == '0' &&
+            text[i + 5] == '0') {
+            *at = i;
+            return true;
         }
+        p += 2; /* skip the escaped character, so "\\\\u0000" is not misread */
     }
     return false;
 }
