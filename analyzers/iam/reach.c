@@ -102,38 +102,44 @@ enum s_key {
     K_URL_AUTH,
 };
 
+/* Called for every condition of every statement, for every resource: keys are told apart by length first. */
 static enum s_key s_classify_key(const char *k) {
+#define S_KEY(text, cls)                                                                                               \
+    { text, sizeof(text) - 1, cls }
     static const struct {
         const char *key;
+        size_t len;
         enum s_key cls;
     } table[] = {
-        {"aws:principalaccount", K_PRINCIPAL_ACCOUNT},
-        {"kms:calleraccount", K_PRINCIPAL_ACCOUNT},
-        {"s3:dataaccesspointaccount", K_PRINCIPAL_ACCOUNT},
-        {"aws:principalarn", K_PRINCIPAL_ARN},
-        {"aws:userid", K_USERID},
-        {"aws:principalorgid", K_ORG_ID},
-        {"aws:principalorgpaths", K_ORG_PATHS},
-        {"aws:sourceaccount", K_SOURCE_ACCOUNT},
-        {"aws:sourceowner", K_SOURCE_ACCOUNT},
-        {"aws:sourcearn", K_SOURCE_ARN},
-        {"aws:sourcevpc", K_VPC},
-        {"aws:sourcevpce", K_VPC},
-        {"aws:sourcevpcarn", K_VPC},
-        {"aws:sourceip", K_IP},
-        {"aws:principalisawsservice", K_IS_SERVICE},
-        {"aws:principalservicename", K_SERVICE_NAME},
-        {"aws:principalservicenameslist", K_SERVICE_NAME},
-        {"kms:viaservice", K_VIA},
-        {"aws:calledvia", K_VIA},
-        {"aws:calledviafirst", K_VIA},
-        {"aws:calledvialast", K_VIA},
-        {"aws:viaawsservice", K_VIA},
-        {"sts:externalid", K_EXTERNAL_ID},
-        {"lambda:functionurlauthtype", K_URL_AUTH},
+        S_KEY("aws:principalaccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("kms:calleraccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("s3:dataaccesspointaccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("aws:principalarn", K_PRINCIPAL_ARN),
+        S_KEY("aws:userid", K_USERID),
+        S_KEY("aws:principalorgid", K_ORG_ID),
+        S_KEY("aws:principalorgpaths", K_ORG_PATHS),
+        S_KEY("aws:sourceaccount", K_SOURCE_ACCOUNT),
+        S_KEY("aws:sourceowner", K_SOURCE_ACCOUNT),
+        S_KEY("aws:sourcearn", K_SOURCE_ARN),
+        S_KEY("aws:sourcevpc", K_VPC),
+        S_KEY("aws:sourcevpce", K_VPC),
+        S_KEY("aws:sourcevpcarn", K_VPC),
+        S_KEY("aws:sourceip", K_IP),
+        S_KEY("aws:principalisawsservice", K_IS_SERVICE),
+        S_KEY("aws:principalservicename", K_SERVICE_NAME),
+        S_KEY("aws:principalservicenameslist", K_SERVICE_NAME),
+        S_KEY("kms:viaservice", K_VIA),
+        S_KEY("aws:calledvia", K_VIA),
+        S_KEY("aws:calledviafirst", K_VIA),
+        S_KEY("aws:calledvialast", K_VIA),
+        S_KEY("aws:viaawsservice", K_VIA),
+        S_KEY("sts:externalid", K_EXTERNAL_ID),
+        S_KEY("lambda:functionurlauthtype", K_URL_AUTH),
     };
+#undef S_KEY
+    size_t len = strlen(k);
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcmp(k, table[i].key) == 0)
+        if (table[i].len == len && memcmp(k, table[i].key, len) == 0)
             return table[i].cls;
     /* Identity-provider claims: "token.actions.githubusercontent.com:sub", "saml:aud", ... */
     const char *colon = strrchr(k, ':');
