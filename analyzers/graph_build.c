@@ -389,7 +389,24 @@ static enum tm_iam_policy_kind s_resource_policy_kind(const char *type) {
     return strcmp(type, "aws:iam:role") == 0 ? TM_IAM_POLICY_TRUST : TM_IAM_POLICY_RESOURCE;
 }
 
-static int s_resource(struct tm_graph *g, const cJSON *res) {
+/* The last region a resource's context was looked up for, and the context: most resources are in the region of
+ * the one before them (they come sorted by ARN). */
+struct s_region_memo {
+    const char *region;
+    const struct tm_iam_context *context;
+};
+
+static const struct tm_iam_context *s_context_of(struct tm_graph *g, struct s_region_memo *m, const char *region) {
+    if (!region)
+        return tm__graph_context(g, NULL);
+    if (!m->region || strcmp(m->region, region) != 0) {
+        m->region = region;
+        m->context = tm__graph_context(g, region);
+    }
+    return m->context;
+}
+
+static int s_resource(struct tm_graph *g, const cJSON *res, struct s_region_memo *memo) {
     struct s_fields f;
     s_fields_of(res, &f);
     const char *id = s_str(f.id, NULL), *type = s_str(f.type, NULL);
@@ -413,7 +430,7 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     bool unknown = false;
     const struct tm_iam_policy *p = s_policy_field(g, pols, key, s_resource_policy_kind(type), &unknown);
     struct tm__graph_node_extra *x = &g->extra[n];
-    x->context = tm__graph_context(g, s_str(f.region, NULL));
+    x->context = s_context_of(g, memo, s_str(f.region, NULL));
     x->policy = p;
     x->policy_unknown = unknown;
     /* Roles and KMS keys: their own policy must allow, so membership in a set is never automatic. */
@@ -451,15 +468,27 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
     /* Resources per scope region, in one pass over the resources (a scope names up to every region). */
     size_t n_regions = cJSON_IsArray(regions) ? (size_t)cJSON_GetArraySize(regions) : 0;
     size_t *counts = calloc(n_regions ? n_regions : 1, sizeof(*counts));
-    if (!counts)
+    /* The scope regions the last resource's region matched: the next resource is mostly in the same region
+     * (resources come sorted by ARN), and then one compare stands for the walk over every scope region. */
+    bool *last_hits = calloc(n_regions ? n_regions : 1, sizeof(*last_hits));
+    if (!counts || !last_hits) {
+        free(counts);
+        free(last_hits);
         return TM_ERR_NOMEM;
+    }
+    const char *last = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *region = tm_json_str(tm_snapshot_at(g->snap, i), "region", "");
-        size_t k = 0;
-        for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
-            if (cJSON_IsString(r) && strcmp(region, r->valuestring) == 0)
-                counts[k]++;
+        if (!last || strcmp(region, last) != 0) {
+            size_t k = 0;
+            for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
+                last_hits[k] = cJSON_IsString(r) && strcmp(region, r->valuestring) == 0;
+            last = region;
+        }
+        for (size_t k = 0; k < n_regions; k++)
+            counts[k] += last_hits[k];
     }
+    free(last_hits);
     size_t k = 0;
     for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++) {
         if (!cJSON_IsString(r))
@@ -477,9 +506,10 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
             return rc;
     if ((rc = s_add_context(g, "us-east-1")) || (rc = s_add_context(g, "global")))
         return rc;
+    struct s_region_memo memo = {NULL, NULL};
     for (size_t i = 0; i < n; i++) {
         const cJSON *res = tm_snapshot_at(g->snap, i);
-        if (res && (rc = s_resource(g, res))) {
+        if (res && (rc = s_resource(g, res, &memo))) {
             snprintf(err, errlen, "graph: %s: %s", tm_json_str(res, "id", "?"), tm_error_str(rc));
             return rc;
         }
