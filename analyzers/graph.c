@@ -2,6 +2,7 @@
  * breadth-first walks. Building from a snapshot is in graph_build.c. */
 #include "analyzers/graph.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,15 +72,21 @@ const char *tm__graph_strdup(struct tm_graph *g, const char *s) {
 }
 
 const char *tm__graph_printf(struct tm_graph *g, const char *fmt, ...) {
+    /* Most texts fit the stack buffer: printed once and copied, not measured first and printed again. */
+    char buf[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (n < 0)
         return NULL;
     char *p = tm__graph_alloc(g, (size_t)n + 1);
     if (!p)
         return NULL;
+    if ((size_t)n < sizeof(buf)) {
+        memcpy(p, buf, (size_t)n + 1);
+        return p;
+    }
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -125,14 +132,21 @@ static int s_table_grow(struct tm_graph *g) {
     return TM_OK;
 }
 
+/* The node of an id (hash: its hash), or TM_GRAPH_NONE with *slot the empty slot it would take. */
+static uint32_t s_probe(const struct tm_graph *g, const char *id, uint64_t hash, size_t *slot) {
+    size_t mask = g->table_cap - 1, h = (size_t)hash & mask;
+    for (uint32_t i; (i = g->table[h]) != TM_GRAPH_NONE; h = (h + 1) & mask)
+        if (strcmp(g->nodes[i].id, id) == 0)
+            return i;
+    *slot = h;
+    return TM_GRAPH_NONE;
+}
+
 uint32_t tm__graph_lookup(const struct tm_graph *g, const char *id) {
     if (!g->table_cap || !id)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
-    for (uint32_t i; (i = g->table[h]) != TM_GRAPH_NONE; h = (h + 1) & (g->table_cap - 1))
-        if (strcmp(g->nodes[i].id, id) == 0)
-            return i;
-    return TM_GRAPH_NONE;
+    size_t slot;
+    return s_probe(g, id, tm_hash_words(TM_HASH_FNV_OFFSET, id), &slot);
 }
 
 static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *type) {
@@ -168,11 +182,51 @@ static enum tm_graph_group s_group_of(enum tm_graph_node_kind kind, const char *
 
 static uint8_t s_jewel_index(const char *type);
 
+/* What a node's kind and type give (group, crown jewel, role), remembered for the last pair: nodes come grouped
+ * by type (the snapshot's resources are sorted by ARN, which begins with the service), so most nodes skip
+ * matching their type against every group prefix and jewel type. */
+static void s_type_traits(struct tm_graph *g, enum tm_graph_node_kind kind, const char *type) {
+    struct tm__graph_type_memo *m = &g->type_memo;
+    if (m->valid && m->kind == kind && (m->type == type || (m->type && type && strcmp(m->type, type) == 0)))
+        return;
+    m->valid = true;
+    m->kind = kind;
+    m->type = type;
+    m->group = s_group_of(kind, type);
+    m->jewel = s_jewel_index(type);
+    m->is_role = type && strcmp(type, "aws:iam:role") == 0;
+}
+
+/* The ARN's service as a string that lives with the graph: the last one given out when it is the same (nodes
+ * come grouped by service), else a copy in the arena. NULL when the id is not an ARN; *failed on no memory. */
+static const char *s_service_of(struct tm_graph *g, const char *id, bool *failed) {
+    char svc[64];
+    const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
+    *failed = false;
+    if (!s)
+        return NULL;
+    if (!g->last_service || strcmp(g->last_service, s) != 0) {
+        const char *copy = tm__graph_strdup(g, s);
+        if (!copy) {
+            *failed = true;
+            return NULL;
+        }
+        g->last_service = copy;
+    }
+    return g->last_service;
+}
+
 uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, enum tm_graph_node_kind kind,
                             const char *type, const char *account) {
-    uint32_t found = tm__graph_lookup(g, id);
-    if (found != TM_GRAPH_NONE)
-        return found;
+    if (!id)
+        return TM_GRAPH_NONE;
+    uint64_t hash = tm_hash_words(TM_HASH_FNV_OFFSET, id);
+    size_t slot = 0;
+    if (g->table_cap) {
+        uint32_t found = s_probe(g, id, hash, &slot);
+        if (found != TM_GRAPH_NONE)
+            return found;
+    }
     if (g->n_nodes >= UINT32_MAX - 1)
         return TM_GRAPH_NONE;
     if (g->n_nodes == g->cap_nodes) {
@@ -187,8 +241,11 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
         g->extra = x;
         g->cap_nodes = cap;
     }
-    if ((g->n_nodes + 1) * 2 > g->table_cap && s_table_grow(g))
-        return TM_GRAPH_NONE;
+    if ((g->n_nodes + 1) * 2 > g->table_cap) {
+        if (s_table_grow(g))
+            return TM_GRAPH_NONE;
+        (void)s_probe(g, id, hash, &slot);
+    }
     if (!id_stable && !(id = tm__graph_strdup(g, id)))
         return TM_GRAPH_NONE;
     uint32_t idx = (uint32_t)g->n_nodes++;
@@ -199,26 +256,23 @@ uint32_t tm__graph_node_add(struct tm_graph *g, const char *id, bool id_stable, 
     n->account = account;
     n->name = id;
     n->kind = kind;
-    n->group = s_group_of(kind, type);
+    s_type_traits(g, kind, type);
+    n->group = g->type_memo.group;
     struct tm__graph_node_extra *x = &g->extra[idx];
     memset(x, 0, sizeof(*x));
     x->principal = TM_GRAPH_NONE;
-    x->jewel = s_jewel_index(type);
-    x->is_role = type && strcmp(type, "aws:iam:role") == 0;
+    x->jewel = g->type_memo.jewel;
+    x->is_role = g->type_memo.is_role;
     for (size_t i = 0; account && i < g->n_accounts; i++)
         if (strcmp(g->accounts[i].id, account) == 0) {
             x->account = &g->accounts[i];
             break;
         }
-    char svc[64];
-    const char *s = tm__graph_arn_service(id, svc, sizeof(svc));
-    x->service = s ? tm__graph_strdup(g, s) : NULL;
-    if (s && !x->service)
+    bool failed = false;
+    x->service = s_service_of(g, id, &failed);
+    if (failed)
         return TM_GRAPH_NONE;
-    size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, id) & (g->table_cap - 1);
-    while (g->table[h] != TM_GRAPH_NONE)
-        h = (h + 1) & (g->table_cap - 1);
-    g->table[h] = idx;
+    g->table[slot] = idx;
     return idx;
 }
 
@@ -352,20 +406,6 @@ static int s_edge_sort_cmp(const void *pa, const void *pb) {
     return s_cmp_str(a->resource_pattern, b->resource_pattern);
 }
 
-static int s_in_sort_cmp(const void *pa, const void *pb, void *user_data) {
-    const struct tm_graph_edge *edges = user_data;
-    const struct tm_graph_edge *a = &edges[*(const uint32_t *)pa];
-    const struct tm_graph_edge *b = &edges[*(const uint32_t *)pb];
-    if (a->to != b->to)
-        return a->to < b->to ? -1 : 1;
-    if (a->kind != b->kind)
-        return a->kind < b->kind ? -1 : 1;
-    if (a->from != b->from)
-        return a->from < b->from ? -1 : 1;
-    uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
-    return ia < ib ? -1 : ia > ib;
-}
-
 /* Sets by (literal prefix length, literal prefix, node index). */
 static int s_prefix_cmp(const void *pa, const void *pb, void *user_data) {
     const struct tm_graph_node *nodes = user_data;
@@ -384,10 +424,8 @@ static int s_remap_nodes(struct tm_graph *g) {
     size_t n = g->n_nodes;
     struct s_node_sort *order = malloc((n ? n : 1) * sizeof(*order));
     uint32_t *map = malloc((n ? n : 1) * sizeof(*map));
-    struct tm_graph_node *nodes = malloc((n ? n : 1) * sizeof(*nodes));
-    struct tm__graph_node_extra *extra = malloc((n ? n : 1) * sizeof(*extra));
     int rc = TM_ERR_NOMEM;
-    if (!order || !map || !nodes || !extra)
+    if (!order || !map)
         goto out;
     for (size_t i = 0; i < n; i++)
         order[i] = (struct s_node_sort){g->nodes[i].id, (uint32_t)i};
@@ -399,18 +437,29 @@ static int s_remap_nodes(struct tm_graph *g) {
         rc = TM_OK;
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         map[order[i].old] = (uint32_t)i;
-        nodes[i] = g->nodes[order[i].old];
-        extra[i] = g->extra[order[i].old];
+    /* Moved in place, one cycle of the permutation at a time (slot k takes node order[k].old), rather than into
+     * a second copy of both arrays: no new memory, and the arrays keep their room for nodes to come. */
+    for (size_t i = 0; i < n; i++) {
+        if (order[i].old == i)
+            continue;
+        struct tm_graph_node first = g->nodes[i];
+        struct tm__graph_node_extra first_extra = g->extra[i];
+        size_t k = i;
+        for (;;) {
+            size_t src = order[k].old;
+            order[k].old = (uint32_t)k;
+            if (src == i) {
+                g->nodes[k] = first;
+                g->extra[k] = first_extra;
+                break;
+            }
+            g->nodes[k] = g->nodes[src];
+            g->extra[k] = g->extra[src];
+            k = src;
+        }
     }
-    free(g->nodes);
-    free(g->extra);
-    g->nodes = nodes;
-    g->extra = extra;
-    g->cap_nodes = n;
-    nodes = NULL;
-    extra = NULL;
     for (size_t i = 0; i < g->n_edges; i++) {
         g->edges[i].from = map[g->edges[i].from];
         g->edges[i].to = map[g->edges[i].to];
@@ -426,20 +475,14 @@ static int s_remap_nodes(struct tm_graph *g) {
             g->accounts[i].admin_node = map[g->accounts[i].admin_node];
     for (size_t i = 0; i < g->n_keys; i++)
         g->key_nodes[i] = map[g->key_nodes[i]];
-    /* The hash table holds indices: rebuild it. */
-    memset(g->table, 0xff, g->table_cap * sizeof(*g->table));
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)tm_hash_words(TM_HASH_FNV_OFFSET, g->nodes[i].id) & (g->table_cap - 1);
-        while (g->table[h] != TM_GRAPH_NONE)
-            h = (h + 1) & (g->table_cap - 1);
-        g->table[h] = (uint32_t)i;
-    }
+    /* The hash table holds indices: a slot's place depends on its id only, so renaming its index is enough. */
+    for (size_t h = 0; h < g->table_cap; h++)
+        if (g->table[h] != TM_GRAPH_NONE)
+            g->table[h] = map[g->table[h]];
     rc = TM_OK;
 out:
     free(order);
     free(map);
-    free(nodes);
-    free(extra);
     return rc;
 }
 
@@ -533,13 +576,63 @@ static bool s_edge_same(const struct tm_graph_edge *a, const struct tm_graph_edg
     return s_edge_sort_cmp(a, b) == 0;
 }
 
+/* Sorts the edges added since the last finalize and merges them into the ones sorted then (a node remap keeps
+ * those in order: old nodes keep their relative order). Ties keep the older edge first, as one stable sort of the
+ * whole array would. */
+static int s_sort_edges(struct tm_graph *g) {
+    size_t m = g->n_edges, old = g->n_edges_sorted <= m ? g->n_edges_sorted : 0;
+    if (m - old > 1)
+        qsort(g->edges + old, m - old, sizeof(*g->edges), s_edge_sort_cmp);
+    if (old == 0 || old == m || s_edge_sort_cmp(&g->edges[old - 1], &g->edges[old]) <= 0)
+        return TM_OK;
+    struct tm_graph_edge *tail = malloc((m - old) * sizeof(*tail));
+    if (!tail)
+        return TM_ERR_NOMEM;
+    memcpy(tail, g->edges + old, (m - old) * sizeof(*tail));
+    /* Merge from the back: the old edges move right, into room the tail left. */
+    size_t i = old, j = m - old, k = m;
+    while (j > 0) {
+        if (i > 0 && s_edge_sort_cmp(&g->edges[i - 1], &tail[j - 1]) > 0)
+            g->edges[--k] = g->edges[--i];
+        else
+            g->edges[--k] = tail[--j];
+    }
+    free(tail);
+    return TM_OK;
+}
+
+/* in_edges: edge indices by (target, kind, source, index). The edges are sorted by source, so index order is
+ * (source, index) order already: a stable counting pass by kind, then one by target, give the rest in linear
+ * time. in_start must hold each target's first slot. */
+static int s_index_in_edges(struct tm_graph *g) {
+    size_t m = g->n_edges, n = g->n_nodes;
+    uint32_t *by_kind = malloc((m ? m : 1) * sizeof(*by_kind));
+    if (!by_kind)
+        return TM_ERR_NOMEM;
+    uint32_t start[TM_GRAPH_EDGE_KIND_COUNT + 1] = {0};
+    for (size_t i = 0; i < m; i++) {
+        assert((unsigned)g->edges[i].kind < TM_GRAPH_EDGE_KIND_COUNT);
+        start[g->edges[i].kind + 1]++;
+    }
+    for (size_t k = 0; k < TM_GRAPH_EDGE_KIND_COUNT; k++)
+        start[k + 1] += start[k];
+    for (size_t i = 0; i < m; i++)
+        by_kind[start[g->edges[i].kind]++] = (uint32_t)i;
+    /* in_start[to] serves as the target's cursor, ending at the next target's start; shifted back after. */
+    for (size_t i = 0; i < m; i++)
+        g->in_edges[g->in_start[g->edges[by_kind[i]].to]++] = by_kind[i];
+    for (size_t v = n; v > 0; v--)
+        g->in_start[v] = g->in_start[v - 1];
+    g->in_start[0] = 0;
+    free(by_kind);
+    return TM_OK;
+}
+
 int tm__graph_finalize(struct tm_graph *g) {
     int rc = s_remap_nodes(g);
-    if (rc)
+    if (rc || (rc = s_sort_edges(g)))
         return rc;
     size_t n = g->n_nodes;
-    if (g->n_edges)
-        qsort(g->edges, g->n_edges, sizeof(*g->edges), s_edge_sort_cmp);
     /* The same statement can name the same resource twice: one edge is enough. */
     size_t w = 0;
     for (size_t r = 0; r < g->n_edges; r++)
@@ -568,14 +661,13 @@ int tm__graph_finalize(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_edges; i++) {
         g->out_start[g->edges[i].from + 1]++;
         g->in_start[g->edges[i].to + 1]++;
-        g->in_edges[i] = (uint32_t)i;
     }
     for (size_t i = 0; i < n; i++) {
         g->out_start[i + 1] += g->out_start[i];
         g->in_start[i + 1] += g->in_start[i];
     }
-    if (g->n_edges)
-        qsort_r(g->in_edges, g->n_edges, sizeof(uint32_t), s_in_sort_cmp, g->edges);
+    if ((rc = s_index_in_edges(g)))
+        return rc;
 
     size_t n_sets = 0;
     for (size_t i = 0; i < n; i++)
@@ -613,8 +705,22 @@ int tm__graph_finalize(struct tm_graph *g) {
             g->prefix_groups[g->n_prefix_groups++] = (struct tm__graph_prefix_group){len, (uint32_t)i, 0};
         g->prefix_groups[g->n_prefix_groups - 1].count++;
     }
+    g->n_edges_sorted = g->n_edges;
     g->finalized = true;
     return TM_OK;
+}
+
+void tm__graph_trim(struct tm_graph *g) {
+    if (g->cap_nodes <= g->n_nodes || !g->n_nodes)
+        return;
+    struct tm_graph_node *n = realloc(g->nodes, g->n_nodes * sizeof(*n));
+    if (n)
+        g->nodes = n;
+    struct tm__graph_node_extra *x = realloc(g->extra, g->n_nodes * sizeof(*x));
+    if (x)
+        g->extra = x;
+    /* Either array may have kept its old size (a shrink that failed): both hold n_nodes at least. */
+    g->cap_nodes = g->n_nodes;
 }
 
 /* ---- public: lifetime ---- */

@@ -241,7 +241,51 @@ static struct tm__graph_account *s_find_account(struct tm_graph *g, const char *
     return NULL;
 }
 
-static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
+/* The members of a snapshot resource the builder reads, found in one walk over them: looked up by name, each
+ * lookup walked the members again (a resource has eight or so), for every field. As cJSON's lookup, the first
+ * member of a name counts and the walk ends at a member without one. */
+struct s_fields {
+    const cJSON *id, *type, *account, *name, *region, *attrs, *policies;
+};
+
+static void s_fields_of(const cJSON *res, struct s_fields *f) {
+    memset(f, 0, sizeof(*f));
+    for (const cJSON *m = res ? res->child : NULL; m && m->string; m = m->next) {
+        const char *k = m->string;
+        const cJSON **slot = NULL;
+        switch (k[0]) {
+            case 'a':
+                slot = strcmp(k, "account") == 0 ? &f->account : strcmp(k, "attrs") == 0 ? &f->attrs : NULL;
+                break;
+            case 'i':
+                slot = strcmp(k, "id") == 0 ? &f->id : NULL;
+                break;
+            case 'n':
+                slot = strcmp(k, "name") == 0 ? &f->name : NULL;
+                break;
+            case 'p':
+                slot = strcmp(k, "policies") == 0 ? &f->policies : NULL;
+                break;
+            case 'r':
+                slot = strcmp(k, "region") == 0 ? &f->region : NULL;
+                break;
+            case 't':
+                slot = strcmp(k, "type") == 0 ? &f->type : NULL;
+                break;
+            default:
+                break;
+        }
+        if (slot && !*slot)
+            *slot = m;
+    }
+}
+
+/* A string member's value, else def (as tm_json_str). */
+static const char *s_str(const cJSON *v, const char *def) {
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
+}
+
+static int s_principal(struct tm_graph *g, uint32_t node, const struct s_fields *f) {
     if (g->n_principals == g->cap_principals) {
         size_t cap = g->cap_principals ? g->cap_principals * 2 : 64;
         struct tm__graph_principal *n = realloc(g->principals, cap * sizeof(*n));
@@ -253,9 +297,8 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
     struct tm__graph_principal *p = &g->principals[g->n_principals];
     memset(p, 0, sizeof(*p));
     p->node = node;
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
-    const cJSON *pols = cJSON_GetObjectItemCaseSensitive(res, "policies");
-    p->account = s_find_account(g, tm_json_str(res, "account", NULL));
+    const cJSON *attrs = f->attrs, *pols = f->policies;
+    p->account = s_find_account(g, s_str(f->account, NULL));
     const char *path = tm_json_str(attrs, "path", "");
     p->skip_scps = tm_json_bool(attrs, "service_linked", false) || strncmp(path, "/aws-service-role/", 18) == 0;
 
@@ -265,9 +308,15 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
     } else if (cJSON_IsArray(ident)) {
         size_t n = (size_t)cJSON_GetArraySize(ident);
         p->identity = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->identity));
+        p->identity_names = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->identity_names));
         p->managed = tm__graph_alloc(g, (n ? n : 1) * sizeof(*p->managed));
-        if (!p->identity || !p->managed)
+        bool *given_as_text = calloc(n ? n : 1, sizeof(*given_as_text));
+        const cJSON **items = calloc(n ? n : 1, sizeof(*items));
+        if (!p->identity || !p->identity_names || !p->managed || !given_as_text || !items) {
+            free(given_as_text);
+            free(items);
             return TM_ERR_NOMEM;
+        }
         for (const cJSON *it = ident->child; it; it = it->next) {
             const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
             bool bad = false;
@@ -277,6 +326,8 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
                 p->identity_unknown = true;
                 continue;
             }
+            given_as_text[p->n_identity] = cJSON_IsString(doc);
+            items[p->n_identity] = it;
             p->identity[p->n_identity++] = pol;
             const char *kind = tm_json_str(it, "kind", "");
             const char *arn = tm_json_str(it, "arn", NULL);
@@ -288,6 +339,18 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
                     p->managed[p->n_managed++] = arn;
             }
         }
+        /* Each policy's name is the first entry holding the same document (the same text parses to the same
+         * policy), entries given as text before those given as JSON. */
+        for (size_t k = 0; k < p->n_identity; k++) {
+            const cJSON *named = NULL;
+            for (size_t pass = 0; pass < 2 && !named; pass++)
+                for (size_t j = 0; j < p->n_identity && !named; j++)
+                    if (p->identity[j] == p->identity[k] && given_as_text[j] == (pass == 0))
+                        named = items[j];
+            p->identity_names[k] = tm_json_str(named, "arn", tm_json_str(named, "name", NULL));
+        }
+        free(given_as_text);
+        free(items);
     }
     bool unknown = false;
     const struct tm_iam_policy *b = s_policy_field(g, pols, "boundary", TM_IAM_POLICY_IDENTITY, &unknown);
@@ -309,8 +372,7 @@ static int s_principal(struct tm_graph *g, uint32_t node, const cJSON *res) {
 }
 
 /* Access keys: lookups by key id find the user. */
-static int s_keys(struct tm_graph *g, uint32_t node, const cJSON *res) {
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(res, "attrs");
+static int s_keys(struct tm_graph *g, uint32_t node, const cJSON *attrs) {
     const cJSON *keys = attrs ? cJSON_GetObjectItemCaseSensitive(attrs, "access_keys") : NULL;
     if (!cJSON_IsArray(keys))
         return TM_OK;
@@ -327,13 +389,32 @@ static enum tm_iam_policy_kind s_resource_policy_kind(const char *type) {
     return strcmp(type, "aws:iam:role") == 0 ? TM_IAM_POLICY_TRUST : TM_IAM_POLICY_RESOURCE;
 }
 
-static int s_resource(struct tm_graph *g, const cJSON *res) {
-    const char *id = tm_json_str(res, "id", NULL), *type = tm_json_str(res, "type", NULL);
+/* The last region a resource's context was looked up for, and the context: most resources are in the region of
+ * the one before them (they come sorted by ARN). */
+struct s_region_memo {
+    const char *region;
+    const struct tm_iam_context *context;
+};
+
+static const struct tm_iam_context *s_context_of(struct tm_graph *g, struct s_region_memo *m, const char *region) {
+    if (!region)
+        return tm__graph_context(g, NULL);
+    if (!m->region || strcmp(m->region, region) != 0) {
+        m->region = region;
+        m->context = tm__graph_context(g, region);
+    }
+    return m->context;
+}
+
+static int s_resource(struct tm_graph *g, const cJSON *res, struct s_region_memo *memo) {
+    struct s_fields f;
+    s_fields_of(res, &f);
+    const char *id = s_str(f.id, NULL), *type = s_str(f.type, NULL);
     if (!id || !type)
         return TM_OK;
     bool principal =
         strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0 || strcmp(type, "aws:iam:group") == 0;
-    const char *account = tm_json_str(res, "account", NULL);
+    const char *account = s_str(f.account, NULL);
     uint32_t n = tm__graph_node_add(g, id, true, principal ? TM_GRAPH_NODE_PRINCIPAL : TM_GRAPH_NODE_RESOURCE, type,
                                     account && *account ? account : NULL);
     if (n == TM_GRAPH_NONE)
@@ -341,15 +422,15 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     struct tm_graph_node *node = &g->nodes[n];
     node->flags |= TM_GRAPH_NODE_IN_SNAPSHOT;
     node->resource = res;
-    node->name = tm_json_str(res, "name", id);
+    node->name = s_str(f.name, id);
     if (node->account && !tm_graph_is_home_account(g, node->account))
         node->flags |= TM_GRAPH_NODE_EXTERNAL;
-    const cJSON *pols = cJSON_GetObjectItemCaseSensitive(res, "policies");
+    const cJSON *pols = f.policies;
     const char *key = strcmp(type, "aws:iam:role") == 0 ? "trust" : "resource";
     bool unknown = false;
     const struct tm_iam_policy *p = s_policy_field(g, pols, key, s_resource_policy_kind(type), &unknown);
     struct tm__graph_node_extra *x = &g->extra[n];
-    x->context = tm__graph_context(g, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "region")));
+    x->context = s_context_of(g, memo, s_str(f.region, NULL));
     x->policy = p;
     x->policy_unknown = unknown;
     /* Roles and KMS keys: their own policy must allow, so membership in a set is never automatic. */
@@ -358,9 +439,9 @@ static int s_resource(struct tm_graph *g, const cJSON *res) {
     if (unknown)
         node->flags |= TM_GRAPH_NODE_POLICY_UNKNOWN;
     int rc;
-    if ((strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0) && (rc = s_principal(g, n, res)))
+    if ((strcmp(type, "aws:iam:user") == 0 || strcmp(type, "aws:iam:role") == 0) && (rc = s_principal(g, n, &f)))
         return rc;
-    if (strcmp(type, "aws:iam:user") == 0 && (rc = s_keys(g, n, res)))
+    if (strcmp(type, "aws:iam:user") == 0 && (rc = s_keys(g, n, f.attrs)))
         return rc;
     return TM_OK;
 }
@@ -387,15 +468,27 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
     /* Resources per scope region, in one pass over the resources (a scope names up to every region). */
     size_t n_regions = cJSON_IsArray(regions) ? (size_t)cJSON_GetArraySize(regions) : 0;
     size_t *counts = calloc(n_regions ? n_regions : 1, sizeof(*counts));
-    if (!counts)
+    /* The scope regions the last resource's region matched: the next resource is mostly in the same region
+     * (resources come sorted by ARN), and then one compare stands for the walk over every scope region. */
+    bool *last_hits = calloc(n_regions ? n_regions : 1, sizeof(*last_hits));
+    if (!counts || !last_hits) {
+        free(counts);
+        free(last_hits);
         return TM_ERR_NOMEM;
+    }
+    const char *last = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *region = tm_json_str(tm_snapshot_at(g->snap, i), "region", "");
-        size_t k = 0;
-        for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
-            if (cJSON_IsString(r) && strcmp(region, r->valuestring) == 0)
-                counts[k]++;
+        if (!last || strcmp(region, last) != 0) {
+            size_t k = 0;
+            for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++)
+                last_hits[k] = cJSON_IsString(r) && strcmp(region, r->valuestring) == 0;
+            last = region;
+        }
+        for (size_t k = 0; k < n_regions; k++)
+            counts[k] += last_hits[k];
     }
+    free(last_hits);
     size_t k = 0;
     for (const cJSON *r = n_regions ? regions->child : NULL; r; r = r->next, k++) {
         if (!cJSON_IsString(r))
@@ -413,9 +506,10 @@ int tm__graph_build_nodes(struct tm_graph *g, char *err, size_t errlen) {
             return rc;
     if ((rc = s_add_context(g, "us-east-1")) || (rc = s_add_context(g, "global")))
         return rc;
+    struct s_region_memo memo = {NULL, NULL};
     for (size_t i = 0; i < n; i++) {
         const cJSON *res = tm_snapshot_at(g->snap, i);
-        if (res && (rc = s_resource(g, res))) {
+        if (res && (rc = s_resource(g, res, &memo))) {
             snprintf(err, errlen, "graph: %s: %s", tm_json_str(res, "id", "?"), tm_error_str(rc));
             return rc;
         }
@@ -455,6 +549,7 @@ int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap, const struct
         tm_graph_destroy(g);
         return rc;
     }
+    tm__graph_trim(g);
     *out = g;
     return TM_OK;
 }

@@ -584,7 +584,9 @@ static int s_narrow(struct tm_graph *g, const struct s_expand *base, const char 
         if (!res)
             return TM_ERR_NOMEM;
         enum tm_iam_reason reason = TM_IAM_REASON_NONE;
-        if (s_decide(g, base->pid, base->pnode, acts[i], res, base->r, base->conditional, &reason)) {
+        /* base->r is the node of base->resource only (an S3 object ARN is looked up again). */
+        if (s_decide(g, base->pid, base->pnode, acts[i], res, res == base->resource ? base->r : TM_GRAPH_NONE,
+                     base->conditional, &reason)) {
             list[n++] = acts[i];
             continue;
         }
@@ -802,6 +804,7 @@ struct s_grant {
     const char *policy_name;
     const char *conditions;
     const char *username;
+    const char *stmt_text; /* the statement's evidence text, made for its first edge (NULL before) */
 };
 
 /* Could a Deny, the boundary or an SCP treat members of a set differently? If not, the set edge is exact:
@@ -992,11 +995,11 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
         struct s_expand base = {.g = g,
                                 .p = gr->p,
                                 .pid = gr->pid,
-                                .pnode = TM_GRAPH_NONE,
+                                .pnode = gr->p->node,
                                 .kind = (enum tm_graph_edge_kind)k,
                                 .service = only,
                                 .resource = res,
-                                .r = TM_GRAPH_NONE,
+                                .r = !is_set && strcmp(g->nodes[to].id, res) == 0 ? to : TM_GRAPH_NONE,
                                 .conditional = conditional};
         const char **kept = NULL;
         size_t n_kept = 0;
@@ -1020,38 +1023,16 @@ static int s_grant_edges(struct s_grant *gr, const char *resource, const char *c
             .conditions = gr->conditions,
             .statement = gr->v.json,
             .pattern = res,
-            .ev = {"identity", gr->pid, gr->policy_name, (int32_t)gr->v.index, gr->v.sid,
-                   tm__graph_statement_text(g, "identity policy", gr->policy_name, gr->v.index, gr->v.sid)},
+            .ev = {"identity", gr->pid, gr->policy_name, (int32_t)gr->v.index, gr->v.sid, gr->stmt_text},
         };
+        if (!e.ev.text && !(e.ev.text = gr->stmt_text = tm__graph_statement_text(g, "identity policy", gr->policy_name,
+                                                                                 gr->v.index, gr->v.sid)))
+            return TM_ERR_NOMEM;
         int rc = tm__graph_edge(g, &e);
         if (rc)
             return rc;
     }
     return TM_OK;
-}
-
-/* The name of an identity policy of a principal (its snapshot resource), as the snapshot records it. */
-static const char *s_identity_name(const cJSON *resource, const struct tm_iam_policy *policy) {
-    const cJSON *pols = resource ? cJSON_GetObjectItemCaseSensitive(resource, "policies") : NULL;
-    const cJSON *ident = pols ? cJSON_GetObjectItemCaseSensitive(pols, "identity") : NULL;
-    const char *text = tm_iam_policy_text(policy);
-    for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
-        const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
-        if (cJSON_IsString(doc) && strcmp(doc->valuestring, text) == 0)
-            return tm_json_str(it, "arn", tm_json_str(it, "name", NULL));
-    }
-    /* Object documents were printed to text for parsing; compare by printing again only when needed. */
-    for (const cJSON *it = cJSON_IsArray(ident) ? ident->child : NULL; it; it = it->next) {
-        const cJSON *doc = cJSON_GetObjectItemCaseSensitive(it, "document");
-        if (!cJSON_IsObject(doc))
-            continue;
-        char *t = cJSON_PrintUnformatted(doc);
-        bool same = t && strcmp(t, text) == 0;
-        free(t);
-        if (same)
-            return tm_json_str(it, "arn", tm_json_str(it, "name", NULL));
-    }
-    return NULL;
 }
 
 static int s_identity_statement(struct s_grant *gr) {
@@ -1142,9 +1123,8 @@ static int s_identity_pass(struct tm_graph *g) {
     for (size_t i = 0; i < g->n_principals; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
         /* Nodes move when the node array grows (sets and named resources are added below): keep what is needed,
-         * the strings and the snapshot object, which do not. */
+         * the strings, which do not. */
         const char *pid = g->nodes[p->node].id;
-        const cJSON *resource = g->nodes[p->node].resource;
         const char *username = NULL;
         if (g->nodes[p->node].type && strcmp(g->nodes[p->node].type, "aws:iam:user") == 0)
             username = g->nodes[p->node].name;
@@ -1158,11 +1138,12 @@ static int s_identity_pass(struct tm_graph *g) {
             if (seen)
                 continue;
             struct s_grant gr = {.g = g, .p = p, .pid = pid, .policy = p->identity[k], .username = username};
-            gr.policy_name = s_identity_name(resource, gr.policy);
+            gr.policy_name = p->identity_names[k];
             size_t n = tm_iam_policy_statement_count(gr.policy);
             for (size_t s = 0; s < n; s++) {
                 if (tm_iam_policy_statement(gr.policy, s, &gr.v))
                     continue;
+                gr.stmt_text = NULL;
                 if ((rc = s_identity_statement(&gr)))
                     return rc;
             }
@@ -1236,7 +1217,7 @@ static int s_named_principals(struct tm_graph *g, uint32_t rnode) {
                 struct s_expand base = {.g = g,
                                         .p = &g->principals[pi],
                                         .pid = g->nodes[p].id,
-                                        .pnode = TM_GRAPH_NONE,
+                                        .pnode = p,
                                         .kind = (enum tm_graph_edge_kind)kk,
                                         .service = g->extra[rnode].service,
                                         .resource = rn->id,

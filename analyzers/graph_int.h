@@ -44,6 +44,7 @@ struct tm__graph_account {
 struct tm__graph_principal {
     uint32_t node;
     const struct tm_iam_policy **identity; /* own + groups' policies, parsed */
+    const char **identity_names;           /* each one's ARN (or name) as the snapshot records it, or NULL */
     size_t n_identity;
     const struct tm_iam_policy **boundary; /* 0 or 1 */
     size_t n_boundary;
@@ -104,6 +105,8 @@ struct tm_graph {
     /* Nodes the indices cover: all once built; while building, those there at the last finalize. */
     size_t n_indexed;
     bool finalized;
+    /* Edges sorted (and deduplicated) at the last finalize; those after it were appended since. */
+    size_t n_edges_sorted;
 
     uint32_t *by_type; /* node indices sorted by (type, id) */
     struct tm__graph_type *types;
@@ -143,6 +146,17 @@ struct tm_graph {
 
     /* Every parsed policy, each distinct document once. */
     struct tm_iam_policy_cache *policies;
+
+    /* The last (kind, type) a node was added with and what it gave; the last service string given out (graph.c). */
+    struct tm__graph_type_memo {
+        const char *type;
+        enum tm_graph_node_kind kind;
+        enum tm_graph_group group;
+        uint8_t jewel;
+        bool is_role;
+        bool valid;
+    } type_memo;
+    const char *last_service;
 };
 
 /* ---- arena and strings ---- */
@@ -162,6 +176,8 @@ TM_MUST_CHECK int tm__graph_edge_add(struct tm_graph *g, const struct tm_graph_e
 TM_MUST_CHECK int tm__graph_key_add(struct tm_graph *g, const char *key_id, uint32_t user);
 /* Sorts nodes by id, edges by source, builds every index. */
 TM_MUST_CHECK int tm__graph_finalize(struct tm_graph *g);
+/* Once built: gives back the node arrays' room for nodes that did not come. */
+void tm__graph_trim(struct tm_graph *g);
 /* Parses (once per distinct text) a policy; NULL with *bad set when it does not parse. */
 const struct tm_iam_policy *tm__graph_policy(struct tm_graph *g, const char *text, enum tm_iam_policy_kind kind,
                                              bool *bad);

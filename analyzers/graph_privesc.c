@@ -146,25 +146,115 @@ static bool s_stmt_allows(const struct tm_iam_statement_view *v, const char *act
     return v->not_action ? !m : m;
 }
 
-static bool s_identity_mentions(const struct tm__graph_principal *p, const char *action) {
-    for (size_t k = 0; k < p->n_identity; k++) {
-        size_t ns = tm_iam_policy_statement_count(p->identity[k]);
-        for (size_t s = 0; s < ns; s++) {
-            struct tm_iam_statement_view v;
-            if (tm_iam_policy_statement(p->identity[k], s, &v) == TM_OK && v.effect == TM_IAM_ALLOW &&
-                s_stmt_allows(&v, action))
-                return true;
-        }
-    }
-    return false;
-}
+/* The actions the catalogue's techniques require, each distinct one once, so that whether a principal's policies
+ * mention one is worked out once per principal, not once per technique needing it (iam:PassRole, ...). */
+struct s_filter {
+    const char **actions;
+    size_t n_actions;
+    size_t *first;   /* per technique: where its requirements start in slot */
+    uint32_t *slot;  /* per requirement: index into actions, or UINT32_MAX for sts:AssumeRole (trust decides) */
+    uint8_t *answer; /* per action, for the current principal: 0 not asked yet, 1 mentioned, 2 not */
+};
 
 struct s_ctx {
     struct tm_graph *g;
     const struct tm__graph_principal *p;
     const char *pid;
     const char *account;
+    /* The Allow statements of its identity policies, in order: read once for every technique's filter. */
+    const struct tm_iam_statement_view *allows;
+    size_t n_allows;
+    struct s_filter *filter;
+    size_t technique; /* index of the technique being tried */
 };
+
+static void s_filter_clean_up(struct s_filter *f) {
+    free(f->actions);
+    free(f->first);
+    free(f->slot);
+    free(f->answer);
+    memset(f, 0, sizeof(*f));
+}
+
+static int s_filter_init(struct s_filter *f, const struct tm_privesc_catalog *cat) {
+    memset(f, 0, sizeof(*f));
+    size_t nt = tm_privesc_catalog_count(cat), nr = 0;
+    for (size_t k = 0; k < nt; k++)
+        nr += tm_privesc_catalog_get(cat, k)->requires_count;
+    f->actions = malloc((nr ? nr : 1) * sizeof(*f->actions));
+    f->first = malloc((nt ? nt : 1) * sizeof(*f->first));
+    f->slot = malloc((nr ? nr : 1) * sizeof(*f->slot));
+    f->answer = malloc(nr ? nr : 1);
+    if (!f->actions || !f->first || !f->slot || !f->answer) {
+        s_filter_clean_up(f);
+        return TM_ERR_NOMEM;
+    }
+    size_t r = 0;
+    for (size_t k = 0; k < nt; k++) {
+        const struct tm_privesc_technique *t = tm_privesc_catalog_get(cat, k);
+        f->first[k] = r;
+        for (size_t i = 0; i < t->requires_count; i++, r++) {
+            const char *action = t->requires[i].action;
+            if (strcmp(action, "sts:AssumeRole") == 0) {
+                f->slot[r] = UINT32_MAX;
+                continue;
+            }
+            size_t a = 0;
+            while (a < f->n_actions && strcmp(f->actions[a], action) != 0)
+                a++;
+            if (a == f->n_actions)
+                f->actions[f->n_actions++] = action;
+            f->slot[r] = (uint32_t)a;
+        }
+    }
+    return TM_OK;
+}
+
+/* The principal's Allow statements (malloc'd; NULL with *n 0 when it has none). */
+static int s_allow_statements(const struct tm__graph_principal *p, struct tm_iam_statement_view **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    size_t total = 0;
+    for (size_t k = 0; k < p->n_identity; k++)
+        total += tm_iam_policy_statement_count(p->identity[k]);
+    if (!total)
+        return TM_OK;
+    struct tm_iam_statement_view *v = malloc(total * sizeof(*v));
+    if (!v)
+        return TM_ERR_NOMEM;
+    for (size_t k = 0; k < p->n_identity; k++) {
+        size_t ns = tm_iam_policy_statement_count(p->identity[k]);
+        for (size_t s = 0; s < ns; s++)
+            if (tm_iam_policy_statement(p->identity[k], s, &v[*n]) == TM_OK && v[*n].effect == TM_IAM_ALLOW)
+                (*n)++;
+    }
+    *out = v;
+    return TM_OK;
+}
+
+static bool s_identity_mentions(const struct s_ctx *c, const char *action) {
+    for (size_t i = 0; i < c->n_allows; i++)
+        if (s_stmt_allows(&c->allows[i], action))
+            return true;
+    return false;
+}
+
+/* Do the principal's policies mention every action the technique requires (but assuming, which trust policies
+ * grant)? */
+static bool s_mentions_all(const struct s_ctx *c, const struct tm_privesc_technique *t) {
+    struct s_filter *f = c->filter;
+    const uint32_t *slot = f->slot + f->first[c->technique];
+    for (size_t i = 0; i < t->requires_count; i++) {
+        if (slot[i] == UINT32_MAX)
+            continue;
+        uint8_t *answer = &f->answer[slot[i]];
+        if (!*answer)
+            *answer = s_identity_mentions(c, t->requires[i].action) ? 1 : 2;
+        if (*answer == 2)
+            return false;
+    }
+    return true;
+}
 
 static bool s_can(const struct s_ctx *c, const struct tm_privesc_requirement *r, const char *resource) {
     struct tm_iam_context ctx;
@@ -534,9 +624,8 @@ static int s_technique(const struct s_ctx *c, const struct tm_privesc_technique 
     struct tm_graph *g = c->g;
     /* A quick filter: every action (but assuming, which trust policies grant) must appear in an Allow of
      * the principal's identity policies. */
-    for (size_t i = 0; i < t->requires_count; i++)
-        if (strcmp(t->requires[i].action, "sts:AssumeRole") != 0 && !s_identity_mentions(c->p, t->requires[i].action))
-            return TM_OK;
+    if (!s_mentions_all(c, t))
+        return TM_OK;
     const char *policy = NULL;
     if (!s_fixed_requirements(c, t, &policy))
         return TM_OK;
@@ -628,19 +717,35 @@ int tm__graph_build_privesc(struct tm_graph *g, char *err, size_t errlen) {
         return TM_OK;
     size_t nt = tm_privesc_catalog_count(g->opts.privesc);
     size_t np = g->n_principals;
+    struct s_filter filter;
+    if ((rc = s_filter_init(&filter, g->opts.privesc))) {
+        snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
+        return rc;
+    }
     for (size_t i = 0; i < np; i++) {
         const struct tm__graph_principal *p = &g->principals[i];
         const struct tm_graph_node *n = &g->nodes[p->node];
         /* An administrator has nothing to escalate to; principals of other accounts are not analysed. */
         if ((n->flags & TM_GRAPH_NODE_IS_ADMIN) || !(n->flags & TM_GRAPH_NODE_IN_SNAPSHOT) || !p->account)
             continue;
-        struct s_ctx c = {g, p, n->id, n->account};
-        for (size_t k = 0; k < nt; k++) {
-            if ((rc = s_technique(&c, tm_privesc_catalog_get(g->opts.privesc, k)))) {
-                snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
-                return rc;
-            }
+        struct tm_iam_statement_view *allows = NULL;
+        size_t n_allows = 0;
+        if ((rc = s_allow_statements(p, &allows, &n_allows)))
+            break;
+        memset(filter.answer, 0, filter.n_actions);
+        struct s_ctx c = {g, p, n->id, n->account, allows, n_allows, &filter, 0};
+        for (size_t k = 0; k < nt && !rc; k++) {
+            c.technique = k;
+            rc = s_technique(&c, tm_privesc_catalog_get(g->opts.privesc, k));
         }
+        free(allows);
+        if (rc)
+            break;
+    }
+    s_filter_clean_up(&filter);
+    if (rc) {
+        snprintf(err, errlen, "graph: privilege escalation: %s", tm_error_str(rc));
+        return rc;
     }
     return TM_OK;
 }

@@ -461,8 +461,8 @@ static bool s_bpa(const cJSON *obj, struct tm_iam_s3_bpa *out) {
 }
 
 /* The snapshot's acl attribute ({owner, grants: [{grantee: {type, id, uri, email}, permission}]}) in the shape
- * of a GetBucketAcl answer, which the reach analysis reads. */
-static char *s_acl_json(const cJSON *acl) {
+ * of a GetBucketAcl answer, which the reach analysis reads (as a tree: not printed to be parsed back). */
+static cJSON *s_acl_tree(const cJSON *acl) {
     if (!cJSON_IsObject(acl))
         return NULL;
     cJSON *root = cJSON_CreateObject();
@@ -493,9 +493,7 @@ static char *s_acl_json(const cJSON *acl) {
         if (!cJSON_AddStringToObject(item, "Permission", tm_json_str(gr, "permission", "")))
             goto fail;
     }
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
+    return root;
 fail:
     cJSON_Delete(root);
     return NULL;
@@ -716,7 +714,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
     const struct tm_iam_policy *pol = tm_graph_resource_policy(g, node, &unknown);
     struct tm_iam_s3_bpa bucket_bpa, account_bpa;
     bool has_bucket_bpa = false, has_account_bpa = false, bpa_unknown = false;
-    char *acl = NULL;
+    cJSON *acl = NULL;
     const char *url_auth = NULL;
     if (rk->reach_type == TM_IAM_RES_S3) {
         const cJSON *b = s_attr(res, "public_access_block");
@@ -730,7 +728,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
         const cJSON *a = s_attr(res, "acl");
         if (tm_snapshot_is_unknown(a))
             unknown = true;
-        else if (cJSON_IsObject(a) && !(acl = s_acl_json(a)))
+        else if (cJSON_IsObject(a) && !(acl = s_acl_tree(a)))
             return TM_ERR_NOMEM;
     } else if (rk->reach_type == TM_IAM_RES_LAMBDA) {
         const cJSON *url = s_attr(res, "url");
@@ -769,7 +767,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
     /* A policy naming only principals of this account, without an ACL or URL, gives no way in from outside:
      * identity and named-principal grants already made its edges. */
     if (rc || (!outside && !acl && !url_auth) || !n_targets) {
-        free(acl);
+        cJSON_Delete(acl);
         return rc;
     }
     struct tm_iam_reach_input in = {
@@ -778,7 +776,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
         .account = rn->account,
         .resource_arn = rn->id,
         .catalog = wild ? g->opts.actions : NULL,
-        .s3_acl_json = acl,
+        .s3_acl = acl,
         .bucket_bpa = has_bucket_bpa ? &bucket_bpa : NULL,
         .account_bpa = has_account_bpa ? &account_bpa : NULL,
         .lambda_url_auth_type = url_auth,
@@ -786,7 +784,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
     struct tm_iam_reach_result *r = NULL;
     char err[256] = "";
     rc = tm_iam_reach_analyze(&r, &in, err, sizeof(err));
-    free(acl);
+    cJSON_Delete(acl);
     if (rc == TM_ERR_NOMEM)
         return rc;
     if (rc) {

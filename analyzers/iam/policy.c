@@ -26,7 +26,10 @@ struct s_parser {
     struct tm__iam_arena *a; /* where the policy's parts go */
     char *err;
     size_t errlen;
-    char where[160]; /* "statement 2 (Sid \"Read\")" */
+    /* The statement being read, for messages: its index + 1 (0 before the first) and Sid string or NULL. Put
+     * into words only when a message is written, not for every statement read. */
+    size_t where_stmt;
+    const char *where_sid;
     /* Where statements are printed as evidence before their copy into the arena: one buffer for them all. */
     char *scratch;
     size_t scratch_len;
@@ -38,11 +41,16 @@ __attribute__((format(printf, 3, 4))) static int s_fail(struct s_parser *ps, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    char where[160] = ""; /* "statement 2 (Sid \"Read\")" */
+    if (ps->where_stmt && ps->where_sid)
+        snprintf(where, sizeof(where), "statement %zu (Sid \"%.100s\")", ps->where_stmt - 1, ps->where_sid);
+    else if (ps->where_stmt)
+        snprintf(where, sizeof(where), "statement %zu", ps->where_stmt - 1);
     if (ps->err && ps->errlen) {
-        if (ps->where[0] && field)
-            snprintf(ps->err, ps->errlen, "%s: %s: %s", ps->where, field, msg);
-        else if (ps->where[0])
-            snprintf(ps->err, ps->errlen, "%s: %s", ps->where, msg);
+        if (where[0] && field)
+            snprintf(ps->err, ps->errlen, "%s: %s: %s", where, field, msg);
+        else if (where[0])
+            snprintf(ps->err, ps->errlen, "%s: %s", where, msg);
         else if (field)
             snprintf(ps->err, ps->errlen, "%s: %s", field, msg);
         else
@@ -381,13 +389,13 @@ static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struc
     struct tm__iam_arena *a = ps->a;
     enum tm_iam_policy_kind kind = ps->pol->kind;
     st->index = index;
-    snprintf(ps->where, sizeof(ps->where), "statement %zu", index);
+    ps->where_stmt = index + 1;
+    ps->where_sid = NULL;
     if (!cJSON_IsObject(js))
         return s_fail(ps, NULL, "expected an object");
     const cJSON *sid = cJSON_GetObjectItemCaseSensitive(js, "Sid");
-    if (sid && cJSON_IsString(sid)) {
-        snprintf(ps->where, sizeof(ps->where), "statement %zu (Sid \"%.100s\")", index, sid->valuestring);
-    }
+    if (sid && cJSON_IsString(sid))
+        ps->where_sid = sid->valuestring;
     const cJSON *el;
     cJSON_ArrayForEach(el, js) {
         bool known = false;
@@ -508,15 +516,18 @@ static void s_line_col(const char *text, size_t off, size_t *line, size_t *col) 
 
 /* cJSON turns \u0000 into a terminator, silently cutting the string short; AWS would not store it. */
 static bool s_has_nul_escape(const char *text, size_t len, size_t *at) {
-    for (size_t i = 0; i + 5 < len; i++) {
-        if (text[i] == '\\') {
-            if (text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' && text[i + 4] == '0' &&
-                text[i + 5] == '0') {
-                *at = i;
-                return true;
-            }
-            i++; /* skip the escaped character, so "\\\\u0000" is not misread */
+    /* From one backslash to the next (memchr), not byte by byte: most documents have few. */
+    const char *p = text;
+    while ((p = memchr(p, '\\', len - (size_t)(p - text))) != NULL) {
+        size_t i = (size_t)(p - text);
+        if (i + 5 >= len)
+            return false;
+        if (text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' && text[i + 4] == '0' &&
+            text[i + 5] == '0') {
+            *at = i;
+            return true;
         }
+        p += 2; /* skip the escaped character, so "\\\\u0000" is not misread */
     }
     return false;
 }

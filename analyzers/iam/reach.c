@@ -5,6 +5,7 @@
  * share one computation. Condition-key semantics: policies/condition-keys.md. */
 #include "analyzers/iam/reach.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,38 +102,44 @@ enum s_key {
     K_URL_AUTH,
 };
 
+/* Called for every condition of every statement, for every resource: keys are told apart by length first. */
 static enum s_key s_classify_key(const char *k) {
+#define S_KEY(text, cls)                                                                                               \
+    { text, sizeof(text) - 1, cls }
     static const struct {
         const char *key;
+        size_t len;
         enum s_key cls;
     } table[] = {
-        {"aws:principalaccount", K_PRINCIPAL_ACCOUNT},
-        {"kms:calleraccount", K_PRINCIPAL_ACCOUNT},
-        {"s3:dataaccesspointaccount", K_PRINCIPAL_ACCOUNT},
-        {"aws:principalarn", K_PRINCIPAL_ARN},
-        {"aws:userid", K_USERID},
-        {"aws:principalorgid", K_ORG_ID},
-        {"aws:principalorgpaths", K_ORG_PATHS},
-        {"aws:sourceaccount", K_SOURCE_ACCOUNT},
-        {"aws:sourceowner", K_SOURCE_ACCOUNT},
-        {"aws:sourcearn", K_SOURCE_ARN},
-        {"aws:sourcevpc", K_VPC},
-        {"aws:sourcevpce", K_VPC},
-        {"aws:sourcevpcarn", K_VPC},
-        {"aws:sourceip", K_IP},
-        {"aws:principalisawsservice", K_IS_SERVICE},
-        {"aws:principalservicename", K_SERVICE_NAME},
-        {"aws:principalservicenameslist", K_SERVICE_NAME},
-        {"kms:viaservice", K_VIA},
-        {"aws:calledvia", K_VIA},
-        {"aws:calledviafirst", K_VIA},
-        {"aws:calledvialast", K_VIA},
-        {"aws:viaawsservice", K_VIA},
-        {"sts:externalid", K_EXTERNAL_ID},
-        {"lambda:functionurlauthtype", K_URL_AUTH},
+        S_KEY("aws:principalaccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("kms:calleraccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("s3:dataaccesspointaccount", K_PRINCIPAL_ACCOUNT),
+        S_KEY("aws:principalarn", K_PRINCIPAL_ARN),
+        S_KEY("aws:userid", K_USERID),
+        S_KEY("aws:principalorgid", K_ORG_ID),
+        S_KEY("aws:principalorgpaths", K_ORG_PATHS),
+        S_KEY("aws:sourceaccount", K_SOURCE_ACCOUNT),
+        S_KEY("aws:sourceowner", K_SOURCE_ACCOUNT),
+        S_KEY("aws:sourcearn", K_SOURCE_ARN),
+        S_KEY("aws:sourcevpc", K_VPC),
+        S_KEY("aws:sourcevpce", K_VPC),
+        S_KEY("aws:sourcevpcarn", K_VPC),
+        S_KEY("aws:sourceip", K_IP),
+        S_KEY("aws:principalisawsservice", K_IS_SERVICE),
+        S_KEY("aws:principalservicename", K_SERVICE_NAME),
+        S_KEY("aws:principalservicenameslist", K_SERVICE_NAME),
+        S_KEY("kms:viaservice", K_VIA),
+        S_KEY("aws:calledvia", K_VIA),
+        S_KEY("aws:calledviafirst", K_VIA),
+        S_KEY("aws:calledvialast", K_VIA),
+        S_KEY("aws:viaawsservice", K_VIA),
+        S_KEY("sts:externalid", K_EXTERNAL_ID),
+        S_KEY("lambda:functionurlauthtype", K_URL_AUTH),
     };
+#undef S_KEY
+    size_t len = strlen(k);
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcmp(k, table[i].key) == 0)
+        if (table[i].len == len && memcmp(k, table[i].key, len) == 0)
             return table[i].cls;
     /* Identity-provider claims: "token.actions.githubusercontent.com:sub", "saml:aud", ... */
     const char *colon = strrchr(k, ':');
@@ -158,7 +165,8 @@ struct s_cand {
     bool multi_tenant;
     bool authenticated_only; /* a condition only signed requests satisfy: "*" means any AWS principal */
     bool acl;
-    size_t index; /* statement or ACL grant */
+    size_t index;    /* statement or ACL grant */
+    char *sig_lists; /* the lists' part of its grant signature, kept once made (s_signature); not copied */
 };
 
 struct s_cands {
@@ -168,6 +176,8 @@ struct s_cands {
 };
 
 static void s_cand_free(struct s_cand *c) {
+    free(c->sig_lists);
+    c->sig_lists = NULL;
     tm__iam_strs_free(&c->who);
     tm__iam_strs_free(&c->principals);
     tm__iam_strs_free(&c->services);
@@ -178,6 +188,7 @@ static void s_cand_free(struct s_cand *c) {
 
 static int s_cand_copy(struct s_cand *dst, const struct s_cand *src) {
     *dst = *src;
+    dst->sig_lists = NULL;
     memset(&dst->who, 0, sizeof(dst->who));
     memset(&dst->principals, 0, sizeof(dst->principals));
     memset(&dst->services, 0, sizeof(dst->services));
@@ -1104,76 +1115,124 @@ static bool s_anonymous_ok(const struct s_state *st, const char *action) {
     }
 }
 
-static int s_join(struct tm_buf *b, const struct tm__iam_strs *s) {
+/* What s_add_grant needs between calls of one analysis: the signature being built and room for a sorted view
+ * of a candidate's lists. A grant is looked up by its signature before anything is copied: most actions join a
+ * grant made by an earlier action, and then the candidate is never copied at all. */
+struct s_sig_scratch {
+    struct tm_buf sig;
+    const char **sorted;
+    size_t cap;
+};
+
+static int s_cmp_str_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The list's strings in byte order (as tm__iam_strs_sort orders a copy), each followed by 0x1f, then 0x1e. */
+static int s_join(struct s_sig_scratch *s, const struct tm__iam_strs *l) {
+    if (l->n > s->cap) {
+        size_t cap = l->n < 16 ? 16 : l->n;
+        const char **p = realloc(s->sorted, cap * sizeof(*p));
+        if (!p)
+            return TM_ERR_NOMEM;
+        s->sorted = p;
+        s->cap = cap;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        s->sorted[i] = l->v[i];
+    if (l->n > 1)
+        qsort(s->sorted, l->n, sizeof(*s->sorted), s_cmp_str_ptr);
     int rc = TM_OK;
-    for (size_t i = 0; i < s->n && !rc; i++)
-        rc = tm_buf_appendf(b, "%s\x1f", s->v[i]);
-    return rc ? rc : tm_buf_append_char(b, '\x1e');
+    for (size_t i = 0; i < l->n && !rc; i++)
+        if (!(rc = tm_buf_append_str(&s->sig, s->sorted[i])))
+            rc = tm_buf_append_char(&s->sig, '\x1f');
+    return rc ? rc : tm_buf_append_char(&s->sig, '\x1e');
 }
 
-static int s_signature(const struct s_cand *c, char **out) {
-    struct tm_buf b;
-    tm_buf_init(&b, 0);
-    int rc = tm_buf_appendf(&b, "%d|%d|%d|%d|%d|", c->reach, c->any_resource, c->ext_id_required, c->claims_restricted,
-                            c->multi_tenant);
-    if (!rc)
-        rc = s_join(&b, &c->who);
-    if (!rc)
-        rc = s_join(&b, &c->principals);
-    if (!rc)
-        rc = s_join(&b, &c->services);
-    if (!rc)
-        rc = s_join(&b, &c->networks);
-    if (!rc)
-        rc = s_join(&b, &c->conds);
-    if (!rc)
-        rc = s_join(&b, &c->ext_ids);
-    *out = rc ? NULL : tm_buf_detach(&b);
-    tm_buf_clean_up(&b);
-    return rc ? rc : (*out ? TM_OK : TM_ERR_NOMEM);
+/* Writes "N|" with N in decimal at *p: the signature's numbers are small and many, not worth a printf each. */
+static char *s_sig_number(char *p, unsigned v) {
+    char d[12];
+    size_t n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = d[--n];
+    *p++ = '|';
+    return p;
 }
 
-static int s_add_grant(struct s_level *lv, const struct s_cand *src, const char *action) {
-    struct s_cand c;
-    int rc = s_cand_copy(&c, src);
-    if (rc) {
-        s_cand_free(&c);
-        return rc;
+/* The candidate's signature (its lists sorted) in s->sig: equal signatures, equal grants. The lists' part is
+ * made once per candidate: a candidate's lists are final once it is added, while its reach may still differ
+ * from one action to the next. */
+static int s_signature(struct s_sig_scratch *s, struct s_cand *c) {
+    int rc = TM_OK;
+    if (!c->sig_lists) {
+        tm_buf_reset(&s->sig);
+        if (!rc)
+            rc = s_join(s, &c->who);
+        if (!rc)
+            rc = s_join(s, &c->principals);
+        if (!rc)
+            rc = s_join(s, &c->services);
+        if (!rc)
+            rc = s_join(s, &c->networks);
+        if (!rc)
+            rc = s_join(s, &c->conds);
+        if (!rc)
+            rc = s_join(s, &c->ext_ids);
+        if (rc)
+            return rc;
+        if (!(c->sig_lists = strdup(tm_buf_str(&s->sig))))
+            return TM_ERR_NOMEM;
     }
-    tm__iam_strs_sort(&c.who);
-    tm__iam_strs_sort(&c.principals);
-    tm__iam_strs_sort(&c.services);
-    tm__iam_strs_sort(&c.networks);
-    tm__iam_strs_sort(&c.conds);
-    tm__iam_strs_sort(&c.ext_ids);
-    char *sig = NULL;
-    if ((rc = s_signature(&c, &sig))) {
-        s_cand_free(&c);
+    tm_buf_reset(&s->sig);
+    assert((int)c->reach >= 0);
+    char head[5 * 12], *p = head;
+    p = s_sig_number(p, (unsigned)c->reach);
+    p = s_sig_number(p, c->any_resource);
+    p = s_sig_number(p, c->ext_id_required);
+    p = s_sig_number(p, c->claims_restricted);
+    p = s_sig_number(p, c->multi_tenant);
+    rc = tm_buf_append(&s->sig, head, (size_t)(p - head));
+    return rc ? rc : tm_buf_append_str(&s->sig, c->sig_lists);
+}
+
+static int s_add_grant(struct s_level *lv, struct s_sig_scratch *scratch, struct s_cand *src, const char *action) {
+    int rc = s_signature(scratch, src);
+    if (rc)
         return rc;
-    }
+    const char *sig = tm_buf_str(&scratch->sig);
     struct s_grant *g = NULL;
     for (size_t i = 0; i < lv->n && !g; i++)
         if (strcmp(lv->grants[i].sig, sig) == 0)
             g = &lv->grants[i];
-    if (g) {
-        free(sig);
-        s_cand_free(&c);
-    } else {
+    if (!g) {
         if (lv->n == lv->cap) {
             size_t cap = lv->cap ? lv->cap * 2 : 4;
             struct s_grant *p = realloc(lv->grants, cap * sizeof(*p));
-            if (!p) {
-                free(sig);
-                s_cand_free(&c);
+            if (!p)
                 return TM_ERR_NOMEM;
-            }
             lv->grants = p;
             lv->cap = cap;
         }
+        struct s_cand c;
+        char *copy = NULL;
+        if ((rc = s_cand_copy(&c, src)) || !(copy = strdup(sig))) {
+            s_cand_free(&c);
+            return rc ? rc : TM_ERR_NOMEM;
+        }
+        tm__iam_strs_sort(&c.who);
+        tm__iam_strs_sort(&c.principals);
+        tm__iam_strs_sort(&c.services);
+        tm__iam_strs_sort(&c.networks);
+        tm__iam_strs_sort(&c.conds);
+        tm__iam_strs_sort(&c.ext_ids);
         g = &lv->grants[lv->n++];
         memset(g, 0, sizeof(*g));
         g->cand = c;
-        g->sig = sig;
+        g->sig = copy;
     }
     if ((rc = tm__iam_strs_add(&g->actions, action)))
         return rc;
@@ -1467,9 +1526,12 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
     size_t n_memo = 0;
     struct tm_buf key;
     tm_buf_init(&key, 0);
+    struct s_sig_scratch scratch = {.sorted = NULL};
+    tm_buf_init(&scratch.sig, 0);
     int rc = TM_OK;
-    if (in->s3_acl_json && in->type == TM_IAM_RES_S3) {
-        rc = tm__iam_acl_parse(&st.acl, in->s3_acl_json, strlen(in->s3_acl_json), err, errlen);
+    if ((in->s3_acl_json || in->s3_acl) && in->type == TM_IAM_RES_S3) {
+        rc = in->s3_acl_json ? tm__iam_acl_parse(&st.acl, in->s3_acl_json, strlen(in->s3_acl_json), err, errlen)
+                             : tm__iam_acl_read(&st.acl, in->s3_acl, err, errlen);
         if (rc)
             goto done;
         st.have_acl = true;
@@ -1532,7 +1594,7 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                        c->reach != TM_IAM_REACH_FEDERATED && !c->multi_tenant) {
                 c->reach = TM_IAM_REACH_AUTHENTICATED;
             }
-            rc = s_add_grant(&levels[l], c, action);
+            rc = s_add_grant(&levels[l], &scratch, c, action);
             c->reach = saved;
             c->wildcard = saved_wild;
         }
@@ -1572,6 +1634,8 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                     if (!acl_only && c->reach != TM_IAM_REACH_ACCOUNT && c->reach != TM_IAM_REACH_SERVICE &&
                         c->reach != TM_IAM_REACH_NETWORK) {
                         c->reach = TM_IAM_REACH_ACCOUNT;
+                        free(c->sig_lists); /* its lists change */
+                        c->sig_lists = NULL;
                         tm__iam_strs_free(&c->who);
                         tm__iam_strs_free(&c->principals);
                         if (st.account)
@@ -1583,7 +1647,7 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
                         for (size_t e = 0; e < g->n_ev && !rc; e++) {
                             c->index = g->evidence[e] / 2;
                             c->acl = g->evidence[e] % 2;
-                            rc = s_add_grant(&levels[l], c, g->actions.v[k]);
+                            rc = s_add_grant(&levels[l], &scratch, c, g->actions.v[k]);
                         }
                     s_cand_free(c);
                     free(g->sig);
@@ -1603,6 +1667,8 @@ int tm_iam_reach_analyze(struct tm_iam_reach_result **out, const struct tm_iam_r
         rc = s_build_result(&st, levels, n_levels, out);
 done:
     tm_buf_clean_up(&key);
+    tm_buf_clean_up(&scratch.sig);
+    free(scratch.sorted);
     for (size_t i = 0; i < n_memo; i++) {
         free(memo[i].key);
         s_cands_free(&memo[i].cands);

@@ -9,6 +9,7 @@
 #ifndef TM_ANALYZERS_IAM_REACH_H
 #define TM_ANALYZERS_IAM_REACH_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,7 +73,8 @@ struct tm_iam_reach_input {
     const struct tm_iam_catalog *catalog; /* NULL: actions are grouped as the policy writes them */
     /* S3 only, each may be NULL */
     const char
-        *s3_acl_json; /* GetBucketAcl answer: {"Owner": {"ID": ..}, "Grants": [{"Grantee": .., "Permission": ..}]} */
+        *s3_acl_json;    /* GetBucketAcl answer: {"Owner": {"ID": ..}, "Grants": [{"Grantee": .., "Permission": ..}]} */
+    const cJSON *s3_acl; /* the same answer as a tree, read when s3_acl_json is NULL */
     const struct tm_iam_s3_bpa *bucket_bpa;
     const struct tm_iam_s3_bpa *account_bpa;
     /* Lambda only: the function URL's AuthType ("NONE" or "AWS_IAM"); NULL when there is no URL */

@@ -39,6 +39,8 @@ struct tm__iam_acl {
 
 /* Parses a GetBucketAcl answer. */
 int tm__iam_acl_parse(struct tm__iam_acl *out, const char *json, size_t len, char *err, size_t errlen);
+/* Reads one from its tree. */
+int tm__iam_acl_read(struct tm__iam_acl *out, const cJSON *root, char *err, size_t errlen);
 void tm__iam_acl_clean_up(struct tm__iam_acl *acl);
 /* The policy actions an ACL permission on a bucket stands for (NULL-terminated, static). */
 const char *const *tm__iam_acl_actions(const char *permission);

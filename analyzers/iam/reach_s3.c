@@ -111,9 +111,15 @@ static const char *s_str(const cJSON *obj, const char *name) {
 }
 
 int tm__iam_acl_parse(struct tm__iam_acl *out, const char *json, size_t len, char *err, size_t errlen) {
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    int rc = tm__iam_acl_read(out, root, err, errlen);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tm__iam_acl_read(struct tm__iam_acl *out, const cJSON *root, char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
     int rc = TM_ERR_PARSE;
-    cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "ACL: not a JSON object");
         goto out;
@@ -188,7 +194,6 @@ int tm__iam_acl_parse(struct tm__iam_acl *out, const char *json, size_t len, cha
     }
     rc = TM_OK;
 out:
-    cJSON_Delete(root);
     if (rc)
         tm__iam_acl_clean_up(out);
     return rc;

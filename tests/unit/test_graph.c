@@ -142,6 +142,54 @@ static void test_many_types(void **state) {
     tm_buf_clean_up(&b);
 }
 
+/* What a node takes from its resource: the first member of each name (as cJSON's lookup finds it), whatever
+ * the members' order, and from its type its group and whether it is a crown jewel, with types of different
+ * groups interleaved (the builder remembers the last type's traits). */
+static void test_node_traits(void **state) {
+    (void)state;
+    static const char *const resources[] = {
+        "{'type':'aws:s3:bucket','id':'arn:aws:s3:::b1','name':'first','name':'second','account':'" A "',"
+        "'region':'" R "','attrs':{},'policies':{},'links':[]}",
+        "{'links':[],'policies':{},'attrs':{},'region':'" R "','account':'" A "',"
+        "'id':'arn:aws:s3:::b2','type':'aws:s3:bucket'}",
+        "{'id':'arn:aws:sqs:" R ":" A ":q1','type':'aws:sqs:queue','name':'q1','account':'" A "','region':'" R "',"
+        "'attrs':{},'policies':{},'links':[]}",
+        "{'id':'arn:aws:s3:::b3','type':'aws:s3:bucket','name':'b3','account':'" A "','region':'" R "',"
+        "'attrs':{'website':{'index':'index.html'}},'policies':{},'links':[]}",
+        "{'id':'arn:aws:iam::" A ":role/r1','type':'aws:iam:role','name':'r1','account':'" A "','region':'global',"
+        "'attrs':{},'policies':{},'links':[]}",
+        "{'id':'arn:aws:lambda:" R ":" A ":function:f1','type':'aws:lambda:function','name':'f1',"
+        "'account':'" A "','region':'" R "','attrs':{},'policies':{},'links':[]}",
+        NULL};
+    struct tm_test_analysis t = {0};
+    tm_test_analysis_parse_resources(&t, A, R, resources);
+    const struct tm_graph *g = t.graph;
+    const struct tm_graph_node *b1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:s3:::b1"));
+    const struct tm_graph_node *b2 = tm_graph_node(g, tm_graph_find(g, "arn:aws:s3:::b2"));
+    const struct tm_graph_node *q1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:sqs:" R ":" A ":q1"));
+    const struct tm_graph_node *r1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:iam::" A ":role/r1"));
+    const struct tm_graph_node *f1 = tm_graph_node(g, tm_graph_find(g, "arn:aws:lambda:" R ":" A ":function:f1"));
+    assert_non_null(b1);
+    assert_non_null(b2);
+    assert_non_null(q1);
+    assert_non_null(r1);
+    assert_non_null(f1);
+    assert_string_equal(b1->name, "first");
+    assert_string_equal(b2->name, "arn:aws:s3:::b2"); /* no name: the id */
+    assert_string_equal(b2->type, "aws:s3:bucket");
+    assert_string_equal(b2->account, A);
+    assert_int_equal(b1->group, TM_GRAPH_GROUP_DATA);
+    assert_int_equal(q1->group, TM_GRAPH_GROUP_DATA);
+    assert_int_equal(r1->group, TM_GRAPH_GROUP_IDENTITY);
+    assert_int_equal(r1->kind, TM_GRAPH_NODE_PRINCIPAL);
+    assert_int_equal(f1->group, TM_GRAPH_GROUP_COMPUTE);
+    assert_true(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b1")));
+    assert_true(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b2")));
+    assert_false(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:s3:::b3"))); /* a website */
+    assert_false(tm_graph_is_crown_jewel(g, tm_graph_find(g, "arn:aws:lambda:" R ":" A ":function:f1")));
+    tm_test_analysis_clean_up(&t);
+}
+
 static void test_links(void **state) {
     struct tm_test_analysis *t = *state;
     const struct tm_graph *g = t->graph;
@@ -497,6 +545,76 @@ static void s_scale_build(struct tm_test_analysis *cat, size_t n, struct s_scale
     tm_snapshot_destroy(snap);
 }
 
+/* The indices finalize builds, on a graph of a few thousand resources built in three rounds (nodes, edges, then
+ * escalation edges merged into the sorted ones): edges sorted by source and never two the same in a row;
+ * every node found by its id at its own index; each node's in-edges exactly the edges into it, ordered by
+ * (kind, source, edge index). */
+static void test_indices(void **state) {
+    struct tm_test_analysis *t = *state;
+    struct tm_snapshot *snap = NULL;
+    struct tm_synth_counts counts;
+    assert_int_equal(tm_test_synth_snapshot(&snap, 3000, 7, &counts), TM_OK);
+    struct tm_graph *g = NULL;
+    char err[256];
+    struct tm_graph_options o = {.actions = t->actions, .privesc = t->privesc};
+    assert_int_equal(tm_graph_build(&g, snap, &o, err, sizeof(err)), TM_OK);
+    size_t n = tm_graph_node_count(g), m = tm_graph_edge_count(g);
+    assert_true(m > 1000);
+    size_t escalations = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        const struct tm_graph_edge *e = tm_graph_edge(g, i);
+        escalations += e->kind == TM_GRAPH_EDGE_CAN_ESCALATE_TO;
+        if (i > 0) {
+            const struct tm_graph_edge *p = tm_graph_edge(g, i - 1);
+            assert_true(p->from <= e->from);
+            assert_false(
+                p->from == e->from && p->kind == e->kind && p->to == e->to && p->flags == e->flags &&
+                p->n_actions == e->n_actions && p->evidence.statement == e->evidence.statement &&
+                strcmp(p->evidence.text ? p->evidence.text : "", e->evidence.text ? e->evidence.text : "") == 0 &&
+                strcmp(p->evidence.holder ? p->evidence.holder : "", e->evidence.holder ? e->evidence.holder : "") ==
+                    0 &&
+                strcmp(p->evidence.source ? p->evidence.source : "", e->evidence.source ? e->evidence.source : "") ==
+                    0 &&
+                strcmp(p->evidence.policy ? p->evidence.policy : "", e->evidence.policy ? e->evidence.policy : "") ==
+                    0 &&
+                (p->n_actions == 0 || strcmp(p->actions[0], e->actions[0]) == 0) &&
+                strcmp(p->resource_pattern ? p->resource_pattern : "",
+                       e->resource_pattern ? e->resource_pattern : "") == 0);
+        }
+    }
+    assert_true(escalations > 0);
+    size_t *seen = calloc(n, sizeof(*seen));
+    assert_non_null(seen);
+    size_t total_in = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        const struct tm_graph_node *node = tm_graph_node(g, v);
+        assert_int_equal(tm_graph_find(g, node->id), v);
+        if (v > 0)
+            assert_true(strcmp(tm_graph_node(g, v - 1)->id, node->id) < 0);
+        size_t k = 0;
+        const uint32_t *in = tm_graph_in(g, v, &k);
+        total_in += k;
+        for (size_t j = 0; j < k; j++) {
+            const struct tm_graph_edge *e = tm_graph_edge(g, in[j]);
+            assert_int_equal(e->to, v);
+            seen[v]++;
+            if (j > 0) {
+                const struct tm_graph_edge *p = tm_graph_edge(g, in[j - 1]);
+                assert_true(p->kind < e->kind || (p->kind == e->kind && p->from < e->from) ||
+                            (p->kind == e->kind && p->from == e->from && in[j - 1] < in[j]));
+            }
+        }
+    }
+    assert_int_equal(total_in, m);
+    for (uint32_t i = 0; i < m; i++)
+        seen[tm_graph_edge(g, i)->to]--;
+    for (uint32_t v = 0; v < n; v++)
+        assert_int_equal(seen[v], 0);
+    free(seen);
+    tm_graph_destroy(g);
+    tm_snapshot_destroy(snap);
+}
+
 /* A synthetic account of SCALE_LARGE resources builds and analyses, and the graph grows linearly: nodes, edges
  * and bytes per resource stay within 30% of a small account's. (Timing is the benchmark's job, not a test's.) */
 static void test_scale_linear(void **state) {
@@ -659,6 +777,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
         cmocka_unit_test(test_many_types),
+        cmocka_unit_test(test_node_traits),
         cmocka_unit_test_setup_teardown(test_links, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_identity_edges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sets, s_setup, s_teardown),
@@ -670,6 +789,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_deterministic, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_sets, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_scale_linear, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_indices, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_edge_jewels, s_setup, s_teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_build_errors),

@@ -505,6 +505,19 @@ static void test_error_adversarial_bytes(void **state) {
     /* The wildcard marker bytes never reach a pattern. */
     s_parse_fails("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:Get\\u0001\",\"Resource\":\"*\"}}",
                   TM_IAM_POLICY_ANY, "control character", NULL);
+    /* Past long ASCII runs (read eight bytes at a time) the bad byte is still found, at its own column. */
+    s_parse_fails("{\"Statement\":[],\"Id\":\"abcdefghijklmnopqrstuvwxyz\xE2\x82\"}", TM_IAM_POLICY_ANY,
+                  "line 1 column 49: not valid UTF-8", NULL);
+    s_parse_fails("{\"Statement\":[],\"Id\":\"abcdefghijklmnop\xF0\x9F\x98\x80qrstuvwxyz0123456\xFF\"}",
+                  TM_IAM_POLICY_ANY, "line 1 column 60: not valid UTF-8", NULL);
+    struct tm_iam_policy *ok = s_parse("{\"Statement\":[],\"Id\":\"abcdefghijklmnop\xC3\xA9\xE2\x82\xAC"
+                                       "qrstuvwxyz\xF0\x9F\x98\x80\"}",
+                                       TM_IAM_POLICY_ANY);
+    tm_iam_policy_destroy(ok);
+    /* An escaped backslash then "u0000" is text, not \u0000; a \u0000 after other escapes is found. */
+    ok = s_parse("{\"Statement\":[],\"Id\":\"a\\\\u0000b\"}", TM_IAM_POLICY_ANY);
+    tm_iam_policy_destroy(ok);
+    s_parse_fails("{\"Statement\":[],\"Id\":\"\\\"x\\\\y\\u0000\"}", TM_IAM_POLICY_ANY, "\\u0000", NULL);
     /* An embedded NUL byte in the buffer. */
     const char nul_doc[] = "{\"Statement\":[]}\0{}";
     struct tm_iam_policy *p = NULL;

@@ -82,6 +82,25 @@ static struct tm_iam_reach_result *s_run(void **state, enum tm_iam_resource_type
     struct tm_iam_reach_result *r = NULL;
     if (tm_iam_reach_analyze(&r, &in, err, sizeof(err)))
         fail_msg("analyze: %s", err);
+    if (o->acl) {
+        /* The same ACL given as a tree gives the same result. */
+        cJSON *tree = cJSON_Parse(o->acl);
+        assert_non_null(tree);
+        struct tm_iam_reach_input as_tree = in;
+        as_tree.s3_acl_json = NULL;
+        as_tree.s3_acl = tree;
+        struct tm_iam_reach_result *r2 = NULL;
+        if (tm_iam_reach_analyze(&r2, &as_tree, err, sizeof(err)))
+            fail_msg("analyze (tree): %s", err);
+        char *a = NULL, *b = NULL;
+        assert_int_equal(tm_iam_reach_to_json(&a, r, "acl"), TM_OK);
+        assert_int_equal(tm_iam_reach_to_json(&b, r2, "acl"), TM_OK);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        tm_iam_reach_result_destroy(r2);
+        cJSON_Delete(tree);
+    }
     /* The policy is not needed once analysed: evidence lives in the result. */
     tm_iam_policy_destroy(pol);
     return r;
@@ -793,6 +812,21 @@ static void bpa_and_acl_parsers(void **state) {
     in.s3_acl_json = "not json";
     assert_int_equal(tm_iam_reach_analyze(&r, &in, err, sizeof(err)), TM_ERR_PARSE);
     assert_null(r);
+    /* As a tree: not an object, or a grant without a permission. */
+    cJSON *tree = cJSON_CreateArray();
+    assert_non_null(tree);
+    in.s3_acl_json = NULL;
+    in.s3_acl = tree;
+    assert_int_equal(tm_iam_reach_analyze(&r, &in, err, sizeof(err)), TM_ERR_PARSE);
+    assert_non_null(strstr(err, "not a JSON object"));
+    cJSON_Delete(tree);
+    tree = cJSON_Parse("{\"Grants\":[{\"Grantee\":{\"Type\":\"CanonicalUser\",\"ID\":\"x\"}}]}");
+    assert_non_null(tree);
+    in.s3_acl = tree;
+    assert_int_equal(tm_iam_reach_analyze(&r, &in, err, sizeof(err)), TM_ERR_PARSE);
+    assert_non_null(strstr(err, "Grants[0]"));
+    assert_null(r);
+    cJSON_Delete(tree);
 }
 
 /* ---- trust policies [OIDC] ---- */
