@@ -27,9 +27,9 @@ static char *s_document(void) {
     assert_int_equal(tm_buf_append_str(&b, "\", \"many\": ["), TM_OK);
     /* Enough small values to fill several blocks. */
     for (int i = 0; i < 5000; i++)
-        assert_int_equal(tm_buf_appendf(&b, "%s{\"k%d\": \"v%d\", \"odd\": \"%.*s\"}", i ? ", " : "", i, i, i % 13,
-                                        "abcdefghijklm"),
-                         TM_OK);
+        assert_int_equal(
+            tm_buf_appendf(&b, "%s{\"k%d\": \"v%d\", \"odd\": \"%.*s\"}", i ? ", " : "", i, i, i % 13, "abcdefghijklm"),
+            TM_OK);
     assert_int_equal(tm_buf_append_str(&b, "]}"), TM_OK);
     return tm_buf_detach(&b);
 }
@@ -83,8 +83,8 @@ static void test_hooks_restored(void **state) {
 
 static void test_errors_as_tm_json_parse(void **state) {
     (void)state;
-    static const char *const bad[] = {"{\"a\": [1, 2", "{\"a\": 1} x", "{\"a\": tru}", "", "[\"\\ud800\"]",
-                                      "{\"a\":\n  {\"b\": }}"};
+    static const char *const bad[] = {"{\"a\": [1, 2", "{\"a\": 1} x",         "{\"a\": tru}", "",
+                                      "[\"\\ud800\"]", "{\"a\":\n  {\"b\": }}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char e1[256] = "", e2[256] = "";
         cJSON *plain = NULL, *root = (cJSON *)1;
