@@ -29,10 +29,21 @@ struct tm_json_arena;
 TM_MUST_CHECK int tm_json_arena_parse(cJSON **out, struct tm_json_arena **arena, const char *text, size_t len,
                                       const char *source, char *errmsg, size_t errmsg_len);
 
+/* The same for a document whose root is an object with one large array member named array_key (a
+ * snapshot's "resources"): that array's elements are parsed on two threads, one from each end of it, when
+ * the text is large and laid out one element per line (as tmscan writes it), and on this one otherwise. The
+ * tree, and any error, are the same as tm_json_arena_parse's. For the length of the call cJSON's hooks are
+ * shared by the two threads, each allocating from an arena of its own. */
+TM_MUST_CHECK int tm_json_arena_parse_split(cJSON **out, struct tm_json_arena **arena, const char *text, size_t len,
+                                            const char *array_key, const char *source, char *errmsg, size_t errmsg_len);
+
 /* Frees every value of the document at once. Accepts NULL. */
 void tm_json_arena_destroy(struct tm_json_arena *arena);
 
 /* Bytes of the blocks the document takes (for tests and benchmarks). */
 size_t tm_json_arena_bytes(const struct tm_json_arena *arena);
+/* How many elements of the split array the second thread parsed (0: it was not used, or its guess was
+ * wrong and this thread parsed them all). For tests and benchmarks. */
+size_t tm_json_arena_second_thread_elements(const struct tm_json_arena *arena);
 
 #endif

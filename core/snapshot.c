@@ -24,8 +24,13 @@ struct tm_snapshot {
     cJSON *scope;     /* borrowed from root */
     cJSON *resources; /* borrowed from root */
     cJSON *errors;    /* borrowed from root */
-    /* id -> resource, open addressing; ids are borrowed from the resource objects. */
-    cJSON **table;
+    /* id -> resource, open addressing; ids are borrowed from the resource objects. A slot keeps the id's
+     * hash and string, so a probe never walks the members of a resource it does not want. */
+    struct s_slot {
+        uint64_t hash;
+        const char *id;
+        cJSON *res;
+    } * table;
     size_t table_cap; /* power of two */
     size_t count;
     /* Resources in id order, rebuilt lazily after additions. */
@@ -37,11 +42,11 @@ static const char *s_id(const cJSON *res) {
     return tm_json_str(res, "id", "");
 }
 
-static int s_table_put(struct tm_snapshot *snap, cJSON *res);
+static int s_table_put(struct tm_snapshot *snap, cJSON *res, const char *id, uint64_t hash);
 
 static int s_table_grow(struct tm_snapshot *snap) {
     size_t cap = snap->table_cap ? snap->table_cap * 2 : 1024;
-    cJSON **old = snap->table;
+    struct s_slot *old = snap->table;
     size_t old_cap = snap->table_cap;
     snap->table = calloc(cap, sizeof(*snap->table));
     if (!snap->table) {
@@ -51,36 +56,41 @@ static int s_table_grow(struct tm_snapshot *snap) {
     snap->table_cap = cap;
     snap->count = 0;
     for (size_t i = 0; i < old_cap; i++)
-        if (old[i] && s_table_put(snap, old[i]))
+        if (old[i].res && s_table_put(snap, old[i].res, old[i].id, old[i].hash))
             return TM_ERR_NOMEM;
     free(old);
     return TM_OK;
 }
 
-static int s_table_put(struct tm_snapshot *snap, cJSON *res) {
+/* Adds res under id (hash = tm_hash_str(id)); the caller knows id is not there yet. */
+static int s_table_put(struct tm_snapshot *snap, cJSON *res, const char *id, uint64_t hash) {
     if ((snap->count + 1) * 2 > snap->table_cap) {
         int rc = s_table_grow(snap);
         if (rc)
             return rc;
     }
     size_t mask = snap->table_cap - 1;
-    for (size_t i = tm_hash_str(s_id(res)) & mask;; i = (i + 1) & mask) {
-        if (!snap->table[i]) {
-            snap->table[i] = res;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        if (!snap->table[i].res) {
+            snap->table[i] = (struct s_slot){hash, id, res};
             snap->count++;
             return TM_OK;
         }
     }
 }
 
-cJSON *tm_snapshot_find(const struct tm_snapshot *snap, const char *id) {
+static cJSON *s_table_get(const struct tm_snapshot *snap, const char *id, uint64_t hash) {
     if (!snap->table_cap)
         return NULL;
     size_t mask = snap->table_cap - 1;
-    for (size_t i = tm_hash_str(id) & mask; snap->table[i]; i = (i + 1) & mask)
-        if (strcmp(s_id(snap->table[i]), id) == 0)
-            return snap->table[i];
+    for (size_t i = hash & mask; snap->table[i].res; i = (i + 1) & mask)
+        if (snap->table[i].hash == hash && strcmp(snap->table[i].id, id) == 0)
+            return snap->table[i].res;
     return NULL;
+}
+
+cJSON *tm_snapshot_find(const struct tm_snapshot *snap, const char *id) {
+    return s_table_get(snap, id, tm_hash_str(id));
 }
 
 static int s_new_root(struct tm_snapshot *snap, const char *provider) {
@@ -205,7 +215,8 @@ int tm_snapshot_resource(struct tm_snapshot *snap, const char *id, const char *t
         cJSON_Delete(res);
         return TM_ERR_NOMEM;
     }
-    int rc = s_table_put(snap, res);
+    const char *own_id = s_id(res);
+    int rc = s_table_put(snap, res, own_id, tm_hash_str(own_id));
     if (rc)
         return rc;
     snap->sorted = false;
@@ -501,34 +512,42 @@ static int s_fail(char *errmsg, size_t errmsg_len, const char *source, const cha
     return TM_ERR_PARSE;
 }
 
-static int s_validate_resource(const cJSON *r, int i, const char *source, char *errmsg, size_t errmsg_len) {
-    static const char *const required[] = {"id", "type"};
+/* One walk over a resource's members finds the fields (the first of a repeated key, as cJSON's lookups do);
+ * the checks then run in the order the messages were always given in. *id_out is the resource's id. */
+static int s_validate_resource(const cJSON *r, int i, const char *source, char *errmsg, size_t errmsg_len,
+                               const char **id_out) {
     if (!cJSON_IsObject(r))
         return s_fail(errmsg, errmsg_len, source, "resources[%d]: not an object", i);
-    for (size_t k = 0; k < 2; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, required[k]);
-        if (!cJSON_IsString(v) || !*v->valuestring)
-            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: missing or not a string", i, required[k]);
+    enum { F_ID, F_TYPE, F_ACCOUNT, F_REGION, F_NAME, F_ATTRS, F_POLICIES, F_LINKS, F_COUNT };
+    static const char *const names[F_COUNT] = {"id", "type", "account", "region", "name", "attrs", "policies", "links"};
+    const cJSON *f[F_COUNT] = {0};
+    for (const cJSON *c = r->child; c; c = c->next) {
+        if (!c->string)
+            continue;
+        for (size_t k = 0; k < F_COUNT; k++) {
+            if (c->string[0] == names[k][0] && strcmp(c->string, names[k]) == 0) {
+                if (!f[k])
+                    f[k] = c;
+                break;
+            }
+        }
     }
-    static const char *const optional_str[] = {"account", "region", "name"};
-    for (size_t k = 0; k < 3; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, optional_str[k]);
-        if (v && !cJSON_IsString(v))
-            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: not a string", i, optional_str[k]);
-    }
-    static const char *const objs[] = {"attrs", "policies"};
-    for (size_t k = 0; k < 2; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, objs[k]);
-        if (!cJSON_IsObject(v))
-            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: missing or not an object", i, objs[k]);
-    }
-    const cJSON *links = cJSON_GetObjectItemCaseSensitive(r, "links");
-    if (!cJSON_IsArray(links))
+    for (size_t k = F_ID; k <= F_TYPE; k++)
+        if (!cJSON_IsString(f[k]) || !*f[k]->valuestring)
+            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: missing or not a string", i, names[k]);
+    for (size_t k = F_ACCOUNT; k <= F_NAME; k++)
+        if (f[k] && !cJSON_IsString(f[k]))
+            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: not a string", i, names[k]);
+    for (size_t k = F_ATTRS; k <= F_POLICIES; k++)
+        if (!cJSON_IsObject(f[k]))
+            return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: missing or not an object", i, names[k]);
+    if (!cJSON_IsArray(f[F_LINKS]))
         return s_fail(errmsg, errmsg_len, source, "resources[%d].%s: missing or not an array", i, "links");
-    for (const cJSON *l = links->child; l; l = l->next)
+    for (const cJSON *l = f[F_LINKS]->child; l; l = l->next)
         if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(l, "kind")) ||
             !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(l, "to")))
             return s_fail(errmsg, errmsg_len, source, "resources[%d].links: each link needs string kind and to", i);
+    *id_out = f[F_ID]->valuestring;
     return TM_OK;
 }
 
@@ -537,7 +556,7 @@ int tm_snapshot_parse(struct tm_snapshot **out, const char *text, size_t len, co
     *out = NULL;
     cJSON *root = NULL;
     struct tm_json_arena *arena = NULL;
-    int rc = tm_json_arena_parse(&root, &arena, text, len, source, errmsg, errmsg_len);
+    int rc = tm_json_arena_parse_split(&root, &arena, text, len, "resources", source, errmsg, errmsg_len);
     if (rc)
         return rc;
     struct tm_snapshot *snap = calloc(1, sizeof(*snap));
@@ -591,14 +610,16 @@ int tm_snapshot_parse(struct tm_snapshot **out, const char *text, size_t len, co
     snap->table_cap = cap;
     int i = 0;
     for (cJSON *r = snap->resources->child; r; r = r->next, i++) {
-        rc = s_validate_resource(r, i, source, errmsg, errmsg_len);
+        const char *id = NULL;
+        rc = s_validate_resource(r, i, source, errmsg, errmsg_len, &id);
         if (rc)
             goto fail;
-        if (tm_snapshot_find(snap, s_id(r))) {
-            rc = s_fail(errmsg, errmsg_len, source, "resources[%d].id: duplicate id '%.200s'", i, s_id(r));
+        uint64_t hash = tm_hash_str(id);
+        if (s_table_get(snap, id, hash)) {
+            rc = s_fail(errmsg, errmsg_len, source, "resources[%d].id: duplicate id '%.200s'", i, id);
             goto fail;
         }
-        rc = s_table_put(snap, r);
+        rc = s_table_put(snap, r, id, hash);
         if (rc)
             goto fail;
     }
