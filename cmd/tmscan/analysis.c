@@ -53,12 +53,11 @@ void tm_cli_catalogs_clean_up(struct tm_cli_catalogs *c) {
  * allocator, nothing happens.
  *
  * Even in large pages, the kernel zeroing each new page (and, on a virtual machine, the host backing it) is a
- * fifth of the analysis. The analysis runs on one core, so a thread on another faults in the front of the
- * prepared heap, where the allocations are about to land, while the snapshot is parsed: MADV_POPULATE_WRITE
+ * fifth of the analysis. The analysis runs on one core (but for half the snapshot's parse), so a thread on the
+ * other faults in the front of the prepared heap, where the allocations are about to land: MADV_POPULATE_WRITE
  * backs pages without writing to them, so it cannot disturb what malloc keeps there. It populates only what
- * the analysis will use (two and a half bytes per snapshot byte: at 100,000 resources the heap peaks at
- * about 2.6), a
- * block at a time from the front; the process does not wait for it. */
+ * the analysis will use (two and a half bytes per snapshot byte; at 100,000 resources the heap peaks at about
+ * 2.6), a block at a time from the front; the process does not wait for it. */
 #define S_HUGE_HEAP_MIN_SNAPSHOT_BYTES ((off_t)4 << 20)
 #define S_HUGE_HEAP_PER_SNAPSHOT_BYTE 6
 #define S_HUGE_PAGE_BYTES ((uintptr_t)2 << 20)
