@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,57 +14,116 @@
 #include "core/hash.h"
 
 #define ARENA_CHUNK_BYTES ((size_t)64 * 1024)
+#define ARENA_ALIGN sizeof(void *)
 
 struct tm__graph_chunk {
     struct tm__graph_chunk *next;
-    size_t size;
     max_align_t data[];
 };
 
 /* ---- arena ---- */
 
-void *tm__graph_alloc(struct tm_graph *g, size_t n) {
-    struct tm__graph_arena *a = &g->arena;
-    n = (n + 15u) & ~(size_t)15u;
-    if (n > ARENA_CHUNK_BYTES / 4) {
-        /* A big block gets a chunk of its own behind the current one, which keeps filling. */
-        struct tm__graph_chunk *c = malloc(sizeof(*c) + n);
-        if (!c)
-            return NULL;
-        a->total += sizeof(*c) + n;
-        c->size = n;
-        if (a->head) {
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            c->next = NULL;
-            a->head = c;
-            a->used = a->size = n;
+/* n bytes from the room [*at, *end) when it holds them (aligned to align), else from a new chunk that becomes
+ * that room; a big block gets a chunk of its own, and the room keeps filling. */
+static void *s_arena_take(struct tm__graph_arena *a, char **at, char **end, size_t n, size_t align) {
+    if (*at) {
+        char *p = (char *)(((uintptr_t)*at + align - 1) & ~(uintptr_t)(align - 1));
+        if (p <= *end && (size_t)(*end - p) >= n) {
+            *at = p + n;
+            return p;
         }
-        return c->data;
     }
-    if (!a->head || a->size - a->used < n) {
-        struct tm__graph_chunk *c = malloc(sizeof(*c) + ARENA_CHUNK_BYTES);
-        if (!c)
-            return NULL;
-        a->total += sizeof(*c) + ARENA_CHUNK_BYTES;
-        c->next = a->head;
-        c->size = ARENA_CHUNK_BYTES;
-        a->head = c;
-        a->used = 0;
-        a->size = ARENA_CHUNK_BYTES;
+    bool own = n > ARENA_CHUNK_BYTES / 4;
+    size_t size = own ? n : ARENA_CHUNK_BYTES;
+    if (size > SIZE_MAX - sizeof(struct tm__graph_chunk))
+        return NULL;
+    struct tm__graph_chunk *c = malloc(sizeof(*c) + size);
+    if (!c)
+        return NULL;
+    a->total += sizeof(*c) + size;
+    c->next = a->head;
+    a->head = c;
+    char *p = (char *)c->data;
+    if (!own) {
+        *at = p + n;
+        *end = p + size;
     }
-    void *p = (char *)a->head->data + a->used;
-    a->used += n;
     return p;
 }
 
+void *tm__graph_alloc(struct tm_graph *g, size_t n) {
+    struct tm__graph_arena *a = &g->arena;
+    return s_arena_take(a, &a->at, &a->end, n ? n : 1, ARENA_ALIGN);
+}
+
+/* A word at a time, as tm_hash_words, for a text that need not end at len. */
+static uint32_t s_hash_text(const char *s, size_t n) {
+    uint64_t h = TM_HASH_FNV_OFFSET ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+static int s_strings_grow(struct tm_graph *g) {
+    size_t cap = g->strings_cap ? g->strings_cap * 2 : 4096;
+    struct tm__graph_string *t = calloc(cap, sizeof(*t));
+    if (!t)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < g->strings_cap; i++) {
+        const struct tm__graph_string *e = &g->strings[i];
+        if (!e->s)
+            continue;
+        size_t h = e->hash & (cap - 1);
+        while (t[h].s)
+            h = (h + 1) & (cap - 1);
+        t[h] = *e;
+    }
+    free(g->strings);
+    g->strings = t;
+    g->strings_cap = cap;
+    return TM_OK;
+}
+
+void tm__graph_strings_drop(struct tm_graph *g) {
+    free(g->strings);
+    g->strings = NULL;
+    g->n_strings = g->strings_cap = 0;
+}
+
 const char *tm__graph_strndup(struct tm_graph *g, const char *s, size_t n) {
-    char *p = tm__graph_alloc(g, n + 1);
+    struct tm__graph_arena *a = &g->arena;
+    if (n >= UINT32_MAX) {
+        /* Too long for the table: a copy of its own. */
+        char *p = s_arena_take(a, &a->str_at, &a->str_end, n + 1, 1);
+        if (p) {
+            memcpy(p, s, n);
+            p[n] = '\0';
+        }
+        return p;
+    }
+    if ((g->n_strings + 1) * 2 > g->strings_cap && s_strings_grow(g))
+        return NULL;
+    uint32_t hash = s_hash_text(s, n);
+    size_t mask = g->strings_cap - 1, h = hash & mask;
+    for (; g->strings[h].s; h = (h + 1) & mask) {
+        const struct tm__graph_string *e = &g->strings[h];
+        if (e->hash == hash && e->len == n && memcmp(e->s, s, n) == 0)
+            return e->s;
+    }
+    char *p = s_arena_take(a, &a->str_at, &a->str_end, n + 1, 1);
     if (!p)
         return NULL;
     memcpy(p, s, n);
     p[n] = '\0';
+    g->strings[h] = (struct tm__graph_string){p, (uint32_t)n, hash};
+    g->n_strings++;
     return p;
 }
 
@@ -72,7 +132,7 @@ const char *tm__graph_strdup(struct tm_graph *g, const char *s) {
 }
 
 const char *tm__graph_printf(struct tm_graph *g, const char *fmt, ...) {
-    /* Most texts fit the stack buffer: printed once and copied, not measured first and printed again. */
+    /* Most texts fit the stack buffer: printed once, not measured first and printed again. */
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
@@ -80,16 +140,16 @@ const char *tm__graph_printf(struct tm_graph *g, const char *fmt, ...) {
     va_end(ap);
     if (n < 0)
         return NULL;
-    char *p = tm__graph_alloc(g, (size_t)n + 1);
-    if (!p)
+    if ((size_t)n < sizeof(buf))
+        return tm__graph_strndup(g, buf, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
         return NULL;
-    if ((size_t)n < sizeof(buf)) {
-        memcpy(p, buf, (size_t)n + 1);
-        return p;
-    }
     va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    const char *p = tm__graph_strndup(g, big, (size_t)n);
+    free(big);
     return p;
 }
 
@@ -100,7 +160,7 @@ static void s_arena_free(struct tm__graph_arena *a) {
         free(c);
         c = next;
     }
-    a->head = NULL;
+    memset(a, 0, sizeof(*a));
 }
 
 /* ---- hashing ---- */
@@ -756,6 +816,7 @@ void tm_graph_destroy(struct tm_graph *g) {
     free(g->table);
     free(g->extra);
     free(g->nodes);
+    free(g->strings);
     s_arena_free(&g->arena);
     free(g);
 }

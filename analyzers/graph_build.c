@@ -550,6 +550,7 @@ int tm_graph_build(struct tm_graph **out, struct tm_snapshot *snap, const struct
         return rc;
     }
     tm__graph_trim(g);
+    tm__graph_strings_drop(g);
     *out = g;
     return TM_OK;
 }

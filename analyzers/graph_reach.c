@@ -588,7 +588,8 @@ static size_t s_grant_sources(struct tm_graph *g, const char *account, const str
 }
 
 static int s_grant(struct tm_graph *g, uint32_t node, const uint32_t *targets, size_t n_targets,
-                   const struct s_reach_kind *rk, const struct tm_iam_grant *gr, unsigned extra_flags) {
+                   const struct s_reach_kind *rk, const struct tm_iam_policy *pol, const struct tm_iam_grant *gr,
+                   unsigned extra_flags) {
     bool trust = rk->reach_type == TM_IAM_RES_TRUST;
     uint32_t from[64];
     size_t n_from = s_grant_sources(g, g->nodes[node].account, gr, trust, from, 64);
@@ -616,6 +617,19 @@ static int s_grant(struct tm_graph *g, uint32_t node, const uint32_t *targets, s
     const char *text = s_grant_text(g, rk, gr);
     bool acl = gr->n_evidence && gr->evidence[0].acl;
     const struct tm_iam_evidence *ev = gr->n_evidence ? &gr->evidence[0] : NULL;
+    /* A statement's text and Sid are the policy's own (it lives as long as the graph, in the cache); the
+     * result's copies go with it, and an ACL grant's text is kept. */
+    const char *statement = NULL, *sid = NULL;
+    struct tm_iam_statement_view v;
+    if (ev && !ev->acl && pol && tm_iam_policy_statement(pol, ev->index, &v) == TM_OK) {
+        statement = v.json;
+        sid = v.sid;
+    } else if (ev) {
+        statement = tm__graph_strdup(g, ev->json);
+        sid = ev->sid ? tm__graph_strdup(g, ev->sid) : NULL;
+        if (!statement || (ev->sid && !sid))
+            return TM_ERR_NOMEM;
+    }
     for (size_t f = 0; f < n_from; f++) {
         for (unsigned k = 0; k < TM_GRAPH_EDGE_KIND_COUNT; k++) {
             if (!n_by_kind[k])
@@ -629,12 +643,11 @@ static int s_grant(struct tm_graph *g, uint32_t node, const uint32_t *targets, s
                     .actions = (const char *const *)by_kind[k],
                     .n_actions = n_by_kind[k],
                     .conditions = conditions,
-                    .statement = ev ? tm__graph_strdup(g, ev->json) : NULL,
+                    .statement = statement,
                     .ev = {acl     ? "acl"
                            : trust ? "trust"
                                    : "resource",
-                           g->nodes[node].id, NULL, ev ? (int32_t)ev->index : -1,
-                           ev && ev->sid ? tm__graph_strdup(g, ev->sid) : NULL, text},
+                           g->nodes[node].id, NULL, ev ? (int32_t)ev->index : -1, sid, text},
                 };
                 int rc = tm__graph_edge(g, &e);
                 if (rc)
@@ -806,7 +819,7 @@ static int s_reach_node(struct tm_graph *g, uint32_t node, const struct s_reach_
             const struct tm_iam_grant *gr = &r->groups[l].grants[k];
             unsigned fl =
                 extra && (gr->reach == TM_IAM_REACH_PUBLIC || gr->reach == TM_IAM_REACH_AUTHENTICATED) ? extra : 0u;
-            rc = s_grant(g, node, targets, n_targets, rk, gr, fl);
+            rc = s_grant(g, node, targets, n_targets, rk, pol, gr, fl);
         }
     tm_iam_reach_result_destroy(r);
     return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analyzers/graph.h"
+#include "analyzers/graph_int.h"
 #include "core/buf.h"
 #include "tests/support/analysis_fixture.h"
 #include "tests/support/synth_snapshot.h"
@@ -773,6 +774,77 @@ static void test_edge_jewels(void **state) {
     s_check_whole_sets(t->graph);
 }
 
+/* The builder's arena and its shared strings: equal texts give one pointer, however they were made. */
+static void test_arena_strings(void **state) {
+    (void)state;
+    struct tm_graph *g = calloc(1, sizeof(*g));
+    assert_non_null(g);
+    const char *a = tm__graph_strdup(g, "s3:GetObject");
+    assert_non_null(a);
+    assert_string_equal(a, "s3:GetObject");
+    assert_ptr_equal(tm__graph_strndup(g, "s3:GetObjectAcl", 12), a);
+    assert_ptr_equal(tm__graph_printf(g, "%s:%s", "s3", "GetObject"), a);
+    const char *b = tm__graph_strndup(g, "s3:GetObjectAcl", 15);
+    assert_ptr_not_equal(b, a);
+    assert_string_equal(b, "s3:GetObjectAcl");
+    assert_string_equal(a, "s3:GetObject"); /* the longer text did not overwrite the shorter's end */
+    const char *empty = tm__graph_strdup(g, "");
+    assert_non_null(empty);
+    assert_string_equal(empty, "");
+    assert_ptr_equal(tm__graph_strndup(g, "x", 0), empty);
+    assert_null(tm__graph_strdup(g, NULL));
+    /* Texts longer than the printing buffer, and texts that differ only past the first words. */
+    char big[1000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    const char *long1 = tm__graph_printf(g, "%s-%d", big, 1);
+    const char *long2 = tm__graph_printf(g, "%s-%d", big, 2);
+    assert_non_null(long1);
+    assert_non_null(long2);
+    assert_ptr_not_equal(long1, long2);
+    assert_int_equal(strlen(long1), sizeof(big) + 1);
+    assert_int_equal(long1[sizeof(big)], '1');
+    char again[1100];
+    snprintf(again, sizeof(again), "%s-1", big);
+    assert_ptr_equal(tm__graph_strdup(g, again), long1);
+    /* Enough distinct texts to grow the table many times: each still found, each still itself. */
+    enum { N = 20000 };
+    const char **made = calloc(N, sizeof(*made));
+    assert_non_null(made);
+    for (int i = 0; i < N; i++) {
+        made[i] = tm__graph_printf(g, "arn:aws:s3:::bucket-%05d", i);
+        assert_non_null(made[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "arn:aws:s3:::bucket-%05d", i);
+        assert_string_equal(made[i], want);
+        assert_ptr_equal(tm__graph_strdup(g, want), made[i]);
+    }
+    /* Objects are aligned for pointers whatever came before; a big block has a chunk of its own. */
+    for (size_t n = 1; n < 40; n++) {
+        (void)tm__graph_strndup(g, "odd", n % 3);
+        void *p = tm__graph_alloc(g, n);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % sizeof(void *), 0);
+        memset(p, 0xab, n);
+    }
+    char *huge = tm__graph_alloc(g, 200000);
+    assert_non_null(huge);
+    memset(huge, 0, 200000);
+    void *after = tm__graph_alloc(g, 16);
+    assert_non_null(after);
+    assert_true((char *)after + 16 <= huge || (char *)after >= huge + 200000);
+    /* Once the table is dropped, strings are made (and shared) again from a new one. */
+    tm__graph_strings_drop(g);
+    const char *c = tm__graph_strdup(g, "s3:GetObject");
+    assert_string_equal(c, "s3:GetObject");
+    assert_ptr_equal(tm__graph_strdup(g, "s3:GetObject"), c);
+    assert_string_equal(a, "s3:GetObject"); /* what was made before stays */
+    free(made);
+    tm_graph_destroy(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lookup, s_setup, s_teardown),
@@ -793,6 +865,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_edge_jewels, s_setup, s_teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_build_errors),
+        cmocka_unit_test(test_arena_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
