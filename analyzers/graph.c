@@ -741,7 +741,10 @@ int tm__graph_finalize(struct tm_graph *g) {
         if (g->nodes[i].kind == TM_GRAPH_NODE_SET)
             g->sets[g->n_sets++] = (uint32_t)i;
     free(g->account_trusting);
-    g->account_trusting = malloc((n ? n : 1) * sizeof(uint32_t));
+    size_t n_trusting = 0;
+    for (size_t i = 0; i < n; i++)
+        n_trusting += g->extra[i].trusts_account;
+    g->account_trusting = malloc((n_trusting ? n_trusting : 1) * sizeof(uint32_t));
     g->n_account_trusting = 0;
     if (!g->account_trusting)
         return TM_ERR_NOMEM;
@@ -770,17 +773,33 @@ int tm__graph_finalize(struct tm_graph *g) {
     return TM_OK;
 }
 
+/* The arrays grew by doubling: up to half of each is room no element took. Given back, it serves the allocations
+ * that follow (the analyzers', the report's) instead of new memory. */
 void tm__graph_trim(struct tm_graph *g) {
-    if (g->cap_nodes <= g->n_nodes || !g->n_nodes)
-        return;
-    struct tm_graph_node *n = realloc(g->nodes, g->n_nodes * sizeof(*n));
-    if (n)
-        g->nodes = n;
-    struct tm__graph_node_extra *x = realloc(g->extra, g->n_nodes * sizeof(*x));
-    if (x)
-        g->extra = x;
-    /* Either array may have kept its old size (a shrink that failed): both hold n_nodes at least. */
-    g->cap_nodes = g->n_nodes;
+    if (g->cap_nodes > g->n_nodes && g->n_nodes) {
+        struct tm_graph_node *n = realloc(g->nodes, g->n_nodes * sizeof(*n));
+        if (n)
+            g->nodes = n;
+        struct tm__graph_node_extra *x = realloc(g->extra, g->n_nodes * sizeof(*x));
+        if (x)
+            g->extra = x;
+        /* Either array may have kept its old size (a shrink that failed): both hold n_nodes at least. */
+        g->cap_nodes = g->n_nodes;
+    }
+    if (g->cap_edges > g->n_edges && g->n_edges) {
+        struct tm_graph_edge *e = realloc(g->edges, g->n_edges * sizeof(*e));
+        if (e) {
+            g->edges = e;
+            g->cap_edges = g->n_edges;
+        }
+    }
+    if (g->cap_principals > g->n_principals && g->n_principals) {
+        struct tm__graph_principal *p = realloc(g->principals, g->n_principals * sizeof(*p));
+        if (p) {
+            g->principals = p;
+            g->cap_principals = g->n_principals;
+        }
+    }
 }
 
 /* ---- public: lifetime ---- */

@@ -194,7 +194,7 @@ TM_MUST_CHECK int tm__graph_edge_add(struct tm_graph *g, const struct tm_graph_e
 TM_MUST_CHECK int tm__graph_key_add(struct tm_graph *g, const char *key_id, uint32_t user);
 /* Sorts nodes by id, edges by source, builds every index. */
 TM_MUST_CHECK int tm__graph_finalize(struct tm_graph *g);
-/* Once built: gives back the node arrays' room for nodes that did not come. */
+/* Once built: gives back the room the growable arrays (nodes, edges, principals) keep for elements to come. */
 void tm__graph_trim(struct tm_graph *g);
 /* Parses (once per distinct text) a policy; NULL with *bad set when it does not parse. */
 const struct tm_iam_policy *tm__graph_policy(struct tm_graph *g, const char *text, enum tm_iam_policy_kind kind,
