@@ -126,8 +126,17 @@ static void *s_alloc(struct tm__iam_arena *a, size_t size, size_t align) {
     return p;
 }
 
+/* What a policy's structures hold at the widest: pointers, sizes, doubles and 64-bit integers (no long double).
+ * Aligning to that rather than to max_align_t wastes no padding between two arrays of pointers. */
+union s_widest {
+    void *p;
+    size_t z;
+    double d;
+    int64_t i;
+};
+
 void *tm__iam_arena_alloc(struct tm__iam_arena *a, size_t size) {
-    void *p = s_alloc(a, size, alignof(max_align_t));
+    void *p = s_alloc(a, size, alignof(union s_widest));
     if (p)
         memset(p, 0, size);
     return p;
@@ -146,4 +155,81 @@ char *tm__iam_arena_strndup(struct tm__iam_arena *a, const char *s, size_t n) {
 
 char *tm__iam_arena_strdup(struct tm__iam_arena *a, const char *s) {
     return s ? tm__iam_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/* ---- shared strings ---- */
+
+#define S_STRINGS_CHUNK_BYTES (64u * 1024u)
+#define S_STRINGS_FIRST_CAP 1024u
+
+void tm__iam_strings_init(struct tm__iam_strings *t) {
+    memset(t, 0, sizeof(*t));
+    tm__iam_arena_init_chunks(&t->arena, S_STRINGS_CHUNK_BYTES);
+}
+
+void tm__iam_strings_clean_up(struct tm__iam_strings *t) {
+    if (!t)
+        return;
+    tm__iam_arena_clean_up(&t->arena);
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->count = 0;
+}
+
+size_t tm__iam_strings_bytes(const struct tm__iam_strings *t) {
+    return tm__iam_arena_bytes(&t->arena) + t->cap * sizeof(*t->slots);
+}
+
+/* Eight bytes at a time: most strings are ARNs and action names of 20 to 80 bytes. */
+static uint32_t s_hash(const char *s, size_t n) {
+    uint64_t h = 14695981039346656037ULL ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+static int s_strings_grow(struct tm__iam_strings *t) {
+    size_t cap = t->cap ? t->cap * 2 : S_STRINGS_FIRST_CAP;
+    struct tm__iam_string_slot *slots = calloc(cap, sizeof(*slots));
+    if (!slots)
+        return TM_ERR_NOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].s)
+            continue;
+        size_t h = t->slots[i].hash & (cap - 1);
+        while (slots[h].s)
+            h = (h + 1) & (cap - 1);
+        slots[h] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return TM_OK;
+}
+
+const char *tm__iam_str(struct tm__iam_arena *a, struct tm__iam_strings *strings, const char *s, size_t n) {
+    if (!strings || n >= UINT32_MAX)
+        return tm__iam_arena_strndup(strings ? &strings->arena : a, s, n);
+    if ((strings->count + 1) * 2 > strings->cap && s_strings_grow(strings))
+        return NULL;
+    uint32_t hash = s_hash(s, n);
+    size_t mask = strings->cap - 1, h = hash & mask;
+    for (; strings->slots[h].s; h = (h + 1) & mask) {
+        const struct tm__iam_string_slot *e = &strings->slots[h];
+        if (e->hash == hash && e->len == n && memcmp(e->s, s, n) == 0)
+            return e->s;
+    }
+    const char *p = tm__iam_arena_strndup(&strings->arena, s, n);
+    if (!p)
+        return NULL;
+    strings->slots[h] = (struct tm__iam_string_slot){p, (uint32_t)n, hash};
+    strings->count++;
+    return p;
 }

@@ -342,8 +342,8 @@ static bool s_b64_decode(const char *s, unsigned char *out, size_t *out_len) {
     return true;
 }
 
-int tm__iam_cvalue_compile(struct tm__iam_arena *a, struct tm__iam_cvalue *v, enum tm__iam_op op, bool vars_allowed,
-                           char *why, size_t whylen) {
+int tm__iam_cvalue_compile(struct tm__iam_arena *a, struct tm__iam_strings *strings, struct tm__iam_cvalue *v,
+                           enum tm__iam_op op, bool vars_allowed, char *why, size_t whylen) {
     v->has_vars = vars_allowed && tm__iam_has_vars(v->text);
     switch (op) {
         case TM__IAM_OP_STRING_EQUALS:
@@ -357,7 +357,7 @@ int tm__iam_cvalue_compile(struct tm__iam_arena *a, struct tm__iam_cvalue *v, en
             tm_buf_init(&b, 0);
             int rc = tm__iam_encode(&b, v->text, strlen(v->text), true);
             if (!rc) {
-                v->enc = tm__iam_arena_strdup(a, tm_buf_str(&b));
+                v->enc = tm__iam_str(a, strings, tm_buf_str(&b), b.len);
                 rc = v->enc ? TM_OK : TM_ERR_NOMEM;
             }
             tm_buf_clean_up(&b);

@@ -23,7 +23,8 @@
 
 struct s_parser {
     struct tm_iam_policy *pol;
-    struct tm__iam_arena *a; /* where the policy's parts go */
+    struct tm__iam_arena *a;         /* where the policy's parts go */
+    struct tm__iam_strings *strings; /* where its strings go, shared with other policies; NULL: in a */
     char *err;
     size_t errlen;
     /* The statement being read, for messages: its index + 1 (0 before the first) and Sid string or NULL. Put
@@ -65,6 +66,34 @@ static int s_nomem(struct s_parser *ps) {
     return TM_ERR_NOMEM;
 }
 
+/* A string of the policy: shared with the other policies of a cache (parts of the same text are the same string). */
+static const char *s_strn(struct s_parser *ps, const char *s, size_t n) {
+    return tm__iam_str(ps->a, ps->strings, s, n);
+}
+
+static const char *s_str(struct s_parser *ps, const char *s) {
+    return s_strn(ps, s, strlen(s));
+}
+
+/* s in lower case (or as an encoded action pattern: wildcards as TM__IAM_STAR/TM__IAM_QMARK too), made into a
+ * policy string. */
+static const char *s_lower(struct s_parser *ps, const char *s, bool wildcards) {
+    size_t n = strlen(s);
+    char stack[256];
+    char *buf = n < sizeof(stack) ? stack : malloc(n + 1);
+    if (!buf)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)tolower((unsigned char)s[i]);
+        buf[i] = wildcards && c == '*' ? TM__IAM_STAR : wildcards && c == '?' ? TM__IAM_QMARK : c;
+    }
+    buf[n] = '\0';
+    const char *out = s_strn(ps, buf, n);
+    if (buf != stack)
+        free(buf);
+    return out;
+}
+
 /* Rejects the two bytes used as wildcards inside compiled patterns. */
 static bool s_clean(const char *s) {
     return !strchr(s, TM__IAM_STAR) && !strchr(s, TM__IAM_QMARK);
@@ -75,7 +104,7 @@ static int s_string_list(struct s_parser *ps, const cJSON *item, const char *fie
     struct tm__iam_arena *a = ps->a;
     if (cJSON_IsString(item)) {
         const char **list = tm__iam_arena_alloc(a, sizeof(*list));
-        if (!list || !(list[0] = tm__iam_arena_strdup(a, item->valuestring)))
+        if (!list || !(list[0] = s_str(ps, item->valuestring)))
             return s_nomem(ps);
         *out = list;
         *n = 1;
@@ -94,7 +123,7 @@ static int s_string_list(struct s_parser *ps, const cJSON *item, const char *fie
     cJSON_ArrayForEach(el, item) {
         if (!cJSON_IsString(el))
             return s_fail(ps, field, "element %zu: expected a string", i);
-        if (!(list[i++] = tm__iam_arena_strdup(a, el->valuestring)))
+        if (!(list[i++] = s_str(ps, el->valuestring)))
             return s_nomem(ps);
     }
     *out = list;
@@ -103,7 +132,6 @@ static int s_string_list(struct s_parser *ps, const cJSON *item, const char *fie
 }
 
 static int s_compile_action(struct s_parser *ps, const char *field, const char *text, struct tm__iam_pat *p) {
-    struct tm__iam_arena *a = ps->a;
     p->text = text;
     if (!*text)
         return s_fail(ps, field, "empty action");
@@ -117,14 +145,9 @@ static int s_compile_action(struct s_parser *ps, const char *field, const char *
     const char *colon = strchr(text, ':');
     if (!colon || colon == text)
         return s_fail(ps, field, "\"%s\" is not of the form service:action", text);
-    size_t n = strlen(text);
-    char *lc = tm__iam_arena_alloc(a, n + 1);
+    const char *lc = s_lower(ps, text, true);
     if (!lc)
         return s_nomem(ps);
-    for (size_t i = 0; i < n; i++) {
-        char c = (char)tolower((unsigned char)text[i]);
-        lc[i] = c == '*' ? TM__IAM_STAR : c == '?' ? TM__IAM_QMARK : c;
-    }
     p->enc = lc;
     size_t svc_len = (size_t)(colon - text);
     if (!memchr(text, '*', svc_len) && !memchr(text, '?', svc_len)) {
@@ -153,7 +176,7 @@ static int s_compile_resource(struct s_parser *ps, const char *field, const char
     tm_buf_init(&b, 0);
     int rc = tm__iam_encode(&b, text, strlen(text), true);
     if (!rc) {
-        p->enc = tm__iam_arena_strdup(ps->a, tm_buf_str(&b));
+        p->enc = s_strn(ps, tm_buf_str(&b), b.len);
         rc = p->enc ? TM_OK : TM_ERR_NOMEM;
     }
     tm_buf_clean_up(&b);
@@ -172,7 +195,6 @@ static bool s_is_unique_id(const char *s) {
 }
 
 static int s_classify_aws(struct s_parser *ps, const char *field, const char *v, struct tm__iam_principal *p) {
-    struct tm__iam_arena *a = ps->a;
     if (strcmp(v, "*") == 0) {
         p->type = TM_IAM_PTYPE_ANY;
         return TM_OK;
@@ -189,7 +211,7 @@ static int s_classify_aws(struct s_parser *ps, const char *field, const char *v,
     if (tm__iam_arn_split(v, &arn)) {
         if (!tm__iam_is_account_id(arn.part[4], arn.len[4]))
             return s_fail(ps, field, "\"%s\": no account id in the principal ARN", v);
-        p->account = tm__iam_arena_strndup(a, arn.part[4], arn.len[4]);
+        p->account = s_strn(ps, arn.part[4], arn.len[4]);
         if (!p->account)
             return s_nomem(ps);
         const char *res = arn.part[5];
@@ -282,9 +304,8 @@ static int s_principals(struct s_parser *ps, const cJSON *item, const char *fiel
 }
 
 static int s_value_text(struct s_parser *ps, const cJSON *v, const char *field, const char **out) {
-    struct tm__iam_arena *a = ps->a;
     if (cJSON_IsString(v)) {
-        *out = tm__iam_arena_strdup(a, v->valuestring);
+        *out = s_str(ps, v->valuestring);
     } else if (cJSON_IsBool(v)) {
         *out = cJSON_IsTrue(v) ? "true" : "false";
     } else if (cJSON_IsNumber(v)) {
@@ -292,7 +313,7 @@ static int s_value_text(struct s_parser *ps, const cJSON *v, const char *field, 
         char txt[64];
         if (!cJSON_PrintPreallocated((cJSON *)v, txt, (int)sizeof(txt), false))
             return s_nomem(ps);
-        *out = tm__iam_arena_strdup(a, txt);
+        *out = s_str(ps, txt);
     } else {
         return s_fail(ps, field, "expected a string, number or boolean");
     }
@@ -329,7 +350,7 @@ static int s_conditions(struct s_parser *ps, const cJSON *item, struct tm__iam_s
             return s_fail(ps, "Condition", "unknown condition operator \"%s\"", op->string);
         if (cJSON_GetArraySize(op) == 0)
             return s_fail(ps, "Condition", "%s: no condition keys", op->string);
-        const char *op_text = tm__iam_arena_strdup(a, op->string);
+        const char *op_text = s_str(ps, op->string);
         if (!op_text)
             return s_nomem(ps);
         const cJSON *key;
@@ -348,12 +369,10 @@ static int s_conditions(struct s_parser *ps, const cJSON *item, struct tm__iam_s
             c->negated = negated;
             c->if_exists = if_exists;
             c->set_op = set_op;
-            c->key = tm__iam_arena_strdup(a, key->string);
-            c->key_lc = tm__iam_arena_strdup(a, key->string);
+            c->key = s_str(ps, key->string);
+            c->key_lc = s_lower(ps, key->string, false);
             if (!c->key || !c->key_lc)
                 return s_nomem(ps);
-            for (char *p = (char *)c->key_lc; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
             size_t nv = cJSON_IsArray(key) ? (size_t)cJSON_GetArraySize(key) : 1;
             if (nv == 0)
                 return s_fail(ps, field, "empty list of values");
@@ -369,8 +388,8 @@ static int s_conditions(struct s_parser *ps, const cJSON *item, struct tm__iam_s
                     return rc;
                 c->value_texts[i] = c->values[i].text;
                 char why[256] = "";
-                rc = tm__iam_cvalue_compile(a, &c->values[i], code, ps->pol->version == TM_IAM_VERSION_2012, why,
-                                            sizeof(why));
+                rc = tm__iam_cvalue_compile(a, ps->strings, &c->values[i], code,
+                                            ps->pol->version == TM_IAM_VERSION_2012, why, sizeof(why));
                 if (rc == TM_ERR_NOMEM)
                     return s_nomem(ps);
                 if (rc)
@@ -410,7 +429,7 @@ static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struc
     if (sid) {
         if (!cJSON_IsString(sid))
             return s_fail(ps, "Sid", "expected a string");
-        if (!(st->sid = tm__iam_arena_strdup(a, sid->valuestring)))
+        if (!(st->sid = s_str(ps, sid->valuestring)))
             return s_nomem(ps);
     }
     const cJSON *effect = cJSON_GetObjectItemCaseSensitive(js, "Effect");
@@ -576,7 +595,7 @@ static int s_parse_root(struct s_parser *ps, const cJSON *root) {
     if (id) {
         if (!cJSON_IsString(id))
             return s_fail(ps, "Id", "expected a string");
-        if (!(pol->id = tm__iam_arena_strdup(ps->a, id->valuestring)))
+        if (!(pol->id = s_str(ps, id->valuestring)))
             return s_nomem(ps);
     }
     const cJSON *stmts = cJSON_GetObjectItemCaseSensitive(root, "Statement");
@@ -698,8 +717,9 @@ static bool s_tree_round_trips(const cJSON *item, int depth) {
     return true;
 }
 
-int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_arena *shared, const cJSON *doc,
-                                 const char *text, size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
+int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_arena *shared,
+                                 struct tm__iam_strings *strings, const cJSON *doc, const char *text, size_t len,
+                                 enum tm_iam_policy_kind kind, char *err, size_t errlen) {
     *out = NULL;
     int rc = s_check_args(text, len, err, errlen);
     if (rc)
@@ -721,7 +741,11 @@ int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_aren
     }
     if (!pol)
         return TM_ERR_NOMEM;
-    struct s_parser ps = {.pol = pol, .a = shared ? shared : &pol->arena, .err = err, .errlen = errlen};
+    struct s_parser ps = {.pol = pol,
+                          .a = shared ? shared : &pol->arena,
+                          .strings = shared ? strings : NULL,
+                          .err = err,
+                          .errlen = errlen};
     if (!doc) {
         rc = s_parse(&ps, text, len);
     } else {
@@ -744,7 +768,7 @@ int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_aren
 
 int tm_iam_policy_parse(struct tm_iam_policy **out, const char *text, size_t len, enum tm_iam_policy_kind kind,
                         char *err, size_t errlen) {
-    return tm__iam_policy_parse_printed(out, NULL, NULL, text, len, kind, err, errlen);
+    return tm__iam_policy_parse_printed(out, NULL, NULL, NULL, text, len, kind, err, errlen);
 }
 
 int tm_iam_policy_parse_json(struct tm_iam_policy **out, const cJSON *doc, enum tm_iam_policy_kind kind, char *err,
@@ -761,7 +785,7 @@ int tm_iam_policy_parse_json(struct tm_iam_policy **out, const cJSON *doc, enum 
             snprintf(err, errlen, "out of memory");
         return TM_ERR_NOMEM;
     }
-    int rc = tm__iam_policy_parse_printed(out, NULL, doc, text, strlen(text), kind, err, errlen);
+    int rc = tm__iam_policy_parse_printed(out, NULL, NULL, doc, text, strlen(text), kind, err, errlen);
     cJSON_free(text);
     return rc;
 }

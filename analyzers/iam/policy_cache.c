@@ -24,8 +24,9 @@ struct tm_iam_policy_cache {
     struct s_slot *slots;
     size_t cap; /* power of two */
     size_t count;
-    struct tm__iam_arena arena; /* every policy */
-    char *print;                /* where trees are printed */
+    struct tm__iam_arena arena;     /* every policy */
+    struct tm__iam_strings strings; /* their strings, each distinct text once */
+    char *print;                    /* where trees are printed */
     size_t print_cap;
 };
 
@@ -45,6 +46,7 @@ int tm_iam_policy_cache_new(struct tm_iam_policy_cache **out) {
     }
     c->cap = S_FIRST_CAP;
     tm__iam_arena_init_chunks(&c->arena, S_ARENA_CHUNK_BYTES);
+    tm__iam_strings_init(&c->strings);
     *out = c;
     return TM_OK;
 }
@@ -53,6 +55,7 @@ void tm_iam_policy_cache_destroy(struct tm_iam_policy_cache *cache) {
     if (!cache)
         return;
     tm__iam_arena_clean_up(&cache->arena);
+    tm__iam_strings_clean_up(&cache->strings);
     free(cache->slots);
     free(cache->print);
     free(cache);
@@ -65,7 +68,8 @@ size_t tm_iam_policy_cache_count(const struct tm_iam_policy_cache *cache) {
 size_t tm_iam_policy_cache_memory_bytes(const struct tm_iam_policy_cache *cache) {
     if (!cache)
         return 0;
-    return sizeof(*cache) + cache->cap * sizeof(*cache->slots) + cache->print_cap + tm__iam_arena_bytes(&cache->arena);
+    return sizeof(*cache) + cache->cap * sizeof(*cache->slots) + cache->print_cap + tm__iam_arena_bytes(&cache->arena) +
+           tm__iam_strings_bytes(&cache->strings);
 }
 
 /* FNV-1a over the text, seeded with the kind. */
@@ -120,7 +124,7 @@ static int s_get(const struct tm_iam_policy **out, struct tm_iam_policy_cache *c
     struct tm__iam_arena_mark mark;
     tm__iam_arena_mark(&c->arena, &mark);
     struct tm_iam_policy *p = NULL;
-    int rc = tm__iam_policy_parse_printed(&p, &c->arena, doc, text, len, kind, err, errlen);
+    int rc = tm__iam_policy_parse_printed(&p, &c->arena, &c->strings, doc, text, len, kind, err, errlen);
     if (rc)
         return rc;
     if ((rc = s_insert(c, h, p))) {

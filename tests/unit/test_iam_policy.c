@@ -1108,6 +1108,64 @@ static void test_cache_many_documents(void **state) {
     tm_iam_policy_cache_destroy(c);
 }
 
+/* The policies of a cache share their strings: the same action, resource, principal or condition text in two
+ * documents is one string; a document that fails to parse leaves the others whole. */
+static void test_cache_shares_strings(void **state) {
+    (void)state;
+    const char *d1 = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Read\",\"Effect\":\"Allow\",\"Principal\":"
+                     "{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":[\"s3:GetObject\",\"S3:List*\"],"
+                     "\"Resource\":\"arn:aws:s3:::data/*\",\"Condition\":{\"StringLike\":{\"aws:SourceVpce\":"
+                     "\"vpce-1*\"}}}]}";
+    const char *d2 = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"Read\",\"Effect\":\"Deny\",\"Principal\":"
+                     "{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"s3:GetObject\","
+                     "\"Resource\":[\"arn:aws:s3:::other\",\"arn:aws:s3:::data/*\"],\"Condition\":{\"StringLike\":"
+                     "{\"AWS:SourceVpce\":\"vpce-1*\"}}}]}";
+    const char *bad = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\","
+                      "\"Resource\":\"arn:aws:s3:::fresh\",\"Condition\":{\"NoSuchOperator\":{\"k\":\"v\"}}}]}";
+    struct tm_iam_policy_cache *c = NULL;
+    assert_int_equal(tm_iam_policy_cache_new(&c), TM_OK);
+    const struct tm_iam_policy *p1 = NULL, *p2 = NULL, *p3 = NULL, *failed = NULL;
+    assert_int_equal(tm_iam_policy_cache_parse(&p1, c, d1, strlen(d1), TM_IAM_POLICY_RESOURCE, NULL, 0), TM_OK);
+    assert_int_not_equal(tm_iam_policy_cache_parse(&failed, c, bad, strlen(bad), TM_IAM_POLICY_IDENTITY, NULL, 0),
+                         TM_OK);
+    assert_null(failed);
+    assert_int_equal(tm_iam_policy_cache_parse(&p2, c, d2, strlen(d2), TM_IAM_POLICY_RESOURCE, NULL, 0), TM_OK);
+    assert_ptr_not_equal(p1, p2);
+    const struct tm__iam_stmt *a = &p1->stmts[0], *b = &p2->stmts[0];
+    assert_ptr_equal(a->sid, b->sid);
+    assert_string_equal(a->sid, "Read");
+    assert_ptr_equal(a->action_texts[0], b->action_texts[0]);
+    assert_ptr_equal(a->actions[0].enc, b->actions[0].enc);
+    assert_string_equal(a->actions[0].enc, "s3:getobject");
+    assert_memory_equal(a->actions[1].enc, "s3:list\x01", 9); /* wildcards encoded, case folded */
+    assert_int_equal(a->actions[1].service_len, 2);
+    assert_ptr_equal(a->resource_texts[0], b->resource_texts[1]);
+    assert_ptr_equal(a->resources[0].enc, b->resources[1].enc);
+    assert_string_not_equal(a->resource_texts[0], b->resource_texts[0]);
+    assert_ptr_equal(a->principals[0].value, b->principals[0].value);
+    assert_ptr_equal(a->principals[0].account, b->principals[0].account);
+    assert_string_equal(a->principals[0].account, "111122223333");
+    /* Keys as written differ; in lower case they are one string. */
+    assert_ptr_not_equal(a->conds[0].key, b->conds[0].key);
+    assert_ptr_equal(a->conds[0].key_lc, b->conds[0].key_lc);
+    assert_string_equal(a->conds[0].key_lc, "aws:sourcevpce");
+    assert_ptr_equal(a->conds[0].values[0].enc, b->conds[0].values[0].enc);
+    /* The statements' JSON and the documents stay each policy's own. */
+    assert_string_equal(tm_iam_policy_text(p1), d1);
+    assert_string_equal(tm_iam_policy_text(p2), d2);
+    /* The strings of the document that failed serve the next that has them. */
+    const char *good = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\","
+                       "\"Resource\":\"arn:aws:s3:::fresh\"}]}";
+    assert_int_equal(tm_iam_policy_cache_parse(&p3, c, good, strlen(good), TM_IAM_POLICY_IDENTITY, NULL, 0), TM_OK);
+    assert_string_equal(p3->stmts[0].resource_texts[0], "arn:aws:s3:::fresh");
+    /* Decisions are those of the policies parsed on their own. */
+    struct tm_iam_policy *own = s_parse(d2, TM_IAM_POLICY_RESOURCE);
+    s_same_policy(p2, own);
+    tm_iam_policy_destroy(own);
+    assert_int_equal(tm_iam_policy_cache_count(c), 3);
+    tm_iam_policy_cache_destroy(c);
+}
+
 /* A policy of a few hundred bytes holds well under a page (a snapshot holds tens of thousands of them). */
 static void test_policy_memory_small(void **state) {
     (void)state;
@@ -1262,6 +1320,7 @@ int main(void) {
         cmocka_unit_test(test_parse_json_oversized),
         cmocka_unit_test(test_cache_shares_equal_documents),
         cmocka_unit_test(test_cache_many_documents),
+        cmocka_unit_test(test_cache_shares_strings),
         cmocka_unit_test(test_policy_memory_small),
         cmocka_unit_test(test_arena_mark_reset),
         cmocka_unit_test(test_asks_who),
