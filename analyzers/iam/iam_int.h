@@ -214,11 +214,11 @@ struct tm__iam_stmt {
     const char *json;
 };
 
-/* Lives in its own arena's first chunk, or in a cache's arena (shared). */
+/* Lives in its own arena's first chunk, or in a cache's arena (shared). A cache holds tens of thousands: the
+ * arena of a policy on its own is behind a pointer, not in every policy. */
 struct tm_iam_policy {
-    struct tm__iam_arena arena; /* its own; empty when shared */
-    bool shared;                /* in a cache's arena: freed with the cache */
-    size_t shared_bytes;        /* shared: the bytes it took there */
+    struct tm__iam_arena *own; /* its own arena (in that arena's first chunk); NULL: in a cache's, freed with it */
+    size_t shared_bytes;       /* in a cache's arena: the bytes it took there */
     enum tm_iam_policy_kind kind;
     enum tm_iam_version version;
     const char *id;

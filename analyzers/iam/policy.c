@@ -679,11 +679,14 @@ static struct tm_iam_policy *s_policy_new(enum tm_iam_policy_kind kind, size_t l
     struct tm__iam_arena a;
     tm__iam_arena_init_sized(&a, len < TM_IAM_POLICY_MAX_BYTES ? s_arena_estimate(len) : 0);
     struct tm_iam_policy *pol = tm__iam_arena_alloc(&a, sizeof(*pol));
-    if (!pol) {
+    struct tm__iam_arena *own = pol ? tm__iam_arena_alloc(&a, sizeof(*own)) : NULL;
+    if (!own) {
         tm__iam_arena_clean_up(&a);
         return NULL;
     }
-    pol->arena = a;
+    /* From here the arena is the copy in its own first chunk. */
+    *own = a;
+    pol->own = own;
     pol->kind = kind;
     return pol;
 }
@@ -731,21 +734,15 @@ int tm__iam_policy_parse_printed(struct tm_iam_policy **out, struct tm__iam_aren
     if (shared) {
         tm__iam_arena_mark(shared, &mark);
         pol = tm__iam_arena_alloc(shared, sizeof(*pol));
-        if (pol) {
-            tm__iam_arena_init(&pol->arena);
-            pol->shared = true;
+        if (pol)
             pol->kind = kind;
-        }
     } else {
         pol = s_policy_new(kind, len);
     }
     if (!pol)
         return TM_ERR_NOMEM;
-    struct s_parser ps = {.pol = pol,
-                          .a = shared ? shared : &pol->arena,
-                          .strings = shared ? strings : NULL,
-                          .err = err,
-                          .errlen = errlen};
+    struct s_parser ps = {
+        .pol = pol, .a = shared ? shared : pol->own, .strings = shared ? strings : NULL, .err = err, .errlen = errlen};
     if (!doc) {
         rc = s_parse(&ps, text, len);
     } else {
@@ -812,17 +809,17 @@ out:
 
 void tm_iam_policy_destroy(struct tm_iam_policy *policy) {
     /* A shared policy goes with its cache's arena. */
-    if (!policy || policy->shared)
+    if (!policy || !policy->own)
         return;
-    /* The policy lives in its own arena. */
-    struct tm__iam_arena a = policy->arena;
+    /* The policy and its arena live in that arena: cleaned up from a copy. */
+    struct tm__iam_arena a = *policy->own;
     tm__iam_arena_clean_up(&a);
 }
 
 size_t tm_iam_policy_memory_bytes(const struct tm_iam_policy *policy) {
     if (!policy)
         return 0;
-    return policy->shared ? policy->shared_bytes : tm__iam_arena_bytes(&policy->arena);
+    return policy->own ? tm__iam_arena_bytes(policy->own) : policy->shared_bytes;
 }
 
 enum tm_iam_policy_kind tm_iam_policy_kind(const struct tm_iam_policy *policy) {
