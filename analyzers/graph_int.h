@@ -68,21 +68,21 @@ struct tm__graph_principal {
     size_t n_groups;
 };
 
-/* Per node, beside the public struct. */
+/* Per node, beside the public struct (pointers first, then the small fields: no padding between them). */
 struct tm__graph_node_extra {
     const struct tm_iam_policy *policy; /* resource policy (trust policy for roles) */
-    bool policy_unknown;                /* unknown or unparsable */
-    bool reevaluate;     /* set members must be re-evaluated: the policy has Deny statements or must allow */
-    uint32_t principal;  /* index into principals, TM_GRAPH_NONE */
-    bool trusts_account; /* roles: the trust policy allows the role's own account (its root) to assume it */
-    bool trust_plain;    /* roles: that grant has no conditions and the trust policy no Deny */
-    const char *service; /* ARN service prefix ("s3"), or NULL */
+    const char *service;                /* ARN service prefix ("s3"), or NULL */
     /* The default context of requests on it (its region's), NULL for nodes not in the snapshot. */
     const struct tm_iam_context *context;
     const struct tm__graph_account *account; /* its account when scanned, else NULL */
-    uint8_t jewel;                           /* 1 + its kind of crown jewel (graph.c), 0 when none */
-    bool is_role;                            /* of type aws:iam:role */
-    uint8_t set_flags;                       /* set nodes: TM__GRAPH_SET_* */
+    uint32_t principal;                      /* index into principals, TM_GRAPH_NONE */
+    bool policy_unknown;                     /* unknown or unparsable */
+    bool reevaluate;     /* set members must be re-evaluated: the policy has Deny statements or must allow */
+    bool trusts_account; /* roles: the trust policy allows the role's own account (its root) to assume it */
+    bool trust_plain;    /* roles: that grant has no conditions and the trust policy no Deny */
+    uint8_t jewel;       /* 1 + its kind of crown jewel (graph.c), 0 when none */
+    bool is_role;        /* of type aws:iam:role */
+    uint8_t set_flags;   /* set nodes: TM__GRAPH_SET_* */
 };
 
 /* What tm__graph_set_matches needs of a set node, read from its strings once. */

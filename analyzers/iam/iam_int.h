@@ -73,12 +73,12 @@ void tm__iam_arena_reset(struct tm__iam_arena *a, const struct tm__iam_arena_mar
 struct tm__iam_pat {
     const char *text; /* as written */
     const char *enc;  /* compiled: wildcards encoded; NULL when has_vars (compiled per request) */
-    bool has_vars;    /* contains ${...} and the policy is version 2012-10-17 */
-    bool any;         /* exactly "*" */
     /* actions only: the service prefix, lower-case, when it has no wildcard (a fast reject); not
      * NUL-terminated */
     const char *service;
-    size_t service_len;
+    uint32_t service_len;
+    bool has_vars; /* contains ${...} and the policy is version 2012-10-17 */
+    bool any;      /* exactly "*" */
 };
 
 /* Glob match of a compiled pattern against text: TM__IAM_STAR matches any run, TM__IAM_QMARK one
@@ -193,25 +193,27 @@ struct tm__iam_principal {
 };
 
 /* ---- statements and policies ---- */
+/* Counts are 32-bit (a policy is at most TM_IAM_POLICY_MAX_BYTES) and the small fields come last: a cache holds
+ * tens of thousands of statements. */
 struct tm__iam_stmt {
-    size_t index;
     const char *sid;
-    enum tm_iam_effect effect;
-    bool not_action;
-    size_t n_actions;
     struct tm__iam_pat *actions;
     const char **action_texts;
-    bool has_resource;
-    bool not_resource;
-    size_t n_resources;
     struct tm__iam_pat *resources;
     const char **resource_texts;
-    enum tm_iam_principal_mode principal_mode;
-    size_t n_principals;
     struct tm__iam_principal *principals;
-    size_t n_conds;
     struct tm__iam_cond *conds;
     const char *json;
+    uint32_t index;
+    uint32_t n_actions;
+    uint32_t n_resources;
+    uint32_t n_principals;
+    uint32_t n_conds;
+    enum tm_iam_effect effect;
+    enum tm_iam_principal_mode principal_mode;
+    bool not_action;
+    bool has_resource;
+    bool not_resource;
 };
 
 /* Lives in its own arena's first chunk, or in a cache's arena (shared). A cache holds tens of thousands: the

@@ -152,7 +152,7 @@ static int s_compile_action(struct s_parser *ps, const char *field, const char *
     size_t svc_len = (size_t)(colon - text);
     if (!memchr(text, '*', svc_len) && !memchr(text, '?', svc_len)) {
         p->service = lc; /* its first service_len characters */
-        p->service_len = svc_len;
+        p->service_len = (uint32_t)svc_len;
     }
     return TM_OK;
 }
@@ -407,7 +407,7 @@ static const char *const s_stmt_elements[] = {"Sid",         "Effect",    "Actio
 static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struct tm__iam_stmt *st) {
     struct tm__iam_arena *a = ps->a;
     enum tm_iam_policy_kind kind = ps->pol->kind;
-    st->index = index;
+    st->index = (uint32_t)index;
     ps->where_stmt = index + 1;
     ps->where_sid = NULL;
     if (!cJSON_IsObject(js))
@@ -452,9 +452,11 @@ static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struc
         return s_fail(ps, "Action", "missing (a statement needs Action or NotAction)");
     st->not_action = not_action != NULL;
     const char *afield = action ? "Action" : "NotAction";
-    int rc = s_string_list(ps, action ? action : not_action, afield, &st->action_texts, &st->n_actions);
+    size_t n_list = 0;
+    int rc = s_string_list(ps, action ? action : not_action, afield, &st->action_texts, &n_list);
     if (rc)
         return rc;
+    st->n_actions = (uint32_t)n_list;
     st->actions = tm__iam_arena_alloc(a, st->n_actions * sizeof(*st->actions));
     if (!st->actions)
         return s_nomem(ps);
@@ -472,9 +474,10 @@ static int s_statement(struct s_parser *ps, const cJSON *js, size_t index, struc
         const char *rfield = res ? "Resource" : "NotResource";
         st->has_resource = true;
         st->not_resource = not_res != NULL;
-        rc = s_string_list(ps, res ? res : not_res, rfield, &st->resource_texts, &st->n_resources);
+        rc = s_string_list(ps, res ? res : not_res, rfield, &st->resource_texts, &n_list);
         if (rc)
             return rc;
+        st->n_resources = (uint32_t)n_list;
         st->resources = tm__iam_arena_alloc(a, st->n_resources * sizeof(*st->resources));
         if (!st->resources)
             return s_nomem(ps);

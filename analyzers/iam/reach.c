@@ -783,7 +783,7 @@ static int s_stmt_candidates(struct s_state *st, const struct tm__iam_stmt *s, s
         if (p->type == TM_IAM_PTYPE_AWS && p->aws_kind == TM_IAM_AWS_UNIQUE_ID) {
             char note[256];
             snprintf(note, sizeof(note), "statement %zu names %s, a principal deleted since: it grants nothing",
-                     s->index, p->value);
+                     (size_t)s->index, p->value);
             rc = tm__iam_strs_add(&st->notes, note);
             continue;
         }
