@@ -287,10 +287,11 @@ static void s_derive(struct s_derived *d, const struct tm__iam_who *w, const cha
         case TM__IAM_WHO_SESSION:
         case TM__IAM_WHO_ROLE:
             type = "AssumedRole";
-            /* aws:PrincipalArn of a role session is the role's ARN. */
-            if (snprintf(d->arn, sizeof(d->arn), "arn:%s:iam::%s:role/%.*s", part, w->account, (int)w->name_len,
-                         w->name) < (int)sizeof(d->arn))
-                arn = w->kind == TM__IAM_WHO_SESSION ? d->arn : w->text;
+            /* aws:PrincipalArn of a role session is the role's ARN (printed only for a session: a role's own
+             * ARN is its text, and most requests the graph asks about are a role's). */
+            if (w->kind == TM__IAM_WHO_SESSION && snprintf(d->arn, sizeof(d->arn), "arn:%s:iam::%s:role/%.*s", part,
+                                                           w->account, (int)w->name_len, w->name) < (int)sizeof(d->arn))
+                arn = d->arn;
             break;
         case TM__IAM_WHO_FEDERATED_USER:
             type = "FederatedUser";
