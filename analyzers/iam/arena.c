@@ -180,9 +180,8 @@ size_t tm__iam_strings_bytes(const struct tm__iam_strings *t) {
     return tm__iam_arena_bytes(&t->arena) + t->cap * sizeof(*t->slots);
 }
 
-/* Eight bytes at a time: most strings are ARNs and action names of 20 to 80 bytes. */
-static uint32_t s_hash(const char *s, size_t n) {
-    uint64_t h = 14695981039346656037ULL ^ n;
+uint64_t tm__iam_hash(uint64_t seed, const char *s, size_t n) {
+    uint64_t h = seed ^ n;
     for (; n >= 8; n -= 8, s += 8) {
         uint64_t w;
         memcpy(&w, s, 8);
@@ -192,7 +191,7 @@ static uint32_t s_hash(const char *s, size_t n) {
     uint64_t w = 0;
     memcpy(&w, s, n);
     h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return (uint32_t)(h ^ (h >> 29));
+    return h ^ (h >> 29);
 }
 
 static int s_strings_grow(struct tm__iam_strings *t) {
@@ -219,7 +218,7 @@ const char *tm__iam_str(struct tm__iam_arena *a, struct tm__iam_strings *strings
         return tm__iam_arena_strndup(strings ? &strings->arena : a, s, n);
     if ((strings->count + 1) * 2 > strings->cap && s_strings_grow(strings))
         return NULL;
-    uint32_t hash = s_hash(s, n);
+    uint32_t hash = (uint32_t)tm__iam_hash(14695981039346656037ULL, s, n);
     size_t mask = strings->cap - 1, h = hash & mask;
     for (; strings->slots[h].s; h = (h + 1) & mask) {
         const struct tm__iam_string_slot *e = &strings->slots[h];

@@ -1108,6 +1108,30 @@ static void test_cache_many_documents(void **state) {
     tm_iam_policy_cache_destroy(c);
 }
 
+/* The text hash reads exactly n bytes (a buffer of n, not NUL-terminated) and every byte counts, the last
+ * partial word's too; the seed (a policy's kind) keeps equal texts apart. */
+static void test_text_hash(void **state) {
+    (void)state;
+    const char *base = "arn:aws:s3:::bucket-with-a-long-name/prefix/*";
+    size_t n = strlen(base);
+    for (size_t len = 0; len <= n; len++) {
+        char *exact = malloc(len ? len : 1);
+        assert_non_null(exact);
+        memcpy(exact, base, len);
+        uint64_t h = tm__iam_hash(1, exact, len);
+        assert_int_equal(h, tm__iam_hash(1, base, len));
+        assert_int_not_equal(h, tm__iam_hash(2, exact, len));
+        for (size_t i = 0; i < len; i++) {
+            exact[i] ^= 0x20;
+            assert_int_not_equal(tm__iam_hash(1, exact, len), h);
+            exact[i] ^= 0x20;
+        }
+        if (len)
+            assert_int_not_equal(tm__iam_hash(1, base, len - 1), h);
+        free(exact);
+    }
+}
+
 /* The policies of a cache share their strings: the same action, resource, principal or condition text in two
  * documents is one string; a document that fails to parse leaves the others whole. */
 static void test_cache_shares_strings(void **state) {
@@ -1321,6 +1345,7 @@ int main(void) {
         cmocka_unit_test(test_cache_shares_equal_documents),
         cmocka_unit_test(test_cache_many_documents),
         cmocka_unit_test(test_cache_shares_strings),
+        cmocka_unit_test(test_text_hash),
         cmocka_unit_test(test_policy_memory_small),
         cmocka_unit_test(test_arena_mark_reset),
         cmocka_unit_test(test_asks_who),
