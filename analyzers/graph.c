@@ -56,21 +56,6 @@ void *tm__graph_alloc(struct tm_graph *g, size_t n) {
     return s_arena_take(a, &a->at, &a->end, n ? n : 1, ARENA_ALIGN);
 }
 
-/* A word at a time, as tm_hash_words, for a text that need not end at len. */
-static uint32_t s_hash_text(const char *s, size_t n) {
-    uint64_t h = TM_HASH_FNV_OFFSET ^ n;
-    for (; n >= 8; n -= 8, s += 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return (uint32_t)(h ^ (h >> 29));
-}
-
 static int s_strings_grow(struct tm_graph *g) {
     size_t cap = g->strings_cap ? g->strings_cap * 2 : 4096;
     struct tm__graph_string *t = calloc(cap, sizeof(*t));
@@ -110,7 +95,7 @@ const char *tm__graph_strndup(struct tm_graph *g, const char *s, size_t n) {
     }
     if ((g->n_strings + 1) * 2 > g->strings_cap && s_strings_grow(g))
         return NULL;
-    uint32_t hash = s_hash_text(s, n);
+    uint32_t hash = (uint32_t)tm_hash_words_n(TM_HASH_FNV_OFFSET, s, n);
     size_t mask = g->strings_cap - 1, h = hash & mask;
     for (; g->strings[h].s; h = (h + 1) & mask) {
         const struct tm__graph_string *e = &g->strings[h];

@@ -29,11 +29,10 @@ static inline uint64_t tm_hash_mix(uint64_t h, uint64_t v) {
     return h * 0xff51afd7ed558ccdULL;
 }
 
-/* A string eight bytes at a time, continuing from h (NULL hashes as ""): node ids and path steps are ARNs of
- * 60 bytes and more, hashed for every reference. */
-static inline uint64_t tm_hash_words(uint64_t h, const char *s) {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)p);
+/* n bytes of s eight at a time, continuing from h; s need not end at n (a policy document's text, a slice of a
+ * longer string). */
+static inline uint64_t tm_hash_words_n(uint64_t h, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
     h ^= n;
     for (; n >= 8; n -= 8, p += 8) {
         uint64_t w;
@@ -45,6 +44,13 @@ static inline uint64_t tm_hash_words(uint64_t h, const char *s) {
     memcpy(&w, p, n);
     h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
     return h ^ (h >> 29);
+}
+
+/* A string eight bytes at a time, continuing from h (NULL hashes as ""): node ids and path steps are ARNs of
+ * 60 bytes and more, hashed for every reference. */
+static inline uint64_t tm_hash_words(uint64_t h, const char *s) {
+    const char *t = s ? s : "";
+    return tm_hash_words_n(h, t, strlen(t));
 }
 
 #endif

@@ -6,6 +6,8 @@
  * need. */
 #include "analyzers/iam/iam_int.h"
 
+#include "core/hash.h"
+
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -180,20 +182,6 @@ size_t tm__iam_strings_bytes(const struct tm__iam_strings *t) {
     return tm__iam_arena_bytes(&t->arena) + t->cap * sizeof(*t->slots);
 }
 
-uint64_t tm__iam_hash(uint64_t seed, const char *s, size_t n) {
-    uint64_t h = seed ^ n;
-    for (; n >= 8; n -= 8, s += 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-}
-
 static int s_strings_grow(struct tm__iam_strings *t) {
     size_t cap = t->cap ? t->cap * 2 : S_STRINGS_FIRST_CAP;
     struct tm__iam_string_slot *slots = calloc(cap, sizeof(*slots));
@@ -218,7 +206,7 @@ const char *tm__iam_str(struct tm__iam_arena *a, struct tm__iam_strings *strings
         return tm__iam_arena_strndup(strings ? &strings->arena : a, s, n);
     if ((strings->count + 1) * 2 > strings->cap && s_strings_grow(strings))
         return NULL;
-    uint32_t hash = (uint32_t)tm__iam_hash(14695981039346656037ULL, s, n);
+    uint32_t hash = (uint32_t)tm_hash_words_n(TM_HASH_FNV_OFFSET, s, n);
     size_t mask = strings->cap - 1, h = hash & mask;
     for (; strings->slots[h].s; h = (h + 1) & mask) {
         const struct tm__iam_string_slot *e = &strings->slots[h];

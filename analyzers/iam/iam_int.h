@@ -52,8 +52,6 @@ struct tm__iam_strings {
     struct tm__iam_string_slot *slots;
     size_t cap, count;
 };
-/* A hash of n bytes of text, eight at a time (policy documents and their strings, hashed for every lookup). */
-uint64_t tm__iam_hash(uint64_t seed, const char *s, size_t n);
 void tm__iam_strings_init(struct tm__iam_strings *t);
 void tm__iam_strings_clean_up(struct tm__iam_strings *t);
 size_t tm__iam_strings_bytes(const struct tm__iam_strings *t);

@@ -112,7 +112,7 @@ static int s_insert(struct tm_iam_policy_cache *c, uint64_t h, struct tm_iam_pol
 /* Looks text up; on a miss parses it (from doc when given, doc's compact text being text) and keeps it. */
 static int s_get(const struct tm_iam_policy **out, struct tm_iam_policy_cache *c, const cJSON *doc, const char *text,
                  size_t len, enum tm_iam_policy_kind kind, char *err, size_t errlen) {
-    uint64_t h = tm__iam_hash(TM_HASH_FNV_OFFSET ^ (uint64_t)(kind), text, len);
+    uint64_t h = tm_hash_words_n(TM_HASH_FNV_OFFSET ^ (uint64_t)(kind), text, len);
     const struct tm_iam_policy *hit = s_find(c, h, text, len, kind);
     if (hit) {
         if (err && errlen)
