@@ -66,26 +66,9 @@ fail:
     return NULL;
 }
 
-/* Past this many bytes the buffer is handed to the sink (between findings). */
-#define S_PIECE_BYTES ((size_t)1 << 20)
-
-struct s_out {
-    struct tm_buf *b;
-    tm_report_sink_fn sink; /* NULL: everything stays in b */
-    void *user_data;
-};
-
-static int s_flush(struct s_out *o, size_t at_least) {
-    if (!o->sink || o->b->len < at_least)
-        return TM_OK;
-    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
-    tm_buf_reset(o->b);
-    return rc;
-}
-
 /* The findings array, one finding after the other straight into the buffer (no tree of every finding: at
  * 100,000 resources their paths print to more than 100 MB). */
-static int s_findings(struct s_out *o, const struct tm_report_input *in) {
+static int s_findings(struct tm_report_out *o, const struct tm_report_input *in) {
     struct tm_buf *out = o->b;
     size_t n = in->findings ? in->findings->count : 0;
     if (!n)
@@ -98,12 +81,12 @@ static int s_findings(struct s_out *o, const struct tm_report_input *in) {
         if (!rc && i + 1 < n)
             rc = tm_buf_append_char(out, ',');
         if (!rc)
-            rc = s_flush(o, S_PIECE_BYTES);
+            rc = tm_report_out_flush(o, TM_REPORT_PIECE_BYTES);
     }
     return rc ? rc : tm_buf_append_str(out, "\n  ]");
 }
 
-static int s_write(struct s_out *o, const struct tm_report_input *in) {
+static int s_write(struct tm_report_out *o, const struct tm_report_input *in) {
     cJSON *root = s_head(in);
     if (!root)
         return TM_ERR_NOMEM;
@@ -124,20 +107,20 @@ static int s_write(struct s_out *o, const struct tm_report_input *in) {
     if (!rc)
         rc = tm_buf_append_str(out, "\n}\n");
     if (!rc)
-        rc = s_flush(o, 0);
+        rc = tm_report_out_flush(o, 0);
     cJSON_Delete(root);
     return rc;
 }
 
 int tm_report_write_json(struct tm_buf *out, const struct tm_report_input *in) {
-    struct s_out o = {.b = out};
+    struct tm_report_out o = {.b = out};
     return s_write(&o, in);
 }
 
 int tm_report_stream_json(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
     struct tm_buf b;
     tm_buf_init(&b, 0);
-    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data};
+    struct tm_report_out o = {.b = &b, .sink = sink, .user_data = user_data};
     int rc = s_write(&o, in);
     tm_buf_clean_up(&b);
     return rc;

@@ -39,3 +39,11 @@ void tm_report_count(const struct tm_report_input *in, struct tm_report_counts *
         out->resources = tm_snapshot_count(in->snap);
     }
 }
+
+int tm_report_out_flush(struct tm_report_out *o, size_t at_least) {
+    if (!o->sink || o->b->len < at_least)
+        return TM_OK;
+    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
+    tm_buf_reset(o->b);
+    return rc;
+}

@@ -22,6 +22,18 @@ typedef int (*tm_report_write_fn)(struct tm_buf *out, const struct tm_report_inp
 typedef int (*tm_report_sink_fn)(const char *data, size_t len, void *user_data);
 /* Writes the same bytes as the format's write, handing them to sink in pieces of about a megabyte, so a
  * large report is never held whole. */
+/* A streaming writer's output: the text collects in b and, with a sink, is handed to it a piece at a time
+ * (between findings), so a large report never sits whole in memory. */
+#define TM_REPORT_PIECE_BYTES ((size_t)1 << 20)
+struct tm_report_out {
+    struct tm_buf *b;
+    tm_report_sink_fn sink; /* NULL: everything stays in b */
+    void *user_data;
+};
+/* Hands b to the sink and empties it once it holds at_least bytes (0: whatever it holds); without a sink,
+ * nothing happens. */
+TM_MUST_CHECK int tm_report_out_flush(struct tm_report_out *o, size_t at_least);
+
 typedef int (*tm_report_stream_fn)(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 
 struct tm_report_format {

@@ -244,24 +244,11 @@ static cJSON *s_result(const struct tm_finding *f, const struct tm_report_input 
     return r;
 }
 
-/* Past this many bytes the buffer is handed to the sink (between results). */
-#define S_PIECE_BYTES ((size_t)1 << 20)
-
 struct s_out {
-    struct tm_buf *b;
-    tm_report_sink_fn sink; /* NULL: everything stays in b */
-    void *user_data;
+    struct tm_report_out out;
     const struct tm_report_input *in;
     const cJSON *results; /* the empty array in the tree where the results go */
 };
-
-static int s_flush(struct s_out *o, size_t at_least) {
-    if (!o->sink || o->b->len < at_least)
-        return TM_OK;
-    int rc = o->sink(tm_buf_str(o->b), o->b->len, o->user_data);
-    tm_buf_reset(o->b);
-    return rc;
-}
 
 static int s_indent(struct tm_buf *b, int depth) {
     int rc = tm_buf_append_char(b, '\n');
@@ -275,22 +262,22 @@ static int s_indent(struct tm_buf *b, int depth) {
 static int s_results(struct s_out *o, int depth) {
     size_t n = o->in->findings ? o->in->findings->count : 0;
     if (!n)
-        return tm_buf_append_str(o->b, "[]");
-    int rc = tm_buf_append_char(o->b, '[');
+        return tm_buf_append_str(o->out.b, "[]");
+    int rc = tm_buf_append_char(o->out.b, '[');
     for (size_t i = 0; i < n && !rc; i++) {
         cJSON *r = s_result(o->in->findings->items[i], o->in);
-        rc = r ? s_indent(o->b, depth + 1) : TM_ERR_NOMEM;
+        rc = r ? s_indent(o->out.b, depth + 1) : TM_ERR_NOMEM;
         if (!rc)
-            rc = tm_json_append_canonical(o->b, r, true, depth + 1);
+            rc = tm_json_append_canonical(o->out.b, r, true, depth + 1);
         cJSON_Delete(r);
         if (!rc && i + 1 < n)
-            rc = tm_buf_append_char(o->b, ',');
+            rc = tm_buf_append_char(o->out.b, ',');
         if (!rc)
-            rc = s_flush(o, S_PIECE_BYTES);
+            rc = tm_report_out_flush(&o->out, TM_REPORT_PIECE_BYTES);
     }
     if (!rc)
-        rc = s_indent(o->b, depth);
-    return rc ? rc : tm_buf_append_char(o->b, ']');
+        rc = s_indent(o->out.b, depth);
+    return rc ? rc : tm_buf_append_char(o->out.b, ']');
 }
 
 static bool s_holds(const cJSON *item, const cJSON *hole) {
@@ -308,23 +295,23 @@ static int s_print(struct s_out *o, const cJSON *item, int depth) {
     if (item == o->results)
         return s_results(o, depth);
     if (!s_holds(item, o->results))
-        return tm_json_append_canonical(o->b, (cJSON *)item, true, depth);
+        return tm_json_append_canonical(o->out.b, (cJSON *)item, true, depth);
     bool obj = cJSON_IsObject(item);
-    int rc = tm_buf_append_char(o->b, obj ? '{' : '[');
+    int rc = tm_buf_append_char(o->out.b, obj ? '{' : '[');
     for (const cJSON *c = item->child; c && !rc; c = c->next) {
-        rc = s_indent(o->b, depth + 1);
+        rc = s_indent(o->out.b, depth + 1);
         if (!rc && obj)
-            rc = tm_json_append_string(o->b, c->string ? c->string : "");
+            rc = tm_json_append_string(o->out.b, c->string ? c->string : "");
         if (!rc && obj)
-            rc = tm_buf_append_str(o->b, ": ");
+            rc = tm_buf_append_str(o->out.b, ": ");
         if (!rc)
             rc = s_print(o, c, depth + 1);
         if (!rc && c->next)
-            rc = tm_buf_append_char(o->b, ',');
+            rc = tm_buf_append_char(o->out.b, ',');
     }
     if (!rc)
-        rc = s_indent(o->b, depth);
-    return rc ? rc : tm_buf_append_char(o->b, obj ? '}' : ']');
+        rc = s_indent(o->out.b, depth);
+    return rc ? rc : tm_buf_append_char(o->out.b, obj ? '}' : ']');
 }
 
 static int s_write(struct s_out *o) {
@@ -364,23 +351,23 @@ static int s_write(struct s_out *o) {
     tm_json_sort_keys(root);
     rc = s_print(o, root, 0);
     if (!rc)
-        rc = tm_buf_append_char(o->b, '\n');
+        rc = tm_buf_append_char(o->out.b, '\n');
     if (!rc)
-        rc = s_flush(o, 0);
+        rc = tm_report_out_flush(&o->out, 0);
 out:
     cJSON_Delete(root);
     return rc;
 }
 
 int tm_report_write_sarif(struct tm_buf *out, const struct tm_report_input *in) {
-    struct s_out o = {.b = out, .in = in};
+    struct s_out o = {.out = {.b = out}, .in = in};
     return s_write(&o);
 }
 
 int tm_report_stream_sarif(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
     struct tm_buf b;
     tm_buf_init(&b, 0);
-    struct s_out o = {.b = &b, .sink = sink, .user_data = user_data, .in = in};
+    struct s_out o = {.out = {.b = &b, .sink = sink, .user_data = user_data}, .in = in};
     int rc = s_write(&o);
     tm_buf_clean_up(&b);
     return rc;
