@@ -251,6 +251,26 @@ static int s_collect(const char *data, size_t len, void *user_data) {
     return tm_buf_append(&p->all, data, len);
 }
 
+/* The format's stream gives want exactly, in at least min_calls pieces, and stops with the sink's error when
+ * the sink fails its fail_at-th piece. */
+static void s_assert_streams(const char *format, const struct tm_report_input *in, const char *want, size_t min_calls,
+                             size_t fail_at) {
+    const struct tm_report_format *fmt = tm_report_find(format);
+    assert_non_null(fmt);
+    assert_non_null(fmt->stream);
+    struct s_pieces p = {0};
+    tm_buf_init(&p.all, 0);
+    assert_int_equal(fmt->stream(in, s_collect, &p), TM_OK);
+    assert_true(p.calls >= min_calls);
+    assert_string_equal(tm_buf_str(&p.all), want);
+    tm_buf_clean_up(&p.all);
+    struct s_pieces bad = {.fail_at = fail_at};
+    tm_buf_init(&bad.all, 0);
+    assert_int_equal(fmt->stream(in, s_collect, &bad), TM_ERR_IO);
+    assert_int_equal(bad.calls, fail_at);
+    tm_buf_clean_up(&bad.all);
+}
+
 /* The JSON report is written finding by finding, whole or streamed in pieces: the bytes are those of the tree
  * printed canonically, in both cases, and a sink that fails stops the writer with its error. */
 static void test_json_stream_matches_tree(void **state) {
@@ -282,19 +302,7 @@ static void test_json_stream_matches_tree(void **state) {
         tm_buf_init(&whole, 0);
         assert_int_equal(tm_report_write_json(&whole, &in), TM_OK);
         assert_string_equal(tm_buf_str(&whole), want);
-        struct s_pieces p = {0};
-        tm_buf_init(&p.all, 0);
-        const struct tm_report_format *fmt = tm_report_find("json");
-        assert_non_null(fmt->stream);
-        assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
-        assert_true(p.calls >= 3);
-        assert_string_equal(tm_buf_str(&p.all), want);
-        tm_buf_clean_up(&p.all);
-        struct s_pieces bad = {.fail_at = 2};
-        tm_buf_init(&bad.all, 0);
-        assert_int_equal(tm_report_stream_json(&in, s_collect, &bad), TM_ERR_IO);
-        assert_int_equal(bad.calls, 2);
-        tm_buf_clean_up(&bad.all);
+        s_assert_streams("json", &in, want, 3, 2);
         tm_buf_clean_up(&whole);
         free(want);
     }
@@ -337,19 +345,7 @@ static void test_markdown_stream_matches_whole(void **state) {
     tm_buf_init(&whole, 0);
     assert_int_equal(tm_report_write_markdown(&whole, &in), TM_OK);
     assert_true(whole.len > 2 * ((size_t)1 << 20));
-    struct s_pieces p = {0};
-    tm_buf_init(&p.all, 0);
-    const struct tm_report_format *fmt = tm_report_find("md");
-    assert_non_null(fmt->stream);
-    assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
-    assert_true(p.calls >= 3);
-    assert_string_equal(tm_buf_str(&p.all), tm_buf_str(&whole));
-    tm_buf_clean_up(&p.all);
-    struct s_pieces bad = {.fail_at = 2};
-    tm_buf_init(&bad.all, 0);
-    assert_int_equal(tm_report_stream_markdown(&in, s_collect, &bad), TM_ERR_IO);
-    assert_int_equal(bad.calls, 2);
-    tm_buf_clean_up(&bad.all);
+    s_assert_streams("md", &in, tm_buf_str(&whole), 3, 2);
     tm_buf_clean_up(&whole);
 }
 
@@ -393,19 +389,7 @@ static void test_sarif_stream_matches_whole(void **state) {
     assert_int_equal(cJSON_GetArraySize(results), (int)fx->findings.count);
     free(canon);
     cJSON_Delete(doc);
-    struct s_pieces p = {0};
-    tm_buf_init(&p.all, 0);
-    const struct tm_report_format *fmt = tm_report_find("sarif");
-    assert_non_null(fmt->stream);
-    assert_int_equal(fmt->stream(&in, s_collect, &p), TM_OK);
-    assert_true(p.calls >= 2);
-    assert_string_equal(tm_buf_str(&p.all), tm_buf_str(&whole));
-    tm_buf_clean_up(&p.all);
-    struct s_pieces bad = {.fail_at = 1};
-    tm_buf_init(&bad.all, 0);
-    assert_int_equal(tm_report_stream_sarif(&in, s_collect, &bad), TM_ERR_IO);
-    assert_int_equal(bad.calls, 1);
-    tm_buf_clean_up(&bad.all);
+    s_assert_streams("sarif", &in, tm_buf_str(&whole), 2, 1);
     tm_buf_clean_up(&whole);
     /* No findings: an empty results array. */
     struct tm_findings none;
