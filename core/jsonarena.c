@@ -102,6 +102,18 @@ static void s_hook_free(void *p) {
         free(p);
 }
 
+/* cJSON allocates from a (on this thread) until s_hooks_off. */
+static void s_hooks_on(struct tm_json_arena *a) {
+    cJSON_Hooks hooks = {.malloc_fn = s_hook_malloc, .free_fn = s_hook_free};
+    s_current = a;
+    cJSON_InitHooks(&hooks);
+}
+
+static void s_hooks_off(void) {
+    cJSON_InitHooks(NULL);
+    s_current = NULL;
+}
+
 int tm_json_arena_parse(cJSON **out, struct tm_json_arena **arena, const char *text, size_t len, const char *source,
                         char *errmsg, size_t errmsg_len) {
     *out = NULL;
@@ -109,13 +121,10 @@ int tm_json_arena_parse(cJSON **out, struct tm_json_arena **arena, const char *t
     struct tm_json_arena *a = calloc(1, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
-    cJSON_Hooks hooks = {.malloc_fn = s_hook_malloc, .free_fn = s_hook_free};
-    s_current = a;
-    cJSON_InitHooks(&hooks);
+    s_hooks_on(a);
     cJSON *root = NULL;
     int rc = tm_json_parse(&root, text, len, source, errmsg, errmsg_len);
-    cJSON_InitHooks(NULL);
-    s_current = NULL;
+    s_hooks_off();
     if (a->out_of_memory) {
         if (errmsg && errmsg_len)
             snprintf(errmsg, errmsg_len, "%s: out of memory", source ? source : "<input>");
@@ -373,12 +382,9 @@ int tm_json_arena_parse_split(cJSON **out, struct tm_json_arena **arena, const c
     struct tm_json_arena *a = calloc(1, sizeof(*a));
     if (!a)
         return TM_ERR_NOMEM;
-    cJSON_Hooks hooks = {.malloc_fn = s_hook_malloc, .free_fn = s_hook_free};
-    s_current = a;
-    cJSON_InitHooks(&hooks);
+    s_hooks_on(a);
     cJSON *root = s_split_root(a, text, len, array_key);
-    cJSON_InitHooks(NULL);
-    s_current = NULL;
+    s_hooks_off();
     if (!root || a->out_of_memory) {
         tm_json_arena_destroy(a);
         return tm_json_arena_parse(out, arena, text, len, source, errmsg, errmsg_len);
