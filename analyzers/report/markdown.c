@@ -337,17 +337,11 @@ static int s_write(struct tm_report_out *o, const struct tm_report_input *in) {
 }
 
 int tm_report_write_markdown(struct tm_buf *out, const struct tm_report_input *in) {
-    struct tm_report_out o = {.b = out};
-    return s_write(&o, in);
+    return tm_report_out_write(out, in, s_write);
 }
 
 /* Written to the sink a piece at a time, as the JSON report is: the Markdown of 100,000 resources runs to tens of
  * megabytes, and a buffer that size is memory touched for nothing. */
 int tm_report_stream_markdown(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data) {
-    struct tm_buf b;
-    tm_buf_init(&b, 0);
-    struct tm_report_out o = {.b = &b, .sink = sink, .user_data = user_data};
-    int rc = s_write(&o, in);
-    tm_buf_clean_up(&b);
-    return rc;
+    return tm_report_out_stream(in, sink, user_data, s_write);
 }

@@ -47,3 +47,18 @@ int tm_report_out_flush(struct tm_report_out *o, size_t at_least) {
     tm_buf_reset(o->b);
     return rc;
 }
+
+int tm_report_out_write(struct tm_buf *out, const struct tm_report_input *in, tm_report_body_fn body) {
+    struct tm_report_out o = {.b = out};
+    return body(&o, in);
+}
+
+int tm_report_out_stream(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data,
+                         tm_report_body_fn body) {
+    struct tm_buf b;
+    tm_buf_init(&b, 0);
+    struct tm_report_out o = {.b = &b, .sink = sink, .user_data = user_data};
+    int rc = body(&o, in);
+    tm_buf_clean_up(&b);
+    return rc;
+}

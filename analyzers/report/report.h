@@ -33,6 +33,13 @@ struct tm_report_out {
 /* Hands b to the sink and empties it once it holds at_least bytes (0: whatever it holds); without a sink,
  * nothing happens. */
 TM_MUST_CHECK int tm_report_out_flush(struct tm_report_out *o, size_t at_least);
+/* A writer's body: the report into o, flushing as it goes and once at the end. */
+typedef int (*tm_report_body_fn)(struct tm_report_out *o, const struct tm_report_input *in);
+/* body into out, whole. */
+TM_MUST_CHECK int tm_report_out_write(struct tm_buf *out, const struct tm_report_input *in, tm_report_body_fn body);
+/* body to the sink a piece at a time, through a buffer of its own. */
+TM_MUST_CHECK int tm_report_out_stream(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data,
+                                       tm_report_body_fn body);
 
 typedef int (*tm_report_stream_fn)(const struct tm_report_input *in, tm_report_sink_fn sink, void *user_data);
 
